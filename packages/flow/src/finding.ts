@@ -1,0 +1,63 @@
+/**
+ * Finding: what a detector or a policy rule concludes about an entity (ARCHITECTURE.md,
+ * "Findings and decisions"). Times are ms since epoch.
+ */
+export interface Finding {
+  /** Stable id: deterministic from detector, entity and window start, so a replay yields the same id. */
+  id: string;
+  /** Schema version of this shape. */
+  schema: 1;
+  /** First and last flow time the finding covers (ms since epoch). */
+  firstSeen: number;
+  lastSeen: number;
+  /** Detector id (`portscan.vertical`) or policy rule id (`policy.metadata-api`). */
+  detector: string;
+  /** `detector` for a detector, `policy` for a policy rule. */
+  kind: 'detector' | 'policy';
+  severity: Severity;
+  /** Detector score in [0, 1]; 1 for rule hits. */
+  score: number;
+  /** The entity the finding is about (usually the source of the flows). */
+  entity: FindingEntity;
+  /** Peers involved (destination addresses), capped by the detector. */
+  peers: string[];
+  /** Human summary, one line. */
+  summary: string;
+  /** Evidence: counts, ports, bytes, sample flows. */
+  evidence: FindingEvidence;
+  /** MITRE ATT&CK technique id where one fits (T1046, T1110, ...). */
+  mitre?: string;
+  /** Policy or model version that produced the finding. */
+  producedBy: string;
+}
+
+/** Severity scale, lowest first. */
+export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Rank of a severity in SEVERITIES (info = 0 .. critical = 4). */
+export function severityRank(s: Severity): number {
+  return SEVERITIES.indexOf(s);
+}
+
+export interface FindingEntity {
+  addr: string;
+  namespace?: string;
+  pod?: string;
+  workload?: string;
+}
+
+export interface FindingEvidence {
+  /** Flows counted for this finding. */
+  flows: number;
+  /** Distinct destination ports seen (capped list) and their total count. */
+  ports?: number[];
+  distinctPorts?: number;
+  /** Distinct destination hosts count. */
+  distinctHosts?: number;
+  bytes?: number;
+  /** A few flows as they were seen, for the analyst. */
+  sample?: Array<{ at: number; dst: string; dstPort?: number; protocol: number; state?: string }>;
+  /** Free-form extra facts, detector-specific. */
+  [extra: string]: unknown;
+}

@@ -1,0 +1,3 @@
+export * from './record.js';
+export * from './finding.js';
+export * from './decision.js';
