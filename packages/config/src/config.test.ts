@@ -1,0 +1,62 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { defaultConfig, loadConfig, ConfigError, describeConfig } from './config.js';
+
+const testdata = fileURLToPath(new URL('../testdata/', import.meta.url));
+
+test('defaults validate and are frozen', () => {
+  const c = defaultConfig();
+  assert.equal(c.api.port, 8080);
+  assert.equal(c.api.host, '127.0.0.1');
+  assert.equal(c.store.kind, 'duckdb');
+  assert.equal(c.bus.kind, 'memory');
+  assert.equal(c.collector.conntrack.enabled, 'auto');
+  assert.ok(c.node.length > 0);
+  assert.ok(Object.isFrozen(c.api));
+  assert.throws(() => { (c.api as { port: number }).port = 1; });
+});
+
+test('file errors name file, line and key', () => {
+  const file = join(testdata, 'bad-port.yaml');
+  assert.throws(() => loadConfig({ file, env: {} }), (e: unknown) => {
+    assert.ok(e instanceof ConfigError);
+    const text = e.issues.join('\n');
+    assert.match(text, /bad-port\.yaml:4 api\.port: must be <= 65535/);
+    assert.match(text, /bad-port\.yaml:\d+ enforcer\.bogus: unknown key/);
+    return true;
+  });
+});
+
+test('environment overrides the file, parsed by the key type', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'floe-config-'));
+  const file = join(dir, 'c.yaml');
+  writeFileSync(file, 'api:\n  port: 9000\n');
+  const c = loadConfig({ file, env: { FLOE_API_PORT: '9191', FLOE_ENFORCER_DRY_RUN: 'true', FLOE_BUS_BROKERS: 'a:1, b:2', FLOE_NODE: 'n1' } });
+  assert.equal(c.api.port, 9191);
+  assert.equal(c.enforcer.dryRun, true);
+  assert.deepEqual(c.bus.brokers, ['a:1', 'b:2']);
+  assert.equal(c.node, 'n1');
+});
+
+test('bad environment value names the variable', () => {
+  assert.throws(() => loadConfig({ env: { FLOE_API_PORT: 'eighty' } }), /FLOE_API_PORT="eighty": not a valid integer/);
+  assert.throws(() => loadConfig({ env: { FLOE_STORE_KIND: 'mysql' } }), /store\.kind: must be equal to one of the allowed values/);
+});
+
+test('missing file and YAML syntax errors are clear', () => {
+  assert.throws(() => loadConfig({ file: '/nonexistent/floe.yaml', env: {} }), /\/nonexistent\/floe\.yaml: cannot read/);
+  const dir = mkdtempSync(join(tmpdir(), 'floe-config-'));
+  const file = join(dir, 'broken.yaml');
+  writeFileSync(file, 'api:\n  port: [1\n');
+  assert.throws(() => loadConfig({ file, env: {} }), /broken\.yaml:\d+:/);
+});
+
+test('every leaf key is documented', () => {
+  const rows = describeConfig();
+  assert.ok(rows.length >= 20);
+  for (const [key, , desc] of rows) assert.ok(desc.length > 0, `${key} has no description`);
+});

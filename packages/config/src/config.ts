@@ -1,0 +1,169 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parseDocument, LineCounter, isMap, isSeq, type Node as YamlNode } from 'yaml';
+import { configSchema } from './schema.js';
+
+/** The validated configuration of one floe process (see schema.ts for every key's meaning). */
+export interface FloeConfig {
+  node: string;
+  log: { level: string };
+  policyFile?: string;
+  inventoryFile?: string;
+  collector: {
+    conntrack: { enabled: 'auto' | 'on' | 'off'; command: string; netns?: string };
+    batchSize: number;
+    flushMs: number;
+  };
+  processor: { storeFlows: boolean };
+  enforcer: { enabled: boolean; dryRun: boolean; reconcileIntervalMs: number; netns?: string; table: string };
+  api: { enabled: boolean; host: string; port: number };
+  store: { kind: 'duckdb' | 'clickhouse'; path: string; url: string; database: string; retentionDays: number };
+  bus: { kind: 'memory' | 'kafka'; brokers: string[]; partitions: number };
+}
+
+/** A configuration mistake, with where it was made. */
+export class ConfigError extends Error {
+  readonly code = 'FLOE_CONFIG_INVALID';
+  constructor(readonly issues: string[]) {
+    super(`invalid configuration:\n  ${issues.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+type Obj = { [k: string]: Json };
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+const validate = ajv.compile(configSchema);
+
+/** The defaults: what `{}` validates to, plus the hostname as node. */
+export function defaultConfig(): FloeConfig {
+  return finish({}, []);
+}
+
+/**
+ * Loads the configuration: the YAML file (if given), then environment variables, then
+ * `overrides` (command-line flags), validated against the schema and deep-frozen.
+ * Environment: `FLOE_<SECTION>_<KEY>` in upper snake case (FLOE_API_PORT=9090,
+ * FLOE_ENFORCER_DRY_RUN=true, FLOE_BUS_BROKERS=a:9092,b:9092, FLOE_NODE=n1); the value is parsed
+ * by the schema's type of that key.
+ * @throws ConfigError naming the file, line and key, or the environment variable, at fault.
+ */
+export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Obj } = {}): FloeConfig {
+  const issues: string[] = [];
+  let base: Obj = {};
+  let lineOf: (path: string) => string = () => '';
+  if (opts.file) {
+    let text: string;
+    try {
+      text = readFileSync(opts.file, 'utf8');
+    } catch (e) {
+      throw new ConfigError([`${opts.file}: cannot read: ${(e as Error).message}`]);
+    }
+    const lc = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lc });
+    if (doc.errors.length) {
+      throw new ConfigError(doc.errors.map((e) => `${opts.file}:${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`));
+    }
+    const js = doc.toJS() as Json;
+    if (js !== null && (typeof js !== 'object' || Array.isArray(js))) throw new ConfigError([`${opts.file}:1: the configuration must be a mapping`]);
+    base = (js ?? {}) as Obj;
+    lineOf = (path) => {
+      const parts = path.split('/').filter(Boolean);
+      let node: YamlNode | null | undefined = doc.contents as YamlNode | null;
+      let last = node;
+      for (const p of parts) {
+        if (isMap(node)) node = node.get(p, true) as YamlNode | undefined;
+        else if (isSeq(node)) node = node.get(Number(p), true) as YamlNode | undefined;
+        else break;
+        if (node) last = node;
+      }
+      const off = last?.range?.[0];
+      return off === undefined ? `${opts.file}` : `${opts.file}:${lc.linePos(off).line}`;
+    };
+  }
+  applyEnv(base, opts.env ?? process.env, issues);
+  if (opts.overrides) merge(base, opts.overrides);
+  return finish(base, issues, lineOf);
+}
+
+function finish(obj: Obj, issues: string[], lineOf: (p: string) => string = () => '<defaults>'): FloeConfig {
+  const cfg = structuredClone(obj);
+  if (!validate(cfg)) {
+    for (const e of validate.errors as ErrorObject[]) {
+      const field = (e.instancePath.slice(1).replace(/\//g, '.') || '(top)') +
+        (e.keyword === 'additionalProperties' ? `.${(e.params as { additionalProperty: string }).additionalProperty}` : '');
+      issues.push(`${lineOf(e.instancePath)} ${field}: ${e.keyword === 'additionalProperties' ? 'unknown key' : e.message}`);
+    }
+  }
+  if (issues.length) throw new ConfigError(issues);
+  const out = cfg as unknown as FloeConfig;
+  out.node ??= hostname();
+  return deepFreeze(out);
+}
+
+function applyEnv(base: Obj, env: NodeJS.ProcessEnv, issues: string[]): void {
+  const props = configSchema.properties as Record<string, SchemaNode>;
+  const walk = (schemaProps: Record<string, SchemaNode>, prefix: string, target: Obj) => {
+    for (const [key, sub] of Object.entries(schemaProps)) {
+      const name = `${prefix}_${snake(key)}`;
+      if (sub.type === 'object' && sub.properties) {
+        const child = (target[key] ??= {}) as Obj;
+        walk(sub.properties, name, child);
+        if (Object.keys(child).length === 0) delete target[key];
+        continue;
+      }
+      const raw = env[name];
+      if (raw === undefined || raw === '') continue;
+      const v = parseEnv(raw, sub);
+      if (v === undefined) issues.push(`environment ${name}=${JSON.stringify(raw)}: not a valid ${sub.type ?? 'value'}`);
+      else target[key] = v;
+    }
+  };
+  walk(props, 'FLOE', base);
+}
+
+interface SchemaNode { type?: string; properties?: Record<string, SchemaNode>; enum?: readonly string[] }
+
+function parseEnv(raw: string, s: SchemaNode): Json | undefined {
+  switch (s.type) {
+    case 'integer': return /^-?\d+$/.test(raw) ? Number(raw) : undefined;
+    case 'boolean': return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : undefined;
+    case 'array': return raw.split(',').map((x) => x.trim()).filter(Boolean);
+    default: return raw;
+  }
+}
+
+function snake(k: string): string {
+  return k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+function merge(into: Obj, from: Obj): void {
+  for (const [k, v] of Object.entries(from)) {
+    if (v && typeof v === 'object' && !Array.isArray(v) && into[k] && typeof into[k] === 'object' && !Array.isArray(into[k])) merge(into[k] as Obj, v as Obj);
+    else into[k] = v;
+  }
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/** Documentation of every key: [dotted key, default, description], from the schema. */
+export function describeConfig(): Array<[string, string, string]> {
+  const rows: Array<[string, string, string]> = [];
+  const walk = (props: Record<string, SchemaNode & { default?: unknown; description?: string }>, prefix: string) => {
+    for (const [k, s] of Object.entries(props)) {
+      const key = prefix ? `${prefix}.${k}` : k;
+      if (s.type === 'object' && s.properties) walk(s.properties as typeof props, key);
+      else rows.push([key, s.default === undefined ? '' : JSON.stringify(s.default), s.description ?? '']);
+    }
+  };
+  walk(configSchema.properties as never, '');
+  return rows;
+}

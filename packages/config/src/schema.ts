@@ -1,0 +1,77 @@
+/**
+ * The one configuration schema of floe (JSON Schema draft-07, checked with ajv). Every key has
+ * a default that works on a single machine; `description` is the key's documentation and is
+ * printed by `floe config --print`. Durations are ms, sizes bytes.
+ */
+export const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    node: { type: 'string', minLength: 1, description: 'Name of this host in records and decisions. Default: the hostname.' },
+    log: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: {
+        level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', description: 'pino log level.' },
+      },
+    },
+    policyFile: { type: 'string', description: 'Policy YAML file. Absent: the embedded default policy.' },
+    inventoryFile: { type: 'string', description: 'Inventory file mapping addresses/CIDRs to namespace and workload.' },
+    collector: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: {
+        conntrack: {
+          type: 'object', additionalProperties: false, default: {},
+          properties: {
+            enabled: { enum: ['auto', 'on', 'off'], default: 'auto', description: 'Live `conntrack -E` events: auto = when root and the conntrack tool are present.' },
+            command: { type: 'string', default: 'conntrack', description: 'conntrack binary.' },
+            netns: { type: 'string', description: 'Read events inside this network namespace (`ip netns exec`).' },
+          },
+        },
+        batchSize: { type: 'integer', minimum: 1, maximum: 100000, default: 500, description: 'Flows per bus message batch.' },
+        flushMs: { type: 'integer', minimum: 1, maximum: 60000, default: 100, description: 'Longest time a flow waits in a batch (ms).' },
+      },
+    },
+    processor: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: {
+        storeFlows: { type: 'boolean', default: true, description: 'Write every flow to the store (off: findings and decisions only).' },
+      },
+    },
+    enforcer: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true, description: 'Apply decisions on this node.' },
+        dryRun: { type: 'boolean', default: false, description: 'Never touch nftables; log what would be done.' },
+        reconcileIntervalMs: { type: 'integer', minimum: 100, default: 10000, description: 'How often the enforcer compares the kernel set with the decisions (ms).' },
+        netns: { type: 'string', description: 'Apply nftables inside this network namespace (`ip netns exec`).' },
+        table: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]*$', default: 'floe', description: 'nftables table (family inet) owned by floe.' },
+      },
+    },
+    api: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true, description: 'Serve the HTTP API.' },
+        host: { type: 'string', default: '127.0.0.1', description: 'Listen address.' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'Listen port (0 = any free port).' },
+      },
+    },
+    store: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: {
+        kind: { enum: ['duckdb', 'clickhouse'], default: 'duckdb', description: 'Store adapter.' },
+        path: { type: 'string', default: 'data/floe.duckdb', description: 'DuckDB file (":memory:" for none).' },
+        url: { type: 'string', default: 'http://127.0.0.1:8123', description: 'ClickHouse HTTP URL.' },
+        database: { type: 'string', default: 'floe', description: 'ClickHouse database.' },
+        retentionDays: { type: 'integer', minimum: 1, default: 30, description: 'Days flows are kept.' },
+      },
+    },
+    bus: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: {
+        kind: { enum: ['memory', 'kafka'], default: 'memory', description: 'Bus adapter.' },
+        brokers: { type: 'array', items: { type: 'string' }, default: ['127.0.0.1:9092'], description: 'Kafka bootstrap brokers.' },
+        partitions: { type: 'integer', minimum: 1, default: 4, description: 'Partitions per topic.' },
+      },
+    },
+  },
+} as const;

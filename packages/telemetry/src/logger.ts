@@ -1,0 +1,28 @@
+import { pino, type Logger, type LoggerOptions } from 'pino';
+
+export type { Logger } from 'pino';
+
+/** Options of the process logger. */
+export interface LoggerConfig {
+  /** pino level: fatal, error, warn, info, debug, trace, silent. Default info. */
+  level: string;
+}
+
+/**
+ * The process's pino logger: JSON lines on stderr (stdout stays free for command output such
+ * as `floe analyze --json`). Components take a child with a `component` binding
+ * (`logger.child({ component: 'processor' })`).
+ */
+export function createLogger(cfg: Partial<LoggerConfig> = {}, dest: NodeJS.WritableStream = process.stderr): Logger {
+  const opts: LoggerOptions = {
+    level: cfg.level ?? 'info',
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  return pino(opts, dest as unknown as pino.DestinationStream);
+}
+
+/** A logger that writes nothing, for tests and library defaults. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}
