@@ -1,1 +1,4 @@
 export * from './bus.js';
+export * from './errors.js';
+export * from './memory.js';
+export * from './factory.js';
