@@ -1,1 +1,33 @@
-export {};
+/**
+ * @floe/detect: rule detectors over the flow stream, in event time (see README.md).
+ * `createDetectors(opts)` gives the vertical port-scan and horizontal host-sweep detectors.
+ */
+import type { Detector } from './detector.js';
+import type { DetectorOptions } from './options.js';
+import { createPortScanDetector, type DetectorDeps, type WindowDetector } from './portscan.js';
+import { createHostSweepDetector } from './hostsweep.js';
+
+export type { Detector } from './detector.js';
+export {
+  defaultDetectorOptions,
+  defaultDetectorLimits,
+  checkPortScanOptions,
+  checkHostSweepOptions,
+} from './options.js';
+export type { DetectorOptions, PortScanOptions, HostSweepOptions, DetectorLimits } from './options.js';
+export { createPortScanDetector, PORTSCAN_ID } from './portscan.js';
+export type { DetectorDeps, WindowDetector } from './portscan.js';
+export { createHostSweepDetector, HOSTSWEEP_ID } from './hostsweep.js';
+export type { WindowStats, SampleFlow } from './window.js';
+export { eventTime, isAttemptEvent, connectionIdentity } from './attempt.js';
+export { findingId, scanScore, MITRE_NETWORK_SERVICE_DISCOVERY } from './finding.js';
+export { DetectError, DETECT_ERROR_CODES } from './errors.js';
+export type { DetectErrorCode } from './errors.js';
+
+/**
+ * Create every rule detector, in this order: `portscan.vertical`, `hostsweep.horizontal`.
+ * @throws DetectError (FLOE_DETECT_BAD_OPTIONS) when options or limits are out of range.
+ */
+export function createDetectors(opts: DetectorOptions, deps: DetectorDeps = {}): Array<Detector & WindowDetector> {
+  return [createPortScanDetector(opts.portscan, deps), createHostSweepDetector(opts.hostsweep, deps)];
+}

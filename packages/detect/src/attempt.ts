@@ -1,0 +1,73 @@
+/**
+ * Which flow records count as a connection attempt, and a bounded memory of connections already
+ * counted, so that one connection seen as NEW, several UPDATEs and a DESTROY counts once.
+ *
+ * Rule: `update` events never count (they only repeat a connection already announced by `new`).
+ * `new`, `destroy`, `snapshot` (a `conntrack -L` line) and `log` (a packet log line) count, but
+ * only once per connection identity per window: the identity is the conntrack id (with node and
+ * zone) when the record has one, else the 5-tuple (protocol, addresses, ports or ICMP type/code).
+ * So a collector that sees only DESTROY events, only a periodic dump, or full NEW..DESTROY streams
+ * counts each connection once per window, and a packet log counts each 5-tuple once per window.
+ */
+import type { FlowRecord } from '@floe/flow';
+
+/** Event time of a record: `start` when the source gives it, else `observedAt` (ms since epoch). */
+export function eventTime(flow: FlowRecord): number {
+  return flow.start ?? flow.observedAt;
+}
+
+/** True for the event kinds that may count as a connection attempt (all but `update`). */
+export function isAttemptEvent(flow: FlowRecord): boolean {
+  return flow.event !== 'update';
+}
+
+/** Identity of the connection a record belongs to (see module comment). */
+export function connectionIdentity(flow: FlowRecord): string {
+  if (flow.ctId !== undefined) return `${flow.node ?? ''}#${flow.zone ?? ''}#${flow.ctId}`;
+  const sp = flow.srcPort ?? flow.icmpType ?? '';
+  const dp = flow.dstPort ?? flow.icmpCode ?? '';
+  return `${flow.node ?? ''}|${flow.protocol}|${flow.srcAddr}|${sp}|${flow.dstAddr}|${dp}`;
+}
+
+/**
+ * Connections counted in the last `windowMs` of event time, at most `max` of them (oldest
+ * inserted evicted first, counted in `evicted`). O(1) per check; `prune` is O(size).
+ */
+export class SeenConnections {
+  private readonly seen = new Map<string, number>();
+  /** Identities dropped because the memory was full (they may then be counted twice). */
+  evicted = 0;
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly max: number,
+  ) {}
+
+  /** True when `flow` is an attempt not yet counted within the window ending at `t`; records it. */
+  firstInWindow(flow: FlowRecord, t: number): boolean {
+    if (!isAttemptEvent(flow)) return false;
+    const id = connectionIdentity(flow);
+    const prev = this.seen.get(id);
+    if (prev !== undefined) {
+      if (Math.abs(t - prev) < this.windowMs) return false;
+      this.seen.delete(id);
+    } else if (this.seen.size >= this.max) {
+      const oldest = this.seen.keys().next().value;
+      if (oldest !== undefined) this.seen.delete(oldest);
+      this.evicted++;
+    }
+    this.seen.set(id, t);
+    return true;
+  }
+
+  /** Forget identities counted at or before `nowMs - windowMs`. */
+  prune(nowMs: number): void {
+    const cutoff = nowMs - this.windowMs;
+    for (const [id, t] of this.seen) if (t <= cutoff) this.seen.delete(id);
+  }
+
+  /** Identities currently remembered. */
+  get size(): number {
+    return this.seen.size;
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Detector thresholds (the policy file's `detectors:` section has this shape) and the memory
+ * limits of the windowed detectors, with their defaults in one place.
+ */
+import { SEVERITIES, type Severity } from '@floe/flow';
+import { DetectError } from './errors.js';
+
+/** Vertical port scan: one source probing many ports of one destination host. */
+export interface PortScanOptions {
+  /** Sliding window length in ms of event time (default 60000). */
+  windowMs: number;
+  /** Distinct destination ports of one (source, destination) within the window that raise a finding (default 20). */
+  minPorts: number;
+  /** Severity of the finding (default 'high'). */
+  severity: Severity;
+  /** Also emit an update of the same finding (same id) each time the distinct count doubles (default false). */
+  updateOnDouble?: boolean;
+}
+
+/** Horizontal host sweep: one source probing one port (or ICMP type) on many hosts. */
+export interface HostSweepOptions {
+  /** Sliding window length in ms of event time (default 60000). */
+  windowMs: number;
+  /** Distinct destination hosts of one (source, protocol, port) within the window that raise a finding (default 16). */
+  minHosts: number;
+  /** Severity of the finding (default 'high'). */
+  severity: Severity;
+  /** Also emit an update of the same finding (same id) each time the distinct count doubles (default false). */
+  updateOnDouble?: boolean;
+}
+
+/** Thresholds of every rule detector, keyed like the policy file's `detectors:` section. */
+export interface DetectorOptions {
+  portscan: PortScanOptions;
+  hostsweep: HostSweepOptions;
+}
+
+/**
+ * Memory limits of one windowed detector. Every limit is a count of entries, not bytes;
+ * roughly 150 bytes per tracked key plus 60 bytes per distinct item and per connection id.
+ */
+export interface DetectorLimits {
+  /** Keys (source/destination pairs, or source/protocol/port triples) tracked at once; least recently seen evicted first (default 100000). */
+  maxKeys: number;
+  /** Distinct items (ports or hosts) kept per key; must be at least the threshold. Beyond it, counts saturate (evidence `capped: true`) (default 1024). */
+  maxItemsPerKey: number;
+  /** Connection identities remembered to count each connection once per window (default 200000). */
+  maxConnections: number;
+}
+
+/** Defaults: 60 s windows, 20 distinct ports, 16 distinct hosts, severity high (floe's chosen defaults; tune per site in the policy file). */
+export function defaultDetectorOptions(): DetectorOptions {
+  return {
+    portscan: { windowMs: 60_000, minPorts: 20, severity: 'high' },
+    hostsweep: { windowMs: 60_000, minHosts: 16, severity: 'high' },
+  };
+}
+
+/** Default memory limits (see {@link DetectorLimits}). */
+export function defaultDetectorLimits(): DetectorLimits {
+  return { maxKeys: 100_000, maxItemsPerKey: 1024, maxConnections: 200_000 };
+}
+
+function positiveInt(field: string, v: unknown, min = 1): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+    throw new DetectError('FLOE_DETECT_BAD_OPTIONS', field, `must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function severity(field: string, v: unknown): Severity {
+  if (typeof v !== 'string' || !(SEVERITIES as readonly string[]).includes(v)) {
+    throw new DetectError('FLOE_DETECT_BAD_OPTIONS', field, `must be one of ${SEVERITIES.join(', ')}, got ${JSON.stringify(v)}`);
+  }
+  return v as Severity;
+}
+
+/** @throws DetectError (FLOE_DETECT_BAD_OPTIONS) when a field is out of range. */
+export function checkPortScanOptions(o: PortScanOptions, field = 'portscan'): PortScanOptions {
+  return Object.freeze({
+    windowMs: positiveInt(`${field}.windowMs`, o.windowMs),
+    minPorts: positiveInt(`${field}.minPorts`, o.minPorts, 2),
+    severity: severity(`${field}.severity`, o.severity),
+    updateOnDouble: o.updateOnDouble === true,
+  });
+}
+
+/** @throws DetectError (FLOE_DETECT_BAD_OPTIONS) when a field is out of range. */
+export function checkHostSweepOptions(o: HostSweepOptions, field = 'hostsweep'): HostSweepOptions {
+  return Object.freeze({
+    windowMs: positiveInt(`${field}.windowMs`, o.windowMs),
+    minHosts: positiveInt(`${field}.minHosts`, o.minHosts, 2),
+    severity: severity(`${field}.severity`, o.severity),
+    updateOnDouble: o.updateOnDouble === true,
+  });
+}
+
+/** Fill missing limits with defaults and check them against a threshold. @throws DetectError (FLOE_DETECT_BAD_OPTIONS). */
+export function checkLimits(l: Partial<DetectorLimits> | undefined, threshold: number): DetectorLimits {
+  const d = { ...defaultDetectorLimits(), ...(l ?? {}) };
+  const out: DetectorLimits = {
+    maxKeys: positiveInt('limits.maxKeys', d.maxKeys),
+    maxItemsPerKey: positiveInt('limits.maxItemsPerKey', d.maxItemsPerKey),
+    maxConnections: positiveInt('limits.maxConnections', d.maxConnections),
+  };
+  if (out.maxItemsPerKey < threshold) {
+    throw new DetectError('FLOE_DETECT_BAD_OPTIONS', 'limits.maxItemsPerKey', `must be >= the threshold ${threshold}, got ${out.maxItemsPerKey}`);
+  }
+  return Object.freeze(out);
+}
