@@ -1,3 +1,15 @@
 export * from './record.js';
 export * from './finding.js';
 export * from './decision.js';
+export * from './addr.js';
+export * from './errors.js';
+export * from './parse/types.js';
+export { ParseStats, DEFAULT_KEPT_ERRORS } from './parse/stats.js';
+export { detectFormat, DETECT_LINES } from './parse/detect.js';
+export { createParser, parseLines, parseFile } from './parse/stream.js';
+export type { ParseLinesOptions, ParseFileResult } from './parse/stream.js';
+export { createConntrackParser } from './parse/conntrack.js';
+export { createConntrackXmlParser } from './parse/conntrack-xml.js';
+export { createKernelLogParser } from './parse/kernel-log.js';
+export { createUlogdJsonParser } from './parse/ulogd-json.js';
+export { verdictFromPrefix } from './parse/verdict.js';

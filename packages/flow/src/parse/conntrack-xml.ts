@@ -1,0 +1,310 @@
+import { normalizeAddr } from '../addr.js';
+import type { FlowEvent, FlowRecord } from '../record.js';
+import { parsePort, parseU32, parseUint } from './num.js';
+import { parseError, type LineParser, type ParseError, type ParserOptions } from './types.js';
+
+/**
+ * `conntrack -o xml` streams (source 'conntrack-xml'), as written by libnetfilter_conntrack's
+ * snprintf_xml.c: an XML prologue, `<conntrack>`, then one `<flow type="new|update|destroy">`
+ * per event (`<flow>` without type for a `-L` dump: event 'snapshot'), each holding
+ * `<meta direction="original|reply">` (layer3 src/dst, layer4 protonum with sport/dport, and
+ * `<counters><packets/><bytes/></counters>` when accounting is on, `<zone>`), then
+ * `<meta direction="independent">` (state, timeout, mark, secmark, zone, use, id, `<assured/>`,
+ * `<unreplied/>`, `<timestamp><start>ns</start><stop>ns</stop></timestamp>`, deltatime), then an
+ * optional `<when>` (local wall clock of the event: hour, min, sec, wday, day, month, year).
+ *
+ * conntrack-tools writes one flow per line; a flow split over several lines is buffered until
+ * `</flow>` (the record or error then carries the line number where the flow began, and the
+ * lines before are returned as null). No entity other than the five XML built-ins is expected.
+ */
+export function createConntrackXmlParser(opts: ParserOptions = {}): LineParser {
+  const now = opts.now ?? Date.now;
+  const node = opts.node;
+  let pending = '';
+  let pendingLine = 0;
+  return {
+    format: 'conntrack-xml',
+    parseLine(line: string, lineNo: number): FlowRecord | ParseError | null {
+      let text = line;
+      let first = lineNo;
+      if (pending !== '') {
+        text = pending + line;
+        first = pendingLine;
+        if (text.length > MAX_FLOW_CHARS) {
+          pending = '';
+          return parseError(first, 'unterminated-flow', text);
+        }
+      }
+      const open = text.indexOf('<flow');
+      if (open < 0) {
+        pending = '';
+        const trimmed = text.trim();
+        if (trimmed === '' || trimmed.startsWith('<?xml') || trimmed === '<conntrack>' || trimmed === '</conntrack>') {
+          return null;
+        }
+        return parseError(first, 'unknown-line', text);
+      }
+      const close = text.indexOf('</flow>', open);
+      if (close < 0) {
+        pending = text;
+        pendingLine = first;
+        return null;
+      }
+      pending = '';
+      return parseFlowXml(text, open, close, first, now, node);
+    },
+  };
+}
+
+/** A flow longer than this without `</flow>` is dropped as an error. */
+const MAX_FLOW_CHARS = 64 * 1024;
+
+function unescapeXml(s: string): string {
+  if (s.indexOf('&') < 0) return s;
+  return s
+    .replaceAll('&lt;', '<')
+    .replaceAll('&gt;', '>')
+    .replaceAll('&quot;', '"')
+    .replaceAll('&apos;', "'")
+    .replaceAll('&amp;', '&');
+}
+
+function isDigits(s: string, max: number): boolean {
+  if (s.length === 0 || s.length > max) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+function attr(tag: string, name: string): string | undefined {
+  const k = tag.indexOf(` ${name}="`);
+  if (k < 0) return undefined;
+  const s = k + name.length + 3;
+  const e = tag.indexOf('"', s);
+  return e < 0 ? undefined : tag.slice(s, e);
+}
+
+const FLOW_EVENTS: Record<string, FlowEvent> = { new: 'new', update: 'update', destroy: 'destroy' };
+
+/** Parse text[open .. close+7) as one <flow> element. */
+function parseFlowXml(
+  text: string,
+  open: number,
+  close: number,
+  lineNo: number,
+  now: () => number,
+  node: string | undefined,
+): FlowRecord | ParseError {
+  const headEnd = text.indexOf('>', open);
+  const head = text.slice(open, headEnd + 1);
+  let event: FlowEvent = 'snapshot';
+  const type = attr(head, 'type');
+  if (type !== undefined) {
+    const ev = FLOW_EVENTS[type];
+    if (ev === undefined) return parseError(lineNo, 'bad-value', text, 'type');
+    event = ev;
+  }
+  // dir: 0 original, 1 reply, 2 independent, 3 when
+  let dir = -1;
+  const addr: string[] = ['', '', '', ''];
+  const port = [-1, -1, -1, -1];
+  const counters = [-1, -1, -1, -1]; // packets O, bytes O, packets R, bytes R
+  let l3 = -1;
+  let protocol = -1;
+  let icmpType = -1;
+  let icmpCode = -1;
+  let state: string | undefined;
+  let mark = -1;
+  let zone = -1;
+  let ctId: string | undefined;
+  let assured = false;
+  let unreplied = false;
+  let tsStart = -1;
+  let tsStop = -1;
+  let inTimestamp = false;
+  const when: Record<string, number> = {};
+
+  let i = headEnd + 1;
+  while (i < close) {
+    const lt = text.indexOf('<', i);
+    if (lt < 0 || lt >= close) break;
+    const gt = text.indexOf('>', lt);
+    if (gt < 0 || gt > close) return parseError(lineNo, 'bad-xml', text);
+    const tag = text.slice(lt + 1, gt);
+    i = gt + 1;
+    if (tag.charCodeAt(0) === 47 /* / */) {
+      if (tag === '/meta') dir = -1;
+      else if (tag === '/timestamp') inTimestamp = false;
+      else if (tag === '/when') dir = -1;
+      continue;
+    }
+    const sp = tag.indexOf(' ');
+    const selfClosing = tag.charCodeAt(tag.length - 1) === 47;
+    const name = sp < 0 ? (selfClosing ? tag.slice(0, -1) : tag) : tag.slice(0, sp);
+    if (name === 'meta') {
+      const d = attr(tag, 'direction');
+      dir = d === 'original' ? 0 : d === 'reply' ? 1 : d === 'independent' ? 2 : -1;
+      if (dir < 0) return parseError(lineNo, 'bad-value', text, 'direction');
+      continue;
+    }
+    if (name === 'when') {
+      dir = 3;
+      continue;
+    }
+    if (name === 'layer3') {
+      if (dir === 0) l3 = parseUint(attr(tag, 'protonum') ?? '');
+      continue;
+    }
+    if (name === 'layer4') {
+      const p = parseUint(attr(tag, 'protonum') ?? '');
+      if (p < 0 || p > 255) return parseError(lineNo, 'bad-number', text, 'protonum');
+      if (dir === 0) protocol = p;
+      continue;
+    }
+    if (name === 'assured' && selfClosing) {
+      assured = true;
+      continue;
+    }
+    if (name === 'unreplied' && selfClosing) {
+      unreplied = true;
+      continue;
+    }
+    if (name === 'timestamp') {
+      inTimestamp = true;
+      continue;
+    }
+    if (name === 'counters' || selfClosing) continue;
+    // A leaf element: read its text up to the next '<'.
+    const end = text.indexOf('<', i);
+    if (end < 0 || end > close) return parseError(lineNo, 'bad-xml', text, name);
+    const value = unescapeXml(text.slice(i, end));
+    i = end;
+    switch (name) {
+      case 'src':
+      case 'dst':
+        if (dir === 0 || dir === 1) addr[dir * 2 + (name === 'src' ? 0 : 1)] = value;
+        break;
+      case 'sport':
+      case 'dport': {
+        const p = parsePort(value);
+        if (p < 0) return parseError(lineNo, 'bad-port', text, name);
+        if (dir === 0 || dir === 1) port[dir * 2 + (name === 'sport' ? 0 : 1)] = p;
+        break;
+      }
+      case 'type':
+      case 'code': {
+        const v = parseUint(value);
+        if (v < 0 || v > 255) return parseError(lineNo, 'bad-number', text, name);
+        if (dir === 0) {
+          if (name === 'type') icmpType = v;
+          else icmpCode = v;
+        }
+        break;
+      }
+      case 'packets':
+      case 'bytes': {
+        const v = parseUint(value);
+        if (v < 0) return parseError(lineNo, 'bad-number', text, name);
+        if (dir === 0 || dir === 1) counters[dir * 2 + (name === 'packets' ? 0 : 1)] = v;
+        break;
+      }
+      case 'state':
+        if (dir === 2) state = value;
+        break;
+      case 'mark': {
+        const v = parseU32(value);
+        if (v < 0) return parseError(lineNo, 'bad-number', text, name);
+        mark = v;
+        break;
+      }
+      case 'zone': {
+        const v = parseUint(value);
+        if (v < 0 || v > 65535) return parseError(lineNo, 'bad-number', text, name);
+        if (dir === 2 || zone < 0) zone = v;
+        break;
+      }
+      case 'id':
+        if (dir === 2) {
+          if (parseU32(value) < 0) return parseError(lineNo, 'bad-number', text, name);
+          ctId = value;
+        }
+        break;
+      case 'start':
+      case 'stop': {
+        if (!inTimestamp) break;
+        // Nanoseconds since epoch exceed 2^53: read them as a BigInt.
+        if (!isDigits(value, 20)) return parseError(lineNo, 'bad-number', text, name);
+        const ms = Number(BigInt(value) / 1000000n);
+        if (name === 'start') tsStart = ms;
+        else tsStop = ms;
+        break;
+      }
+      default:
+        if (dir === 3) {
+          const v = parseUint(value);
+          if (v < 0) return parseError(lineNo, 'bad-number', text, name);
+          when[name] = v;
+        }
+        // timeout, use, secmark, secctx, deltatime, helper, label: not FlowRecord fields.
+        break;
+    }
+  }
+
+  if (addr[0] === '') return parseError(lineNo, 'missing-field', text, 'src');
+  if (addr[1] === '') return parseError(lineNo, 'missing-field', text, 'dst');
+  if (protocol < 0) return parseError(lineNo, 'missing-field', text, 'layer4');
+  const s = normalizeAddr(addr[0]);
+  if (s === undefined) return parseError(lineNo, 'bad-address', text, 'src');
+  const d = normalizeAddr(addr[1]);
+  if (d === undefined || d.family !== s.family) return parseError(lineNo, 'bad-address', text, 'dst');
+  // layer3 protonum is the address family: AF_INET 2, AF_INET6 10.
+  if ((l3 === 2 && s.family !== 4) || (l3 === 10 && s.family !== 6)) {
+    return parseError(lineNo, 'bad-address', text, 'src');
+  }
+  let observedAt = -1;
+  if (when.year !== undefined && when.month !== undefined && when.day !== undefined) {
+    observedAt = new Date(when.year, when.month - 1, when.day, when.hour ?? 0, when.min ?? 0, when.sec ?? 0).getTime();
+  }
+  const rec: FlowRecord = {
+    schema: 1,
+    observedAt: observedAt >= 0 ? observedAt : now(),
+    source: 'conntrack-xml',
+    event,
+    family: s.family,
+    protocol,
+    srcAddr: s.addr,
+    dstAddr: d.addr,
+  };
+  if (node !== undefined) rec.node = node;
+  if (tsStart >= 0) rec.start = tsStart;
+  if (tsStop >= 0) rec.end = tsStop;
+  if (port[0] >= 0) rec.srcPort = port[0];
+  if (port[1] >= 0) rec.dstPort = port[1];
+  if (icmpType >= 0) rec.icmpType = icmpType;
+  if (icmpCode >= 0) rec.icmpCode = icmpCode;
+  if (addr[2] !== '' && addr[3] !== '') {
+    const rs = normalizeAddr(addr[2]);
+    if (rs === undefined) return parseError(lineNo, 'bad-address', text, 'reply-src');
+    const rd = normalizeAddr(addr[3]);
+    if (rd === undefined) return parseError(lineNo, 'bad-address', text, 'reply-dst');
+    if (rs.addr !== d.addr || rd.addr !== s.addr || port[2] !== port[1] || port[3] !== port[0]) {
+      rec.replySrcAddr = rs.addr;
+      rec.replyDstAddr = rd.addr;
+      if (port[2] >= 0) rec.replySrcPort = port[2];
+      if (port[3] >= 0) rec.replyDstPort = port[3];
+    }
+  }
+  if (counters[1] >= 0) rec.bytesOrig = counters[1];
+  if (counters[0] >= 0) rec.packetsOrig = counters[0];
+  if (counters[3] >= 0) rec.bytesReply = counters[3];
+  if (counters[2] >= 0) rec.packetsReply = counters[2];
+  if (state !== undefined) rec.state = state;
+  if (assured) rec.assured = true;
+  if (unreplied) rec.unreplied = true;
+  if (zone >= 0) rec.zone = zone;
+  if (mark >= 0) rec.mark = mark;
+  if (ctId !== undefined) rec.ctId = ctId;
+  return rec;
+}

@@ -1,0 +1,388 @@
+import { normalizeAddr } from '../addr.js';
+import type { FlowRecord } from '../record.js';
+import { parsePort, parseU32, parseUint } from './num.js';
+import { parseError, type LineParser, type ParseError, type ParserOptions } from './types.js';
+import { verdictFromPrefix } from './verdict.js';
+
+/**
+ * Kernel LOG target lines (source 'kernel-log', event 'log'): the body written by the kernel's
+ * nf_log_syslog.c (iptables `-j LOG`, nftables `log`), `IN=.. OUT=.. [MAC=..] SRC=.. DST=.. LEN=..
+ * .. PROTO=.. [SPT=.. DPT=..|TYPE=.. CODE=..]`, behind an optional header:
+ *
+ * - `<PRI>` (RFC 3164/5424), then an RFC 3164 time `Mmm dd hh:mm:ss[.frac]` (no year: observedAt
+ *   is now()), an RFC 3339 time `2021-03-12T14:10:18[.frac](Z|+hh:mm|+hhmm)` (observedAt from it),
+ *   or RFC 5424 `1 TIME HOST APP PROCID MSGID SD`;
+ * - a host name and/or the `kernel:` tag; a dmesg uptime `[  203.842973]`;
+ * - Proxmox VE pvefw-logger lines `VMID LEVEL CHAIN dd/Mon/yyyy:hh:mm:ss +zzzz` (time used);
+ *   these omit empty `IN=`/`OUT=`, so only there may `IN=` be missing.
+ *
+ * The text left between the header and `IN=` is the log prefix (`[wan-lan-default-D]`,
+ * `policy DROP:`), trimmed; the verdict comes from its words (verdictFromPrefix). The quoted
+ * packet of ICMP errors (`[SRC=... ]`) is ignored. LEN (IP total length) gives bytesOrig with
+ * packetsOrig 1. Interface names follow Linux rules (1-15 characters, no `/`, `:` or blank); a
+ * dot is accepted only as the VLAN separator `<dev>.<vlan id>` (`eth0.90`), so `enp.1s0` is
+ * rejected as `bad-interface`.
+ */
+export function createKernelLogParser(opts: ParserOptions = {}): LineParser {
+  const now = opts.now ?? Date.now;
+  const node = opts.node;
+  return {
+    format: 'kernel-log',
+    parseLine(line: string, lineNo: number): FlowRecord | ParseError | null {
+      return parseKernelLogLine(line, lineNo, now, node);
+    },
+  };
+}
+
+const PROTO_NAMES: Record<string, number> = {
+  ICMP: 1, TCP: 6, UDP: 17, GRE: 47, ESP: 50, AH: 51, ICMPv6: 58, ICMPV6: 58, SCTP: 132, UDPLITE: 136,
+};
+
+const MONTHS: Record<string, number> = {
+  Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11,
+};
+
+/** Index of the `IN=` that starts the kernel body (followed by an `OUT=` token), or -1. */
+export function findBodyStart(line: string): number {
+  let from = 0;
+  for (;;) {
+    const k = line.indexOf('IN=', from);
+    if (k < 0) return -1;
+    const prev = k > 0 ? line.charCodeAt(k - 1) : 32;
+    // PHYSIN= is not the start; anything else before IN= (space, ']', ':') may be.
+    if (!(prev >= 65 && prev <= 90)) {
+      const sp = line.indexOf(' ', k);
+      if (sp > 0 && line.startsWith('OUT=', sp + 1)) return k;
+    }
+    from = k + 3;
+  }
+}
+
+/** True for a valid Linux interface name under the rules above ('' is valid: no interface). */
+export function isIfaceName(name: string): boolean {
+  const n = name.length;
+  if (n > 15) return false;
+  let dot = -1;
+  for (let i = 0; i < n; i++) {
+    const c = name.charCodeAt(i);
+    if (c <= 32 || c === 47 || c === 58 || c === 127) return false;
+    if (c === 46) dot = i;
+  }
+  if (dot < 0) return true;
+  if (dot === 0 || dot === n - 1) return false;
+  const vlan = parseUint(name, dot + 1, n);
+  return vlan >= 0 && vlan <= 4095;
+}
+
+interface Header {
+  /** ms since epoch, or -1 when the header has no usable absolute time. */
+  time: number;
+  /** Index where the log prefix begins. */
+  prefixStart: number;
+  pvefw: boolean;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function skipSpaces(s: string, i: number): number {
+  while (i < s.length && s.charCodeAt(i) === 32) i++;
+  return i;
+}
+
+function tokenEnd(s: string, i: number): number {
+  while (i < s.length && s.charCodeAt(i) !== 32) i++;
+  return i;
+}
+
+/** Parse an RFC 3339 time s[start, end) with a zone; -1 when not one (or without zone). */
+export function parseRfc3339(s: string, start: number, end: number): number {
+  if (end - start < 20) return -1;
+  const y = parseUint(s, start, start + 4);
+  const mo = parseUint(s, start + 5, start + 7);
+  const d = parseUint(s, start + 8, start + 10);
+  const h = parseUint(s, start + 11, start + 13);
+  const mi = parseUint(s, start + 14, start + 16);
+  const se = parseUint(s, start + 17, start + 19);
+  if (
+    s.charCodeAt(start + 4) !== 45 || s.charCodeAt(start + 7) !== 45 ||
+    (s.charCodeAt(start + 10) | 32) !== 116 /* T or t */ ||
+    s.charCodeAt(start + 13) !== 58 || s.charCodeAt(start + 16) !== 58
+  ) return -1;
+  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60 || h < 0 || mi < 0 || se < 0) return -1;
+  let i = start + 19;
+  let ms = 0;
+  if (s.charCodeAt(i) === 46) {
+    const fs = ++i;
+    while (i < end && isDigit(s.charCodeAt(i))) i++;
+    if (i === fs) return -1;
+    ms = Math.floor(Number(`0.${s.slice(fs, i)}`) * 1000);
+  }
+  let offsetMin: number;
+  const z = s.charCodeAt(i);
+  if ((z | 32) === 122 /* Z */ && i + 1 === end) offsetMin = 0;
+  else if (z === 43 || z === 45) {
+    const oh = parseUint(s, i + 1, i + 3);
+    const hasColon = s.charCodeAt(i + 3) === 58;
+    const om = parseUint(s, i + (hasColon ? 4 : 3), i + (hasColon ? 6 : 5));
+    if (oh < 0 || om < 0 || oh > 23 || om > 59 || i + (hasColon ? 6 : 5) !== end) return -1;
+    offsetMin = (z === 45 ? -1 : 1) * (oh * 60 + om);
+  } else return -1;
+  return Date.UTC(y, mo - 1, d, h, mi, se, ms) - offsetMin * 60000;
+}
+
+/** Proxmox pvefw-logger time `20/Jun/2022:13:09:14 +0200` at s[i..]; returns [ms, end] or undefined. */
+function parsePveTime(s: string, i: number): [number, number] | undefined {
+  // dd/Mon/yyyy:hh:mm:ss +zzzz is 26 characters.
+  if (s.length < i + 26 || s.charCodeAt(i + 2) !== 47 || s.charCodeAt(i + 6) !== 47 || s.charCodeAt(i + 11) !== 58) return undefined;
+  const d = parseUint(s, i, i + 2);
+  const mo = MONTHS[s.slice(i + 3, i + 6)];
+  const y = parseUint(s, i + 7, i + 11);
+  const h = parseUint(s, i + 12, i + 14);
+  const mi = parseUint(s, i + 15, i + 17);
+  const se = parseUint(s, i + 18, i + 20);
+  const sign = s.charCodeAt(i + 21);
+  const oh = parseUint(s, i + 22, i + 24);
+  const om = parseUint(s, i + 24, i + 26);
+  if (mo === undefined || d < 1 || y < 1970 || h < 0 || mi < 0 || se < 0 || oh < 0 || om < 0 || (sign !== 43 && sign !== 45)) return undefined;
+  const off = (sign === 45 ? -1 : 1) * (oh * 60 + om);
+  return [Date.UTC(y, mo, d, h, mi, se) - off * 60000, i + 26];
+}
+
+/** Parse the header before the kernel body (see createKernelLogParser); never fails. */
+function parseHeader(line: string, bodyStart: number): Header {
+  const h: Header = { time: -1, prefixStart: 0, pvefw: false };
+  let i = 0;
+  // <PRI>
+  if (line.charCodeAt(0) === 60) {
+    let j = 1;
+    while (j < 5 && isDigit(line.charCodeAt(j))) j++;
+    if (j > 1 && line.charCodeAt(j) === 62) i = j + 1;
+  }
+  let rfc5424 = false;
+  if (line.charCodeAt(i) === 49 && line.charCodeAt(i + 1) === 32 && isDigit(line.charCodeAt(i + 2))) {
+    rfc5424 = true; // version "1 "
+    i += 2;
+  }
+  let hadTime = false;
+  const c = line.charCodeAt(i);
+  if (isDigit(c) && line.charCodeAt(i + 4) === 45) {
+    const e = tokenEnd(line, i);
+    h.time = parseRfc3339(line, i, e);
+    hadTime = true;
+    i = skipSpaces(line, e);
+  } else if (c >= 65 && c <= 90 && MONTHS[line.slice(i, i + 3)] !== undefined && line.charCodeAt(i + 3) === 32) {
+    // Mmm dd hh:mm:ss[.frac]
+    let j = skipSpaces(line, i + 4);
+    j = tokenEnd(line, j); // day
+    j = skipSpaces(line, j);
+    const t = j;
+    j = tokenEnd(line, j);
+    if (j - t >= 8 && line.charCodeAt(t + 2) === 58 && line.charCodeAt(t + 5) === 58) {
+      hadTime = true;
+      i = skipSpaces(line, j);
+    }
+  } else if (isDigit(c)) {
+    // Proxmox: VMID LEVEL CHAIN TIME
+    let j = tokenEnd(line, i);
+    if (parseUint(line, i, j) >= 0) {
+      j = skipSpaces(line, j);
+      const k = tokenEnd(line, j);
+      if (parseUint(line, j, k) >= 0) {
+        const chainEnd = tokenEnd(line, skipSpaces(line, k));
+        const pt = parsePveTime(line, skipSpaces(line, chainEnd));
+        if (pt !== undefined) {
+          h.time = pt[0];
+          h.pvefw = true;
+          h.prefixStart = skipSpaces(line, pt[1]);
+          return h;
+        }
+      }
+    }
+  }
+  if (rfc5424 && hadTime) {
+    // HOST APP PROCID MSGID SD
+    for (let k = 0; k < 4 && i < bodyStart; k++) i = skipSpaces(line, tokenEnd(line, i));
+    if (line.charCodeAt(i) === 91) {
+      const e = line.indexOf('] ', i);
+      i = e < 0 || e > bodyStart ? i : skipSpaces(line, e + 2);
+    } else i = skipSpaces(line, tokenEnd(line, i));
+  } else if (hadTime) {
+    // [host] [kernel:]
+    const e1 = tokenEnd(line, i);
+    if (e1 < bodyStart) {
+      const t1 = line.slice(i, e1);
+      const n2 = skipSpaces(line, e1);
+      const e2 = tokenEnd(line, n2);
+      if (t1 === 'kernel:') i = n2;
+      else if (e2 <= bodyStart && line.slice(n2, e2) === 'kernel:') i = skipSpaces(line, e2);
+      else if (!t1.endsWith(':') && t1.charCodeAt(0) !== 91) i = n2;
+    }
+  } else if (line.startsWith('kernel: ', i)) {
+    i = skipSpaces(line, i + 8);
+  }
+  // dmesg uptime [  203.842973]
+  if (line.charCodeAt(i) === 91) {
+    let j = skipSpaces(line, i + 1);
+    const s = j;
+    while (j < bodyStart && (isDigit(line.charCodeAt(j)) || line.charCodeAt(j) === 46)) j++;
+    if (j > s && line.charCodeAt(j) === 93) i = skipSpaces(line, j + 1);
+  }
+  h.prefixStart = i;
+  return h;
+}
+
+/** Parse one kernel LOG line (see createKernelLogParser). */
+export function parseKernelLogLine(
+  line: string,
+  lineNo: number,
+  now: () => number,
+  node: string | undefined,
+): FlowRecord | ParseError | null {
+  let end = line.length;
+  while (end > 0 && (line.charCodeAt(end - 1) === 13 || line.charCodeAt(end - 1) === 32)) end--;
+  if (end === 0) return null;
+  let body = findBodyStart(line);
+  let hdr: Header;
+  if (body < 0) {
+    hdr = parseHeader(line, line.length);
+    if (hdr.pvefw) {
+      for (const key of ['IN=', 'OUT=', 'PHYSIN=', 'MAC=', 'SRC=']) {
+        const k = line.indexOf(key, hdr.prefixStart);
+        if (k >= 0 && (k === 0 || line.charCodeAt(k - 1) === 32 || line.charCodeAt(k - 1) === 58)) {
+          body = k;
+          break;
+        }
+      }
+    }
+    if (body < 0) {
+      if (line.includes('SRC=') && line.includes('DST=')) return parseError(lineNo, 'missing-field', line, 'IN');
+      return parseError(lineNo, 'unknown-line', line);
+    }
+  } else {
+    hdr = parseHeader(line, body);
+  }
+
+  let inIface: string | undefined;
+  let outIface: string | undefined;
+  let src = '';
+  let dst = '';
+  let len = -1;
+  let protocol = -1;
+  let sport = -1;
+  let dport = -1;
+  let icmpType = -1;
+  let icmpCode = -1;
+  let mark = -1;
+  let i = body;
+  while (i < end) {
+    i = skipSpaces(line, i);
+    if (i >= end) break;
+    if (line.charCodeAt(i) === 91) break; // quoted packet of an ICMP error: not this packet's fields
+    let e = tokenEnd(line, i);
+    if (e > end) e = end;
+    const eq = line.indexOf('=', i);
+    if (eq > 0 && eq < e) {
+      const key = line.slice(i, eq);
+      const val = line.slice(eq + 1, e);
+      switch (key) {
+        case 'IN':
+          if (inIface === undefined) {
+            if (!isIfaceName(val)) return parseError(lineNo, 'bad-interface', line, 'IN');
+            inIface = val;
+          }
+          break;
+        case 'OUT':
+          if (outIface === undefined) {
+            if (!isIfaceName(val)) return parseError(lineNo, 'bad-interface', line, 'OUT');
+            outIface = val;
+          }
+          break;
+        case 'SRC':
+          if (src === '') src = val;
+          break;
+        case 'DST':
+          if (dst === '') dst = val;
+          break;
+        case 'LEN':
+          if (len < 0) {
+            len = parseUint(val);
+            if (len < 0 || len > 65535 + 40) return parseError(lineNo, 'bad-number', line, 'LEN');
+          }
+          break;
+        case 'PROTO':
+          if (protocol < 0) {
+            const p = PROTO_NAMES[val] ?? parseUint(val);
+            if (p < 0 || p > 255) return parseError(lineNo, 'bad-value', line, 'PROTO');
+            protocol = p;
+          }
+          break;
+        case 'SPT':
+        case 'DPT': {
+          const p = parsePort(val);
+          if (p < 0) return parseError(lineNo, 'bad-port', line, key);
+          if (key === 'SPT') sport = p;
+          else dport = p;
+          break;
+        }
+        case 'TYPE':
+        case 'CODE': {
+          const v = parseUint(val);
+          if (v < 0 || v > 255) return parseError(lineNo, 'bad-number', line, key);
+          if (key === 'TYPE') icmpType = v;
+          else icmpCode = v;
+          break;
+        }
+        case 'MARK': {
+          const v = parseU32(val);
+          if (v < 0) return parseError(lineNo, 'bad-number', line, 'MARK');
+          mark = v;
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    i = e;
+  }
+  if (src === '') return parseError(lineNo, 'missing-field', line, 'SRC');
+  if (dst === '') return parseError(lineNo, 'missing-field', line, 'DST');
+  if (protocol < 0) return parseError(lineNo, 'missing-field', line, 'PROTO');
+  const s = normalizeAddr(src);
+  if (s === undefined) return parseError(lineNo, 'bad-address', line, 'SRC');
+  const d = normalizeAddr(dst);
+  if (d === undefined || d.family !== s.family) return parseError(lineNo, 'bad-address', line, 'DST');
+
+  const rec: FlowRecord = {
+    schema: 1,
+    observedAt: hdr.time >= 0 ? hdr.time : now(),
+    source: 'kernel-log',
+    event: 'log',
+    family: s.family,
+    protocol,
+    srcAddr: s.addr,
+    dstAddr: d.addr,
+  };
+  if (node !== undefined) rec.node = node;
+  if (sport >= 0) rec.srcPort = sport;
+  if (dport >= 0) rec.dstPort = dport;
+  if (protocol === 1 || protocol === 58) {
+    if (icmpType >= 0) rec.icmpType = icmpType;
+    if (icmpCode >= 0) rec.icmpCode = icmpCode;
+  }
+  if (len >= 0) {
+    rec.bytesOrig = len;
+    rec.packetsOrig = 1;
+  }
+  if (mark >= 0) rec.mark = mark;
+  const prefix = line.slice(hdr.prefixStart, body).trim();
+  if (prefix !== '') {
+    rec.logPrefix = prefix;
+    const v = verdictFromPrefix(prefix);
+    if (v !== undefined) rec.verdict = v;
+  }
+  if (inIface) rec.inIface = inIface;
+  if (outIface) rec.outIface = outIface;
+  return rec;
+}

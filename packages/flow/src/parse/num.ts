@@ -1,0 +1,65 @@
+/** Small number scanners shared by the parsers (no regular expressions, no allocation). */
+
+/**
+ * Parse text[start, end) as an unsigned decimal integer. Returns -1 when the range is empty,
+ * holds anything but digits, or exceeds Number.MAX_SAFE_INTEGER.
+ */
+export function parseUint(text: string, start = 0, end = text.length): number {
+  if (end <= start || end - start > 16) return -1;
+  let v = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    v = v * 10 + (c - 48);
+  }
+  return v <= Number.MAX_SAFE_INTEGER ? v : -1;
+}
+
+/** Parse a port number (0-65535) from text; -1 when invalid. */
+export function parsePort(text: string): number {
+  const v = parseUint(text);
+  return v > 65535 ? -1 : v;
+}
+
+/** Parse an unsigned 32-bit integer in decimal or 0x-hex form (marks are printed both ways); -1 when invalid. */
+export function parseU32(text: string): number {
+  let v: number;
+  if (text.length > 2 && text.charCodeAt(0) === 48 && (text.charCodeAt(1) | 32) === 120) {
+    if (text.length > 10) return -1;
+    v = 0;
+    for (let i = 2; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      let h: number;
+      if (c >= 48 && c <= 57) h = c - 48;
+      else if ((c | 32) >= 97 && (c | 32) <= 102) h = (c | 32) - 87;
+      else return -1;
+      v = v * 16 + h;
+    }
+  } else {
+    v = parseUint(text);
+  }
+  return v > 0xffffffff ? -1 : v;
+}
+
+/** Read `sec.frac` (seconds, optional fraction) from text[start,end) as ms since epoch (floored); -1 when invalid. */
+export function parseEpochSecondsToMs(text: string, start: number, end: number): number {
+  let dot = -1;
+  for (let i = start; i < end; i++) {
+    if (text.charCodeAt(i) === 46) {
+      dot = i;
+      break;
+    }
+  }
+  const secEnd = dot < 0 ? end : dot;
+  const sec = parseUint(text, start, secEnd);
+  if (sec < 0) return -1;
+  let ms = 0;
+  if (dot >= 0) {
+    const fracLen = end - dot - 1;
+    if (fracLen < 1 || fracLen > 9) return -1;
+    const frac = parseUint(text, dot + 1, end);
+    if (frac < 0) return -1;
+    ms = Math.floor(frac / 10 ** (fracLen - 3));
+  }
+  return sec * 1000 + ms;
+}

@@ -1,0 +1,56 @@
+import type { FlowRecord } from '../record.js';
+
+/** Input formats floe parses line by line. */
+export type FormatName = 'conntrack' | 'conntrack-xml' | 'kernel-log' | 'ulogd-json';
+
+/** Every FormatName, in detection order. */
+export const FORMAT_NAMES: readonly FormatName[] = ['conntrack-xml', 'ulogd-json', 'conntrack', 'kernel-log'];
+
+/**
+ * A rejected line: 1-based line number, a stable kebab-case reason code (`bad-address`,
+ * `missing-field`, `bad-number`, `bad-port`, `bad-interface`, `bad-json`, `bad-timestamp`,
+ * `unknown-line`, `unexpected-token`, `unterminated-flow`), the field when one is to blame, and
+ * the line text cut to 200 characters.
+ */
+export interface ParseError {
+  line: number;
+  reason: string;
+  field?: string;
+  text: string;
+  file?: string;
+}
+
+/** Options shared by every parser. */
+export interface ParserOptions {
+  /** Observing host name, copied into FlowRecord.node. */
+  node?: string;
+  /** Clock for observedAt when the input carries no usable time (ms since epoch). Default Date.now. */
+  now?: () => number;
+}
+
+/**
+ * Stateful line parser for one input stream. parseLine returns a record, an error, or null for
+ * lines that carry no record (blank, headers, comments, XML prologue, conntrack's trailing
+ * summary line); callers count nulls as skipped.
+ */
+export interface LineParser {
+  readonly format: FormatName;
+  parseLine(line: string, lineNo: number): FlowRecord | ParseError | null;
+}
+
+/** Longest line text kept in a ParseError. */
+export const ERROR_TEXT_MAX = 200;
+
+/** Build a ParseError (text cut to ERROR_TEXT_MAX characters). */
+export function parseError(line: number, reason: string, text: string, field?: string): ParseError {
+  const e: ParseError = { line, reason, text: text.length > ERROR_TEXT_MAX ? text.slice(0, ERROR_TEXT_MAX) : text };
+  if (field !== undefined) e.field = field;
+  return e;
+}
+
+/** True for a ParseError (as returned by LineParser.parseLine), false for records and anything else. */
+export function isParseError(x: unknown): x is ParseError {
+  if (typeof x !== 'object' || x === null) return false;
+  const o = x as Record<string, unknown>;
+  return typeof o.reason === 'string' && typeof o.line === 'number' && typeof o.text === 'string' && o.schema === undefined;
+}
