@@ -1,1 +1,3 @@
-export {};
+export { runFloe, BUNDLED_SAMPLE } from './run.js';
+export { analyzeFiles, summaryLines, UsageError } from './analyze.js';
+export type { AnalyzeOptions, AnalyzeResult } from './analyze.js';

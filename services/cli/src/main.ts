@@ -1,0 +1,103 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { loadConfig, describeConfig, ConfigError } from '@floe/config';
+import { createLogger } from '@floe/telemetry';
+import { checkPolicyFile } from './policy-check.js';
+import { analyzeFiles, summaryLines, UsageError } from './analyze.js';
+import { runFloe } from './run.js';
+
+const FORMATS = ['auto', 'conntrack', 'conntrack-xml', 'kernel-log', 'ulogd-json'] as const;
+const out = (line: string) => { process.stdout.write(line + '\n'); };
+const err = (line: string) => { process.stderr.write(line + '\n'); };
+
+function parseSpeed(v: string): number | 'max' {
+  if (v === 'max') return 'max';
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a positive number or "max"');
+  return n;
+}
+function parsePort(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port 0-65535');
+  return n;
+}
+
+const program = new Command('floe')
+  .description('Flow-log IDS: conntrack/NFLOG flows -> policy and detectors -> findings -> nftables blocks')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+program.command('run')
+  .description('Run every role in one process on the embedded default (in-process bus, DuckDB store).\n' +
+    'Reads live `conntrack -E` events when it can (root and the conntrack tool present);\n' +
+    'otherwise it says so and replays the bundled sample capture.')
+  .option('-c, --config <file>', 'configuration YAML (see `floe config --describe`); FLOE_* variables override it')
+  .option('--replay <file>', 'feed a capture file through the pipeline instead of live events')
+  .addOption(new Option('--format <name>', 'format of the --replay file').choices(FORMATS).default('auto'))
+  .option('--speed <n|max>', 'replay pace: 1 = as recorded, 10 = ten times faster, max = no waiting', parseSpeed, 1 as number | 'max')
+  .option('--policy <file>', 'policy YAML (default: the embedded policy)')
+  .option('--netns <name>', 'read conntrack and apply nftables inside this network namespace')
+  .option('--dry-run', 'never touch nftables; log the blocks that would be applied')
+  .option('--enforce', 'apply blocks in nftables even when replaying a capture (replays are dry-run by default)')
+  .option('--api-port <port>', 'HTTP API port (default 8080; 0 = any free port)', parsePort)
+  .option('--store <path>', 'DuckDB file (default data/floe.duckdb; ":memory:" keeps nothing)')
+  .option('--exit-after-replay', 'stop once the replayed capture is processed')
+  .action(async (o) => {
+    const overrides: Record<string, unknown> = {};
+    const set = (path: string[], v: unknown) => {
+      let t = overrides as Record<string, unknown>;
+      for (const p of path.slice(0, -1)) t = (t[p] ??= {}) as Record<string, unknown>;
+      t[path[path.length - 1]] = v;
+    };
+    if (o.policy) set(['policyFile'], o.policy);
+    if (o.netns) { set(['collector', 'conntrack', 'netns'], o.netns); set(['enforcer', 'netns'], o.netns); }
+    if (o.dryRun) set(['enforcer', 'dryRun'], true);
+    if (o.apiPort !== undefined) set(['api', 'port'], o.apiPort);
+    if (o.store) set(['store', 'path'], o.store);
+    const cfg = loadConfig({ file: o.config, overrides: overrides as never });
+    const log = createLogger({ level: cfg.log.level });
+    await runFloe(cfg, { replay: o.replay, format: o.format, speed: o.speed, enforce: !!o.enforce, exitAfterReplay: !!o.exitAfterReplay }, log, out);
+  });
+
+program.command('analyze')
+  .description('Offline: parse flow files, enforce the policy, run the detectors, print findings and a summary.\n' +
+    'Exit 0 even when attacks are found; 2 for unusable input or options.')
+  .argument('<file...>', 'flow files (conntrack -E/-L text, conntrack XML, kernel LOG lines, ulogd2 JSON)')
+  .addOption(new Option('--format <name>', 'input format').choices(FORMATS).default('auto'))
+  .option('--policy <file>', 'policy YAML (default: the embedded policy)')
+  .option('--inventory <file>', 'inventory YAML/JSON mapping addresses to namespace and workload')
+  .option('--json', 'one finding per line (NDJSON) on stdout; the summary goes to stderr')
+  .action(async (files: string[], o) => {
+    const r = await analyzeFiles(files, { format: o.format, policyFile: o.policy, inventoryFile: o.inventory, json: !!o.json }, out, err);
+    for (const line of summaryLines(r)) (o.json ? err : out)(line);
+  });
+
+const policy = program.command('policy').description('Policy files');
+policy.command('check')
+  .description('Validate a policy file; every error names file, line, column and field. Exit 1 when invalid.')
+  .argument('<file>', 'policy YAML')
+  .action(async (file: string) => {
+    const ok = await checkPolicyFile(file, out, err);
+    if (!ok) process.exitCode = 1;
+  });
+
+program.command('config')
+  .description('Show configuration: the merged result (--print) or every key with its default (--describe)')
+  .option('-c, --config <file>', 'configuration YAML')
+  .option('--print', 'print the merged configuration (file + FLOE_* environment) as JSON')
+  .option('--describe', 'list every key, its default and meaning')
+  .action((o) => {
+    if (o.describe || !o.print) {
+      for (const [k, d, text] of describeConfig()) out(`${k.padEnd(32)} ${d.padEnd(22)} ${text}`);
+      return;
+    }
+    out(JSON.stringify(loadConfig({ file: o.config }), null, 2));
+  });
+
+program.parseAsync(process.argv).catch((e: Error & { code?: string }) => {
+  if (e instanceof ConfigError || e instanceof UsageError || e.code === 'FLOE_POLICY_INVALID') {
+    err(`floe: ${e.message}`);
+    process.exit(2);
+  }
+  err(`floe: ${e.stack ?? e.message}`);
+  process.exit(1);
+});

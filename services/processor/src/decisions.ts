@@ -1,0 +1,37 @@
+import type { Decision, DecisionAudit } from '@floe/flow';
+import { TOPICS, type Bus } from '@floe/bus';
+import type { Store } from '@floe/store';
+import type { Responder, ResponseOutcome } from '@floe/respond';
+
+/**
+ * Makes decisions durable and visible: the store first (decision row + audit row), then the
+ * compacted `floe.decisions.v1` topic that enforcers read. Used by the processor for findings
+ * and by the API for manual blocks and unblocks.
+ */
+export interface DecisionWriter {
+  /** Persists what an outcome changed; returns the decision when there is one. */
+  write(outcome: ResponseOutcome): Promise<Decision | undefined>;
+  /** Unblock: deletes the decision, audits it, publishes a tombstone. False when none existed. */
+  unblock(target: string, user: string, nowMs: number): Promise<boolean>;
+}
+
+export function createDecisionWriter(deps: { store: Store; bus: Bus; responder: Responder }): DecisionWriter {
+  return {
+    async write(outcome) {
+      if (outcome.kind === 'decision') {
+        await deps.store.upsertDecision(outcome.decision, outcome.audit);
+        await deps.bus.publish(TOPICS.decisions, [{ key: outcome.decision.target, value: outcome.decision }]);
+        return outcome.decision;
+      }
+      if (outcome.kind === 'refused') await deps.store.appendAudit(outcome.audit);
+      return undefined;
+    },
+    async unblock(target, user, nowMs) {
+      const audit: DecisionAudit = { at: nowMs, target, change: 'delete', origin: `api:${user}`, reason: `unblocked by ${user}` };
+      const existed = await deps.store.deleteDecision(target, audit);
+      deps.responder.release(target);
+      if (existed) await deps.bus.publish(TOPICS.decisions, [{ key: target, value: null }]);
+      return existed;
+    },
+  };
+}

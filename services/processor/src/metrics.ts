@@ -1,0 +1,23 @@
+import { Counter, Histogram, metric, type Registry } from '@floe/telemetry';
+
+/** Processor metrics (STYLE.md 13): what moves is counted, each step is timed. */
+export function processorMetrics(registry: Registry) {
+  return {
+    flows: metric(registry, 'floe_processor_flows_received_total', () => new Counter({
+      name: 'floe_processor_flows_received_total', help: 'Flow records received from floe.flows.v1.', registers: [registry],
+    })),
+    findings: metric(registry, 'floe_processor_findings_total', () => new Counter({
+      name: 'floe_processor_findings_total', help: 'Findings emitted, by detector or policy rule.', labelNames: ['detector', 'severity'], registers: [registry],
+    })),
+    outcomes: metric(registry, 'floe_processor_response_outcomes_total', () => new Counter({
+      name: 'floe_processor_response_outcomes_total', help: 'Responder outcomes for findings, by kind and cause.', labelNames: ['kind', 'cause'], registers: [registry],
+    })),
+    failedBatches: metric(registry, 'floe_processor_batches_failed_total', () => new Counter({
+      name: 'floe_processor_batches_failed_total', help: 'Batches whose outputs could not be made safe (left uncommitted, redelivered).', registers: [registry],
+    })),
+    step: metric(registry, 'floe_processor_step_seconds', () => new Histogram({
+      name: 'floe_processor_step_seconds', help: 'Time per batch in each processor step.', labelNames: ['step'],
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry],
+    })),
+  };
+}

@@ -1,0 +1,48 @@
+import type { Finding, FlowRecord } from '@floe/flow';
+import type { CompiledPolicy } from '@floe/policy';
+import type { Detector } from '@floe/detect';
+
+/** Per-flow analysis shared by the streaming processor and `floe analyze`. */
+export interface Pipeline {
+  /**
+   * Classifies one flow (direction, zones, inventory), evaluates the policy and feeds the
+   * detectors. Returns the classified flow and the NEW findings: a finding id already emitted
+   * within the dedup memory is not emitted again (it is counted in `repeats`).
+   */
+  process(flow: FlowRecord): { flow: FlowRecord; findings: Finding[] };
+  /** Findings suppressed as repeats of an emitted id, by detector. */
+  readonly repeats: Map<string, number>;
+  /** Drop detector windows older than their span at `nowMs` (event time). */
+  expire(nowMs: number): void;
+}
+
+/** Finding ids remembered for de-duplication (oldest forgotten first). */
+export const DEDUP_IDS = 100_000;
+
+/** Builds the pipeline. `classify` and `evaluate` are the policy's compiled matchers. */
+export function createPipeline(deps: { policy: CompiledPolicy; detectors: Detector[] }): Pipeline {
+  const seen = new Set<string>();
+  const repeats = new Map<string, number>();
+  const keep = (f: Finding): boolean => {
+    if (seen.has(f.id)) {
+      repeats.set(f.detector, (repeats.get(f.detector) ?? 0) + 1);
+      return false;
+    }
+    seen.add(f.id);
+    if (seen.size > DEDUP_IDS) seen.delete(seen.values().next().value as string);
+    return true;
+  };
+  return {
+    repeats,
+    process(raw) {
+      const flow = deps.policy.classify(raw);
+      const out: Finding[] = [];
+      for (const f of deps.policy.evaluate(flow)) if (keep(f)) out.push(f);
+      for (const d of deps.detectors) for (const f of d.observe(flow)) if (keep(f)) out.push(f);
+      return { flow, findings: out };
+    },
+    expire(nowMs) {
+      for (const d of deps.detectors) d.expire(nowMs);
+    },
+  };
+}
