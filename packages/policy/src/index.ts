@@ -4,5 +4,15 @@
  */
 export { CidrSet, parseCidr, parseAddress } from './cidr.js';
 export type { ParsedCidr, ParsedAddress } from './cidr.js';
-export { CidrError, POLICY_ERROR_CODES } from './errors.js';
+export { CidrError, PolicyError, PolicyFileError, POLICY_ERROR_CODES } from './errors.js';
 export type { PolicyErrorCode } from './errors.js';
+export { checkPolicy, parsePolicy, loadPolicyFile, defaultPolicy, defaultPolicyPath } from './policy.js';
+export { compilePolicy, POLICY_RULES } from './compile.js';
+export type { CompiledPolicy, CompileOptions, PolicyRuleId } from './compile.js';
+export { loadInventoryFile, parseInventory } from './inventory.js';
+export type { Inventory, InventoryEntry } from './inventory.js';
+export { parseDuration, parsePortSpec, PortMatcher } from './ports.js';
+export { ISSUE_CODES } from './validate.js';
+export { policySchema, inventorySchema, K8S_CONTROL_PLANE_PORTS } from './schema.js';
+export { BUILTIN_ZONES, PORT_PROTOCOLS } from './types.js';
+export type * from './types.js';

@@ -1,0 +1,221 @@
+/**
+ * JSON schema (draft-07, checked with ajv) of policy file version 1, with every default.
+ * Custom keywords check values that JSON schema cannot express well: `floeCidr` (CIDR text via
+ * parseCidr), `floePort` (a port 0..65535 or an inclusive range "lo-hi"), `floeDuration`
+ * (`<n>ms|s|m|h|d`). The semantic checks (zone names exist, and so on) are in validate.ts.
+ */
+import { SEVERITIES } from '@floe/flow';
+import { PORT_PROTOCOLS } from './types.js';
+
+const cidrList = { type: 'array', items: { type: 'string', floeCidr: true }, default: [] } as const;
+const portList = { type: 'array', items: { floePort: true }, minItems: 1 } as const;
+const severity = (d: string) => ({ type: 'string', enum: [...SEVERITIES], default: d }) as const;
+const duration = (d: string) => ({ type: 'string', floeDuration: true, default: d }) as const;
+
+const portRule = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['protocol', 'ports'],
+  properties: {
+    protocol: { type: 'string', enum: [...PORT_PROTOCOLS] },
+    ports: portList,
+  },
+} as const;
+
+/** Kubernetes control-plane ports and the NodePort range (kubernetes.io "Ports and Protocols"). */
+export const K8S_CONTROL_PLANE_PORTS: Array<number | string> = [6443, '2379-2380', 10250, 10257, 10259, '30000-32767'];
+
+/** The policy schema. Defaults here are the policy defaults; policies/default.yaml spells them out and a test keeps both equal. */
+export const policySchema = {
+  $id: 'https://floe.dev/schemas/policy-v1.json',
+  type: 'object',
+  additionalProperties: false,
+  required: ['version'],
+  properties: {
+    version: { const: 1 },
+    name: { type: 'string' },
+    networks: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        pods: cidrList,
+        services: cidrList,
+        nodes: cidrList,
+        controlPlane: cidrList,
+        zones: {
+          type: 'object',
+          default: {},
+          propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9_.-]*$' },
+          additionalProperties: { ...cidrList, default: undefined },
+        },
+      },
+    },
+    ingress: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        severity: severity('medium'),
+        default: {
+          type: 'array',
+          items: portRule,
+          default: [{ protocol: 'tcp', ports: K8S_CONTROL_PLANE_PORTS }, { protocol: 'udp', ports: ['30000-32767'] }],
+        },
+        zones: { type: 'object', default: {}, additionalProperties: { type: 'array', items: portRule } },
+      },
+    },
+    egress: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        severity: severity('medium'),
+        allow: {
+          type: 'array',
+          default: [],
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['to'],
+            properties: {
+              to: { ...cidrList, default: undefined, minItems: 1 },
+              protocol: { type: 'string', enum: [...PORT_PROTOCOLS] },
+              ports: portList,
+            },
+          },
+        },
+      },
+    },
+    blocklists: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        severity: severity('high'),
+        cidrs: cidrList,
+        files: { type: 'array', items: { type: 'string', minLength: 1 }, default: [] },
+      },
+    },
+    namespaces: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        severity: severity('medium'),
+        sameNamespace: { type: 'boolean', default: true },
+        allow: {
+          type: 'array',
+          default: [],
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['from', 'to'],
+            properties: {
+              from: { type: 'string', minLength: 1 },
+              to: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+            },
+          },
+        },
+      },
+    },
+    rules: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        metadataApi: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            enabled: { type: 'boolean', default: true },
+            severity: severity('high'),
+            addrs: { ...cidrList, default: ['169.254.169.254', 'fd00:ec2::254'] },
+            allowFrom: cidrList,
+            allowNamespaces: { type: 'array', items: { type: 'string', minLength: 1 }, default: [] },
+          },
+        },
+        etcdAccess: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            enabled: { type: 'boolean', default: true },
+            severity: severity('critical'),
+            ports: { ...portList, default: ['2379-2380'] },
+          },
+        },
+      },
+    },
+    detectors: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        portscan: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            windowMs: { type: 'integer', minimum: 1000, default: 60000 },
+            minPorts: { type: 'integer', minimum: 2, default: 20 },
+            severity: severity('high'),
+          },
+        },
+        hostsweep: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            windowMs: { type: 'integer', minimum: 1000, default: 60000 },
+            minHosts: { type: 'integer', minimum: 2, default: 16 },
+            severity: severity('high'),
+          },
+        },
+      },
+    },
+    respond: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        minSeverity: severity('high'),
+        ttl: duration('1h'),
+        escalation: { type: 'array', items: { type: 'string', floeDuration: true }, minItems: 1, default: ['1h', '4h', '24h'] },
+        maxNewBlocksPerMinute: { type: 'integer', minimum: 0, default: 30 },
+        dryRun: { type: 'boolean', default: false },
+        neverBlock: cidrList,
+      },
+    },
+  },
+} as const;
+
+/** Schema of an inventory file (see loadInventoryFile). */
+export const inventorySchema = {
+  $id: 'https://floe.dev/schemas/inventory-v1.json',
+  type: 'object',
+  additionalProperties: false,
+  required: ['version', 'endpoints'],
+  properties: {
+    version: { const: 1 },
+    endpoints: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['addr'],
+        properties: {
+          addr: { type: 'string', floeCidr: true },
+          namespace: { type: 'string', minLength: 1 },
+          workload: { type: 'string', minLength: 1 },
+          pod: { type: 'string', minLength: 1 },
+          node: { type: 'string', minLength: 1 },
+          labels: { type: 'object', additionalProperties: { type: 'string' } },
+        },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,161 @@
+/**
+ * The validated, defaults-filled policy (file format version 1). Every key, its default and its
+ * meaning are documented in packages/policy/README.md; the JSON schema is in schema.ts.
+ */
+import type { Severity } from '@floe/flow';
+
+/** Protocol names usable in port rules: the port-carrying protocols of IANA's protocol numbers. */
+export const PORT_PROTOCOLS = ['tcp', 'udp', 'sctp', 'dccp', 'udplite'] as const;
+export type PortProtocol = (typeof PORT_PROTOCOLS)[number];
+
+/** Zone names the policy defines itself from `networks`; user zones may not reuse them. */
+export const BUILTIN_ZONES = ['pods', 'services', 'nodes', 'controlPlane'] as const;
+
+/**
+ * Ports of one protocol: each item is a port (0..65535) or an inclusive range `"lo-hi"`.
+ * `protocol` absent on an egress rule means any port-carrying protocol.
+ */
+export interface PortRule {
+  protocol: PortProtocol;
+  ports: Array<number | string>;
+}
+
+/** `networks`: what is "inside"; every list holds CIDRs or bare addresses. */
+export interface PolicyNetworks {
+  pods: string[];
+  services: string[];
+  nodes: string[];
+  controlPlane: string[];
+  /** Named zones: name -> CIDRs. */
+  zones: Record<string, string[]>;
+}
+
+/** `ingress`: ports allowed on inside destinations for flows coming from outside. */
+export interface PolicyIngress {
+  enabled: boolean;
+  severity: Severity;
+  /** Allowed on every zone without its own entry in `zones`. */
+  default: PortRule[];
+  /** Per-zone allow lists; an entry replaces `default` for that zone. */
+  zones: Record<string, PortRule[]>;
+}
+
+/** One egress allow-list entry: destinations, optionally restricted to a protocol and ports. */
+export interface EgressRule {
+  to: string[];
+  /** Absent: any protocol (or, with `ports`, any port-carrying protocol). */
+  protocol?: PortProtocol;
+  /** Absent: any port. */
+  ports?: Array<number | string>;
+}
+
+/** `egress`: allow-list for flows leaving the policy's networks; empty = no egress rule. */
+export interface PolicyEgress {
+  severity: Severity;
+  allow: EgressRule[];
+}
+
+/** One blocklist prefix read from a blocklist file, with where it came from. */
+export interface BlocklistFileEntry {
+  cidr: string;
+  file: string;
+  line: number;
+}
+
+/** `blocklists`: known-bad prefixes, inline and from files. */
+export interface PolicyBlocklists {
+  severity: Severity;
+  cidrs: string[];
+  /** File paths as written (relative paths are resolved from the policy file's folder). */
+  files: string[];
+  /** Filled by the loader: the prefixes read from `files`, with file and line. */
+  fromFiles: BlocklistFileEntry[];
+}
+
+/** One namespace trust rule: `from` may talk to each of `to` (`*` matches any namespace). */
+export interface NamespaceAllow {
+  from: string;
+  to: string[];
+}
+
+/** `namespaces`: trust boundaries between namespaces known from the inventory. */
+export interface PolicyNamespaces {
+  enabled: boolean;
+  severity: Severity;
+  /** Flows inside one namespace are allowed without a rule. */
+  sameNamespace: boolean;
+  allow: NamespaceAllow[];
+}
+
+/** `rules.metadataApi`: pods must not reach the cloud instance metadata API. */
+export interface MetadataApiRule {
+  enabled: boolean;
+  severity: Severity;
+  addrs: string[];
+  /** Source prefixes allowed to reach it. */
+  allowFrom: string[];
+  /** Source namespaces allowed to reach it. */
+  allowNamespaces: string[];
+}
+
+/** `rules.etcdAccess`: only control-plane nodes may reach etcd. */
+export interface EtcdAccessRule {
+  enabled: boolean;
+  severity: Severity;
+  /** TCP ports of etcd (client and peer). */
+  ports: Array<number | string>;
+}
+
+/** `detectors`: thresholds handed to packages/detect as plain data. */
+export interface PolicyDetectors {
+  portscan: { windowMs: number; minPorts: number; severity: Severity };
+  hostsweep: { windowMs: number; minHosts: number; severity: Severity };
+}
+
+/** `respond`: settings handed to packages/respond. Durations are written `90s`, `15m`, `1h`, `1d` in the file and held here in ms (`…Ms` keys). */
+export interface PolicyRespond {
+  minSeverity: Severity;
+  /** Block duration of a first offence (ms); written `ttl: 1h` in the file. */
+  ttlMs: number;
+  /** Block durations of the 1st, 2nd, 3rd... offence (ms); the last repeats. Written `escalation: [1h, 4h, 24h]`. */
+  escalationMs: number[];
+  maxNewBlocksPerMinute: number;
+  dryRun: boolean;
+  /** Prefixes the responder never blocks. */
+  neverBlock: string[];
+}
+
+/** Where the policy came from, and a digest of its text (and of its blocklist files). */
+export interface PolicySource {
+  file: string;
+  /** sha256 of the policy text followed by each blocklist file's text, first 12 hex chars. */
+  digest: string;
+}
+
+/** A validated, defaults-filled policy (deep-frozen when returned by the loaders). */
+export interface Policy {
+  version: 1;
+  /** Optional label. */
+  name?: string;
+  networks: PolicyNetworks;
+  ingress: PolicyIngress;
+  egress: PolicyEgress;
+  blocklists: PolicyBlocklists;
+  namespaces: PolicyNamespaces;
+  rules: { metadataApi: MetadataApiRule; etcdAccess: EtcdAccessRule };
+  detectors: PolicyDetectors;
+  respond: PolicyRespond;
+  source: PolicySource;
+}
+
+/** One problem in a policy or inventory file. `line` and `column` are 1-based. */
+export interface PolicyIssue {
+  file: string;
+  line: number;
+  column: number;
+  /** Field path in the document, for example `networks.pods[1]` (empty for the whole document). */
+  field: string;
+  message: string;
+  /** Issue code (FLOE_POLICY_YAML_SYNTAX, FLOE_POLICY_UNKNOWN_KEY, ...; see README). */
+  code: string;
+}
