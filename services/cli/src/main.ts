@@ -24,6 +24,7 @@ function parsePort(v: string): number {
 const program = new Command('floe')
   .description('Flow-log IDS: conntrack/NFLOG flows -> policy and detectors -> findings -> nftables blocks')
   .version('0.1.0')
+  .exitOverride()
   .showHelpAfterError();
 
 program.command('run')
@@ -93,7 +94,11 @@ program.command('config')
     out(JSON.stringify(loadConfig({ file: o.config }), null, 2));
   });
 
-program.parseAsync(process.argv).catch((e: Error & { code?: string }) => {
+program.parseAsync(process.argv).catch((e: Error & { code?: string; exitCode?: number }) => {
+  if (e.code?.startsWith('commander.')) {
+    // commander already printed the message (or the help / version)
+    process.exit(e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 2);
+  }
   if (e instanceof ConfigError || e instanceof UsageError || e.code === 'FLOE_POLICY_INVALID') {
     err(`floe: ${e.message}`);
     process.exit(2);
