@@ -1,1 +1,5 @@
 export * from './store.js';
+export * from './errors.js';
+export * from './migrations.js';
+export * from './duckdb.js';
+export * from './factory.js';

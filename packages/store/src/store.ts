@@ -22,6 +22,7 @@ export interface Store {
   queryFindings(q: FindingQuery): Promise<Page<Finding>>;
   queryDecisions(q: DecisionQuery): Promise<Page<Decision>>;
   getDecision(target: string): Promise<Decision | undefined>;
+  /** Audit rows, latest appended first; `limit` default 100 (1..10000). */
   queryAudit(q: { target?: string; limit?: number }): Promise<DecisionAudit[]>;
   /** Counts for summaries and tests. */
   countFlows(): Promise<{ flows: number; bytes: number }>;
@@ -48,8 +49,11 @@ export interface FindingQuery {
 export interface DecisionQuery {
   /** Only decisions whose expiresAt is after this time (ms since epoch): the active ones. */
   activeAt?: number;
+  /** Only decisions whose expiresAt is at or before this time (ms since epoch): the expired ones. Optional addition. */
+  expiredAt?: number;
   target?: string;
   origin?: string;
+  /** Inclusive lower and exclusive upper bound on updatedAt (ms since epoch). */
   from?: number;
   to?: number;
   limit?: number;

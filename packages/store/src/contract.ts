@@ -1,0 +1,242 @@
+/**
+ * The Store contract (STYLE.md pattern 6): one suite every adapter passes. Run it from an
+ * adapter's test file: `runStoreContract('duckdb :memory:', () => createDuckDbStore({ path: ':memory:' }))`.
+ * Each test gets a new, empty store from `makeStore` and stops it afterwards.
+ */
+import assert from 'node:assert/strict';
+import { describe, it, type TestContext } from 'node:test';
+import type { Decision, DecisionAudit, Finding, FlowRecord } from '@floe/flow';
+import type { Store } from './store.js';
+
+const T0 = Date.parse('2025-03-01T12:00:00Z');
+
+/** A conntrack DESTROY flow; override any field. */
+export function flowFixture(over: Partial<FlowRecord> = {}): FlowRecord {
+  return {
+    schema: 1, observedAt: T0, node: 'node-a', source: 'conntrack', event: 'destroy', family: 4, protocol: 6,
+    srcAddr: '10.0.0.5', dstAddr: '10.0.1.9', srcPort: 40_000, dstPort: 443, bytesOrig: 600, packetsOrig: 6,
+    bytesReply: 4000, packetsReply: 5, state: 'TIME_WAIT', assured: true, ctId: '3512345678', ...over,
+  };
+}
+
+/** A portscan finding; override any field. */
+export function findingFixture(over: Partial<Finding> = {}): Finding {
+  return {
+    id: 'f-1', schema: 1, firstSeen: T0, lastSeen: T0 + 60_000, detector: 'portscan.vertical', kind: 'detector',
+    severity: 'high', score: 0.93, entity: { addr: '10.0.0.5', namespace: 'shop', pod: 'cart-7f9c' },
+    peers: ['10.0.1.9'], summary: '10.0.0.5 probed 120 ports on 10.0.1.9',
+    evidence: { flows: 120, distinctPorts: 120, ports: [22, 80, 443], sample: [{ at: T0, dst: '10.0.1.9', dstPort: 22, protocol: 6, state: 'SYN_SENT' }] },
+    mitre: 'T1046', producedBy: 'detect@0.1.0', ...over,
+  };
+}
+
+/** A one-hour block decision; override any field. */
+export function decisionFixture(over: Partial<Decision> = {}): Decision {
+  const updatedAt = over.updatedAt ?? T0;
+  const durationMs = over.durationMs ?? 3_600_000;
+  return {
+    schema: 1, target: '203.0.113.7/32', action: 'block', scope: 'all', durationMs, expiresAt: updatedAt + durationMs,
+    origin: 'f-1', reason: 'portscan.vertical', count: 1, dryRun: false, createdAt: updatedAt, updatedAt, ...over,
+  };
+}
+
+function auditFor(d: Decision, change: DecisionAudit['change'], at = d.updatedAt): DecisionAudit {
+  return { at, target: d.target, change, origin: d.origin, reason: d.reason, decision: d };
+}
+
+/**
+ * Registers the Store contract suite under `describe(name)`.
+ *
+ * @param makeStore returns a new, empty, not yet started store.
+ */
+export function runStoreContract(name: string, makeStore: () => Store | Promise<Store>): void {
+  describe(`Store contract: ${name}`, () => {
+    async function started(t: TestContext): Promise<Store> {
+      const s = await makeStore();
+      await s.start();
+      t.after(() => s.stop());
+      return s;
+    }
+
+    it('start() twice is safe; queries before start reject', async (t) => {
+      const idle = await makeStore();
+      await assert.rejects(idle.countFlows(), { code: 'FLOE_STORE_NOT_STARTED' });
+      const s = await started(t);
+      await s.start();
+      assert.deepEqual(await s.countFlows(), { flows: 0, bytes: 0 });
+    });
+
+    it('inserting the same flows twice (and twice in one batch) keeps one row each', async (t) => {
+      const s = await started(t);
+      const a = flowFixture();
+      const b = flowFixture({ ctId: '99', srcPort: 40_001, bytesOrig: 100, bytesReply: 0 });
+      const c = flowFixture({ observedAt: T0 + 1, event: 'new', bytesOrig: undefined, bytesReply: undefined });
+      await s.insertFlows([a, b, a]);
+      await s.insertFlows([a, b, c]);
+      await s.insertFlows([]);
+      assert.deepEqual(await s.countFlows(), { flows: 3, bytes: 600 + 4000 + 100 });
+    });
+
+    it('findings upsert by id: first seen is the minimum, the later lastSeen wins evidence; fields round-trip', async (t) => {
+      const s = await started(t);
+      const first = findingFixture();
+      await s.insertFindings([first]);
+      let page = await s.queryFindings({});
+      assert.deepEqual(page.items, [first]);
+
+      const later = findingFixture({ firstSeen: T0 - 5000, lastSeen: T0 + 120_000, evidence: { flows: 300 }, severity: 'critical', mitre: undefined });
+      delete later.mitre;
+      await s.insertFindings([later]);
+      const stale = findingFixture({ lastSeen: T0 + 90_000, evidence: { flows: 200 } });
+      await s.insertFindings([stale]);
+      page = await s.queryFindings({});
+      assert.equal(page.total, 1);
+      assert.deepEqual(page.items[0], { ...later, firstSeen: T0 - 5000 });
+      assert.equal('mitre' in page.items[0], false, 'absent fields stay absent');
+
+      // Repeats of one id inside one batch.
+      await s.insertFindings([findingFixture({ id: 'f-2', lastSeen: T0 + 10 }), findingFixture({ id: 'f-2', lastSeen: T0 + 20, evidence: { flows: 2 } })]);
+      const f2 = (await s.queryFindings({ entity: '10.0.0.5', limit: 10 })).items.find((f) => f.id === 'f-2');
+      assert.equal(f2?.lastSeen, T0 + 20);
+      assert.deepEqual(f2?.evidence, { flows: 2 });
+    });
+
+    it('finding filters: detector, entity, minSeverity boundary, from inclusive / to exclusive', async (t) => {
+      const s = await started(t);
+      await s.insertFindings([
+        findingFixture({ id: 'a', lastSeen: T0 + 1000, severity: 'medium' }),
+        findingFixture({ id: 'b', lastSeen: T0 + 2000, severity: 'high', detector: 'bruteforce.ssh' }),
+        findingFixture({ id: 'c', lastSeen: T0 + 3000, severity: 'critical', entity: { addr: '10.0.0.6' } }),
+        findingFixture({ id: 'd', lastSeen: T0 + 4000, severity: 'info' }),
+      ]);
+      const ids = async (q: Parameters<Store['queryFindings']>[0]) => (await s.queryFindings(q)).items.map((f) => f.id);
+      assert.deepEqual(await ids({ detector: 'bruteforce.ssh' }), ['b']);
+      assert.deepEqual(await ids({ entity: '10.0.0.6' }), ['c']);
+      assert.deepEqual(await ids({ minSeverity: 'high' }), ['c', 'b']);
+      assert.deepEqual(await ids({ minSeverity: 'info' }), ['d', 'c', 'b', 'a']);
+      assert.deepEqual(await ids({ from: T0 + 2000, to: T0 + 4000 }), ['c', 'b'], 'from == lastSeen included, to == lastSeen excluded');
+      assert.deepEqual(await ids({ entity: "10.0.0.5' OR '1'='1" }), [], 'a filter value is data, never SQL');
+      assert.equal((await s.queryFindings({ from: T0 + 2000 })).total, 3);
+    });
+
+    it('finding pages: newest first, ties broken by id, no row twice or lost, total on every page', async (t) => {
+      const s = await started(t);
+      const all: Finding[] = [];
+      // 25 findings, lastSeen in groups of 3 equal values, so page edges fall inside ties.
+      for (let i = 0; i < 25; i++) all.push(findingFixture({ id: `f-${String(i).padStart(2, '0')}`, lastSeen: T0 + Math.floor(i / 3) * 1000 }));
+      await s.insertFindings(all);
+      const expected = [...all].sort((x, y) => y.lastSeen - x.lastSeen || (x.id < y.id ? 1 : -1)).map((f) => f.id);
+      const seen: string[] = [];
+      const sizes: number[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await s.queryFindings({ limit: 10, cursor });
+        assert.equal(page.total, 25);
+        sizes.push(page.items.length);
+        seen.push(...page.items.map((f) => f.id));
+        cursor = page.next;
+      } while (cursor);
+      assert.deepEqual(sizes, [10, 10, 5]);
+      assert.deepEqual(seen, expected);
+      // Limit equal to the row count: one page, no cursor. One less: a cursor to one more row.
+      assert.equal((await s.queryFindings({ limit: 25 })).next, undefined);
+      const p24 = await s.queryFindings({ limit: 24 });
+      assert.ok(p24.next);
+      const rest = await s.queryFindings({ limit: 24, cursor: p24.next });
+      assert.deepEqual(rest.items.map((f) => f.id), [expected[24]]);
+      assert.equal(rest.next, undefined);
+    });
+
+    it('rejects limit 0 and 1001, unknown severity and foreign or garbled cursors', async (t) => {
+      const s = await started(t);
+      await assert.rejects(s.queryFindings({ limit: 0 }), { code: 'FLOE_STORE_BAD_QUERY' });
+      await assert.rejects(s.queryFindings({ limit: 1001 }), { code: 'FLOE_STORE_BAD_QUERY' });
+      assert.equal((await s.queryFindings({ limit: 1000 })).items.length, 0);
+      assert.equal((await s.queryFindings({ limit: 1 })).items.length, 0);
+      await assert.rejects(s.queryFindings({ minSeverity: 'urgent' as never }), { code: 'FLOE_STORE_BAD_QUERY' });
+      await assert.rejects(s.queryFindings({ cursor: 'not-a-cursor' }), { code: 'FLOE_STORE_BAD_CURSOR' });
+      for (let i = 0; i < 3; i++) await s.upsertDecision(decisionFixture({ target: `192.0.2.${i}/32` }), auditFor(decisionFixture(), 'create'));
+      const dpage = await s.queryDecisions({ limit: 1 });
+      assert.ok(dpage.next);
+      await assert.rejects(s.queryFindings({ cursor: dpage.next }), { code: 'FLOE_STORE_BAD_CURSOR' });
+    });
+
+    it('decisions upsert by target, audited; getDecision returns the latest', async (t) => {
+      const s = await started(t);
+      const d1 = decisionFixture();
+      await s.upsertDecision(d1, auditFor(d1, 'create'));
+      const d2 = decisionFixture({ updatedAt: T0 + 60_000, durationMs: 4 * 3_600_000, count: 2, createdAt: T0, scope: ['node-a', 'node-b'] });
+      await s.upsertDecision(d2, auditFor(d2, 'extend'));
+      assert.deepEqual(await s.getDecision(d1.target), d2);
+      assert.equal(await s.getDecision('198.51.100.1/32'), undefined);
+      const page = await s.queryDecisions({});
+      assert.equal(page.total, 1);
+      assert.deepEqual(page.items, [d2]);
+      const audit = await s.queryAudit({ target: d1.target });
+      assert.deepEqual(audit.map((a) => a.change), ['extend', 'create']);
+      assert.deepEqual(audit[0].decision, d2);
+    });
+
+    it('decision filters: active boundary (expiresAt == activeAt is inactive), expired, origin, target, updatedAt range', async (t) => {
+      const s = await started(t);
+      const ds = [
+        decisionFixture({ target: '192.0.2.1/32', updatedAt: T0, durationMs: 1000 }), // expires T0+1000
+        decisionFixture({ target: '192.0.2.2/32', updatedAt: T0 + 10, durationMs: 5000, origin: 'api:alice' }),
+        decisionFixture({ target: '2001:db8::/64', updatedAt: T0 + 20, durationMs: 10_000 }),
+      ];
+      for (const d of ds) await s.upsertDecision(d, auditFor(d, 'create'));
+      const targets = async (q: Parameters<Store['queryDecisions']>[0]) => (await s.queryDecisions(q)).items.map((d) => d.target);
+      assert.deepEqual(await targets({ activeAt: T0 + 1000 }), ['2001:db8::/64', '192.0.2.2/32']);
+      assert.deepEqual(await targets({ activeAt: T0 + 999 }), ['2001:db8::/64', '192.0.2.2/32', '192.0.2.1/32']);
+      assert.deepEqual(await targets({ expiredAt: T0 + 1000 }), ['192.0.2.1/32']);
+      assert.deepEqual(await targets({ origin: 'api:alice' }), ['192.0.2.2/32']);
+      assert.deepEqual(await targets({ target: '2001:db8::/64' }), ['2001:db8::/64']);
+      assert.deepEqual(await targets({ from: T0 + 10, to: T0 + 20 }), ['192.0.2.2/32']);
+    });
+
+    it('decision pages walk every row once, newest updatedAt first', async (t) => {
+      const s = await started(t);
+      const want: string[] = [];
+      for (let i = 0; i < 7; i++) {
+        const d = decisionFixture({ target: `198.51.100.${i}/32`, updatedAt: T0 + Math.floor(i / 2) });
+        await s.upsertDecision(d, auditFor(d, 'create'));
+      }
+      for (let i = 6; i >= 0; i--) want.push(`198.51.100.${i}/32`);
+      const got: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const p = await s.queryDecisions({ limit: 3, cursor });
+        assert.equal(p.total, 7);
+        got.push(...p.items.map((d) => d.target));
+        cursor = p.next;
+      } while (cursor);
+      assert.deepEqual(got, want);
+    });
+
+    it('deleteDecision: true and audited when it existed, false (no audit row) when none', async (t) => {
+      const s = await started(t);
+      const d = decisionFixture();
+      await s.upsertDecision(d, auditFor(d, 'create'));
+      const del: DecisionAudit = { at: T0 + 5, target: d.target, change: 'delete', origin: 'api:bob', reason: 'false positive' };
+      assert.equal(await s.deleteDecision(d.target, del), true);
+      assert.equal(await s.getDecision(d.target), undefined);
+      assert.equal(await s.deleteDecision(d.target, del), false);
+      const audit = await s.queryAudit({ target: d.target });
+      assert.deepEqual(audit, [del, auditFor(d, 'create')]);
+    });
+
+    it('audit is append-only, latest first, filtered by target, limited', async (t) => {
+      const s = await started(t);
+      const rows: DecisionAudit[] = [];
+      for (let i = 0; i < 5; i++) {
+        const a: DecisionAudit = { at: T0 + (i % 2), target: i % 2 ? '192.0.2.9/32' : '10.0.0.1/32', change: 'refuse', origin: `f-${i}`, reason: 'never-block' };
+        rows.push(a);
+        await s.appendAudit(a);
+      }
+      assert.deepEqual(await s.queryAudit({}), [...rows].reverse());
+      assert.deepEqual(await s.queryAudit({ limit: 2 }), [rows[4], rows[3]]);
+      assert.deepEqual(await s.queryAudit({ target: '192.0.2.9/32' }), [rows[3], rows[1]]);
+      await assert.rejects(s.queryAudit({ limit: 0 }), { code: 'FLOE_STORE_BAD_QUERY' });
+    });
+  });
+}

@@ -1,0 +1,147 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { STORE_ERROR_CODES, StoreError } from './errors.js';
+
+/**
+ * One schema step. Steps are numbered from 1 and never edited once released: a change is a
+ * new step. Each step runs in one transaction together with its `schema_migrations` row.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: readonly string[];
+}
+
+/**
+ * The DuckDB schema, oldest step first.
+ *
+ * flows: one column per FlowRecord field (times ms since epoch as BIGINT, counters UBIGINT,
+ * `srcMeta`/`dstMeta` as JSON text) plus `dedup_key`, the primary key that makes a replayed
+ * insert a no-op (see `flowDedupKey` in duckdb.ts). findings: `id` primary key, `severity_rank`
+ * (0 info .. 4 critical) for `minSeverity`. decisions: `target` primary key. decision_audit:
+ * append-only, ordered by `seq` from a sequence.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'flows, findings, decisions, decision_audit',
+    statements: [
+      `CREATE TABLE flows (
+        dedup_key VARCHAR PRIMARY KEY,
+        schema_version UTINYINT NOT NULL,
+        observed_at BIGINT NOT NULL,
+        start_ms BIGINT,
+        end_ms BIGINT,
+        node VARCHAR,
+        source VARCHAR NOT NULL,
+        event VARCHAR NOT NULL,
+        family UTINYINT NOT NULL,
+        protocol USMALLINT NOT NULL,
+        src_addr VARCHAR NOT NULL,
+        dst_addr VARCHAR NOT NULL,
+        src_port INTEGER,
+        dst_port INTEGER,
+        icmp_type SMALLINT,
+        icmp_code SMALLINT,
+        reply_src_addr VARCHAR,
+        reply_dst_addr VARCHAR,
+        reply_src_port INTEGER,
+        reply_dst_port INTEGER,
+        bytes_orig UBIGINT,
+        packets_orig UBIGINT,
+        bytes_reply UBIGINT,
+        packets_reply UBIGINT,
+        state VARCHAR,
+        assured BOOLEAN,
+        unreplied BOOLEAN,
+        zone INTEGER,
+        mark UBIGINT,
+        ct_id VARCHAR,
+        log_prefix VARCHAR,
+        verdict VARCHAR,
+        in_iface VARCHAR,
+        out_iface VARCHAR,
+        direction VARCHAR,
+        src_meta VARCHAR,
+        dst_meta VARCHAR
+      )`,
+      `CREATE TABLE findings (
+        id VARCHAR PRIMARY KEY,
+        schema_version UTINYINT NOT NULL,
+        first_seen BIGINT NOT NULL,
+        last_seen BIGINT NOT NULL,
+        detector VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        severity VARCHAR NOT NULL,
+        severity_rank UTINYINT NOT NULL,
+        score DOUBLE NOT NULL,
+        entity_addr VARCHAR NOT NULL,
+        entity_namespace VARCHAR,
+        entity_pod VARCHAR,
+        entity_workload VARCHAR,
+        peers VARCHAR NOT NULL,
+        summary VARCHAR NOT NULL,
+        evidence VARCHAR NOT NULL,
+        mitre VARCHAR,
+        produced_by VARCHAR NOT NULL
+      )`,
+      `CREATE TABLE decisions (
+        target VARCHAR PRIMARY KEY,
+        schema_version UTINYINT NOT NULL,
+        action VARCHAR NOT NULL,
+        scope VARCHAR NOT NULL,
+        duration_ms BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        origin VARCHAR NOT NULL,
+        reason VARCHAR NOT NULL,
+        count INTEGER NOT NULL,
+        dry_run BOOLEAN NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      )`,
+      `CREATE SEQUENCE decision_audit_seq START 1`,
+      `CREATE TABLE decision_audit (
+        seq BIGINT NOT NULL DEFAULT nextval('decision_audit_seq'),
+        at_ms BIGINT NOT NULL,
+        target VARCHAR NOT NULL,
+        change VARCHAR NOT NULL,
+        origin VARCHAR NOT NULL,
+        reason VARCHAR NOT NULL,
+        decision VARCHAR
+      )`,
+    ],
+  },
+];
+
+/**
+ * Brings the database to the newest step of `steps`: creates `schema_migrations`
+ * (version, name, applied_at ms) when absent, then applies each step above the recorded
+ * version, each in its own transaction. Idempotent: a second run applies nothing.
+ *
+ * @returns the versions applied by this call (empty when already current).
+ * @throws StoreError FLOE_STORE_MIGRATION_FAILED naming the step; that step is rolled back.
+ */
+export async function migrate(conn: DuckDBConnection, steps: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  await conn.run(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at BIGINT NOT NULL)`);
+  const res = await conn.runAndReadAll('SELECT coalesce(max(version), 0) AS v FROM schema_migrations');
+  const current = Number(res.getRowObjectsJS()[0].v);
+  const applied: number[] = [];
+  for (const step of [...steps].sort((a, b) => a.version - b.version)) {
+    if (step.version <= current) continue;
+    await conn.run('BEGIN TRANSACTION');
+    try {
+      for (const sql of step.statements) await conn.run(sql);
+      await conn.run('INSERT INTO schema_migrations VALUES (?, ?, ?)', [step.version, step.name, Date.now()]);
+      await conn.run('COMMIT');
+    } catch (err) {
+      await conn.run('ROLLBACK').catch(() => undefined);
+      throw new StoreError(
+        STORE_ERROR_CODES.MIGRATION_FAILED,
+        `store migration ${step.version} (${step.name}) failed: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
+    }
+    applied.push(step.version);
+  }
+  return applied;
+}
