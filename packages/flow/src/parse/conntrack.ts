@@ -183,7 +183,7 @@ export function parseConntrackLine(
     t = tok[i];
     if (t.charCodeAt(0) === 91 /* [ */) {
       if (t.startsWith('[start=') || t.startsWith('[stop=')) {
-        const isStart = t.charCodeAt(2) === 116; // [st(a)rt vs [st(o)p
+        const isStart = t.startsWith('[start=');
         const parts = [t.slice(isStart ? 7 : 6)];
         while (!tok[i].endsWith(']') && i + 1 < n) parts.push(tok[++i]);
         const last = parts.length - 1;
@@ -213,7 +213,7 @@ export function parseConntrackLine(
       case 'dst':
         if (tuple === 0) dst = val;
         else if (tuple === 1) rdst = val;
-        else return parseError(lineNo, 'unexpected-token', line, 'dst');
+        else return parseError(lineNo, 'missing-field', line, 'src');
         break;
       case 'sport':
       case 'dport': {

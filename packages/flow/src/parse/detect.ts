@@ -9,7 +9,8 @@ export const DETECT_LINES = 20;
  * votes for the format whose signature it carries, and the format with most votes wins
  * (at least one). Signatures:
  * - conntrack-xml: `<?xml` prologue, `<conntrack>` or a `<flow` element;
- * - ulogd-json: a JSON object with `oob.*`, `ct.event`, `orig.ip.protocol` or `src_ip` keys;
+ * - ulogd-json: a JSON object with `oob.*`, `ct.event` or `orig.ip.protocol` keys (ulogd's NFLOG and
+ *   NFCT key names; `src_ip` alone is not enough: Suricata's eve.json has it too);
  * - conntrack: a line holding `src=` and `dst=` after an optional `[epoch]`, event tag,
  *   `ipv4 2`/`ipv6 10` and a `<name> <number>` protocol pair;
  * - kernel-log: an `IN=... OUT=` body (findBodyStart) with `SRC=` and `DST=`, or a Proxmox
@@ -45,7 +46,7 @@ function lineFormat(line: string): FormatName | undefined {
     if (line.startsWith('<?xml') || line.startsWith('<conntrack>') || line.startsWith('<flow')) return 'conntrack-xml';
   }
   if (c === 123 /* { */ && line.charCodeAt(line.length - 1) === 125) {
-    if (line.includes('"oob.') || line.includes('"ct.event"') || line.includes('"orig.ip.protocol"') || line.includes('"src_ip"')) {
+    if (line.includes('"oob.') || line.includes('"ct.event"') || line.includes('"orig.ip.protocol"')) {
       try {
         const o: unknown = JSON.parse(line);
         if (typeof o === 'object' && o !== null) return 'ulogd-json';
