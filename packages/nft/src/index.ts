@@ -4,7 +4,7 @@
  */
 export * from './types.js';
 export * from './errors.js';
-export { canonicalTarget, parsePrefix, covers, rangeToCidr, type Prefix } from './cidr.js';
+export { canonicalTarget, parsePrefix, covers, coverKey, rangeToCidr, type Prefix } from './cidr.js';
 export {
   renderRuleset,
   renderDestroy,
