@@ -31,7 +31,7 @@ export function connectionIdentity(flow: FlowRecord): string {
 
 /**
  * Connections counted in the last `windowMs` of event time, at most `max` of them (oldest
- * inserted evicted first, counted in `evicted`). O(1) per check; `prune` is O(size).
+ * inserted evicted first, counted in `evicted`). O(1) per check.
  */
 export class SeenConnections {
   private readonly seen = new Map<string, number>();
@@ -60,10 +60,13 @@ export class SeenConnections {
     return true;
   }
 
-  /** Forget identities counted at or before `nowMs - windowMs`. */
+  /** Forget identities counted at or before `nowMs - windowMs`, oldest first, stopping at the first live one: O(identities dropped). */
   prune(nowMs: number): void {
     const cutoff = nowMs - this.windowMs;
-    for (const [id, t] of this.seen) if (t <= cutoff) this.seen.delete(id);
+    for (const [id, t] of this.seen) {
+      if (t > cutoff) break;
+      this.seen.delete(id);
+    }
   }
 
   /** Identities currently remembered. */

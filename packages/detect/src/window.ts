@@ -14,14 +14,15 @@
  *   `start + windowMs` starts a fresh episode, so a scan lasting several windows gives one finding
  *   per window.
  *
- * Cost: observe is O(1) amortised (a few Map operations; each item leaves the window once).
+ * Cost: observe is O(1) amortised (a few Map operations; each item leaves the window once);
+ * expire is O(state dropped).
  * Memory: at most `maxKeys` keys (least recently seen evicted, counted in `evictedKeys`), each
  * holding at most `maxItemsPerKey` items; beyond that cap counts saturate and the evidence says
  * `capped: true`. Event order matters only for which flows land in the window; records that
  * arrive out of order keep the newest time seen for their item.
  */
 import type { Finding, FlowRecord } from '@floe/flow';
-import { SeenConnections, eventTime } from './attempt.js';
+import { SeenConnections, eventTime, isAttemptEvent } from './attempt.js';
 import type { DetectorLimits } from './options.js';
 
 /** A sample flow as kept in a finding's evidence. */
@@ -98,6 +99,7 @@ export class DistinctWindows {
 
   /** Count one flow; returns the findings it triggers (usually none). */
   observe(flow: FlowRecord): Finding[] {
+    if (!isAttemptEvent(flow)) return NONE;
     const key = this.spec.keyOf(flow);
     if (key === undefined) return NONE;
     const t = eventTime(flow);
@@ -152,10 +154,17 @@ export class DistinctWindows {
     return NONE;
   }
 
-  /** Drop keys and connection identities whose newest event is at or before `nowMs - windowMs`. O(keys). */
+  /**
+   * Drop keys and connection identities whose newest event is at or before `nowMs - windowMs`.
+   * Walks from the least recently seen key and stops at the first one still live, so the cost is
+   * O(keys dropped); with out-of-order input a stale key behind a live one waits for a later call.
+   */
   expire(nowMs: number): void {
     const cutoff = nowMs - this.spec.windowMs;
-    for (const [k, st] of this.keys) if (st.lastSeen <= cutoff) this.keys.delete(k);
+    for (const [k, st] of this.keys) {
+      if (st.lastSeen > cutoff) break;
+      this.keys.delete(k);
+    }
     this.conns.prune(nowMs);
   }
 
