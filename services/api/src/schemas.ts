@@ -1,0 +1,127 @@
+/**
+ * JSON schemas of the API's requests and responses (fastify validation and serialisation).
+ * Response schemas list every field, so nothing unlisted leaks into a response.
+ */
+import { SEVERITIES } from '@floe/flow';
+
+const str = { type: 'string' } as const;
+const int = { type: 'integer' } as const;
+
+/** A time: ms since epoch or an ISO 8601 date-time (format `floe-time`, see values.ts parseTime). */
+export const timeSchema = { type: 'string', format: 'floe-time', maxLength: 40 } as const;
+/** An address or CIDR prefix (format `floe-cidr`, see values.ts normalizeCidr). */
+export const cidrSchema = { type: 'string', format: 'floe-cidr', minLength: 2, maxLength: 64 } as const;
+/** A page size, 1..1000, default 100. */
+export const limitSchema = { type: 'integer', minimum: 1, maximum: 1000, default: 100 } as const;
+/** An opaque paging cursor from a previous page's `next`. */
+export const cursorSchema = { type: 'string', minLength: 1, maxLength: 512, pattern: '^[A-Za-z0-9_-]+$' } as const;
+
+/** Error response body. */
+export const errorSchema = {
+  type: 'object',
+  required: ['statusCode', 'code', 'message'],
+  properties: { statusCode: int, code: str, message: str },
+} as const;
+
+/** A Finding (packages/flow/src/finding.ts). `evidence` is free-form by design. */
+export const findingSchema = {
+  type: 'object',
+  required: ['id', 'schema', 'firstSeen', 'lastSeen', 'detector', 'kind', 'severity', 'score', 'entity', 'peers', 'summary', 'evidence', 'producedBy'],
+  properties: {
+    id: str,
+    schema: int,
+    firstSeen: int,
+    lastSeen: int,
+    detector: str,
+    kind: str,
+    severity: str,
+    score: { type: 'number' },
+    entity: {
+      type: 'object',
+      required: ['addr'],
+      properties: { addr: str, namespace: str, pod: str, workload: str },
+    },
+    peers: { type: 'array', items: str },
+    summary: str,
+    evidence: { type: 'object', additionalProperties: true },
+    mitre: str,
+    producedBy: str,
+  },
+} as const;
+
+/** A Decision (packages/flow/src/decision.ts). */
+export const decisionSchema = {
+  type: 'object',
+  required: ['schema', 'target', 'action', 'scope', 'durationMs', 'expiresAt', 'origin', 'reason', 'count', 'dryRun', 'createdAt', 'updatedAt'],
+  properties: {
+    schema: int,
+    target: str,
+    action: str,
+    scope: { anyOf: [{ type: 'string', enum: ['all'] }, { type: 'array', items: str }] },
+    durationMs: int,
+    expiresAt: int,
+    origin: str,
+    reason: str,
+    count: int,
+    dryRun: { type: 'boolean' },
+    createdAt: int,
+    updatedAt: int,
+  },
+} as const;
+
+/** A page of items: `next` is absent on the last page; `total` counts every match. */
+export function pageSchema(item: object): object {
+  return {
+    type: 'object',
+    required: ['items', 'total'],
+    properties: { items: { type: 'array', items: item }, next: str, total: int },
+  };
+}
+
+/** GET /v1/findings query string. */
+export const findingsQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    from: timeSchema,
+    to: timeSchema,
+    detector: { type: 'string', minLength: 1, maxLength: 200 },
+    entity: { type: 'string', minLength: 1, maxLength: 64 },
+    minSeverity: { type: 'string', enum: [...SEVERITIES] },
+    limit: limitSchema,
+    cursor: cursorSchema,
+  },
+} as const;
+
+/** GET /v1/decisions query string. */
+export const decisionsQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    active: { type: 'boolean' },
+    target: cidrSchema,
+    origin: { type: 'string', minLength: 1, maxLength: 200 },
+    from: timeSchema,
+    to: timeSchema,
+    limit: limitSchema,
+    cursor: cursorSchema,
+  },
+} as const;
+
+/** `x-floe-user` header: who asks (default `api`). */
+export const userHeaderSchema = {
+  type: 'object',
+  properties: { 'x-floe-user': { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._@:-]+$' } },
+} as const;
+
+/** POST /v1/decisions body. `duration`: ms, or `<n>ms|s|m|h|d` text; absent = responder default. */
+export const blockBodySchema = {
+  type: 'object',
+  required: ['target', 'reason'],
+  additionalProperties: false,
+  properties: {
+    target: cidrSchema,
+    duration: { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: '^[0-9]{1,12}(ms|s|m|h|d)?$' }] },
+    reason: { type: 'string', minLength: 1, maxLength: 500 },
+  },
+} as const;
