@@ -50,6 +50,28 @@ describe('memory bus', () => {
     );
   });
 
+  it('a compacted topic keeps memory bounded: 5 000 updates of 5 keys, read by a group, leave a handful of messages', async (t) => {
+    const bus = createMemoryBus({ partitions: 1 });
+    await bus.start();
+    t.after(() => bus.stop());
+    let read = 0;
+    await bus.subscribe(TOPICS.decisions, { group: 'enforcer', fromBeginning: true }, async (b) => {
+      read += b.messages.length;
+    });
+    for (let i = 0; i < 5000; i += 100) {
+      await bus.publish(TOPICS.decisions, Array.from({ length: 100 }, (_, j) => ({ key: `192.0.2.${(i + j) % 5}/32`, value: i + j })));
+      await until(() => read >= i + 100);
+    }
+    assert.equal(read, 5000, 'the live group saw every update');
+    assert.ok(bus.stats().retained < 1100, `retained ${bus.stats().retained}`);
+    const state = new Map<string, unknown>();
+    await bus.subscribe(TOPICS.decisions, { group: 'late', fromBeginning: true }, async (b) => {
+      for (const m of b.messages) state.set(m.key, m.value);
+    });
+    await until(() => state.size === 5 && state.get('192.0.2.4/32') === 4999);
+    assert.deepEqual([...state.entries()].sort(), [['192.0.2.0/32', 4995], ['192.0.2.1/32', 4996], ['192.0.2.2/32', 4997], ['192.0.2.3/32', 4998], ['192.0.2.4/32', 4999]]);
+  });
+
   it('a non-compacted topic read fromBeginning delivers every message, superseded ones too', async (t) => {
     const bus = createMemoryBus({ partitions: 1 });
     await bus.start();
