@@ -48,10 +48,10 @@ export interface DetectorLimits {
   maxConnections: number;
 }
 
-/** Defaults: 60 s windows, 20 distinct ports, 16 distinct hosts, severity high (floe's chosen defaults; tune per site in the policy file). */
+/** Defaults: 60 s windows, 15 distinct ports (Zeek's scan.zeek port_scan_threshold), 16 distinct hosts, severity high; tune per site in the policy file. */
 export function defaultDetectorOptions(): DetectorOptions {
   return {
-    portscan: { windowMs: 60_000, minPorts: 20, severity: 'high' },
+    portscan: { windowMs: 60_000, minPorts: 15, severity: 'high' },
     hostsweep: { windowMs: 60_000, minHosts: 16, severity: 'high' },
   };
 }

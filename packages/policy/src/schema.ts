@@ -161,7 +161,7 @@ export const policySchema = {
           default: {},
           properties: {
             windowMs: { type: 'integer', minimum: 1000, default: 60000 },
-            minPorts: { type: 'integer', minimum: 2, default: 20 },
+            minPorts: { type: 'integer', minimum: 2, default: 15 },
             severity: severity('high'),
           },
         },
