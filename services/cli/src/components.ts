@@ -1,21 +1,38 @@
+import { spawnSync } from 'node:child_process';
 import { networkInterfaces } from 'node:os';
 import type { FloeConfig } from '@floe/config';
 import { compilePolicy, defaultPolicy, loadInventoryFile, loadPolicyFile, type CompiledPolicy } from '@floe/policy';
 import { createDetectors } from '@floe/detect';
 import { createResponder, type Responder, type ResponderOptions } from '@floe/respond';
 
-/** Addresses of this host's interfaces (never blocked by its own enforcer). */
-export function nodeAddresses(): string[] {
+/**
+ * Addresses of this node's interfaces (never blocked by its own enforcer): the process's own
+ * network namespace, or `netns` read with `ip -j -n NS addr show` (iproute2 JSON output).
+ * @throws Error when `ip` fails for the namespace (it does not exist, not root).
+ */
+export function nodeAddresses(netns?: string): string[] {
   const out: string[] = [];
+  if (netns) {
+    const r = spawnSync('ip', ['-j', '-n', netns, 'addr', 'show'], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`cannot read the addresses of network namespace ${netns}: ${(r.stderr || r.error?.message || '').trim()}`);
+    for (const link of JSON.parse(r.stdout) as Array<{ addr_info?: Array<{ local?: string }> }>) {
+      for (const a of link.addr_info ?? []) if (a.local) out.push(a.local);
+    }
+    return out;
+  }
   for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) out.push(a.address.split('%')[0]);
   return out;
 }
 
-/** Loads and compiles the policy of the configuration (the embedded default when none is set). */
-export async function loadCompiledPolicy(cfg: Pick<FloeConfig, 'policyFile' | 'inventoryFile'>): Promise<CompiledPolicy> {
+/**
+ * Loads and compiles the policy of the configuration (the embedded default when none is set).
+ * `nodeAddrs`: this node's addresses (zone `nodes`), for live runs only — an offline analysis
+ * of another host's files must not treat the analysing machine's addresses as that host's.
+ */
+export async function loadCompiledPolicy(cfg: Pick<FloeConfig, 'policyFile' | 'inventoryFile'>, nodeAddrs: string[] = []): Promise<CompiledPolicy> {
   const policy = cfg.policyFile ? await loadPolicyFile(cfg.policyFile) : defaultPolicy();
   const inventory = cfg.inventoryFile ? await loadInventoryFile(cfg.inventoryFile) : undefined;
-  return compilePolicy(policy, { inventory, nodeAddrs: nodeAddresses() });
+  return compilePolicy(policy, { inventory, nodeAddrs });
 }
 
 /** Detectors with the policy's thresholds. */
@@ -24,7 +41,7 @@ export function detectorsFor(policy: CompiledPolicy) {
 }
 
 /** Responder options from the policy's `respond` section, the node's addresses always never-block. */
-export function responderOptions(policy: CompiledPolicy, overrides: Partial<ResponderOptions> = {}): ResponderOptions {
+export function responderOptions(policy: CompiledPolicy, nodeAddrs: string[], overrides: Partial<ResponderOptions> = {}): ResponderOptions {
   const r = policy.policy.respond;
   return {
     minSeverity: r.minSeverity,
@@ -33,11 +50,11 @@ export function responderOptions(policy: CompiledPolicy, overrides: Partial<Resp
     maxNewBlocksPerMinute: r.maxNewBlocksPerMinute,
     dryRun: r.dryRun,
     neverBlock: [...r.neverBlock],
-    nodeAddrs: nodeAddresses(),
+    nodeAddrs,
     ...overrides,
   };
 }
 
-export function responderFor(policy: CompiledPolicy, overrides: Partial<ResponderOptions> = {}, deps: Parameters<typeof createResponder>[1] = {}): Responder {
-  return createResponder(responderOptions(policy, overrides), deps);
+export function responderFor(policy: CompiledPolicy, nodeAddrs: string[], overrides: Partial<ResponderOptions> = {}, deps: Parameters<typeof createResponder>[1] = {}): Responder {
+  return createResponder(responderOptions(policy, nodeAddrs, overrides), deps);
 }

@@ -10,7 +10,7 @@ import { conntrackAvailable, createCollector, type Collector, type CollectorSour
 import { createPipeline, createProcessor, type Processor } from '@floe/processor';
 import { createEnforcer } from '@floe/enforcer';
 import { buildApp, startApi } from '@floe/api';
-import { detectorsFor, loadCompiledPolicy, responderFor } from './components.js';
+import { detectorsFor, loadCompiledPolicy, nodeAddresses, responderFor } from './components.js';
 import { decisionLine, findingLine } from './format.js';
 
 /** The bundled real capture `floe run` replays when it cannot read live conntrack events. */
@@ -81,7 +81,8 @@ export async function runFloe(cfg: FloeConfig, flags: RunFlags, log: Logger, out
       }
     }
 
-    const policy = await loadCompiledPolicy(cfg);
+    const nodeAddrs = nodeAddresses(cfg.enforcer.netns ?? cfg.collector.conntrack.netns);
+    const policy = await loadCompiledPolicy(cfg, nodeAddrs);
     out(`policy   ${cfg.policyFile ?? 'embedded default'} (version ${policy.version})`);
 
     if (cfg.store.kind === 'duckdb' && cfg.store.path !== ':memory:') mkdirSync(dirname(resolve(cfg.store.path)), { recursive: true });
@@ -94,7 +95,7 @@ export async function runFloe(cfg: FloeConfig, flags: RunFlags, log: Logger, out
     started.push({ name: 'bus', stop: () => bus.stop() });
 
     const dryRunEnforce = cfg.enforcer.dryRun || (replaying && !flags.enforce);
-    const responder = responderFor(policy, {}, { metrics: registry, logger: log });
+    const responder = responderFor(policy, nodeAddrs, {}, { metrics: registry, logger: log });
     const active = await store.queryDecisions({ activeAt: Date.now(), limit: 1000 });
     responder.seed(active.items);
 
