@@ -41,36 +41,43 @@ const MONTHS: Record<string, number> = {
   Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11,
 };
 
-/** Split on spaces and tabs; no empty tokens. */
-function tokenize(line: string): string[] {
-  const out: string[] = [];
-  const n = line.length;
-  let i = 0;
-  while (i < n) {
-    let c = line.charCodeAt(i);
-    while (c === 32 || c === 9) {
-      if (++i >= n) return out;
-      c = line.charCodeAt(i);
-    }
-    const s = i;
-    while (i < n) {
-      c = line.charCodeAt(i);
-      if (c === 32 || c === 9 || c === 13) break;
-      i++;
-    }
-    if (i > s) out.push(line.slice(s, i));
-    if (c === 13) i++;
+// Token cursor over the line being parsed: [ts, te) is the current token. Module state, reset at
+// the start of each parseConntrackLine call (parsing is synchronous, never re-entered).
+let cur = '';
+let curLen = 0;
+let ts = 0;
+let te = 0;
+
+/** Advance to the next token (separated by spaces, tabs or CR); false at the end of the line. */
+function nextToken(): boolean {
+  let i = te;
+  while (i < curLen) {
+    const c = cur.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 13) break;
+    i++;
   }
-  return out;
+  if (i >= curLen) return false;
+  ts = i;
+  while (i < curLen) {
+    const c = cur.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 13) break;
+    i++;
+  }
+  te = i;
+  return true;
 }
 
-/** True when tok is all upper-case letters and underscores (a conntrack state name). */
-function isStateName(tok: string): boolean {
-  for (let i = 0; i < tok.length; i++) {
-    const c = tok.charCodeAt(i);
+function isDigitCode(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** True when line[s, e) is all upper-case letters and underscores (a conntrack state name). */
+function isStateName(line: string, s: number, e: number): boolean {
+  for (let i = s; i < e; i++) {
+    const c = line.charCodeAt(i);
     if (!((c >= 65 && c <= 90) || c === 95)) return false;
   }
-  return tok.length > 0;
+  return e > s;
 }
 
 /** Parse ctime(3) `Www Mmm dd hh:mm:ss yyyy` (local time) into ms, or -1. */
@@ -99,60 +106,59 @@ export function parseConntrackLine(
   now: () => number,
   node: string | undefined,
 ): FlowRecord | ParseError | null {
-  const tok = tokenize(line);
-  const n = tok.length;
-  if (n === 0) return null;
-  let i = 0;
+  cur = line;
+  curLen = line.length;
+  ts = 0;
+  te = 0;
+  if (!nextToken()) return null;
+
   let observedAt = -1;
-  let t = tok[0];
-  if (t.charCodeAt(0) === 91 /* [ */ && t.length > 2 && t.charCodeAt(1) >= 48 && t.charCodeAt(1) <= 57) {
-    if (t.charCodeAt(t.length - 1) !== 93) return parseError(lineNo, 'bad-timestamp', line, 'timestamp');
-    observedAt = parseEpochSecondsToMs(t, 1, t.length - 1);
+  let c0 = line.charCodeAt(ts);
+  if (c0 === 91 /* [ */ && te - ts > 2 && isDigitCode(line.charCodeAt(ts + 1))) {
+    if (line.charCodeAt(te - 1) !== 93) return parseError(lineNo, 'bad-timestamp', line, 'timestamp');
+    observedAt = parseEpochSecondsToMs(line, ts + 1, te - 1);
     if (observedAt < 0) return parseError(lineNo, 'bad-timestamp', line, 'timestamp');
-    if (++i >= n) return parseError(lineNo, 'unknown-line', line);
-    t = tok[i];
+    if (!nextToken()) return parseError(lineNo, 'unknown-line', line);
+    c0 = line.charCodeAt(ts);
   }
   let event: FlowEvent = 'snapshot';
-  if (t.charCodeAt(0) === 91) {
-    const ev = EVENTS[t];
+  if (c0 === 91) {
+    const ev = EVENTS[line.slice(ts, te)];
     if (ev === undefined) return parseError(lineNo, 'unknown-line', line, 'event');
     event = ev;
-    if (++i >= n) return parseError(lineNo, 'unknown-line', line);
-    t = tok[i];
+    if (!nextToken()) return parseError(lineNo, 'unknown-line', line);
+    c0 = line.charCodeAt(ts);
   }
   let family: 4 | 6 | 0 = 0;
-  if (t === 'ipv4' || t === 'ipv6') {
-    const l3 = parseUint(tok[i + 1] ?? '');
-    if ((t === 'ipv4' && l3 !== 2) || (t === 'ipv6' && l3 !== 10)) {
-      return parseError(lineNo, 'bad-number', line, 'l3proto');
-    }
-    family = t === 'ipv4' ? 4 : 6;
-    i += 2;
-    if (i >= n) return parseError(lineNo, 'unknown-line', line);
+  if (te - ts === 4 && line.startsWith('ipv', ts) && (line.charCodeAt(ts + 3) === 52 || line.charCodeAt(ts + 3) === 54)) {
+    family = line.charCodeAt(ts + 3) === 52 ? 4 : 6;
+    if (!nextToken()) return parseError(lineNo, 'unknown-line', line);
+    const l3 = parseUint(line, ts, te);
+    if ((family === 4 && l3 !== 2) || (family === 6 && l3 !== 10)) return parseError(lineNo, 'bad-number', line, 'l3proto');
+    if (!nextToken()) return parseError(lineNo, 'unknown-line', line);
+    c0 = line.charCodeAt(ts);
   }
   // Layer 4: a lower-case name then the IANA number.
-  const pname = tok[i];
-  const c0 = pname.charCodeAt(0);
-  if (!(c0 >= 97 && c0 <= 122) || i + 1 >= n) {
+  if (!(c0 >= 97 && c0 <= 122) || !nextToken()) {
     if (isSummaryLine(line)) return null;
     return parseError(lineNo, 'unknown-line', line);
   }
-  const protocol = parseUint(tok[i + 1]);
+  const protocol = parseUint(line, ts, te);
   if (protocol < 0 || protocol > 255) {
     if (isSummaryLine(line)) return null;
     return parseError(lineNo, protocol < 0 ? 'unknown-line' : 'bad-number', line, 'protocol');
   }
-  i += 2;
+  let more = nextToken();
   // Optional timeout and state.
-  if (i < n) {
-    const c = tok[i].charCodeAt(0);
-    if (c >= 48 && c <= 57) {
-      if (parseUint(tok[i]) < 0) return parseError(lineNo, 'bad-number', line, 'timeout');
-      i++;
-    }
+  if (more && isDigitCode(line.charCodeAt(ts))) {
+    if (parseUint(line, ts, te) < 0) return parseError(lineNo, 'bad-number', line, 'timeout');
+    more = nextToken();
   }
   let state: string | undefined;
-  if (i < n && isStateName(tok[i])) state = tok[i++];
+  if (more && isStateName(line, ts, te)) {
+    state = line.slice(ts, te);
+    more = nextToken();
+  }
 
   const isIcmp = protocol === 1 || protocol === 58;
   let tuple = -1; // 0 original, 1 reply
@@ -177,105 +183,100 @@ export function parseConntrackLine(
   let ctId: string | undefined;
   let start = -1;
   let stop = -1;
-  let prevKey = '';
+  let prevCode = false;
 
-  for (; i < n; i++) {
-    t = tok[i];
-    if (t.charCodeAt(0) === 91 /* [ */) {
-      if (t.startsWith('[start=') || t.startsWith('[stop=')) {
-        const isStart = t.startsWith('[start=');
-        const parts = [t.slice(isStart ? 7 : 6)];
-        while (!tok[i].endsWith(']') && i + 1 < n) parts.push(tok[++i]);
-        const last = parts.length - 1;
-        if (!parts[last].endsWith(']')) return parseError(lineNo, 'bad-timestamp', line, isStart ? 'start' : 'stop');
-        parts[last] = parts[last].slice(0, -1);
-        const ms = parseCtime(parts);
-        if (ms < 0) return parseError(lineNo, 'bad-timestamp', line, isStart ? 'start' : 'stop');
+  for (; more; more = nextToken()) {
+    if (line.charCodeAt(ts) === 91 /* [ */) {
+      prevCode = false;
+      const isStart = line.startsWith('[start=', ts);
+      if (isStart || line.startsWith('[stop=', ts)) {
+        const field = isStart ? 'start' : 'stop';
+        const from = ts + (isStart ? 7 : 6);
+        const close = line.indexOf(']', from);
+        if (close < 0) return parseError(lineNo, 'bad-timestamp', line, field);
+        const ms = parseCtime(line.slice(from, close).split(' ').filter((x) => x !== ''));
+        if (ms < 0) return parseError(lineNo, 'bad-timestamp', line, field);
         if (isStart) start = ms;
         else stop = ms;
-      } else if (t === '[ASSURED]') assured = true;
-      else if (t === '[UNREPLIED]') unreplied = true;
+        te = close + 1;
+      } else if (line.startsWith('[ASSURED]', ts) && te - ts === 9) assured = true;
+      else if (line.startsWith('[UNREPLIED]', ts) && te - ts === 11) unreplied = true;
       // Other flags ([OFFLOAD], [HW_OFFLOAD], [USERSPACE], [DYING], ...) carry nothing for a FlowRecord.
-      prevKey = '';
       continue;
     }
-    const eq = t.indexOf('=');
-    if (eq <= 0) return parseError(lineNo, 'unexpected-token', line, t.length > 40 ? t.slice(0, 40) : t);
-    const key = t.slice(0, eq);
-    const val = t.slice(eq + 1);
-    switch (key) {
-      case 'src':
-        tuple++;
-        if (tuple > 1) return parseError(lineNo, 'unexpected-token', line, 'src');
-        if (tuple === 0) src = val;
-        else rsrc = val;
-        break;
-      case 'dst':
-        if (tuple === 0) dst = val;
-        else if (tuple === 1) rdst = val;
-        else return parseError(lineNo, 'missing-field', line, 'src');
-        break;
-      case 'sport':
-      case 'dport': {
-        const p = parsePort(val);
-        if (p < 0) return parseError(lineNo, 'bad-port', line, key);
-        if (tuple === 0) {
-          if (key === 'sport') sport = p;
-          else dport = p;
-        } else if (tuple === 1) {
-          if (key === 'sport') rsport = p;
-          else rdport = p;
-        }
+    let eq = -1;
+    for (let k = ts + 1; k < te; k++) {
+      if (line.charCodeAt(k) === 61) {
+        eq = k;
         break;
       }
-      case 'type':
-      case 'code': {
-        const v = parseUint(val);
-        if (v < 0 || v > 255) return parseError(lineNo, 'bad-number', line, key);
-        if (tuple === 0) {
-          if (key === 'type') icmpType = v;
-          else icmpCode = v;
-        }
-        break;
-      }
-      case 'packets':
-      case 'bytes': {
-        const v = parseUint(val);
-        if (v < 0) return parseError(lineNo, 'bad-number', line, key);
-        if (tuple === 0) {
-          if (key === 'packets') pktsO = v;
-          else bytesO = v;
-        } else if (tuple === 1) {
-          if (key === 'packets') pktsR = v;
-          else bytesR = v;
-        }
-        break;
-      }
-      case 'id':
-        if (isIcmp && prevKey === 'code') {
-          if (parseUint(val) < 0) return parseError(lineNo, 'bad-number', line, 'icmp-id');
-        } else {
-          if (parseU32(val) < 0) return parseError(lineNo, 'bad-number', line, 'id');
-          ctId = val;
-        }
-        break;
-      case 'mark': {
-        const v = parseU32(val);
-        if (v < 0) return parseError(lineNo, 'bad-number', line, 'mark');
-        mark = v;
-        break;
-      }
-      case 'zone': {
-        const v = parseUint(val);
-        if (v < 0 || v > 65535) return parseError(lineNo, 'bad-number', line, 'zone');
-        zone = v;
-        break;
-      }
-      default:
-        // use=, secctx=, delta-time=, portid=, progname=, labels=, helper=...: not FlowRecord fields.
-        break;
     }
-    prevKey = key;
+    if (eq < 0) {
+      const tok = line.slice(ts, Math.min(te, ts + 40));
+      return parseError(lineNo, 'unexpected-token', line, tok);
+    }
+    const v0 = eq + 1;
+    const klen = eq - ts;
+    const k0 = line.charCodeAt(ts);
+    const wasCode = prevCode;
+    prevCode = false;
+    if (klen === 3 && k0 === 115 /* s */ && line.startsWith('src', ts)) {
+      tuple++;
+      if (tuple > 1) return parseError(lineNo, 'unexpected-token', line, 'src');
+      if (tuple === 0) src = line.slice(v0, te);
+      else rsrc = line.slice(v0, te);
+    } else if (klen === 3 && k0 === 100 /* d */ && line.startsWith('dst', ts)) {
+      if (tuple === 0) dst = line.slice(v0, te);
+      else if (tuple === 1) rdst = line.slice(v0, te);
+      else return parseError(lineNo, 'missing-field', line, 'src');
+    } else if (klen === 5 && (k0 === 115 || k0 === 100) && line.startsWith('port', ts + 1)) {
+      const p = parseUint(line, v0, te);
+      const key = k0 === 115 ? 'sport' : 'dport';
+      if (p < 0 || p > 65535) return parseError(lineNo, 'bad-port', line, key);
+      if (tuple === 0) {
+        if (k0 === 115) sport = p;
+        else dport = p;
+      } else if (tuple === 1) {
+        if (k0 === 115) rsport = p;
+        else rdport = p;
+      }
+    } else if ((klen === 7 && line.startsWith('packets', ts)) || (klen === 5 && line.startsWith('bytes', ts))) {
+      const v = parseUint(line, v0, te);
+      if (v < 0) return parseError(lineNo, 'bad-number', line, klen === 7 ? 'packets' : 'bytes');
+      if (tuple === 0) {
+        if (klen === 7) pktsO = v;
+        else bytesO = v;
+      } else if (tuple === 1) {
+        if (klen === 7) pktsR = v;
+        else bytesR = v;
+      }
+    } else if (klen === 2 && line.startsWith('id', ts)) {
+      if (isIcmp && wasCode) {
+        if (parseUint(line, v0, te) < 0) return parseError(lineNo, 'bad-number', line, 'icmp-id');
+      } else {
+        const val = line.slice(v0, te);
+        if (parseU32(val) < 0) return parseError(lineNo, 'bad-number', line, 'id');
+        ctId = val;
+      }
+    } else if (klen === 4 && line.startsWith('mark', ts)) {
+      const v = parseU32(line.slice(v0, te));
+      if (v < 0) return parseError(lineNo, 'bad-number', line, 'mark');
+      mark = v;
+    } else if (klen === 4 && line.startsWith('zone', ts)) {
+      const v = parseUint(line, v0, te);
+      if (v < 0 || v > 65535) return parseError(lineNo, 'bad-number', line, 'zone');
+      zone = v;
+    } else if ((klen === 4 && line.startsWith('type', ts)) || (klen === 4 && line.startsWith('code', ts))) {
+      const isType = k0 === 116;
+      const v = parseUint(line, v0, te);
+      if (v < 0 || v > 255) return parseError(lineNo, 'bad-number', line, isType ? 'type' : 'code');
+      if (tuple === 0) {
+        if (isType) icmpType = v;
+        else icmpCode = v;
+      }
+      prevCode = !isType;
+    }
+    // use=, secctx=, delta-time=, portid=, progname=, labels=, helper=...: not FlowRecord fields.
   }
 
   if (tuple < 0 || src === '') return parseError(lineNo, 'missing-field', line, 'src');

@@ -8,9 +8,9 @@ export const FORMAT_NAMES: readonly FormatName[] = ['conntrack-xml', 'ulogd-json
 
 /**
  * A rejected line: 1-based line number, a stable kebab-case reason code (`bad-address`,
- * `missing-field`, `bad-number`, `bad-port`, `bad-interface`, `bad-json`, `bad-timestamp`,
- * `unknown-line`, `unexpected-token`, `unterminated-flow`), the field when one is to blame, and
- * the line text cut to 200 characters.
+ * `bad-port`, `bad-number`, `bad-value`, `bad-interface`, `bad-timestamp`, `bad-json`, `bad-xml`,
+ * `missing-field`, `unknown-line`, `unexpected-token`, `unterminated-flow`), the field when one is
+ * to blame, the line text cut to 200 characters, and the file when parseLines/parseFile know it.
  */
 export interface ParseError {
   line: number;
