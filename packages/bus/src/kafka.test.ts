@@ -1,0 +1,214 @@
+// Kafka adapter against a real broker on 127.0.0.1:19092 (deploy/dev/kafka.sh start).
+// Skipped when no broker answers there, unless FLOE_REQUIRE_KAFKA=1 (then it fails).
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
+import { describe, it, type TestContext } from 'node:test';
+import kafkajs from 'kafkajs';
+import type { BusBatch, BusMessage } from './bus.js';
+import { runBusContract } from './contract.js';
+import { BUS_ERROR_CODES } from './errors.js';
+import { createKafkaBus, type KafkaBus, type KafkaBusOptions } from './kafka.js';
+
+const BROKER = process.env.FLOE_KAFKA_BROKER ?? '127.0.0.1:19092';
+const REQUIRED = process.env.FLOE_REQUIRE_KAFKA === '1';
+
+function reachable(hostPort: string, timeoutMs = 1000): Promise<boolean> {
+  const i = hostPort.lastIndexOf(':');
+  return new Promise((resolve) => {
+    const s = connect({ host: hostPort.slice(0, i), port: Number(hostPort.slice(i + 1)) });
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(timeoutMs, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+const up = await reachable(BROKER);
+const skip = up ? false : `no Kafka broker on ${BROKER} (deploy/dev/kafka.sh start; FLOE_REQUIRE_KAFKA=1 makes this fail)`;
+
+/** Small timeouts so redelivery and stop are quick against a local broker. */
+function busOptions(overrides: Partial<KafkaBusOptions> = {}): KafkaBusOptions {
+  return { brokers: [BROKER], clientId: 'floe-test', partitions: 3, retryBackoffMs: 50, maxRetryBackoffMs: 1000, ...overrides };
+}
+
+async function startedBus(t: TestContext, overrides: Partial<KafkaBusOptions> = {}): Promise<KafkaBus> {
+  const bus = createKafkaBus(busOptions(overrides));
+  await bus.start();
+  t.after(() => bus.stop());
+  return bus;
+}
+
+const unique = (tag: string): string => `test.kafka.${tag}.${randomUUID().slice(0, 8)}`;
+
+async function waitFor(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Committed offsets of `group` on `topic` per partition, read with a separate kafkajs admin client. */
+async function committed(group: string, topic: string): Promise<Map<number, number>> {
+  const admin = new kafkajs.Kafka({ brokers: [BROKER], logLevel: kafkajs.logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const res = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    return new Map(res[0].partitions.map((p) => [p.partition, Number(p.offset)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+if (REQUIRED && !up) {
+  it('Kafka is reachable (FLOE_REQUIRE_KAFKA=1)', () => {
+    assert.fail(`FLOE_REQUIRE_KAFKA=1 but nothing listens on ${BROKER}; run deploy/dev/kafka.sh start`);
+  });
+}
+
+describe('kafka bus: construction and lifecycle', () => {
+  it('rejects empty brokers and a partition count below 1 without any I/O', () => {
+    assert.throws(() => createKafkaBus({ brokers: [] }), { code: BUS_ERROR_CODES.BAD_ARGUMENT });
+    assert.throws(() => createKafkaBus({ brokers: [BROKER], partitions: 0 }), { code: BUS_ERROR_CODES.BAD_ARGUMENT });
+  });
+
+  it('publish before start() is FLOE_BUS_NOT_STARTED; stop() before start() is safe twice', async () => {
+    const bus = createKafkaBus(busOptions());
+    await assert.rejects(bus.publish('t', [{ key: 'k', value: 1 }]), { code: BUS_ERROR_CODES.NOT_STARTED });
+    await bus.stop();
+    await bus.stop();
+    await assert.rejects(bus.start(), { code: BUS_ERROR_CODES.STOPPED });
+  });
+});
+
+describe('kafka bus on a real broker', { skip }, () => {
+  it('round-trips keys, JSON values and a tombstone, and commits the end offset of each partition', async (t) => {
+    const bus = await startedBus(t);
+    const topic = unique('roundtrip');
+    const sent: BusMessage<{ n: number; s: string } | null>[] = [
+      { key: '203.0.113.7', value: { n: 1, s: 'ä ✓' } },
+      { key: '2001:db8::1', value: { n: 2, s: '' } },
+      { key: '203.0.113.7', value: null },
+    ];
+    await bus.publish(topic, sent);
+    const got: BusBatch<{ n: number; s: string }>[] = [];
+    await bus.subscribe<{ n: number; s: string }>(topic, { group: 'rt', fromBeginning: true }, async (b) => {
+      got.push(b);
+    });
+    await waitFor(() => got.reduce((a, b) => a + b.messages.length, 0) >= 3, '3 messages');
+    const flat = got.flatMap((b) => b.messages);
+    assert.deepEqual(flat.filter((m) => m.key === '203.0.113.7'), [sent[0], sent[2]]);
+    assert.deepEqual(flat.filter((m) => m.key === '2001:db8::1'), [sent[1]]);
+    for (const b of got) assert.equal(b.topic, topic);
+    await waitFor(() => bus.stats().delivered === 3, 'the commit');
+    const offsets = await committed('rt', topic);
+    const perPartition = new Map<number, number>();
+    for (const b of got) perPartition.set(b.partition, (perPartition.get(b.partition) ?? 0) + b.messages.length);
+    for (const [p, n] of perPartition) assert.equal(offsets.get(p), n, `committed offset of partition ${p}`);
+    assert.equal(bus.stats().published, 3);
+  });
+
+  it('a rejected handler commits nothing: a new consumer of the group gets the same batch again', async (t) => {
+    const topic = unique('redeliver');
+    const first = createKafkaBus(busOptions({ partitions: 1 }));
+    await first.start();
+    t.after(() => first.stop());
+    await first.publish(topic, [
+      { key: 'a', value: 1 },
+      { key: 'b', value: 2 },
+    ]);
+    let attempts = 0;
+    await first.subscribe<number>(topic, { group: 'g', fromBeginning: true }, async () => {
+      attempts++;
+      throw new Error('handler failure (test)');
+    });
+    await waitFor(() => attempts >= 2, 'the batch to be delivered again after the first rejection');
+    await first.stop();
+    assert.ok(first.stats().handlerErrors >= 2);
+    assert.equal(first.stats().delivered, 0);
+    assert.equal((await committed('g', topic)).get(0), -1, 'no offset committed');
+
+    // "Restart": a second bus in the same group starts where nothing was committed.
+    const second = await startedBus(t, { partitions: 1 });
+    const got: number[] = [];
+    await second.subscribe<number>(topic, { group: 'g', fromBeginning: true }, async (b) => {
+      for (const m of b.messages) got.push(m.value!);
+    });
+    await waitFor(() => got.length >= 2, 'redelivery to the second consumer');
+    assert.deepEqual(got, [1, 2]);
+    await waitFor(() => second.stats().delivered === 2, 'the commit');
+    assert.equal((await committed('g', topic)).get(0), 2);
+
+    // And a third one, after that commit, gets nothing old but what comes next.
+    await second.stop();
+    const third = await startedBus(t, { partitions: 1 });
+    const later: number[] = [];
+    await third.subscribe<number>(topic, { group: 'g', fromBeginning: true }, async (b) => {
+      for (const m of b.messages) later.push(m.value!);
+    });
+    await third.publish(topic, [{ key: 'c', value: 3 }]);
+    await waitFor(() => later.length >= 1, 'the new message');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(later, [3]);
+  });
+
+  it('creates topics with the configured partitions; compacted topics get cleanup.policy=compact, others delete', async (t) => {
+    const compactedTopic = unique('decisions');
+    const plainTopic = unique('flows');
+    const bus = await startedBus(t, { partitions: 4, topics: [compactedTopic, plainTopic], compactedTopics: [compactedTopic] });
+    assert.equal(await bus.topicConfig(compactedTopic, 'cleanup.policy'), 'compact');
+    assert.equal(await bus.topicConfig(plainTopic, 'cleanup.policy'), 'delete');
+    const admin = new kafkajs.Kafka({ brokers: [BROKER], logLevel: kafkajs.logLevel.NOTHING }).admin();
+    await admin.connect();
+    t.after(() => admin.disconnect());
+    const meta = await admin.fetchTopicMetadata({ topics: [compactedTopic, plainTopic] });
+    for (const tm of meta.topics) assert.equal(tm.partitions.length, 4, `partitions of ${tm.name}`);
+    // A tombstone is stored as a null value, which is what log compaction removes.
+    await bus.publish(compactedTopic, [
+      { key: '203.0.113.7/32', value: { action: 'block' } },
+      { key: '203.0.113.7/32', value: null },
+    ]);
+    const consumer = new kafkajs.Kafka({ brokers: [BROKER], logLevel: kafkajs.logLevel.NOTHING }).consumer({ groupId: `raw-${randomUUID()}` });
+    await consumer.connect();
+    t.after(() => consumer.disconnect());
+    await consumer.subscribe({ topic: compactedTopic, fromBeginning: true });
+    const raw: { key: string; value: string | null; encoding: string | undefined }[] = [];
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        raw.push({ key: String(message.key), value: message.value === null ? null : String(message.value), encoding: message.headers?.['floe-encoding']?.toString() });
+      },
+    });
+    await waitFor(() => raw.length >= 2, 'the raw messages');
+    assert.deepEqual(raw, [
+      { key: '203.0.113.7/32', value: '{"action":"block"}', encoding: 'json' },
+      { key: '203.0.113.7/32', value: null, encoding: 'json' },
+    ]);
+  });
+
+  it('the same group can subscribe to two topics on one bus, each consumer gets only its topic', async (t) => {
+    const bus = await startedBus(t);
+    const ta = unique('two-a');
+    const tb = unique('two-b');
+    const got = new Map<string, string[]>([[ta, []], [tb, []]]);
+    await bus.subscribe<string>(ta, { group: 'shared', fromBeginning: true }, async (b) => {
+      got.get(ta)!.push(...b.messages.map((m) => `${b.topic}:${m.value}`));
+    });
+    await bus.subscribe<string>(tb, { group: 'shared', fromBeginning: true }, async (b) => {
+      got.get(tb)!.push(...b.messages.map((m) => `${b.topic}:${m.value}`));
+    });
+    const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
+    await bus.publish(ta, keys.map((k) => ({ key: k, value: 'a' })));
+    await bus.publish(tb, keys.map((k) => ({ key: k, value: 'b' })));
+    await waitFor(() => got.get(ta)!.length >= 12 && got.get(tb)!.length >= 12, 'both topics', 30_000);
+    assert.deepEqual(got.get(ta), keys.map(() => `${ta}:a`));
+    assert.deepEqual(got.get(tb), keys.map(() => `${tb}:b`));
+  });
+});
+
+if (up) {
+  runBusContract('kafka', ({ compactedTopics }) => createKafkaBus(busOptions({ compactedTopics, topics: [] })));
+}

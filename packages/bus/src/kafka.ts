@@ -1,0 +1,511 @@
+/**
+ * Kafka adapter of the Bus port (ARCHITECTURE.md, "Topics"), on kafkajs 2.x.
+ *
+ * Wire format: key = the message key (UTF-8), value = `JSON.stringify(value)` (UTF-8), a
+ * `null` value is a Kafka tombstone. Floe's records carry their own `schema` field
+ * (FlowRecord, Finding, Decision: `schema: 1`) and topic names carry the version
+ * (`floe.flows.v1`); every message also gets the header `floe-encoding: json`.
+ *
+ * Guarantees: publish resolves after the broker acknowledged every message with acks=all
+ * (-1) from an idempotent producer; a consumer group commits a partition's offset only after
+ * the handler of that batch resolved, so a rejected handler (or a crash) gets the same
+ * messages again (at-least-once). Topics are created with the configured partitions and
+ * replication factor; compacted topics get `cleanup.policy=compact`.
+ */
+import kafkajs from 'kafkajs';
+import type {
+  Admin,
+  Assigner,
+  Consumer,
+  EachBatchPayload,
+  ITopicConfig,
+  Kafka as KafkaClient,
+  LogEntry,
+  PartitionAssigner,
+  Producer,
+} from 'kafkajs';
+import type { Bus, BusBatch, BusMessage, SubscribeOptions } from './bus.js';
+import { TOPICS } from './bus.js';
+import { BUS_ERROR_CODES, BusError } from './errors.js';
+import type { BusLogger } from './memory.js';
+
+const { Kafka, logLevel, CompressionTypes, Partitioners, AssignerProtocol } = kafkajs;
+
+/** Options of the Kafka bus. Everything but `brokers` has a default (`KAFKA_BUS_DEFAULTS`). */
+export interface KafkaBusOptions {
+  /** Bootstrap brokers, `host:port` (e.g. `['127.0.0.1:19092']`). */
+  brokers: string[];
+  /** Kafka client id. Default `floe`. */
+  clientId?: string;
+  /** Partitions of each topic this bus creates. Default 6. */
+  partitions?: number;
+  /** Replication factor of each topic this bus creates. Default 1 (a single broker). */
+  replicationFactor?: number;
+  /** Producer batch compression. Default `gzip`. */
+  compression?: 'gzip' | 'none';
+  /** Topics created (or checked) by `start()`. Default the three floe topics (`TOPICS`). */
+  topics?: string[];
+  /** Topics created with `cleanup.policy=compact`. Default `[floe.decisions.v1]`. */
+  compactedTopics?: string[];
+  /** Consumer group session timeout (ms). Default 30 000. */
+  sessionTimeoutMs?: number;
+  /** Consumer heartbeat interval (ms). Default 3000. */
+  heartbeatIntervalMs?: number;
+  /** Longest a fetch waits for data (ms); also bounds how long `stop()` waits for a fetch. Default 500. */
+  maxWaitTimeMs?: number;
+  /** Partitions whose batches one subscription handles at the same time. Default 1. */
+  partitionsConsumedConcurrently?: number;
+  /** First delay before a rejected batch is fetched and delivered again (ms); grows per retry. Default 100. */
+  retryBackoffMs?: number;
+  /** Upper bound of that delay (ms). Default 5000. */
+  maxRetryBackoffMs?: number;
+  /** TCP connect timeout (ms). Default 3000. */
+  connectionTimeoutMs?: number;
+  /** Request timeout (ms). Default 30 000. */
+  requestTimeoutMs?: number;
+  /** Longest `subscribe()` waits for the consumer to join its group (ms). Default 30 000. */
+  joinTimeoutMs?: number;
+  logger?: BusLogger;
+}
+
+/** Defaults of KafkaBusOptions. */
+export const KAFKA_BUS_DEFAULTS = Object.freeze({
+  clientId: 'floe',
+  partitions: 6,
+  replicationFactor: 1,
+  compression: 'gzip' as 'gzip' | 'none',
+  topics: Object.freeze(Object.values(TOPICS)) as readonly string[],
+  compactedTopics: Object.freeze([TOPICS.decisions]) as readonly string[],
+  sessionTimeoutMs: 30_000,
+  heartbeatIntervalMs: 3000,
+  maxWaitTimeMs: 500,
+  partitionsConsumedConcurrently: 1,
+  retryBackoffMs: 100,
+  maxRetryBackoffMs: 5000,
+  connectionTimeoutMs: 3000,
+  requestTimeoutMs: 30_000,
+  joinTimeoutMs: 30_000,
+});
+
+/** Counters of a Kafka bus (messages unless stated). */
+export interface KafkaBusStats {
+  /** Messages acknowledged by the broker after publish. */
+  published: number;
+  /** Messages whose batch handler resolved and whose offset was committed. */
+  delivered: number;
+  /** Handler rejections (each one leads to a redelivery of that batch). */
+  handlerErrors: number;
+  /** Messages skipped because their value was not valid JSON (logged, offset committed). */
+  undecodable: number;
+}
+
+/** The Kafka Bus, with counters for tests and metrics. */
+export interface KafkaBus extends Bus {
+  stats(): KafkaBusStats;
+  /**
+   * One configuration value of an existing topic (e.g. `cleanup.policy`), or undefined.
+   * @throws BusError FLOE_BUS_NOT_STARTED before `start()`.
+   */
+  topicConfig(topic: string, name: string): Promise<string | undefined>;
+}
+
+/** kafkajs topic resource type for describeConfigs (Kafka ConfigResource.Type.TOPIC). */
+const RESOURCE_TOPIC = 2;
+
+/**
+ * A round-robin assigner that only gives a member partitions of topics it subscribed to.
+ * kafkajs's built-in round robin spreads the leader's topics over every member, which breaks
+ * when one group subscribes to different topics from different consumers (one bus
+ * subscribing a group to two topics, or processes of one group on different topics).
+ */
+const subscriptionRoundRobin: PartitionAssigner = ({ cluster }) => {
+  const assigner: Assigner = {
+    name: 'FloeSubscriptionRoundRobin',
+    version: 0,
+    async assign({ members, topics }) {
+      const ids = members.map((m) => m.memberId).sort();
+      const subscribed = new Map<string, Set<string>>();
+      for (const m of members) {
+        const meta = AssignerProtocol.MemberMetadata.decode(m.memberMetadata);
+        subscribed.set(m.memberId, new Set(meta?.topics ?? []));
+      }
+      // kafkajs passes only the leader's own topics; assign the union of every member's.
+      const all = new Set(topics);
+      for (const set of subscribed.values()) for (const t of set) all.add(t);
+      await cluster.addMultipleTargetTopics([...all]);
+      const plan = new Map<string, Record<string, number[]>>(ids.map((id) => [id, {}]));
+      for (const topic of [...all].sort()) {
+        const eligible = ids.filter((id) => subscribed.get(id)?.has(topic));
+        if (eligible.length === 0) continue;
+        const partitions = cluster.findTopicPartitionMetadata(topic).map((p) => p.partitionId).sort((a, b) => a - b);
+        partitions.forEach((p, i) => {
+          const target = plan.get(eligible[i % eligible.length])!;
+          (target[topic] ??= []).push(p);
+        });
+      }
+      return ids.map((memberId) => ({
+        memberId,
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({
+          version: 0,
+          assignment: plan.get(memberId)!,
+          userData: Buffer.alloc(0),
+        }),
+      }));
+    },
+    protocol({ topics }) {
+      return {
+        name: assigner.name,
+        metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }),
+      };
+    },
+  };
+  return assigner;
+};
+
+/** Routes kafkajs's log entries to the optional pino-compatible logger; drops them without one. */
+function logCreatorFor(logger: BusLogger | undefined) {
+  return () =>
+    ({ namespace, level, log }: LogEntry): void => {
+      if (!logger) return;
+      const { message, timestamp: _ts, logger: _l, ...extra } = log;
+      const obj = { component: 'bus-kafka', namespace, ...extra };
+      if (level === logLevel.ERROR) logger.error(obj, message);
+      else if (level === logLevel.WARN) logger.warn(obj, message);
+      else if (level === logLevel.INFO) logger.info(obj, message);
+      else logger.debug(obj, message);
+    };
+}
+
+interface Subscription {
+  group: string;
+  topic: string;
+  consumer: Consumer;
+}
+
+type State = 'new' | 'started' | 'stopped';
+
+class KafkaBusImpl implements KafkaBus {
+  readonly name = 'kafka';
+  private readonly o: Required<Omit<KafkaBusOptions, 'logger'>>;
+  private readonly log: BusLogger | undefined;
+  private readonly compacted: Set<string>;
+  private state: State = 'new';
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private kafka: KafkaClient | undefined;
+  private admin: Admin | undefined;
+  private producer: Producer | undefined;
+  private readonly ensured = new Map<string, Promise<void>>();
+  private readonly subs: Subscription[] = [];
+  private readonly counters: KafkaBusStats = { published: 0, delivered: 0, handlerErrors: 0, undecodable: 0 };
+
+  constructor(opts: KafkaBusOptions) {
+    if (!Array.isArray(opts?.brokers) || opts.brokers.length === 0 || opts.brokers.some((b) => typeof b !== 'string' || !b)) {
+      throw new BusError(BUS_ERROR_CODES.BAD_ARGUMENT, 'kafka bus: `brokers` must be a non-empty list of "host:port" strings');
+    }
+    const { logger, ...rest } = opts;
+    const o = { ...KAFKA_BUS_DEFAULTS, ...stripUndefined(rest) } as Required<Omit<KafkaBusOptions, 'logger'>>;
+    for (const k of ['partitions', 'replicationFactor', 'partitionsConsumedConcurrently'] as const) {
+      if (!Number.isInteger(o[k]) || o[k] < 1) {
+        throw new BusError(BUS_ERROR_CODES.BAD_ARGUMENT, `kafka bus: \`${k}\` must be an integer >= 1, got ${String(o[k])}`);
+      }
+    }
+    if (o.compression !== 'gzip' && o.compression !== 'none') {
+      throw new BusError(BUS_ERROR_CODES.BAD_ARGUMENT, `kafka bus: \`compression\` must be "gzip" or "none", got ${JSON.stringify(o.compression)}`);
+    }
+    this.o = o;
+    this.log = logger;
+    this.compacted = new Set(o.compactedTopics);
+  }
+
+  stats(): KafkaBusStats {
+    return { ...this.counters };
+  }
+
+  start(): Promise<void> {
+    if (this.state === 'stopped') {
+      return Promise.reject(new BusError(BUS_ERROR_CODES.STOPPED, 'kafka bus: start() after stop()'));
+    }
+    this.starting ??= this.doStart();
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    const o = this.o;
+    const kafka = new Kafka({
+      clientId: o.clientId,
+      brokers: o.brokers,
+      connectionTimeout: o.connectionTimeoutMs,
+      requestTimeout: o.requestTimeoutMs,
+      logLevel: logLevel.INFO,
+      logCreator: logCreatorFor(this.log),
+      retry: { initialRetryTime: o.retryBackoffMs, maxRetryTime: o.maxRetryBackoffMs, retries: 8 },
+    });
+    this.kafka = kafka;
+    this.admin = kafka.admin();
+    // Idempotent: the broker de-duplicates producer retries by sequence number; kafkajs
+    // requires acks=-1 and keeps at most one request in flight for ordering.
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      // Retriable failures (broker restart, leader change) are retried until they succeed:
+      // publish blocks instead of losing messages. Non-retriable ones reject at once.
+      retry: { initialRetryTime: o.retryBackoffMs, maxRetryTime: o.maxRetryBackoffMs, retries: Number.MAX_SAFE_INTEGER },
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    try {
+      await this.admin.connect();
+      await Promise.all(o.topics.map((t) => this.ensureTopic(t)));
+      await this.producer.connect();
+    } catch (err) {
+      await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
+      this.starting = undefined;
+      this.ensured.clear();
+      throw err;
+    }
+    this.state = 'started';
+    this.log?.info({ component: 'bus-kafka', brokers: o.brokers, topics: o.topics }, 'kafka bus started');
+  }
+
+  /** Creates `topic` once per bus with the configured partitions and replication; checks compaction if it exists. */
+  private ensureTopic(topic: string): Promise<void> {
+    let p = this.ensured.get(topic);
+    if (!p) {
+      p = this.createTopic(topic);
+      p.catch(() => this.ensured.delete(topic));
+      this.ensured.set(topic, p);
+    }
+    return p;
+  }
+
+  private async createTopic(topic: string): Promise<void> {
+    const admin = this.admin!;
+    const compacted = this.compacted.has(topic);
+    const spec: ITopicConfig = {
+      topic,
+      numPartitions: this.o.partitions,
+      replicationFactor: this.o.replicationFactor,
+      configEntries: compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+    };
+    const created = await admin.createTopics({ topics: [spec], waitForLeaders: true });
+    if (created) {
+      this.log?.info({ component: 'bus-kafka', topic, partitions: spec.numPartitions, compacted }, 'created topic');
+      return;
+    }
+    if (compacted) {
+      const policy = await this.topicConfig(topic, 'cleanup.policy');
+      if (policy === undefined || !policy.split(',').includes('compact')) {
+        this.log?.warn({ component: 'bus-kafka', topic, cleanupPolicy: policy }, 'existing topic should be compacted but is not');
+      }
+    }
+  }
+
+  async topicConfig(topic: string, name: string): Promise<string | undefined> {
+    if (!this.admin) throw new BusError(BUS_ERROR_CODES.NOT_STARTED, 'kafka bus: topicConfig() before start()');
+    const res = await this.admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: RESOURCE_TOPIC, name: topic, configNames: [name] }],
+    });
+    const entry = res.resources[0]?.configEntries.find((e) => e.configName === name);
+    return entry?.configValue ?? undefined;
+  }
+
+  private checkUsable(op: string): void {
+    if (this.state === 'stopped') throw new BusError(BUS_ERROR_CODES.STOPPED, `kafka bus: ${op} after stop()`);
+    if (this.state !== 'started') throw new BusError(BUS_ERROR_CODES.NOT_STARTED, `kafka bus: ${op} before start()`);
+  }
+
+  async publish<T>(topic: string, messages: BusMessage<T>[]): Promise<void> {
+    this.checkUsable('publish');
+    checkTopic(topic);
+    if (messages.length === 0) return;
+    const wire = messages.map((m, i) => {
+      if (typeof m?.key !== 'string') {
+        throw new BusError(BUS_ERROR_CODES.BAD_ARGUMENT, `kafka bus: message ${i} to ${topic} has a non-string key`);
+      }
+      let value: string | null = null;
+      if (m.value !== null) {
+        const s = JSON.stringify(m.value) as string | undefined;
+        if (s === undefined) {
+          throw new BusError(BUS_ERROR_CODES.BAD_ARGUMENT, `kafka bus: message ${i} to ${topic} has a value that is not JSON-serialisable`);
+        }
+        value = s;
+      }
+      return { key: m.key, value, headers: { 'floe-encoding': 'json' } };
+    });
+    await this.ensureTopic(topic);
+    await this.producer!.send({
+      topic,
+      acks: -1,
+      compression: this.o.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+      messages: wire,
+    });
+    this.counters.published += wire.length;
+  }
+
+  async subscribe<T>(topic: string, opts: SubscribeOptions, handler: (batch: BusBatch<T>) => Promise<void>): Promise<void> {
+    this.checkUsable('subscribe');
+    checkTopic(topic);
+    const group = opts?.group;
+    if (typeof group !== 'string' || group === '') {
+      throw new BusError(BUS_ERROR_CODES.BAD_ARGUMENT, 'kafka bus: subscribe needs a non-empty `group`');
+    }
+    if (this.subs.some((s) => s.group === group && s.topic === topic)) {
+      throw new BusError(BUS_ERROR_CODES.DUPLICATE_GROUP, `kafka bus: group ${group} already subscribed to ${topic} on this bus`);
+    }
+    const fromBeginning = opts.fromBeginning === true;
+    await this.ensureTopic(topic);
+    const startAt = fromBeginning ? [] : await this.endsWithoutCommit(group, topic);
+
+    const o = this.o;
+    const consumer = this.kafka!.consumer({
+      groupId: group,
+      sessionTimeout: o.sessionTimeoutMs,
+      heartbeatInterval: o.heartbeatIntervalMs,
+      maxWaitTimeInMs: o.maxWaitTimeMs,
+      partitionAssigners: [subscriptionRoundRobin],
+      retry: { initialRetryTime: o.retryBackoffMs, maxRetryTime: o.maxRetryBackoffMs, retries: 5 },
+    });
+    const sub: Subscription = { group, topic, consumer };
+    this.subs.push(sub);
+    consumer.on(consumer.events.CRASH, (e) => {
+      const { error, restart } = e.payload;
+      const obj = { component: 'bus-kafka', group, topic, err: error, restart };
+      if (restart) this.log?.warn(obj, 'consumer crashed; restarting');
+      else this.log?.error(obj, 'consumer crashed and will not restart');
+    });
+    const joined = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`kafka bus: group ${group} did not join within ${o.joinTimeoutMs} ms (topic ${topic})`)),
+        o.joinTimeoutMs,
+      );
+      const off = consumer.on(consumer.events.GROUP_JOIN, () => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      });
+    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: o.partitionsConsumedConcurrently,
+        eachBatch: (payload) => this.onBatch(payload, handler, group),
+      });
+      await joined;
+      // Applied before the next fetch; no commit until a handler resolved.
+      for (const { partition, offset } of startAt) consumer.seek({ topic, partition, offset });
+    } catch (err) {
+      this.subs.splice(this.subs.indexOf(sub), 1);
+      await consumer.disconnect().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * End offsets of the partitions of `topic` where `group` has no committed offset yet: where a
+   * subscription without `fromBeginning` starts, so it sees exactly what is published after
+   * `subscribe()` resolved. (kafkajs's own "latest" is resolved at the first fetch, later.)
+   */
+  private async endsWithoutCommit(group: string, topic: string): Promise<{ partition: number; offset: string }[]> {
+    const admin = this.admin!;
+    const committed = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    const missing = new Set(
+      (committed.find((t) => t.topic === topic)?.partitions ?? []).filter((p) => Number(p.offset) < 0).map((p) => p.partition),
+    );
+    if (missing.size === 0) return [];
+    const ends = await admin.fetchTopicOffsets(topic);
+    return ends.filter((e) => missing.has(e.partition)).map((e) => ({ partition: e.partition, offset: e.high }));
+  }
+
+  private async onBatch<T>(
+    { batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }: EachBatchPayload,
+    handler: (batch: BusBatch<T>) => Promise<void>,
+    group: string,
+  ): Promise<void> {
+    if (!isRunning() || isStale() || batch.isEmpty()) return;
+    const messages: BusMessage<T>[] = [];
+    for (const m of batch.messages) {
+      const key = m.key === null ? '' : m.key.toString('utf8');
+      if (m.value === null) {
+        messages.push({ key, value: null });
+        continue;
+      }
+      try {
+        messages.push({ key, value: JSON.parse(m.value.toString('utf8')) as T });
+      } catch (err) {
+        this.counters.undecodable++;
+        this.log?.error(
+          { component: 'bus-kafka', group, topic: batch.topic, partition: batch.partition, offset: m.offset, err },
+          'skipping a message whose value is not JSON',
+        );
+      }
+    }
+    if (messages.length > 0) {
+      try {
+        await handler({ topic: batch.topic, partition: batch.partition, messages });
+      } catch (err) {
+        this.counters.handlerErrors++;
+        this.log?.warn(
+          { component: 'bus-kafka', group, topic: batch.topic, partition: batch.partition, firstOffset: batch.firstOffset(), err },
+          'handler rejected a batch; it will be delivered again',
+        );
+        throw err;
+      }
+    }
+    const last = batch.lastOffset();
+    resolveOffset(last);
+    // Passing offsets commits them now, whatever autoCommit says (the next offset to read).
+    await commitOffsetsIfNecessary({
+      topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }],
+    });
+    this.counters.delivered += messages.length;
+    await heartbeat();
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    const wasStarting = this.starting;
+    this.state = 'stopped';
+    if (wasStarting) await wasStarting.catch(() => undefined);
+    this.state = 'stopped';
+    // Consumers first: each waits for its in-flight handler and commit.
+    const results = await Promise.allSettled(this.subs.map((s) => s.consumer.disconnect()));
+    results.push(...(await Promise.allSettled([this.producer?.disconnect(), this.admin?.disconnect()])));
+    for (const r of results) {
+      if (r.status === 'rejected') this.log?.warn({ component: 'bus-kafka', err: r.reason }, 'error while disconnecting');
+    }
+    this.subs.length = 0;
+    if (wasStarting) this.log?.info({ component: 'bus-kafka' }, 'kafka bus stopped');
+  }
+}
+
+function checkTopic(topic: string): void {
+  if (typeof topic !== 'string' || topic === '') throw new BusError(BUS_ERROR_CODES.BAD_ARGUMENT, 'kafka bus: topic must be a non-empty string');
+}
+
+function stripUndefined<O extends object>(o: O): Partial<O> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<O>;
+}
+
+/**
+ * Creates the Kafka bus (inert: no I/O until `start()`).
+ *
+ * `start()` connects, creates `topics` (partitions, replication; `cleanup.policy=compact` for
+ * `compactedTopics`) and an idempotent producer. Other topics are created on first use.
+ * `publish` resolves after acks from all in-sync replicas. `subscribe` resolves once the
+ * consumer joined its group; offsets are committed only after the handler resolved.
+ * `stop()` waits for in-flight handlers, disconnects everything, is final and safe twice.
+ *
+ * @throws BusError FLOE_BUS_BAD_ARGUMENT for empty `brokers` or bad numbers; later calls throw
+ *   FLOE_BUS_NOT_STARTED / FLOE_BUS_STOPPED, and kafkajs errors (KafkaJSError) for broker failures.
+ */
+export function createKafkaBus(opts: KafkaBusOptions): KafkaBus {
+  return new KafkaBusImpl(opts);
+}
