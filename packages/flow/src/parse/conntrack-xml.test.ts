@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { FlowRecord } from '../record.js';
 import { createConntrackXmlParser } from './conntrack-xml.js';
+import { ParseStats } from './stats.js';
+import { parseLines } from './stream.js';
 import { isParseError, type ParseError } from './types.js';
 
 const NOW = 1_700_000_000_000;
@@ -123,4 +125,13 @@ test('XML errors: missing src, family mismatch, unknown type, unterminated flow 
   for (let k = 2; k < 3000 && last === null; k++) last = q.parseLine('<x>'.repeat(20), k);
   assert.ok(isParseError(last));
   assert.deepEqual([last.line, last.reason], [1, 'unterminated-flow']);
+});
+
+test('several flows on one line are all returned; an unterminated last flow is reported by end()', async () => {
+  const stats = new ParseStats();
+  const out: FlowRecord[] = [];
+  const input = ['<conntrack>', LOCAL_TCP + LOCAL_UDP6 + LOCAL_TCP, '</conntrack>', LOCAL_UDP6.slice(0, 200)];
+  for await (const r of parseLines(input, { format: 'conntrack-xml', stats })) out.push(r);
+  assert.deepEqual(out.map((r) => r.protocol), [6, 17, 6]);
+  assert.deepEqual([stats.parsed, stats.rejected, stats.errors[0].line, stats.errors[0].reason], [3, 1, 4, 'unterminated-flow']);
 });

@@ -15,43 +15,63 @@ import { parseError, type LineParser, type ParseError, type ParserOptions } from
  *
  * conntrack-tools writes one flow per line; a flow split over several lines is buffered until
  * `</flow>` (the record or error then carries the line number where the flow began, and the
- * lines before are returned as null). No entity other than the five XML built-ins is expected.
+ * lines before are returned as null). Several flows on one line are returned one per call, the
+ * rest with the next line or from end(), which also reports an unterminated last flow. No entity
+ * other than the five XML built-ins is expected.
  */
 export function createConntrackXmlParser(opts: ParserOptions = {}): LineParser {
   const now = opts.now ?? Date.now;
   const node = opts.node;
   let pending = '';
   let pendingLine = 0;
-  return {
-    format: 'conntrack-xml',
-    parseLine(line: string, lineNo: number): FlowRecord | ParseError | null {
-      let text = line;
-      let first = lineNo;
-      if (pending !== '') {
-        text = pending + line;
-        first = pendingLine;
-        if (text.length > MAX_FLOW_CHARS) {
-          pending = '';
-          return parseError(first, 'unterminated-flow', text);
-        }
-      }
-      const open = text.indexOf('<flow');
-      if (open < 0) {
+  const parseLine = (line: string, lineNo: number): FlowRecord | ParseError | null => {
+    let text = line;
+    let first = lineNo;
+    if (pending !== '') {
+      text = pending + line;
+      first = pendingLine;
+      if (text.length > MAX_FLOW_CHARS) {
         pending = '';
-        const trimmed = text.trim();
-        if (trimmed === '' || trimmed.startsWith('<?xml') || trimmed === '<conntrack>' || trimmed === '</conntrack>') {
-          return null;
-        }
-        return parseError(first, 'unknown-line', text);
+        return parseError(first, 'unterminated-flow', text);
       }
-      const close = text.indexOf('</flow>', open);
-      if (close < 0) {
-        pending = text;
-        pendingLine = first;
+    }
+    const open = text.indexOf('<flow');
+    if (open < 0) {
+      pending = '';
+      const trimmed = text.trim();
+      if (trimmed === '' || trimmed.startsWith('<?xml') || trimmed === '<conntrack>' || trimmed === '</conntrack>') {
         return null;
       }
-      pending = '';
-      return parseFlowXml(text, open, close, first, now, node);
+      return parseError(first, 'unknown-line', text);
+    }
+    const close = text.indexOf('</flow>', open);
+    if (close < 0) {
+      pending = text;
+      pendingLine = first;
+      return null;
+    }
+    // Several flows on one line: the rest waits for the next call (or end()).
+    const rest = text.indexOf('<flow', close + 7);
+    pending = rest < 0 ? '' : text.slice(rest);
+    // The rest began on this line when it lies within the last line.length characters.
+    pendingLine = rest >= text.length - line.length ? lineNo : first;
+    return parseFlowXml(text, open, close, first, now, node);
+  };
+  return {
+    format: 'conntrack-xml',
+    parseLine,
+    end(): Array<FlowRecord | ParseError> {
+      const out: Array<FlowRecord | ParseError> = [];
+      while (pending !== '') {
+        const before = pending;
+        pending = '';
+        const r = parseLine(before, pendingLine);
+        if (pending !== '' && r === null) {
+          out.push(parseError(pendingLine, 'unterminated-flow', before));
+          pending = '';
+        } else if (r !== null) out.push(r);
+      }
+      return out;
     },
   };
 }

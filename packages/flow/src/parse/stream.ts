@@ -108,6 +108,16 @@ export async function* parseLines(lines: AsyncIterable<string> | Iterable<string
       if (r !== undefined) yield r;
     }
   }
+  for (const r of parser.end?.() ?? []) {
+    if (isParseError(r)) {
+      if (opts.file !== undefined) r.file = opts.file;
+      stats.reject(r);
+      opts.onError?.(r);
+    } else {
+      stats.parsed++;
+      yield r;
+    }
+  }
 }
 
 /** Result of parseFile. */

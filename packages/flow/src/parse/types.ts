@@ -36,6 +36,12 @@ export interface ParserOptions {
 export interface LineParser {
   readonly format: FormatName;
   parseLine(line: string, lineNo: number): FlowRecord | ParseError | null;
+  /**
+   * End of input: results still held by a parser that buffers (conntrack-xml: the rest of a line
+   * that held several flows, or an unterminated flow as an `unterminated-flow` error). Optional;
+   * parseLines calls it once after the last line.
+   */
+  end?(): Array<FlowRecord | ParseError>;
 }
 
 /** Longest line text kept in a ParseError. */
