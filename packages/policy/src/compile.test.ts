@@ -247,13 +247,19 @@ test('classify fills direction and metadata, keeps existing fields, never mutate
   assert.equal(compilePolicy(defaultPolicy()).classify(input).direction, undefined);
 });
 
-test('finding ids are deterministic from rule, src, dst, dstPort and protocol', () => {
+test('finding ids are deterministic from rule, src, dst, protocol and the hour', () => {
   const policy = compilePolicy(parsePolicy('version: 1\nnetworks:\n  nodes: [194.8.252.0/23]\n', 'x.yaml'));
   const line = testdata('iki-conntrack-L-ssh-scan.txt').split('\n')[0];
   const a = policy.evaluate(fromConntrackLine(line));
   const b = policy.evaluate({ ...fromConntrackLine(line), observedAt: AT + 5000, srcPort: 1 });
   assert.equal(a[0].id, b[0].id);
+  // another port of the same pair in the same hour is the same finding (a scan is one policy finding)
   const c = policy.evaluate({ ...fromConntrackLine(line), dstPort: 23 });
-  assert.notEqual(a[0].id, c[0].id);
+  assert.equal(a[0].id, c[0].id);
+  const d = policy.evaluate({ ...fromConntrackLine(line), dstAddr: '194.8.252.99' });
+  assert.notEqual(a[0].id, d[0].id);
+  const nextHour = Math.floor(AT / 3_600_000) * 3_600_000 + 3_600_000;
+  const e = policy.evaluate({ ...fromConntrackLine(line), observedAt: nextHour });
+  assert.notEqual(a[0].id, e[0].id);
   assert.match(a[0].id, /^[0-9a-f]{24}$/);
 });

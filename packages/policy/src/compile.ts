@@ -180,12 +180,18 @@ export function compilePolicy(p: Policy, opts: CompileOptions = {}): CompiledPol
     return out;
   }
 
+  /** Time bucket of policy finding ids (ms): a repeat of the same violation within it is the same finding. */
+  const FINDING_BUCKET_MS = 3_600_000;
+
   function finding(
     rule: PolicyRuleId, severity: Severity, flow: FlowRecord, entitySide: 'src' | 'dst',
     meta: EndpointMeta | undefined, summary: string, extra: Record<string, unknown>,
   ): Finding {
+    // One finding per rule, address pair and protocol per hour (FINDING_BUCKET_MS): a port scan
+    // against closed ports is one policy finding with the first port as evidence, not one a port.
+    const bucket = Math.floor((flow.start ?? flow.observedAt) / FINDING_BUCKET_MS);
     const id = createHash('sha256')
-      .update(`${rule}|${flow.srcAddr}|${flow.dstAddr}|${flow.dstPort ?? ''}|${flow.protocol}`)
+      .update(`${rule}|${flow.srcAddr}|${flow.dstAddr}|${flow.protocol}|${bucket}`)
       .digest('hex')
       .slice(0, 24);
     const addr = entitySide === 'src' ? flow.srcAddr : flow.dstAddr;
