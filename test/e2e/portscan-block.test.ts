@@ -31,7 +31,7 @@ test('live port scan in network namespaces is detected and blocked in nftables',
   const lab = new Lab();
   t.after(() => lab.down());
   lab.up();
-  lab.spawn(lab.victim, process.execPath, ['-e', "require('net').createServer((s)=>s.end('hi\\n')).listen(8080)"]);
+  lab.spawn(lab.victim, process.execPath, ['-e', "require('net').createServer((s)=>{s.on('error',()=>{});s.end('hi\\n')}).listen(8080)"]);
   await until('victim server', 5000, async () => (await lab.connect(lab.bystander, lab.victimAddrB, 8080)) === 'connected' || undefined);
 
   const port = 20000 + Math.floor(Math.random() * 20000);
@@ -55,6 +55,7 @@ test('live port scan in network namespaces is detected and blocked in nftables',
 
   const scanStart = Date.now();
   const nmap = spawn('ip', ['netns', 'exec', lab.attacker, 'nmap', '-sS', '-n', '-Pn', '--max-retries', '0', '-p', '1-300', lab.victimAddrA], { stdio: 'ignore' });
+  const nmapDone = new Promise((r) => nmap.once('exit', r));
   const setHolds = () => {
     try {
       return lab.exec(lab.victim, 'nft', ['list', 'set', 'inet', 'floe', 'blocked4']).includes(lab.attackerAddr) || undefined;
@@ -62,12 +63,13 @@ test('live port scan in network namespaces is detected and blocked in nftables',
   };
   await until('the attacker in the nftables set', 30000, setHolds, 10);
   const blockedAfterMs = Date.now() - scanStart;
-  await new Promise((r) => nmap.once('exit', r));
+  await nmapDone;
   t.diagnostic(`time from the first scan packet to the block in place: ${blockedAfterMs} ms`);
   process.stdout.write(`# e2e: scan start -> nftables block in place: ${blockedAfterMs} ms\n`);
 
-  assert.ok(lines.some((l) => l.startsWith('finding') && l.includes('portscan.vertical') && l.includes(lab.attackerAddr)), 'a port-scan finding for the attacker');
-  assert.ok(lines.some((l) => l.startsWith('decision block') && l.includes(`${lab.attackerAddr}/32`)), 'a block decision for the attacker');
+  // floe prints what it raised once the batch's outputs are stored (the block goes out first)
+  await until('a port-scan finding for the attacker', 10000, () => lines.some((l) => l.startsWith('finding') && l.includes('portscan.vertical') && l.includes(lab.attackerAddr)) || undefined);
+  await until('a block decision for the attacker', 10000, () => lines.some((l) => l.startsWith('decision block') && l.includes(`${lab.attackerAddr}/32`)) || undefined);
 
   assert.equal(await lab.connect(lab.attacker, lab.victimAddrA, 8080, 2000), 'timeout', 'a new connection from the attacker times out');
   assert.equal(await lab.connect(lab.bystander, lab.victimAddrB, 8080, 2000), 'connected', 'the bystander still connects');
@@ -77,10 +79,13 @@ test('live port scan in network namespaces is detected and blocked in nftables',
   const mine = findings.items.filter((f) => f.entity.addr === lab.attackerAddr);
   assert.equal(mine.length, 1, 'the API returns one port-scan finding for the attacker');
   assert.equal(mine[0].mitre, 'T1046');
-  assert.ok((mine[0].evidence.distinctPorts ?? 0) >= 20);
+  assert.ok((mine[0].evidence.distinctPorts ?? 0) >= 15);
   const decisions = await (await fetch(`${base}/v1/decisions?active=true`)).json() as { items: Array<{ target: string; dryRun: boolean }> };
   assert.deepEqual(decisions.items.filter((d) => d.target === `${lab.attackerAddr}/32`).map((d) => d.dryRun), [false]);
   assert.ok(!decisions.items.some((d) => d.target.startsWith(lab.bystanderAddr)), 'the bystander is not blocked');
+
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  for (const l of metrics.split('\n')) if (/^floe_processor_step_seconds_(sum|count)/.test(l)) t.diagnostic(l);
 
   floe.kill('SIGTERM');
   const code = await new Promise<number | null>((r) => floe.once('exit', (c) => r(c)));

@@ -40,7 +40,7 @@ export class Lab {
     this.link(this.attacker, 'a', this.attackerAddr, this.victimAddrA);
     this.link(this.bystander, 'b', this.bystanderAddr, this.victimAddrB);
     this.exec(this.victim, 'sysctl', ['-qw', 'net.netfilter.nf_conntrack_acct=1']);
-    this.exec(this.victim, 'nft', ['-f', '-'], 'table inet labtrack {\n chain in { type filter hook input priority 10; ct state new counter }\n}\n');
+    this.exec(this.victim, 'nft', ['-f', '-'], 'table inet labtrack {\n chain in {\n  type filter hook input priority 10;\n  ct state new counter\n }\n}\n');
   }
 
   private link(peer: string, tag: string, peerAddr: string, victimAddr: string): void {

@@ -83,12 +83,16 @@ const FINDING_COLUMNS = [
 ] as const;
 
 /** Upsert of one finding: first_seen takes the minimum; the row with the later last_seen supplies everything else. */
-const UPSERT_FINDING_SQL =
-  `INSERT INTO findings (${FINDING_COLUMNS.join(', ')}) VALUES (${FINDING_COLUMNS.map(() => '?').join(', ')})
+/** Rows per multi-row finding upsert: one statement per chunk instead of one per finding. */
+const FINDING_CHUNK = 100;
+const FINDING_ROW = `(${FINDING_COLUMNS.map(() => '?').join(', ')})`;
+const upsertFindingsSql = (rows: number): string =>
+  `INSERT INTO findings (${FINDING_COLUMNS.join(', ')}) VALUES ${Array.from({ length: rows }, () => FINDING_ROW).join(', ')}
    ON CONFLICT (id) DO UPDATE SET first_seen = least(findings.first_seen, excluded.first_seen), ` +
   FINDING_COLUMNS.filter((c) => c !== 'id' && c !== 'first_seen')
     .map((c) => `${c} = CASE WHEN excluded.last_seen >= findings.last_seen THEN excluded.${c} ELSE findings.${c} END`)
     .join(', ');
+const UPSERT_FINDING_SQL = upsertFindingsSql(1);
 
 const DECISION_COLUMNS = [
   'target', 'schema_version', 'action', 'scope', 'duration_ms', 'expires_at', 'origin', 'reason', 'count', 'dry_run',
@@ -337,17 +341,19 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): Store {
             byId.set(f.id, { ...later, firstSeen: Math.min(prev.firstSeen, f.firstSeen) });
           }
         }
-        const stmt = await c.prepare(UPSERT_FINDING_SQL);
-        try {
-          await tx(c, async () => {
-            for (const f of byId.values()) {
-              stmt.bind(findingValues(f));
+        const all = [...byId.values()];
+        await tx(c, async () => {
+          for (let i = 0; i < all.length; i += FINDING_CHUNK) {
+            const chunk = all.slice(i, i + FINDING_CHUNK);
+            const stmt = await c.prepare(chunk.length === 1 ? UPSERT_FINDING_SQL : upsertFindingsSql(chunk.length));
+            try {
+              stmt.bind(chunk.flatMap(findingValues));
               await stmt.run();
+            } finally {
+              stmt.destroySync();
             }
-          });
-        } finally {
-          stmt.destroySync();
-        }
+          }
+        });
       });
     },
 

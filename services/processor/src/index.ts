@@ -16,6 +16,8 @@ export interface ProcessorOptions {
   group: string;
   /** Write every flow to the store. */
   storeFlows: boolean;
+  /** Retries of a failing output step before the batch is rejected (default 5: 0.1+0.2+...+1.6 s). */
+  retries?: number;
 }
 
 export interface ProcessorDeps {
@@ -43,9 +45,10 @@ export interface Processor {
 
 /**
  * Steps per batch, timed by name: analyze (classify + policy + detectors), respond (findings ->
- * decisions), persist (store flows, findings, decisions), publish (findings, decisions topics).
- * A failure in any step rejects the handler, so the bus redelivers the batch (at-least-once;
- * store writes are idempotent by key).
+ * decisions), decide (store and publish decisions, first, so enforcers act at once), persist
+ * (refusal audits, findings, flows), publish (findings topic). The handler resolves, and the bus
+ * commits the batch, only after all of them succeeded (at-least-once; store writes are
+ * idempotent by key). A step that keeps failing rejects the handler and the batch is redelivered.
  */
 export function createProcessor(opts: ProcessorOptions, deps: ProcessorDeps): Processor {
   const log = (deps.logger ?? silentLogger()).child({ component: 'processor' });
@@ -58,6 +61,25 @@ export function createProcessor(opts: ProcessorOptions, deps: ProcessorDeps): Pr
   const timed = async <T>(step: string, fn: () => Promise<T> | T): Promise<T> => {
     const end = m.step.startTimer({ step });
     try { return await fn(); } finally { end(); }
+  };
+
+  /**
+   * Runs an output step, retrying it (opts.retries times, backoff doubling from 100 ms) before
+   * giving up. The analysis of a batch changes detector state, so a redelivered batch would not
+   * raise its findings again: outputs are retried here, and only a step that keeps failing
+   * rejects the batch (counted in floe_processor_batches_failed_total).
+   */
+  const retrying = async (step: string, fn: () => Promise<void>): Promise<void> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await timed(step, fn);
+      } catch (e) {
+        if (attempt >= (opts.retries ?? 5)) throw e;
+        m.retries.inc({ step });
+        log.warn({ step, attempt: attempt + 1, err: (e as Error).message }, 'output step failed; retrying');
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      }
+    }
   };
 
   const handle = async (batch: BusBatch<FlowRecord[]>) => {
@@ -76,24 +98,28 @@ export function createProcessor(opts: ProcessorOptions, deps: ProcessorDeps): Pr
       });
       const outcomes = await timed('respond', () => findings.map((f) => ({ f, o: deps.responder.respond(f, now()) })));
       const made: Array<{ d: Decision; f: Finding }> = [];
-      await timed('persist', async () => {
-        if (opts.storeFlows && flows.length) await deps.store.insertFlows(flows);
-        if (findings.length) await deps.store.insertFindings(findings);
+      const refused = outcomes.filter(({ o }) => o.kind === 'refused');
+      // Decisions first: an enforcer must not wait for this batch's flows to be stored.
+      await retrying('decide', async () => {
         for (const { f, o } of outcomes) {
-          m.outcomes.inc({ kind: o.kind, cause: o.kind === 'decision' ? o.audit.change : o.cause });
-          if (o.kind === 'decision') {
-            await deps.store.upsertDecision(o.decision, o.audit);
-            made.push({ d: o.decision, f });
-          } else if (o.kind === 'refused') {
-            await deps.store.appendAudit(o.audit);
-            log.warn({ target: o.audit.target, cause: o.cause, finding: f.id }, 'block refused');
-          }
+          if (o.kind !== 'decision' || made.some((m) => m.d === o.decision)) continue;
+          await deps.store.upsertDecision(o.decision, o.audit);
+          made.push({ d: o.decision, f });
         }
-      });
-      await timed('publish', async () => {
-        if (findings.length) await deps.bus.publish(TOPICS.findings, findings.map((f) => ({ key: f.id, value: f })));
         if (made.length) await deps.bus.publish(TOPICS.decisions, made.map(({ d }) => ({ key: d.target, value: d })));
       });
+      await retrying('persist', async () => {
+        for (const { o } of refused) if (o.kind === 'refused') await deps.store.appendAudit(o.audit);
+        if (findings.length) await deps.store.insertFindings(findings);
+        if (opts.storeFlows && flows.length) await deps.store.insertFlows(flows);
+      });
+      await retrying('publish', async () => {
+        if (findings.length) await deps.bus.publish(TOPICS.findings, findings.map((f) => ({ key: f.id, value: f })));
+      });
+      for (const { f, o } of outcomes) {
+        m.outcomes.inc({ kind: o.kind, cause: o.kind === 'decision' ? o.audit.change : o.cause });
+        if (o.kind === 'refused') log.warn({ target: o.audit.target, cause: o.cause, finding: f.id }, 'block refused');
+      }
       counts.flows += flows.length;
       counts.findings += findings.length;
       counts.decisions += made.length;

@@ -15,6 +15,9 @@ export function processorMetrics(registry: Registry) {
     failedBatches: metric(registry, 'floe_processor_batches_failed_total', () => new Counter({
       name: 'floe_processor_batches_failed_total', help: 'Batches whose outputs could not be made safe (left uncommitted, redelivered).', registers: [registry],
     })),
+    retries: metric(registry, 'floe_processor_step_retries_total', () => new Counter({
+      name: 'floe_processor_step_retries_total', help: 'Output steps retried after an error, by step.', labelNames: ['step'], registers: [registry],
+    })),
     step: metric(registry, 'floe_processor_step_seconds', () => new Histogram({
       name: 'floe_processor_step_seconds', help: 'Time per batch in each processor step.', labelNames: ['step'],
       buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry],
