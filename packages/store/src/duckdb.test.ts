@@ -70,11 +70,12 @@ describe('duckdb store', { concurrency: false }, () => {
     assert.deepEqual(JSON.parse(row.dst_meta as string), f.dstMeta);
   });
 
-  it('dedup key tells apart event, observedAt, ctId and node; equal records share it', () => {
+  it('dedup key tells apart event, observedAt, ctId, node, state and counters; equal records share it', () => {
     const base = flowFixture();
     assert.equal(flowDedupKey(base), flowDedupKey({ ...base }));
-    assert.equal(flowDedupKey(base), flowDedupKey({ ...base, bytesOrig: 1 }), 'counters are not part of the key');
-    for (const over of [{ event: 'new' }, { observedAt: base.observedAt + 1 }, { ctId: '1' }, { node: 'node-b' }, { dstPort: 80 }] as const) {
+    // two UPDATE events of one connection in the same millisecond (SYN_RECV then ESTABLISHED)
+    for (const over of [{ event: 'new' }, { observedAt: base.observedAt + 1 }, { ctId: '1' }, { node: 'node-b' }, { dstPort: 80 },
+      { state: 'ESTABLISHED' }, { bytesOrig: (base.bytesOrig ?? 0) + 1 }, { assured: !base.assured }] as const) {
       assert.notEqual(flowDedupKey(base), flowDedupKey({ ...base, ...over }), JSON.stringify(over));
     }
   });
