@@ -25,7 +25,10 @@ export interface Collector {
   start(): Promise<void>;
   /** Stops the sources, publishes what is pending. Safe twice and before start. */
   stop(): Promise<void>;
-  /** Resolves when every finite source (replays) is done and flushed; rejects when a source fails. */
+  /**
+   * Resolves when every source is a replay and all are done and flushed, or after stop();
+   * rejects when a source fails.
+   */
   readonly finished: Promise<void>;
   health(): { ok: boolean; sources: SourceHealth[] };
 }
@@ -103,7 +106,9 @@ export function createCollector(opts: CollectorOptions, deps: CollectorDeps): Co
           }, (e: Error) => { fail(h, e); }));
         }
       });
-      void Promise.all(finite).then(() => { if (health.every((h) => h.state !== 'failed')) resolveFinished(); });
+      if (finite.length > 0 && finite.length === opts.sources.length) {
+        void Promise.all(finite).then(() => { if (health.every((h) => h.state !== 'failed')) resolveFinished(); });
+      }
     },
     async stop() {
       if (stopped) return;
@@ -112,6 +117,7 @@ export function createCollector(opts: CollectorOptions, deps: CollectorDeps): Co
       for (const r of live) r.child.kill('SIGTERM');
       await Promise.allSettled(live.map((r) => r.done));
       await batcher.flush().catch((e: Error) => log.error({ err: e.message }, 'final flush failed'));
+      resolveFinished();
     },
     health() {
       return { ok: health.every((h) => h.state !== 'failed'), sources: health.map((h) => ({ ...h, byReason: { ...h.byReason } })) };
