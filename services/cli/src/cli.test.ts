@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+const SAMPLE = fileURLToPath(new URL('../samples/conntrack-nmap-top100-scan.log', import.meta.url));
+const EXAMPLE_POLICY = fileURLToPath(new URL('../../../packages/policy/policies/example.yaml', import.meta.url));
+
+/** Runs the floe CLI from source (tsx), as a user would run the built one. */
+function floe(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, ['--conditions=floe-source', '--import', 'tsx', MAIN, ...args], {
+    encoding: 'utf8', env: { ...process.env, FLOE_LOG_LEVEL: 'warn', ...env }, timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('--help names every command and run --help the flags it has', () => {
+  const top = floe(['--help']);
+  assert.equal(top.code, 0);
+  for (const c of ['run', 'analyze', 'policy', 'config']) assert.match(top.stdout, new RegExp(`\\n\\s+${c}\\b`));
+  const run = floe(['run', '--help']);
+  assert.equal(run.code, 0);
+  for (const f of ['--replay', '--speed', '--enforce', '--netns', '--dry-run', '--api-port', '--exit-after-replay']) assert.ok(run.stdout.includes(f), f);
+  const bad = floe(['run', '--speed', 'fast']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--speed.*a positive number or "max"/);
+});
+
+test('run --replay on the bundled capture: finding, dry-run block, summary, clean exit', () => {
+  const r = floe(['run', '--replay', SAMPLE, '--speed', 'max', '--exit-after-replay', '--api-port', '0', '--store', ':memory:']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^source {3}replay .*conntrack-nmap-top100-scan\.log \(speed max\)$/m);
+  assert.match(r.stdout, /^enforcer dry-run \(replaying a capture; pass --enforce to apply blocks\)$/m);
+  assert.match(r.stdout, /^api {6}http:\/\/127\.0\.0\.1:\d+ /m);
+  assert.match(r.stdout, /^finding {2}high {5}portscan\.vertical {6}10\.50\.0\.2 /m);
+  assert.match(r.stdout, /^decision block {4}10\.50\.0\.2\/32 +for 1h /m);
+  assert.match(r.stdout, /^summary .*conntrack-nmap-top100-scan\.log: 722 flows, 0 rejected$/m);
+  assert.match(r.stdout, /^summary {2}processed 722 flows, \d+ findings, 1 decisions$/m);
+  assert.doesNotMatch(r.stdout, /decision block {4}10\.70\.0\.2/);
+});
+
+test('policy check: ok for a valid file, file:line:column and field for a broken one', () => {
+  const ok = floe(['policy', 'check', EXAMPLE_POLICY]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /example\.yaml: ok/);
+  const dir = mkdtempSync(join(tmpdir(), 'floe-cli-'));
+  const bad = join(dir, 'bad.yaml');
+  writeFileSync(bad, 'version: 1\nnetworks:\n  pods: [10.0.0.0/33]\ningress:\n  bogus: true\n');
+  const r = floe(['policy', 'check', bad]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3:\\d+ networks\\.pods\\[0\\]: `));
+  assert.match(r.stderr, /:5:\d+ ingress\.bogus: /);
+  const missing = floe(['policy', 'check', join(dir, 'none.yaml')]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /none\.yaml: cannot read/);
+});
+
+test('config: --describe lists keys with defaults; a bad environment value exits 2 naming it', () => {
+  const d = floe(['config', '--describe']);
+  assert.equal(d.code, 0);
+  assert.match(d.stdout, /^api\.port\s+8080\s+Listen port/m);
+  const p = floe(['config', '--print'], { FLOE_API_PORT: '9999' });
+  assert.equal(p.code, 0);
+  assert.equal(JSON.parse(p.stdout).api.port, 9999);
+  const bad = floe(['config', '--print'], { FLOE_API_PORT: 'abc' });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /FLOE_API_PORT="abc": not a valid integer/);
+});
