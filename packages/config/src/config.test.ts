@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { defaultConfig, loadConfig, ConfigError, describeConfig } from './config.js';
+import { defaultConfig, loadConfig, ConfigError, describeConfig, configEnvNames, unknownEnvNames } from './config.js';
 
 const testdata = fileURLToPath(new URL('../testdata/', import.meta.url));
 
@@ -59,4 +59,46 @@ test('every leaf key is documented', () => {
   const rows = describeConfig();
   assert.ok(rows.length >= 20);
   for (const [key, , desc] of rows) assert.ok(desc.length > 0, `${key} has no description`);
+});
+
+test('new sections have working defaults: health ports per role, replay off, processor group', () => {
+  const c = defaultConfig();
+  assert.deepEqual(
+    [c.health.collectorPort, c.health.processorPort, c.health.enforcerPort, c.health.apiPort],
+    [9601, 9602, 9603, 9604],
+  );
+  assert.equal(new Set([c.health.collectorPort, c.health.processorPort, c.health.enforcerPort, c.health.apiPort, c.api.port]).size, 5);
+  assert.equal(c.health.host, '127.0.0.1');
+  assert.equal(c.collector.replay.file, undefined);
+  assert.equal(c.collector.replay.speed, 1);
+  assert.equal(c.processor.group, 'floe-processor');
+});
+
+test('number keys from the environment: decimals and 0 accepted, text and negatives refused', () => {
+  assert.equal(loadConfig({ env: { FLOE_COLLECTOR_REPLAY_SPEED: '2.5' } }).collector.replay.speed, 2.5);
+  assert.equal(loadConfig({ env: { FLOE_COLLECTOR_REPLAY_SPEED: '0' } }).collector.replay.speed, 0);
+  assert.throws(() => loadConfig({ env: { FLOE_COLLECTOR_REPLAY_SPEED: 'fast' } }), /FLOE_COLLECTOR_REPLAY_SPEED="fast": not a valid number/);
+  assert.throws(() => loadConfig({ env: { FLOE_COLLECTOR_REPLAY_SPEED: '-1' } }), /collector\.replay\.speed: must be >= 0/);
+  const c = loadConfig({ env: { FLOE_HEALTH_PROCESSOR_PORT: '19602', FLOE_COLLECTOR_REPLAY_FILE: '/x.log', FLOE_COLLECTOR_REPLAY_EXIT_WHEN_DONE: 'true' } });
+  assert.equal(c.health.processorPort, 19602);
+  assert.equal(c.collector.replay.file, '/x.log');
+  assert.equal(c.collector.replay.exitWhenDone, true);
+});
+
+test('configEnvNames lists every leaf key once; strictEnv refuses unknown FLOE_* names only', () => {
+  const names = configEnvNames();
+  assert.equal(names.length, describeConfig().length);
+  assert.equal(new Set(names).size, names.length);
+  for (const n of ['FLOE_NODE', 'FLOE_LOG_LEVEL', 'FLOE_BUS_KIND', 'FLOE_STORE_RETENTION_DAYS', 'FLOE_HEALTH_API_PORT', 'FLOE_COLLECTOR_CONNTRACK_NETNS']) assert.ok(names.includes(n), n);
+  const env = { FLOE_BUS_KIND: 'kafka', FLOE_BUS_BROKER: 'typo:9092', FLOE_REQUIRE_KAFKA: '1', PATH: '/bin' };
+  assert.deepEqual(unknownEnvNames(env), ['FLOE_BUS_BROKER', 'FLOE_REQUIRE_KAFKA']);
+  assert.equal(loadConfig({ env }).bus.kind, 'kafka');
+  assert.throws(() => loadConfig({ env, strictEnv: true }), (e: unknown) => {
+    assert.ok(e instanceof ConfigError);
+    assert.deepEqual(e.issues, [
+      'environment FLOE_BUS_BROKER: not a configuration key (see floe config --describe)',
+      'environment FLOE_REQUIRE_KAFKA: not a configuration key (see floe config --describe)',
+    ]);
+    return true;
+  });
 });

@@ -12,12 +12,16 @@ export interface FloeConfig {
   inventoryFile?: string;
   collector: {
     conntrack: { enabled: 'auto' | 'on' | 'off'; command: string; netns?: string };
+    /** Replay of a capture file instead of live events (`file` absent: live). speed 0 = no waiting. */
+    replay: { file?: string; format: 'auto' | 'conntrack' | 'conntrack-xml' | 'kernel-log' | 'ulogd-json'; speed: number; exitWhenDone: boolean };
     batchSize: number;
     flushMs: number;
   };
-  processor: { storeFlows: boolean };
+  processor: { storeFlows: boolean; group: string };
   enforcer: { enabled: boolean; dryRun: boolean; reconcileIntervalMs: number; netns?: string; table: string };
   api: { enabled: boolean; host: string; port: number };
+  /** Health endpoint of each role main (ports per role, so roles sharing a host network do not collide). */
+  health: { host: string; collectorPort: number; processorPort: number; enforcerPort: number; apiPort: number; shutdownTimeoutMs: number };
   store: { kind: 'duckdb' | 'clickhouse'; path: string; url: string; database: string; retentionDays: number };
   bus: { kind: 'memory' | 'kafka'; brokers: string[]; partitions: number };
 }
@@ -47,10 +51,12 @@ export function defaultConfig(): FloeConfig {
  * `overrides` (command-line flags), validated against the schema and deep-frozen.
  * Environment: `FLOE_<SECTION>_<KEY>` in upper snake case (FLOE_API_PORT=9090,
  * FLOE_ENFORCER_DRY_RUN=true, FLOE_BUS_BROKERS=a:9092,b:9092, FLOE_NODE=n1); the value is parsed
- * by the schema's type of that key.
+ * by the schema's type of that key. With `strictEnv`, a `FLOE_*` variable that names no key
+ * (see {@link configEnvNames}) is an error too; otherwise such variables are ignored (tests and
+ * scripts use some, such as FLOE_REQUIRE_KAFKA).
  * @throws ConfigError naming the file, line and key, or the environment variable, at fault.
  */
-export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Obj } = {}): FloeConfig {
+export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Obj; strictEnv?: boolean } = {}): FloeConfig {
   const issues: string[] = [];
   let base: Obj = {};
   let lineOf: (path: string) => string = () => '';
@@ -83,7 +89,11 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overr
       return off === undefined ? `${opts.file}` : `${opts.file}:${lc.linePos(off).line}`;
     };
   }
-  applyEnv(base, opts.env ?? process.env, issues);
+  const env = opts.env ?? process.env;
+  applyEnv(base, env, issues);
+  if (opts.strictEnv) {
+    for (const name of unknownEnvNames(env)) issues.push(`environment ${name}: not a configuration key (see floe config --describe)`);
+  }
   if (opts.overrides) merge(base, opts.overrides);
   return finish(base, issues, lineOf);
 }
@@ -124,11 +134,35 @@ function applyEnv(base: Obj, env: NodeJS.ProcessEnv, issues: string[]): void {
   walk(props, 'FLOE', base);
 }
 
+/**
+ * Every environment variable loadConfig reads, `FLOE_<SECTION>_<KEY>` in upper snake case,
+ * in schema order (FLOE_NODE, FLOE_LOG_LEVEL, …, FLOE_BUS_PARTITIONS).
+ */
+export function configEnvNames(): string[] {
+  const names: string[] = [];
+  const walk = (props: Record<string, SchemaNode>, prefix: string) => {
+    for (const [key, sub] of Object.entries(props)) {
+      const name = `${prefix}_${snake(key)}`;
+      if (sub.type === 'object' && sub.properties) walk(sub.properties, name);
+      else names.push(name);
+    }
+  };
+  walk(configSchema.properties as Record<string, SchemaNode>, 'FLOE');
+  return names;
+}
+
+/** Names of `FLOE_*` variables in `env` that are not configuration keys (typos, other tools' flags), sorted. */
+export function unknownEnvNames(env: NodeJS.ProcessEnv): string[] {
+  const known = new Set(configEnvNames());
+  return Object.keys(env).filter((k) => k.startsWith('FLOE_') && !known.has(k)).sort();
+}
+
 interface SchemaNode { type?: string; properties?: Record<string, SchemaNode>; enum?: readonly string[] }
 
 function parseEnv(raw: string, s: SchemaNode): Json | undefined {
   switch (s.type) {
     case 'integer': return /^-?\d+$/.test(raw) ? Number(raw) : undefined;
+    case 'number': return /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(raw) ? Number(raw) : undefined;
     case 'boolean': return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : undefined;
     case 'array': return raw.split(',').map((x) => x.trim()).filter(Boolean);
     default: return raw;

@@ -27,6 +27,15 @@ export const configSchema = {
             netns: { type: 'string', description: 'Read events inside this network namespace (`ip netns exec`).' },
           },
         },
+        replay: {
+          type: 'object', additionalProperties: false, default: {},
+          properties: {
+            file: { type: 'string', minLength: 1, description: 'Capture file the collector feeds through the pipeline instead of live events (absent: live conntrack).' },
+            format: { enum: ['auto', 'conntrack', 'conntrack-xml', 'kernel-log', 'ulogd-json'], default: 'auto', description: 'Format of the replay file (auto = detect from its first lines).' },
+            speed: { type: 'number', minimum: 0, default: 1, description: 'Replay pace: 1 = as recorded, 10 = ten times faster, 0 = as fast as it goes.' },
+            exitWhenDone: { type: 'boolean', default: false, description: 'The collector process stops (exit 0) once the replay is published.' },
+          },
+        },
         batchSize: { type: 'integer', minimum: 1, maximum: 100000, default: 500, description: 'Flows per bus message batch.' },
         flushMs: { type: 'integer', minimum: 1, maximum: 60000, default: 100, description: 'Longest time a flow waits in a batch (ms).' },
       },
@@ -35,6 +44,7 @@ export const configSchema = {
       type: 'object', additionalProperties: false, default: {},
       properties: {
         storeFlows: { type: 'boolean', default: true, description: 'Write every flow to the store (off: findings and decisions only).' },
+        group: { type: 'string', minLength: 1, default: 'floe-processor', description: 'Consumer group on floe.flows.v1 (processors of one group share the partitions).' },
       },
     },
     enforcer: {
@@ -53,6 +63,17 @@ export const configSchema = {
         enabled: { type: 'boolean', default: true, description: 'Serve the HTTP API.' },
         host: { type: 'string', default: '127.0.0.1', description: 'Listen address.' },
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'Listen port (0 = any free port).' },
+      },
+    },
+    health: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: {
+        host: { type: 'string', default: '127.0.0.1', description: 'Listen address of the per-role health endpoint (GET /healthz, /metrics) of the role mains; 0.0.0.0 in containers. `floe run` answers on the API instead.' },
+        collectorPort: { type: 'integer', minimum: 0, maximum: 65535, default: 9601, description: 'Health endpoint port of the collector process (0 = any free port).' },
+        processorPort: { type: 'integer', minimum: 0, maximum: 65535, default: 9602, description: 'Health endpoint port of the processor process (0 = any free port).' },
+        enforcerPort: { type: 'integer', minimum: 0, maximum: 65535, default: 9603, description: 'Health endpoint port of the enforcer process (0 = any free port).' },
+        apiPort: { type: 'integer', minimum: 0, maximum: 65535, default: 9604, description: 'Health endpoint port of the api process (0 = any free port).' },
+        shutdownTimeoutMs: { type: 'integer', minimum: 100, default: 25000, description: 'Longest a graceful shutdown (drain, commit, close) may take before the process exits 1 (ms); below the 30 s Kubernetes grace period.' },
       },
     },
     store: {

@@ -1,60 +1,20 @@
-import { spawnSync } from 'node:child_process';
-import { networkInterfaces } from 'node:os';
-import type { FloeConfig } from '@floe/config';
-import { compilePolicy, defaultPolicy, loadInventoryFile, loadPolicyFile, type CompiledPolicy } from '@floe/policy';
-import { createDetectors } from '@floe/detect';
-import { createResponder, type Responder, type ResponderOptions } from '@floe/respond';
+import { conntrackAvailable, createCollector } from '@floe/collector';
+import { createDecisionWriter, createPipeline, createProcessor, type Pipeline } from '@floe/processor';
+import { createEnforcer } from '@floe/enforcer';
+import { buildApp, startApi } from '@floe/api';
+import type { RoleKit } from '@floe/runtime';
+
+// The wiring helpers live in @floe/runtime, shared with the role mains (services/*/src/main.ts).
+export { nodeAddresses, loadCompiledPolicy, detectorsFor, responderOptions, responderFor } from '@floe/runtime';
 
 /**
- * Addresses of this node's interfaces (never blocked by its own enforcer): the process's own
- * network namespace, or `netns` read with `ip -j -n NS addr show` (iproute2 JSON output).
- * @throws Error when `ip` fails for the namespace (it does not exist, not root).
+ * Every role's implementation, for `floe run` (all roles in one process) and `floe serve --role`
+ * (one role): the same composeRoles of @floe/runtime the role mains use with their own role only.
  */
-export function nodeAddresses(netns?: string): string[] {
-  const out: string[] = [];
-  if (netns) {
-    const r = spawnSync('ip', ['-j', '-n', netns, 'addr', 'show'], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`cannot read the addresses of network namespace ${netns}: ${(r.stderr || r.error?.message || '').trim()}`);
-    for (const link of JSON.parse(r.stdout) as Array<{ addr_info?: Array<{ local?: string }> }>) {
-      for (const a of link.addr_info ?? []) if (a.local) out.push(a.local);
-    }
-    return out;
-  }
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) out.push(a.address.split('%')[0]);
-  return out;
-}
-
-/**
- * Loads and compiles the policy of the configuration (the embedded default when none is set).
- * `nodeAddrs`: this node's addresses (zone `nodes`), for live runs only — an offline analysis
- * of another host's files must not treat the analysing machine's addresses as that host's.
- */
-export async function loadCompiledPolicy(cfg: Pick<FloeConfig, 'policyFile' | 'inventoryFile'>, nodeAddrs: string[] = []): Promise<CompiledPolicy> {
-  const policy = cfg.policyFile ? await loadPolicyFile(cfg.policyFile) : defaultPolicy();
-  const inventory = cfg.inventoryFile ? await loadInventoryFile(cfg.inventoryFile) : undefined;
-  return compilePolicy(policy, { inventory, nodeAddrs });
-}
-
-/** Detectors with the policy's thresholds. */
-export function detectorsFor(policy: CompiledPolicy) {
-  return createDetectors(policy.policy.detectors, { producedBy: `policy:${policy.version}` });
-}
-
-/** Responder options from the policy's `respond` section, the node's addresses always never-block. */
-export function responderOptions(policy: CompiledPolicy, nodeAddrs: string[], overrides: Partial<ResponderOptions> = {}): ResponderOptions {
-  const r = policy.policy.respond;
-  return {
-    minSeverity: r.minSeverity,
-    ttlMs: r.ttlMs,
-    escalationMs: [...r.escalationMs],
-    maxNewBlocksPerMinute: r.maxNewBlocksPerMinute,
-    dryRun: r.dryRun,
-    neverBlock: [...r.neverBlock],
-    nodeAddrs,
-    ...overrides,
-  };
-}
-
-export function responderFor(policy: CompiledPolicy, nodeAddrs: string[], overrides: Partial<ResponderOptions> = {}, deps: Parameters<typeof createResponder>[1] = {}): Responder {
-  return createResponder(responderOptions(policy, nodeAddrs, overrides), deps);
-}
+export const FLOE_KIT: RoleKit<Pipeline, ReturnType<typeof buildApp>> = Object.freeze({
+  collector: { createCollector, conntrackAvailable },
+  processor: { createPipeline, createProcessor },
+  enforcer: { createEnforcer },
+  api: { buildApp, startApi },
+  createDecisionWriter,
+});

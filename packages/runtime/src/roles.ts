@@ -1,0 +1,322 @@
+import { resolve } from 'node:path';
+import type { FloeConfig } from '@floe/config';
+import type { Decision, Finding, FormatName } from '@floe/flow';
+import { createBus, type Bus } from '@floe/bus';
+import { createStore, type Store } from '@floe/store';
+import type { CompiledPolicy } from '@floe/policy';
+import type { Detector } from '@floe/detect';
+import type { Responder, ResponseOutcome } from '@floe/respond';
+import type { Logger, Registry } from '@floe/telemetry';
+import type { Component, ComponentHealth } from './lifecycle.js';
+import { busConfigOf, detectorsFor, loadCompiledPolicy, nodeAddresses, responderFor, storeConfigOf } from './wiring.js';
+
+/** The four roles of floe (ARCHITECTURE.md, "The data path"). */
+export type Role = 'collector' | 'processor' | 'enforcer' | 'api';
+
+/** Every role, in start order after the shared store and bus. */
+export const ROLES: readonly Role[] = Object.freeze(['enforcer', 'processor', 'api', 'collector'] as Role[]);
+
+/** Capability flags (STYLE.md pattern 4): which roles this process runs. `floe run` enables all. */
+export type RoleSet = Readonly<Record<Role, boolean>>;
+
+/** A RoleSet with exactly `roles` enabled. */
+export function rolesOf(...roles: Role[]): RoleSet {
+  return Object.freeze({ collector: roles.includes('collector'), processor: roles.includes('processor'), enforcer: roles.includes('enforcer'), api: roles.includes('api') });
+}
+
+/** What a composition gets from the process that runs it (see runService). */
+export interface ServiceContext {
+  cfg: FloeConfig;
+  logger: Logger;
+  registry: Registry;
+  /** A component failed after start: the whole process stops and exits non-zero. */
+  fail(component: string, err: Error): void;
+  /** Ends the process cleanly (exit 0), e.g. when a replay is done. */
+  stop(reason: string): void;
+}
+
+/** A collector source: live `conntrack -E`, or a capture file replayed at `speed` (1 = as recorded). */
+export type CollectorSourceSpec =
+  | { kind: 'conntrack'; command: string; netns?: string }
+  | { kind: 'replay'; file: string; format: FormatName | 'auto'; speed: number | 'max' };
+
+/** The shape of @floe/collector's collector, as the composition uses it. */
+export interface CollectorLike {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readonly finished: Promise<void>;
+  health(): { ok: boolean; sources: Array<{ name: string; flows: number; rejected: number; byReason: Record<string, number> }> };
+}
+
+/** @floe/processor's decision writer: store first, then the compacted decisions topic. */
+export interface DecisionWriterLike {
+  write(outcome: ResponseOutcome): Promise<Decision | undefined>;
+  unblock(target: string, user: string, nowMs: number): Promise<boolean>;
+}
+
+/** The shape of @floe/processor's processor. */
+export interface ProcessorLike {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readonly decisions: DecisionWriterLike;
+  health(): { ok: boolean; flows: number; findings: number; decisions: number };
+}
+
+/** The shape of @floe/enforcer's enforcer. */
+export interface EnforcerLike {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  health(): { ok: boolean; mode: 'nft' | 'dry-run' };
+}
+
+/** A manual block as the API hands it over. */
+export interface ManualBlock { target: string; durationMs?: number; reason: string; user: string }
+
+/** What @floe/api's buildApp needs from the composition. */
+export interface ApiAppDeps {
+  store: Store;
+  registry: Registry;
+  logger?: Logger;
+  health: () => Record<string, unknown> & { ok: boolean };
+  onManualBlock: (req: ManualBlock) => Promise<Decision>;
+  onUnblock: (target: string, user: string) => Promise<boolean>;
+}
+
+/**
+ * The role implementations, handed in by the caller: the services depend on @floe/runtime, not
+ * the reverse, so each role main passes its own factories and `floe run` passes all of them.
+ * `P` is the processor's pipeline type, `A` the API's app type (both opaque here).
+ */
+export interface RoleKit<P = unknown, A extends { close(): PromiseLike<unknown> } = { close(): PromiseLike<unknown> }> {
+  collector?: {
+    createCollector(opts: { node: string; sources: CollectorSourceSpec[]; batchSize: number; flushMs: number }, deps: { bus: Bus; logger?: Logger; metrics?: Registry; onFailure?: (e: Error) => void }): CollectorLike;
+    conntrackAvailable(command: string): { ok: boolean; reason?: string };
+  };
+  processor?: {
+    createPipeline(deps: { policy: CompiledPolicy; detectors: Detector[] }): P;
+    createProcessor(opts: { group: string; storeFlows: boolean }, deps: {
+      bus: Bus; store: Store; pipeline: P; responder: Responder; logger?: Logger; metrics?: Registry;
+      onFinding?: (f: Finding) => void; onDecision?: (d: Decision, f: Finding) => void;
+    }): ProcessorLike;
+  };
+  enforcer?: {
+    createEnforcer(opts: { node: string; reconcileIntervalMs: number; dryRun: boolean; nft: { table: string; netns?: string } }, deps: { bus: Bus; store?: Store; logger?: Logger; metrics?: Registry }): EnforcerLike;
+  };
+  api?: {
+    buildApp(deps: ApiAppDeps): A;
+    startApi(app: A, listen: { host: string; port: number }): Promise<string>;
+  };
+  /** @floe/processor's createDecisionWriter: the api role's writer when no processor runs in this process. */
+  createDecisionWriter?: (deps: { store: Store; bus: Bus; responder: Responder }) => DecisionWriterLike;
+}
+
+/** Options of one composition beyond the configuration (`floe run` flags). */
+export interface ComposeOptions {
+  /** Replay this capture instead of the configured source (`floe run --replay`). */
+  replay?: { file: string; format: FormatName | 'auto'; speed: number | 'max' };
+  /** Under `collector.conntrack.enabled: auto`, replay this file when live conntrack is unavailable (absent: fail). */
+  fallbackReplay?: { file: string; speed: number | 'max' };
+  /** Apply blocks in nftables even when this process replays a capture (default: dry-run on replays). */
+  enforceReplays?: boolean;
+  /** Stop cleanly once the replay is published (and processed, when the processor runs here). */
+  exitAfterReplay?: boolean;
+  /** Progress lines for a person (`floe run` prints them on stdout); default: logged at info. */
+  out?: (line: string) => void;
+  onFinding?: (f: Finding) => void;
+  onDecision?: (d: Decision) => void;
+}
+
+/**
+ * Builds the components of the enabled roles on one configuration: ONE composition for `floe
+ * run` (all roles) and each role main (one role). Inert apart from reading the policy and
+ * checking for conntrack; returns, in start order: store (when processor, api, or an enforcer on
+ * ClickHouse needs it), bus, responder seeding, enforcer, processor, api, collector, replay
+ * watcher. Stop runs in reverse, so the collector stops reading and flushes first and the store
+ * closes last.
+ * @throws Error when a role is enabled but missing from `kit`, when live conntrack is required
+ *   and unavailable, or the policy's errors (FLOE_POLICY_…).
+ */
+export async function composeRoles<P, A extends { close(): PromiseLike<unknown> }>(
+  ctx: ServiceContext, roles: RoleSet, kit: RoleKit<P, A>, opts: ComposeOptions = {},
+): Promise<Component[]> {
+  const { cfg, registry } = ctx;
+  const log = ctx.logger;
+  const out = opts.out ?? ((line: string) => log.info(line));
+  const components: Component[] = [];
+  const need = <K extends keyof RoleKit>(k: K, role: Role): NonNullable<RoleKit<P, A>[K]> => {
+    const v = kit[k];
+    if (!v) throw new Error(`role ${role} is enabled but its implementation (${String(k)}) was not provided`);
+    return v as NonNullable<RoleKit<P, A>[K]>;
+  };
+
+  // Sources first: decide what this process reads, and say it.
+  const sources: CollectorSourceSpec[] = [];
+  let replaying = false;
+  if (roles.collector) {
+    const c = need('collector', 'collector');
+    const configured = cfg.collector.replay.file
+      ? { file: cfg.collector.replay.file, format: cfg.collector.replay.format, speed: cfg.collector.replay.speed === 0 ? 'max' as const : cfg.collector.replay.speed }
+      : undefined;
+    const replay = opts.replay ?? configured;
+    if (replay) {
+      sources.push({ kind: 'replay', file: resolve(replay.file), format: replay.format, speed: replay.speed });
+      replaying = true;
+      out(`source   replay ${replay.file} (speed ${replay.speed})`);
+    } else {
+      const want = cfg.collector.conntrack.enabled;
+      const avail = want === 'off' ? { ok: false, reason: 'collector.conntrack.enabled is off' } : c.conntrackAvailable(cfg.collector.conntrack.command);
+      if (avail.ok) {
+        sources.push({ kind: 'conntrack', command: cfg.collector.conntrack.command, netns: cfg.collector.conntrack.netns });
+        out(`source   live conntrack events (${cfg.collector.conntrack.command} -E)${cfg.collector.conntrack.netns ? ` in netns ${cfg.collector.conntrack.netns}` : ''}`);
+      } else if (want === 'on' || !opts.fallbackReplay) {
+        throw new Error(`live conntrack is required${want === 'on' ? ' (collector.conntrack.enabled: on)' : ' (no collector.replay.file is set)'} but unavailable: ${avail.reason}`);
+      } else {
+        out(`source   live conntrack unavailable: ${avail.reason}`);
+        out(`source   replaying the bundled sample capture instead: ${opts.fallbackReplay.file}`);
+        sources.push({ kind: 'replay', file: opts.fallbackReplay.file, format: 'conntrack', speed: opts.fallbackReplay.speed });
+        replaying = true;
+      }
+    }
+  }
+
+  const decides = roles.processor || roles.api;
+  const nodeAddrs = decides ? nodeAddresses(cfg.enforcer.netns ?? cfg.collector.conntrack.netns) : [];
+  let policy: CompiledPolicy | undefined;
+  if (decides) {
+    policy = await loadCompiledPolicy(cfg, nodeAddrs);
+    out(`policy   ${cfg.policyFile ?? 'embedded default'} (version ${policy.version})`);
+  }
+
+  const clientId = `floe-${(Object.keys(roles) as Role[]).filter((r) => roles[r]).join('-')}`;
+  let store: Store | undefined;
+  if (decides || (roles.enforcer && cfg.store.kind === 'clickhouse')) {
+    const s = createStore(storeConfigOf(cfg));
+    store = s;
+    components.push({ name: 'store', start: () => s.start(), stop: () => s.stop() });
+  }
+  const bus = createBus(busConfigOf(cfg, clientId));
+  components.push({ name: 'bus', start: () => bus.start(), stop: () => bus.stop() });
+
+  let responder: Responder | undefined;
+  if (decides) {
+    const r = responderFor(policy!, nodeAddrs, {}, { metrics: registry, logger: log });
+    responder = r;
+    const st = store!;
+    components.push({
+      name: 'responder',
+      async start() { r.seed((await st.queryDecisions({ activeAt: Date.now(), limit: 1000 })).items); },
+      async stop() { /* state only */ },
+    });
+  }
+
+  let enforcer: EnforcerLike | undefined;
+  if (roles.enforcer && cfg.enforcer.enabled) {
+    const dryRun = cfg.enforcer.dryRun || (replaying && !opts.enforceReplays);
+    const e = need('enforcer', 'enforcer').createEnforcer(
+      { node: cfg.node, reconcileIntervalMs: cfg.enforcer.reconcileIntervalMs, dryRun, nft: { table: cfg.enforcer.table, netns: cfg.enforcer.netns } },
+      { bus, store, logger: log, metrics: registry },
+    );
+    enforcer = e;
+    components.push({
+      name: 'enforcer',
+      async start() {
+        await e.start();
+        const h = e.health();
+        out(`enforcer ${h.mode === 'nft' ? `nftables table inet ${cfg.enforcer.table}${cfg.enforcer.netns ? ` in netns ${cfg.enforcer.netns}` : ''}` : `dry-run${replaying && !opts.enforceReplays && !cfg.enforcer.dryRun ? ' (replaying a capture; pass --enforce to apply blocks)' : ''}`}`);
+      },
+      stop: () => e.stop(),
+      health: () => e.health() as unknown as ComponentHealth,
+    });
+  } else if (roles.enforcer) {
+    out('enforcer disabled (enforcer.enabled: false)');
+  }
+
+  let processor: ProcessorLike | undefined;
+  if (roles.processor) {
+    const k = need('processor', 'processor');
+    const p = k.createProcessor({ group: cfg.processor.group, storeFlows: cfg.processor.storeFlows }, {
+      bus, store: store!, responder: responder!, logger: log, metrics: registry,
+      pipeline: k.createPipeline({ policy: policy!, detectors: detectorsFor(policy!) }),
+      onFinding: opts.onFinding,
+      onDecision: opts.onDecision ? (d) => opts.onDecision!(d) : undefined,
+    });
+    processor = p;
+    components.push({ name: 'processor', start: () => p.start(), stop: () => p.stop(), health: () => p.health() as unknown as ComponentHealth });
+  }
+
+  let collector: CollectorLike | undefined;
+  if (roles.api && cfg.api.enabled) {
+    const k = need('api', 'api');
+    const writer = processor?.decisions ?? need('createDecisionWriter', 'api')({ store: store!, bus, responder: responder! });
+    const r = responder!;
+    const app = k.buildApp({
+      store: store!, registry, logger: log.child({ component: 'api' }),
+      health: () => {
+        const parts: Record<string, ComponentHealth | undefined> = {
+          collector: collector?.health() as ComponentHealth | undefined,
+          processor: processor?.health() as unknown as ComponentHealth | undefined,
+          enforcer: enforcer ? enforcer.health() as unknown as ComponentHealth : { ok: true, enabled: false },
+        };
+        return { ok: Object.values(parts).every((h) => h?.ok ?? true), node: cfg.node, ...parts };
+      },
+      onManualBlock: async (req) => {
+        const outcome = r.manualBlock(req, Date.now());
+        if (outcome.kind !== 'decision') {
+          throw Object.assign(new Error(`block of ${req.target} refused: ${outcome.cause}`), {
+            code: outcome.kind === 'refused' && outcome.cause === 'never-block' ? 'FLOE_RESPOND_NEVER_BLOCK' : 'FLOE_RESPOND_REFUSED',
+          });
+        }
+        const d = await writer.write(outcome);
+        if (d) opts.onDecision?.(d);
+        return d!;
+      },
+      onUnblock: (target, user) => writer.unblock(target, user, Date.now()),
+    });
+    let listening = false;
+    components.push({
+      name: 'api',
+      async start() {
+        const addr = await k.startApi(app, { host: cfg.api.host, port: cfg.api.port });
+        listening = true;
+        out(`api      ${addr}  (GET /v1/findings, /v1/decisions, /metrics, /healthz)`);
+      },
+      async stop() { await app.close(); },
+      health: () => ({ ok: listening }),
+    });
+  }
+
+  if (roles.collector) {
+    const c = need('collector', 'collector').createCollector({ node: cfg.node, sources, batchSize: cfg.collector.batchSize, flushMs: cfg.collector.flushMs }, {
+      bus, logger: log, metrics: registry, onFailure: (e) => ctx.fail('collector', e),
+    });
+    collector = c;
+    components.push({ name: 'collector', start: () => c.start(), stop: () => c.stop(), health: () => c.health() as unknown as ComponentHealth });
+
+    const exitWhenDone = opts.exitAfterReplay ?? cfg.collector.replay.exitWhenDone;
+    if (replaying) {
+      let cancelled = false;
+      components.push({
+        name: 'replay',
+        async start() {
+          void c.finished.then(async () => {
+            const sent = c.health().sources.reduce((n, s) => n + s.flows, 0);
+            while (processor && processor.health().flows < sent && !cancelled) await new Promise((r) => setTimeout(r, 20));
+            if (cancelled) return;
+            for (const s of c.health().sources) {
+              const reasons = Object.entries(s.byReason).map(([k, v]) => `${k}=${v}`).join(' ');
+              out(`summary  ${s.name}: ${s.flows} flows, ${s.rejected} rejected${reasons ? ` (${reasons})` : ''}`);
+            }
+            if (processor) {
+              const p = processor.health();
+              out(`summary  processed ${p.flows} flows, ${p.findings} findings, ${p.decisions} decisions`);
+            }
+            if (exitWhenDone) ctx.stop('replay done');
+            else if (roles.api && cfg.api.enabled && roles.processor) out('ready    replay done; the API keeps serving until Ctrl-C. For live traffic run as root with conntrack installed: floe run');
+          }, () => undefined);
+        },
+        async stop() { cancelled = true; },
+      });
+    }
+  }
+  return components;
+}
