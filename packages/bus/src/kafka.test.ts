@@ -85,7 +85,7 @@ describe('kafka bus: construction and lifecycle', () => {
   });
 });
 
-describe('kafka bus on a real broker', { skip }, () => {
+describe('kafka bus on a real broker', { skip, timeout: 120_000 }, () => {
   it('round-trips keys, JSON values and a tombstone, and commits the end offset of each partition', async (t) => {
     const bus = await startedBus(t);
     const topic = unique('roundtrip');
@@ -210,5 +210,7 @@ describe('kafka bus on a real broker', { skip }, () => {
 });
 
 if (up) {
-  runBusContract('kafka', ({ compactedTopics }) => createKafkaBus(busOptions({ compactedTopics, topics: [] })));
+  describe('kafka adapter', { timeout: 180_000 }, () => {
+    runBusContract('kafka', ({ compactedTopics }) => createKafkaBus(busOptions({ compactedTopics, topics: [] })));
+  });
 }

@@ -476,14 +476,29 @@ class KafkaBusImpl implements KafkaBus {
     if (wasStarting) await wasStarting.catch(() => undefined);
     this.state = 'stopped';
     // Consumers first: each waits for its in-flight handler and commit.
-    const results = await Promise.allSettled(this.subs.map((s) => s.consumer.disconnect()));
-    results.push(...(await Promise.allSettled([this.producer?.disconnect(), this.admin?.disconnect()])));
+    const limit = this.o.sessionTimeoutMs + this.o.requestTimeoutMs;
+    const results = await Promise.allSettled(this.subs.map((s) => withTimeout(s.consumer.disconnect(), limit, `consumer ${s.group}/${s.topic} disconnect`)));
+    results.push(
+      ...(await Promise.allSettled([
+        this.producer && withTimeout(this.producer.disconnect(), limit, 'producer disconnect'),
+        this.admin && withTimeout(this.admin.disconnect(), limit, 'admin disconnect'),
+      ])),
+    );
     for (const r of results) {
       if (r.status === 'rejected') this.log?.warn({ component: 'bus-kafka', err: r.reason }, 'error while disconnecting');
     }
     this.subs.length = 0;
     if (wasStarting) this.log?.info({ component: 'bus-kafka' }, 'kafka bus stopped');
   }
+}
+
+/** Rejects after `ms` so a stuck disconnect cannot hang `stop()` forever. */
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`kafka bus: ${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
 function checkTopic(topic: string): void {
