@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBAppender, DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import type { Decision, DecisionAudit, Finding, FlowRecord } from '@floe/flow';
 import { SEVERITIES, severityRank } from '@floe/flow';
+import { flowDedupKey } from './dedup.js';
 import { STORE_ERROR_CODES, StoreError } from './errors.js';
 import { migrate } from './migrations.js';
 import type { DecisionQuery, FindingQuery, Page, Store } from './store.js';
@@ -19,25 +19,7 @@ export const PAGE_LIMIT = Object.freeze({ default: 100, max: 1000 });
 /** Default and largest row count of queryAudit. */
 export const AUDIT_LIMIT = Object.freeze({ default: 100, max: 10_000 });
 
-/**
- * Deduplication key of a flow: hex of the first 16 bytes of SHA-256 over
- * the identity and every observed value of the record (source, node, ctId, family, protocol,
- * 5-tuple, ICMP type/code, event, observedAt, start/end, state, assured/unreplied, both
- * directions' counters, zone, mark, reply tuple, log prefix, verdict; absent fields as empty
- * text). The same event seen twice (a replay after a crash) gets the same key. Two conntrack
- * UPDATE events of one connection in one millisecond differ by state or counters and keep two
- * rows; records equal in every field keep one (a known limit: such a pair is indistinguishable).
- */
-export function flowDedupKey(f: FlowRecord): string {
-  const parts = [
-    f.source, f.node ?? '', f.ctId ?? '', f.family, f.protocol,
-    f.srcAddr, f.srcPort ?? '', f.dstAddr, f.dstPort ?? '', f.icmpType ?? '', f.icmpCode ?? '',
-    f.event, f.observedAt, f.start ?? '', f.end ?? '', f.state ?? '', f.assured ? 1 : 0, f.unreplied ? 1 : 0,
-    f.bytesOrig ?? '', f.packetsOrig ?? '', f.bytesReply ?? '', f.packetsReply ?? '', f.zone ?? '', f.mark ?? '',
-    f.replySrcAddr ?? '', f.replyDstAddr ?? '', f.replySrcPort ?? '', f.replyDstPort ?? '', f.logPrefix ?? '', f.verdict ?? '',
-  ];
-  return createHash('sha256').update(parts.join('|')).digest('hex').slice(0, 32);
-}
+export { flowDedupKey } from './dedup.js';
 
 type Appendable = string | number | boolean | undefined;
 

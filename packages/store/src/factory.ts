@@ -1,3 +1,4 @@
+import { createClickHouseStore } from './clickhouse.js';
 import { createDuckDbStore } from './duckdb.js';
 import { STORE_ERROR_CODES, StoreError } from './errors.js';
 import type { Store } from './store.js';
@@ -9,14 +10,19 @@ export interface DuckDbStoreConfig {
   path: string;
 }
 
-/** Configuration of the ClickHouse store (scale-out; the adapter lands in a later issue). */
+/** Configuration of the ClickHouse store (scale-out; clickhouse.ts). */
 export interface ClickHouseStoreConfig {
   kind: 'clickhouse';
   /** HTTP endpoint, e.g. `http://127.0.0.1:8123`. */
   url: string;
+  /** Database, created when missing; default `floe`. */
   database?: string;
+  /** Days flows are kept (TTL); default 30. */
+  retentionDays?: number;
   username?: string;
   password?: string;
+  /** Largest number of flows per INSERT; default 50 000. */
+  flushRows?: number;
 }
 
 /** Any store configuration, chosen by `kind`. */
@@ -25,9 +31,9 @@ export type StoreConfig = DuckDbStoreConfig | ClickHouseStoreConfig;
 /**
  * Creates the store adapter named by `config.kind` (STYLE.md pattern 5). Inert; call `start()`.
  *
- * @throws StoreError FLOE_STORE_BAD_CONFIG for a duckdb config without a path;
- *   FLOE_STORE_UNKNOWN_KIND for an unknown kind, and for `clickhouse`, which
- *   is not available yet.
+ * @throws StoreError FLOE_STORE_BAD_CONFIG for a duckdb config without a path, or a clickhouse
+ *   config with a bad url, database, retentionDays or flushRows; FLOE_STORE_UNKNOWN_KIND for an
+ *   unknown kind.
  */
 export function createStore(config: StoreConfig): Store {
   const kind = (config as { kind?: unknown } | undefined)?.kind;
@@ -39,8 +45,13 @@ export function createStore(config: StoreConfig): Store {
       }
       return createDuckDbStore({ path });
     }
-    case 'clickhouse':
-      throw new StoreError(STORE_ERROR_CODES.UNKNOWN_KIND, 'store kind "clickhouse" is not available yet (the ClickHouse adapter comes in a later release); use kind "duckdb"');
+    case 'clickhouse': {
+      const c = config as ClickHouseStoreConfig;
+      return createClickHouseStore({
+        url: c.url, database: c.database ?? 'floe', retentionDays: c.retentionDays, username: c.username, password: c.password,
+        flushRows: c.flushRows,
+      });
+    }
     default:
       throw new StoreError(STORE_ERROR_CODES.UNKNOWN_KIND, `unknown store kind ${JSON.stringify(kind)}; expected "duckdb" or "clickhouse"`);
   }

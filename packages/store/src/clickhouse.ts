@@ -1,0 +1,534 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import type { Decision, DecisionAudit, Finding, FlowRecord } from '@floe/flow';
+import { SEVERITIES, severityRank } from '@floe/flow';
+import { CLICKHOUSE_MIGRATIONS, migrateClickHouse } from './clickhouse-migrations.js';
+import { flowDedupKey } from './dedup.js';
+import { STORE_ERROR_CODES, StoreError } from './errors.js';
+import type { DecisionQuery, FindingQuery, Page, Store } from './store.js';
+
+/** Minimal pino-compatible logger. */
+export interface ClickHouseStoreLogger {
+  info(o: object, msg?: string): void;
+  warn(o: object, msg?: string): void;
+  error(o: object, msg?: string): void;
+  debug(o: object, msg?: string): void;
+}
+
+/** Options of the ClickHouse store. */
+export interface ClickHouseStoreOptions {
+  /** HTTP(S) endpoint, e.g. `http://127.0.0.1:8123`. */
+  url: string;
+  /** Database (created when missing); letters, digits and `_`, not starting with a digit. */
+  database: string;
+  /**
+   * Days a flow (and its rollup row) is kept after its observedAt; default 30, integer 1..3650
+   * (ClickHouse DateTime ends in 2106: a TTL past it wraps around and expires rows at once).
+   */
+  retentionDays?: number;
+  username?: string;
+  password?: string;
+  /** Largest number of flows per INSERT; larger `insertFlows` batches are split. Default 50 000. */
+  flushRows?: number;
+  logger?: ClickHouseStoreLogger;
+}
+
+/** Default retention (days) and flush size (rows) of the ClickHouse store. */
+export const CLICKHOUSE_DEFAULTS = Object.freeze({ retentionDays: 30, flushRows: 50_000 });
+
+// Same bounds as the DuckDB adapter (duckdb.ts PAGE_LIMIT / AUDIT_LIMIT); the contract checks them.
+const PAGE_MAX = 1000;
+const PAGE_DEFAULT = 100;
+const AUDIT_MAX = 10_000;
+const AUDIT_DEFAULT = 100;
+/** Ids per `IN {ids:Array(String)}` lookup: query parameters travel in the URL, keep it short. */
+const LOOKUP_CHUNK = 200;
+/** Insert settings: synchronous inserts (so a resolved insertFlows is readable), block dedup on. */
+const INSERT_SETTINGS: ClickHouseSettings = { async_insert: 0, insert_deduplicate: 1 };
+const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+type Row = Record<string, unknown>;
+
+/** Numbers come back as JSON numbers or, for 64-bit types on some servers, as strings. */
+const num = (v: unknown): number => (typeof v === 'string' ? Number(v) : (v as number));
+
+interface CursorData {
+  t: 'f' | 'd';
+  s: number;
+  k: string;
+}
+
+function encodeCursor(c: CursorData): string {
+  return Buffer.from(JSON.stringify(c)).toString('base64url');
+}
+
+function decodeCursor(cursor: string, kind: 'f' | 'd'): CursorData {
+  let c: unknown;
+  try {
+    c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    c = undefined;
+  }
+  const o = c as Partial<CursorData> | undefined;
+  if (!o || typeof o !== 'object' || o.t !== kind || typeof o.s !== 'number' || !Number.isFinite(o.s) || typeof o.k !== 'string') {
+    throw new StoreError(STORE_ERROR_CODES.BAD_CURSOR, 'invalid paging cursor');
+  }
+  return { t: kind, s: o.s, k: o.k };
+}
+
+function pageLimit(limit: number | undefined, max: number, dflt: number): number {
+  if (limit === undefined) return dflt;
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) {
+    throw new StoreError(STORE_ERROR_CODES.BAD_QUERY, `limit must be an integer in 1..${max}, got ${String(limit)}`);
+  }
+  return limit;
+}
+
+function time(name: string, v: number | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!Number.isFinite(v)) throw new StoreError(STORE_ERROR_CODES.BAD_QUERY, `${name} must be a finite time in ms since epoch`);
+  return Math.trunc(v);
+}
+
+/** Filter clauses (constant SQL text with `{pN:Type}` placeholders) and their parameter values. */
+class Where {
+  readonly clauses: string[] = [];
+  readonly params: Record<string, unknown> = {};
+  private n = 0;
+  /** `expr` is constant SQL with `?` where the typed placeholder goes. */
+  add(expr: string, type: string, value: unknown): void {
+    const name = `p${this.n++}`;
+    this.params[name] = value;
+    this.clauses.push(expr.replace('?', `{${name}:${type}}`));
+  }
+  sql(extra?: string): string {
+    const all = extra ? [...this.clauses, extra] : this.clauses;
+    return all.length ? `WHERE ${all.join(' AND ')}` : '';
+  }
+}
+
+function flowRow(key: string, f: FlowRecord): Row {
+  const n = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
+  return {
+    dedup_key: key, schema_version: f.schema, observed_at: f.observedAt, start_ms: n(f.start), end_ms: n(f.end),
+    node: n(f.node), source: f.source, event: f.event, family: f.family, protocol: f.protocol,
+    src_addr: f.srcAddr, dst_addr: f.dstAddr, src_port: n(f.srcPort), dst_port: n(f.dstPort),
+    icmp_type: n(f.icmpType), icmp_code: n(f.icmpCode), reply_src_addr: n(f.replySrcAddr), reply_dst_addr: n(f.replyDstAddr),
+    reply_src_port: n(f.replySrcPort), reply_dst_port: n(f.replyDstPort), bytes_orig: n(f.bytesOrig), packets_orig: n(f.packetsOrig),
+    bytes_reply: n(f.bytesReply), packets_reply: n(f.packetsReply), state: n(f.state), assured: n(f.assured), unreplied: n(f.unreplied),
+    zone: n(f.zone), mark: n(f.mark), ct_id: n(f.ctId), log_prefix: n(f.logPrefix), verdict: n(f.verdict),
+    in_iface: n(f.inIface), out_iface: n(f.outIface), direction: n(f.direction),
+    src_meta: f.srcMeta === undefined ? null : JSON.stringify(f.srcMeta),
+    dst_meta: f.dstMeta === undefined ? null : JSON.stringify(f.dstMeta),
+  };
+}
+
+function findingRow(f: Finding): Row {
+  return {
+    id: f.id, schema_version: f.schema, first_seen: f.firstSeen, last_seen: f.lastSeen, detector: f.detector, kind: f.kind,
+    severity: f.severity, severity_rank: severityRank(f.severity), score: f.score, entity_addr: f.entity.addr,
+    entity_namespace: f.entity.namespace ?? null, entity_pod: f.entity.pod ?? null, entity_workload: f.entity.workload ?? null,
+    peers: JSON.stringify(f.peers), summary: f.summary, evidence: JSON.stringify(f.evidence), mitre: f.mitre ?? null,
+    produced_by: f.producedBy,
+  };
+}
+
+function rowToFinding(r: Row): Finding {
+  const entity: Finding['entity'] = { addr: r.entity_addr as string };
+  if (r.entity_namespace !== null) entity.namespace = r.entity_namespace as string;
+  if (r.entity_pod !== null) entity.pod = r.entity_pod as string;
+  if (r.entity_workload !== null) entity.workload = r.entity_workload as string;
+  const f: Finding = {
+    id: r.id as string,
+    schema: 1,
+    firstSeen: num(r.first_seen),
+    lastSeen: num(r.last_seen),
+    detector: r.detector as string,
+    kind: r.kind as Finding['kind'],
+    severity: r.severity as Finding['severity'],
+    score: num(r.score),
+    entity,
+    peers: JSON.parse(r.peers as string) as string[],
+    summary: r.summary as string,
+    evidence: JSON.parse(r.evidence as string) as Finding['evidence'],
+    producedBy: r.produced_by as string,
+  };
+  if (r.mitre !== null) f.mitre = r.mitre as string;
+  return f;
+}
+
+function decisionRow(d: Decision, version: number): Row {
+  return {
+    target: d.target, schema_version: d.schema, action: d.action, scope: JSON.stringify(d.scope), duration_ms: d.durationMs,
+    expires_at: d.expiresAt, origin: d.origin, reason: d.reason, count: d.count, dry_run: d.dryRun, created_at: d.createdAt,
+    updated_at: d.updatedAt, version, is_deleted: 0,
+  };
+}
+
+function rowToDecision(r: Row): Decision {
+  return {
+    schema: 1,
+    target: r.target as string,
+    action: 'block',
+    scope: JSON.parse(r.scope as string) as Decision['scope'],
+    durationMs: num(r.duration_ms),
+    expiresAt: num(r.expires_at),
+    origin: r.origin as string,
+    reason: r.reason as string,
+    count: num(r.count),
+    dryRun: r.dry_run === true || r.dry_run === 1 || r.dry_run === 'true',
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+  };
+}
+
+function auditRow(a: DecisionAudit): Row {
+  return {
+    at_ms: a.at, target: a.target, change: a.change, origin: a.origin, reason: a.reason,
+    decision: a.decision === undefined ? null : JSON.stringify(a.decision),
+  };
+}
+
+function validate(opts: ClickHouseStoreOptions): { retentionDays: number; flushRows: number } {
+  const bad = (msg: string): never => {
+    throw new StoreError(STORE_ERROR_CODES.BAD_CONFIG, `clickhouse store: ${msg}`);
+  };
+  if (typeof opts.url !== 'string' || !URL.canParse(opts.url)) bad(`url must be an http(s) URL, got ${JSON.stringify(opts.url)}`);
+  if (typeof opts.database !== 'string' || !DATABASE_NAME.test(opts.database)) {
+    bad(`database must match ${String(DATABASE_NAME)}, got ${JSON.stringify(opts.database)}`);
+  }
+  const retentionDays = opts.retentionDays ?? CLICKHOUSE_DEFAULTS.retentionDays;
+  if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 3650) {
+    bad(`retentionDays must be an integer in 1..3650, got ${String(retentionDays)}`);
+  }
+  const flushRows = opts.flushRows ?? CLICKHOUSE_DEFAULTS.flushRows;
+  if (!Number.isInteger(flushRows) || flushRows < 1) bad(`flushRows must be a positive integer, got ${String(flushRows)}`);
+  return { retentionDays, flushRows };
+}
+
+/**
+ * Creates the ClickHouse store (`@clickhouse/client` over HTTP), the scale-out adapter of the
+ * Store port. Inert until `start()`, which runs `CREATE DATABASE IF NOT EXISTS`, the versioned
+ * migrations (clickhouse-migrations.ts), sets the flows/rollup TTL to `retentionDays` with
+ * `ALTER TABLE … MODIFY TTL` when it differs, and creates this instance's staging table.
+ *
+ * Flows: each chunk of at most `flushRows` distinct flows (key: flowDedupKey) goes in one
+ * JSONEachRow insert into a per-instance Memory staging table, then one
+ * `INSERT INTO flows SELECT … WHERE dedup_key NOT IN (keys already stored in the chunk's time
+ * range)` with `insert_deduplication_token` = hash of the chunk's keys. So a sequential replay
+ * writes nothing (flows and the `flows_1m` rollup stay exact), an identical chunk retried
+ * concurrently is dropped by the token (flows and rollup), and whatever still gets through a
+ * race (two writers inserting overlapping new flows at the same instant) collapses in the
+ * ReplacingMergeTree; `countFlows` reads `FINAL`, so it is exact in every case, while the rollup
+ * may then over-count (documented limit).
+ *
+ * Findings: read the stored row (FINAL) for each id, merge like the DuckDB adapter (first_seen =
+ * min, the later lastSeen wins the rest; a tie goes to the new row), write one row per id;
+ * ReplacingMergeTree(last_seen) keeps the winner. Decisions: ReplacingMergeTree(version,
+ * is_deleted) with version = max(updatedAt, stored version), so the last write wins as in DuckDB;
+ * delete writes a tombstone. Audit rows are written before the decision row (no transactions in
+ * ClickHouse: a failure leaves an audit row for a change that may not have happened, never a
+ * change without its audit row). Reads use FINAL and page newest first with the same keyset
+ * order as duckdb.ts. Every value travels as a `{name:Type}` query parameter or as insert data.
+ * Operations of one store run one at a time.
+ *
+ * @throws StoreError FLOE_STORE_BAD_CONFIG at creation (url, database, retentionDays, flushRows);
+ *   FLOE_STORE_NOT_STARTED before start/after stop; FLOE_STORE_BAD_CURSOR; FLOE_STORE_BAD_QUERY;
+ *   FLOE_STORE_MIGRATION_FAILED from start. Server errors propagate as `@clickhouse/client` errors.
+ */
+export function createClickHouseStore(opts: ClickHouseStoreOptions): Store {
+  const { retentionDays, flushRows } = validate(opts);
+  const stage = `flows_stage_${randomBytes(6).toString('hex')}`;
+  let client: ClickHouseClient | undefined;
+  let starting: Promise<void> | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  const makeClient = (database: string): ClickHouseClient =>
+    createClient({
+      url: opts.url,
+      database,
+      username: opts.username,
+      password: opts.password,
+      request_timeout: 60_000,
+      clickhouse_settings: { async_insert: 0 },
+    });
+
+  function serial<T>(fn: (c: ClickHouseClient) => Promise<T>): Promise<T> {
+    const run = queue.then(() => {
+      if (!client) throw new StoreError(STORE_ERROR_CODES.NOT_STARTED, 'clickhouse store: not started');
+      return fn(client);
+    });
+    queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async function rows(c: ClickHouseClient, query: string, params: Record<string, unknown> = {}, settings?: ClickHouseSettings): Promise<Row[]> {
+    const res = await c.query({ query, format: 'JSONEachRow', query_params: params, clickhouse_settings: settings });
+    return res.json<Row>();
+  }
+
+  async function insert(c: ClickHouseClient, table: string, values: Row[], settings: ClickHouseSettings = INSERT_SETTINGS): Promise<void> {
+    if (values.length === 0) return;
+    await c.insert({ table, values, format: 'JSONEachRow', clickhouse_settings: settings });
+  }
+
+  /** Sets the TTL of `table` to `retentionDays` when the stored DDL says otherwise. */
+  async function reconcileTtl(c: ClickHouseClient, table: 'flows' | 'flows_1m', expr: string): Promise<void> {
+    const got = await rows(c, 'SELECT create_table_query AS q FROM system.tables WHERE database = currentDatabase() AND name = {t:String}', { t: table });
+    const m = /toIntervalDay\((\d+)\)/.exec(String(got[0]?.q ?? ''));
+    if (m && Number(m[1]) === retentionDays) return;
+    // retentionDays is a validated integer from the configuration, not user input. It is written as a
+    // literal: a `{days:UInt32}` parameter would be stored in the DDL as `_CAST(7, 'UInt32')`.
+    await c.command({ query: `ALTER TABLE ${table} MODIFY TTL ${expr} + toIntervalDay(${retentionDays})` });
+    opts.logger?.info({ table, retentionDays, was: m ? Number(m[1]) : undefined }, 'clickhouse store: TTL changed');
+  }
+
+  async function insertChunk(c: ClickHouseClient, chunk: Array<[string, FlowRecord]>): Promise<void> {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const [, f] of chunk) {
+      if (f.observedAt < lo) lo = f.observedAt;
+      if (f.observedAt > hi) hi = f.observedAt;
+    }
+    const token = createHash('sha256').update(chunk.map(([k]) => k).sort().join(',')).digest('hex');
+    await c.command({ query: 'TRUNCATE TABLE {stage:Identifier}', query_params: { stage } });
+    await insert(c, stage, chunk.map(([k, f]) => flowRow(k, f)));
+    await c.command({
+      query: `INSERT INTO flows SELECT * FROM {stage:Identifier}
+        WHERE dedup_key NOT IN (
+          SELECT dedup_key FROM flows
+          WHERE observed BETWEEN fromUnixTimestamp64Milli({lo:Int64}, 'UTC') AND fromUnixTimestamp64Milli({hi:Int64}, 'UTC'))`,
+      query_params: { stage, lo, hi },
+      clickhouse_settings: { ...INSERT_SETTINGS, insert_deduplication_token: token, deduplicate_blocks_in_dependent_materialized_views: 1 },
+    });
+  }
+
+  /** Stored findings (merged view) for `ids`. */
+  async function storedFindings(c: ClickHouseClient, ids: string[]): Promise<Map<string, Finding>> {
+    const out = new Map<string, Finding>();
+    for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
+      const got = await rows(c, 'SELECT * FROM findings FINAL WHERE id IN {ids:Array(String)}', { ids: ids.slice(i, i + LOOKUP_CHUNK) });
+      for (const r of got) out.set(r.id as string, rowToFinding(r));
+    }
+    return out;
+  }
+
+  async function maxDecisionVersion(c: ClickHouseClient, target: string): Promise<{ version: number; live: boolean }> {
+    const got = await rows(
+      c,
+      'SELECT max(version) AS v, (SELECT count() FROM decisions FINAL WHERE target = {t:String}) AS live FROM decisions WHERE target = {t:String}',
+      { t: target },
+    );
+    return { version: num(got[0]?.v ?? 0), live: num(got[0]?.live ?? 0) > 0 };
+  }
+
+  return {
+    name: 'clickhouse',
+
+    start(): Promise<void> {
+      starting ??= (async () => {
+        const boot = makeClient('default');
+        try {
+          await boot.command({ query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', query_params: { db: opts.database } });
+        } finally {
+          await boot.close();
+        }
+        const c = makeClient(opts.database);
+        try {
+          const applied = await migrateClickHouse(c, CLICKHOUSE_MIGRATIONS);
+          if (applied.length) opts.logger?.info({ database: opts.database, applied }, 'clickhouse store: migrations applied');
+          await reconcileTtl(c, 'flows', 'toDateTime(observed)');
+          await reconcileTtl(c, 'flows_1m', 'minute');
+          await c.command({ query: 'CREATE TABLE IF NOT EXISTS {stage:Identifier} ENGINE = Memory AS SELECT * FROM flows LIMIT 0', query_params: { stage } });
+        } catch (err) {
+          await c.close();
+          throw err;
+        }
+        client = c;
+      })().catch((err: unknown) => {
+        starting = undefined; // a later start() may retry (server not up yet)
+        throw err;
+      });
+      return starting;
+    },
+
+    async stop(): Promise<void> {
+      if (starting) await starting.catch(() => undefined);
+      await queue;
+      const c = client;
+      client = undefined;
+      starting = undefined;
+      if (!c) return;
+      try {
+        await c.command({ query: 'DROP TABLE IF EXISTS {stage:Identifier}', query_params: { stage } });
+      } catch (err) {
+        opts.logger?.warn({ err, stage }, 'clickhouse store: staging table not dropped');
+      } finally {
+        await c.close();
+      }
+    },
+
+    insertFlows(flows: FlowRecord[]): Promise<void> {
+      return serial(async (c) => {
+        if (flows.length === 0) return;
+        const byKey = new Map<string, FlowRecord>();
+        for (const f of flows) {
+          const key = flowDedupKey(f);
+          if (!byKey.has(key)) byKey.set(key, f);
+        }
+        const all = [...byKey];
+        for (let i = 0; i < all.length; i += flushRows) await insertChunk(c, all.slice(i, i + flushRows));
+      });
+    },
+
+    insertFindings(findings: Finding[]): Promise<void> {
+      return serial(async (c) => {
+        if (findings.length === 0) return;
+        const merge = (prev: Finding | undefined, f: Finding): Finding => {
+          if (!prev) return f;
+          const later = f.lastSeen >= prev.lastSeen ? f : prev;
+          return { ...later, firstSeen: Math.min(prev.firstSeen, f.firstSeen) };
+        };
+        const byId = new Map<string, Finding>();
+        for (const f of findings) byId.set(f.id, merge(byId.get(f.id), f));
+        const stored = await storedFindings(c, [...byId.keys()]);
+        const out: Row[] = [];
+        for (const [id, f] of byId) {
+          const prev = stored.get(id);
+          out.push(findingRow(prev ? merge(prev, f) : f));
+        }
+        await insert(c, 'findings', out);
+      });
+    },
+
+    upsertDecision(decision: Decision, audit: DecisionAudit): Promise<void> {
+      return serial(async (c) => {
+        const { version } = await maxDecisionVersion(c, decision.target);
+        await insert(c, 'decision_audit', [auditRow(audit)]);
+        await insert(c, 'decisions', [decisionRow(decision, Math.max(version, decision.updatedAt))]);
+      });
+    },
+
+    deleteDecision(target: string, audit: DecisionAudit): Promise<boolean> {
+      return serial(async (c) => {
+        const { version, live } = await maxDecisionVersion(c, target);
+        if (!live) return false;
+        await insert(c, 'decision_audit', [auditRow(audit)]);
+        await insert(c, 'decisions', [{
+          target, schema_version: 1, action: 'block', scope: '"all"', duration_ms: 0, expires_at: 0, origin: audit.origin,
+          reason: audit.reason, count: 0, dry_run: false, created_at: audit.at, updated_at: audit.at,
+          version: Math.max(version, audit.at), is_deleted: 1,
+        }]);
+        return true;
+      });
+    },
+
+    appendAudit(audit: DecisionAudit): Promise<void> {
+      return serial((c) => insert(c, 'decision_audit', [auditRow(audit)]));
+    },
+
+    async queryFindings(q: FindingQuery): Promise<Page<Finding>> {
+      const limit = pageLimit(q.limit, PAGE_MAX, PAGE_DEFAULT);
+      const w = new Where();
+      const from = time('from', q.from);
+      const to = time('to', q.to);
+      if (from !== undefined) w.add('last_seen >= ?', 'Int64', from);
+      if (to !== undefined) w.add('last_seen < ?', 'Int64', to);
+      if (q.detector !== undefined) w.add('detector = ?', 'String', q.detector);
+      if (q.entity !== undefined) w.add('entity_addr = ?', 'String', q.entity);
+      if (q.minSeverity !== undefined) {
+        if (!SEVERITIES.includes(q.minSeverity)) {
+          throw new StoreError(STORE_ERROR_CODES.BAD_QUERY, `unknown severity ${JSON.stringify(q.minSeverity)}`);
+        }
+        w.add('severity_rank >= ?', 'UInt8', severityRank(q.minSeverity));
+      }
+      const cur = q.cursor === undefined ? undefined : decodeCursor(q.cursor, 'f');
+      return serial(async (c) => {
+        const total = num((await rows(c, `SELECT count() AS n FROM findings FINAL ${w.sql()}`, w.params))[0].n);
+        const keyset = cur ? '(last_seen < {cs:Int64} OR (last_seen = {cs:Int64} AND id < {ck:String}))' : undefined;
+        const params = cur ? { ...w.params, cs: cur.s, ck: cur.k, lim: limit + 1 } : { ...w.params, lim: limit + 1 };
+        const got = await rows(c, `SELECT * FROM findings FINAL ${w.sql(keyset)} ORDER BY last_seen DESC, id DESC LIMIT {lim:UInt32}`, params);
+        const items = got.slice(0, limit).map(rowToFinding);
+        const page: Page<Finding> = { items, total };
+        if (got.length > limit) {
+          const last = items[items.length - 1];
+          page.next = encodeCursor({ t: 'f', s: last.lastSeen, k: last.id });
+        }
+        return page;
+      });
+    },
+
+    async queryDecisions(q: DecisionQuery): Promise<Page<Decision>> {
+      const limit = pageLimit(q.limit, PAGE_MAX, PAGE_DEFAULT);
+      const w = new Where();
+      const activeAt = time('activeAt', q.activeAt);
+      const expiredAt = time('expiredAt', q.expiredAt);
+      const from = time('from', q.from);
+      const to = time('to', q.to);
+      if (activeAt !== undefined) w.add('expires_at > ?', 'Int64', activeAt);
+      if (expiredAt !== undefined) w.add('expires_at <= ?', 'Int64', expiredAt);
+      if (q.target !== undefined) w.add('target = ?', 'String', q.target);
+      if (q.origin !== undefined) w.add('origin = ?', 'String', q.origin);
+      if (from !== undefined) w.add('updated_at >= ?', 'Int64', from);
+      if (to !== undefined) w.add('updated_at < ?', 'Int64', to);
+      const cur = q.cursor === undefined ? undefined : decodeCursor(q.cursor, 'd');
+      return serial(async (c) => {
+        const total = num((await rows(c, `SELECT count() AS n FROM decisions FINAL ${w.sql()}`, w.params))[0].n);
+        const keyset = cur ? '(updated_at < {cs:Int64} OR (updated_at = {cs:Int64} AND target < {ck:String}))' : undefined;
+        const params = cur ? { ...w.params, cs: cur.s, ck: cur.k, lim: limit + 1 } : { ...w.params, lim: limit + 1 };
+        const got = await rows(c, `SELECT * FROM decisions FINAL ${w.sql(keyset)} ORDER BY updated_at DESC, target DESC LIMIT {lim:UInt32}`, params);
+        const items = got.slice(0, limit).map(rowToDecision);
+        const page: Page<Decision> = { items, total };
+        if (got.length > limit) {
+          const last = items[items.length - 1];
+          page.next = encodeCursor({ t: 'd', s: last.updatedAt, k: last.target });
+        }
+        return page;
+      });
+    },
+
+    getDecision(target: string): Promise<Decision | undefined> {
+      return serial(async (c) => {
+        const got = await rows(c, 'SELECT * FROM decisions FINAL WHERE target = {t:String}', { t: target });
+        return got.length ? rowToDecision(got[0]) : undefined;
+      });
+    },
+
+    async queryAudit(q: { target?: string; limit?: number }): Promise<DecisionAudit[]> {
+      const limit = pageLimit(q.limit, AUDIT_MAX, AUDIT_DEFAULT);
+      const w = new Where();
+      if (q.target !== undefined) w.add('target = ?', 'String', q.target);
+      return serial(async (c) => {
+        const got = await rows(
+          c,
+          `SELECT at_ms, target, change, origin, reason, decision FROM decision_audit ${w.sql()} ORDER BY seq DESC LIMIT {lim:UInt32}`,
+          { ...w.params, lim: limit },
+        );
+        return got.map((r) => {
+          const a: DecisionAudit = {
+            at: num(r.at_ms),
+            target: r.target as string,
+            change: r.change as DecisionAudit['change'],
+            origin: r.origin as string,
+            reason: r.reason as string,
+          };
+          if (r.decision !== null) a.decision = JSON.parse(r.decision as string) as Decision;
+          return a;
+        });
+      });
+    },
+
+    countFlows(): Promise<{ flows: number; bytes: number }> {
+      return serial(async (c) => {
+        const r = (await rows(
+          c,
+          'SELECT count() AS n, sum(ifNull(bytes_orig, 0) + ifNull(bytes_reply, 0)) AS b FROM flows FINAL',
+          {},
+          // A dedup key never spans two days, so FINAL need not merge across partitions.
+          { do_not_merge_across_partitions_select_final: 1 },
+        ))[0];
+        return { flows: num(r.n), bytes: num(r.b) };
+      });
+    },
+  };
+}
