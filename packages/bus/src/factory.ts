@@ -1,18 +1,16 @@
 import type { Bus } from './bus.js';
 import { BUS_ERROR_CODES, BusError } from './errors.js';
 import { createMemoryBus, type MemoryBusOptions } from './memory.js';
+import { createKafkaBus, type KafkaBusOptions } from './kafka.js';
 
 /** Configuration of the in-process bus (the embedded default). */
 export interface MemoryBusConfig extends MemoryBusOptions {
   kind: 'memory';
 }
 
-/** Configuration of the Kafka bus (scale-out; the adapter lands in a later issue). */
-export interface KafkaBusConfig {
+/** Configuration of the Kafka bus (scale-out, kafkajs; see kafka.ts for every option). */
+export interface KafkaBusConfig extends KafkaBusOptions {
   kind: 'kafka';
-  /** `host:port` of the bootstrap brokers. */
-  brokers: string[];
-  clientId?: string;
 }
 
 /** Any bus configuration, chosen by `kind`. */
@@ -22,8 +20,7 @@ export type BusConfig = MemoryBusConfig | KafkaBusConfig;
  * Creates the bus adapter named by `config.kind` (STYLE.md pattern 5: one factory, unknown
  * names rejected). Construction is inert; call `start()` on the result.
  *
- * @throws BusError FLOE_BUS_UNKNOWN_KIND for an unknown kind, and for `kafka`, which is not
- *   available yet.
+ * @throws BusError FLOE_BUS_UNKNOWN_KIND for an unknown kind.
  */
 export function createBus(config: BusConfig): Bus {
   const kind = (config as { kind?: unknown } | undefined)?.kind;
@@ -32,8 +29,10 @@ export function createBus(config: BusConfig): Bus {
       const { kind: _kind, ...opts } = config as MemoryBusConfig;
       return createMemoryBus(opts);
     }
-    case 'kafka':
-      throw new BusError(BUS_ERROR_CODES.UNKNOWN_KIND, 'bus kind "kafka" is not available yet (the Kafka adapter comes in a later release); use kind "memory"');
+    case 'kafka': {
+      const { kind: _kind, ...opts } = config as KafkaBusConfig;
+      return createKafkaBus(opts);
+    }
     default:
       throw new BusError(BUS_ERROR_CODES.UNKNOWN_KIND, `unknown bus kind ${JSON.stringify(kind)}; expected "memory" or "kafka"`);
   }

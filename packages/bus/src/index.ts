@@ -2,3 +2,4 @@ export * from './bus.js';
 export * from './errors.js';
 export * from './memory.js';
 export * from './factory.js';
+export * from './kafka.js';
