@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under packages/*/src, services/*/src and test/ with node's test runner.
+// Runs every *.test.ts under packages/*/src, services/*/src, test/ and deploy/ with node's test runner.
 // TypeScript is loaded by tsx; `--conditions=floe-source` makes @floe/* imports resolve to src.
 // Usage: node scripts/run-tests.mjs [--unit] [path-filter...]
 //   --unit   leave out test/e2e (needs root, network namespaces, conntrack and nft)
@@ -27,7 +27,7 @@ const roots = [];
 for (const top of ['packages', 'services']) {
   for (const d of readdirSync(top)) roots.push(join(top, d, 'src'));
 }
-roots.push('test');
+roots.push('test', 'deploy');
 let files = roots.flatMap((r) => walk(r, []));
 if (unitOnly) files = files.filter((f) => !f.startsWith('test/e2e'));
 if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
