@@ -256,3 +256,20 @@ describe('api', () => {
     for (const code of documented) assert.ok(known.has(code), `README documents unknown code ${code}`);
   });
 });
+
+// Regression (newcomer test): unknown body fields were silently dropped, so `durationMs`
+// gave a 1 h block without a word.
+it('POST /v1/decisions refuses unknown fields and explains formats', async (t) => {
+  const { app } = await harness(t);
+  const r = await app.inject({ method: 'POST', url: '/v1/decisions', payload: { target: '198.51.100.9', durationMs: 60000, reason: 'x' } });
+  assert.equal(r.statusCode, 400);
+  assert.match(r.json().message, /body has an unknown field "durationMs"/);
+  const q = await app.inject({ method: 'GET', url: '/v1/findings?from=yesterday' });
+  assert.equal(q.statusCode, 400);
+  assert.match(q.json().message, /querystring\/from must be a time: ms since epoch or ISO 8601/);
+  const s = await app.inject({ method: 'GET', url: '/v1/findings?minSeverity=urgent' });
+  assert.match(s.json().message, /must be one of: info, low, medium, high, critical/);
+  const u = await app.inject({ method: 'GET', url: '/v1/findings?limt=5' });
+  assert.equal(u.statusCode, 400);
+  assert.match(u.json().message, /unknown field "limt"/);
+});

@@ -93,6 +93,20 @@ function cidr(name: string, v: string): string {
   return t;
 }
 
+/** What each custom format accepts, for error messages. */
+const FORMAT_TEXT: Record<string, string> = {
+  'floe-time': 'must be a time: ms since epoch or ISO 8601 (2026-11-30T12:00:00Z)',
+  'floe-cidr': 'must be an IPv4/IPv6 address or CIDR prefix without host bits (203.0.113.7, 2001:db8::/64)',
+};
+
+/** One validation error as a sentence naming the field and what it accepts. */
+function describeSchemaError(e: { keyword: string; message?: string; params: Record<string, unknown> }): string {
+  if (e.keyword === 'additionalProperties') return `has an unknown field "${String(e.params.additionalProperty)}"`;
+  if (e.keyword === 'format' && FORMAT_TEXT[String(e.params.format)]) return FORMAT_TEXT[String(e.params.format)];
+  if (e.keyword === 'enum') return `must be one of: ${(e.params.allowedValues as unknown[]).map(String).join(', ')}`;
+  return e.message ?? e.keyword;
+}
+
 /**
  * Builds the floe API without listening (tests drive it with `inject()`; `startApi` listens).
  *
@@ -106,8 +120,12 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: BODY_LIMIT_BYTES,
+    // Unknown fields are errors, not silently dropped (fastify's default removes them): a
+    // client that sends `durationMs` must hear that the field is `duration`.
+    schemaErrorFormatter: (errors, dataVar) => new Error(errors.map((e) => `${dataVar}${e.instancePath} ${describeSchemaError(e)}`).join('; ')),
     ajv: {
       customOptions: {
+        removeAdditional: false,
         formats: {
           'floe-time': { type: 'string', validate: (s: string) => parseTime(s) !== undefined },
           'floe-cidr': { type: 'string', validate: (s: string) => normalizeCidr(s) !== undefined },
