@@ -40,7 +40,8 @@ test('crowdsec malformed file: lines 2 (IN=enp.1s0) and 3 (XX= instead of IN=) a
   const l1 = at(1);
   assert.deepEqual(
     [l1.srcAddr, l1.dstAddr, l1.srcPort, l1.dstPort, l1.protocol, l1.inIface, l1.outIface, l1.logPrefix, l1.observedAt, l1.bytesOrig],
-    ['195.54.160.107', '51.15.166.67', 8080, 8123, 6, 'enp1s0', undefined, undefined, NOW, 40],
+    // `Jun  8 14:34:33`: no year in RFC 3164, so the year of now (2023-11-14), local time
+    ['195.54.160.107', '51.15.166.67', 8080, 8123, 6, 'enp1s0', undefined, undefined, new Date(2023, 5, 8, 14, 34, 33).getTime(), 40],
   );
   const l4 = at(4);
   assert.deepEqual([l4.logPrefix, l4.verdict, l4.inIface, l4.protocol, l4.dstPort], ['IPTABLES-DROP:', 'drop', 'lo', 17, 53]);
@@ -69,7 +70,7 @@ test('elastic mixed file: all 24 lines parse; syslog, RFC 3339 and PRI headers; 
   const l1 = at(1);
   assert.deepEqual(
     [l1.observedAt, l1.logPrefix, l1.verdict, l1.inIface, l1.srcAddr, l1.dstAddr, l1.dstPort],
-    [NOW, '[wan-lan-default-D]', undefined, 'eth0', '67.43.156.15', '10.4.0.5', 443],
+    [new Date(2023, 9, 10, 7, 25, 12).getTime(), '[wan-lan-default-D]', undefined, 'eth0', '67.43.156.15', '10.4.0.5', 443],
   );
   // 2 and 3: RFC 3339 time with and without <PRI>
   assert.equal(at(2).observedAt, Date.UTC(2021, 2, 12, 14, 10, 18));
@@ -168,4 +169,18 @@ test('interface names, RFC 3339 times and prefix verdicts at their boundaries', 
   assert.equal(verdictFromPrefix('ACCEPT then DROP'), undefined);
   assert.equal(verdictFromPrefix('DROPPED'), undefined);
   assert.equal(verdictFromPrefix('[wan-lan-default-D]'), undefined);
+});
+
+// Regression (newcomer test): lines with RFC 3164 stamps were all timed "now", so twenty days of
+// single probes looked like a port scan within 0 s.
+test('RFC 3164 stamps give the time of the line; a stamp ahead of now is last year', () => {
+  const jan = new Date(2024, 0, 2, 12, 0, 0).getTime();
+  const p = createKernelLogParser({ now: () => jan });
+  const body = 'kernel: IN=eth0 OUT= SRC=198.51.100.7 DST=10.0.0.1 LEN=40 PROTO=TCP SPT=1 DPT=22';
+  const may = p.parseLine(`May  1 10:00:00 host ${body}`, 1) as FlowRecord;
+  assert.equal(may.observedAt, new Date(2023, 4, 1, 10, 0, 0).getTime(), 'May is after 2 Jan 2024: last year');
+  const jan1 = p.parseLine(`Jan  1 23:59:59.250 host ${body}`, 2) as FlowRecord;
+  assert.equal(jan1.observedAt, new Date(2024, 0, 1, 23, 59, 59, 250).getTime());
+  const bad = p.parseLine(`Jan 41 10:00:00 host ${body}`, 3) as FlowRecord;
+  assert.equal(bad.observedAt, jan, 'an impossible day falls back to now');
 });

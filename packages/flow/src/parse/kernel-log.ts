@@ -9,8 +9,8 @@ import { verdictFromPrefix } from './verdict.js';
  * nf_log_syslog.c (iptables `-j LOG`, nftables `log`), `IN=.. OUT=.. [MAC=..] SRC=.. DST=.. LEN=..
  * .. PROTO=.. [SPT=.. DPT=..|TYPE=.. CODE=..]`, behind an optional header:
  *
- * - `<PRI>` (RFC 3164/5424), then an RFC 3164 time `Mmm dd hh:mm:ss[.frac]` (no year: observedAt
- *   is now()), an RFC 3339 time `2021-03-12T14:10:18[.frac](Z|+hh:mm|+hhmm)` (observedAt from it),
+ * - `<PRI>` (RFC 3164/5424), then an RFC 3164 time `Mmm dd hh:mm:ss[.frac]` (no year: the
+ *   year of now(), or the one before for a stamp more than a day ahead; local time zone), an RFC 3339 time `2021-03-12T14:10:18[.frac](Z|+hh:mm|+hhmm)` (observedAt from it),
  *   or RFC 5424 `1 TIME HOST APP PROCID MSGID SD`;
  * - a host name and/or the `kernel:` tag; a dmesg uptime `[  203.842973]`;
  * - Proxmox VE pvefw-logger lines `VMID LEVEL CHAIN dd/Mon/yyyy:hh:mm:ss +zzzz` (time used);
@@ -150,8 +150,33 @@ function parsePveTime(s: string, i: number): [number, number] | undefined {
   return [Date.UTC(y, mo, d, h, mi, se) - off * 60000, i + 26];
 }
 
+/**
+ * RFC 3164 time `Mmm dd hh:mm:ss[.frac]` (month already read, 0-based) as ms since epoch, or -1
+ * when a field is out of range. The stamp has no year and no zone (RFC 3164 4.1.2): it is read
+ * in this process's local time zone, in the year of `nowMs`, or the year before when that would
+ * put it more than a day after `nowMs` (a December line read in January), as syslog daemons do.
+ */
+function parseBsdTime(s: string, mo: number, ds: number, de: number, ts: number, te: number, nowMs: number): number {
+  const d = parseUint(s, ds, de);
+  const hh = parseUint(s, ts, ts + 2);
+  const mi = parseUint(s, ts + 3, ts + 5);
+  const se = parseUint(s, ts + 6, ts + 8);
+  if (d < 1 || d > 31 || hh < 0 || hh > 23 || mi < 0 || mi > 59 || se < 0 || se > 60) return -1;
+  let ms = 0;
+  if (te > ts + 8) {
+    if (s.charCodeAt(ts + 8) !== 46) return -1;
+    const f = parseUint(s, ts + 9, te);
+    if (f < 0) return -1;
+    ms = Math.floor(Number(`0.${s.slice(ts + 9, te)}`) * 1000);
+  }
+  const year = new Date(nowMs).getFullYear();
+  let t = new Date(year, mo, d, hh, mi, se, ms).getTime();
+  if (t > nowMs + 86_400_000) t = new Date(year - 1, mo, d, hh, mi, se, ms).getTime();
+  return t;
+}
+
 /** Parse the header before the kernel body (see createKernelLogParser); never fails. */
-function parseHeader(line: string, bodyStart: number): Header {
+function parseHeader(line: string, bodyStart: number, nowMs: number): Header {
   const h: Header = { time: -1, prefixStart: 0, pvefw: false };
   let i = 0;
   // <PRI>
@@ -174,13 +199,15 @@ function parseHeader(line: string, bodyStart: number): Header {
     i = skipSpaces(line, e);
   } else if (c >= 65 && c <= 90 && MONTHS[line.slice(i, i + 3)] !== undefined && line.charCodeAt(i + 3) === 32) {
     // Mmm dd hh:mm:ss[.frac]
-    let j = skipSpaces(line, i + 4);
-    j = tokenEnd(line, j); // day
+    const dayStart = skipSpaces(line, i + 4);
+    let j = tokenEnd(line, dayStart); // day
+    const dayEnd = j;
     j = skipSpaces(line, j);
     const t = j;
     j = tokenEnd(line, j);
     if (j - t >= 8 && line.charCodeAt(t + 2) === 58 && line.charCodeAt(t + 5) === 58) {
       hadTime = true;
+      h.time = parseBsdTime(line, MONTHS[line.slice(i, i + 3)], dayStart, dayEnd, t, j, nowMs);
       i = skipSpaces(line, j);
     }
   } else if (isDigit(c)) {
@@ -246,7 +273,7 @@ export function parseKernelLogLine(
   let body = findBodyStart(line);
   let hdr: Header;
   if (body < 0) {
-    hdr = parseHeader(line, line.length);
+    hdr = parseHeader(line, line.length, now());
     if (hdr.pvefw) {
       for (const key of ['IN=', 'OUT=', 'PHYSIN=', 'MAC=', 'SRC=']) {
         const k = line.indexOf(key, hdr.prefixStart);
@@ -261,7 +288,7 @@ export function parseKernelLogLine(
       return parseError(lineNo, 'unknown-line', line);
     }
   } else {
-    hdr = parseHeader(line, body);
+    hdr = parseHeader(line, body, now());
   }
 
   let inIface: string | undefined;
