@@ -207,6 +207,35 @@ describe('kafka bus on a real broker', { skip, timeout: 120_000 }, () => {
     assert.deepEqual(got.get(ta), keys.map(() => `${ta}:a`));
     assert.deepEqual(got.get(tb), keys.map(() => `${tb}:b`));
   });
+
+  it('topicPrefix isolates buses on one cluster: prefixed topics on the wire, logical names in batches, compaction kept', async (t) => {
+    const logical = unique('prefixed');
+    const prefix = `run-${randomUUID().slice(0, 8)}.`;
+    const a = await startedBus(t, { topicPrefix: prefix, topics: [logical], compactedTopics: [logical] });
+    const plain = await startedBus(t, { topics: [logical] });
+    const gotA: string[] = [];
+    const gotPlain: string[] = [];
+    await a.subscribe<string>(logical, { group: 'g-prefixed', fromBeginning: true }, async (b) => {
+      gotA.push(...b.messages.map((m) => `${b.topic}:${m.value}`));
+    });
+    await plain.subscribe<string>(logical, { group: 'g-plain', fromBeginning: true }, async (b) => {
+      gotPlain.push(...b.messages.map((m) => `${b.topic}:${m.value}`));
+    });
+    await a.publish(logical, [{ key: 'k', value: 'from-prefixed' }]);
+    await plain.publish(logical, [{ key: 'k', value: 'from-plain' }]);
+    await waitFor(() => gotA.length >= 1 && gotPlain.length >= 1, 'one message on each bus');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(gotA, [`${logical}:from-prefixed`]);
+    assert.deepEqual(gotPlain, [`${logical}:from-plain`]);
+    assert.equal(await a.topicConfig(logical, 'cleanup.policy'), 'compact');
+    assert.equal(await plain.topicConfig(logical, 'cleanup.policy'), 'delete');
+    const admin = new kafkajs.Kafka({ brokers: [BROKER], logLevel: kafkajs.logLevel.NOTHING }).admin();
+    await admin.connect();
+    t.after(() => admin.disconnect());
+    const names = await admin.listTopics();
+    assert.ok(names.includes(`${prefix}${logical}`), 'the prefixed topic exists on the broker');
+    assert.throws(() => createKafkaBus(busOptions({ topicPrefix: 'bad prefix/' })), { code: BUS_ERROR_CODES.BAD_ARGUMENT });
+  });
 });
 
 if (up) {

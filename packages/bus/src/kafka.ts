@@ -47,6 +47,14 @@ export interface KafkaBusOptions {
   topics?: string[];
   /** Topics created with `cleanup.policy=compact`. Default `[floe.decisions.v1]`. */
   compactedTopics?: string[];
+  /**
+   * Prepended to every topic name on the wire (`staging.` makes `floe.flows.v1` the Kafka topic
+   * `staging.floe.flows.v1`), so deployments or test runs sharing one cluster cannot see each
+   * other's messages. Callers keep using the logical names (`TOPICS`, `topics`,
+   * `compactedTopics`, `topicConfig`), and batches report the logical name. Consumer group ids
+   * are not prefixed. Default '' (none). Kafka topic names allow `[a-zA-Z0-9._-]` (249 chars).
+   */
+  topicPrefix?: string;
   /** Consumer group session timeout (ms). Default 30 000. */
   sessionTimeoutMs?: number;
   /** Consumer heartbeat interval (ms). Default 3000. */
@@ -76,6 +84,7 @@ export const KAFKA_BUS_DEFAULTS = Object.freeze({
   compression: 'gzip' as 'gzip' | 'none',
   topics: Object.freeze(Object.values(TOPICS)) as readonly string[],
   compactedTopics: Object.freeze([TOPICS.decisions]) as readonly string[],
+  topicPrefix: '',
   sessionTimeoutMs: 30_000,
   heartbeatIntervalMs: 3000,
   maxWaitTimeMs: 500,
@@ -210,12 +219,26 @@ class KafkaBusImpl implements KafkaBus {
         throw new BusError(BUS_ERROR_CODES.BAD_ARGUMENT, `kafka bus: \`${k}\` must be an integer >= 1, got ${String(o[k])}`);
       }
     }
+    if (typeof o.topicPrefix !== 'string' || !/^[a-zA-Z0-9._-]*$/.test(o.topicPrefix)) {
+      throw new BusError(BUS_ERROR_CODES.BAD_ARGUMENT, `kafka bus: \`topicPrefix\` may only hold [a-zA-Z0-9._-], got ${JSON.stringify(o.topicPrefix)}`);
+    }
     if (o.compression !== 'gzip' && o.compression !== 'none') {
       throw new BusError(BUS_ERROR_CODES.BAD_ARGUMENT, `kafka bus: \`compression\` must be "gzip" or "none", got ${JSON.stringify(o.compression)}`);
     }
     this.o = o;
     this.log = logger;
     this.compacted = new Set(o.compactedTopics);
+  }
+
+  /** The Kafka topic of a logical topic name (with `topicPrefix`). */
+  private wire(topic: string): string {
+    return this.o.topicPrefix + topic;
+  }
+
+  /** The logical name of a Kafka topic this bus reads (without `topicPrefix`). */
+  private logical(wireTopic: string): string {
+    const p = this.o.topicPrefix;
+    return p && wireTopic.startsWith(p) ? wireTopic.slice(p.length) : wireTopic;
   }
 
   stats(): KafkaBusStats {
@@ -264,7 +287,7 @@ class KafkaBusImpl implements KafkaBus {
       throw err;
     }
     this.state = 'started';
-    this.log?.info({ component: 'bus-kafka', brokers: o.brokers, topics: o.topics }, 'kafka bus started');
+    this.log?.info({ component: 'bus-kafka', brokers: o.brokers, topics: o.topics.map((t) => this.wire(t)) }, 'kafka bus started');
   }
 
   /** Creates `topic` once per bus with the configured partitions and replication; checks compaction if it exists. */
@@ -282,20 +305,20 @@ class KafkaBusImpl implements KafkaBus {
     const admin = this.admin!;
     const compacted = this.compacted.has(topic);
     const spec: ITopicConfig = {
-      topic,
+      topic: this.wire(topic),
       numPartitions: this.o.partitions,
       replicationFactor: this.o.replicationFactor,
       configEntries: compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
     };
     const created = await admin.createTopics({ topics: [spec], waitForLeaders: true });
     if (created) {
-      this.log?.info({ component: 'bus-kafka', topic, partitions: spec.numPartitions, compacted }, 'created topic');
+      this.log?.info({ component: 'bus-kafka', topic: spec.topic, partitions: spec.numPartitions, compacted }, 'created topic');
       return;
     }
     if (compacted) {
       const policy = await this.topicConfig(topic, 'cleanup.policy');
       if (policy === undefined || !policy.split(',').includes('compact')) {
-        this.log?.warn({ component: 'bus-kafka', topic, cleanupPolicy: policy }, 'existing topic should be compacted but is not');
+        this.log?.warn({ component: 'bus-kafka', topic: spec.topic, cleanupPolicy: policy }, 'existing topic should be compacted but is not');
       }
     }
   }
@@ -304,7 +327,7 @@ class KafkaBusImpl implements KafkaBus {
     if (!this.admin) throw new BusError(BUS_ERROR_CODES.NOT_STARTED, 'kafka bus: topicConfig() before start()');
     const res = await this.admin.describeConfigs({
       includeSynonyms: false,
-      resources: [{ type: RESOURCE_TOPIC, name: topic, configNames: [name] }],
+      resources: [{ type: RESOURCE_TOPIC, name: this.wire(topic), configNames: [name] }],
     });
     const entry = res.resources[0]?.configEntries.find((e) => e.configName === name);
     return entry?.configValue ?? undefined;
@@ -335,7 +358,7 @@ class KafkaBusImpl implements KafkaBus {
     });
     await this.ensureTopic(topic);
     await this.producer!.send({
-      topic,
+      topic: this.wire(topic),
       acks: -1,
       compression: this.o.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
       messages: wire,
@@ -387,7 +410,7 @@ class KafkaBusImpl implements KafkaBus {
     });
     try {
       await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning });
+      await consumer.subscribe({ topic: this.wire(topic), fromBeginning });
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -396,7 +419,7 @@ class KafkaBusImpl implements KafkaBus {
       });
       await joined;
       // Applied before the next fetch; no commit until a handler resolved.
-      for (const { partition, offset } of startAt) consumer.seek({ topic, partition, offset });
+      for (const { partition, offset } of startAt) consumer.seek({ topic: this.wire(topic), partition, offset });
     } catch (err) {
       this.subs.splice(this.subs.indexOf(sub), 1);
       await consumer.disconnect().catch(() => undefined);
@@ -411,12 +434,13 @@ class KafkaBusImpl implements KafkaBus {
    */
   private async endsWithoutCommit(group: string, topic: string): Promise<{ partition: number; offset: string }[]> {
     const admin = this.admin!;
-    const committed = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    const wireTopic = this.wire(topic);
+    const committed = await admin.fetchOffsets({ groupId: group, topics: [wireTopic] });
     const missing = new Set(
-      (committed.find((t) => t.topic === topic)?.partitions ?? []).filter((p) => Number(p.offset) < 0).map((p) => p.partition),
+      (committed.find((t) => t.topic === wireTopic)?.partitions ?? []).filter((p) => Number(p.offset) < 0).map((p) => p.partition),
     );
     if (missing.size === 0) return [];
-    const ends = await admin.fetchTopicOffsets(topic);
+    const ends = await admin.fetchTopicOffsets(wireTopic);
     return ends.filter((e) => missing.has(e.partition)).map((e) => ({ partition: e.partition, offset: e.high }));
   }
 
@@ -445,7 +469,7 @@ class KafkaBusImpl implements KafkaBus {
     }
     if (messages.length > 0) {
       try {
-        await handler({ topic: batch.topic, partition: batch.partition, messages });
+        await handler({ topic: this.logical(batch.topic), partition: batch.partition, messages });
       } catch (err) {
         this.counters.handlerErrors++;
         this.log?.warn(

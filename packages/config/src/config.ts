@@ -23,7 +23,8 @@ export interface FloeConfig {
   /** Health endpoint of each role main (ports per role, so roles sharing a host network do not collide). */
   health: { host: string; collectorPort: number; processorPort: number; enforcerPort: number; apiPort: number; shutdownTimeoutMs: number };
   store: { kind: 'duckdb' | 'clickhouse'; path: string; url: string; database: string; retentionDays: number };
-  bus: { kind: 'memory' | 'kafka'; brokers: string[]; partitions: number };
+  /** `topicPrefix`: Kafka topic name prefix ('' = none), see schema.ts. */
+  bus: { kind: 'memory' | 'kafka'; brokers: string[]; partitions: number; topicPrefix: string };
 }
 
 /** A configuration mistake, with where it was made. */

@@ -92,6 +92,7 @@ export const configSchema = {
         kind: { enum: ['memory', 'kafka'], default: 'memory', description: 'Bus adapter.' },
         brokers: { type: 'array', items: { type: 'string' }, default: ['127.0.0.1:9092'], description: 'Kafka bootstrap brokers.' },
         partitions: { type: 'integer', minimum: 1, default: 4, description: 'Partitions per topic.' },
+        topicPrefix: { type: 'string', pattern: '^[a-zA-Z0-9._-]*$', maxLength: 200, default: '', description: 'Kafka only: prepended to every topic name (`staging.` -> `staging.floe.flows.v1`), so deployments or test runs sharing one cluster stay apart. Consumer groups are not prefixed. The in-process bus is private to its process and ignores it.' },
       },
     },
   },
