@@ -71,6 +71,10 @@ export async function analyzeFiles(files: string[], opts: AnalyzeOptions, out: (
       lines.close();
     }
     if (stats.rejected > 10) err(`${file}: ${stats.rejected - 10} more rejected lines not shown`);
+    if (stats.parsed === 0 && stats.rejected > 0) {
+      const reasons = [...stats.byReason].map(([k, v]) => `${k}=${v}`).join(', ');
+      throw new UsageError(`${file}: no line is ${format ?? opts.format} (${stats.rejected} rejected: ${reasons}); check --format, or the file is not a flow log floe reads`);
+    }
     result.files.push({ file, format, parsed: stats.parsed, skipped: stats.skipped, rejected: stats.rejected, byReason: Object.fromEntries(stats.byReason) });
   }
   return result;

@@ -62,11 +62,27 @@ test('policy check: ok for a valid file, file:line:column and field for a broken
 test('config: --describe lists keys with defaults; a bad environment value exits 2 naming it', () => {
   const d = floe(['config', '--describe']);
   assert.equal(d.code, 0);
-  assert.match(d.stdout, /^api\.port\s+8080\s+Listen port/m);
+  assert.match(d.stdout, /^api\.port\s+8080\s+FLOE_API_PORT\s+Listen port/m);
+  assert.match(d.stdout, /^enforcer\.dryRun\s+false\s+FLOE_ENFORCER_DRY_RUN\s+/m);
   const p = floe(['config', '--print'], { FLOE_API_PORT: '9999' });
   assert.equal(p.code, 0);
   assert.equal(JSON.parse(p.stdout).api.port, 9999);
   const bad = floe(['config', '--print'], { FLOE_API_PORT: 'abc' });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /FLOE_API_PORT="abc": not a valid integer/);
+});
+
+// Regressions from the newcomer test: a misspelt safety variable was ignored in silence, and a
+// wrong --format rejected every line yet exited 0.
+test('a misspelt FLOE_* variable is named with the real one', () => {
+  const r = floe(['config', '--print'], { FLOE_ENFORCER_DRYRUN: 'true' });
+  assert.equal(r.code, 0);
+  assert.match(r.stderr, /environment FLOE_ENFORCER_DRYRUN is not a configuration key and is ignored; did you mean FLOE_ENFORCER_DRY_RUN\?/);
+});
+
+test('analyze with a format that fits no line exits 2', () => {
+  const file = fileURLToPath(new URL('../../../packages/flow/testdata/iptables-log/crowdsec-hub-iptables-portscan.log', import.meta.url));
+  const r = floe(['analyze', '--format', 'conntrack', file]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /crowdsec-hub-iptables-portscan\.log: no line is conntrack \(49 rejected: /);
 });

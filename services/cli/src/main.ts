@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadConfig, describeConfig, ConfigError } from '@floe/config';
+import { loadConfig, describeConfig, ConfigError, configEnvNames, unknownEnvNames } from '@floe/config';
 import { createLogger } from '@floe/telemetry';
 import { checkPolicyFile } from './policy-check.js';
 import { analyzeFiles, summaryLines, UsageError } from './analyze.js';
@@ -8,6 +8,25 @@ import { runFloe } from './run.js';
 const FORMATS = ['auto', 'conntrack', 'conntrack-xml', 'kernel-log', 'ulogd-json'] as const;
 const out = (line: string) => { process.stdout.write(line + '\n'); };
 const err = (line: string) => { process.stderr.write(line + '\n'); };
+// `floe analyze --json | head`: a closed pipe ends the command quietly, as Unix tools do.
+for (const s of [process.stdout, process.stderr]) {
+  s.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
+}
+
+/**
+ * Warns about FLOE_* variables that name no configuration key (a misspelt FLOE_ENFORCER_DRYRUN
+ * would otherwise be ignored in silence), with the closest real name. FLOE_REQUIRE_* are the
+ * test suite's switches, not configuration.
+ */
+function warnUnknownEnv(): void {
+  const known = configEnvNames();
+  const squash = (n: string) => n.replace(/_/g, '');
+  for (const name of unknownEnvNames(process.env)) {
+    if (name.startsWith('FLOE_REQUIRE_') || name === 'FLOE_CLICKHOUSE_URL' || name === 'FLOE_KAFKA_BROKERS') continue;
+    const near = known.find((k) => squash(k) === squash(name));
+    err(`floe: warning: environment ${name} is not a configuration key and is ignored${near ? `; did you mean ${near}?` : ' (floe config --describe lists them)'}`);
+  }
+}
 
 function parseSpeed(v: string): number | 'max' {
   if (v === 'max') return 'max';
@@ -54,6 +73,7 @@ program.command('run')
     if (o.dryRun) set(['enforcer', 'dryRun'], true);
     if (o.apiPort !== undefined) set(['api', 'port'], o.apiPort);
     if (o.store) set(['store', 'path'], o.store);
+    warnUnknownEnv();
     const cfg = loadConfig({ file: o.config, overrides: overrides as never });
     const log = createLogger({ level: cfg.log.level });
     await runFloe(cfg, { replay: o.replay, format: o.format, speed: o.speed, enforce: !!o.enforce, exitAfterReplay: !!o.exitAfterReplay }, log, out);
@@ -88,9 +108,12 @@ program.command('config')
   .option('--describe', 'list every key, its default and meaning')
   .action((o) => {
     if (o.describe || !o.print) {
-      for (const [k, d, text] of describeConfig()) out(`${k.padEnd(32)} ${d.padEnd(22)} ${text}`);
+      const envOf = new Map(configEnvNames().map((n) => [n.slice(5).replace(/_/g, '').toLowerCase(), n]));
+      out(`${'key'.padEnd(32)} ${'default'.padEnd(22)} ${'environment'.padEnd(36)} meaning`);
+      for (const [k, d, text] of describeConfig()) out(`${k.padEnd(32)} ${d.padEnd(22)} ${(envOf.get(k.replace(/\./g, '').toLowerCase()) ?? '').padEnd(36)} ${text}`);
       return;
     }
+    warnUnknownEnv();
     out(JSON.stringify(loadConfig({ file: o.config }), null, 2));
   });
 
@@ -99,10 +122,16 @@ program.parseAsync(process.argv).catch((e: Error & { code?: string; exitCode?: n
     // commander already printed the message (or the help / version)
     process.exit(e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 2);
   }
-  if (e instanceof ConfigError || e instanceof UsageError || e.code === 'FLOE_POLICY_INVALID') {
+  // Bad input or options: the message alone, exit 2 (no stack trace for a user's mistake).
+  if (e instanceof ConfigError || e instanceof UsageError || /^FLOE_(POLICY|CONFIG|FLOW|CLI)_/.test(e.code ?? '')) {
     err(`floe: ${e.message}`);
     process.exit(2);
   }
-  err(`floe: ${e.stack ?? e.message}`);
+  if (e.code === 'EADDRINUSE') {
+    err(`floe: ${e.message}: another process listens there; pass --api-port (0 = any free port) or stop it`);
+    process.exit(2);
+  }
+  // Any other failure: a known floe error prints its code; an unexpected one its stack.
+  err(e.code?.startsWith('FLOE_') ? `floe: ${e.message} [${e.code}]` : `floe: ${e.stack ?? e.message}`);
   process.exit(1);
 });
