@@ -59,6 +59,8 @@ export function createLifecycle(deps: { logger?: Logger } = {}): Lifecycle {
   const started: Component[] = [];
   let state: LifecycleState = 'idle';
   let stopping: Promise<void> | undefined;
+  // The component start under way: a stop waits for it, so a component that finishes starting is stopped too.
+  let inflight: Promise<void> | undefined;
   let outcome: LifecycleOutcome | undefined;
   let resolveDone!: (o: LifecycleOutcome) => void;
   const done = new Promise<LifecycleOutcome>((r) => { resolveDone = r; });
@@ -71,6 +73,8 @@ export function createLifecycle(deps: { logger?: Logger } = {}): Lifecycle {
       state = 'stopping';
       resolveStopping(reason);
       log.info({ reason }, 'stopping');
+      await null; // a stop asked from inside a start(): let that start's bookkeeping be set first
+      await inflight?.catch(() => undefined);
       for (const c of [...started].reverse()) {
         try {
           await c.stop();
@@ -98,7 +102,8 @@ export function createLifecycle(deps: { logger?: Logger } = {}): Lifecycle {
       for (const c of components) {
         if (stopping) return;
         try {
-          await c.start();
+          inflight = (async () => { await c.start(); started.push(c); })();
+          await inflight;
         } catch (e) {
           const err = new Error(`${c.name}: start failed: ${(e as Error).message}`, { cause: e });
           // A component that threw in start() may hold resources: it is stopped too (stop is safe before or after a partial start).
@@ -107,7 +112,6 @@ export function createLifecycle(deps: { logger?: Logger } = {}): Lifecycle {
           await stop('start failed');
           throw err;
         }
-        started.push(c);
         log.debug({ component: c.name }, 'started');
       }
       if (!stopping) state = 'running';
