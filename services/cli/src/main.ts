@@ -4,6 +4,8 @@ import { createLogger } from '@floe/telemetry';
 import { checkPolicyFile } from './policy-check.js';
 import { analyzeFiles, summaryLines, UsageError } from './analyze.js';
 import { runFloe } from './run.js';
+import { composeRoles, rolesOf, runService, ROLES, type Role } from '@floe/runtime';
+import { FLOE_KIT } from './components.js';
 
 const FORMATS = ['auto', 'conntrack', 'conntrack-xml', 'kernel-log', 'ulogd-json'] as const;
 const out = (line: string) => { process.stdout.write(line + '\n'); };
@@ -77,6 +79,19 @@ program.command('run')
     const cfg = loadConfig({ file: o.config, overrides: overrides as never });
     const log = createLogger({ level: cfg.log.level });
     await runFloe(cfg, { replay: o.replay, format: o.format, speed: o.speed, enforce: !!o.enforce, exitAfterReplay: !!o.exitAfterReplay }, log, out);
+  });
+
+program.command('serve')
+  .description('Run one role as its own process (what services/<role>/dist/main.js runs), with its health endpoint\n' +
+    'on health.host and the role\'s health port. Exit 0 after SIGINT/SIGTERM, 2 for a bad configuration, 1 on a failure.')
+  .addOption(new Option('--role <role>', 'the role to run').choices([...ROLES]).makeOptionMandatory())
+  .option('-c, --config <file>', 'configuration YAML; FLOE_* variables override it')
+  .option('--check', 'validate the configuration and exit')
+  .action(async (o: { role: Role; config?: string; check?: boolean }) => {
+    const argv = [...(o.config ? ['-c', o.config] : []), ...(o.check ? ['--check'] : [])];
+    await runService(`floe-${o.role}`, (ctx) => composeRoles(ctx, rolesOf(o.role), FLOE_KIT), {
+      argv, health: (cfg) => ({ host: cfg.health.host, port: cfg.health[`${o.role}Port`] }),
+    });
   });
 
 program.command('analyze')
