@@ -29,8 +29,8 @@ test('default policy file is valid and equals the schema defaults', () => {
   assert.equal(d.respond.ttlMs, 3_600_000);
   assert.deepEqual(d.respond.escalationMs, [3_600_000, 4 * 3_600_000, 24 * 3_600_000]);
   assert.deepEqual(d.detectors, {
-    portscan: { windowMs: 60000, minPorts: 15, severity: 'high' },
-    hostsweep: { windowMs: 60000, minHosts: 16, severity: 'high' },
+    portscan: { windowMs: 60000, minPorts: 15, severity: 'high', updateOnDouble: true },
+    hostsweep: { windowMs: 60000, minHosts: 16, severity: 'high', updateOnDouble: true },
   });
   assert.ok(Object.isFrozen(d) && Object.isFrozen(d.networks.pods) && Object.isFrozen(d.ingress.default[0]));
   assert.match(d.source.digest, /^[0-9a-f]{12}$/);

@@ -163,6 +163,7 @@ export const policySchema = {
             windowMs: { type: 'integer', minimum: 1000, default: 60000 },
             minPorts: { type: 'integer', minimum: 2, default: 15 },
             severity: severity('high'),
+            updateOnDouble: { type: 'boolean', default: true },
           },
         },
         hostsweep: {
@@ -173,6 +174,7 @@ export const policySchema = {
             windowMs: { type: 'integer', minimum: 1000, default: 60000 },
             minHosts: { type: 'integer', minimum: 2, default: 16 },
             severity: severity('high'),
+            updateOnDouble: { type: 'boolean', default: true },
           },
         },
       },

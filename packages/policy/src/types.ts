@@ -108,8 +108,9 @@ export interface EtcdAccessRule {
 
 /** `detectors`: thresholds handed to packages/detect as plain data. */
 export interface PolicyDetectors {
-  portscan: { windowMs: number; minPorts: number; severity: Severity };
-  hostsweep: { windowMs: number; minHosts: number; severity: Severity };
+  /** updateOnDouble: re-emit the finding (same id, fuller evidence) each time the count doubles. */
+  portscan: { windowMs: number; minPorts: number; severity: Severity; updateOnDouble: boolean };
+  hostsweep: { windowMs: number; minHosts: number; severity: Severity; updateOnDouble: boolean };
 }
 
 /** `respond`: settings handed to packages/respond. Durations are written `90s`, `15m`, `1h`, `1d` in the file and held here in ms (`…Ms` keys). */

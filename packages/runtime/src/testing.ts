@@ -16,6 +16,13 @@ export interface SpawnedService {
 
 const SIGNALS: Record<string, number> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 
+/** Longest life of a spawned test service (ms). */
+export const SPAWN_LIMIT_MS = 120_000;
+
+/** Services spawned by this process and still running; killed when this process exits. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => { for (const c of live) c.kill('SIGKILL'); });
+
 /**
  * Test helper: runs a TypeScript service entry (a role main or a fixture) from source with tsx
  * and the `floe-source` condition, log level info, and the given environment on top of ours.
@@ -24,6 +31,12 @@ export function spawnService(script: string, args: string[] = [], env: NodeJS.Pr
   const child = spawn(process.execPath, ['--conditions=floe-source', '--import', 'tsx', script, ...args], {
     env: { ...process.env, FLOE_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // A test that fails (or times out) before it stops its service must not hang the test run:
+  // the child is killed after SPAWN_LIMIT_MS at the latest, and when this process exits.
+  live.add(child);
+  const limit = setTimeout(() => child.kill('SIGKILL'), SPAWN_LIMIT_MS);
+  limit.unref();
+  child.once('close', () => { live.delete(child); clearTimeout(limit); });
   const stderr: string[] = [];
   const stdout: string[] = [];
   let resolveUrl!: (u: string) => void;

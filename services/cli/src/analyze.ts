@@ -27,8 +27,8 @@ export class UsageError extends Error {
 
 /**
  * Offline analysis: parse each file (streamed line by line), classify and evaluate the policy,
- * run the detectors, and write each finding as it is raised: NDJSON on `out` with `json`, else
- * one human line. Rejected lines are reported on `err` (the first 10 per file) and counted.
+ * run the detectors, and write each finding once, in its final form, after each file: NDJSON on
+ * `out` with `json`, else one human line. Rejected lines are reported on `err` (the first 10 per file) and counted.
  * @throws UsageError for a missing or unreadable file, or a format that cannot be detected.
  */
 export async function analyzeFiles(files: string[], opts: AnalyzeOptions, out: (line: string) => void, err: (line: string) => void): Promise<AnalyzeResult> {
@@ -45,6 +45,9 @@ export async function analyzeFiles(files: string[], opts: AnalyzeOptions, out: (
   }
   const pipeline = createPipeline({ policy, detectors: detectorsFor(policy) });
   const result: AnalyzeResult = { files: [], findings: [], byDetector: {} };
+  // A detector raises a finding once and again, same id, as its evidence grows: an offline
+  // analysis prints each finding once, in its final form, after each file.
+  const latest = new Map<string, Finding>();
   for (const file of files) {
     const stats = new ParseStats();
     let format: FormatName | undefined;
@@ -56,11 +59,7 @@ export async function analyzeFiles(files: string[], opts: AnalyzeOptions, out: (
         onFormat: (f) => { format = f; },
         onError: (e) => { if (shown++ < 10) err(`${file}:${e.line}: rejected (${e.reason}${e.field ? `, field ${e.field}` : ''}): ${e.text}`); },
       })) {
-        for (const f of pipeline.process(raw).findings) {
-          result.findings.push(f);
-          result.byDetector[f.detector] = (result.byDetector[f.detector] ?? 0) + 1;
-          out(opts.json ? JSON.stringify(f) : findingLine(f));
-        }
+        for (const f of pipeline.process(raw).findings) latest.set(f.id, f);
       }
     } catch (e) {
       if ((e as { code?: string }).code === 'FLOE_FLOW_UNKNOWN_FORMAT') {
@@ -76,6 +75,12 @@ export async function analyzeFiles(files: string[], opts: AnalyzeOptions, out: (
       throw new UsageError(`${file}: no line is ${format ?? opts.format} (${stats.rejected} rejected: ${reasons}); check --format, or the file is not a flow log floe reads`);
     }
     result.files.push({ file, format, parsed: stats.parsed, skipped: stats.skipped, rejected: stats.rejected, byReason: Object.fromEntries(stats.byReason) });
+    for (const f of [...latest.values()].sort((a, b) => a.firstSeen - b.firstSeen)) {
+      result.findings.push(f);
+      result.byDetector[f.detector] = (result.byDetector[f.detector] ?? 0) + 1;
+      out(opts.json ? JSON.stringify(f) : findingLine(f));
+    }
+    latest.clear();
   }
   return result;
 }

@@ -6,8 +6,10 @@ import type { Detector } from '@floe/detect';
 export interface Pipeline {
   /**
    * Classifies one flow (direction, zones, inventory), evaluates the policy and feeds the
-   * detectors. Returns the classified flow and the NEW findings: a finding id already emitted
-   * within the dedup memory is not emitted again (it is counted in `repeats`).
+   * detectors. Returns the classified flow and its findings: every detector finding (detectors
+   * emit once per window, plus updates of the same id with fuller evidence), and the NEW policy
+   * findings: a policy finding id already emitted within the dedup memory is not emitted again
+   * (it is counted in `repeats`).
    */
   process(flow: FlowRecord): { flow: FlowRecord; findings: Finding[] };
   /** Findings suppressed as repeats of an emitted id, by detector. */
@@ -38,7 +40,7 @@ export function createPipeline(deps: { policy: CompiledPolicy; detectors: Detect
       const flow = deps.policy.classify(raw);
       const out: Finding[] = [];
       for (const f of deps.policy.evaluate(flow)) if (keep(f)) out.push(f);
-      for (const d of deps.detectors) for (const f of d.observe(flow)) if (keep(f)) out.push(f);
+      for (const d of deps.detectors) for (const f of d.observe(flow)) out.push(f);
       return { flow, findings: out };
     },
     expire(nowMs) {
