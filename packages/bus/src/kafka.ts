@@ -310,7 +310,16 @@ class KafkaBusImpl implements KafkaBus {
       replicationFactor: this.o.replicationFactor,
       configEntries: compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
     };
-    const created = await admin.createTopics({ topics: [spec], waitForLeaders: true });
+    let created: boolean;
+    try {
+      created = await admin.createTopics({ topics: [spec], waitForLeaders: true });
+    } catch (err) {
+      // KRaft: the controller created the topic, but the broker's metadata answer does not list
+      // it yet; kafkajs's waitForLeaders retries LEADER_NOT_AVAILABLE only. Wait for its leaders.
+      if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+      await this.waitForLeaders(spec.topic);
+      created = true;
+    }
     if (created) {
       this.log?.info({ component: 'bus-kafka', topic: spec.topic, partitions: spec.numPartitions, compacted }, 'created topic');
       return;
@@ -320,6 +329,22 @@ class KafkaBusImpl implements KafkaBus {
       if (policy === undefined || !policy.split(',').includes('compact')) {
         this.log?.warn({ component: 'bus-kafka', topic: spec.topic, cleanupPolicy: policy }, 'existing topic should be compacted but is not');
       }
+    }
+  }
+
+  /** Polls the metadata of a just-created wire topic until every partition has a leader (at most requestTimeoutMs). */
+  private async waitForLeaders(wireTopic: string): Promise<void> {
+    const end = Date.now() + this.o.requestTimeoutMs;
+    for (;;) {
+      try {
+        const { topics } = await this.admin!.fetchTopicMetadata({ topics: [wireTopic] });
+        const parts = topics[0]?.partitions ?? [];
+        if (parts.length > 0 && parts.every((p) => p.leader >= 0)) return;
+      } catch (err) {
+        if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION' && (err as { type?: string }).type !== 'LEADER_NOT_AVAILABLE') throw err;
+      }
+      if (Date.now() > end) throw new Error(`kafka bus: topic ${wireTopic} has no leaders ${this.o.requestTimeoutMs} ms after it was created`);
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
 
@@ -435,7 +460,21 @@ class KafkaBusImpl implements KafkaBus {
   private async endsWithoutCommit(group: string, topic: string): Promise<{ partition: number; offset: string }[]> {
     const admin = this.admin!;
     const wireTopic = this.wire(topic);
-    const committed = await admin.fetchOffsets({ groupId: group, topics: [wireTopic] });
+    // On a broker that just started, the group coordinator (the __consumer_offsets topic) may
+    // not be ready yet: NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS (retriable), which kafkajs's
+    // fetchOffsets does not retry. Retry them here for up to joinTimeoutMs.
+    const until = Date.now() + this.o.joinTimeoutMs;
+    let committed: Awaited<ReturnType<Admin['fetchOffsets']>>;
+    for (let delay = this.o.retryBackoffMs; ; delay = Math.min(delay * 2, this.o.maxRetryBackoffMs)) {
+      try {
+        committed = await admin.fetchOffsets({ groupId: group, topics: [wireTopic] });
+        break;
+      } catch (err) {
+        if ((err as { retriable?: boolean }).retriable !== true || Date.now() + delay > until) throw err;
+        this.log?.debug({ component: 'bus-kafka', group, err }, 'fetching committed offsets failed; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
     const missing = new Set(
       (committed.find((t) => t.topic === wireTopic)?.partitions ?? []).filter((p) => Number(p.offset) < 0).map((p) => p.partition),
     );
