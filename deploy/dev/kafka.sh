@@ -6,7 +6,9 @@
 #   stop     SIGTERM (controlled shutdown), SIGKILL after 30 s; no-op when stopped
 #   status   exit 0 healthy, 1 running but unhealthy, 3 stopped
 # Environment: KAFKA_VERSION (default 4.4.0), KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (19093),
-#   KAFKA_HEAP (-Xms256m -Xmx768m), KAFKA_START_TIMEOUT (60 s), FLOE_CACHE (<repo>/.cache).
+#   KAFKA_HEAP (-Xms256m -Xmx768m), KAFKA_START_TIMEOUT (60 s), FLOE_CACHE (<repo>/.cache),
+#   FLOE_KAFKA_DIR (default $FLOE_CACHE/kafka: data, config, pid and log of this broker; the jars stay
+#   in $FLOE_CACHE/kafka/libs). A test starts a private broker with its own FLOE_KAFKA_DIR and ports.
 set -euo pipefail
 SERVICE=kafka
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -23,11 +25,12 @@ HOST=127.0.0.1
 HOME_DIR="$FLOE_CACHE/kafka"
 LIBS="$HOME_DIR/libs"
 STAMP="$LIBS/.installed-$KAFKA_VERSION"
-DATA="$HOME_DIR/data"
-CONF="$HOME_DIR/server.properties"
-LOG4J_CONF="$HOME_DIR/log4j2.properties"
-PIDFILE="$HOME_DIR/kafka.pid"
-LOGFILE="$HOME_DIR/kafka.log"
+RUN_DIR="${FLOE_KAFKA_DIR:-$HOME_DIR}"
+DATA="$RUN_DIR/data"
+CONF="$RUN_DIR/server.properties"
+LOG4J_CONF="$RUN_DIR/log4j2.properties"
+PIDFILE="$RUN_DIR/kafka.pid"
+LOGFILE="$RUN_DIR/kafka.log"
 HEALTH_CLASSES="$HOME_DIR/health"
 
 install() {
@@ -118,7 +121,7 @@ L4J
 java_opts() {
   # shellcheck disable=SC2086
   echo $KAFKA_HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
-    -Dlog4j2.configurationFile="$LOG4J_CONF" -Dkafka.logs.dir="$HOME_DIR"
+    -Dlog4j2.configurationFile="$LOG4J_CONF" -Dkafka.logs.dir="$RUN_DIR"
 }
 
 format_storage() {
