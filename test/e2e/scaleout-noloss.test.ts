@@ -1,0 +1,187 @@
+/**
+ * Issue 3, "No loss, no double count": a known set of distinct flows (default 100,000, made from
+ * the real conntrack and ulogd NFCT captures) goes through a private Kafka broker to a processor
+ * PROCESS (services/processor/dist/main.js, store.kind clickhouse). Mid-stream the processor is
+ * killed with SIGKILL and started again, and later the broker is stopped and started again.
+ * Afterwards the consumer group has committed everything and ClickHouse holds exactly the
+ * produced flows: store.countFlows() and a direct SUM over `flows FINAL` equal the figures
+ * computed here from the produced records (count, bytesOrig + bytesReply, packets).
+ *
+ * Needs Java with the jars of deploy/dev/kafka.sh (a private broker on free ports and a temp
+ * folder; the shared dev broker is never touched) and the ClickHouse endpoint
+ * (FLOE_TEST_CLICKHOUSE_URL, default http://127.0.0.1:18123; a fresh database per run, dropped
+ * afterwards). Skips without them unless CI or FLOE_REQUIRE_KAFKA=1 (then it fails).
+ * FLOE_NOLOSS_FLOWS changes the number of flows (at least 100,000 for the issue).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import kafkajs from 'kafkajs';
+import { createKafkaBus, TOPICS } from '@floe/bus';
+import { createClickHouseStore, flowDedupKey } from '@floe/store';
+import { kafkaBrokerBlocker, PrivateKafkaBroker } from '../helpers/kafka-broker.js';
+import { chQuery, clickhouseBlocker, flowBatches, makeFlows, ProcessorProcess, totalsOf } from '../helpers/flow-load.js';
+
+const CH_URL = process.env.FLOE_TEST_CLICKHOUSE_URL ?? 'http://127.0.0.1:18123';
+const FLOWS = Number(process.env.FLOE_NOLOSS_FLOWS ?? 100_000);
+const PARTITIONS = 4;
+/** Most flows the producer may be ahead of what ClickHouse holds, so the faults hit mid-stream. */
+const WINDOW = 15_000;
+const required = (!!process.env.CI && process.env.CI !== 'false') || process.env.FLOE_REQUIRE_KAFKA === '1' || process.env.FLOE_REQUIRE_CLICKHOUSE === '1';
+const blocker = kafkaBrokerBlocker() ?? (await clickhouseBlocker(CH_URL));
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `pred` every `everyMs` until it returns a value other than undefined/false; throws after `ms`. */
+async function until<T>(what: string, ms: number, pred: () => T | undefined | false | Promise<T | undefined | false>, everyMs = 250): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await pred();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+test('scale-out: flows through Kafka to ClickHouse with a SIGKILLed processor and a restarted broker: none lost, none counted twice',
+  { skip: required ? false : blocker, timeout: 330_000 }, async (t) => {
+    if (blocker) assert.fail(`required (CI / FLOE_REQUIRE_KAFKA) but unavailable: ${blocker}`);
+    assert.ok(FLOWS >= 1, 'FLOE_NOLOSS_FLOWS must be a positive number');
+    const t0 = Date.now();
+    const say = (msg: string) => {
+      const line = `[${((Date.now() - t0) / 1000).toFixed(1)} s] ${msg}`;
+      t.diagnostic(line);
+      if (process.env.NOLOSS_VERBOSE) process.stderr.write(`# ${line}\n`);
+    };
+
+    const flows = await makeFlows(FLOWS);
+    const expected = totalsOf(flows);
+    // Precondition of the exact count: every produced record is a different flow for the store.
+    assert.equal(new Set(flows.map(flowDedupKey)).size, FLOWS, 'the generated flows are all distinct (flowDedupKey)');
+    say(`produced set: ${expected.flows} flows, ${expected.bytes} bytes, ${expected.packets} packets`);
+
+    const work = mkdtempSync(join(tmpdir(), 'floe-noloss-'));
+    const broker = await PrivateKafkaBroker.create();
+    const database = `floe_noloss_${randomBytes(5).toString('hex')}`;
+    const group = `floe-noloss-${randomBytes(3).toString('hex')}`;
+    const procs: ProcessorProcess[] = [];
+    t.after(async () => {
+      for (const p of procs) await p.kill('SIGKILL');
+      await broker.destroy().catch(() => undefined);
+      await chQuery(CH_URL, 'default', `DROP DATABASE IF EXISTS ${database}`).catch(() => undefined);
+      rmSync(work, { recursive: true, force: true });
+    });
+    say(`private broker ${broker.bootstrap} started in ${await broker.start()} ms (folder ${broker.dir})`);
+
+    const bus = createKafkaBus({ brokers: [broker.bootstrap], clientId: 'noloss-producer', partitions: PARTITIONS });
+    await bus.start(); // creates floe.flows.v1 with PARTITIONS partitions
+    say('producer connected, topics created');
+    t.after(() => bus.stop());
+    const admin = new kafkajs.Kafka({ clientId: 'noloss-check', brokers: [broker.bootstrap], logLevel: kafkajs.logLevel.NOTHING }).admin();
+
+    const configFile = join(work, 'processor.json');
+    ProcessorProcess.writeConfig(configFile, { brokers: [broker.bootstrap], clickhouseUrl: CH_URL, database, group, partitions: PARTITIONS });
+    const logFile = join(work, 'processor.log');
+    const startProcessor = async (): Promise<ProcessorProcess> => {
+      const p = new ProcessorProcess(configFile, logFile);
+      procs.push(p);
+      await Promise.race([p.started, sleep(60_000).then(() => { throw new Error(`processor did not start within 60 s:\n${p.tail()}`); })]);
+      return p;
+    };
+    const t1 = Date.now();
+    let proc = await startProcessor();
+    say(`processor pid ${proc.pid} consuming (group ${group}, database ${database}) after ${Date.now() - t1} ms`);
+
+    // What ClickHouse holds (rows, before FINAL collapses repeated inserts), polled while producing.
+    let stored = 0;
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        try { stored = Number((await chQuery<{ n: number }>(CH_URL, database, 'SELECT count() AS n FROM flows'))[0].n); } catch { /* table not there yet */ }
+        await sleep(500);
+      }
+    })();
+    t.after(async () => { polling = false; await poller; });
+
+    let produced = 0;
+    const batches = flowBatches(flows, 500);
+    const producing = (async () => {
+      for (let i = 0; i < batches.length; i += 4) {
+        while (produced - stored > WINDOW) await sleep(50);
+        const msgs = batches.slice(i, i + 4).flat();
+        await bus.publish(TOPICS.flows, msgs); // resolves after acks=all from the idempotent producer
+        for (const m of msgs) produced += m.value!.length;
+      }
+    })();
+    producing.catch(() => undefined);
+    const progress = setInterval(() => say(`produced ${produced}, rows in ClickHouse ${stored}`), 10_000);
+    t.after(() => clearInterval(progress));
+
+    // Fault 1: SIGKILL the processor mid-stream, start a new one (same group, same database).
+    await until('30 % of the flows in ClickHouse', 120_000, () => stored >= FLOWS * 0.3);
+    const killedAt = { produced, stored };
+    const dead = await proc.kill('SIGKILL');
+    assert.equal(dead.signal, 'SIGKILL');
+    say(`processor SIGKILLed at produced ${killedAt.produced}, stored ${killedAt.stored}`);
+    const t2 = Date.now();
+    proc = await startProcessor();
+    say(`processor restarted as pid ${proc.pid}, consuming after ${Date.now() - t2} ms`);
+
+    // Fault 2: stop the broker (controlled shutdown) and start it again, mid-stream.
+    await until('60 % of the flows in ClickHouse', 120_000, () => stored >= FLOWS * 0.6);
+    say(`broker stop at produced ${produced}, stored ${stored}`);
+    const stopMs = await broker.stop();
+    const startMs = await broker.start();
+    say(`broker stopped in ${stopMs} ms and started again in ${startMs} ms (produced ${produced}, stored ${stored})`);
+
+    await until('the producer to publish every flow', 120_000, async () => {
+      if (!proc.running) throw new Error(`processor exited ${proc.child.exitCode}: ${proc.tail()}`);
+      return produced === FLOWS;
+    });
+    await producing;
+    say(`all ${produced} flows acknowledged by the broker`);
+
+    // Done when the group has committed every offset of floe.flows.v1 (the processor commits a
+    // batch only after its flows are stored).
+    await admin.connect();
+    t.after(() => admin.disconnect());
+    const ends = new Map((await admin.fetchTopicOffsets(TOPICS.flows)).map((p) => [p.partition, Number(p.high)]));
+    let lag = Infinity;
+    await until('the processor to commit every offset', 120_000, async () => {
+      if (!proc.running) throw new Error(`processor exited ${proc.child.exitCode}: ${proc.tail()}`);
+      const committed = (await admin.fetchOffsets({ groupId: group, topics: [TOPICS.flows] }))[0].partitions;
+      lag = committed.reduce((s, p) => s + (ends.get(p.partition)! - Math.max(0, Number(p.offset))), 0);
+      return lag === 0;
+    }, 500);
+    say(`consumer group ${group} committed every offset (${[...ends.values()].reduce((a, b) => a + b, 0)} messages)`);
+    polling = false;
+    await poller;
+
+    const store = createClickHouseStore({ url: CH_URL, database });
+    await store.start();
+    const counted = await store.countFlows();
+    await store.stop();
+    const [direct] = await chQuery<{ n: number; keys: number; bytes: number; packets: number }>(CH_URL, database,
+      'SELECT count() AS n, uniqExact(dedup_key) AS keys, sum(ifNull(bytes_orig, 0) + ifNull(bytes_reply, 0)) AS bytes, ' +
+      'sum(ifNull(packets_orig, 0) + ifNull(packets_reply, 0)) AS packets FROM flows FINAL');
+    const [raw] = await chQuery<{ n: number }>(CH_URL, database, 'SELECT count() AS n FROM flows');
+    say(`ClickHouse: countFlows ${JSON.stringify(counted)}; FINAL ${JSON.stringify(direct)}; rows before FINAL ${raw.n}`);
+    if (Number(direct.n) !== FLOWS) {
+      const have = new Set((await chQuery<{ k: string }>(CH_URL, database, 'SELECT DISTINCT dedup_key AS k FROM flows')).map((r: { k: string }) => r.k));
+      const missing = flows.filter((f) => !have.has(flowDedupKey(f)));
+      say(`missing ${missing.length} flows, e.g. ${JSON.stringify(missing.slice(0, 3))}`);
+    }
+
+    assert.deepEqual(counted, { flows: expected.flows, bytes: expected.bytes }, 'store.countFlows() equals what was produced');
+    assert.deepEqual(
+      { flows: Number(direct.n), keys: Number(direct.keys), bytes: Number(direct.bytes), packets: Number(direct.packets) },
+      { flows: expected.flows, keys: expected.flows, bytes: expected.bytes, packets: expected.packets },
+      'count, distinct keys and byte and packet sums over flows FINAL equal what was produced');
+
+    const end = await proc.kill('SIGTERM');
+    assert.equal(end.code, 0, 'the restarted processor shuts down cleanly (SIGTERM: drain, commit, close)');
+    say(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  });
