@@ -1,6 +1,7 @@
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FloeConfig } from '@floe/config';
-import type { Decision, Finding, FormatName } from '@floe/flow';
+import { detectFormat, DETECT_LINES, type Decision, type Finding, type FormatName } from '@floe/flow';
 import { createBus, type Bus } from '@floe/bus';
 import { createStore, type Store } from '@floe/store';
 import type { CompiledPolicy } from '@floe/policy';
@@ -110,6 +111,26 @@ export interface RoleKit<P = unknown, A extends { close(): PromiseLike<unknown> 
   createDecisionWriter?: (deps: { store: Store; bus: Bus; responder: Responder }) => DecisionWriterLike;
 }
 
+/**
+ * Refuses a replay file before anything starts: it must be a readable regular file, and with
+ * format 'auto' its first lines must be of a format floe reads.
+ * @throws Error with code FLOE_CONFIG_BAD_REPLAY, or FlowFormatError FLOE_FLOW_UNKNOWN_FORMAT.
+ */
+function checkReplayFile(file: string, format: FormatName | 'auto'): void {
+  const bad = (why: string) => Object.assign(new Error(`replay ${file}: ${why}`), { code: 'FLOE_CONFIG_BAD_REPLAY' });
+  let st;
+  try { st = statSync(file); } catch { throw bad('no such file'); }
+  if (!st.isFile()) throw bad('not a regular file');
+  if (format !== 'auto') return;
+  const buf = Buffer.alloc(64 * 1024);
+  const fd = openSync(file, 'r');
+  let n: number;
+  try { n = readSync(fd, buf, 0, buf.length, 0); } finally { closeSync(fd); }
+  const head = buf.subarray(0, n).toString('utf8').split('\n').filter((l) => l.trim() !== '').slice(0, DETECT_LINES);
+  if (head.length === 0) throw bad('empty file');
+  if (detectFormat(head) === undefined) throw bad('not a format floe reads (conntrack, conntrack-xml, kernel-log, ulogd-json); pass --format to force one');
+}
+
 /** Options of one composition beyond the configuration (`floe run` flags). */
 export interface ComposeOptions {
   /** Replay this capture instead of the configured source (`floe run --replay`). */
@@ -159,6 +180,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
       : undefined;
     const replay = opts.replay ?? configured;
     if (replay) {
+      checkReplayFile(replay.file, replay.format);
       sources.push({ kind: 'replay', file: resolve(replay.file), format: replay.format, speed: replay.speed });
       replaying = true;
       out(`source   replay ${replay.file} (speed ${replay.speed})`);
@@ -180,7 +202,15 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
   }
 
   const decides = roles.processor || roles.api;
-  const nodeAddrs = decides ? nodeAddresses(cfg.enforcer.netns ?? cfg.collector.conntrack.netns) : [];
+  const netns = cfg.enforcer.netns ?? cfg.collector.conntrack.netns;
+  let nodeAddrs: string[] = [];
+  if (decides || netns) {
+    try {
+      nodeAddrs = nodeAddresses(netns);
+    } catch (e) {
+      throw Object.assign(new Error((e as Error).message), { code: 'FLOE_CONFIG_BAD_NETNS' });
+    }
+  }
   let policy: CompiledPolicy | undefined;
   if (decides) {
     policy = await loadCompiledPolicy(cfg, nodeAddrs);
@@ -197,14 +227,22 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
   const bus = createBus(busConfigOf(cfg, clientId));
   components.push({ name: 'bus', start: () => bus.start(), stop: () => bus.stop() });
 
+  // A replay in this process is a demonstration unless --enforce: its decisions are stored as
+  // dry-run ones, so a later live run on the same store never applies them.
+  const replayDryRun = replaying && !opts.enforceReplays && roles.enforcer;
   let responder: Responder | undefined;
   if (decides) {
-    const r = responderFor(policy!, nodeAddrs, {}, { metrics: registry, logger: log });
+    const r = responderFor(policy!, nodeAddrs, replayDryRun ? { dryRun: true } : {}, { metrics: registry, logger: log });
     responder = r;
+    const dry = replayDryRun || policy!.policy.respond.dryRun;
     const st = store!;
     components.push({
       name: 'responder',
-      async start() { r.seed((await st.queryDecisions({ activeAt: Date.now(), limit: 1000 })).items); },
+      async start() {
+        // a dry-run decision (a demo replay) does not stand for a block in an enforcing run
+        const active = (await st.queryDecisions({ activeAt: Date.now(), limit: 1000 })).items;
+        r.seed(dry ? active : active.filter((d) => !d.dryRun));
+      },
       async stop() { /* state only */ },
     });
   }

@@ -37,7 +37,8 @@ test('run --replay on the bundled capture: finding, dry-run block, summary, clea
   assert.match(r.stdout, /^enforcer dry-run \(replaying a capture; pass --enforce to apply blocks\)$/m);
   assert.match(r.stdout, /^api {6}http:\/\/127\.0\.0\.1:\d+ /m);
   assert.match(r.stdout, /^finding {2}high {5}portscan\.vertical {6}10\.50\.0\.2 /m);
-  assert.match(r.stdout, /^decision block {4}10\.50\.0\.2\/32 +for 1h /m);
+  // a replay without --enforce is a demonstration: its decision is stored as dry-run
+  assert.match(r.stdout, /^decision block {4}10\.50\.0\.2\/32 +for 1h until \S+ {2}\(dry-run\)/m);
   assert.match(r.stdout, /^summary .*conntrack-nmap-top100-scan\.log: 722 flows, 0 rejected$/m);
   assert.match(r.stdout, /^summary {2}processed 722 flows, \d+ findings, 1 decisions$/m);
   assert.doesNotMatch(r.stdout, /decision block {4}10\.70\.0\.2/);
@@ -85,4 +86,24 @@ test('analyze with a format that fits no line exits 2', () => {
   const r = floe(['analyze', '--format', 'conntrack', file]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /crowdsec-hub-iptables-portscan\.log: no line is conntrack \(49 rejected: /);
+});
+
+// Regression (newcomer test): Ctrl-C during a paced replay crashed with "publish after stop()".
+test('SIGINT during a paced replay stops cleanly with exit 0', async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['--conditions=floe-source', '--import', 'tsx', MAIN, 'run', '--replay', SAMPLE, '--speed', '1', '--api-port', '0', '--store', ':memory:'], {
+    env: { ...process.env, FLOE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => { stdout += d; });
+  child.stderr!.on('data', (d) => { stderr += d; });
+  const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  const end = Date.now() + 30_000;
+  while (!stdout.includes('api ') && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 1500)); // mid-replay: the capture spans 39 s
+  child.kill('SIGINT');
+  assert.equal(await exited, 0, stderr);
+  assert.doesNotMatch(stderr, /publish after stop|Error/);
+  assert.doesNotMatch(stdout, /^ready /m, 'an interrupted replay is not reported as done');
 });

@@ -137,16 +137,19 @@ program.parseAsync(process.argv).catch((e: Error & { code?: string; exitCode?: n
     // commander already printed the message (or the help / version)
     process.exit(e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 2);
   }
+  // A component's failure wraps the error that caused it: judge by the root cause's code.
+  let code = e.code;
+  for (let c: unknown = e.cause; !code && c instanceof Error; c = c.cause) code = (c as { code?: string }).code;
   // Bad input or options: the message alone, exit 2 (no stack trace for a user's mistake).
-  if (e instanceof ConfigError || e instanceof UsageError || /^FLOE_(POLICY|CONFIG|FLOW|CLI)_/.test(e.code ?? '')) {
+  if (e instanceof ConfigError || e instanceof UsageError || /^FLOE_(POLICY|CONFIG|FLOW|CLI)_/.test(code ?? '')) {
     err(`floe: ${e.message}`);
     process.exit(2);
   }
-  if (e.code === 'EADDRINUSE') {
+  if (code === 'EADDRINUSE') {
     err(`floe: ${e.message}: another process listens there; pass --api-port (0 = any free port) or stop it`);
     process.exit(2);
   }
   // Any other failure: a known floe error prints its code; an unexpected one its stack.
-  err(e.code?.startsWith('FLOE_') ? `floe: ${e.message} [${e.code}]` : `floe: ${e.stack ?? e.message}`);
+  err(code?.startsWith('FLOE_') ? `floe: ${e.message} [${code}]` : `floe: ${e.stack ?? e.message}`);
   process.exit(1);
 });

@@ -48,6 +48,7 @@ export function createCollector(opts: CollectorOptions, deps: CollectorDeps): Co
   const batcher = new FlowBatcher(deps.bus, opts.batchSize, opts.flushMs, (_flows, messages) => m.published.inc(messages));
   const abort = new AbortController();
   const live: LiveReader[] = [];
+  const replays: Promise<void>[] = [];
   const health: SourceHealth[] = opts.sources.map((s) => ({
     kind: s.kind, name: s.kind === 'replay' ? s.file : `conntrack${s.netns ? `@${s.netns}` : ''}`, state: 'idle', flows: 0, rejected: 0, byReason: {},
   }));
@@ -98,12 +99,15 @@ export function createCollector(opts: CollectorOptions, deps: CollectorDeps): Co
         } else {
           const stats = new ParseStats();
           log.info({ source: h.name, format: src.format, speed: src.speed }, 'replaying capture');
-          finite.push(replayFile(src, opts.node, sinkFor(h, src.file), stats, abort.signal).then(async () => {
+          const run = replayFile(src, opts.node, sinkFor(h, src.file), stats, abort.signal).then(async () => {
+            if (abort.signal.aborted) { h.state = 'done'; return; }
             await batcher.flush();
             h.state = 'done';
             log.info({ source: h.name, parsed: stats.parsed, rejected: stats.rejected, skipped: stats.skipped, byReason: Object.fromEntries(stats.byReason) }, 'replay done');
             m.skipped.inc({ source: src.file }, stats.skipped);
-          }, (e: Error) => { fail(h, e); }));
+          }, (e: Error) => { fail(h, e); });
+          replays.push(run);
+          finite.push(run);
         }
       });
       if (finite.length > 0 && finite.length === opts.sources.length) {
@@ -115,7 +119,8 @@ export function createCollector(opts: CollectorOptions, deps: CollectorDeps): Co
       stopped = true;
       abort.abort();
       for (const r of live) r.child.kill('SIGTERM');
-      await Promise.allSettled(live.map((r) => r.done));
+      // wait until every source has stopped reading: nothing is published after stop()
+      await Promise.allSettled([...live.map((r) => r.done), ...replays]);
       await batcher.flush().catch((e: Error) => log.error({ err: e.message }, 'final flush failed'));
       resolveFinished();
     },

@@ -85,8 +85,15 @@ export async function replayFile(src: ReplaySource, node: string, sink: SourceSi
         t0 ??= t;
         const due = wall0 + (t - t0) / src.speed;
         const wait = due - Date.now();
-        if (wait > 5) await sleep(wait);
+        if (wait > 5) {
+          try {
+            await sleep(wait, undefined, { signal });
+          } catch {
+            break; // aborted by stop()
+          }
+        }
       }
+      if (signal.aborted) break;
       const w = sink.flow(flow);
       if (w) await w;
     }

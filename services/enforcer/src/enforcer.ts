@@ -34,8 +34,13 @@ export interface EnforcerDeps {
 export interface EnforcerHealth {
   /** Running, and the last commit or reconcile succeeded. */
   ok: boolean;
-  /** Intended entries the kernel blocked at the last reconcile (equal or covering element). */
+  /**
+   * Intended entries the kernel blocked at the last reconcile (equal or covering element);
+   * always 0 in dry-run mode, where nothing reaches the kernel (`dryRunHeld` says what would).
+   */
   enforced: number;
+  /** Dry-run mode only: entries the dry-run driver holds (what nft would hold). */
+  dryRunHeld?: number;
   /** Unexpired decisions this node enforces. */
   intended: number;
   /** ms since epoch of the last successful reconcile. */
@@ -130,11 +135,16 @@ export function createEnforcer(opts: EnforcerOptions, deps: EnforcerDeps): Enfor
     return p;
   }
 
+  /** Entries the kernel really blocks: none in dry-run mode, whatever the dry-run driver holds. */
+  function kernelEnforced(): number {
+    return driver?.mode === 'dry-run' ? 0 : enforced;
+  }
+
   function updateGauges(): void {
     const n = intended.size;
     m.intended.set(n);
-    m.enforced.set(enforced);
-    m.ratio.set(n === 0 ? 1 : Math.min(1, enforced / n));
+    m.enforced.set(kernelEnforced());
+    m.ratio.set(n === 0 ? 1 : Math.min(1, kernelEnforced() / n));
   }
 
   function pruneExpired(t: number): void {
@@ -297,13 +307,15 @@ export function createEnforcer(opts: EnforcerOptions, deps: EnforcerDeps): Enfor
       timer = undefined;
       wake = undefined;
       await queue;
-      if (wasRunning) log.info({ node: opts.node, kept: mirror.length }, 'enforcer stopped; nft blocks stay until their timeouts');
+      if (wasRunning && driver?.mode === 'dry-run') log.info({ node: opts.node, mode: 'dry-run' }, 'enforcer stopped (dry-run: nothing was applied to nftables)');
+      else if (wasRunning) log.info({ node: opts.node, kept: mirror.length }, 'enforcer stopped; nft blocks stay until their timeouts');
     },
     health() {
       return {
         ok: state === 'running' && !failing,
-        enforced,
+        enforced: kernelEnforced(),
         intended: intended.size,
+        ...(driver?.mode === 'dry-run' ? { dryRunHeld: enforced } : {}),
         ...(lastReconcileAt !== undefined ? { lastReconcileAt } : {}),
         mode: driver?.mode ?? (opts.dryRun ? 'dry-run' : 'nft'),
       };
