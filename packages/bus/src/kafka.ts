@@ -422,15 +422,15 @@ class KafkaBusImpl implements KafkaBus {
       if (restart) this.log?.warn(obj, 'consumer crashed; restarting');
       else this.log?.error(obj, 'consumer crashed and will not restart');
     });
-    const joined = new Promise<void>((resolve, reject) => {
+    const joined = new Promise<number[]>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`kafka bus: group ${group} did not join within ${o.joinTimeoutMs} ms (topic ${topic})`)),
         o.joinTimeoutMs,
       );
-      const off = consumer.on(consumer.events.GROUP_JOIN, () => {
+      const off = consumer.on(consumer.events.GROUP_JOIN, (e) => {
         clearTimeout(timer);
         off();
-        resolve();
+        resolve(e.payload.memberAssignment[this.wire(topic)] ?? []);
       });
     });
     try {
@@ -442,9 +442,14 @@ class KafkaBusImpl implements KafkaBus {
         partitionsConsumedConcurrently: o.partitionsConsumedConcurrently,
         eachBatch: (payload) => this.onBatch(payload, handler, group),
       });
-      await joined;
-      // Applied before the next fetch; no commit until a handler resolved.
+      const assigned = await joined;
+      // Applied before the next fetch.
       for (const { partition, offset } of startAt) consumer.seek({ topic: this.wire(topic), partition, offset });
+      // Commit that start for this member's partitions that have no committed offset yet, so a
+      // consumer that dies before its first handler resolved restarts there, not at a later end
+      // (which would skip what was published in between: lost, not redelivered).
+      const mine = startAt.filter((p) => assigned.includes(p.partition));
+      if (mine.length) await consumer.commitOffsets(mine.map((p) => ({ topic: this.wire(topic), partition: p.partition, offset: p.offset })));
     } catch (err) {
       this.subs.splice(this.subs.indexOf(sub), 1);
       await consumer.disconnect().catch(() => undefined);
