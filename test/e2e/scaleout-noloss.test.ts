@@ -125,7 +125,8 @@ test('scale-out: flows through Kafka to ClickHouse with a SIGKILLed processor an
     const killedAt = { produced, stored };
     const dead = await proc.kill('SIGKILL');
     assert.equal(dead.signal, 'SIGKILL');
-    say(`processor SIGKILLed at produced ${killedAt.produced}, stored ${killedAt.stored}`);
+    const [afterKill] = await chQuery<{ n: number }>(CH_URL, database, 'SELECT count() AS n FROM flows');
+    say(`processor SIGKILLed at produced ${killedAt.produced}, rows in ClickHouse ${afterKill.n}`);
     const t2 = Date.now();
     proc = await startProcessor();
     say(`processor restarted as pid ${proc.pid}, consuming after ${Date.now() - t2} ms`);
@@ -156,6 +157,7 @@ test('scale-out: flows through Kafka to ClickHouse with a SIGKILLed processor an
       lag = committed.reduce((s, p) => s + (ends.get(p.partition)! - Math.max(0, Number(p.offset))), 0);
       return lag === 0;
     }, 500);
+    clearInterval(progress);
     say(`consumer group ${group} committed every offset (${[...ends.values()].reduce((a, b) => a + b, 0)} messages)`);
     polling = false;
     await poller;
@@ -184,4 +186,65 @@ test('scale-out: flows through Kafka to ClickHouse with a SIGKILLed processor an
     const end = await proc.kill('SIGTERM');
     assert.equal(end.code, 0, 'the restarted processor shuts down cleanly (SIGTERM: drain, commit, close)');
     say(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  });
+
+test('scale-out: flows published while a processor that never committed is dead reach ClickHouse after its restart',
+  { skip: required ? false : blocker, timeout: 180_000 }, async (t) => {
+    if (blocker) assert.fail(`required (CI / FLOE_REQUIRE_KAFKA) but unavailable: ${blocker}`);
+    const t0 = Date.now();
+    const say = (msg: string) => {
+      const line = `[${((Date.now() - t0) / 1000).toFixed(1)} s] ${msg}`;
+      t.diagnostic(line);
+      if (process.env.NOLOSS_VERBOSE) process.stderr.write(`# ${line}\n`);
+    };
+    const flows = await makeFlows(5000);
+    const expected = totalsOf(flows);
+    const work = mkdtempSync(join(tmpdir(), 'floe-noloss-'));
+    const broker = await PrivateKafkaBroker.create();
+    const database = `floe_noloss_${randomBytes(5).toString('hex')}`;
+    const group = `floe-noloss-${randomBytes(3).toString('hex')}`;
+    const procs: ProcessorProcess[] = [];
+    t.after(async () => {
+      for (const p of procs) await p.kill('SIGKILL');
+      await broker.destroy().catch(() => undefined);
+      await chQuery(CH_URL, 'default', `DROP DATABASE IF EXISTS ${database}`).catch(() => undefined);
+      rmSync(work, { recursive: true, force: true });
+    });
+    await broker.start();
+    const bus = createKafkaBus({ brokers: [broker.bootstrap], clientId: 'noloss-producer', partitions: PARTITIONS });
+    await bus.start();
+    t.after(() => bus.stop());
+    const configFile = join(work, 'processor.json');
+    ProcessorProcess.writeConfig(configFile, { brokers: [broker.bootstrap], clickhouseUrl: CH_URL, database, group, partitions: PARTITIONS });
+    const startProcessor = async (): Promise<ProcessorProcess> => {
+      const p = new ProcessorProcess(configFile, join(work, 'processor.log'));
+      procs.push(p);
+      await Promise.race([p.started, sleep(60_000).then(() => { throw new Error(`processor did not start within 60 s:\n${p.tail()}`); })]);
+      return p;
+    };
+
+    // The group's first member joins (its start is the end of the empty topic), then dies
+    // before it handled, and so committed, anything.
+    const first = await startProcessor();
+    assert.equal((await first.kill('SIGKILL')).signal, 'SIGKILL');
+    say('first processor joined the group and was SIGKILLed before any flow arrived');
+    for (const b of flowBatches(flows, 500)) await bus.publish(TOPICS.flows, b);
+    say(`${flows.length} flows published while no processor runs`);
+
+    const second = await startProcessor();
+    say(`processor restarted as pid ${second.pid}`);
+    const admin = new kafkajs.Kafka({ clientId: 'noloss-check', brokers: [broker.bootstrap], logLevel: kafkajs.logLevel.NOTHING }).admin();
+    await admin.connect();
+    t.after(() => admin.disconnect());
+    const ends = new Map((await admin.fetchTopicOffsets(TOPICS.flows)).map((p) => [p.partition, Number(p.high)]));
+    await until('the restarted processor to commit every offset', 30_000, async () => {
+      const committed = (await admin.fetchOffsets({ groupId: group, topics: [TOPICS.flows] }))[0].partitions;
+      return committed.every((p) => Number(p.offset) >= ends.get(p.partition)!);
+    }, 500).catch((e: Error) => say(e.message)); // the counts below tell what is missing
+    const [stored] = await chQuery<{ n: number; bytes: number }>(CH_URL, database,
+      'SELECT count() AS n, sum(ifNull(bytes_orig, 0) + ifNull(bytes_reply, 0)) AS bytes FROM flows FINAL');
+    say(`ClickHouse FINAL: ${JSON.stringify(stored)}`);
+    assert.deepEqual({ flows: Number(stored.n), bytes: Number(stored.bytes) }, { flows: expected.flows, bytes: expected.bytes },
+      'every flow published while the processor was dead is stored after its restart');
+    assert.equal((await second.kill('SIGTERM')).code, 0);
   });
