@@ -11,21 +11,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { Lab, liveTestBlocker } from '../helpers/netns.js';
+import { until } from '../helpers/wait.js';
 
 const FLOE = fileURLToPath(new URL('../../services/cli/bin/floe.js', import.meta.url));
 const blocker = liveTestBlocker();
 if (blocker && process.env.CI) throw new Error(`the live end-to-end test must run in CI: ${blocker}`);
 
-/** Waits until `pred` returns a value (polling every `everyMs`), or throws after `ms`. */
-async function until<T>(what: string, ms: number, pred: () => T | undefined | Promise<T | undefined>, everyMs = 20): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await pred();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 test('live port scan in network namespaces is detected and blocked in nftables', { skip: blocker, timeout: 120_000 }, async (t) => {
   const lab = new Lab();

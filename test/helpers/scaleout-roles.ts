@@ -4,6 +4,9 @@
  * (deploy/dev/up.sh), each test run isolated by its own topic prefix, consumer groups, node
  * name (the enforcer's group is `floe-enforcer-<node>`) and ClickHouse database.
  */
+import { until } from './wait.js';
+
+export { until };
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -67,16 +70,6 @@ export async function scaleOutBlocker(tools?: string[]): Promise<string | undefi
   return undefined;
 }
 
-/** Waits until `pred` returns a value other than undefined/false (polling every `everyMs`), or throws after `ms`. */
-export async function until<T>(what: string, ms: number, pred: () => T | undefined | false | Promise<T | undefined | false>, everyMs = 20): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await pred();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 /** One pino log line of a role process (JSON), or `{ msg: line }` for anything else it printed. */
 export type LogLine = Record<string, unknown> & { msg?: string };
