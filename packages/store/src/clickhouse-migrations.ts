@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { STORE_ERROR_CODES, StoreError } from './errors.js';
+import { migrationFailed, stepsAfter } from './migration-steps.js';
 
 /**
  * One ClickHouse schema step. Steps are numbered from 1 and never edited once released: a change
@@ -180,8 +180,7 @@ export async function migrateClickHouse(
   const res = await client.query({ query: 'SELECT max(version) AS v FROM schema_migrations', format: 'JSONEachRow' });
   const current = Number((await res.json<{ v: number | string }>())[0]?.v ?? 0);
   const applied: number[] = [];
-  for (const step of [...steps].sort((a, b) => a.version - b.version)) {
-    if (step.version <= current) continue;
+  for (const step of stepsAfter(steps, current)) {
     try {
       for (const sql of step.statements) await client.command({ query: sql });
       await client.insert({
@@ -191,11 +190,7 @@ export async function migrateClickHouse(
         clickhouse_settings: { async_insert: 0 },
       });
     } catch (err) {
-      throw new StoreError(
-        STORE_ERROR_CODES.MIGRATION_FAILED,
-        `store migration ${step.version} (${step.name}) failed: ${err instanceof Error ? err.message : String(err)}`,
-        { cause: err },
-      );
+      throw migrationFailed(step, err);
     }
     applied.push(step.version);
   }

@@ -1,10 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import type { Decision, DecisionAudit, Finding, FlowRecord } from '@floe/flow';
-import { SEVERITIES, severityRank } from '@floe/flow';
 import { CLICKHOUSE_MIGRATIONS, migrateClickHouse } from './clickhouse-migrations.js';
 import { flowDedupKey } from './dedup.js';
 import { STORE_ERROR_CODES, StoreError } from './errors.js';
+import {
+  AUDIT_LIMIT, pageLimit, queryDecisionPage, queryFindingPage, type Filter, type KeysetFetch,
+} from './paging.js';
+import { opQueue } from './queue.js';
+import { auditRow, decisionRow, findingRow, mergeFinding, rowToAudit, rowToDecision, rowToFinding, toNumber, type Row } from './rows.js';
 import type { DecisionQuery, FindingQuery, Page, Store } from './store.js';
 
 /** Minimal pino-compatible logger. */
@@ -36,59 +40,11 @@ export interface ClickHouseStoreOptions {
 /** Default retention (days) and flush size (rows) of the ClickHouse store. */
 export const CLICKHOUSE_DEFAULTS = Object.freeze({ retentionDays: 30, flushRows: 50_000 });
 
-// Same bounds as the DuckDB adapter (duckdb.ts PAGE_LIMIT / AUDIT_LIMIT); the contract checks them.
-const PAGE_MAX = 1000;
-const PAGE_DEFAULT = 100;
-const AUDIT_MAX = 10_000;
-const AUDIT_DEFAULT = 100;
 /** Ids per `IN {ids:Array(String)}` lookup: query parameters travel in the URL, keep it short. */
 const LOOKUP_CHUNK = 200;
 /** Insert settings: synchronous inserts (so a resolved insertFlows is readable), block dedup on. */
 const INSERT_SETTINGS: ClickHouseSettings = { async_insert: 0, insert_deduplicate: 1 };
 const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-type Row = Record<string, unknown>;
-
-/** Numbers come back as JSON numbers or, for 64-bit types on some servers, as strings. */
-const num = (v: unknown): number => (typeof v === 'string' ? Number(v) : (v as number));
-
-interface CursorData {
-  t: 'f' | 'd';
-  s: number;
-  k: string;
-}
-
-function encodeCursor(c: CursorData): string {
-  return Buffer.from(JSON.stringify(c)).toString('base64url');
-}
-
-function decodeCursor(cursor: string, kind: 'f' | 'd'): CursorData {
-  let c: unknown;
-  try {
-    c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    c = undefined;
-  }
-  const o = c as Partial<CursorData> | undefined;
-  if (!o || typeof o !== 'object' || o.t !== kind || typeof o.s !== 'number' || !Number.isFinite(o.s) || typeof o.k !== 'string') {
-    throw new StoreError(STORE_ERROR_CODES.BAD_CURSOR, 'invalid paging cursor');
-  }
-  return { t: kind, s: o.s, k: o.k };
-}
-
-function pageLimit(limit: number | undefined, max: number, dflt: number): number {
-  if (limit === undefined) return dflt;
-  if (!Number.isInteger(limit) || limit < 1 || limit > max) {
-    throw new StoreError(STORE_ERROR_CODES.BAD_QUERY, `limit must be an integer in 1..${max}, got ${String(limit)}`);
-  }
-  return limit;
-}
-
-function time(name: string, v: number | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  if (!Number.isFinite(v)) throw new StoreError(STORE_ERROR_CODES.BAD_QUERY, `${name} must be a finite time in ms since epoch`);
-  return Math.trunc(v);
-}
 
 /** Filter clauses (constant SQL text with `{pN:Type}` placeholders) and their parameter values. */
 class Where {
@@ -100,6 +56,12 @@ class Where {
     const name = `p${this.n++}`;
     this.params[name] = value;
     this.clauses.push(expr.replace('?', `{${name}:${type}}`));
+  }
+  /** Adds each filter as `column op {pN:type}`. */
+  static of(filters: Filter[]): Where {
+    const w = new Where();
+    for (const f of filters) w.add(`${f.column} ${f.op} ?`, f.type, f.value);
+    return w;
   }
   sql(extra?: string): string {
     const all = extra ? [...this.clauses, extra] : this.clauses;
@@ -120,72 +82,6 @@ function flowRow(key: string, f: FlowRecord): Row {
     in_iface: n(f.inIface), out_iface: n(f.outIface), direction: n(f.direction),
     src_meta: f.srcMeta === undefined ? null : JSON.stringify(f.srcMeta),
     dst_meta: f.dstMeta === undefined ? null : JSON.stringify(f.dstMeta),
-  };
-}
-
-function findingRow(f: Finding): Row {
-  return {
-    id: f.id, schema_version: f.schema, first_seen: f.firstSeen, last_seen: f.lastSeen, detector: f.detector, kind: f.kind,
-    severity: f.severity, severity_rank: severityRank(f.severity), score: f.score, entity_addr: f.entity.addr,
-    entity_namespace: f.entity.namespace ?? null, entity_pod: f.entity.pod ?? null, entity_workload: f.entity.workload ?? null,
-    peers: JSON.stringify(f.peers), summary: f.summary, evidence: JSON.stringify(f.evidence), mitre: f.mitre ?? null,
-    produced_by: f.producedBy,
-  };
-}
-
-function rowToFinding(r: Row): Finding {
-  const entity: Finding['entity'] = { addr: r.entity_addr as string };
-  if (r.entity_namespace !== null) entity.namespace = r.entity_namespace as string;
-  if (r.entity_pod !== null) entity.pod = r.entity_pod as string;
-  if (r.entity_workload !== null) entity.workload = r.entity_workload as string;
-  const f: Finding = {
-    id: r.id as string,
-    schema: 1,
-    firstSeen: num(r.first_seen),
-    lastSeen: num(r.last_seen),
-    detector: r.detector as string,
-    kind: r.kind as Finding['kind'],
-    severity: r.severity as Finding['severity'],
-    score: num(r.score),
-    entity,
-    peers: JSON.parse(r.peers as string) as string[],
-    summary: r.summary as string,
-    evidence: JSON.parse(r.evidence as string) as Finding['evidence'],
-    producedBy: r.produced_by as string,
-  };
-  if (r.mitre !== null) f.mitre = r.mitre as string;
-  return f;
-}
-
-function decisionRow(d: Decision, version: number): Row {
-  return {
-    target: d.target, schema_version: d.schema, action: d.action, scope: JSON.stringify(d.scope), duration_ms: d.durationMs,
-    expires_at: d.expiresAt, origin: d.origin, reason: d.reason, count: d.count, dry_run: d.dryRun, created_at: d.createdAt,
-    updated_at: d.updatedAt, version, is_deleted: 0,
-  };
-}
-
-function rowToDecision(r: Row): Decision {
-  return {
-    schema: 1,
-    target: r.target as string,
-    action: 'block',
-    scope: JSON.parse(r.scope as string) as Decision['scope'],
-    durationMs: num(r.duration_ms),
-    expiresAt: num(r.expires_at),
-    origin: r.origin as string,
-    reason: r.reason as string,
-    count: num(r.count),
-    dryRun: r.dry_run === true || r.dry_run === 1 || r.dry_run === 'true',
-    createdAt: num(r.created_at),
-    updatedAt: num(r.updated_at),
-  };
-}
-
-function auditRow(a: DecisionAudit): Row {
-  return {
-    at_ms: a.at, target: a.target, change: a.change, origin: a.origin, reason: a.reason,
-    decision: a.decision === undefined ? null : JSON.stringify(a.decision),
   };
 }
 
@@ -241,8 +137,6 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions): Store {
   const stage = `flows_stage_${randomBytes(6).toString('hex')}`;
   let client: ClickHouseClient | undefined;
   let starting: Promise<void> | undefined;
-  let queue: Promise<unknown> = Promise.resolve();
-
   const makeClient = (database: string): ClickHouseClient =>
     createClient({
       url: opts.url,
@@ -253,14 +147,8 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions): Store {
       clickhouse_settings: { async_insert: 0 },
     });
 
-  function serial<T>(fn: (c: ClickHouseClient) => Promise<T>): Promise<T> {
-    const run = queue.then(() => {
-      if (!client) throw new StoreError(STORE_ERROR_CODES.NOT_STARTED, 'clickhouse store: not started');
-      return fn(client);
-    });
-    queue = run.catch(() => undefined);
-    return run;
-  }
+  const queue = opQueue<ClickHouseClient>('clickhouse', () => client);
+  const serial = queue.run;
 
   async function rows(c: ClickHouseClient, query: string, params: Record<string, unknown> = {}, settings?: ClickHouseSettings): Promise<Row[]> {
     const res = await c.query({ query, format: 'JSONEachRow', query_params: params, clickhouse_settings: settings });
@@ -271,6 +159,20 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions): Store {
     if (values.length === 0) return;
     await c.insert({ table, values, format: 'JSONEachRow', clickhouse_settings: settings });
   }
+
+  /**
+   * The KeysetFetch of this adapter (paging.ts), run in the operation queue: the count of `table`
+   * rows (FINAL) matching `filters`, and up to `limit + 1` of them after `cursor`, by (`sort`, `key`) descending.
+   */
+  const fetchPage: KeysetFetch = ({ table, sort, key }, filters, cursor, limit) =>
+    serial(async (c) => {
+      const w = Where.of(filters);
+      const total = toNumber((await rows(c, `SELECT count() AS n FROM ${table} FINAL ${w.sql()}`, w.params))[0].n);
+      const after = cursor ? `(${sort} < {cs:Int64} OR (${sort} = {cs:Int64} AND ${key} < {ck:String}))` : undefined;
+      const params = cursor ? { ...w.params, cs: cursor.s, ck: cursor.k, lim: limit + 1 } : { ...w.params, lim: limit + 1 };
+      const got = await rows(c, `SELECT * FROM ${table} FINAL ${w.sql(after)} ORDER BY ${sort} DESC, ${key} DESC LIMIT {lim:UInt32}`, params);
+      return { total, rows: got };
+    });
 
   /** Sets the TTL of `table` to `retentionDays` when the stored DDL says otherwise. */
   async function reconcileTtl(c: ClickHouseClient, table: 'flows' | 'flows_1m', expr: string): Promise<void> {
@@ -319,7 +221,7 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions): Store {
       'SELECT max(version) AS v, (SELECT count() FROM decisions FINAL WHERE target = {t:String}) AS live FROM decisions WHERE target = {t:String}',
       { t: target },
     );
-    return { version: num(got[0]?.v ?? 0), live: num(got[0]?.live ?? 0) > 0 };
+    return { version: toNumber(got[0]?.v ?? 0), live: toNumber(got[0]?.live ?? 0) > 0 };
   }
 
   return {
@@ -354,7 +256,7 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions): Store {
 
     async stop(): Promise<void> {
       if (starting) await starting.catch(() => undefined);
-      await queue;
+      await queue.idle();
       const c = client;
       client = undefined;
       starting = undefined;
@@ -384,18 +286,13 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions): Store {
     insertFindings(findings: Finding[]): Promise<void> {
       return serial(async (c) => {
         if (findings.length === 0) return;
-        const merge = (prev: Finding | undefined, f: Finding): Finding => {
-          if (!prev) return f;
-          const later = f.lastSeen >= prev.lastSeen ? f : prev;
-          return { ...later, firstSeen: Math.min(prev.firstSeen, f.firstSeen) };
-        };
         const byId = new Map<string, Finding>();
-        for (const f of findings) byId.set(f.id, merge(byId.get(f.id), f));
+        for (const f of findings) byId.set(f.id, mergeFinding(byId.get(f.id), f));
         const stored = await storedFindings(c, [...byId.keys()]);
         const out: Row[] = [];
         for (const [id, f] of byId) {
           const prev = stored.get(id);
-          out.push(findingRow(prev ? merge(prev, f) : f));
+          out.push(findingRow(mergeFinding(prev, f)));
         }
         await insert(c, 'findings', out);
       });
@@ -405,7 +302,7 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions): Store {
       return serial(async (c) => {
         const { version } = await maxDecisionVersion(c, decision.target);
         await insert(c, 'decision_audit', [auditRow(audit)]);
-        await insert(c, 'decisions', [decisionRow(decision, Math.max(version, decision.updatedAt))]);
+        await insert(c, 'decisions', [{ ...decisionRow(decision), version: Math.max(version, decision.updatedAt), is_deleted: 0 }]);
       });
     },
 
@@ -427,64 +324,12 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions): Store {
       return serial((c) => insert(c, 'decision_audit', [auditRow(audit)]));
     },
 
-    async queryFindings(q: FindingQuery): Promise<Page<Finding>> {
-      const limit = pageLimit(q.limit, PAGE_MAX, PAGE_DEFAULT);
-      const w = new Where();
-      const from = time('from', q.from);
-      const to = time('to', q.to);
-      if (from !== undefined) w.add('last_seen >= ?', 'Int64', from);
-      if (to !== undefined) w.add('last_seen < ?', 'Int64', to);
-      if (q.detector !== undefined) w.add('detector = ?', 'String', q.detector);
-      if (q.entity !== undefined) w.add('entity_addr = ?', 'String', q.entity);
-      if (q.minSeverity !== undefined) {
-        if (!SEVERITIES.includes(q.minSeverity)) {
-          throw new StoreError(STORE_ERROR_CODES.BAD_QUERY, `unknown severity ${JSON.stringify(q.minSeverity)}`);
-        }
-        w.add('severity_rank >= ?', 'UInt8', severityRank(q.minSeverity));
-      }
-      const cur = q.cursor === undefined ? undefined : decodeCursor(q.cursor, 'f');
-      return serial(async (c) => {
-        const total = num((await rows(c, `SELECT count() AS n FROM findings FINAL ${w.sql()}`, w.params))[0].n);
-        const keyset = cur ? '(last_seen < {cs:Int64} OR (last_seen = {cs:Int64} AND id < {ck:String}))' : undefined;
-        const params = cur ? { ...w.params, cs: cur.s, ck: cur.k, lim: limit + 1 } : { ...w.params, lim: limit + 1 };
-        const got = await rows(c, `SELECT * FROM findings FINAL ${w.sql(keyset)} ORDER BY last_seen DESC, id DESC LIMIT {lim:UInt32}`, params);
-        const items = got.slice(0, limit).map(rowToFinding);
-        const page: Page<Finding> = { items, total };
-        if (got.length > limit) {
-          const last = items[items.length - 1];
-          page.next = encodeCursor({ t: 'f', s: last.lastSeen, k: last.id });
-        }
-        return page;
-      });
+    queryFindings(q: FindingQuery): Promise<Page<Finding>> {
+      return queryFindingPage(q, fetchPage);
     },
 
-    async queryDecisions(q: DecisionQuery): Promise<Page<Decision>> {
-      const limit = pageLimit(q.limit, PAGE_MAX, PAGE_DEFAULT);
-      const w = new Where();
-      const activeAt = time('activeAt', q.activeAt);
-      const expiredAt = time('expiredAt', q.expiredAt);
-      const from = time('from', q.from);
-      const to = time('to', q.to);
-      if (activeAt !== undefined) w.add('expires_at > ?', 'Int64', activeAt);
-      if (expiredAt !== undefined) w.add('expires_at <= ?', 'Int64', expiredAt);
-      if (q.target !== undefined) w.add('target = ?', 'String', q.target);
-      if (q.origin !== undefined) w.add('origin = ?', 'String', q.origin);
-      if (from !== undefined) w.add('updated_at >= ?', 'Int64', from);
-      if (to !== undefined) w.add('updated_at < ?', 'Int64', to);
-      const cur = q.cursor === undefined ? undefined : decodeCursor(q.cursor, 'd');
-      return serial(async (c) => {
-        const total = num((await rows(c, `SELECT count() AS n FROM decisions FINAL ${w.sql()}`, w.params))[0].n);
-        const keyset = cur ? '(updated_at < {cs:Int64} OR (updated_at = {cs:Int64} AND target < {ck:String}))' : undefined;
-        const params = cur ? { ...w.params, cs: cur.s, ck: cur.k, lim: limit + 1 } : { ...w.params, lim: limit + 1 };
-        const got = await rows(c, `SELECT * FROM decisions FINAL ${w.sql(keyset)} ORDER BY updated_at DESC, target DESC LIMIT {lim:UInt32}`, params);
-        const items = got.slice(0, limit).map(rowToDecision);
-        const page: Page<Decision> = { items, total };
-        if (got.length > limit) {
-          const last = items[items.length - 1];
-          page.next = encodeCursor({ t: 'd', s: last.updatedAt, k: last.target });
-        }
-        return page;
-      });
+    queryDecisions(q: DecisionQuery): Promise<Page<Decision>> {
+      return queryDecisionPage(q, fetchPage);
     },
 
     getDecision(target: string): Promise<Decision | undefined> {
@@ -495,7 +340,7 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions): Store {
     },
 
     async queryAudit(q: { target?: string; limit?: number }): Promise<DecisionAudit[]> {
-      const limit = pageLimit(q.limit, AUDIT_MAX, AUDIT_DEFAULT);
+      const limit = pageLimit(q.limit, AUDIT_LIMIT.max, AUDIT_LIMIT.default);
       const w = new Where();
       if (q.target !== undefined) w.add('target = ?', 'String', q.target);
       return serial(async (c) => {
@@ -504,17 +349,7 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions): Store {
           `SELECT at_ms, target, change, origin, reason, decision FROM decision_audit ${w.sql()} ORDER BY seq DESC LIMIT {lim:UInt32}`,
           { ...w.params, lim: limit },
         );
-        return got.map((r) => {
-          const a: DecisionAudit = {
-            at: num(r.at_ms),
-            target: r.target as string,
-            change: r.change as DecisionAudit['change'],
-            origin: r.origin as string,
-            reason: r.reason as string,
-          };
-          if (r.decision !== null) a.decision = JSON.parse(r.decision as string) as Decision;
-          return a;
-        });
+        return got.map(rowToAudit);
       });
     },
 
@@ -527,7 +362,7 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions): Store {
           // A dedup key never spans two days, so FINAL need not merge across partitions.
           { do_not_merge_across_partitions_select_final: 1 },
         ))[0];
-        return { flows: num(r.n), bytes: num(r.b) };
+        return { flows: toNumber(r.n), bytes: toNumber(r.b) };
       });
     },
   };

@@ -2,10 +2,16 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBAppender, DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import type { Decision, DecisionAudit, Finding, FlowRecord } from '@floe/flow';
-import { SEVERITIES, severityRank } from '@floe/flow';
 import { flowDedupKey } from './dedup.js';
-import { STORE_ERROR_CODES, StoreError } from './errors.js';
 import { migrate } from './migrations.js';
+import {
+  AUDIT_LIMIT, pageLimit, queryDecisionPage, queryFindingPage, type Filter, type KeysetFetch,
+} from './paging.js';
+import { opQueue } from './queue.js';
+import {
+  AUDIT_COLUMNS, DECISION_COLUMNS, FINDING_COLUMNS, auditRow, decisionRow, findingRow, mergeFinding, rowToAudit,
+  rowToDecision, rowToFinding, toNumber, type Row,
+} from './rows.js';
 import type { DecisionQuery, FindingQuery, Page, Store } from './store.js';
 
 /** Options of the DuckDB store. */
@@ -14,11 +20,7 @@ export interface DuckDbStoreOptions {
   path: string;
 }
 
-/** Default and largest page size of queryFindings/queryDecisions. */
-export const PAGE_LIMIT = Object.freeze({ default: 100, max: 1000 });
-/** Default and largest row count of queryAudit. */
-export const AUDIT_LIMIT = Object.freeze({ default: 100, max: 10_000 });
-
+export { AUDIT_LIMIT, PAGE_LIMIT } from './paging.js';
 export { flowDedupKey } from './dedup.js';
 
 type Appendable = string | number | boolean | undefined;
@@ -63,11 +65,6 @@ const FLOW_COLUMNS: ReadonlyArray<readonly ['int' | 'str' | 'bool', (f: FlowReco
   ['str', (f) => (f.dstMeta === undefined ? undefined : JSON.stringify(f.dstMeta))],
 ];
 
-const FINDING_COLUMNS = [
-  'id', 'schema_version', 'first_seen', 'last_seen', 'detector', 'kind', 'severity', 'severity_rank', 'score',
-  'entity_addr', 'entity_namespace', 'entity_pod', 'entity_workload', 'peers', 'summary', 'evidence', 'mitre', 'produced_by',
-] as const;
-
 /** Upsert of one finding: first_seen takes the minimum; the row with the later last_seen supplies everything else. */
 /** Rows per multi-row finding upsert: one statement per chunk instead of one per finding. */
 const FINDING_CHUNK = 100;
@@ -80,115 +77,22 @@ const upsertFindingsSql = (rows: number): string =>
     .join(', ');
 const UPSERT_FINDING_SQL = upsertFindingsSql(1);
 
-const DECISION_COLUMNS = [
-  'target', 'schema_version', 'action', 'scope', 'duration_ms', 'expires_at', 'origin', 'reason', 'count', 'dry_run',
-  'created_at', 'updated_at',
-] as const;
-
 const UPSERT_DECISION_SQL = `INSERT OR REPLACE INTO decisions (${DECISION_COLUMNS.join(', ')}) VALUES (${DECISION_COLUMNS.map(() => '?').join(', ')})`;
-const INSERT_AUDIT_SQL = 'INSERT INTO decision_audit (at_ms, target, change, origin, reason, decision) VALUES (?, ?, ?, ?, ?, ?)';
-
-type Row = Record<string, unknown>;
-
-/** Cursor payloads: `t` tells the query kind, `s` the sort time, `k` the tie-breaking key. */
-interface CursorData {
-  t: 'f' | 'd';
-  s: number;
-  k: string;
-}
-
-function encodeCursor(c: CursorData): string {
-  return Buffer.from(JSON.stringify(c)).toString('base64url');
-}
-
-function decodeCursor(cursor: string, kind: 'f' | 'd'): CursorData {
-  let c: unknown;
-  try {
-    c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    c = undefined;
-  }
-  const o = c as Partial<CursorData> | undefined;
-  if (!o || typeof o !== 'object' || o.t !== kind || typeof o.s !== 'number' || !Number.isFinite(o.s) || typeof o.k !== 'string') {
-    throw new StoreError(STORE_ERROR_CODES.BAD_CURSOR, 'invalid paging cursor');
-  }
-  return { t: kind, s: o.s, k: o.k };
-}
-
-function pageLimit(limit: number | undefined, max: number, dflt: number): number {
-  if (limit === undefined) return dflt;
-  if (!Number.isInteger(limit) || limit < 1 || limit > max) {
-    throw new StoreError(STORE_ERROR_CODES.BAD_QUERY, `limit must be an integer in 1..${max}, got ${String(limit)}`);
-  }
-  return limit;
-}
-
-function time(name: string, v: number | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  if (!Number.isFinite(v)) throw new StoreError(STORE_ERROR_CODES.BAD_QUERY, `${name} must be a finite time in ms since epoch`);
-  return Math.trunc(v);
-}
-
-const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
-
-function rowToFinding(r: Row): Finding {
-  const entity: Finding['entity'] = { addr: r.entity_addr as string };
-  if (r.entity_namespace !== null) entity.namespace = r.entity_namespace as string;
-  if (r.entity_pod !== null) entity.pod = r.entity_pod as string;
-  if (r.entity_workload !== null) entity.workload = r.entity_workload as string;
-  const f: Finding = {
-    id: r.id as string,
-    schema: 1,
-    firstSeen: num(r.first_seen),
-    lastSeen: num(r.last_seen),
-    detector: r.detector as string,
-    kind: r.kind as Finding['kind'],
-    severity: r.severity as Finding['severity'],
-    score: num(r.score),
-    entity,
-    peers: JSON.parse(r.peers as string) as string[],
-    summary: r.summary as string,
-    evidence: JSON.parse(r.evidence as string) as Finding['evidence'],
-    producedBy: r.produced_by as string,
-  };
-  if (r.mitre !== null) f.mitre = r.mitre as string;
-  return f;
-}
-
-function rowToDecision(r: Row): Decision {
-  return {
-    schema: 1,
-    target: r.target as string,
-    action: 'block',
-    scope: JSON.parse(r.scope as string) as Decision['scope'],
-    durationMs: num(r.duration_ms),
-    expiresAt: num(r.expires_at),
-    origin: r.origin as string,
-    reason: r.reason as string,
-    count: num(r.count),
-    dryRun: r.dry_run as boolean,
-    createdAt: num(r.created_at),
-    updatedAt: num(r.updated_at),
-  };
-}
+const INSERT_AUDIT_SQL = `INSERT INTO decision_audit (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`;
 
 function findingValues(f: Finding): DuckDBValue[] {
-  return [
-    f.id, f.schema, f.firstSeen, f.lastSeen, f.detector, f.kind, f.severity, severityRank(f.severity), f.score,
-    f.entity.addr, f.entity.namespace ?? null, f.entity.pod ?? null, f.entity.workload ?? null,
-    JSON.stringify(f.peers), f.summary, JSON.stringify(f.evidence), f.mitre ?? null, f.producedBy,
-  ];
+  const r = findingRow(f);
+  return FINDING_COLUMNS.map((c) => r[c]);
 }
 
 function decisionValues(d: Decision): DuckDBValue[] {
-  return [
-    d.target, d.schema, d.action, JSON.stringify(d.scope), d.durationMs, d.expiresAt, d.origin, d.reason, d.count,
-    d.dryRun, d.createdAt, d.updatedAt,
-  ];
+  const r = decisionRow(d);
+  return DECISION_COLUMNS.map((c) => r[c]);
 }
 
 function auditValues(a: DecisionAudit): DuckDBValue[] {
-  return [a.at, a.target, a.change, a.origin, a.reason, a.decision === undefined ? null : JSON.stringify(a.decision)];
+  const r = auditRow(a);
+  return AUDIT_COLUMNS.map((c) => r[c]);
 }
 
 /** Filter clauses (constant SQL text) and their parameters. */
@@ -198,6 +102,12 @@ class Where {
   add(sql: string, ...params: DuckDBValue[]): void {
     this.clauses.push(sql);
     this.params.push(...params);
+  }
+  /** Adds each filter as `column op ?`. */
+  static of(filters: Filter[]): Where {
+    const w = new Where();
+    for (const f of filters) w.add(`${f.column} ${f.op} ?`, f.value);
+    return w;
   }
   sql(extra?: string): string {
     const all = extra ? [...this.clauses, extra] : this.clauses;
@@ -226,17 +136,9 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): Store {
   let instance: DuckDBInstance | undefined;
   let conn: DuckDBConnection | undefined;
   let starting: Promise<void> | undefined;
-  let queue: Promise<unknown> = Promise.resolve();
-
-  /** Runs `fn` after every earlier operation: one connection, one operation at a time. */
-  function serial<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
-    const run = queue.then(() => {
-      if (!conn) throw new StoreError(STORE_ERROR_CODES.NOT_STARTED, 'duckdb store: not started');
-      return fn(conn);
-    });
-    queue = run.catch(() => undefined);
-    return run;
-  }
+  /** One connection, one operation at a time. */
+  const queue = opQueue<DuckDBConnection>('duckdb', () => conn);
+  const serial = queue.run;
 
   async function tx<T>(c: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
     await c.run('BEGIN TRANSACTION');
@@ -254,6 +156,20 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): Store {
     const r = await c.runAndReadAll(sql, params);
     return r.getRowObjectsJS() as Row[];
   }
+
+  /**
+   * The KeysetFetch of this adapter (paging.ts), run in the operation queue: the count of `table`
+   * rows matching `filters`, and up to `limit + 1` of them after `cursor`, by (`sort`, `key`) descending.
+   */
+  const fetchPage: KeysetFetch = ({ table, sort, key }, filters, cursor, limit) =>
+    serial(async (c) => {
+      const w = Where.of(filters);
+      const total = toNumber((await rows(c, `SELECT count(*) AS n FROM ${table} ${w.sql()}`, w.params))[0].n);
+      const after = cursor ? `(${sort} < ? OR (${sort} = ? AND ${key} < ?))` : undefined;
+      const params = cursor ? [...w.params, cursor.s, cursor.s, cursor.k] : [...w.params];
+      const got = await rows(c, `SELECT * FROM ${table} ${w.sql(after)} ORDER BY ${sort} DESC, ${key} DESC LIMIT ?`, [...params, limit + 1]);
+      return { total, rows: got };
+    });
 
   function appendFlow(a: DuckDBAppender, key: string, f: FlowRecord): void {
     a.appendVarchar(key);
@@ -284,7 +200,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): Store {
 
     async stop(): Promise<void> {
       if (starting) await starting.catch(() => undefined);
-      await queue;
+      await queue.idle();
       conn?.closeSync();
       instance?.closeSync();
       conn = undefined;
@@ -319,14 +235,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): Store {
         if (findings.length === 0) return;
         // Merge repeats of one id inside the batch first: one statement may not update a row twice.
         const byId = new Map<string, Finding>();
-        for (const f of findings) {
-          const prev = byId.get(f.id);
-          if (!prev) byId.set(f.id, f);
-          else {
-            const later = f.lastSeen >= prev.lastSeen ? f : prev;
-            byId.set(f.id, { ...later, firstSeen: Math.min(prev.firstSeen, f.firstSeen) });
-          }
-        }
+        for (const f of findings) byId.set(f.id, mergeFinding(byId.get(f.id), f));
         const all = [...byId.values()];
         await tx(c, async () => {
           for (let i = 0; i < all.length; i += FINDING_CHUNK) {
@@ -369,64 +278,12 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): Store {
       });
     },
 
-    async queryFindings(q: FindingQuery): Promise<Page<Finding>> {
-      const limit = pageLimit(q.limit, PAGE_LIMIT.max, PAGE_LIMIT.default);
-      const w = new Where();
-      const from = time('from', q.from);
-      const to = time('to', q.to);
-      if (from !== undefined) w.add('last_seen >= ?', from);
-      if (to !== undefined) w.add('last_seen < ?', to);
-      if (q.detector !== undefined) w.add('detector = ?', q.detector);
-      if (q.entity !== undefined) w.add('entity_addr = ?', q.entity);
-      if (q.minSeverity !== undefined) {
-        if (!SEVERITIES.includes(q.minSeverity)) {
-          throw new StoreError(STORE_ERROR_CODES.BAD_QUERY, `unknown severity ${JSON.stringify(q.minSeverity)}`);
-        }
-        w.add('severity_rank >= ?', severityRank(q.minSeverity));
-      }
-      const cur = q.cursor === undefined ? undefined : decodeCursor(q.cursor, 'f');
-      return serial(async (c) => {
-        const total = num((await rows(c, `SELECT count(*) AS n FROM findings ${w.sql()}`, w.params))[0].n);
-        const keyset = cur ? '(last_seen < ? OR (last_seen = ? AND id < ?))' : undefined;
-        const params = cur ? [...w.params, cur.s, cur.s, cur.k] : [...w.params];
-        const got = await rows(c, `SELECT * FROM findings ${w.sql(keyset)} ORDER BY last_seen DESC, id DESC LIMIT ?`, [...params, limit + 1]);
-        const items = got.slice(0, limit).map(rowToFinding);
-        const page: Page<Finding> = { items, total };
-        if (got.length > limit) {
-          const last = items[items.length - 1];
-          page.next = encodeCursor({ t: 'f', s: last.lastSeen, k: last.id });
-        }
-        return page;
-      });
+    queryFindings(q: FindingQuery): Promise<Page<Finding>> {
+      return queryFindingPage(q, fetchPage);
     },
 
-    async queryDecisions(q: DecisionQuery): Promise<Page<Decision>> {
-      const limit = pageLimit(q.limit, PAGE_LIMIT.max, PAGE_LIMIT.default);
-      const w = new Where();
-      const activeAt = time('activeAt', q.activeAt);
-      const expiredAt = time('expiredAt', q.expiredAt);
-      const from = time('from', q.from);
-      const to = time('to', q.to);
-      if (activeAt !== undefined) w.add('expires_at > ?', activeAt);
-      if (expiredAt !== undefined) w.add('expires_at <= ?', expiredAt);
-      if (q.target !== undefined) w.add('target = ?', q.target);
-      if (q.origin !== undefined) w.add('origin = ?', q.origin);
-      if (from !== undefined) w.add('updated_at >= ?', from);
-      if (to !== undefined) w.add('updated_at < ?', to);
-      const cur = q.cursor === undefined ? undefined : decodeCursor(q.cursor, 'd');
-      return serial(async (c) => {
-        const total = num((await rows(c, `SELECT count(*) AS n FROM decisions ${w.sql()}`, w.params))[0].n);
-        const keyset = cur ? '(updated_at < ? OR (updated_at = ? AND target < ?))' : undefined;
-        const params = cur ? [...w.params, cur.s, cur.s, cur.k] : [...w.params];
-        const got = await rows(c, `SELECT * FROM decisions ${w.sql(keyset)} ORDER BY updated_at DESC, target DESC LIMIT ?`, [...params, limit + 1]);
-        const items = got.slice(0, limit).map(rowToDecision);
-        const page: Page<Decision> = { items, total };
-        if (got.length > limit) {
-          const last = items[items.length - 1];
-          page.next = encodeCursor({ t: 'd', s: last.updatedAt, k: last.target });
-        }
-        return page;
-      });
+    queryDecisions(q: DecisionQuery): Promise<Page<Decision>> {
+      return queryDecisionPage(q, fetchPage);
     },
 
     getDecision(target: string): Promise<Decision | undefined> {
@@ -442,24 +299,14 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): Store {
       if (q.target !== undefined) w.add('target = ?', q.target);
       return serial(async (c) => {
         const got = await rows(c, `SELECT * FROM decision_audit ${w.sql()} ORDER BY seq DESC LIMIT ?`, [...w.params, limit]);
-        return got.map((r) => {
-          const a: DecisionAudit = {
-            at: num(r.at_ms),
-            target: r.target as string,
-            change: r.change as DecisionAudit['change'],
-            origin: r.origin as string,
-            reason: r.reason as string,
-          };
-          if (r.decision !== null) a.decision = JSON.parse(r.decision as string) as Decision;
-          return a;
-        });
+        return got.map(rowToAudit);
       });
     },
 
     countFlows(): Promise<{ flows: number; bytes: number }> {
       return serial(async (c) => {
         const r = (await rows(c, 'SELECT count(*) AS n, coalesce(sum(coalesce(bytes_orig, 0) + coalesce(bytes_reply, 0)), 0) AS b FROM flows', []))[0];
-        return { flows: num(r.n), bytes: num(r.b) };
+        return { flows: toNumber(r.n), bytes: toNumber(r.b) };
       });
     },
   };

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { STORE_ERROR_CODES, StoreError } from './errors.js';
+import { migrationFailed, stepsAfter } from './migration-steps.js';
 
 /**
  * One schema step. Steps are numbered from 1 and never edited once released: a change is a
@@ -126,8 +126,7 @@ export async function migrate(conn: DuckDBConnection, steps: readonly Migration[
   const res = await conn.runAndReadAll('SELECT coalesce(max(version), 0) AS v FROM schema_migrations');
   const current = Number(res.getRowObjectsJS()[0].v);
   const applied: number[] = [];
-  for (const step of [...steps].sort((a, b) => a.version - b.version)) {
-    if (step.version <= current) continue;
+  for (const step of stepsAfter(steps, current)) {
     await conn.run('BEGIN TRANSACTION');
     try {
       for (const sql of step.statements) await conn.run(sql);
@@ -135,11 +134,7 @@ export async function migrate(conn: DuckDBConnection, steps: readonly Migration[
       await conn.run('COMMIT');
     } catch (err) {
       await conn.run('ROLLBACK').catch(() => undefined);
-      throw new StoreError(
-        STORE_ERROR_CODES.MIGRATION_FAILED,
-        `store migration ${step.version} (${step.name}) failed: ${err instanceof Error ? err.message : String(err)}`,
-        { cause: err },
-      );
+      throw migrationFailed(step, err);
     }
     applied.push(step.version);
   }

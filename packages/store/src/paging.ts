@@ -1,0 +1,196 @@
+import type { Decision, Finding } from '@floe/flow';
+import { SEVERITIES, severityRank } from '@floe/flow';
+import { STORE_ERROR_CODES, StoreError } from './errors.js';
+import { rowToDecision, rowToFinding, type Row } from './rows.js';
+import type { DecisionQuery, FindingQuery, Page } from './store.js';
+
+/**
+ * Query checks, filters, keyset cursors and pages shared by the DuckDB and ClickHouse adapters,
+ * so both accept and reject the same queries and produce the same cursors. Each adapter renders
+ * the filters in its own SQL dialect. Internal to @floe/store, except the limits (re-exported by
+ * duckdb.ts).
+ */
+
+/** Default and largest page size of queryFindings/queryDecisions. */
+export const PAGE_LIMIT = Object.freeze({ default: 100, max: 1000 });
+/** Default and largest row count of queryAudit. */
+export const AUDIT_LIMIT = Object.freeze({ default: 100, max: 10_000 });
+
+/** Cursor payloads: `t` tells the query kind, `s` the sort time (ms), `k` the tie-breaking key. */
+export interface CursorData {
+  t: 'f' | 'd';
+  s: number;
+  k: string;
+}
+
+/** The opaque cursor text of `c`: base64url of its JSON. */
+export function encodeCursor(c: CursorData): string {
+  return Buffer.from(JSON.stringify(c)).toString('base64url');
+}
+
+/**
+ * The payload of a cursor made by encodeCursor for query kind `kind`.
+ * @throws StoreError FLOE_STORE_BAD_CURSOR when it is not such a cursor (or is for the other kind).
+ */
+export function decodeCursor(cursor: string, kind: 'f' | 'd'): CursorData {
+  let c: unknown;
+  try {
+    c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    c = undefined;
+  }
+  const o = c as Partial<CursorData> | undefined;
+  if (!o || typeof o !== 'object' || o.t !== kind || typeof o.s !== 'number' || !Number.isFinite(o.s) || typeof o.k !== 'string') {
+    throw new StoreError(STORE_ERROR_CODES.BAD_CURSOR, 'invalid paging cursor');
+  }
+  return { t: kind, s: o.s, k: o.k };
+}
+
+/**
+ * The row limit of a query: `dflt` when absent.
+ * @throws StoreError FLOE_STORE_BAD_QUERY unless an integer in 1..max.
+ */
+export function pageLimit(limit: number | undefined, max: number, dflt: number): number {
+  if (limit === undefined) return dflt;
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) {
+    throw new StoreError(STORE_ERROR_CODES.BAD_QUERY, `limit must be an integer in 1..${max}, got ${String(limit)}`);
+  }
+  return limit;
+}
+
+/**
+ * A query time (ms since epoch) truncated to an integer; undefined stays undefined.
+ * @throws StoreError FLOE_STORE_BAD_QUERY naming `name` when not finite.
+ */
+export function queryTime(name: string, v: number | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!Number.isFinite(v)) throw new StoreError(STORE_ERROR_CODES.BAD_QUERY, `${name} must be a finite time in ms since epoch`);
+  return Math.trunc(v);
+}
+
+/**
+ * One filter of a query: `column op value`. `type` is the column's ClickHouse type, used for its
+ * `{name:Type}` parameter (DuckDB binds the value as it is).
+ */
+export interface Filter {
+  column: string;
+  op: '=' | '<' | '<=' | '>' | '>=';
+  type: 'Int64' | 'String' | 'UInt8';
+  value: number | string;
+}
+
+/**
+ * The filters of a finding query, checked: lastSeen in [from, to), detector, entity address,
+ * severity_rank >= rank of minSeverity.
+ * @throws StoreError FLOE_STORE_BAD_QUERY for a non-finite time or an unknown severity.
+ */
+export function findingFilters(q: FindingQuery): Filter[] {
+  const out: Filter[] = [];
+  const from = queryTime('from', q.from);
+  const to = queryTime('to', q.to);
+  if (from !== undefined) out.push({ column: 'last_seen', op: '>=', type: 'Int64', value: from });
+  if (to !== undefined) out.push({ column: 'last_seen', op: '<', type: 'Int64', value: to });
+  if (q.detector !== undefined) out.push({ column: 'detector', op: '=', type: 'String', value: q.detector });
+  if (q.entity !== undefined) out.push({ column: 'entity_addr', op: '=', type: 'String', value: q.entity });
+  if (q.minSeverity !== undefined) {
+    if (!SEVERITIES.includes(q.minSeverity)) {
+      throw new StoreError(STORE_ERROR_CODES.BAD_QUERY, `unknown severity ${JSON.stringify(q.minSeverity)}`);
+    }
+    out.push({ column: 'severity_rank', op: '>=', type: 'UInt8', value: severityRank(q.minSeverity) });
+  }
+  return out;
+}
+
+/**
+ * The filters of a decision query, checked: active at `activeAt` (expires_at > it), expired at
+ * `expiredAt` (expires_at <= it), target, origin, updatedAt in [from, to).
+ * @throws StoreError FLOE_STORE_BAD_QUERY for a non-finite time.
+ */
+export function decisionFilters(q: DecisionQuery): Filter[] {
+  const out: Filter[] = [];
+  const activeAt = queryTime('activeAt', q.activeAt);
+  const expiredAt = queryTime('expiredAt', q.expiredAt);
+  const from = queryTime('from', q.from);
+  const to = queryTime('to', q.to);
+  if (activeAt !== undefined) out.push({ column: 'expires_at', op: '>', type: 'Int64', value: activeAt });
+  if (expiredAt !== undefined) out.push({ column: 'expires_at', op: '<=', type: 'Int64', value: expiredAt });
+  if (q.target !== undefined) out.push({ column: 'target', op: '=', type: 'String', value: q.target });
+  if (q.origin !== undefined) out.push({ column: 'origin', op: '=', type: 'String', value: q.origin });
+  if (from !== undefined) out.push({ column: 'updated_at', op: '>=', type: 'Int64', value: from });
+  if (to !== undefined) out.push({ column: 'updated_at', op: '<', type: 'Int64', value: to });
+  return out;
+}
+
+/**
+ * The checked arguments of a page query of kind `kind` ('f' findings, 'd' decisions): its limit
+ * (PAGE_LIMIT), its filters from `filtersOf`, its cursor's payload, checked in that order.
+ * @throws StoreError FLOE_STORE_BAD_QUERY, FLOE_STORE_BAD_CURSOR.
+ */
+export function pageArgs<Q extends { limit?: number; cursor?: string }>(
+  q: Q,
+  kind: 'f' | 'd',
+  filtersOf: (q: Q) => Filter[],
+): { limit: number; filters: Filter[]; cursor: CursorData | undefined } {
+  const limit = pageLimit(q.limit, PAGE_LIMIT.max, PAGE_LIMIT.default);
+  const filters = filtersOf(q);
+  const cursor = q.cursor === undefined ? undefined : decodeCursor(q.cursor, kind);
+  return { limit, filters, cursor };
+}
+
+/**
+ * A page from the rows of a keyset query that asked for `limit + 1` rows: the first `limit`
+ * mapped by `map`, `total`, and `next` (the cursor of the last item) when a row was left over.
+ */
+export function toPage<R, T>(got: R[], limit: number, total: number, map: (r: R) => T, cursorOf: (last: T) => CursorData): Page<T> {
+  const items = got.slice(0, limit).map(map);
+  const page: Page<T> = { items, total };
+  if (got.length > limit) page.next = encodeCursor(cursorOf(items[items.length - 1]));
+  return page;
+}
+
+/** Cursor of the last finding of a page (findings sort by lastSeen, then id). */
+export const findingCursor = (f: { lastSeen: number; id: string }): CursorData => ({ t: 'f', s: f.lastSeen, k: f.id });
+/** Cursor of the last decision of a page (decisions sort by updatedAt, then target). */
+export const decisionCursor = (d: { updatedAt: number; target: string }): CursorData => ({ t: 'd', s: d.updatedAt, k: d.target });
+
+/** Where a keyset page is read: the table, its sort column (ms since epoch) and its tie-breaking key column. */
+export interface KeysetSource {
+  table: 'findings' | 'decisions';
+  sort: 'last_seen' | 'updated_at';
+  key: 'id' | 'target';
+}
+
+/**
+ * An adapter's keyset read: the count of `src.table` rows matching `filters`, and up to
+ * `limit + 1` of them after `cursor` (sort < cursor.s, or equal and key < cursor.k), ordered
+ * by (sort, key) descending.
+ */
+export type KeysetFetch = (
+  src: KeysetSource,
+  filters: Filter[],
+  cursor: CursorData | undefined,
+  limit: number,
+) => Promise<{ total: number; rows: Row[] }>;
+
+const FINDINGS: KeysetSource = Object.freeze({ table: 'findings', sort: 'last_seen', key: 'id' });
+const DECISIONS: KeysetSource = Object.freeze({ table: 'decisions', sort: 'updated_at', key: 'target' });
+
+/**
+ * Store.queryFindings over an adapter's keyset read: newest lastSeen first, ties by id.
+ * @throws StoreError FLOE_STORE_BAD_QUERY, FLOE_STORE_BAD_CURSOR (as a rejection).
+ */
+export async function queryFindingPage(q: FindingQuery, fetch: KeysetFetch): Promise<Page<Finding>> {
+  const { limit, filters, cursor } = pageArgs(q, 'f', findingFilters);
+  const got = await fetch(FINDINGS, filters, cursor, limit);
+  return toPage(got.rows, limit, got.total, rowToFinding, findingCursor);
+}
+
+/**
+ * Store.queryDecisions over an adapter's keyset read: newest updatedAt first, ties by target.
+ * @throws StoreError FLOE_STORE_BAD_QUERY, FLOE_STORE_BAD_CURSOR (as a rejection).
+ */
+export async function queryDecisionPage(q: DecisionQuery, fetch: KeysetFetch): Promise<Page<Decision>> {
+  const { limit, filters, cursor } = pageArgs(q, 'd', decisionFilters);
+  const got = await fetch(DECISIONS, filters, cursor, limit);
+  return toPage(got.rows, limit, got.total, rowToDecision, decisionCursor);
+}
