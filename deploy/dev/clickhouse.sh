@@ -23,13 +23,11 @@ HOME_DIR="$FLOE_CACHE/clickhouse"
 DATA="$HOME_DIR/data"
 PIDFILE="$HOME_DIR/server.pid"
 LOGFILE="$HOME_DIR/server.log"
+ENDPOINT="http://$HOST:$CLICKHOUSE_PORT"
 PY="$VENV/bin/python"
 
 install() {
-  if [[ -f $STAMP ]]; then
-    log "chdb $CHDB_VERSION already installed in $VENV"
-    return 0
-  fi
+  already_installed "chdb $CHDB_VERSION" "$VENV" && return 0
   command -v python3 >/dev/null || die "python3 not found"
   mkdir -p "$FLOE_CACHE"
   log "installing chdb $CHDB_VERSION from PyPI into $VENV"
@@ -69,10 +67,7 @@ health() {
 
 start() {
   install
-  if pid_alive "$PIDFILE"; then
-    log "already running (pid $(<"$PIDFILE")) on http://$HOST:$CLICKHOUSE_PORT"
-    return 0
-  fi
+  already_running && return 0
   if port_open "$HOST" "$CLICKHOUSE_PORT"; then
     die "port $CLICKHOUSE_PORT on $HOST is taken by another process (pid $(port_pid "$CLICKHOUSE_PORT")); not started"
   fi
@@ -83,43 +78,7 @@ start() {
     >>"$LOGFILE" 2>&1 </dev/null &
   echo $! >"$PIDFILE"
   log "starting chdb endpoint (pid $!), log $LOGFILE"
-  local out=""
-  while ((SECONDS - t0 < CLICKHOUSE_START_TIMEOUT)); do
-    if ! pid_alive "$PIDFILE"; then
-      rm -f "$PIDFILE"
-      show_log "$LOGFILE" 40
-      die "the endpoint exited during start-up"
-    fi
-    if out=$(health); then
-      log "healthy after $((SECONDS - t0)) s: $out (http://$HOST:$CLICKHOUSE_PORT)"
-      return 0
-    fi
-    sleep 0.3
-  done
-  show_log "$LOGFILE" 40
-  log "last health check: $out"
-  die "not healthy within ${CLICKHOUSE_START_TIMEOUT}s (still running as pid $(<"$PIDFILE"); run '$0 stop')"
+  wait_healthy "$t0" "$CLICKHOUSE_START_TIMEOUT" 0.3 endpoint "$ENDPOINT"
 }
 
-status() {
-  if ! pid_alive "$PIDFILE"; then
-    log "stopped"
-    return 3
-  fi
-  local out
-  if out=$(health); then
-    log "running (pid $(<"$PIDFILE")) on http://$HOST:$CLICKHOUSE_PORT, $out"
-    return 0
-  fi
-  log "running (pid $(<"$PIDFILE")) but unhealthy: $out"
-  return 1
-}
-
-case "${1:-}" in
-  install) install ;;
-  start) start ;;
-  stop) stop_pid "$PIDFILE" 15 ;;
-  status) status ;;
-  logs) tail -n "${2:-100}" "$LOGFILE" ;;
-  *) echo "usage: $0 {install|start|stop|status|logs [N]}" >&2; exit 2 ;;
-esac
+service_main 15 "$@"

@@ -32,12 +32,10 @@ LOG4J_CONF="$RUN_DIR/log4j2.properties"
 PIDFILE="$RUN_DIR/kafka.pid"
 LOGFILE="$RUN_DIR/kafka.log"
 HEALTH_CLASSES="$HOME_DIR/health"
+ENDPOINT="$HOST:$KAFKA_PORT"
 
 install() {
-  if [[ -f $STAMP ]]; then
-    log "Kafka $KAFKA_VERSION already installed in $LIBS"
-    return 0
-  fi
+  already_installed "Kafka $KAFKA_VERSION" "$LIBS" && return 0
   command -v mvn >/dev/null || die "mvn not found (Maven is needed to fetch the Kafka jars)"
   command -v java >/dev/null || die "java not found (Java 17 runs the broker)"
   log "fetching Kafka $KAFKA_VERSION jars from Maven Central"
@@ -152,10 +150,7 @@ health() {
 
 start() {
   install
-  if pid_alive "$PIDFILE"; then
-    log "already running (pid $(<"$PIDFILE")) on $HOST:$KAFKA_PORT"
-    return 0
-  fi
+  already_running && return 0
   if port_open "$HOST" "$KAFKA_PORT" || port_open "$HOST" "$KAFKA_CONTROLLER_PORT"; then
     die "port $KAFKA_PORT or $KAFKA_CONTROLLER_PORT on $HOST is taken by another process (pid $(port_pid "$KAFKA_PORT")$(port_pid "$KAFKA_CONTROLLER_PORT")); not started"
   fi
@@ -167,43 +162,7 @@ start() {
   setsid java -cp "$LIBS/*" $(java_opts) kafka.Kafka "$CONF" >>"$LOGFILE" 2>&1 </dev/null &
   echo $! >"$PIDFILE"
   log "starting Kafka $KAFKA_VERSION (pid $!), log $LOGFILE"
-  local out=""
-  while ((SECONDS - t0 < KAFKA_START_TIMEOUT)); do
-    if ! pid_alive "$PIDFILE"; then
-      rm -f "$PIDFILE"
-      show_log "$LOGFILE" 40
-      die "the broker exited during start-up"
-    fi
-    if port_open "$HOST" "$KAFKA_PORT" && out=$(health); then
-      log "healthy after $((SECONDS - t0)) s: $out (bootstrap $HOST:$KAFKA_PORT)"
-      return 0
-    fi
-    sleep 0.5
-  done
-  show_log "$LOGFILE" 40
-  log "last health check: ${out:-port closed}"
-  die "not healthy within ${KAFKA_START_TIMEOUT}s (still running as pid $(<"$PIDFILE"); run '$0 stop')"
+  wait_healthy "$t0" "$KAFKA_START_TIMEOUT" 0.5 broker "bootstrap $ENDPOINT"
 }
 
-status() {
-  if ! pid_alive "$PIDFILE"; then
-    log "stopped"
-    return 3
-  fi
-  local out
-  if out=$(health); then
-    log "running (pid $(<"$PIDFILE")) on $HOST:$KAFKA_PORT, $out"
-    return 0
-  fi
-  log "running (pid $(<"$PIDFILE")) but unhealthy: $out"
-  return 1
-}
-
-case "${1:-}" in
-  install) install ;;
-  start) start ;;
-  stop) stop_pid "$PIDFILE" 30 ;;
-  status) status ;;
-  logs) tail -n "${2:-100}" "$LOGFILE" ;;
-  *) echo "usage: $0 {install|start|stop|status|logs [N]}" >&2; exit 2 ;;
-esac
+service_main 30 "$@"
