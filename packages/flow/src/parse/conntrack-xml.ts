@@ -1,5 +1,6 @@
 import { normalizeAddr } from '../addr.js';
 import type { FlowEvent, FlowRecord } from '../record.js';
+import { newRecord, setConntrackState, setCounters, setReply, setTimesPortsIcmp } from './build.js';
 import { parsePort, parseU32, parseUint } from './num.js';
 import { parseError, type LineParser, type ParseError, type ParserOptions } from './types.js';
 
@@ -287,44 +288,18 @@ function parseFlowXml(
   if (when.year !== undefined && when.month !== undefined && when.day !== undefined) {
     observedAt = new Date(when.year, when.month - 1, when.day, when.hour ?? 0, when.min ?? 0, when.sec ?? 0).getTime();
   }
-  const rec: FlowRecord = {
-    schema: 1,
-    observedAt: observedAt >= 0 ? observedAt : now(),
-    source: 'conntrack-xml',
-    event,
-    family: s.family,
-    protocol,
-    srcAddr: s.addr,
-    dstAddr: d.addr,
-  };
-  if (node !== undefined) rec.node = node;
-  if (tsStart >= 0) rec.start = tsStart;
-  if (tsStop >= 0) rec.end = tsStop;
-  if (port[0] >= 0) rec.srcPort = port[0];
-  if (port[1] >= 0) rec.dstPort = port[1];
-  if (icmpType >= 0) rec.icmpType = icmpType;
-  if (icmpCode >= 0) rec.icmpCode = icmpCode;
+  const rec = newRecord('conntrack-xml', event, observedAt >= 0 ? observedAt : now(), protocol, s, d, node);
+  setTimesPortsIcmp(rec, tsStart, tsStop, port[0], port[1], icmpType, icmpCode);
   if (addr[2] !== '' && addr[3] !== '') {
     const rs = normalizeAddr(addr[2]);
     if (rs === undefined) return parseError(lineNo, 'bad-address', text, 'reply-src');
     const rd = normalizeAddr(addr[3]);
     if (rd === undefined) return parseError(lineNo, 'bad-address', text, 'reply-dst');
     if (rs.addr !== d.addr || rd.addr !== s.addr || port[2] !== port[1] || port[3] !== port[0]) {
-      rec.replySrcAddr = rs.addr;
-      rec.replyDstAddr = rd.addr;
-      if (port[2] >= 0) rec.replySrcPort = port[2];
-      if (port[3] >= 0) rec.replyDstPort = port[3];
+      setReply(rec, rs.addr, rd.addr, port[2], port[3]);
     }
   }
-  if (counters[1] >= 0) rec.bytesOrig = counters[1];
-  if (counters[0] >= 0) rec.packetsOrig = counters[0];
-  if (counters[3] >= 0) rec.bytesReply = counters[3];
-  if (counters[2] >= 0) rec.packetsReply = counters[2];
-  if (state !== undefined) rec.state = state;
-  if (assured) rec.assured = true;
-  if (unreplied) rec.unreplied = true;
-  if (zone >= 0) rec.zone = zone;
-  if (mark >= 0) rec.mark = mark;
-  if (ctId !== undefined) rec.ctId = ctId;
+  setCounters(rec, counters[1], counters[0], counters[3], counters[2]);
+  setConntrackState(rec, state, assured, unreplied, zone, mark, ctId);
   return rec;
 }

@@ -1,5 +1,6 @@
 import { normalizeAddr } from '../addr.js';
 import type { FlowEvent, FlowRecord } from '../record.js';
+import { newRecord, setConntrackState, setCounters, setReply, setTimesPortsIcmp } from './build.js';
 import { parseEpochSecondsToMs, parsePort, parseU32, parseUint } from './num.js';
 import { parseError, type LineParser, type ParseError, type ParserOptions } from './types.js';
 
@@ -287,23 +288,8 @@ export function parseConntrackLine(
   if (d === undefined || d.family !== s.family) return parseError(lineNo, 'bad-address', line, 'dst');
   if (family !== 0 && family !== s.family) return parseError(lineNo, 'bad-address', line, 'src');
 
-  const rec: FlowRecord = {
-    schema: 1,
-    observedAt: observedAt >= 0 ? observedAt : now(),
-    source: 'conntrack',
-    event,
-    family: s.family,
-    protocol,
-    srcAddr: s.addr,
-    dstAddr: d.addr,
-  };
-  if (node !== undefined) rec.node = node;
-  if (start >= 0) rec.start = start;
-  if (stop >= 0) rec.end = stop;
-  if (sport >= 0) rec.srcPort = sport;
-  if (dport >= 0) rec.dstPort = dport;
-  if (icmpType >= 0) rec.icmpType = icmpType;
-  if (icmpCode >= 0) rec.icmpCode = icmpCode;
+  const rec = newRecord('conntrack', event, observedAt >= 0 ? observedAt : now(), protocol, s, d, node);
+  setTimesPortsIcmp(rec, start, stop, sport, dport, icmpType, icmpCode);
   if (tuple === 1) {
     if (rsrc === '' || rdst === '') return parseError(lineNo, 'missing-field', line, rsrc === '' ? 'src' : 'dst');
     const rs = rsrc === dst ? d : normalizeAddr(rsrc);
@@ -311,22 +297,9 @@ export function parseConntrackLine(
     const rd = rdst === src ? s : normalizeAddr(rdst);
     if (rd === undefined) return parseError(lineNo, 'bad-address', line, 'reply-dst');
     const portsDiffer = !isIcmp && (rsport !== dport || rdport !== sport);
-    if (rs.addr !== d.addr || rd.addr !== s.addr || portsDiffer) {
-      rec.replySrcAddr = rs.addr;
-      rec.replyDstAddr = rd.addr;
-      if (rsport >= 0) rec.replySrcPort = rsport;
-      if (rdport >= 0) rec.replyDstPort = rdport;
-    }
+    if (rs.addr !== d.addr || rd.addr !== s.addr || portsDiffer) setReply(rec, rs.addr, rd.addr, rsport, rdport);
   }
-  if (bytesO >= 0) rec.bytesOrig = bytesO;
-  if (pktsO >= 0) rec.packetsOrig = pktsO;
-  if (bytesR >= 0) rec.bytesReply = bytesR;
-  if (pktsR >= 0) rec.packetsReply = pktsR;
-  if (state !== undefined) rec.state = state;
-  if (assured) rec.assured = true;
-  if (unreplied) rec.unreplied = true;
-  if (zone >= 0) rec.zone = zone;
-  if (mark >= 0) rec.mark = mark;
-  if (ctId !== undefined) rec.ctId = ctId;
+  setCounters(rec, bytesO, pktsO, bytesR, pktsR);
+  setConntrackState(rec, state, assured, unreplied, zone, mark, ctId);
   return rec;
 }

@@ -2,7 +2,7 @@ import { normalizeAddr } from '../addr.js';
 import type { FlowRecord } from '../record.js';
 import { parsePort, parseU32, parseUint } from './num.js';
 import { parseError, type LineParser, type ParseError, type ParserOptions } from './types.js';
-import { verdictFromPrefix } from './verdict.js';
+import { newRecord, setLogFields, setTimesPortsIcmp } from './build.js';
 
 /**
  * Kernel LOG target lines (source 'kernel-log', event 'log'): the body written by the kernel's
@@ -381,35 +381,14 @@ export function parseKernelLogLine(
   const d = normalizeAddr(dst);
   if (d === undefined || d.family !== s.family) return parseError(lineNo, 'bad-address', line, 'DST');
 
-  const rec: FlowRecord = {
-    schema: 1,
-    observedAt: hdr.time >= 0 ? hdr.time : now(),
-    source: 'kernel-log',
-    event: 'log',
-    family: s.family,
-    protocol,
-    srcAddr: s.addr,
-    dstAddr: d.addr,
-  };
-  if (node !== undefined) rec.node = node;
-  if (sport >= 0) rec.srcPort = sport;
-  if (dport >= 0) rec.dstPort = dport;
-  if (protocol === 1 || protocol === 58) {
-    if (icmpType >= 0) rec.icmpType = icmpType;
-    if (icmpCode >= 0) rec.icmpCode = icmpCode;
-  }
+  const rec = newRecord('kernel-log', 'log', hdr.time >= 0 ? hdr.time : now(), protocol, s, d, node);
+  const isIcmp = protocol === 1 || protocol === 58;
+  setTimesPortsIcmp(rec, -1, -1, sport, dport, isIcmp ? icmpType : -1, isIcmp ? icmpCode : -1);
   if (len >= 0) {
     rec.bytesOrig = len;
     rec.packetsOrig = 1;
   }
   if (mark >= 0) rec.mark = mark;
-  const prefix = line.slice(hdr.prefixStart, body).trim();
-  if (prefix !== '') {
-    rec.logPrefix = prefix;
-    const v = verdictFromPrefix(prefix);
-    if (v !== undefined) rec.verdict = v;
-  }
-  if (inIface) rec.inIface = inIface;
-  if (outIface) rec.outIface = outIface;
+  setLogFields(rec, line.slice(hdr.prefixStart, body).trim(), inIface, outIface);
   return rec;
 }

@@ -1,7 +1,7 @@
 import { normalizeAddr } from '../addr.js';
 import type { FlowEvent, FlowRecord } from '../record.js';
 import { parseError, type LineParser, type ParseError, type ParserOptions } from './types.js';
-import { verdictFromPrefix } from './verdict.js';
+import { newRecord, setCounters, setLogFields, setReply, setTimesPortsIcmp } from './build.js';
 
 /**
  * ulogd2 JSON output (ulogd_output_JSON.c: one JSON object per line). Two stacks are told apart
@@ -37,11 +37,16 @@ export function createUlogdJsonParser(opts: ParserOptions = {}): LineParser {
       }
       if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return parseError(lineNo, 'bad-json', line);
       const o = obj as Record<string, unknown>;
-      if (o['ct.event'] !== undefined || o['orig.ip.protocol'] !== undefined) return nfct(o, line, lineNo, now, node);
-      if (o['oob.prefix'] !== undefined || o['oob.time.sec'] !== undefined || o['ip.protocol'] !== undefined) {
-        return nflog(o, line, lineNo, now, node);
+      let build: typeof nfct;
+      if (o['ct.event'] !== undefined || o['orig.ip.protocol'] !== undefined) build = nfct;
+      else if (o['oob.prefix'] !== undefined || o['oob.time.sec'] !== undefined || o['ip.protocol'] !== undefined) build = nflog;
+      else return parseError(lineNo, 'unknown-line', line);
+      try {
+        return build(o, line, lineNo, now, node);
+      } catch (e) {
+        if (e instanceof FieldError) return parseError(lineNo, e.reason, line, e.field);
+        throw e;
       }
-      return parseError(lineNo, 'unknown-line', line);
     },
   };
 }
@@ -94,135 +99,73 @@ function familyCheck(o: Record<string, unknown>, fam: 4 | 6): void {
 const U32 = 0xffffffff;
 const U64 = Number.MAX_SAFE_INTEGER;
 
-function nfct(
-  o: Record<string, unknown>,
-  line: string,
-  lineNo: number,
-  now: () => number,
-  node: string | undefined,
-): FlowRecord | ParseError {
-  try {
-    const ev = int(o, 'ct.event', 255);
-    let event: FlowEvent;
-    if (ev === undefined) event = 'snapshot';
-    else if (ev & 4) event = 'destroy';
-    else if (ev & 1) event = 'new';
-    else if (ev & 2) event = 'update';
-    else return parseError(lineNo, 'bad-value', line, 'ct.event');
-    const protocol = int(o, 'orig.ip.protocol', 255);
-    if (protocol === undefined) return parseError(lineNo, 'missing-field', line, 'orig.ip.protocol');
-    const s = addrOf(o, 'src_ip', 'src_ip', 'orig.ip.saddr.str');
-    const d = addrOf(o, 'dest_ip', 'dest_ip', 'orig.ip.daddr.str');
-    if (d.family !== s.family) return parseError(lineNo, 'bad-address', line, 'dest_ip');
-    familyCheck(o, s.family);
-    const start = secUsec(o, 'flow.start');
-    const end = secUsec(o, 'flow.end');
-    const observedAt = (event === 'destroy' ? end : event === 'new' ? start : undefined) ?? now();
-    const rec: FlowRecord = {
-      schema: 1,
-      observedAt,
-      source: 'nfct',
-      event,
-      family: s.family,
-      protocol,
-      srcAddr: s.addr,
-      dstAddr: d.addr,
-    };
-    if (node !== undefined) rec.node = node;
-    if (start !== undefined) rec.start = start;
-    if (end !== undefined) rec.end = end;
-    const sport = int(o, 'orig.l4.sport', 65535);
-    const dport = int(o, 'orig.l4.dport', 65535);
-    if (sport !== undefined) rec.srcPort = sport;
-    if (dport !== undefined) rec.dstPort = dport;
-    const it = int(o, 'icmp.type', 255);
-    const ic = int(o, 'icmp.code', 255);
-    if (it !== undefined) rec.icmpType = it;
-    if (ic !== undefined) rec.icmpCode = ic;
-    if (o['reply.ip.saddr.str'] !== undefined && o['reply.ip.daddr.str'] !== undefined) {
-      const rs = addrOf(o, 'reply.ip.saddr.str', 'reply.ip.saddr.str');
-      const rd = addrOf(o, 'reply.ip.daddr.str', 'reply.ip.daddr.str');
-      const rsport = int(o, 'reply.l4.sport', 65535);
-      const rdport = int(o, 'reply.l4.dport', 65535);
-      if (rs.addr !== d.addr || rd.addr !== s.addr || rsport !== dport || rdport !== sport) {
-        rec.replySrcAddr = rs.addr;
-        rec.replyDstAddr = rd.addr;
-        if (rsport !== undefined) rec.replySrcPort = rsport;
-        if (rdport !== undefined) rec.replyDstPort = rdport;
-      }
+/** The NFCT record of `o`, or a ParseError; throws FieldError for a field of the wrong type or range. */
+function nfct(o: Record<string, unknown>, line: string, lineNo: number, now: () => number, node: string | undefined): FlowRecord | ParseError {
+  const ev = int(o, 'ct.event', 255);
+  let event: FlowEvent;
+  if (ev === undefined) event = 'snapshot';
+  else if (ev & 4) event = 'destroy';
+  else if (ev & 1) event = 'new';
+  else if (ev & 2) event = 'update';
+  else return parseError(lineNo, 'bad-value', line, 'ct.event');
+  const protocol = int(o, 'orig.ip.protocol', 255);
+  if (protocol === undefined) return parseError(lineNo, 'missing-field', line, 'orig.ip.protocol');
+  const s = addrOf(o, 'src_ip', 'src_ip', 'orig.ip.saddr.str');
+  const d = addrOf(o, 'dest_ip', 'dest_ip', 'orig.ip.daddr.str');
+  if (d.family !== s.family) return parseError(lineNo, 'bad-address', line, 'dest_ip');
+  familyCheck(o, s.family);
+  const start = secUsec(o, 'flow.start');
+  const end = secUsec(o, 'flow.end');
+  const observedAt = (event === 'destroy' ? end : event === 'new' ? start : undefined) ?? now();
+  const rec = newRecord('nfct', event, observedAt, protocol, s, d, node);
+  const sport = int(o, 'orig.l4.sport', 65535);
+  const dport = int(o, 'orig.l4.dport', 65535);
+  const it = int(o, 'icmp.type', 255);
+  const ic = int(o, 'icmp.code', 255);
+  setTimesPortsIcmp(rec, start ?? -1, end ?? -1, sport ?? -1, dport ?? -1, it ?? -1, ic ?? -1);
+  if (o['reply.ip.saddr.str'] !== undefined && o['reply.ip.daddr.str'] !== undefined) {
+    const rs = addrOf(o, 'reply.ip.saddr.str', 'reply.ip.saddr.str');
+    const rd = addrOf(o, 'reply.ip.daddr.str', 'reply.ip.daddr.str');
+    const rsport = int(o, 'reply.l4.sport', 65535);
+    const rdport = int(o, 'reply.l4.dport', 65535);
+    if (rs.addr !== d.addr || rd.addr !== s.addr || rsport !== dport || rdport !== sport) {
+      setReply(rec, rs.addr, rd.addr, rsport ?? -1, rdport ?? -1);
     }
-    const bo = int(o, 'orig.raw.pktlen', U64);
-    const po = int(o, 'orig.raw.pktcount', U64);
-    const br = int(o, 'reply.raw.pktlen', U64);
-    const pr = int(o, 'reply.raw.pktcount', U64);
-    if (bo !== undefined) rec.bytesOrig = bo;
-    if (po !== undefined) rec.packetsOrig = po;
-    if (br !== undefined) rec.bytesReply = br;
-    if (pr !== undefined) rec.packetsReply = pr;
-    const mark = int(o, 'ct.mark', U32);
-    if (mark !== undefined) rec.mark = mark;
-    const id = int(o, 'ct.id', U32);
-    if (id !== undefined) rec.ctId = String(id);
-    return rec;
-  } catch (e) {
-    if (e instanceof FieldError) return parseError(lineNo, e.reason, line, e.field);
-    throw e;
   }
+  const bo = int(o, 'orig.raw.pktlen', U64);
+  const po = int(o, 'orig.raw.pktcount', U64);
+  const br = int(o, 'reply.raw.pktlen', U64);
+  const pr = int(o, 'reply.raw.pktcount', U64);
+  setCounters(rec, bo ?? -1, po ?? -1, br ?? -1, pr ?? -1);
+  const mark = int(o, 'ct.mark', U32);
+  if (mark !== undefined) rec.mark = mark;
+  const id = int(o, 'ct.id', U32);
+  if (id !== undefined) rec.ctId = String(id);
+  return rec;
 }
 
-function nflog(
-  o: Record<string, unknown>,
-  line: string,
-  lineNo: number,
-  now: () => number,
-  node: string | undefined,
-): FlowRecord | ParseError {
-  try {
-    const s = addrOf(o, 'src_ip', 'src_ip', 'ip.saddr.str', 'ip6.saddr.str');
-    const d = addrOf(o, 'dest_ip', 'dest_ip', 'ip.daddr.str', 'ip6.daddr.str');
-    if (d.family !== s.family) return parseError(lineNo, 'bad-address', line, 'dest_ip');
-    familyCheck(o, s.family);
-    const protocol = int(o, 'ip.protocol', 255) ?? int(o, 'ip6.nexthdr', 255);
-    if (protocol === undefined) return parseError(lineNo, 'missing-field', line, 'ip.protocol');
-    const rec: FlowRecord = {
-      schema: 1,
-      observedAt: secUsec(o, 'oob.time') ?? now(),
-      source: 'nflog',
-      event: 'log',
-      family: s.family,
-      protocol,
-      srcAddr: s.addr,
-      dstAddr: d.addr,
-    };
-    if (node !== undefined) rec.node = node;
-    const sport = int(o, 'src_port', 65535);
-    const dport = int(o, 'dest_port', 65535);
-    if (sport !== undefined) rec.srcPort = sport;
-    if (dport !== undefined) rec.dstPort = dport;
-    const it = int(o, 'icmp.type', 255) ?? int(o, 'icmpv6.type', 255);
-    const ic = int(o, 'icmp.code', 255) ?? int(o, 'icmpv6.code', 255);
-    if (it !== undefined) rec.icmpType = it;
-    if (ic !== undefined) rec.icmpCode = ic;
-    const bytes = int(o, 'raw.pktlen', U64);
-    if (bytes !== undefined) {
-      rec.bytesOrig = bytes;
-      rec.packetsOrig = int(o, 'raw.pktcount', U64) ?? 1;
-    }
-    const mark = int(o, 'oob.mark', U32);
-    if (mark !== undefined) rec.mark = mark;
-    const prefix = str(o, 'oob.prefix')?.trim();
-    if (prefix !== undefined && prefix !== '') {
-      rec.logPrefix = prefix;
-      const v = verdictFromPrefix(prefix);
-      if (v !== undefined) rec.verdict = v;
-    }
-    const inIf = str(o, 'oob.in');
-    const outIf = str(o, 'oob.out');
-    if (inIf) rec.inIface = inIf;
-    if (outIf) rec.outIface = outIf;
-    return rec;
-  } catch (e) {
-    if (e instanceof FieldError) return parseError(lineNo, e.reason, line, e.field);
-    throw e;
+/** The NFLOG record of `o`, or a ParseError; throws FieldError for a field of the wrong type or range. */
+function nflog(o: Record<string, unknown>, line: string, lineNo: number, now: () => number, node: string | undefined): FlowRecord | ParseError {
+  const s = addrOf(o, 'src_ip', 'src_ip', 'ip.saddr.str', 'ip6.saddr.str');
+  const d = addrOf(o, 'dest_ip', 'dest_ip', 'ip.daddr.str', 'ip6.daddr.str');
+  if (d.family !== s.family) return parseError(lineNo, 'bad-address', line, 'dest_ip');
+  familyCheck(o, s.family);
+  const protocol = int(o, 'ip.protocol', 255) ?? int(o, 'ip6.nexthdr', 255);
+  if (protocol === undefined) return parseError(lineNo, 'missing-field', line, 'ip.protocol');
+  const rec = newRecord('nflog', 'log', secUsec(o, 'oob.time') ?? now(), protocol, s, d, node);
+  const sport = int(o, 'src_port', 65535);
+  const dport = int(o, 'dest_port', 65535);
+  const it = int(o, 'icmp.type', 255) ?? int(o, 'icmpv6.type', 255);
+  const ic = int(o, 'icmp.code', 255) ?? int(o, 'icmpv6.code', 255);
+  setTimesPortsIcmp(rec, -1, -1, sport ?? -1, dport ?? -1, it ?? -1, ic ?? -1);
+  const bytes = int(o, 'raw.pktlen', U64);
+  if (bytes !== undefined) {
+    rec.bytesOrig = bytes;
+    rec.packetsOrig = int(o, 'raw.pktcount', U64) ?? 1;
   }
+  const mark = int(o, 'oob.mark', U32);
+  if (mark !== undefined) rec.mark = mark;
+  const prefix = str(o, 'oob.prefix')?.trim() ?? '';
+  setLogFields(rec, prefix, str(o, 'oob.in'), str(o, 'oob.out'));
+  return rec;
 }
