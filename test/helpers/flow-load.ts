@@ -160,6 +160,7 @@ export class ProcessorProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly log: WriteStream;
   private readonly last: string[] = [];
+  private healthBase: string | undefined;
 
   constructor(configFile: string, logFile: string) {
     if (!existsSync(PROCESSOR_MAIN)) throw new Error(`${PROCESSOR_MAIN} missing: build with \`npx tsc -b\``);
@@ -175,6 +176,7 @@ export class ProcessorProcess {
       this.last.push(l);
       if (this.last.length > 30) this.last.shift();
       if (l.includes('"msg":"started"') && !l.includes('"component"')) onStarted(); // the service's, not a component's
+      if (l.includes('"msg":"health endpoint listening"')) this.healthBase = /"url":"([^"]+)"/.exec(l)?.[1];
     };
     // pino writes to stdout or stderr depending on the telemetry setup: read both.
     createInterface({ input: this.child.stdout! }).on('line', keep);
@@ -204,6 +206,19 @@ export class ProcessorProcess {
   /** The last 30 lines the process wrote (stdout and stderr), for failure messages. */
   tail(): string {
     return this.last.join('\n');
+  }
+
+  /**
+   * Flows the processor component of this process has handled (stored and committed) so far,
+   * from its health endpoint (`GET /healthz`: components.processor.flows).
+   * @throws Error before the endpoint is listening or when it does not answer.
+   */
+  async handledFlows(): Promise<number> {
+    if (!this.healthBase) throw new Error('processor health endpoint not known yet');
+    const body = (await (await fetch(new URL('/healthz', this.healthBase))).json()) as { components?: { processor?: { flows?: number } } };
+    const n = body.components?.processor?.flows;
+    if (typeof n !== 'number') throw new Error(`no processor flow count in /healthz: ${JSON.stringify(body)}`);
+    return n;
   }
 
   /** True until the process exited. */

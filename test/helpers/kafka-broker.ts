@@ -93,6 +93,28 @@ export class PrivateKafkaBroker {
     return Date.now() - t0;
   }
 
+  /** Pid of the running broker JVM (kafka.sh's pid file), or undefined. */
+  pid(): number | undefined {
+    try { return Number(readFileSync(join(this.dir, 'kafka.pid'), 'utf8').trim()) || undefined; } catch { return undefined; }
+  }
+
+  /**
+   * Freezes the broker (SIGSTOP): connections stay open but nothing is answered, so no produce,
+   * fetch or offset commit completes until `resume()` (SIGCONT).
+   * @throws Error when the broker is not running.
+   */
+  pause(): void {
+    const pid = this.pid();
+    if (!pid) throw new Error(`private Kafka broker on ${this.bootstrap} is not running`);
+    process.kill(pid, 'SIGSTOP');
+  }
+
+  /** Lets a paused broker run again (SIGCONT). */
+  resume(): void {
+    const pid = this.pid();
+    if (pid) process.kill(pid, 'SIGCONT');
+  }
+
   /** The last `n` lines of the broker's log (for failure diagnostics). */
   logTail(n = 40): string {
     try { return readFileSync(join(this.dir, 'kafka.log'), 'utf8').split('\n').slice(-n).join('\n'); } catch { return ''; }
@@ -100,6 +122,7 @@ export class PrivateKafkaBroker {
 
   /** Stops the broker and removes its folder. Safe twice. */
   async destroy(): Promise<void> {
+    try { this.resume(); } catch { /* not running */ }
     try { await this.stop(); } finally { rmSync(this.dir, { recursive: true, force: true }); }
   }
 }
