@@ -102,3 +102,17 @@ test('configEnvNames lists every leaf key once; strictEnv refuses unknown FLOE_*
     return true;
   });
 });
+
+test('api.token, api.tokenFile, api.allowUnauthenticated: defaults, environment names and token syntax', () => {
+  const d = defaultConfig();
+  assert.equal(d.api.token, undefined);
+  assert.equal(d.api.tokenFile, undefined);
+  assert.equal(d.api.allowUnauthenticated, false);
+  const c = loadConfig({ env: { FLOE_API_TOKEN: 'floe-test-token-0123456789abcdef', FLOE_API_ALLOW_UNAUTHENTICATED: 'true', FLOE_API_HOST: '0.0.0.0' } });
+  assert.equal(c.api.token, 'floe-test-token-0123456789abcdef');
+  assert.equal(c.api.allowUnauthenticated, true);
+  assert.equal(loadConfig({ env: { FLOE_API_TOKEN_FILE: '/run/secrets/floe-api-token' } }).api.tokenFile, '/run/secrets/floe-api-token');
+  assert.ok(configEnvNames().includes('FLOE_API_TOKEN_FILE'));
+  assert.throws(() => loadConfig({ env: { FLOE_API_TOKEN: 'short' } }), /api\.token: must NOT have fewer than 16 characters/);
+  assert.throws(() => loadConfig({ env: { FLOE_API_TOKEN: 'a token with spaces in it' } }), /api\.token: must match pattern/);
+});

@@ -19,7 +19,8 @@ export interface FloeConfig {
   };
   processor: { storeFlows: boolean; group: string };
   enforcer: { enabled: boolean; dryRun: boolean; reconcileIntervalMs: number; netns?: string; table: string };
-  api: { enabled: boolean; host: string; port: number };
+  /** `token` / `tokenFile`: bearer token for the API's block/unblock routes (absent: none); see schema.ts. */
+  api: { enabled: boolean; host: string; port: number; token?: string; tokenFile?: string; allowUnauthenticated: boolean };
   /** Health endpoint of each role main (ports per role, so roles sharing a host network do not collide). */
   health: { host: string; collectorPort: number; processorPort: number; enforcerPort: number; apiPort: number; shutdownTimeoutMs: number };
   store: { kind: 'duckdb' | 'clickhouse'; path: string; url: string; database: string; retentionDays: number };

@@ -63,6 +63,9 @@ export const configSchema = {
         enabled: { type: 'boolean', default: true, description: 'Serve the HTTP API.' },
         host: { type: 'string', default: '127.0.0.1', description: 'Listen address.' },
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'Listen port (0 = any free port).' },
+        token: { type: 'string', minLength: 16, maxLength: 4096, pattern: '^[\\x21-\\x7e]+$', description: 'Bearer token POST and DELETE /v1/decisions require (`Authorization: Bearer <token>`); 16+ printable ASCII characters, no spaces. Absent (and no tokenFile): no authentication. Prefer FLOE_API_TOKEN or tokenFile to writing it in a file others read.' },
+        tokenFile: { type: 'string', minLength: 1, description: 'File holding the bearer token (surrounding whitespace trimmed), e.g. a mounted Kubernetes Secret; exclusive with token.' },
+        allowUnauthenticated: { type: 'boolean', default: false, description: 'Let the api role listen on a non-loopback host without a token (anyone reaching the port can block and unblock). Without it, that configuration is refused (exit 2).' },
       },
     },
     health: {

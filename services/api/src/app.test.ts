@@ -6,6 +6,7 @@ import { createDuckDbStore, type Store } from '@floe/store';
 import { decisionFixture, findingFixture } from '@floe/store/contract';
 import { Counter, Registry } from 'prom-client';
 import { buildApp, startApi, type ApiDeps, type ManualBlockRequest } from './app.js';
+import { tokenMatches } from './auth.js';
 import { API_ERRORS, DOMAIN_ERROR_STATUS } from './errors.js';
 
 const T0 = Date.parse('2025-03-01T12:00:00Z');
@@ -272,4 +273,68 @@ it('POST /v1/decisions refuses unknown fields and explains formats', async (t) =
   const u = await app.inject({ method: 'GET', url: '/v1/findings?limt=5' });
   assert.equal(u.statusCode, 400);
   assert.match(u.json().message, /unknown field "limt"/);
+});
+
+describe('bearer token on the write routes', () => {
+  const TOKEN = 'floe-test-token-0123456789abcdef';
+  const post = (auth?: string) => ({
+    method: 'POST' as const, url: '/v1/decisions',
+    headers: { 'x-floe-user': 'soc', ...(auth === undefined ? {} : { authorization: auth }) },
+    payload: { target: '198.51.100.9', duration: '10m', reason: 'manual' },
+  });
+  const del = (auth?: string) => ({
+    method: 'DELETE' as const, url: `/v1/decisions/${encodeURIComponent('198.51.100.9/32')}`,
+    headers: auth === undefined ? {} : { authorization: auth },
+  });
+
+  it('no token configured: POST and DELETE need no Authorization header (as before)', async (t) => {
+    const h = await harness(t);
+    assert.equal((await h.app.inject(post())).statusCode, 201);
+    assert.equal((await h.app.inject(del())).statusCode, 204);
+  });
+
+  it('token configured: 401 FLOE_API_UNAUTHORIZED without, with a wrong or a non-Bearer credential; nothing is blocked', async (t) => {
+    const h = await harness(t, { token: TOKEN });
+    for (const auth of [undefined, `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, 'Bearer ', `Basic ${Buffer.from(`soc:${TOKEN}`).toString('base64')}`, TOKEN]) {
+      const r = await h.app.inject(post(auth));
+      assert.equal(r.statusCode, 401, String(auth));
+      assert.equal(r.json().code, 'FLOE_API_UNAUTHORIZED');
+      assert.match(String(r.headers['www-authenticate']), /^Bearer realm="floe"/);
+    }
+    const wrong = await h.app.inject(post('Bearer not-the-token-at-all'));
+    assert.equal(wrong.headers['www-authenticate'], 'Bearer realm="floe", error="invalid_token"');
+    const missing = await h.app.inject(post());
+    assert.equal(missing.headers['www-authenticate'], 'Bearer realm="floe"');
+    assert.equal(h.blocks.length, 0);
+    // The token is checked before the body: a bad body without the token is a 401, not a 400.
+    const bad = await h.app.inject({ method: 'POST', url: '/v1/decisions', payload: { nope: 1 } });
+    assert.equal(bad.statusCode, 401);
+    const d = await h.app.inject(del());
+    assert.equal(d.statusCode, 401);
+    assert.equal(d.json().code, 'FLOE_API_UNAUTHORIZED');
+    const m = await h.app.inject({ method: 'GET', url: '/metrics' });
+    assert.match(m.body, /floe_api_requests_total\{method="POST",route="\/v1\/decisions",status="401"\} 9/);
+  });
+
+  it('token configured: the right token gives 201 and 204 (scheme case-insensitive); GET routes stay open', async (t) => {
+    const h = await harness(t, { token: TOKEN });
+    const r = await h.app.inject(post(`Bearer ${TOKEN}`));
+    assert.equal(r.statusCode, 201, r.body);
+    assert.equal(r.json().target, '198.51.100.9/32');
+    assert.equal(h.blocks[0].user, 'soc');
+    for (const url of ['/healthz', '/metrics', '/v1/findings', '/v1/decisions?active=true']) {
+      assert.equal((await h.app.inject({ method: 'GET', url })).statusCode, 200, url);
+    }
+    const list = await h.app.inject({ method: 'GET', url: '/v1/decisions' });
+    assert.deepEqual(list.json().items.map((x: { target: string }) => x.target), ['198.51.100.9/32']);
+    assert.equal((await h.app.inject(del(`bearer  ${TOKEN}`))).statusCode, 204);
+    assert.equal((await h.app.inject(del(`Bearer ${TOKEN}`))).statusCode, 404);
+  });
+
+  it('tokenMatches: equal strings only, whatever the lengths', () => {
+    assert.equal(tokenMatches(TOKEN, TOKEN), true);
+    assert.equal(tokenMatches(`${TOKEN} `, TOKEN), false);
+    assert.equal(tokenMatches('', TOKEN), false);
+    assert.equal(tokenMatches(TOKEN.toUpperCase(), TOKEN), false);
+  });
 });

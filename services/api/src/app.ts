@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Decision, Severity } from '@floe/flow';
 import type { Store } from '@floe/store';
 import { Counter, type Registry } from 'prom-client';
+import { requireBearer } from './auth.js';
 import { ApiError, toErrorBody } from './errors.js';
 import {
   blockBodySchema, cidrSchema, decisionSchema, decisionsQuerySchema, errorSchema, findingSchema, findingsQuerySchema,
@@ -30,6 +31,12 @@ export interface ApiDeps {
   health: () => Record<string, unknown> & { ok: boolean };
   /** A pino logger, or false / absent for none. */
   logger?: FastifyBaseLogger | false;
+  /**
+   * Bearer token POST and DELETE /v1/decisions require (`Authorization: Bearer <token>`,
+   * compared in constant time; 401 FLOE_API_UNAUTHORIZED otherwise). Absent or empty: those
+   * routes are open. GET routes, /healthz and /metrics are always open.
+   */
+  token?: string;
   /** Clock (ms since epoch) for `active=`; default Date.now. */
   now?: () => number;
 }
@@ -141,6 +148,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
 
   app.setErrorHandler((err, req, reply) => {
     const body = toErrorBody(err);
+    if (err instanceof ApiError) reply.headers(err.headers);
     if (body.statusCode >= 500) req.log.error({ err }, 'request failed');
     else req.log.debug({ code: body.code, message: body.message }, 'request refused');
     return reply.status(body.statusCode).send(body);
@@ -149,7 +157,14 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     reply.status(404).send({ statusCode: 404, code: 'FLOE_API_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` }),
   );
 
-  const errors = { 400: errorSchema, 404: errorSchema, 409: errorSchema, 429: errorSchema, 500: errorSchema, 503: errorSchema };
+  const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 429: errorSchema, 500: errorSchema, 503: errorSchema };
+
+  // Write routes check the token before their body or params are parsed: a client without it
+  // learns nothing about the request's shape.
+  const token = deps.token;
+  const writeAuth = token
+    ? { onRequest: async (req: { headers: { authorization?: string } }) => requireBearer(req.headers.authorization, token) }
+    : {};
 
   app.get('/healthz', {
     schema: { response: { 200: { type: 'object', additionalProperties: true }, 503: { type: 'object', additionalProperties: true } } },
@@ -196,6 +211,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   });
 
   app.post<{ Body: { target: string; duration?: string | number; reason: string }; Headers: { 'x-floe-user'?: string } }>('/v1/decisions', {
+    ...writeAuth,
     schema: { headers: userHeaderSchema, body: blockBodySchema, response: { 201: decisionSchema, ...errors } },
   }, async (req, reply) => {
     const b = req.body;
@@ -211,6 +227,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   });
 
   app.delete<{ Params: { target: string }; Headers: { 'x-floe-user'?: string } }>('/v1/decisions/:target', {
+    ...writeAuth,
     schema: {
       headers: userHeaderSchema,
       params: { type: 'object', required: ['target'], properties: { target: cidrSchema } },

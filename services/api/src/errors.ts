@@ -7,6 +7,7 @@
 /** Codes the API itself produces, with their HTTP status and meaning. */
 export const API_ERRORS = {
   FLOE_API_BAD_REQUEST: { status: 400, description: 'the request failed its schema (query, params, headers or body) or a value is out of range' },
+  FLOE_API_UNAUTHORIZED: { status: 401, description: 'a bearer token is configured and the request to a write route lacks it or carries a wrong one' },
   FLOE_API_NOT_FOUND: { status: 404, description: 'no such route, or no decision for the target to delete' },
   FLOE_API_PAYLOAD_TOO_LARGE: { status: 413, description: 'the request body is larger than the limit (1 MiB)' },
   FLOE_API_UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'the request body is not application/json' },
@@ -34,11 +35,14 @@ export const DOMAIN_ERROR_STATUS: ReadonlyArray<readonly [prefix: string, status
 export class ApiError extends Error {
   readonly code: ApiErrorCode;
   readonly statusCode: number;
-  constructor(code: ApiErrorCode, message: string) {
+  /** Response headers the error handler sets with the error (e.g. WWW-Authenticate on a 401). */
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(code: ApiErrorCode, message: string, headers: Record<string, string> = {}) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
     this.statusCode = API_ERRORS[code].status;
+    this.headers = headers;
   }
 }
 

@@ -27,3 +27,26 @@ test('api main: health endpoint, manual block and unblock through the decision w
   const { code } = await s.exited;
   assert.equal(code, 0, s.stderr.join('\n'));
 });
+
+test('api main: a non-loopback api.host without a token exits 2 with the reason; with FLOE_API_TOKEN writes need it', { timeout: 60_000 }, async () => {
+  const refused = spawnService(MAIN, [], { FLOE_HEALTH_API_PORT: '0', FLOE_API_PORT: '0', FLOE_STORE_PATH: ':memory:', FLOE_API_HOST: '0.0.0.0' });
+  const { code } = await refused.exited;
+  assert.equal(code, 2, refused.stderr.join('\n'));
+  assert.match(refused.stderr.join('\n'), /api\.host 0\.0\.0\.0 is not a loopback address/);
+
+  const token = 'main-test-token-0123456789abcdef';
+  const s = spawnService(MAIN, [], { FLOE_HEALTH_API_PORT: '0', FLOE_API_PORT: '0', FLOE_STORE_PATH: ':memory:', FLOE_API_HOST: '0.0.0.0', FLOE_API_TOKEN: token });
+  await waitHealthy(await s.healthUrl);
+  const line = s.stderr.find((l) => l.includes('"msg":"api      http://'));
+  assert.ok(line, s.stderr.join('\n'));
+  const port = /api {6}http:\/\/[^ ]+:(\d+)/.exec(line)![1];
+  const api = `http://127.0.0.1:${port}`;
+  const body = JSON.stringify({ target: '198.51.100.9', duration: '10m', reason: 'manual test' });
+  const denied = await fetch(`${api}/v1/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  assert.equal(denied.status, 401);
+  const ok = await fetch(`${api}/v1/decisions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
+  assert.equal(ok.status, 201, await ok.clone().text());
+  assert.equal((await fetch(`${api}/v1/decisions?active=true`)).status, 200);
+  s.child.kill('SIGTERM');
+  assert.equal((await s.exited).code, 0, s.stderr.join('\n'));
+});
