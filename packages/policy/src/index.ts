@@ -7,6 +7,7 @@ export type { ParsedCidr, ParsedAddress } from './cidr.js';
 export { CidrError, PolicyError, PolicyFileError, POLICY_ERROR_CODES } from './errors.js';
 export type { PolicyErrorCode } from './errors.js';
 export { checkPolicy, parsePolicy, loadPolicyFile, defaultPolicy, defaultPolicyPath } from './policy.js';
+export { policyWarnings, WARNING_CODES, NEVER_BLOCK_MIN_BITS, MAX_ESCALATION_STEP_MS } from './warnings.js';
 export { compilePolicy, POLICY_RULES } from './compile.js';
 export type { CompiledPolicy, CompileOptions, PolicyRuleId } from './compile.js';
 export { loadInventoryFile, parseInventory } from './inventory.js';

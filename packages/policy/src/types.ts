@@ -159,4 +159,6 @@ export interface PolicyIssue {
   message: string;
   /** Issue code (FLOE_POLICY_YAML_SYNTAX, FLOE_POLICY_UNKNOWN_KEY, ...; see README). */
   code: string;
+  /** 'warning' for issues of policyWarnings (the policy is valid but risky); absent = an error. */
+  severity?: 'error' | 'warning';
 }
