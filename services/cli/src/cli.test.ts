@@ -60,6 +60,29 @@ test('policy check: ok for a valid file, file:line:column and field for a broken
   assert.match(missing.stderr, /none\.yaml: cannot read/);
 });
 
+test('policy check: a valid but risky policy prints file:line:col warnings and still exits 0', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'floe-cli-'));
+  const risky = join(dir, 'risky.yaml');
+  writeFileSync(risky, [
+    'version: 1',
+    'networks:',
+    '  pods: [10.244.0.0/16]',
+    'blocklists:',
+    '  cidrs: [10.0.0.0/8]',
+    'respond:',
+    '  escalation: [1h, 90d]',
+    '  neverBlock: [0.0.0.0/0, 192.0.2.7/24]',
+  ].join('\n'));
+  const r = floe(['policy', 'check', risky]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /risky\.yaml: ok \(4 warnings\)/);
+  const at = risky.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  assert.match(r.stderr, new RegExp(`${at}:5:11 blocklists\\.cidrs\\[0\\]: warning: 10\\.0\\.0\\.0/8 covers networks\\.pods .*\\[FLOE_POLICY_WARN_BLOCKLIST_OWN_NETWORK\\]`));
+  assert.match(r.stderr, new RegExp(`${at}:7:20 respond\\.escalation\\[1\\]: warning: .*\\[FLOE_POLICY_WARN_LONG_ESCALATION\\]`));
+  assert.match(r.stderr, new RegExp(`${at}:8:16 respond\\.neverBlock\\[0\\]: warning: .*\\[FLOE_POLICY_WARN_NEVER_BLOCK_WIDE\\]`));
+  assert.match(r.stderr, new RegExp(`${at}:8:27 respond\\.neverBlock\\[1\\]: warning: 192\\.0\\.2\\.7/24 has host bits set.*\\[FLOE_POLICY_WARN_HOST_BITS\\]`));
+});
+
 test('config: --describe lists keys with defaults; a bad environment value exits 2 naming it', () => {
   const d = floe(['config', '--describe']);
   assert.equal(d.code, 0);

@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { checkPolicy } from '@floe/policy';
+import { checkPolicy, policyWarnings } from '@floe/policy';
 
 /**
- * `floe policy check FILE`: prints each issue as `file:line:column field: message` on `err`
- * and returns false when there is one; prints "ok" with a one-line description when valid.
+ * `floe policy check FILE`: prints each issue as `file:line:column field: message [code]` on
+ * `err` and returns false when there is one. A valid policy prints each warning (risky but valid,
+ * see policyWarnings) as `file:line:column field: warning: message [code]` on `err`, then
+ * "FILE: ok" (with the warning count) on `out`, and returns true: warnings do not fail the check.
  */
 export async function checkPolicyFile(file: string, out: (l: string) => void, err: (l: string) => void): Promise<boolean> {
   let text: string;
@@ -15,7 +17,12 @@ export async function checkPolicyFile(file: string, out: (l: string) => void, er
   }
   const issues = checkPolicy(text, file);
   for (const i of issues) err(`${i.file}:${i.line}:${i.column} ${i.field}: ${i.message} [${i.code}]`);
-  if (issues.length === 0) out(`${file}: ok`);
-  else err(`${file}: ${issues.length} problem${issues.length > 1 ? 's' : ''}`);
-  return issues.length === 0;
+  if (issues.length > 0) {
+    err(`${file}: ${issues.length} problem${issues.length > 1 ? 's' : ''}`);
+    return false;
+  }
+  const warnings = policyWarnings(text, file);
+  for (const w of warnings) err(`${w.file}:${w.line}:${w.column} ${w.field}: warning: ${w.message} [${w.code}]`);
+  out(`${file}: ok${warnings.length ? ` (${warnings.length} warning${warnings.length > 1 ? 's' : ''})` : ''}`);
+  return true;
 }
