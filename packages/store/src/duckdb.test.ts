@@ -7,6 +7,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { FlowRecord } from '@floe/flow';
 import { decisionFixture, flowFixture, runStoreContract } from './contract.js';
 import { createDuckDbStore, flowDedupKey } from './duckdb.js';
+import { MIGRATIONS, migrate } from './migrations.js';
 import { createStore } from './factory.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'floe-store-'));
@@ -36,10 +37,55 @@ describe('duckdb store', { concurrency: false }, () => {
     await s2.stop();
     const inst = await DuckDBInstance.create(path);
     const c = await inst.connect();
-    const rows = (await c.runAndReadAll('SELECT version FROM schema_migrations')).getRowObjectsJS();
+    const rows = (await c.runAndReadAll('SELECT version FROM schema_migrations ORDER BY version')).getRowObjectsJS();
     c.closeSync();
     inst.closeSync();
-    assert.deepEqual(rows, [{ version: 1 }]);
+    assert.deepEqual(rows, [{ version: 1 }, { version: 2 }]);
+  });
+
+  it('a file written at migration 1 (dedup_key primary key) opens: rows kept, index gone, dedup still holds', async (t) => {
+    const path = join(tmp, 'v1.duckdb');
+    const f = flowFixture();
+    const inst = await DuckDBInstance.create(path);
+    const c = await inst.connect();
+    assert.deepEqual(await migrate(c, MIGRATIONS.slice(0, 1)), [1]);
+    await c.run(
+      `INSERT INTO flows (dedup_key, schema_version, observed_at, node, source, event, family, protocol, src_addr, dst_addr, src_port, dst_port,
+         bytes_orig, packets_orig, bytes_reply, packets_reply, state, assured, ct_id) VALUES (?, 1, ?, ?, ?, ?, 4, 6, ?, ?, ?, ?, ?, ?, ?, ?, ?, true, ?)`,
+      [flowDedupKey(f), f.observedAt, f.node!, f.source, f.event, f.srcAddr, f.dstAddr, f.srcPort!, f.dstPort!,
+        f.bytesOrig!, f.packetsOrig!, f.bytesReply!, f.packetsReply!, f.state!, f.ctId!],
+    );
+    c.closeSync();
+    inst.closeSync();
+    const s = createDuckDbStore({ path });
+    await s.start();
+    t.after(() => s.stop());
+    assert.deepEqual(await s.countFlows(), { flows: 1, bytes: 4600 });
+    await s.insertFlows([f, flowFixture({ ctId: '2' })]);
+    assert.deepEqual(await s.countFlows(), { flows: 2, bytes: 9200 }, 'the row written before the migration still dedups');
+    await s.stop();
+    const inst2 = await DuckDBInstance.create(path);
+    const c2 = await inst2.connect();
+    const pk = (await c2.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM duckdb_constraints() WHERE table_name = 'flows' AND constraint_type = 'PRIMARY KEY'`)).getRowObjectsJS();
+    c2.closeSync();
+    inst2.closeSync();
+    assert.deepEqual(pk, [{ n: 0 }]);
+  });
+
+  it('dedup holds when a batch spans the time of several earlier batches (stored keys anywhere in its observedAt range)', async (t) => {
+    const s = createDuckDbStore({ path: ':memory:' });
+    await s.start();
+    t.after(() => s.stop());
+    const at = (i: number) => flowFixture({ observedAt: 1_740_830_400_000 + i * 1000, ctId: String(i) });
+    for (let b = 0; b < 10; b++) await s.insertFlows(Array.from({ length: 10 }, (_, j) => at(b * 10 + j)));
+    assert.equal((await s.countFlows()).flows, 100);
+    // every tenth stored flow, two new ones at the range's ends, one new one inside it, and a repeat
+    const mixed = [at(-1), ...Array.from({ length: 10 }, (_, k) => at(k * 10 + 3)), at(200), at(3)];
+    mixed.push(flowFixture({ observedAt: 1_740_830_400_000 + 45_000, ctId: '45', state: 'CLOSE' }));
+    await s.insertFlows(mixed);
+    assert.equal((await s.countFlows()).flows, 103);
+    await s.insertFlows(mixed);
+    assert.equal((await s.countFlows()).flows, 103);
   });
 
   it('stores every FlowRecord field in its own column', async () => {

@@ -65,6 +65,15 @@ const FLOW_COLUMNS: ReadonlyArray<readonly ['int' | 'str' | 'bool', (f: FlowReco
   ['str', (f) => (f.dstMeta === undefined ? undefined : JSON.stringify(f.dstMeta))],
 ];
 
+/**
+ * Moves the staged batch into `flows`, skipping keys already stored. `observed_at` is part of the
+ * key (flowDedupKey), so a stored duplicate lies within the batch's [min, max] `observed_at`
+ * (parameters 1 and 2): only that range is read, and zone maps skip the rest of the table.
+ */
+const INSERT_NEW_FLOWS_SQL = `INSERT INTO flows SELECT s.* FROM flows_stage s ANTI JOIN
+  (SELECT observed_at, dedup_key FROM flows WHERE observed_at BETWEEN $1 AND $2) f
+  ON f.observed_at = s.observed_at AND f.dedup_key = s.dedup_key`;
+
 /** Upsert of one finding: first_seen takes the minimum; the row with the later last_seen supplies everything else. */
 /** Rows per multi-row finding upsert: one statement per chunk instead of one per finding. */
 const FINDING_CHUNK = 100;
@@ -119,9 +128,11 @@ class Where {
  * Creates the DuckDB store (`@duckdb/node-api`), the embedded default. Inert until `start()`,
  * which opens the file (or `:memory:`) and applies migrations (migrations.ts).
  *
- * Writes: `insertFlows` appends to a temporary staging table with a DuckDB appender, then
- * moves the rows with `INSERT … ON CONFLICT DO NOTHING` on `dedup_key` (flowDedupKey), in one
- * transaction. Findings upsert by id (first_seen = min, the later last_seen wins the rest);
+ * Writes: `insertFlows` drops repeats inside the batch, appends the rest to a temporary
+ * staging table with a DuckDB appender, then moves the rows whose `dedup_key` (flowDedupKey) is
+ * not stored yet with an anti-join over the batch's `observed_at` range, in one transaction
+ * (`flows` has no index on the key since migration 2; operations run one at a time, so no
+ * other writer races the check). Findings upsert by id (first_seen = min, the later last_seen wins the rest);
  * decisions by target, with their audit row in the same transaction. All statements take
  * parameters; no user value is ever part of SQL text.
  *
@@ -211,12 +222,16 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): Store {
       return serial(async (c) => {
         if (flows.length === 0) return;
         const seen = new Set<string>();
+        let lo = Infinity;
+        let hi = -Infinity;
         const a = await c.createAppender('flows_stage', null, 'temp');
         try {
           for (const f of flows) {
             const key = flowDedupKey(f);
             if (seen.has(key)) continue;
             seen.add(key);
+            if (f.observedAt < lo) lo = f.observedAt;
+            if (f.observedAt > hi) hi = f.observedAt;
             appendFlow(a, key, f);
           }
           a.flushSync();
@@ -224,7 +239,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): Store {
           a.closeSync();
         }
         await tx(c, async () => {
-          await c.run('INSERT INTO flows SELECT * FROM flows_stage ON CONFLICT DO NOTHING');
+          await c.run(INSERT_NEW_FLOWS_SQL, [BigInt(lo), BigInt(hi)]);
           await c.run('DELETE FROM flows_stage');
         });
       });

@@ -15,8 +15,11 @@ export interface Migration {
  * The DuckDB schema, oldest step first.
  *
  * flows: one column per FlowRecord field (times ms since epoch as BIGINT, counters UBIGINT,
- * `srcMeta`/`dstMeta` as JSON text) plus `dedup_key`, the primary key that makes a replayed
- * insert a no-op (see `flowDedupKey` in duckdb.ts). findings: `id` primary key, `severity_rank`
+ * `srcMeta`/`dstMeta` as JSON text) plus `dedup_key` (`flowDedupKey`, dedup.ts). Step 1 made
+ * `dedup_key` the primary key; step 2 rebuilds `flows` without it (rows kept, ordered by
+ * `observed_at` so zone maps prune by time): maintaining that ART index cost most of an insert
+ * and grew with the table, so insertFlows now skips stored keys with an anti-join limited to the
+ * batch's `observed_at` range (see duckdb.ts). findings: `id` primary key, `severity_rank`
  * (0 info .. 4 critical) for `minSeverity`. decisions: `target` primary key. decision_audit:
  * append-only, ordered by `seq` from a sequence.
  */
@@ -108,6 +111,54 @@ export const MIGRATIONS: readonly Migration[] = [
         reason VARCHAR NOT NULL,
         decision VARCHAR
       )`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'flows without the dedup_key primary key (anti-join dedup in insertFlows)',
+    statements: [
+      `CREATE TABLE flows_v2 (
+        dedup_key VARCHAR NOT NULL,
+        schema_version UTINYINT NOT NULL,
+        observed_at BIGINT NOT NULL,
+        start_ms BIGINT,
+        end_ms BIGINT,
+        node VARCHAR,
+        source VARCHAR NOT NULL,
+        event VARCHAR NOT NULL,
+        family UTINYINT NOT NULL,
+        protocol USMALLINT NOT NULL,
+        src_addr VARCHAR NOT NULL,
+        dst_addr VARCHAR NOT NULL,
+        src_port INTEGER,
+        dst_port INTEGER,
+        icmp_type SMALLINT,
+        icmp_code SMALLINT,
+        reply_src_addr VARCHAR,
+        reply_dst_addr VARCHAR,
+        reply_src_port INTEGER,
+        reply_dst_port INTEGER,
+        bytes_orig UBIGINT,
+        packets_orig UBIGINT,
+        bytes_reply UBIGINT,
+        packets_reply UBIGINT,
+        state VARCHAR,
+        assured BOOLEAN,
+        unreplied BOOLEAN,
+        zone INTEGER,
+        mark UBIGINT,
+        ct_id VARCHAR,
+        log_prefix VARCHAR,
+        verdict VARCHAR,
+        in_iface VARCHAR,
+        out_iface VARCHAR,
+        direction VARCHAR,
+        src_meta VARCHAR,
+        dst_meta VARCHAR
+      )`,
+      `INSERT INTO flows_v2 SELECT * FROM flows ORDER BY observed_at`,
+      `DROP TABLE flows`,
+      `ALTER TABLE flows_v2 RENAME TO flows`,
     ],
   },
 ];
