@@ -130,6 +130,12 @@ test('every FLOE_* variable of docker-compose.yml is a configuration key and val
       assert.equal(cfg.store.kind, 'clickhouse');
     }
   }
+  // An API listening beyond loopback has its write routes behind a token (the api role refuses
+  // to start otherwise): compose gives it a token file from a secret.
+  const api = c.services.api as { environment: Record<string, string>; secrets?: string[] };
+  assert.equal(api.environment.FLOE_API_TOKEN_FILE, '/run/secrets/floe_api_token');
+  assert.deepEqual(api.secrets, ['floe_api_token']);
+  assert.ok((c as unknown as { secrets: Record<string, { file: string }> }).secrets.floe_api_token.file.endsWith('deploy/docker/api-token'));
   // A misspelt variable would be caught.
   assert.throws(() => loadConfig({ file, env: { FLOE_BUS_BROKER: 'kafka:29092' }, strictEnv: true }), /FLOE_BUS_BROKER: not a configuration key/);
 });

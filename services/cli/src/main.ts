@@ -129,7 +129,9 @@ program.command('config')
       return;
     }
     warnUnknownEnv();
-    out(JSON.stringify(loadConfig({ file: o.config }), null, 2));
+    const cfg = loadConfig({ file: o.config });
+    // never print the API token
+    out(JSON.stringify(cfg.api.token ? { ...cfg, api: { ...cfg.api, token: '<redacted>' } } : cfg, null, 2));
   });
 
 program.parseAsync(process.argv).catch((e: Error & { code?: string; exitCode?: number }) => {
