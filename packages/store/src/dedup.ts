@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { FlowRecord } from '@floe/flow';
 
 /**
@@ -11,12 +11,14 @@ import type { FlowRecord } from '@floe/flow';
  * rows; records equal in every field keep one (a known limit: such a pair is indistinguishable).
  */
 export function flowDedupKey(f: FlowRecord): string {
-  const parts = [
-    f.source, f.node ?? '', f.ctId ?? '', f.family, f.protocol,
-    f.srcAddr, f.srcPort ?? '', f.dstAddr, f.dstPort ?? '', f.icmpType ?? '', f.icmpCode ?? '',
-    f.event, f.observedAt, f.start ?? '', f.end ?? '', f.state ?? '', f.assured ? 1 : 0, f.unreplied ? 1 : 0,
-    f.bytesOrig ?? '', f.packetsOrig ?? '', f.bytesReply ?? '', f.packetsReply ?? '', f.zone ?? '', f.mark ?? '',
-    f.replySrcAddr ?? '', f.replyDstAddr ?? '', f.replySrcPort ?? '', f.replyDstPort ?? '', f.logPrefix ?? '', f.verdict ?? '',
-  ];
-  return createHash('sha256').update(parts.join('|')).digest('hex').slice(0, 32);
+  // The text is exactly the former `[…].join('|')` of these fields (absent as ''), so keys already
+  // stored by either adapter stay valid. A template literal and the one-shot crypto.hash
+  // (Node >= 20.12) take about half the time per flow of an array join and createHash().
+  const text =
+    `${f.source ?? ''}|${f.node ?? ''}|${f.ctId ?? ''}|${f.family ?? ''}|${f.protocol ?? ''}|` +
+    `${f.srcAddr ?? ''}|${f.srcPort ?? ''}|${f.dstAddr ?? ''}|${f.dstPort ?? ''}|${f.icmpType ?? ''}|${f.icmpCode ?? ''}|` +
+    `${f.event ?? ''}|${f.observedAt ?? ''}|${f.start ?? ''}|${f.end ?? ''}|${f.state ?? ''}|${f.assured ? 1 : 0}|${f.unreplied ? 1 : 0}|` +
+    `${f.bytesOrig ?? ''}|${f.packetsOrig ?? ''}|${f.bytesReply ?? ''}|${f.packetsReply ?? ''}|${f.zone ?? ''}|${f.mark ?? ''}|` +
+    `${f.replySrcAddr ?? ''}|${f.replyDstAddr ?? ''}|${f.replySrcPort ?? ''}|${f.replyDstPort ?? ''}|${f.logPrefix ?? ''}|${f.verdict ?? ''}`;
+  return hash('sha256', text, 'hex').slice(0, 32);
 }

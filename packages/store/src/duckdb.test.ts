@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,6 +89,17 @@ describe('duckdb store', { concurrency: false }, () => {
     assert.equal((await s.countFlows()).flows, 103);
   });
 
+  it('a batch that fails part-way stores none of its flows (one transaction), and the store keeps working', async (t) => {
+    const s = createDuckDbStore({ path: ':memory:' });
+    await s.start();
+    t.after(() => s.stop());
+    const bad = { ...flowFixture({ ctId: '2' }), source: undefined } as unknown as FlowRecord;
+    await assert.rejects(s.insertFlows([flowFixture(), bad]), /NOT NULL constraint failed: flows\.source/);
+    assert.deepEqual(await s.countFlows(), { flows: 0, bytes: 0 });
+    await s.insertFlows([flowFixture()]);
+    assert.deepEqual(await s.countFlows(), { flows: 1, bytes: 4600 });
+  });
+
   it('stores every FlowRecord field in its own column', async () => {
     const path = join(tmp, 'columns.duckdb');
     const s = createDuckDbStore({ path });
@@ -124,6 +136,15 @@ describe('duckdb store', { concurrency: false }, () => {
       { state: 'ESTABLISHED' }, { bytesOrig: (base.bytesOrig ?? 0) + 1 }, { assured: !base.assured }] as const) {
       assert.notEqual(flowDedupKey(base), flowDedupKey({ ...base, ...over }), JSON.stringify(over));
     }
+  });
+
+  it('dedup key text is unchanged from the first release (keys stored before still match): SHA-256/128 of the fields joined by |', () => {
+    const f = flowFixture({ icmpType: undefined, zone: 7, mark: 4_294_967_295, replySrcAddr: '10.96.0.10', replySrcPort: 53, verdict: 'drop', unreplied: true });
+    const fields = [f.source, f.node, f.ctId, f.family, f.protocol, f.srcAddr, f.srcPort, f.dstAddr, f.dstPort, f.icmpType, f.icmpCode,
+      f.event, f.observedAt, f.start, f.end, f.state, f.assured ? 1 : 0, f.unreplied ? 1 : 0, f.bytesOrig, f.packetsOrig, f.bytesReply,
+      f.packetsReply, f.zone, f.mark, f.replySrcAddr, f.replyDstAddr, f.replySrcPort, f.replyDstPort, f.logPrefix, f.verdict];
+    const want = createHash('sha256').update(fields.join('|')).digest('hex').slice(0, 32);
+    assert.equal(flowDedupKey(f), want);
   });
 
   it('measures batch insert throughput (100 000 flows in batches of 5 000)', async (t) => {

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DuckDBAppender, DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBAppender, DuckDBConnection, DuckDBInstance, listValue, type DuckDBValue } from '@duckdb/node-api';
 import type { Decision, DecisionAudit, Finding, FlowRecord } from '@floe/flow';
 import { flowDedupKey } from './dedup.js';
 import { migrate } from './migrations.js';
@@ -66,13 +66,12 @@ const FLOW_COLUMNS: ReadonlyArray<readonly ['int' | 'str' | 'bool', (f: FlowReco
 ];
 
 /**
- * Moves the staged batch into `flows`, skipping keys already stored. `observed_at` is part of the
- * key (flowDedupKey), so a stored duplicate lies within the batch's [min, max] `observed_at`
- * (parameters 1 and 2): only that range is read, and zone maps skip the rest of the table.
+ * Keys of the batch (parameter 3, a VARCHAR list) already in `flows`. `observed_at` is part of
+ * the key (flowDedupKey), so a stored duplicate lies within the batch's [min, max] `observed_at`
+ * (parameters 1 and 2): zone maps skip the rest of the table.
  */
-const INSERT_NEW_FLOWS_SQL = `INSERT INTO flows SELECT s.* FROM flows_stage s ANTI JOIN
-  (SELECT observed_at, dedup_key FROM flows WHERE observed_at BETWEEN $1 AND $2) f
-  ON f.observed_at = s.observed_at AND f.dedup_key = s.dedup_key`;
+const STORED_KEYS_SQL = `SELECT dedup_key FROM flows
+  WHERE observed_at BETWEEN $1 AND $2 AND dedup_key IN (SELECT unnest($3::VARCHAR[]))`;
 
 /** Upsert of one finding: first_seen takes the minimum; the row with the later last_seen supplies everything else. */
 /** Rows per multi-row finding upsert: one statement per chunk instead of one per finding. */
@@ -128,11 +127,11 @@ class Where {
  * Creates the DuckDB store (`@duckdb/node-api`), the embedded default. Inert until `start()`,
  * which opens the file (or `:memory:`) and applies migrations (migrations.ts).
  *
- * Writes: `insertFlows` drops repeats inside the batch, appends the rest to a temporary
- * staging table with a DuckDB appender, then moves the rows whose `dedup_key` (flowDedupKey) is
- * not stored yet with an anti-join over the batch's `observed_at` range, in one transaction
- * (`flows` has no index on the key since migration 2; operations run one at a time, so no
- * other writer races the check). Findings upsert by id (first_seen = min, the later last_seen wins the rest);
+ * Writes: `insertFlows` drops repeats inside the batch, asks which of the remaining keys
+ * (flowDedupKey) `flows` already holds within the batch's `observed_at` range, and appends the
+ * others straight into `flows` with a DuckDB appender, in one transaction (rolled back whole on
+ * error). `flows` has no index on the key since migration 2; operations on one store run one at
+ * a time and DuckDB locks the file to one process, so no other writer races the check. Findings upsert by id (first_seen = min, the later last_seen wins the rest);
  * decisions by target, with their audit row in the same transaction. All statements take
  * parameters; no user value is ever part of SQL text.
  *
@@ -203,7 +202,6 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): Store {
         instance = await DuckDBInstance.create(opts.path);
         const c = await instance.connect();
         await migrate(c);
-        await c.run('CREATE TEMP TABLE IF NOT EXISTS flows_stage AS SELECT * FROM flows LIMIT 0');
         conn = c;
       })();
       return starting;
@@ -221,26 +219,34 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): Store {
     insertFlows(flows: FlowRecord[]): Promise<void> {
       return serial(async (c) => {
         if (flows.length === 0) return;
-        const seen = new Set<string>();
+        const batch = new Map<string, FlowRecord>();
         let lo = Infinity;
         let hi = -Infinity;
-        const a = await c.createAppender('flows_stage', null, 'temp');
-        try {
-          for (const f of flows) {
-            const key = flowDedupKey(f);
-            if (seen.has(key)) continue;
-            seen.add(key);
-            if (f.observedAt < lo) lo = f.observedAt;
-            if (f.observedAt > hi) hi = f.observedAt;
-            appendFlow(a, key, f);
-          }
-          a.flushSync();
-        } finally {
-          a.closeSync();
+        for (const f of flows) {
+          const key = flowDedupKey(f);
+          if (batch.has(key)) continue;
+          batch.set(key, f);
+          if (f.observedAt < lo) lo = f.observedAt;
+          if (f.observedAt > hi) hi = f.observedAt;
         }
         await tx(c, async () => {
-          await c.run(INSERT_NEW_FLOWS_SQL, [BigInt(lo), BigInt(hi)]);
-          await c.run('DELETE FROM flows_stage');
+          const stored = await c.runAndReadAll(STORED_KEYS_SQL, [BigInt(lo), BigInt(hi), listValue([...batch.keys()])]);
+          for (const [key] of stored.getRowsJS()) batch.delete(key as string);
+          if (batch.size === 0) return;
+          const a = await c.createAppender('flows');
+          let appended = false;
+          try {
+            for (const [key, f] of batch) appendFlow(a, key, f);
+            a.flushSync();
+            appended = true;
+          } finally {
+            // After a failed flush, close fails too ("transaction is aborted"): keep the first error.
+            try {
+              a.closeSync();
+            } catch (err) {
+              if (appended) throw err;
+            }
+          }
         });
       });
     },

@@ -18,8 +18,8 @@ export interface Migration {
  * `srcMeta`/`dstMeta` as JSON text) plus `dedup_key` (`flowDedupKey`, dedup.ts). Step 1 made
  * `dedup_key` the primary key; step 2 rebuilds `flows` without it (rows kept, ordered by
  * `observed_at` so zone maps prune by time): maintaining that ART index cost most of an insert
- * and grew with the table, so insertFlows now skips stored keys with an anti-join limited to the
- * batch's `observed_at` range (see duckdb.ts). findings: `id` primary key, `severity_rank`
+ * and grew with the table, so insertFlows now looks up stored keys only within the batch's
+ * `observed_at` range (see duckdb.ts). findings: `id` primary key, `severity_rank`
  * (0 info .. 4 critical) for `minSeverity`. decisions: `target` primary key. decision_audit:
  * append-only, ordered by `seq` from a sequence.
  */
@@ -115,7 +115,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
-    name: 'flows without the dedup_key primary key (anti-join dedup in insertFlows)',
+    name: 'flows without the dedup_key primary key (insertFlows checks keys in the batch time range)',
     statements: [
       `CREATE TABLE flows_v2 (
         dedup_key VARCHAR NOT NULL,
