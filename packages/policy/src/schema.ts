@@ -11,6 +11,22 @@ const cidrList = { type: 'array', items: { type: 'string', floeCidr: true }, def
 const portList = { type: 'array', items: { floePort: true }, minItems: 1 } as const;
 const severity = (d: string) => ({ type: 'string', enum: [...SEVERITIES], default: d }) as const;
 const duration = (d: string) => ({ type: 'string', floeDuration: true, default: d }) as const;
+/**
+ * One windowed detector's section: `windowMs` (sliding event-time window, ms), the distinct-count
+ * threshold under `threshold`, severity, and `updateOnDouble` (raise the finding again, same id,
+ * when the count doubles).
+ */
+const windowDetector = <K extends 'minPorts' | 'minHosts'>(threshold: K, dflt: number) => ({
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    windowMs: { type: 'integer', minimum: 1000, default: 60000 },
+    ...({ [threshold]: { type: 'integer', minimum: 2, default: dflt } } as Record<K, { type: 'integer'; minimum: 2; default: number }>),
+    severity: severity('high'),
+    updateOnDouble: { type: 'boolean', default: true },
+  },
+}) as const;
 
 const portRule = {
   type: 'object',
@@ -155,28 +171,9 @@ export const policySchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        portscan: {
-          type: 'object',
-          additionalProperties: false,
-          default: {},
-          properties: {
-            windowMs: { type: 'integer', minimum: 1000, default: 60000 },
-            minPorts: { type: 'integer', minimum: 2, default: 15 },
-            severity: severity('high'),
-            updateOnDouble: { type: 'boolean', default: true },
-          },
-        },
-        hostsweep: {
-          type: 'object',
-          additionalProperties: false,
-          default: {},
-          properties: {
-            windowMs: { type: 'integer', minimum: 1000, default: 60000 },
-            minHosts: { type: 'integer', minimum: 2, default: 16 },
-            severity: severity('high'),
-            updateOnDouble: { type: 'boolean', default: true },
-          },
-        },
+        // 15 ports: Zeek scan.zeek's port_scan_threshold; 16 hosts: floe's choice
+        portscan: windowDetector('minPorts', 15),
+        hostsweep: windowDetector('minHosts', 16),
       },
     },
     respond: {
