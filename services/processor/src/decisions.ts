@@ -9,22 +9,33 @@ import type { Responder, ResponseOutcome } from '@floe/respond';
  * and by the API for manual blocks and unblocks.
  */
 export interface DecisionWriter {
-  /** Persists what an outcome changed; returns the decision when there is one. */
+  /** Persists what an outcome changed (decision row + audit, or the refusal's audit); returns the decision when there is one. */
+  store(outcome: ResponseOutcome): Promise<Decision | undefined>;
+  /** Publishes decisions on the compacted topic (one message per target), after they are stored. */
+  publish(decisions: Decision[]): Promise<void>;
+  /** store() then publish(): one outcome end to end (manual blocks). */
   write(outcome: ResponseOutcome): Promise<Decision | undefined>;
   /** Unblock: deletes the decision, audits it, publishes a tombstone. False when none existed. */
   unblock(target: string, user: string, nowMs: number): Promise<boolean>;
 }
 
 export function createDecisionWriter(deps: { store: Store; bus: Bus; responder: Responder }): DecisionWriter {
-  return {
-    async write(outcome) {
+  const writer: DecisionWriter = {
+    async store(outcome) {
       if (outcome.kind === 'decision') {
         await deps.store.upsertDecision(outcome.decision, outcome.audit);
-        await deps.bus.publish(TOPICS.decisions, [{ key: outcome.decision.target, value: outcome.decision }]);
         return outcome.decision;
       }
       if (outcome.kind === 'refused') await deps.store.appendAudit(outcome.audit);
       return undefined;
+    },
+    async publish(decisions) {
+      if (decisions.length) await deps.bus.publish(TOPICS.decisions, decisions.map((d) => ({ key: d.target, value: d })));
+    },
+    async write(outcome) {
+      const d = await writer.store(outcome);
+      if (d) await writer.publish([d]);
+      return d;
     },
     async unblock(target, user, nowMs) {
       const audit: DecisionAudit = { at: nowMs, target, change: 'delete', origin: `api:${user}`, reason: `unblocked by ${user}` };
@@ -34,4 +45,5 @@ export function createDecisionWriter(deps: { store: Store; bus: Bus; responder: 
       return existed;
     },
   };
+  return writer;
 }

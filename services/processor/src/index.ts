@@ -98,18 +98,18 @@ export function createProcessor(opts: ProcessorOptions, deps: ProcessorDeps): Pr
       });
       const outcomes = await timed('respond', () => findings.map((f) => ({ f, o: deps.responder.respond(f, now()) })));
       const made: Array<{ d: Decision; f: Finding }> = [];
-      const refused = outcomes.filter(({ o }) => o.kind === 'refused');
-      // Decisions first: an enforcer must not wait for this batch's flows to be stored.
+      // Decisions first: an enforcer must not wait for this batch's flows to be stored. An
+      // outcome stored by a failed attempt is not stored (and audited) again by the retry.
+      let stored = 0;
       await retrying('decide', async () => {
-        for (const { f, o } of outcomes) {
-          if (o.kind !== 'decision' || made.some((m) => m.d === o.decision)) continue;
-          await deps.store.upsertDecision(o.decision, o.audit);
-          made.push({ d: o.decision, f });
+        for (; stored < outcomes.length; stored++) {
+          const { f, o } = outcomes[stored];
+          const d = await writer.store(o);
+          if (d) made.push({ d, f });
         }
-        if (made.length) await deps.bus.publish(TOPICS.decisions, made.map(({ d }) => ({ key: d.target, value: d })));
+        await writer.publish(made.map(({ d }) => d));
       });
       await retrying('persist', async () => {
-        for (const { o } of refused) if (o.kind === 'refused') await deps.store.appendAudit(o.audit);
         if (findings.length) await deps.store.insertFindings(findings);
         if (opts.storeFlows && flows.length) await deps.store.insertFlows(flows);
       });
