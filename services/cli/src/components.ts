@@ -4,9 +4,6 @@ import { createEnforcer } from '@floe/enforcer';
 import { buildApp, startApi } from '@floe/api';
 import type { RoleKit } from '@floe/runtime';
 
-// The wiring helpers live in @floe/runtime, shared with the role mains (services/*/src/main.ts).
-export { nodeAddresses, loadCompiledPolicy, detectorsFor, responderOptions, responderFor } from '@floe/runtime';
-
 /**
  * Every role's implementation, for `floe run` (all roles in one process) and `floe serve --role`
  * (one role): the same composeRoles of @floe/runtime the role mains use with their own role only.
