@@ -5,7 +5,8 @@ import { TOPICS, type Bus, type BusMessage } from '@floe/bus';
  * Groups flows into bus messages keyed by source address (so every flow of one source lands on
  * one partition, ARCHITECTURE.md "Topics"), one message per source per flush, value = the
  * source's FlowRecord[]. Flushes at `batchSize` flows or after `flushMs`, whichever is first.
- * `add` returns a promise only when it had to flush (backpressure for the reader).
+ * `add` returns a promise only when it had to flush (backpressure for the reader); after a
+ * failed publish it throws that error, and a failed timer flush goes to `onTimerError`.
  */
 export class FlowBatcher {
   private pending: FlowRecord[] = [];
@@ -18,13 +19,15 @@ export class FlowBatcher {
     private readonly batchSize: number,
     private readonly flushMs: number,
     private readonly onPublished: (flows: number, messages: number) => void,
+    /** A publish started by the flush timer failed (nobody awaits it): the collector fails. */
+    private readonly onTimerError: (e: Error) => void,
   ) {}
 
   add(flow: FlowRecord): Promise<void> | undefined {
     if (this.failed) throw this.failed;
     this.pending.push(flow);
     if (this.pending.length >= this.batchSize) return this.flush();
-    this.timer ??= setTimeout(() => { void this.flush(); }, this.flushMs);
+    this.timer ??= setTimeout(() => { this.flush().catch(this.onTimerError); }, this.flushMs);
     return undefined;
   }
 

@@ -125,3 +125,18 @@ test('live conntrack events in a network namespace become flows', { skip: live.o
   assert.ok(f.ctId && /^\d+$/.test(f.ctId));
   assert.equal(c.health().sources[0].rejected, 0);
 });
+
+test('a publish failure started by the flush timer reaches onTimerError, and later adds throw it', async () => {
+  const { FlowBatcher } = await import('./batcher.js');
+  const bus = createMemoryBus();
+  await bus.start();
+  await bus.stop(); // publish now fails: the memory bus refuses work after stop()
+  let timerError: Error | undefined;
+  const b = new FlowBatcher(bus, 100, 10, () => undefined, (e) => { timerError = e; });
+  const flow = { schema: 1, observedAt: 1, source: 'conntrack', event: 'new', family: 4, protocol: 6, srcAddr: '192.0.2.1', dstAddr: '192.0.2.2' } as const;
+  assert.equal(b.add({ ...flow }), undefined, 'below batchSize: no flush yet');
+  const end = Date.now() + 2000;
+  while (!timerError && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+  assert.match(timerError?.message ?? '', /stop/);
+  assert.throws(() => b.add({ ...flow }), (e) => e === timerError);
+});

@@ -45,7 +45,6 @@ export interface CollectorDeps {
 export function createCollector(opts: CollectorOptions, deps: CollectorDeps): Collector {
   const log = (deps.logger ?? silentLogger()).child({ component: 'collector' });
   const m = collectorMetrics(deps.metrics ?? createRegistry({ defaultMetrics: false }));
-  const batcher = new FlowBatcher(deps.bus, opts.batchSize, opts.flushMs, (_flows, messages) => m.published.inc(messages));
   const abort = new AbortController();
   const live: LiveReader[] = [];
   const replays: Promise<void>[] = [];
@@ -59,7 +58,8 @@ export function createCollector(opts: CollectorOptions, deps: CollectorDeps): Co
   let started = false;
   let stopped = false;
 
-  const sinkFor = (h: SourceHealth, label: string) => ({
+  /** `label`: the source kind (`conntrack` live, `replay`) for metric labels, never a file path. */
+  const sinkFor = (h: SourceHealth, label: 'conntrack' | 'replay') => ({
     flow(flow: FlowRecord) {
       h.flows++;
       m.flows.inc({ source: flow.source });
@@ -74,13 +74,14 @@ export function createCollector(opts: CollectorOptions, deps: CollectorDeps): Co
     },
   });
 
-  const fail = (h: SourceHealth, e: Error) => {
-    h.state = 'failed';
-    h.error = e.message;
-    log.error({ source: h.name, err: e.message }, 'source failed');
+  /** A source (or, with no source named, the publishing of batches) failed: the collector fails. */
+  const fail = (h: SourceHealth | undefined, e: Error) => {
+    for (const x of h ? [h] : health) { x.state = 'failed'; x.error = e.message; }
+    log.error({ source: h?.name ?? 'publish', err: e.message }, h ? 'source failed' : 'publishing flows failed');
     rejectFinished(e);
     deps.onFailure?.(e);
   };
+  const batcher = new FlowBatcher(deps.bus, opts.batchSize, opts.flushMs, (_flows, messages) => m.published.inc(messages), (e) => fail(undefined, e));
 
   return {
     finished,
@@ -99,12 +100,12 @@ export function createCollector(opts: CollectorOptions, deps: CollectorDeps): Co
         } else {
           const stats = new ParseStats();
           log.info({ source: h.name, format: src.format, speed: src.speed }, 'replaying capture');
-          const run = replayFile(src, opts.node, sinkFor(h, src.file), stats, abort.signal).then(async () => {
+          const run = replayFile(src, opts.node, sinkFor(h, 'replay'), stats, abort.signal).then(async () => {
             if (abort.signal.aborted) { h.state = 'done'; return; }
             await batcher.flush();
             h.state = 'done';
             log.info({ source: h.name, parsed: stats.parsed, rejected: stats.rejected, skipped: stats.skipped, byReason: Object.fromEntries(stats.byReason) }, 'replay done');
-            m.skipped.inc({ source: src.file }, stats.skipped);
+            m.skipped.inc({ source: 'replay' }, stats.skipped);
           }, (e: Error) => { fail(h, e); });
           replays.push(run);
           finite.push(run);
