@@ -13,7 +13,7 @@
  * afterwards). Skips without them unless CI or FLOE_REQUIRE_KAFKA=1 (then it fails).
  * FLOE_NOLOSS_FLOWS changes the number of flows (at least 100,000 for the issue).
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,6 +24,7 @@ import { createKafkaBus, TOPICS } from '@floe/bus';
 import { createClickHouseStore, flowDedupKey } from '@floe/store';
 import { kafkaBrokerBlocker, PrivateKafkaBroker } from '../helpers/kafka-broker.js';
 import { chQuery, clickhouseBlocker, flowBatches, makeFlows, ProcessorProcess, totalsOf } from '../helpers/flow-load.js';
+import { until } from '../helpers/wait.js';
 
 const CH_URL = process.env.FLOE_TEST_CLICKHOUSE_URL ?? 'http://127.0.0.1:18123';
 const FLOWS = Number(process.env.FLOE_NOLOSS_FLOWS ?? 100_000);
@@ -35,27 +36,56 @@ const blocker = kafkaBrokerBlocker() ?? (await clickhouseBlocker(CH_URL));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `pred` every `everyMs` until it returns a value other than undefined/false; throws after `ms`. */
-async function until<T>(what: string, ms: number, pred: () => T | undefined | false | Promise<T | undefined | false>, everyMs = 250): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await pred();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
+
+/**
+ * One run's private world: progress lines, a work folder, a private broker (created, not yet
+ * started), a fresh ClickHouse database and consumer group, the Kafka producer bus (made by
+ * `connect()` once the broker runs), and `startProcessor()`; all of it is removed in t.after.
+ */
+async function noLossRig(t: TestContext) {
+  const t0 = Date.now();
+  const say = (msg: string) => {
+    const line = `[${((Date.now() - t0) / 1000).toFixed(1)} s] ${msg}`;
+    t.diagnostic(line);
+    if (process.env.NOLOSS_VERBOSE) process.stderr.write(`# ${line}\n`);
+  };
+  const work = mkdtempSync(join(tmpdir(), 'floe-noloss-'));
+  const broker = await PrivateKafkaBroker.create();
+  const database = `floe_noloss_${randomBytes(5).toString('hex')}`;
+  const group = `floe-noloss-${randomBytes(3).toString('hex')}`;
+  const procs: ProcessorProcess[] = [];
+  t.after(async () => {
+    for (const p of procs) await p.kill('SIGKILL');
+    await broker.destroy().catch(() => undefined);
+    await chQuery(CH_URL, 'default', `DROP DATABASE IF EXISTS ${database}`).catch(() => undefined);
+    rmSync(work, { recursive: true, force: true });
+  });
+  const configFile = join(work, 'processor.json');
+  const logFile = join(work, 'processor.log');
+  return {
+    t0, say, work, broker, database, group,
+    /** The producer's Kafka bus (creates floe.flows.v1 with PARTITIONS partitions) and the processor's config file. */
+    async connect() {
+      const bus = createKafkaBus({ brokers: [broker.bootstrap], clientId: 'noloss-producer', partitions: PARTITIONS });
+      await bus.start();
+      t.after(() => bus.stop());
+      ProcessorProcess.writeConfig(configFile, { brokers: [broker.bootstrap], clickhouseUrl: CH_URL, database, group, partitions: PARTITIONS });
+      return bus;
+    },
+    async startProcessor(): Promise<ProcessorProcess> {
+      const p = new ProcessorProcess(configFile, logFile);
+      procs.push(p);
+      await Promise.race([p.started, sleep(60_000).then(() => { throw new Error(`processor did not start within 60 s:\n${p.tail()}`); })]);
+      return p;
+    },
+  };
 }
 
 test('scale-out: flows through Kafka to ClickHouse with a SIGKILLed processor and a restarted broker: none lost, none counted twice',
   { skip: required ? false : blocker, timeout: 330_000 }, async (t) => {
     if (blocker) assert.fail(`required (CI / FLOE_REQUIRE_KAFKA) but unavailable: ${blocker}`);
     assert.ok(FLOWS >= 1, 'FLOE_NOLOSS_FLOWS must be a positive number');
-    const t0 = Date.now();
-    const say = (msg: string) => {
-      const line = `[${((Date.now() - t0) / 1000).toFixed(1)} s] ${msg}`;
-      t.diagnostic(line);
-      if (process.env.NOLOSS_VERBOSE) process.stderr.write(`# ${line}\n`);
-    };
+    const { t0, say, broker, database, group, connect, startProcessor } = await noLossRig(t);
 
     const flows = await makeFlows(FLOWS);
     const expected = totalsOf(flows);
@@ -63,34 +93,12 @@ test('scale-out: flows through Kafka to ClickHouse with a SIGKILLed processor an
     assert.equal(new Set(flows.map(flowDedupKey)).size, FLOWS, 'the generated flows are all distinct (flowDedupKey)');
     say(`produced set: ${expected.flows} flows, ${expected.bytes} bytes, ${expected.packets} packets`);
 
-    const work = mkdtempSync(join(tmpdir(), 'floe-noloss-'));
-    const broker = await PrivateKafkaBroker.create();
-    const database = `floe_noloss_${randomBytes(5).toString('hex')}`;
-    const group = `floe-noloss-${randomBytes(3).toString('hex')}`;
-    const procs: ProcessorProcess[] = [];
-    t.after(async () => {
-      for (const p of procs) await p.kill('SIGKILL');
-      await broker.destroy().catch(() => undefined);
-      await chQuery(CH_URL, 'default', `DROP DATABASE IF EXISTS ${database}`).catch(() => undefined);
-      rmSync(work, { recursive: true, force: true });
-    });
     say(`private broker ${broker.bootstrap} started in ${await broker.start()} ms (folder ${broker.dir})`);
 
-    const bus = createKafkaBus({ brokers: [broker.bootstrap], clientId: 'noloss-producer', partitions: PARTITIONS });
-    await bus.start(); // creates floe.flows.v1 with PARTITIONS partitions
+    const bus = await connect();
     say('producer connected, topics created');
-    t.after(() => bus.stop());
     const admin = new kafkajs.Kafka({ clientId: 'noloss-check', brokers: [broker.bootstrap], logLevel: kafkajs.logLevel.NOTHING }).admin();
 
-    const configFile = join(work, 'processor.json');
-    ProcessorProcess.writeConfig(configFile, { brokers: [broker.bootstrap], clickhouseUrl: CH_URL, database, group, partitions: PARTITIONS });
-    const logFile = join(work, 'processor.log');
-    const startProcessor = async (): Promise<ProcessorProcess> => {
-      const p = new ProcessorProcess(configFile, logFile);
-      procs.push(p);
-      await Promise.race([p.started, sleep(60_000).then(() => { throw new Error(`processor did not start within 60 s:\n${p.tail()}`); })]);
-      return p;
-    };
     const t1 = Date.now();
     let proc = await startProcessor();
     say(`processor pid ${proc.pid} consuming (group ${group}, database ${database}) after ${Date.now() - t1} ms`);
@@ -124,7 +132,7 @@ test('scale-out: flows through Kafka to ClickHouse with a SIGKILLed processor an
     // The broker is frozen (SIGSTOP) for 3 s before the kill: the batch the processor has in hand
     // is stored but its offset commit cannot reach the broker, so the kill leaves stored flows
     // uncommitted, the case where a replay must not count twice.
-    await until('30 % of the flows in ClickHouse', 120_000, () => stored >= FLOWS * 0.3);
+    await until('30 % of the flows in ClickHouse', 120_000, () => stored >= FLOWS * 0.3, 250);
     const killedAt = { produced, stored };
     broker.pause();
     await sleep(3000);
@@ -138,7 +146,7 @@ test('scale-out: flows through Kafka to ClickHouse with a SIGKILLed processor an
     say(`processor restarted as pid ${proc.pid}, consuming after ${Date.now() - t2} ms`);
 
     // Fault 2: stop the broker (controlled shutdown) and start it again, mid-stream.
-    await until('60 % of the flows in ClickHouse', 120_000, () => stored >= FLOWS * 0.6);
+    await until('60 % of the flows in ClickHouse', 120_000, () => stored >= FLOWS * 0.6, 250);
     say(`broker stop at produced ${produced}, stored ${stored}`);
     const stopMs = await broker.stop();
     const startMs = await broker.start();
@@ -147,7 +155,7 @@ test('scale-out: flows through Kafka to ClickHouse with a SIGKILLed processor an
     await until('the producer to publish every flow', 120_000, async () => {
       if (!proc.running) throw new Error(`processor exited ${proc.child.exitCode}: ${proc.tail()}`);
       return produced === FLOWS;
-    });
+    }, 250);
     await producing;
     say(`all ${produced} flows acknowledged by the broker`);
 
@@ -205,37 +213,11 @@ test('scale-out: flows through Kafka to ClickHouse with a SIGKILLed processor an
 test('scale-out: flows published while a processor that never committed is dead reach ClickHouse after its restart',
   { skip: required ? false : blocker, timeout: 180_000 }, async (t) => {
     if (blocker) assert.fail(`required (CI / FLOE_REQUIRE_KAFKA) but unavailable: ${blocker}`);
-    const t0 = Date.now();
-    const say = (msg: string) => {
-      const line = `[${((Date.now() - t0) / 1000).toFixed(1)} s] ${msg}`;
-      t.diagnostic(line);
-      if (process.env.NOLOSS_VERBOSE) process.stderr.write(`# ${line}\n`);
-    };
+    const { say, broker, database, group, connect, startProcessor } = await noLossRig(t);
     const flows = await makeFlows(5000);
     const expected = totalsOf(flows);
-    const work = mkdtempSync(join(tmpdir(), 'floe-noloss-'));
-    const broker = await PrivateKafkaBroker.create();
-    const database = `floe_noloss_${randomBytes(5).toString('hex')}`;
-    const group = `floe-noloss-${randomBytes(3).toString('hex')}`;
-    const procs: ProcessorProcess[] = [];
-    t.after(async () => {
-      for (const p of procs) await p.kill('SIGKILL');
-      await broker.destroy().catch(() => undefined);
-      await chQuery(CH_URL, 'default', `DROP DATABASE IF EXISTS ${database}`).catch(() => undefined);
-      rmSync(work, { recursive: true, force: true });
-    });
     await broker.start();
-    const bus = createKafkaBus({ brokers: [broker.bootstrap], clientId: 'noloss-producer', partitions: PARTITIONS });
-    await bus.start();
-    t.after(() => bus.stop());
-    const configFile = join(work, 'processor.json');
-    ProcessorProcess.writeConfig(configFile, { brokers: [broker.bootstrap], clickhouseUrl: CH_URL, database, group, partitions: PARTITIONS });
-    const startProcessor = async (): Promise<ProcessorProcess> => {
-      const p = new ProcessorProcess(configFile, join(work, 'processor.log'));
-      procs.push(p);
-      await Promise.race([p.started, sleep(60_000).then(() => { throw new Error(`processor did not start within 60 s:\n${p.tail()}`); })]);
-      return p;
-    };
+    const bus = await connect();
 
     // The group's first member joins (its start is the end of the empty topic), then dies
     // before it handled, and so committed, anything.
