@@ -7,7 +7,7 @@
 #   stop     SIGTERM, SIGKILL after 15 s; no-op when stopped
 #   status   exit 0 healthy, 1 running but unhealthy, 3 stopped
 # Environment: CHDB_VERSION (4.4.0), CLICKHOUSE_PORT (18123), CLICKHOUSE_START_TIMEOUT (60 s),
-#   FLOE_CACHE (<repo>/.cache).
+#   FLOE_CACHE (${XDG_CACHE_HOME:-~/.cache}/floe).
 set -euo pipefail
 SERVICE=clickhouse
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

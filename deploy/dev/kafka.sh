@@ -6,7 +6,7 @@
 #   stop     SIGTERM (controlled shutdown), SIGKILL after 30 s; no-op when stopped
 #   status   exit 0 healthy, 1 running but unhealthy, 3 stopped
 # Environment: KAFKA_VERSION (default 4.4.0), KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (19093),
-#   KAFKA_HEAP (-Xms256m -Xmx768m), KAFKA_START_TIMEOUT (60 s), FLOE_CACHE (<repo>/.cache),
+#   KAFKA_HEAP (-Xms256m -Xmx768m), KAFKA_START_TIMEOUT (60 s), FLOE_CACHE (${XDG_CACHE_HOME:-~/.cache}/floe),
 #   FLOE_KAFKA_DIR (default $FLOE_CACHE/kafka: data, config, pid and log of this broker; the jars stay
 #   in $FLOE_CACHE/kafka/libs). A test starts a private broker with its own FLOE_KAFKA_DIR and ports.
 set -euo pipefail

@@ -1,9 +1,9 @@
 # Shared helpers for the deploy/dev service scripts (sourced, not run).
-# Everything lives under $FLOE_CACHE (default <repo>/.cache, ignored by git).
+# Everything lives under $FLOE_CACHE (default ${XDG_CACHE_HOME:-~/.cache}/floe, outside the clone, so fresh clones and CI reuse the downloads).
 
 DEV_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$DEV_DIR/../.." && pwd)"
-FLOE_CACHE="${FLOE_CACHE:-$REPO_ROOT/.cache}"
+FLOE_CACHE="${FLOE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/floe}"
 
 log() { printf '%s: %s\n' "$SERVICE" "$*"; }
 die() { printf '%s: ERROR: %s\n' "$SERVICE" "$*" >&2; exit 1; }
