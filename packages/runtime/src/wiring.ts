@@ -41,9 +41,9 @@ export async function loadCompiledPolicy(cfg: Pick<FloeConfig, 'policyFile' | 'i
   return compilePolicy(policy, { inventory, nodeAddrs });
 }
 
-/** Detectors with the policy's thresholds, findings tagged `policy:<version>`. */
-export function detectorsFor(policy: CompiledPolicy) {
-  return createDetectors(policy.policy.detectors, { producedBy: `policy:${policy.version}` });
+/** Detectors with the policy's thresholds, findings tagged `policy:<version>`; `floe_detect_*` on `deps.metrics` when given. */
+export function detectorsFor(policy: CompiledPolicy, deps: { metrics?: Registry } = {}) {
+  return createDetectors(policy.policy.detectors, { producedBy: `policy:${policy.version}`, metrics: deps.metrics });
 }
 
 /** Responder options from the policy's `respond` section, the node's addresses always never-block. */
