@@ -77,6 +77,12 @@ test('live port scan in network namespaces is detected and blocked in nftables',
 
   const metrics = await (await fetch(`${base}/metrics`)).text();
   for (const l of metrics.split('\n')) if (/^floe_processor_step_seconds_(sum|count)/.test(l)) t.diagnostic(l);
+  // Every adapter reports on the process's one registry: the bus carried the flows, the store wrote them, nft applied the block, the detector found the scan.
+  const sample = (re: RegExp): number => Number(re.exec(metrics)?.[1] ?? 0);
+  assert.ok(sample(/^floe_bus_messages_published_total\{topic="floe\.flows\.v1"\} (\d+)/m) > 0, 'floe_bus_* on /metrics');
+  assert.ok(sample(/^floe_store_rows_written_total\{table="flows"\} (\d+)/m) > 0, 'floe_store_* on /metrics');
+  assert.ok(sample(/^floe_nft_transactions_total\{mode="nft",op="commit"\} (\d+)/m) > 0, 'floe_nft_* on /metrics');
+  assert.ok(sample(/^floe_detect_findings_total\{detector="portscan\.vertical"\} (\d+)/m) > 0, 'floe_detect_* on /metrics');
 
   floe.kill('SIGTERM');
   const code = await new Promise<number | null>((r) => floe.once('exit', (c) => r(c)));

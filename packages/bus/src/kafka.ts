@@ -12,6 +12,7 @@
  * messages again (at-least-once). Topics are created with the configured partitions and
  * replication factor; compacted topics get `cleanup.policy=compact`.
  */
+import { noopLogger, type Logger } from '@floe/telemetry/lite';
 import kafkajs from 'kafkajs';
 import type {
   Admin,
@@ -27,7 +28,7 @@ import type {
 import type { Bus, BusBatch, BusMessage, SubscribeOptions } from './bus.js';
 import { TOPICS } from './bus.js';
 import { BUS_ERROR_CODES, BusError } from './errors.js';
-import type { BusLogger } from './memory.js';
+import { createBusMetrics, type BusDeps, type BusMetrics } from './metrics.js';
 
 const { Kafka, logLevel, CompressionTypes, Partitioners, AssignerProtocol } = kafkajs;
 
@@ -73,7 +74,12 @@ export interface KafkaBusOptions {
   requestTimeoutMs?: number;
   /** Longest `subscribe()` waits for the consumer to join its group (ms). Default 30 000. */
   joinTimeoutMs?: number;
-  logger?: BusLogger;
+  /**
+   * How often the committed offsets of this bus's groups are compared with the partitions' end
+   * offsets for `floe_bus_consumer_lag` (ms; admin requests, for the partitions assigned to this
+   * process). 0 turns the sampling off (the gauge is still set from each fetched batch). Default 10 000.
+   */
+  lagSampleMs?: number;
 }
 
 /** Defaults of KafkaBusOptions. */
@@ -94,6 +100,7 @@ export const KAFKA_BUS_DEFAULTS = Object.freeze({
   connectionTimeoutMs: 3000,
   requestTimeoutMs: 30_000,
   joinTimeoutMs: 30_000,
+  lagSampleMs: 10_000,
 });
 
 /** Counters of a Kafka bus (messages unless stated). */
@@ -111,6 +118,8 @@ export interface KafkaBusStats {
 /** The Kafka Bus, with counters for tests and metrics. */
 export interface KafkaBus extends Bus {
   stats(): KafkaBusStats;
+  /** Samples `floe_bus_consumer_lag` now (also done every `lagSampleMs`); never rejects. */
+  sampleLag(): Promise<void>;
   /**
    * One configuration value of an existing topic (e.g. `cleanup.policy`), or undefined.
    * @throws BusError FLOE_BUS_NOT_STARTED before `start()`.
@@ -171,13 +180,12 @@ const subscriptionRoundRobin: PartitionAssigner = ({ cluster }) => {
   return assigner;
 };
 
-/** Routes kafkajs's log entries to the optional pino-compatible logger; drops them without one. */
-function logCreatorFor(logger: BusLogger | undefined) {
+/** Routes kafkajs's log entries to the bus's logger (its `namespace` names the kafkajs part). */
+function logCreatorFor(logger: Logger) {
   return () =>
     ({ namespace, level, log }: LogEntry): void => {
-      if (!logger) return;
       const { message, timestamp: _ts, logger: _l, ...extra } = log;
-      const obj = { component: 'bus-kafka', namespace, ...extra };
+      const obj = { namespace, ...extra };
       if (level === logLevel.ERROR) logger.error(obj, message);
       else if (level === logLevel.WARN) logger.warn(obj, message);
       else if (level === logLevel.INFO) logger.info(obj, message);
@@ -189,14 +197,19 @@ interface Subscription {
   group: string;
   topic: string;
   consumer: Consumer;
+  /** Partitions of `topic` assigned to this consumer at the last group join. */
+  assigned: number[];
 }
 
 type State = 'new' | 'started' | 'stopped';
 
 class KafkaBusImpl implements KafkaBus {
   readonly name = 'kafka';
-  private readonly o: Required<Omit<KafkaBusOptions, 'logger'>>;
-  private readonly log: BusLogger | undefined;
+  private readonly o: Required<KafkaBusOptions>;
+  private readonly log: Logger;
+  private readonly m: BusMetrics;
+  private lagTimer: NodeJS.Timeout | undefined;
+  private lagSampling: Promise<void> | undefined;
   private readonly compacted: Set<string>;
   private state: State = 'new';
   private starting: Promise<void> | undefined;
@@ -208,16 +221,18 @@ class KafkaBusImpl implements KafkaBus {
   private readonly subs: Subscription[] = [];
   private readonly counters: KafkaBusStats = { published: 0, delivered: 0, handlerErrors: 0, undecodable: 0 };
 
-  constructor(opts: KafkaBusOptions) {
+  constructor(opts: KafkaBusOptions, deps: BusDeps = {}) {
     if (!Array.isArray(opts?.brokers) || opts.brokers.length === 0 || opts.brokers.some((b) => typeof b !== 'string' || !b)) {
       throw new BusError(BUS_ERROR_CODES.BAD_ARGUMENT, 'kafka bus: `brokers` must be a non-empty list of "host:port" strings');
     }
-    const { logger, ...rest } = opts;
-    const o = { ...KAFKA_BUS_DEFAULTS, ...stripUndefined(rest) } as Required<Omit<KafkaBusOptions, 'logger'>>;
+    const o = { ...KAFKA_BUS_DEFAULTS, ...stripUndefined(opts) } as Required<KafkaBusOptions>;
     for (const k of ['partitions', 'replicationFactor', 'partitionsConsumedConcurrently'] as const) {
       if (!Number.isInteger(o[k]) || o[k] < 1) {
         throw new BusError(BUS_ERROR_CODES.BAD_ARGUMENT, `kafka bus: \`${k}\` must be an integer >= 1, got ${String(o[k])}`);
       }
+    }
+    if (!Number.isInteger(o.lagSampleMs) || o.lagSampleMs < 0) {
+      throw new BusError(BUS_ERROR_CODES.BAD_ARGUMENT, `kafka bus: \`lagSampleMs\` must be an integer >= 0, got ${String(o.lagSampleMs)}`);
     }
     if (typeof o.topicPrefix !== 'string' || !/^[a-zA-Z0-9._-]*$/.test(o.topicPrefix)) {
       throw new BusError(BUS_ERROR_CODES.BAD_ARGUMENT, `kafka bus: \`topicPrefix\` may only hold [a-zA-Z0-9._-], got ${JSON.stringify(o.topicPrefix)}`);
@@ -226,7 +241,8 @@ class KafkaBusImpl implements KafkaBus {
       throw new BusError(BUS_ERROR_CODES.BAD_ARGUMENT, `kafka bus: \`compression\` must be "gzip" or "none", got ${JSON.stringify(o.compression)}`);
     }
     this.o = o;
-    this.log = logger;
+    this.log = (deps.logger ?? noopLogger).child({ component: 'bus', adapter: 'kafka' });
+    this.m = createBusMetrics(deps.metrics);
     this.compacted = new Set(o.compactedTopics);
   }
 
@@ -287,7 +303,7 @@ class KafkaBusImpl implements KafkaBus {
       throw err;
     }
     this.state = 'started';
-    this.log?.info({ component: 'bus-kafka', brokers: o.brokers, topics: o.topics.map((t) => this.wire(t)) }, 'kafka bus started');
+    this.log.info({ brokers: o.brokers, topics: o.topics.map((t) => this.wire(t)) }, 'kafka bus started');
   }
 
   /** Creates `topic` once per bus with the configured partitions and replication; checks compaction if it exists. */
@@ -321,13 +337,13 @@ class KafkaBusImpl implements KafkaBus {
       created = true;
     }
     if (created) {
-      this.log?.info({ component: 'bus-kafka', topic: spec.topic, partitions: spec.numPartitions, compacted }, 'created topic');
+      this.log.info({ topic: spec.topic, partitions: spec.numPartitions, compacted }, 'created topic');
       return;
     }
     if (compacted) {
       const policy = await this.topicConfig(topic, 'cleanup.policy');
       if (policy === undefined || !policy.split(',').includes('compact')) {
-        this.log?.warn({ component: 'bus-kafka', topic: spec.topic, cleanupPolicy: policy }, 'existing topic should be compacted but is not');
+        this.log.warn({ topic: spec.topic, cleanupPolicy: policy }, 'existing topic should be compacted but is not');
       }
     }
   }
@@ -389,6 +405,7 @@ class KafkaBusImpl implements KafkaBus {
       messages: wire,
     });
     this.counters.published += wire.length;
+    this.m.published.inc({ topic }, wire.length);
   }
 
   async subscribe<T>(topic: string, opts: SubscribeOptions, handler: (batch: BusBatch<T>) => Promise<void>): Promise<void> {
@@ -414,13 +431,14 @@ class KafkaBusImpl implements KafkaBus {
       partitionAssigners: [subscriptionRoundRobin],
       retry: { initialRetryTime: o.retryBackoffMs, maxRetryTime: o.maxRetryBackoffMs, retries: 5 },
     });
-    const sub: Subscription = { group, topic, consumer };
+    const sub: Subscription = { group, topic, consumer, assigned: [] };
     this.subs.push(sub);
+    consumer.on(consumer.events.GROUP_JOIN, (e) => this.onAssigned(sub, e.payload.memberAssignment[this.wire(topic)] ?? []));
     consumer.on(consumer.events.CRASH, (e) => {
       const { error, restart } = e.payload;
-      const obj = { component: 'bus-kafka', group, topic, err: error, restart };
-      if (restart) this.log?.warn(obj, 'consumer crashed; restarting');
-      else this.log?.error(obj, 'consumer crashed and will not restart');
+      const obj = { group, topic, err: error, restart };
+      if (restart) this.log.warn(obj, 'consumer crashed; restarting');
+      else this.log.error(obj, 'consumer crashed and will not restart');
     });
     const joined = new Promise<number[]>((resolve, reject) => {
       const timer = setTimeout(
@@ -450,6 +468,7 @@ class KafkaBusImpl implements KafkaBus {
       // (which would skip what was published in between: lost, not redelivered).
       const mine = startAt.filter((p) => assigned.includes(p.partition));
       if (mine.length) await consumer.commitOffsets(mine.map((p) => ({ topic: this.wire(topic), partition: p.partition, offset: p.offset })));
+      if (o.lagSampleMs > 0) this.lagTimer ??= setInterval(() => void this.sampleLag(), o.lagSampleMs).unref();
     } catch (err) {
       this.subs.splice(this.subs.indexOf(sub), 1);
       await consumer.disconnect().catch(() => undefined);
@@ -476,7 +495,7 @@ class KafkaBusImpl implements KafkaBus {
         break;
       } catch (err) {
         if ((err as { retriable?: boolean }).retriable !== true || Date.now() + delay > until) throw err;
-        this.log?.debug({ component: 'bus-kafka', group, err }, 'fetching committed offsets failed; retrying');
+        this.log.debug({ group, err }, 'fetching committed offsets failed; retrying');
         await new Promise((r) => setTimeout(r, delay));
       }
     }
@@ -494,6 +513,7 @@ class KafkaBusImpl implements KafkaBus {
     group: string,
   ): Promise<void> {
     if (!isRunning() || isStale() || batch.isEmpty()) return;
+    this.setLag(group, batch.topic, batch.partition, BigInt(batch.highWatermark) - BigInt(batch.firstOffset() ?? batch.highWatermark));
     const messages: BusMessage<T>[] = [];
     for (const m of batch.messages) {
       const key = m.key === null ? '' : m.key.toString('utf8');
@@ -505,8 +525,9 @@ class KafkaBusImpl implements KafkaBus {
         messages.push({ key, value: JSON.parse(m.value.toString('utf8')) as T });
       } catch (err) {
         this.counters.undecodable++;
-        this.log?.error(
-          { component: 'bus-kafka', group, topic: batch.topic, partition: batch.partition, offset: m.offset, err },
+        this.m.undecodable.inc({ topic: this.logical(batch.topic) });
+        this.log.error(
+          { group, topic: batch.topic, partition: batch.partition, offset: m.offset, err },
           'skipping a message whose value is not JSON',
         );
       }
@@ -516,8 +537,9 @@ class KafkaBusImpl implements KafkaBus {
         await handler({ topic: this.logical(batch.topic), partition: batch.partition, messages });
       } catch (err) {
         this.counters.handlerErrors++;
-        this.log?.warn(
-          { component: 'bus-kafka', group, topic: batch.topic, partition: batch.partition, firstOffset: batch.firstOffset(), err },
+        this.m.handlerErrors.inc({ topic: this.logical(batch.topic) });
+        this.log.warn(
+          { group, topic: batch.topic, partition: batch.partition, firstOffset: batch.firstOffset(), err },
           'handler rejected a batch; it will be delivered again',
         );
         throw err;
@@ -530,7 +552,55 @@ class KafkaBusImpl implements KafkaBus {
       topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }],
     });
     this.counters.delivered += messages.length;
+    this.m.consumed.inc({ topic: this.logical(batch.topic) }, messages.length);
+    this.setLag(group, batch.topic, batch.partition, BigInt(batch.highWatermark) - (BigInt(last) + 1n));
     await heartbeat();
+  }
+
+  /** Sets floe_bus_consumer_lag of `group` on a partition of a wire topic (never below 0). */
+  private setLag(group: string, wireTopic: string, partition: number, lag: bigint): void {
+    this.m.lag.set({ topic: this.logical(wireTopic), partition: String(partition), group }, Number(lag > 0n ? lag : 0n));
+  }
+
+  /** A new assignment of `sub`: partitions it no longer holds leave the lag gauge. */
+  private onAssigned(sub: Subscription, partitions: number[]): void {
+    for (const p of sub.assigned) {
+      if (!partitions.includes(p)) this.m.lag.remove({ topic: sub.topic, partition: String(p), group: sub.group });
+    }
+    sub.assigned = [...partitions];
+  }
+
+  /**
+   * Samples `floe_bus_consumer_lag` now: for each subscription of this bus, the end offset (high
+   * watermark) minus the group's committed offset of every partition assigned to it (a partition
+   * without a committed offset counts from its low watermark). Runs every `lagSampleMs`; a
+   * failed sample is logged at debug level and left for the next one. Never rejects.
+   */
+  sampleLag(): Promise<void> {
+    if (this.state !== 'started' || !this.admin) return Promise.resolve();
+    this.lagSampling ??= (async () => {
+      for (const sub of [...this.subs]) {
+        if (sub.assigned.length === 0) continue;
+        const wireTopic = this.wire(sub.topic);
+        try {
+          const [ends, committed] = await Promise.all([
+            this.admin!.fetchTopicOffsets(wireTopic),
+            this.admin!.fetchOffsets({ groupId: sub.group, topics: [wireTopic] }),
+          ]);
+          const done = new Map((committed.find((t) => t.topic === wireTopic)?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+          for (const e of ends) {
+            if (!sub.assigned.includes(e.partition)) continue;
+            const at = done.get(e.partition) ?? -1n;
+            this.setLag(sub.group, wireTopic, e.partition, BigInt(e.high) - (at < 0n ? BigInt(e.low) : at));
+          }
+        } catch (err) {
+          this.log.debug({ group: sub.group, topic: sub.topic, err }, 'consumer lag sample failed');
+        }
+      }
+    })().finally(() => {
+      this.lagSampling = undefined;
+    });
+    return this.lagSampling;
   }
 
   stop(): Promise<void> {
@@ -541,6 +611,8 @@ class KafkaBusImpl implements KafkaBus {
   private async doStop(): Promise<void> {
     const wasStarting = this.starting;
     this.state = 'stopped';
+    clearInterval(this.lagTimer);
+    await this.lagSampling;
     if (wasStarting) await wasStarting.catch(() => undefined);
     this.state = 'stopped';
     // Consumers first: each waits for its in-flight handler and commit.
@@ -553,10 +625,11 @@ class KafkaBusImpl implements KafkaBus {
       ])),
     );
     for (const r of results) {
-      if (r.status === 'rejected') this.log?.warn({ component: 'bus-kafka', err: r.reason }, 'error while disconnecting');
+      if (r.status === 'rejected') this.log.warn({ err: r.reason }, 'error while disconnecting');
     }
+    for (const s of this.subs) this.onAssigned(s, []);
     this.subs.length = 0;
-    if (wasStarting) this.log?.info({ component: 'bus-kafka' }, 'kafka bus stopped');
+    if (wasStarting) this.log.info('kafka bus stopped');
   }
 }
 
@@ -586,9 +659,12 @@ function stripUndefined<O extends object>(o: O): Partial<O> {
  * consumer joined its group; offsets are committed only after the handler resolved.
  * `stop()` waits for in-flight handlers, disconnects everything, is final and safe twice.
  *
+ * Logs through a child of `deps.logger` (`{ component: 'bus', adapter: 'kafka' }`, kafkajs's
+ * own lines included) and counts in the `floe_bus_*` metrics on `deps.metrics` (metrics.ts).
+ *
  * @throws BusError FLOE_BUS_BAD_ARGUMENT for empty `brokers` or bad numbers; later calls throw
  *   FLOE_BUS_NOT_STARTED / FLOE_BUS_STOPPED, and kafkajs errors (KafkaJSError) for broker failures.
  */
-export function createKafkaBus(opts: KafkaBusOptions): KafkaBus {
-  return new KafkaBusImpl(opts);
+export function createKafkaBus(opts: KafkaBusOptions, deps: BusDeps = {}): KafkaBus {
+  return new KafkaBusImpl(opts, deps);
 }

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TOPICS, type BusMessage } from './bus.js';
 import { runBusContract } from './contract.js';
-import { BusError } from './errors.js';
 import { createBus } from './factory.js';
 import { createMemoryBus, fnv1a32, partitionFor } from './memory.js';
 

@@ -1,14 +1,8 @@
 import type { Bus, BusBatch, BusMessage, SubscribeOptions } from './bus.js';
 import { TOPICS } from './bus.js';
+import { noopLogger } from '@floe/telemetry/lite';
 import { BUS_ERROR_CODES, BusError } from './errors.js';
-
-/** Minimal pino-compatible logger the bus writes to (optional). */
-export interface BusLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+import { createBusMetrics, type BusDeps } from './metrics.js';
 
 /** Options of the in-process bus. Every field has a default (`MEMORY_BUS_DEFAULTS`). */
 export interface MemoryBusOptions {
@@ -28,7 +22,6 @@ export interface MemoryBusOptions {
    * Default 100 000.
    */
   maxRetainedPerPartition?: number;
-  logger?: BusLogger;
 }
 
 /** Defaults of MemoryBusOptions. */
@@ -173,16 +166,21 @@ function positiveInt(name: string, v: number | undefined, dflt: number): number 
  *   `stop()` stops delivery, waits for in-flight handlers, and is final (later calls throw
  *   FLOE_BUS_STOPPED). A group may subscribe to a topic once per bus (FLOE_BUS_DUPLICATE_GROUP).
  *
+ * - Logs through a child of `deps.logger` (`{ component: 'bus', adapter: 'memory' }`); counts in
+ *   the `floe_bus_*` metrics on `deps.metrics` (metrics.ts); `floe_bus_consumer_lag` is the
+ *   partition's end offset minus the group's committed offset, updated on publish and commit.
+ *
  * @throws BusError FLOE_BUS_BAD_ARGUMENT for a non-positive `partitions`, `maxBatch`, ...
  */
-export function createMemoryBus(opts: MemoryBusOptions = {}): MemoryBus {
+export function createMemoryBus(opts: MemoryBusOptions = {}, deps: BusDeps = {}): MemoryBus {
   const partitions = positiveInt('partitions', opts.partitions, MEMORY_BUS_DEFAULTS.partitions);
   const maxBatch = positiveInt('maxBatch', opts.maxBatch, MEMORY_BUS_DEFAULTS.maxBatch);
   const retryBackoffMs = positiveInt('retryBackoffMs', opts.retryBackoffMs, MEMORY_BUS_DEFAULTS.retryBackoffMs);
   const maxRetryBackoffMs = positiveInt('maxRetryBackoffMs', opts.maxRetryBackoffMs, MEMORY_BUS_DEFAULTS.maxRetryBackoffMs);
   const maxRetained = positiveInt('maxRetainedPerPartition', opts.maxRetainedPerPartition, MEMORY_BUS_DEFAULTS.maxRetainedPerPartition);
   const compactedTopics = new Set(opts.compactedTopics ?? MEMORY_BUS_DEFAULTS.compactedTopics);
-  const log = opts.logger;
+  const log = (deps.logger ?? noopLogger).child({ component: 'bus', adapter: 'memory' });
+  const m = createBusMetrics(deps.metrics);
 
   let state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   const topics = new Map<string, Topic>();
@@ -241,7 +239,11 @@ export function createMemoryBus(opts: MemoryBusOptions = {}): MemoryBus {
     if (over > 0) {
       const lost = part.entries.splice(0, over);
       const minC = minCommitted(t, p);
-      for (const e of lost) if (e.offset >= minC) counters.evicted++;
+      for (const e of lost) {
+        if (e.offset < minC) continue;
+        counters.evicted++;
+        m.evicted.inc({ topic: t.name });
+      }
     }
   }
 
@@ -260,6 +262,11 @@ export function createMemoryBus(opts: MemoryBusOptions = {}): MemoryBus {
     const i = lowerBound(entries, ps.committed);
     if (i >= entries.length) return undefined;
     return entries.slice(i, i + maxBatch);
+  }
+
+  /** Sets floe_bus_consumer_lag of a group on a partition: end offset minus committed offset. */
+  function setLag(sub: Subscription, p: number): void {
+    m.lag.set({ topic: sub.topic.name, partition: String(p), group: sub.group }, sub.topic.partitions[p].next - sub.parts[p].committed);
   }
 
   function schedule(sub: Subscription, p: number): void {
@@ -291,8 +298,9 @@ export function createMemoryBus(opts: MemoryBusOptions = {}): MemoryBus {
       ps.retry = batch;
       ps.attempts++;
       counters.redeliveries++;
+      m.handlerErrors.inc({ topic: sub.topic.name });
       const delay = Math.min(maxRetryBackoffMs, retryBackoffMs * 2 ** (ps.attempts - 1));
-      log?.warn(
+      log.warn(
         { err, topic: sub.topic.name, partition: p, group: sub.group, attempts: ps.attempts, delayMs: delay },
         'bus handler rejected; batch will be redelivered',
       );
@@ -310,6 +318,8 @@ export function createMemoryBus(opts: MemoryBusOptions = {}): MemoryBus {
       ps.retry = undefined;
       ps.attempts = 0;
       counters.delivered += batch.length;
+      m.consumed.inc({ topic: sub.topic.name }, batch.length);
+      setLag(sub, p);
       trim(sub.topic, p);
       schedule(sub, p);
     }
@@ -344,6 +354,8 @@ export function createMemoryBus(opts: MemoryBusOptions = {}): MemoryBus {
       const inflight: Promise<void>[] = [];
       for (const t of topics.values()) for (const s of t.subs) for (const ps of s.parts) if (ps.inflight) inflight.push(ps.inflight);
       await Promise.allSettled(inflight);
+      // A stopped bus reports no lag (its groups no longer read here).
+      for (const t of topics.values()) for (const s of t.subs) for (let p = 0; p < partitions; p++) m.lag.remove({ topic: t.name, partition: String(p), group: s.group });
       state = 'stopped';
     },
 
@@ -362,9 +374,13 @@ export function createMemoryBus(opts: MemoryBusOptions = {}): MemoryBus {
         touched.add(p);
       }
       counters.published += messages.length;
+      m.published.inc({ topic }, messages.length);
       for (const p of touched) {
         trim(t, p);
-        for (const s of t.subs) schedule(s, p);
+        for (const s of t.subs) {
+          setLag(s, p);
+          schedule(s, p);
+        }
       }
     },
 
@@ -397,7 +413,10 @@ export function createMemoryBus(opts: MemoryBusOptions = {}): MemoryBus {
         }),
       };
       t.subs.push(sub);
-      for (let p = 0; p < partitions; p++) schedule(sub, p);
+      for (let p = 0; p < partitions; p++) {
+        setLag(sub, p);
+        schedule(sub, p);
+      }
     },
 
     stats(): MemoryBusStats {

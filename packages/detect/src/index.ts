@@ -6,6 +6,8 @@ import type { Detector } from './detector.js';
 import type { DetectorOptions } from './options.js';
 import { createPortScanDetector, type DetectorDeps, type WindowDetector } from './portscan.js';
 import { createHostSweepDetector } from './hostsweep.js';
+import { registerDetectorMetrics } from './metrics.js';
+import type { Registry } from '@floe/telemetry/lite';
 
 export type { Detector } from './detector.js';
 export {
@@ -22,12 +24,16 @@ export type { WindowStats, SampleFlow } from './window.js';
 export { eventTime, isAttemptEvent, connectionIdentity } from './attempt.js';
 export { findingId, scanScore, MITRE_NETWORK_SERVICE_DISCOVERY } from './finding.js';
 export { DetectError, DETECT_ERROR_CODES } from './errors.js';
+export { DETECT_METRICS, registerDetectorMetrics, type MeasuredDetector } from './metrics.js';
 export type { DetectErrorCode } from './errors.js';
 
 /**
- * Create every rule detector, in this order: `portscan.vertical`, `hostsweep.horizontal`.
+ * Create every rule detector, in this order: `portscan.vertical`, `hostsweep.horizontal`. With
+ * `deps.metrics`, their counters are exported there as `floe_detect_*` (metrics.ts).
  * @throws DetectError (FLOE_DETECT_BAD_OPTIONS) when options or limits are out of range.
  */
-export function createDetectors(opts: DetectorOptions, deps: DetectorDeps = {}): Array<Detector & WindowDetector> {
-  return [createPortScanDetector(opts.portscan, deps), createHostSweepDetector(opts.hostsweep, deps)];
+export function createDetectors(opts: DetectorOptions, deps: DetectorDeps & { metrics?: Registry } = {}): Array<Detector & WindowDetector> {
+  const detectors = [createPortScanDetector(opts.portscan, deps), createHostSweepDetector(opts.hostsweep, deps)];
+  if (deps.metrics) registerDetectorMetrics(deps.metrics, detectors);
+  return detectors;
 }

@@ -11,11 +11,17 @@ import {
   timeoutSeconds,
   type ElementRef,
 } from './render.js';
-import { silentLogger, type BlockEntry, type CommitResult, type ListedEntry, type Logger, type NftDriver, type NftOptions } from './types.js';
+import { noopLogger, type Logger, type Registry } from '@floe/telemetry/lite';
+import { createNftMetrics, type NftOp } from './metrics.js';
+import type { BlockEntry, CommitResult, ListedEntry, NftDriver, NftOptions } from './types.js';
 
-/** Dependencies of the drivers: a logger and a clock (ms since epoch). */
+/** Dependencies of the drivers: a logger, a metrics registry and a clock. All optional. */
 export interface NftDeps {
+  /** Parent logger; the driver logs through a child `{ component: 'nft', adapter: 'nft' | 'dry-run' }`. Default: none. */
   logger?: Logger;
+  /** prom-client registry for the `floe_nft_*` metrics (metrics.ts). Default: a private one. */
+  metrics?: Registry;
+  /** Clock, ms since epoch; default Date.now. */
   now?: () => number;
 }
 
@@ -57,18 +63,24 @@ export class Staging {
 /**
  * The real nftables driver: every change goes through `nft -f -` as one transaction per chunk
  * of `chunkSize` element operations; reads use `nft -j list table`. Needs CAP_NET_ADMIN (root)
- * in the target network namespace. Construction does no I/O.
+ * in the target network namespace. Construction does no I/O. Counts every transaction, failed
+ * run and committed element in the `floe_nft_*` metrics (mode `nft`).
  */
 export function createNftDriver(opts: Partial<NftOptions> = {}, deps: NftDeps = {}): NftDriver {
   const o = resolveNftOptions(opts);
-  const log = deps.logger ?? silentLogger;
+  const log = (deps.logger ?? noopLogger).child({ component: 'nft', adapter: 'nft' });
+  const m = createNftMetrics(deps.metrics);
   const now = deps.now ?? Date.now;
   const staging = new Staging();
   const exec = { nftPath: o.nftPath, netns: o.netns, execTimeoutMs: o.execTimeoutMs };
 
-  async function apply(script: string, what: string): Promise<void> {
-    const r = await runNft(['-f', '-'], script, exec);
+  async function apply(script: string, what: string, op: NftOp): Promise<void> {
+    const r = await runNft(['-f', '-'], script, exec).catch((err: unknown) => {
+      m.errors.inc({ mode: 'nft', op });
+      throw err;
+    });
     if (r.code !== 0) {
+      m.errors.inc({ mode: 'nft', op });
       const loc = locateNftError(r.stderr, script);
       const msg = `nft ${what} failed${loc.line ? ` at script line ${loc.line}` : ''}: ${loc.message ?? r.stderr.trim()}`;
       throw new NftError(NFT_ERROR_CODES.APPLY_FAILED, msg, {
@@ -78,11 +90,13 @@ export function createNftDriver(opts: Partial<NftOptions> = {}, deps: NftDeps = 
         exitCode: r.code,
       });
     }
+    m.transactions.inc({ mode: 'nft', op });
   }
 
   async function list(): Promise<ListedEntry[]> {
     const r = await runNft(['-j', 'list', 'table', o.family, o.table], undefined, exec);
     if (r.code !== 0) {
+      m.errors.inc({ mode: 'nft', op: 'list' });
       throw new NftError(NFT_ERROR_CODES.LIST_FAILED, `nft list table ${o.family} ${o.table} failed: ${r.stderr.trim()}`, {
         stderr: r.stderr,
         exitCode: r.code,
@@ -119,8 +133,10 @@ export function createNftDriver(opts: Partial<NftOptions> = {}, deps: NftDeps = 
       j += ads.length;
       const refresh = ads.filter((a) => held.has(key(a)));
       const lines = [...renderDeletes(o, [...dels, ...refresh]), ...renderAdds(o, ads)];
-      await apply(lines.join('\n') + '\n', `commit (${dels.length} deletions, ${ads.length} additions)`);
+      await apply(lines.join('\n') + '\n', `commit (${dels.length} deletions, ${ads.length} additions)`, 'commit');
       transactions++;
+      m.elements.inc({ mode: 'nft', change: 'added' }, ads.length);
+      m.elements.inc({ mode: 'nft', change: 'deleted' }, dels.length);
     }
     log.debug({ added: live.length, refreshed: refreshed.length, deleted: dropped.length, transactions }, 'nft commit');
     return { added: live.length, deleted: dropped.length };
@@ -129,7 +145,7 @@ export function createNftDriver(opts: Partial<NftOptions> = {}, deps: NftDeps = 
   return {
     mode: 'nft',
     async ensure() {
-      await apply(renderRuleset(o), 'ensure');
+      await apply(renderRuleset(o), 'ensure', 'ensure');
       log.info({ table: `${o.family} ${o.table}`, netns: o.netns }, 'nft table ensured');
     },
     add(entries) {
@@ -154,7 +170,7 @@ export function createNftDriver(opts: Partial<NftOptions> = {}, deps: NftDeps = 
     },
     list,
     async destroy() {
-      await apply(renderDestroy(o), 'destroy');
+      await apply(renderDestroy(o), 'destroy', 'destroy');
       log.info({ table: `${o.family} ${o.table}`, netns: o.netns }, 'nft table removed');
     },
   };

@@ -1,8 +1,10 @@
 import { canonicalTarget, coverKey, parsePrefix } from './cidr.js';
 import { NFT_ERROR_CODES, NftError } from './errors.js';
 import { Staging, type NftDeps } from './driver.js';
+import { noopLogger } from '@floe/telemetry/lite';
+import { createNftMetrics } from './metrics.js';
 import { resolveNftOptions, timeoutSeconds } from './render.js';
-import { silentLogger, type CommitResult, type ListedEntry, type NftDriver, type NftOptions } from './types.js';
+import type { CommitResult, ListedEntry, NftDriver, NftOptions } from './types.js';
 
 /** One recorded call of the dry-run driver. */
 export interface DryRunCall {
@@ -25,10 +27,13 @@ export type DryRunDriver = NftDriver & { readonly calls: DryRunCall[] };
  * re-add refreshes, delete of an absent element is ignored, an element overlapping another one
  * fails the commit (FLOE_NFT_APPLY_FAILED, as an interval set does) and nothing of it applies.
  * list() before ensure() fails with FLOE_NFT_LIST_FAILED, as nft does without the table.
+ * Counts in the `floe_nft_*` metrics with mode `dry-run` (a commit that changed something is one
+ * transaction).
  */
 export function createDryRunDriver(opts: Partial<NftOptions> = {}, deps: NftDeps = {}): DryRunDriver {
   const o = resolveNftOptions(opts);
-  const log = deps.logger ?? silentLogger;
+  const log = (deps.logger ?? noopLogger).child({ component: 'nft', adapter: 'dry-run' });
+  const m = createNftMetrics(deps.metrics);
   const now = deps.now ?? Date.now;
   const staging = new Staging();
   const calls: DryRunCall[] = [];
@@ -40,8 +45,11 @@ export function createDryRunDriver(opts: Partial<NftOptions> = {}, deps: NftDeps
     log.info({ dryRun: true, ...call, targets: c.targets?.length }, `dry-run nft ${c.op}`);
   }
 
-  function prune(t: number): Map<string, number> {
-    if (!table) throw new NftError(NFT_ERROR_CODES.LIST_FAILED, `dry-run: no table ${o.family} ${o.table}`);
+  function prune(t: number, op: 'commit' | 'list'): Map<string, number> {
+    if (!table) {
+      m.errors.inc({ mode: 'dry-run', op });
+      throw new NftError(NFT_ERROR_CODES.LIST_FAILED, `dry-run: no table ${o.family} ${o.table}`);
+    }
     for (const [k, exp] of table) if (exp <= t) table.delete(k);
     return table;
   }
@@ -52,6 +60,7 @@ export function createDryRunDriver(opts: Partial<NftOptions> = {}, deps: NftDeps
     async ensure() {
       record({ op: 'ensure' });
       table ??= new Map();
+      m.transactions.inc({ mode: 'dry-run', op: 'ensure' });
     },
     add(entries) {
       staging.add(entries);
@@ -68,7 +77,7 @@ export function createDryRunDriver(opts: Partial<NftOptions> = {}, deps: NftDeps
         record({ op: 'commit', result: { added: 0, deleted: 0 } });
         return { added: 0, deleted: 0 };
       }
-      const next = new Map(prune(t));
+      const next = new Map(prune(t, 'commit'));
       let deleted = 0;
       for (const d of deletes) if (next.delete(d.text)) deleted++;
       let added = 0;
@@ -83,11 +92,15 @@ export function createDryRunDriver(opts: Partial<NftOptions> = {}, deps: NftDeps
       for (const p of nets) {
         for (let len = 0; len < p.len; len++) {
           if (keys.has(coverKey(p, len))) {
+            m.errors.inc({ mode: 'dry-run', op: 'commit' });
             throw new NftError(NFT_ERROR_CODES.APPLY_FAILED, `dry-run: ${p.cidr}: interval overlaps with an existing one`);
           }
         }
       }
       table = next;
+      m.transactions.inc({ mode: 'dry-run', op: 'commit' });
+      m.elements.inc({ mode: 'dry-run', change: 'added' }, added);
+      m.elements.inc({ mode: 'dry-run', change: 'deleted' }, deleted);
       const result = { added, deleted };
       record({ op: 'commit', result });
       return result;
@@ -95,11 +108,12 @@ export function createDryRunDriver(opts: Partial<NftOptions> = {}, deps: NftDeps
     async list(): Promise<ListedEntry[]> {
       record({ op: 'list' });
       const t = now();
-      return [...prune(t)].map(([text, exp]) => ({ target: text.includes('-') ? text : canonicalTarget(text), expiresInMs: Math.floor((exp - t) / 1000) * 1000 }));
+      return [...prune(t, 'list')].map(([text, exp]) => ({ target: text.includes('-') ? text : canonicalTarget(text), expiresInMs: Math.floor((exp - t) / 1000) * 1000 }));
     },
     async destroy() {
       record({ op: 'destroy' });
       table = undefined;
+      m.transactions.inc({ mode: 'dry-run', op: 'destroy' });
     },
   };
 }

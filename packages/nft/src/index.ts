@@ -22,3 +22,4 @@ export { reconcile, effectiveEntries, EXPIRY_TOLERANCE_MS, type ReconcilePlan, t
 export { runNft, type NftRun, type NftExecOptions } from './exec.js';
 export { createNftDriver, nftAvailable, type NftDeps } from './driver.js';
 export { createDryRunDriver, type DryRunDriver, type DryRunCall } from './dryrun.js';
+export { createNftMetrics, NFT_METRICS, type NftMetrics, type NftOp } from './metrics.js';

@@ -107,14 +107,3 @@ export interface NftDriver {
   /** Removes floe's table, sets and chains (idempotent). */
   destroy(): Promise<void>;
 }
-
-/** Minimal pino-compatible logger. */
-export interface Logger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-}
-
-/** A logger that drops everything. */
-export const silentLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };

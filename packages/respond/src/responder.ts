@@ -22,6 +22,7 @@ import { RespondError } from './errors.js';
 import { createRespondMetrics } from './metrics.js';
 import { checkResponderOptions, type ResponderOptions } from './options.js';
 import { NeverBlock, normalizeTarget } from './target.js';
+import type { Logger } from '@floe/telemetry';
 
 /** What the responder did with a finding or a manual request. */
 export type ResponseOutcome =
@@ -62,13 +63,8 @@ export interface Responder {
   release(target: string): void;
 }
 
-/** Minimal pino-compatible logger. */
-export interface RespondLogger {
-  info(o: object, msg?: string): void;
-  warn(o: object, msg?: string): void;
-  error(o: object, msg?: string): void;
-  debug(o: object, msg?: string): void;
-}
+/** The responder's logger: the telemetry package's pino-compatible `Logger` (kept under this name for callers). */
+export type RespondLogger = Logger;
 
 /** Dependencies of {@link createResponder}. */
 export interface ResponderDeps {

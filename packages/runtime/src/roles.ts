@@ -11,6 +11,7 @@ import type { Responder, ResponseOutcome } from '@floe/respond';
 import type { Logger, Registry } from '@floe/telemetry';
 import type { Component, ComponentHealth } from './lifecycle.js';
 import { busConfigOf, detectorsFor, loadCompiledPolicy, nodeAddresses, responderFor, storeConfigOf } from './wiring.js';
+import { adapterDeps } from './wiring.js';
 
 /** The four roles of floe (ARCHITECTURE.md, "The data path"). */
 export type Role = 'collector' | 'processor' | 'enforcer' | 'api';
@@ -273,11 +274,11 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
   const clientId = `floe-${(Object.keys(roles) as Role[]).filter((r) => roles[r]).join('-')}`;
   let store: Store | undefined;
   if (decides || (roles.enforcer && cfg.store.kind === 'clickhouse')) {
-    const s = createStore(storeConfigOf(cfg));
+    const s = createStore(storeConfigOf(cfg), adapterDeps(ctx));
     store = s;
     components.push({ name: 'store', start: () => s.start(), stop: () => s.stop() });
   }
-  const bus = createBus(busConfigOf(cfg, clientId));
+  const bus = createBus(busConfigOf(cfg, clientId), adapterDeps(ctx));
   components.push({ name: 'bus', start: () => bus.start(), stop: () => bus.stop() });
 
   // A replay in this process is a demonstration unless --enforce: its decisions are stored as
@@ -327,7 +328,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
     const k = need('processor', 'processor');
     const p = k.createProcessor({ group: cfg.processor.group, storeFlows: cfg.processor.storeFlows }, {
       bus, store: store!, responder: responder!, logger: log, metrics: registry,
-      pipeline: k.createPipeline({ policy: policy!, detectors: detectorsFor(policy!) }),
+      pipeline: k.createPipeline({ policy: policy!, detectors: detectorsFor(policy!, { metrics: registry }) }),
       onFinding: opts.onFinding,
       onDecision: opts.onDecision ? (d) => opts.onDecision!(d) : undefined,
     });

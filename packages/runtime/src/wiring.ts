@@ -8,6 +8,7 @@ import type { StoreConfig } from '@floe/store';
 import { compilePolicy, defaultPolicy, loadInventoryFile, loadPolicyFile, type CompiledPolicy } from '@floe/policy';
 import { createDetectors } from '@floe/detect';
 import { createResponder, type Responder, type ResponderOptions } from '@floe/respond';
+import type { Logger, Registry } from '@floe/telemetry';
 
 /**
  * Addresses of this node's interfaces (never blocked by its own enforcer): the process's own
@@ -40,9 +41,9 @@ export async function loadCompiledPolicy(cfg: Pick<FloeConfig, 'policyFile' | 'i
   return compilePolicy(policy, { inventory, nodeAddrs });
 }
 
-/** Detectors with the policy's thresholds, findings tagged `policy:<version>`. */
-export function detectorsFor(policy: CompiledPolicy) {
-  return createDetectors(policy.policy.detectors, { producedBy: `policy:${policy.version}` });
+/** Detectors with the policy's thresholds, findings tagged `policy:<version>`; `floe_detect_*` on `deps.metrics` when given. */
+export function detectorsFor(policy: CompiledPolicy, deps: { metrics?: Registry } = {}) {
+  return createDetectors(policy.policy.detectors, { producedBy: `policy:${policy.version}`, metrics: deps.metrics });
 }
 
 /** Responder options from the policy's `respond` section, the node's addresses always never-block. */
@@ -87,4 +88,13 @@ export function storeConfigOf(cfg: Pick<FloeConfig, 'store'>): StoreConfig {
   }
   const clickhouse = { kind: 'clickhouse' as const, url: s.url, database: s.database, retentionDays: s.retentionDays };
   return clickhouse;
+}
+
+/**
+ * The dependencies every adapter factory takes (`createBus(config, deps)`, `createStore(config,
+ * deps)`, the nft drivers): the process's logger, of which the adapter makes a child with its
+ * `component` and `adapter` bindings, and the registry its `floe_<component>_*` metrics go to.
+ */
+export function adapterDeps(ctx: { logger: Logger; registry: Registry }): { logger: Logger; metrics: Registry } {
+  return { logger: ctx.logger, metrics: ctx.registry };
 }

@@ -1,23 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import type { Decision, DecisionAudit, Finding, FlowRecord } from '@floe/flow';
+import { noopLogger } from '@floe/telemetry/lite';
 import { CLICKHOUSE_MIGRATIONS, migrateClickHouse } from './clickhouse-migrations.js';
 import { flowDedupKey } from './dedup.js';
 import { STORE_ERROR_CODES, StoreError } from './errors.js';
+import { instrumentStore } from './instrument.js';
+import { createStoreMetrics, type StoreDeps } from './metrics.js';
 import {
   AUDIT_LIMIT, pageLimit, queryDecisionPage, queryFindingPage, type Filter, type KeysetFetch,
 } from './paging.js';
 import { opQueue } from './queue.js';
 import { auditRow, decisionRow, findingRow, mergeFinding, rowToAudit, rowToDecision, rowToFinding, toNumber, type Row } from './rows.js';
 import type { DecisionQuery, FindingQuery, Page, Store } from './store.js';
-
-/** Minimal pino-compatible logger. */
-export interface ClickHouseStoreLogger {
-  info(o: object, msg?: string): void;
-  warn(o: object, msg?: string): void;
-  error(o: object, msg?: string): void;
-  debug(o: object, msg?: string): void;
-}
 
 /** Options of the ClickHouse store. */
 export interface ClickHouseStoreOptions {
@@ -34,7 +29,6 @@ export interface ClickHouseStoreOptions {
   password?: string;
   /** Largest number of flows per INSERT; larger `insertFlows` batches are split. Default 50 000. */
   flushRows?: number;
-  logger?: ClickHouseStoreLogger;
 }
 
 /** Default retention (days) and flush size (rows) of the ClickHouse store. */
@@ -131,9 +125,13 @@ function validate(opts: ClickHouseStoreOptions): { retentionDays: number; flushR
  * @throws StoreError FLOE_STORE_BAD_CONFIG at creation (url, database, retentionDays, flushRows);
  *   FLOE_STORE_NOT_STARTED before start/after stop; FLOE_STORE_BAD_CURSOR; FLOE_STORE_BAD_QUERY;
  *   FLOE_STORE_MIGRATION_FAILED from start. Server errors propagate as `@clickhouse/client` errors.
+ *
+ * Logs through a child of `deps.logger` (`{ component: 'store', adapter: 'clickhouse' }`); every
+ * call is measured in the `floe_store_*` metrics on `deps.metrics` (instrument.ts).
  */
-export function createClickHouseStore(opts: ClickHouseStoreOptions): Store {
+export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreDeps = {}): Store {
   const { retentionDays, flushRows } = validate(opts);
+  const log = (deps.logger ?? noopLogger).child({ component: 'store', adapter: 'clickhouse' });
   const stage = `flows_stage_${randomBytes(6).toString('hex')}`;
   let client: ClickHouseClient | undefined;
   let starting: Promise<void> | undefined;
@@ -182,7 +180,7 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions): Store {
     // retentionDays is a validated integer from the configuration, not user input. It is written as a
     // literal: a `{days:UInt32}` parameter would be stored in the DDL as `_CAST(7, 'UInt32')`.
     await c.command({ query: `ALTER TABLE ${table} MODIFY TTL ${expr} + toIntervalDay(${retentionDays})` });
-    opts.logger?.info({ table, retentionDays, was: m ? Number(m[1]) : undefined }, 'clickhouse store: TTL changed');
+    log.info({ table, retentionDays, was: m ? Number(m[1]) : undefined }, 'clickhouse store: TTL changed');
   }
 
   async function insertChunk(c: ClickHouseClient, chunk: Array<[string, FlowRecord]>): Promise<void> {
@@ -224,7 +222,7 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions): Store {
     return { version: toNumber(got[0]?.v ?? 0), live: toNumber(got[0]?.live ?? 0) > 0 };
   }
 
-  return {
+  const store: Store = {
     name: 'clickhouse',
 
     start(): Promise<void> {
@@ -238,7 +236,7 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions): Store {
         const c = makeClient(opts.database);
         try {
           const applied = await migrateClickHouse(c, CLICKHOUSE_MIGRATIONS);
-          if (applied.length) opts.logger?.info({ database: opts.database, applied }, 'clickhouse store: migrations applied');
+          if (applied.length) log.info({ database: opts.database, applied }, 'clickhouse store: migrations applied');
           await reconcileTtl(c, 'flows', 'toDateTime(observed)');
           await reconcileTtl(c, 'flows_1m', 'minute');
           await c.command({ query: 'CREATE TABLE IF NOT EXISTS {stage:Identifier} ENGINE = Memory AS SELECT * FROM flows LIMIT 0', query_params: { stage } });
@@ -264,7 +262,7 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions): Store {
       try {
         await c.command({ query: 'DROP TABLE IF EXISTS {stage:Identifier}', query_params: { stage } });
       } catch (err) {
-        opts.logger?.warn({ err, stage }, 'clickhouse store: staging table not dropped');
+        log.warn({ err, stage }, 'clickhouse store: staging table not dropped');
       } finally {
         await c.close();
       }
@@ -366,4 +364,5 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions): Store {
       });
     },
   };
+  return instrumentStore(store, createStoreMetrics(deps.metrics));
 }

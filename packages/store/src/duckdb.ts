@@ -2,7 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBAppender, DuckDBConnection, DuckDBInstance, listValue, type DuckDBValue } from '@duckdb/node-api';
 import type { Decision, DecisionAudit, Finding, FlowRecord } from '@floe/flow';
+import { noopLogger } from '@floe/telemetry/lite';
 import { flowDedupKey } from './dedup.js';
+import { instrumentStore } from './instrument.js';
+import { createStoreMetrics, type StoreDeps } from './metrics.js';
 import { migrate } from './migrations.js';
 import {
   AUDIT_LIMIT, pageLimit, queryDecisionPage, queryFindingPage, type Filter, type KeysetFetch,
@@ -139,10 +142,14 @@ class Where {
  * descending — with an opaque base64url keyset cursor; `total` counts every match of the
  * filters. Operations on one store run one at a time (one connection).
  *
+ * Logs through a child of `deps.logger` (`{ component: 'store', adapter: 'duckdb' }`); every call
+ * is measured in the `floe_store_*` metrics on `deps.metrics` (instrument.ts).
+ *
  * @throws StoreError FLOE_STORE_NOT_STARTED before start/after stop, FLOE_STORE_BAD_CURSOR,
  *   FLOE_STORE_BAD_QUERY (limit, severity, times), FLOE_STORE_MIGRATION_FAILED from start.
  */
-export function createDuckDbStore(opts: DuckDbStoreOptions): Store {
+export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}): Store {
+  const log = (deps.logger ?? noopLogger).child({ component: 'store', adapter: 'duckdb' });
   let instance: DuckDBInstance | undefined;
   let conn: DuckDBConnection | undefined;
   let starting: Promise<void> | undefined;
@@ -193,7 +200,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): Store {
     a.endRow();
   }
 
-  return {
+  const store: Store = {
     name: 'duckdb',
 
     start(): Promise<void> {
@@ -203,6 +210,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): Store {
         const c = await instance.connect();
         await migrate(c);
         conn = c;
+        log.info({ path: opts.path }, 'duckdb store opened');
       })();
       return starting;
     },
@@ -331,4 +339,5 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): Store {
       });
     },
   };
+  return instrumentStore(store, createStoreMetrics(deps.metrics));
 }

@@ -1,6 +1,7 @@
 import { createClickHouseStore } from './clickhouse.js';
 import { createDuckDbStore } from './duckdb.js';
 import { STORE_ERROR_CODES, StoreError } from './errors.js';
+import type { StoreDeps } from './metrics.js';
 import type { Store } from './store.js';
 
 /** Configuration of the DuckDB store (embedded default). */
@@ -30,12 +31,14 @@ export type StoreConfig = DuckDbStoreConfig | ClickHouseStoreConfig;
 
 /**
  * Creates the store adapter named by `config.kind` (STYLE.md pattern 5). Inert; call `start()`.
+ * `deps` carries the logger (the adapter logs through a child `{ component: 'store', adapter }`)
+ * and the prom-client registry of the `floe_store_*` metrics (metrics.ts).
  *
  * @throws StoreError FLOE_STORE_BAD_CONFIG for a duckdb config without a path, or a clickhouse
  *   config with a bad url, database, retentionDays or flushRows; FLOE_STORE_UNKNOWN_KIND for an
  *   unknown kind.
  */
-export function createStore(config: StoreConfig): Store {
+export function createStore(config: StoreConfig, deps: StoreDeps = {}): Store {
   const kind = (config as { kind?: unknown } | undefined)?.kind;
   switch (kind) {
     case 'duckdb': {
@@ -43,14 +46,14 @@ export function createStore(config: StoreConfig): Store {
       if (typeof path !== 'string' || path.length === 0) {
         throw new StoreError(STORE_ERROR_CODES.BAD_CONFIG, 'store kind "duckdb" needs a path (a file or ":memory:")');
       }
-      return createDuckDbStore({ path });
+      return createDuckDbStore({ path }, deps);
     }
     case 'clickhouse': {
       const c = config as ClickHouseStoreConfig;
       return createClickHouseStore({
         url: c.url, database: c.database ?? 'floe', retentionDays: c.retentionDays, username: c.username, password: c.password,
         flushRows: c.flushRows,
-      });
+      }, deps);
     }
     default:
       throw new StoreError(STORE_ERROR_CODES.UNKNOWN_KIND, `unknown store kind ${JSON.stringify(kind)}; expected "duckdb" or "clickhouse"`);

@@ -5,3 +5,5 @@ export * from './duckdb.js';
 export * from './clickhouse.js';
 export * from './clickhouse-migrations.js';
 export * from './factory.js';
+export * from './metrics.js';
+export { instrumentStore } from './instrument.js';

@@ -1,6 +1,7 @@
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { pino, type LoggerOptions, type Logger as PinoLogger } from 'pino';
+import type { Logger } from './log.js';
 
-export type { Logger } from 'pino';
+export type { Logger as PinoLogger } from 'pino';
 
 /** Options of the process logger. */
 export interface LoggerConfig {
@@ -11,9 +12,9 @@ export interface LoggerConfig {
 /**
  * The process's pino logger: JSON lines on stderr (stdout stays free for command output such
  * as `floe analyze --json`). Components take a child with a `component` binding
- * (`logger.child({ component: 'processor' })`).
+ * (`logger.child({ component: 'processor' })`). The result satisfies {@link Logger} (log.ts).
  */
-export function createLogger(cfg: Partial<LoggerConfig> = {}, dest: NodeJS.WritableStream = process.stderr): Logger {
+export function createLogger(cfg: Partial<LoggerConfig> = {}, dest: NodeJS.WritableStream = process.stderr): PinoLogger {
   const opts: LoggerOptions = {
     level: cfg.level ?? 'info',
     base: { pid: process.pid },
@@ -22,7 +23,7 @@ export function createLogger(cfg: Partial<LoggerConfig> = {}, dest: NodeJS.Writa
   return pino(opts, dest as unknown as pino.DestinationStream);
 }
 
-/** A logger that writes nothing, for tests and library defaults. */
+/** A pino logger that writes nothing, for tests and defaults (`noopLogger` needs no pino). */
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }

@@ -20,3 +20,21 @@ export function metric<T>(registry: Registry, name: string, make: () => T): T {
   const existing = registry.getSingleMetric(name);
   return (existing as T | undefined) ?? make();
 }
+
+/**
+ * The value of the metric `name` in `registry`: the sum of its samples whose labels include every
+ * entry of `labels` (for a histogram, of its `_count` samples: the observations). Undefined when
+ * the metric is not registered or no sample matches. For tests and summaries.
+ */
+export async function readMetric(registry: Registry, name: string, labels: Record<string, string | number> = {}): Promise<number | undefined> {
+  const m = registry.getSingleMetric(name);
+  if (!m) return undefined;
+  const { type, values } = await m.get();
+  const want = Object.entries(labels).map(([k, v]) => [k, String(v)] as const);
+  const histogram = String(type) === 'histogram';
+  const match = values.filter(
+    (s) => (!histogram || (s as { metricName?: string }).metricName === `${name}_count`) && want.every(([k, v]) => String(s.labels[k]) === v),
+  );
+  if (match.length === 0) return undefined;
+  return match.reduce((sum, s) => sum + s.value, 0);
+}

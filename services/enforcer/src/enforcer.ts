@@ -8,13 +8,12 @@ import {
   nftAvailable,
   parsePrefix,
   reconcile,
-  silentLogger,
   type BlockEntry,
-  type Logger,
   type NftDriver,
   type Prefix,
 } from '@floe/nft';
 import type { Store } from '@floe/store';
+import { noopLogger, type Logger } from '@floe/telemetry';
 import type { Registry } from 'prom-client';
 import { enforcerGroup, type EnforcerOptions } from './config.js';
 import { createEnforcerMetrics } from './metrics.js';
@@ -111,7 +110,7 @@ export function countCovered(intended: BlockEntry[], held: Array<{ target: strin
  * next reconcile repairs the kernel (redelivering the batch would not help a broken nft).
  */
 export function createEnforcer(opts: EnforcerOptions, deps: EnforcerDeps): Enforcer {
-  const log = deps.logger ?? silentLogger;
+  const log = deps.logger ?? noopLogger;
   const now = deps.now ?? Date.now;
   const m = createEnforcerMetrics(deps.metrics);
   const intended = new Map<string, BlockEntry>();
@@ -250,7 +249,7 @@ export function createEnforcer(opts: EnforcerOptions, deps: EnforcerDeps): Enfor
 
   async function pickDriver(): Promise<NftDriver> {
     if (deps.driver) return deps.driver;
-    const nftDeps = { logger: log, now };
+    const nftDeps = { logger: log, metrics: deps.metrics, now };
     if (opts.dryRun) {
       log.info({ mode: 'dry-run', why: 'dryRun option set' }, 'enforcer: using the dry-run driver');
       return createDryRunDriver(opts.nft, nftDeps);

@@ -1,0 +1,64 @@
+import type { StoreMetrics } from './metrics.js';
+import type { Store } from './store.js';
+
+/** Rows a successful write call wrote, per table; the first table labels its duration. */
+type RowsOf = (args: unknown[], result: unknown) => Array<readonly [table: string, rows: number]>;
+
+const len = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
+
+/** The write operations of the Store port and the tables they write. */
+const WRITES: ReadonlyMap<string, RowsOf> = new Map<string, RowsOf>([
+  ['insertFlows', (a) => [['flows', len(a[0])]]],
+  ['insertFindings', (a) => [['findings', len(a[0])]]],
+  ['upsertDecision', () => [['decisions', 1], ['decision_audit', 1]]],
+  ['deleteDecision', (_a, removed) => (removed === true ? [['decisions', 1], ['decision_audit', 1]] : [['decisions', 0]])],
+  ['appendAudit', () => [['decision_audit', 1]]],
+]);
+
+/**
+ * Wraps a store so that every call is measured, without touching the adapter's code paths:
+ * writes (table `WRITES`) add their rows to `floe_store_rows_written_total{table}` and their
+ * duration to `floe_store_write_seconds{table}`; any method that throws or rejects counts
+ * `floe_store_errors_total{op}` (its name) and the error propagates unchanged. Methods added to
+ * the port later are counted on failure too. Other properties (`name`) pass through.
+ */
+export function instrumentStore<S extends Store>(store: S, m: StoreMetrics): S {
+  const wrapped = new Map<PropertyKey, unknown>();
+  const wrap = (op: string, fn: (...args: unknown[]) => unknown) => {
+    const rowsOf = WRITES.get(op);
+    return (...args: unknown[]): unknown => {
+      const t0 = process.hrtime.bigint();
+      const failed = (err: unknown): never => {
+        m.errors.inc({ op });
+        throw err;
+      };
+      let out: unknown;
+      try {
+        out = fn.apply(store, args);
+      } catch (err) {
+        return failed(err);
+      }
+      if (!(out instanceof Promise)) return out;
+      return out.then((result: unknown) => {
+        if (rowsOf) {
+          const tables = rowsOf(args, result);
+          for (const [table, rows] of tables) if (rows > 0) m.rowsWritten.inc({ table }, rows);
+          m.writeSeconds.observe({ table: tables[0][0] }, Number(process.hrtime.bigint() - t0) / 1e9);
+        }
+        return result;
+      }, failed);
+    };
+  };
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const v: unknown = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function' || typeof prop !== 'string') return v;
+      let w = wrapped.get(prop);
+      if (!w) {
+        w = wrap(prop, v as (...args: unknown[]) => unknown);
+        wrapped.set(prop, w);
+      }
+      return w;
+    },
+  });
+}
