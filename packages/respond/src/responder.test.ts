@@ -88,7 +88,7 @@ test('never-block wins: node address, configured CIDR, built-ins, IPv6, and manu
   assert.equal(node.cause, 'never-block');
   assert.equal(node.audit.change, 'refuse');
   assert.equal(node.audit.target, '192.0.2.10/32');
-  assert.match(node.audit.reason, /node address/);
+  assert.match(node.audit.reason, /an address of this host/);
   assert.match(node.audit.reason, /portscan\.vertical/);
   assert.equal(refused(r.respond(finding('10.100.3.4'), NOW)).cause, 'never-block');
   assert.match(refused(r.respond(finding('fd00:10::abcd'), NOW)).audit.reason, /fd00:10::\/64/);
@@ -100,13 +100,13 @@ test('never-block wins: node address, configured CIDR, built-ins, IPv6, and manu
   decided(r.respond(finding('192.0.2.11'), NOW));
   decided(r.respond(finding('10.112.0.0'), NOW));
   decided(r.respond(finding('fd00:10:0:1::1'), NOW));
-  // A manual prefix containing a never-block address is refused, even with the rate cap at 0.
-  const m = refused(r.manualBlock({ target: '192.0.2.0/24', reason: 'abuse', user: 'alice' }, NOW));
-  assert.match(m.audit.reason, /192\.0\.2\.10\/32 \(node address\)/);
-  assert.equal(m.audit.origin, 'api:alice');
-  assert.equal(refused(r.manualBlock({ target: '2001:db8::/32', reason: 'abuse', user: 'alice' }, NOW)).cause, 'never-block');
-  assert.equal(refused(r.manualBlock({ target: '10.0.0.0/8', reason: 'abuse', user: 'alice' }, NOW)).cause, 'never-block');
-  assert.equal(refused(r.manualBlock({ target: '0.0.0.0/0', reason: 'everything', user: 'alice' }, NOW)).cause, 'never-block');
+  // A manual prefix containing a protected address is refused with a code (the API's answer), even with the rate cap at 0.
+  const code = (c: string, re?: RegExp) => (e: unknown) => e instanceof RespondError && e.code === c && e.field === 'target' && (re === undefined || re.test(e.message));
+  assert.throws(() => r.manualBlock({ target: '192.0.2.0/24', reason: 'abuse', user: 'alice' }, NOW), code('FLOE_RESPOND_PROTECTED', /192\.0\.2\.10\/32 \(an address of this host\)/));
+  assert.throws(() => r.manualBlock({ target: '2001:db8::/32', reason: 'abuse', user: 'alice' }, NOW), code('FLOE_RESPOND_PROTECTED'));
+  assert.throws(() => r.manualBlock({ target: '10.96.0.0/16', reason: 'abuse', user: 'alice' }, NOW), code('FLOE_RESPOND_PROTECTED', /respond\.neverBlock\[0\]/));
+  assert.throws(() => r.manualBlock({ target: '10.0.0.0/8', reason: 'abuse', user: 'alice' }, NOW), code('FLOE_RESPOND_TOO_WIDE'));
+  assert.throws(() => r.manualBlock({ target: '0.0.0.0/0', reason: 'everything', user: 'alice' }, NOW), code('FLOE_RESPOND_TOO_WIDE'));
   assert.equal(decided(r.manualBlock({ target: '198.51.100.0/24', reason: 'abuse', user: 'alice' }, NOW)).decision.target, '198.51.100.0/24');
 });
 
