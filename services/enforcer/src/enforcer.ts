@@ -244,12 +244,13 @@ export function createEnforcer(opts: EnforcerOptions, deps: EnforcerDeps): Enfor
   /**
    * Removes from the kernel every element the guard does not admit as it is (a protected
    * address blocked before the protected set grew, by an older floe or by hand), in one commit.
-   * Other elements stay: their decisions are still being read back.
+   * Other elements stay: their decisions are still being read back. Range elements (`a-b`, only
+   * ever added by hand) are left to the reconcile, which removes every one as stray.
    */
   async function purgeProtected(d: NftDriver): Promise<void> {
     if (!guard) return;
     const held = await d.list();
-    const bad = held.filter((e) => guard.admit(e.target).outcome !== 'ok');
+    const bad = held.filter((e) => !e.target.includes('-') && guard.admit(e.target).outcome !== 'ok');
     if (bad.length === 0) return;
     for (const e of bad) {
       const a = guard.admit(e.target);
