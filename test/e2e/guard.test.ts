@@ -5,13 +5,14 @@
  *    restart the protected address is not in the kernel set, the rest of the prefix is, the
  *    warning metrics count it, and reconcile passes do not re-add it;
  * 2. node addresses are never blocked: not by the host-sweep detector on real VXLAN-like
- *    udp/4789 traffic from this node and from a peer node, nor by POST /v1/decisions.
+ *    udp/4789 traffic from this node and from a peer node, nor by POST /v1/decisions;
+ * 3. a scan seen only in accept-verdict log lines ([UFW ALLOW]) is reported, not blocked.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -187,4 +188,37 @@ test('issue 6: node addresses are never blocked, by the host-sweep detector on r
   const since = Date.now();
   await until('two reconcile passes', 10000, async () => (await lastReconcileAt(floe)) > since + 300 || undefined, 100);
   for (const a of [lab.attackerAddr, lab.victimAddrA, '10.231.2.1']) assert.equal(blocked(lab.victim, a), false, a);
+});
+
+/** Runs `floe run --replay FILE` to the end (embedded store in memory, nothing enforced) and returns its summary counts. */
+async function replaySummary(file: string, policy: string): Promise<{ findings: number; decisions: number; out: string }> {
+  const child = spawn(process.execPath, [FLOE, 'run', '--replay', file, '--format', 'kernel-log', '--speed', 'max', '--exit-after-replay', '--dry-run', '--store', ':memory:', '--api-port', '0', '--policy', policy], {
+    env: { ...process.env, FLOE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  child.stderr!.on('data', (d) => { out += d; });
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  assert.equal(code, 0, out);
+  const m = /summary\s+processed \d+ flows, (\d+) findings, (\d+) decisions/.exec(out);
+  assert.ok(m, out);
+  return { findings: Number(m[1]), decisions: Number(m[2]), out };
+}
+
+test('issue 6: a port scan logged only by [UFW ALLOW] lines is reported, not blocked, unless respond.blockOnAcceptedLogs', { timeout: 120_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'floe-guard-e2e-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const capture = readFileSync(fileURLToPath(new URL('../../packages/flow/testdata/iptables-log/crowdsec-hub-iptables-portscan.log', import.meta.url)), 'utf8');
+  const withPrefix = (p: string) => capture.replace(/\] IN=/g, `] ${p}IN=`);
+  writeFileSync(join(dir, 'allow.log'), withPrefix('[UFW ALLOW] '));
+  writeFileSync(join(dir, 'block.log'), withPrefix('[UFW BLOCK] '));
+  writeFileSync(join(dir, 'default.yaml'), 'version: 1\n');
+  writeFileSync(join(dir, 'on.yaml'), 'version: 1\nrespond:\n  blockOnAcceptedLogs: true\n');
+  const allow = await replaySummary(join(dir, 'allow.log'), join(dir, 'default.yaml'));
+  assert.ok(allow.findings > 0, 'the scan is found');
+  assert.equal(allow.decisions, 0, allow.out);
+  const block = await replaySummary(join(dir, 'block.log'), join(dir, 'default.yaml'));
+  assert.equal(block.findings, allow.findings);
+  assert.ok(block.decisions > 0, 'dropped packets of the same scan do lead to a block');
+  assert.equal((await replaySummary(join(dir, 'allow.log'), join(dir, 'on.yaml'))).decisions, block.decisions);
 });
