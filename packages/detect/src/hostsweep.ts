@@ -43,6 +43,7 @@ export function createHostSweepDetector(options: HostSweepOptions, deps: Detecto
         const listed = hosts.slice(0, EVIDENCE_LIST_MAX);
         const evidence: Finding['evidence'] = {
           flows: st.flows,
+          verdicts: { ...st.verdicts },
           distinctHosts: distinct,
           hosts: listed,
           protocol: flow.protocol,

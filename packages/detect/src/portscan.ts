@@ -60,6 +60,7 @@ export function createPortScanDetector(options: PortScanOptions, deps: DetectorD
           summary: `${flow.srcAddr} probed ${distinct}${st.capped ? '+' : ''} distinct ports of ${flow.dstAddr} within ${Math.round((st.lastSeen - st.start) / 1000)} s (threshold ${o.minPorts} in ${o.windowMs / 1000} s)`,
           evidence: {
             flows: st.flows,
+            verdicts: { ...st.verdicts },
             distinctPorts: distinct,
             ports: ports.slice(0, EVIDENCE_LIST_MAX),
             sample: st.sample.map((s) => ({ ...s })),

@@ -21,17 +21,19 @@
  * `capped: true`. Event order matters only for which flows land in the window; records that
  * arrive out of order keep the newest time seen for their item.
  */
-import type { Finding, FlowRecord } from '@floe/flow';
+import type { Finding, FlowRecord, VerdictCounts } from '@floe/flow';
 import { SeenConnections, eventTime, isAttemptEvent } from './attempt.js';
 import type { DetectorLimits } from './options.js';
 
 /** A sample flow as kept in a finding's evidence. */
 export type SampleFlow = NonNullable<Finding['evidence']['sample']>[number];
 
-/** Per-item state: last event time (ms) and attempts counted. */
+/** Per-item state: last event time (ms), attempts counted, of which logged accept (`a`) and drop (`d`). */
 interface ItemEntry {
   t: number;
   n: number;
+  a: number;
+  d: number;
 }
 
 /** State of one key in its current window. */
@@ -44,6 +46,8 @@ export interface KeyState {
   items: Map<string | number, ItemEntry>;
   /** Attempts counted in the window. */
   flows: number;
+  /** The same attempts by logged verdict (FlowRecord.verdict; `none` without one). */
+  verdicts: VerdictCounts;
   /** First attempts of the window (at most SAMPLE_SIZE). */
   sample: SampleFlow[];
   /** Distinct count at the last emission; 0 while no finding was emitted for this window. */
@@ -131,19 +135,26 @@ export class DistinctWindows {
     if (t > st.lastSeen) st.lastSeen = t;
     const item = this.spec.itemOf(flow);
     const e = st.items.get(item);
+    const a = flow.verdict === 'accept' ? 1 : 0;
+    const d = flow.verdict === 'drop' ? 1 : 0;
     if (e !== undefined) {
       e.n++;
+      e.a += a;
+      e.d += d;
       if (t > e.t) {
         e.t = t;
         st.items.delete(item);
         st.items.set(item, e);
       }
     } else if (st.items.size < this.limits.maxItemsPerKey) {
-      st.items.set(item, { t, n: 1 });
+      st.items.set(item, { t, n: 1, a, d });
     } else {
       st.capped = true;
     }
     st.flows++;
+    st.verdicts.accept += a;
+    st.verdicts.drop += d;
+    st.verdicts.none += 1 - a - d;
     if (st.sample.length < SAMPLE_SIZE) st.sample.push(sampleOf(flow, t));
     const distinct = st.items.size;
     if (st.emittedAt === 0 ? distinct >= this.spec.threshold : this.spec.updateOnDouble && distinct >= 2 * st.emittedAt) {
@@ -184,7 +195,7 @@ const NONE: Finding[] = [];
 Object.freeze(NONE);
 
 function newState(t: number): KeyState {
-  return { start: t, lastSeen: t, items: new Map(), flows: 0, sample: [], emittedAt: 0, capped: false };
+  return { start: t, lastSeen: t, items: new Map(), flows: 0, verdicts: { accept: 0, drop: 0, none: 0 }, sample: [], emittedAt: 0, capped: false };
 }
 
 /** Remove items last seen `windowMs` or more before `t`; the window start becomes the oldest remaining item's time. */
@@ -193,6 +204,9 @@ function slide(st: KeyState, t: number, windowMs: number): void {
     if (t - e.t < windowMs) break;
     st.items.delete(item);
     st.flows -= e.n;
+    st.verdicts.accept -= e.a;
+    st.verdicts.drop -= e.d;
+    st.verdicts.none -= e.n - e.a - e.d;
   }
   const head = st.items.values().next();
   st.start = head.done === true ? t : Math.min(head.value.t, t);

@@ -56,8 +56,32 @@ export interface FindingEvidence {
   /** Distinct destination hosts count. */
   distinctHosts?: number;
   bytes?: number;
+  /**
+   * The flows counted, by the verdict their source logged (FlowRecord.verdict: a packet-log
+   * prefix such as `[UFW ALLOW]` or `DROP`); `none` for sources without one (conntrack, flow
+   * files). Absent when the detector does not count verdicts. See {@link acceptedOnly}.
+   */
+  verdicts?: VerdictCounts;
   /** A few flows as they were seen, for the analyst. */
   sample?: Array<{ at: number; dst: string; dstPort?: number; protocol: number; state?: string }>;
   /** Free-form extra facts, detector-specific. */
   [extra: string]: unknown;
+}
+
+/** Flows by logged verdict (see FindingEvidence.verdicts). */
+export interface VerdictCounts {
+  accept: number;
+  drop: number;
+  none: number;
+}
+
+/**
+ * True when every flow behind the finding was logged with an accept verdict (evidence.verdicts
+ * has accepts and no drop or verdict-less flow): the packets were let through by a firewall
+ * that only logged them, which the responder does not block on unless told to
+ * (respond.blockOnAcceptedLogs).
+ */
+export function acceptedOnly(f: Pick<Finding, 'evidence'>): boolean {
+  const v = f.evidence.verdicts;
+  return v !== undefined && v.accept > 0 && v.drop === 0 && v.none === 0;
 }

@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import { normalizeAddr } from '@floe/flow';
 import { NFT_ERROR_CODES, NftError } from './errors.js';
 
 /** A parsed target: family, network address (bits below the prefix cleared) and prefix length. */
@@ -31,40 +32,39 @@ function width(family: 4 | 6): number {
   return family === 4 ? 32 : 128;
 }
 
-function parseAddr(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
-  if (ipaddr.IPv4.isValidFourPartDecimal(text)) return ipaddr.IPv4.parse(text);
-  if (text.includes(':') && ipaddr.IPv6.isValid(text)) return ipaddr.IPv6.parse(text);
-  return undefined;
-}
-
 /**
  * Parses an address (`10.0.0.1`, `2001:db8::1`) or a CIDR prefix (`10.1.0.0/16`) into a
  * {@link Prefix}. A bare address is a host prefix (/32, /128). Host bits below the prefix are
- * cleared (`10.1.2.3/16` → `10.1.0.0/16`). An IPv4-mapped IPv6 prefix (`::ffff:1.2.3.4/128`,
- * RFC 4291 §2.5.5.2) with length ≥ 96 becomes the IPv4 prefix: in an `inet` table IPv4 packets
- * only ever match the IPv4 set. Throws NftError FLOE_NFT_BAD_TARGET otherwise.
+ * cleared (`10.1.2.3/16` → `10.1.0.0/16`). The address is read by @floe/flow's strict
+ * `normalizeAddr` (no leading zeros in IPv4, no zone id, no spaces): only `::ffff:a.b.c.d`
+ * (IPv4-mapped, RFC 4291 §2.5.5.2) is IPv4 — with a length ≥ 96 it becomes the IPv4 prefix (in
+ * an `inet` table IPv4 packets only ever match the IPv4 set); `::0.0.0.1` is the IPv6 `::1` and
+ * `::1.2.3.4` the IPv6 `::102:304` (ipaddr.js alone reads both as IPv4-mapped). Throws NftError
+ * FLOE_NFT_BAD_TARGET otherwise, and for an IPv4-mapped prefix shorter than /96.
  */
 export function parsePrefix(target: string): Prefix {
-  const slash = target.indexOf('/');
-  const addrText = slash < 0 ? target : target.slice(0, slash);
-  const addr = parseAddr(addrText.trim());
   const bad = (why: string): NftError =>
     new NftError(NFT_ERROR_CODES.BAD_TARGET, `bad target ${JSON.stringify(target)}: ${why}`, { target });
-  if (!addr) throw bad('not an IPv4 or IPv6 address');
-  let family: 4 | 6 = addr.kind() === 'ipv4' ? 4 : 6;
-  let len = width(family);
+  if (typeof target !== 'string') throw bad('not a string');
+  const slash = target.indexOf('/');
+  const addrText = slash < 0 ? target : target.slice(0, slash);
+  const n = normalizeAddr(addrText);
+  if (!n) throw bad('not an IPv4 or IPv6 address');
+  const writtenV6 = addrText.includes(':');
+  let len = writtenV6 ? 128 : 32;
   if (slash >= 0) {
-    const lenText = target.slice(slash + 1).trim();
-    if (!/^\d{1,3}$/.test(lenText)) throw bad('prefix length is not a number');
+    const lenText = target.slice(slash + 1);
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(lenText)) throw bad('prefix length is not a number');
     len = Number(lenText);
-    if (len > width(family)) throw bad(`prefix length over ${width(family)}`);
+    if (len > (writtenV6 ? 128 : 32)) throw bad(`prefix length over ${writtenV6 ? 128 : 32}`);
   }
-  let bytes = addr.toByteArray();
-  if (family === 6 && len >= 96 && (addr as ipaddr.IPv6).isIPv4MappedAddress()) {
-    bytes = bytes.slice(12);
-    family = 4;
+  const family = n.family;
+  if (writtenV6 && family === 4) {
+    if (len < 96) throw bad('an IPv4-mapped prefix must be /96 or longer');
     len -= 96;
   }
+  // normalizeAddr's text is a dotted quad or pure-hex RFC 5952 IPv6: one reading only
+  const bytes = ipaddr.parse(n.addr).toByteArray();
   const w = width(family);
   const shift = BigInt(w - len);
   const bits = (toBigInt(bytes) >> shift) << shift;

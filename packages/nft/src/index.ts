@@ -18,7 +18,7 @@ export {
   type ElementRef,
 } from './render.js';
 export { parseNftJson, type ParsedElement } from './parse.js';
-export { reconcile, effectiveEntries, EXPIRY_TOLERANCE_MS, type ReconcilePlan, type EffectiveSet } from './reconcile.js';
+export { reconcile, effectiveEntries, guardEntries, EXPIRY_TOLERANCE_MS, type ReconcilePlan, type EffectiveSet } from './reconcile.js';
 export { runNft, type NftRun, type NftExecOptions } from './exec.js';
 export { createNftDriver, nftAvailable, type NftDeps } from './driver.js';
 export { createDryRunDriver, type DryRunDriver, type DryRunCall } from './dryrun.js';

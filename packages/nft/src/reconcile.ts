@@ -1,5 +1,5 @@
 import { coverKey, parsePrefix, type Prefix } from './cidr.js';
-import type { BlockEntry } from './types.js';
+import type { BlockEntry, BlockGuard } from './types.js';
 
 /** Tolerance (ms) between the intended expiry and the kernel's before a timeout is refreshed. */
 export const EXPIRY_TOLERANCE_MS = 3000;
@@ -16,6 +16,11 @@ export interface ReconcilePlan {
   refresh: string[];
   /** Same as toDelete. */
   stray: string[];
+  /**
+   * Intended targets the guard did not admit as they are (split into pieces, or held back),
+   * with the guard's reason; their admitted pieces are in the plan instead. Empty without a guard.
+   */
+  withheld: Array<{ target: string; outcome: 'split' | 'held'; reason?: string; detail?: string }>;
   /**
    * When a wider prefix that hides a narrower, longer-lived one expires (ms since epoch): the
    * caller should reconcile again then so the narrower one gets added. Absent when none.
@@ -78,13 +83,18 @@ export function effectiveEntries(intended: BlockEntry[], nowMs: number): Effecti
  * narrower ones it covers); when the kernel reports `expiresInMs` and it differs from the
  * intended expiry by more than {@link EXPIRY_TOLERANCE_MS}, the entry is re-added (refresh).
  * `actual` targets are compared canonically; range elements (`a-b`) are always stray.
+ * With a `guard`, every intended entry first goes through `guard.admit`: only its admitted
+ * pieces are wanted, so a kernel element the guard refuses (a protected address) is stray and
+ * deleted, and the refused entries are listed in `withheld`.
  */
 export function reconcile(
   intended: BlockEntry[],
   actual: Array<{ target: string; expiresInMs?: number }>,
   nowMs: number,
+  guard?: BlockGuard,
 ): ReconcilePlan {
-  const eff = effectiveEntries(intended, nowMs);
+  const g = guardEntries(intended, guard);
+  const eff = effectiveEntries(g.entries, nowMs);
   const want = new Map(eff.entries.map((e) => [e.target, e]));
   const have = new Map<string, { target: string; expiresInMs?: number }>();
   const stray: string[] = [];
@@ -111,7 +121,27 @@ export function reconcile(
       toAdd.push(e);
     }
   }
-  const plan: ReconcilePlan = { toAdd, toDelete: stray, missing, refresh, stray };
+  const plan: ReconcilePlan = { toAdd, toDelete: stray, missing, refresh, stray, withheld: g.withheld };
   if (eff.nextChangeAt !== undefined) plan.nextChangeAt = eff.nextChangeAt;
   return plan;
+}
+
+/**
+ * Intended entries through a guard: each replaced by its admitted pieces (same expiry); the
+ * entries not admitted as they are listed in `withheld`. Without a guard, unchanged.
+ */
+export function guardEntries(intended: BlockEntry[], guard?: BlockGuard): { entries: BlockEntry[]; withheld: ReconcilePlan['withheld'] } {
+  if (guard === undefined) return { entries: intended, withheld: [] };
+  const entries: BlockEntry[] = [];
+  const withheld: ReconcilePlan['withheld'] = [];
+  for (const e of intended) {
+    const a = guard.admit(e.target);
+    if (a.outcome === 'ok') {
+      entries.push(e);
+      continue;
+    }
+    withheld.push({ target: e.target, outcome: a.outcome, reason: a.reason, detail: a.detail });
+    for (const p of a.pieces) entries.push({ target: p, expiresAt: e.expiresAt });
+  }
+  return { entries, withheld };
 }

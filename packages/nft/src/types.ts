@@ -58,6 +58,18 @@ export interface BlockEntry {
   expiresAt: number;
 }
 
+/**
+ * The last check before a target reaches the kernel (the enforcer passes @floe/respond's
+ * ProtectedSet, which has this shape): what of `target` may be blocked.
+ */
+export interface BlockGuard {
+  /**
+   * `pieces`: `[target]` when it may be blocked as is, the CIDRs of it that may (a split around
+   * protected addresses), or `[]`. `reason` and `detail` say why when not `ok`. Never throws.
+   */
+  admit(target: string): { outcome: 'ok' | 'split' | 'held'; pieces: string[]; reason?: string; detail?: string };
+}
+
 /** An element as the kernel holds it (read back by {@link NftDriver.list}). */
 export interface ListedEntry {
   /**

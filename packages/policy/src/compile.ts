@@ -210,6 +210,7 @@ export function compilePolicy(p: Policy, opts: CompileOptions = {}): CompiledPol
       summary,
       evidence: {
         flows: 1,
+        verdicts: { accept: flow.verdict === 'accept' ? 1 : 0, drop: flow.verdict === 'drop' ? 1 : 0, none: flow.verdict === undefined ? 1 : 0 },
         ...(flow.dstPort !== undefined ? { ports: [flow.dstPort], distinctPorts: 1 } : {}),
         distinctHosts: 1,
         sample: [{ at: flow.start ?? flow.observedAt, dst: flow.dstAddr, dstPort: flow.dstPort, protocol: flow.protocol, state: flow.state }],

@@ -95,6 +95,8 @@ function analyseUnsorted(text: string, file: string): Analysis {
       maxNewBlocksPerMinute: data.respond.maxNewBlocksPerMinute,
       dryRun: data.respond.dryRun,
       neverBlock: data.respond.neverBlock,
+      minPrefixLength: data.respond.minPrefixLength,
+      blockOnAcceptedLogs: data.respond.blockOnAcceptedLogs,
     },
     source: { file, digest: hash.digest('hex').slice(0, 12) },
   };

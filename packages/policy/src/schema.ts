@@ -187,6 +187,17 @@ export const policySchema = {
         maxNewBlocksPerMinute: { type: 'integer', minimum: 0, default: 30 },
         dryRun: { type: 'boolean', default: false },
         neverBlock: cidrList,
+        // shortest block prefix: /16 holds 65 536 IPv4 addresses; /32 is one RIR allocation (RFC 6177)
+        minPrefixLength: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            ipv4: { type: 'integer', minimum: 0, maximum: 32, default: 16 },
+            ipv6: { type: 'integer', minimum: 0, maximum: 128, default: 32 },
+          },
+        },
+        blockOnAcceptedLogs: { type: 'boolean', default: false },
       },
     },
   },

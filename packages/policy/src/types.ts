@@ -124,6 +124,10 @@ export interface PolicyRespond {
   dryRun: boolean;
   /** Prefixes the responder never blocks. */
   neverBlock: string[];
+  /** Shortest prefix length a block may have, per family (default ipv4 16, ipv6 32): wider targets are refused, stored ones held back. */
+  minPrefixLength: { ipv4: number; ipv6: number };
+  /** Block on findings whose flows were all logged with an accept verdict (`[UFW ALLOW]`, `ACCEPT`) (default false). */
+  blockOnAcceptedLogs: boolean;
 }
 
 /** Where the policy came from, and a digest of its text (and of its blocklist files). */

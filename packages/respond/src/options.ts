@@ -1,6 +1,7 @@
 /** Responder options and their defaults, checked once and frozen. */
 import { SEVERITIES, type Severity } from '@floe/flow';
 import { RespondError } from './errors.js';
+import { DEFAULT_MIN_PREFIX_LENGTH, type MinPrefixLength } from './protect.js';
 
 const HOUR = 3_600_000;
 
@@ -20,8 +21,20 @@ export interface ResponderOptions {
   dryRun: boolean;
   /** CIDRs never blocked (API server, cluster DNS, the user's list) (default []). */
   neverBlock: string[];
-  /** The node's own addresses, always never-block. */
+  /** This host's own addresses, always protected (runtime `nodeAddresses()`) (default []). */
   nodeAddrs?: string[];
+  /** The policy's `networks.nodes`: node addresses and networks, always protected (default []). */
+  nodes?: string[];
+  /** The policy's `networks.controlPlane`, always protected (default []). */
+  controlPlane?: string[];
+  /** Shortest prefix a block may have (default { ipv4: 16, ipv6: 32 }: a /15 or a /31 is refused). */
+  minPrefixLength?: MinPrefixLength;
+  /**
+   * Block on findings whose flows were all logged with an accept verdict (`[UFW ALLOW]`,
+   * `ACCEPT`; FlowRecord.verdict 'accept') (default false: such findings are ignored,
+   * cause `accept-verdict`).
+   */
+  blockOnAcceptedLogs?: boolean;
   /** Decision scope: `all` nodes or a list of node names (default 'all'). */
   scope?: 'all' | string[];
 }
@@ -37,6 +50,10 @@ export function defaultResponderOptions(): ResponderOptions {
     dryRun: false,
     neverBlock: [],
     nodeAddrs: [],
+    nodes: [],
+    controlPlane: [],
+    minPrefixLength: { ...DEFAULT_MIN_PREFIX_LENGTH },
+    blockOnAcceptedLogs: false,
     scope: 'all',
   };
 }
@@ -66,6 +83,9 @@ export function checkResponderOptions(o: ResponderOptions): CheckedResponderOpti
   if (typeof max !== 'number' || !Number.isInteger(max) || max < 0) bad('maxNewBlocksPerMinute', `must be an integer >= 0, got ${JSON.stringify(max)}`);
   if (typeof o.dryRun !== 'boolean') bad('dryRun', 'must be a boolean');
   if (!Array.isArray(o.neverBlock)) bad('neverBlock', 'must be an array of CIDRs');
+  for (const k of ['nodeAddrs', 'nodes', 'controlPlane'] as const) if (o[k] !== undefined && !Array.isArray(o[k])) bad(k, 'must be an array of CIDRs');
+  const blockOnAcceptedLogs = o.blockOnAcceptedLogs ?? false;
+  if (typeof blockOnAcceptedLogs !== 'boolean') bad('blockOnAcceptedLogs', 'must be a boolean');
   const scope = o.scope ?? d.scope!;
   if (scope !== 'all' && !(Array.isArray(scope) && scope.length > 0 && scope.every((s) => typeof s === 'string' && s !== ''))) {
     bad('scope', "must be 'all' or a non-empty list of node names");
@@ -79,6 +99,11 @@ export function checkResponderOptions(o: ResponderOptions): CheckedResponderOpti
     dryRun: o.dryRun,
     neverBlock: Object.freeze([...o.neverBlock]) as string[],
     nodeAddrs: Object.freeze([...(o.nodeAddrs ?? [])]) as string[],
+    nodes: Object.freeze([...(o.nodes ?? [])]) as string[],
+    controlPlane: Object.freeze([...(o.controlPlane ?? [])]) as string[],
+    // checked by createProtectedSet, which names the field
+    minPrefixLength: Object.freeze({ ...DEFAULT_MIN_PREFIX_LENGTH, ...(o.minPrefixLength ?? {}) }),
+    blockOnAcceptedLogs,
     scope: scope === 'all' ? 'all' : (Object.freeze([...scope]) as string[]),
   });
 }

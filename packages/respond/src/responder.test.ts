@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import type { Finding, Severity } from '@floe/flow';
+import type { Decision, Finding, Severity } from '@floe/flow';
+import { noopLogger, type Logger } from '@floe/telemetry';
 import { createResponder, defaultResponderOptions, RespondError, type ResponderOptions, type ResponseOutcome } from './index.js';
 
 const H = 3_600_000;
@@ -88,7 +89,7 @@ test('never-block wins: node address, configured CIDR, built-ins, IPv6, and manu
   assert.equal(node.cause, 'never-block');
   assert.equal(node.audit.change, 'refuse');
   assert.equal(node.audit.target, '192.0.2.10/32');
-  assert.match(node.audit.reason, /node address/);
+  assert.match(node.audit.reason, /an address of this host/);
   assert.match(node.audit.reason, /portscan\.vertical/);
   assert.equal(refused(r.respond(finding('10.100.3.4'), NOW)).cause, 'never-block');
   assert.match(refused(r.respond(finding('fd00:10::abcd'), NOW)).audit.reason, /fd00:10::\/64/);
@@ -100,13 +101,13 @@ test('never-block wins: node address, configured CIDR, built-ins, IPv6, and manu
   decided(r.respond(finding('192.0.2.11'), NOW));
   decided(r.respond(finding('10.112.0.0'), NOW));
   decided(r.respond(finding('fd00:10:0:1::1'), NOW));
-  // A manual prefix containing a never-block address is refused, even with the rate cap at 0.
-  const m = refused(r.manualBlock({ target: '192.0.2.0/24', reason: 'abuse', user: 'alice' }, NOW));
-  assert.match(m.audit.reason, /192\.0\.2\.10\/32 \(node address\)/);
-  assert.equal(m.audit.origin, 'api:alice');
-  assert.equal(refused(r.manualBlock({ target: '2001:db8::/32', reason: 'abuse', user: 'alice' }, NOW)).cause, 'never-block');
-  assert.equal(refused(r.manualBlock({ target: '10.0.0.0/8', reason: 'abuse', user: 'alice' }, NOW)).cause, 'never-block');
-  assert.equal(refused(r.manualBlock({ target: '0.0.0.0/0', reason: 'everything', user: 'alice' }, NOW)).cause, 'never-block');
+  // A manual prefix containing a protected address is refused with a code (the API's answer), even with the rate cap at 0.
+  const code = (c: string, re?: RegExp) => (e: unknown) => e instanceof RespondError && e.code === c && e.field === 'target' && (re === undefined || re.test(e.message));
+  assert.throws(() => r.manualBlock({ target: '192.0.2.0/24', reason: 'abuse', user: 'alice' }, NOW), code('FLOE_RESPOND_PROTECTED', /192\.0\.2\.10\/32 \(an address of this host\)/));
+  assert.throws(() => r.manualBlock({ target: '2001:db8::/32', reason: 'abuse', user: 'alice' }, NOW), code('FLOE_RESPOND_PROTECTED'));
+  assert.throws(() => r.manualBlock({ target: '10.96.0.0/16', reason: 'abuse', user: 'alice' }, NOW), code('FLOE_RESPOND_PROTECTED', /respond\.neverBlock\[0\]/));
+  assert.throws(() => r.manualBlock({ target: '10.0.0.0/8', reason: 'abuse', user: 'alice' }, NOW), code('FLOE_RESPOND_TOO_WIDE'));
+  assert.throws(() => r.manualBlock({ target: '0.0.0.0/0', reason: 'everything', user: 'alice' }, NOW), code('FLOE_RESPOND_TOO_WIDE'));
   assert.equal(decided(r.manualBlock({ target: '198.51.100.0/24', reason: 'abuse', user: 'alice' }, NOW)).decision.target, '198.51.100.0/24');
 });
 
@@ -236,4 +237,61 @@ test('metrics: decisions by outcome, refusals and ignores by cause', async () =>
   assert.match(text, /floe_respond_refused_total\{cause="never-block"\} 1/);
   assert.match(text, /floe_respond_ignored_total\{cause="below-severity"\} 1/);
   assert.match(text, /floe_respond_ignored_total\{cause="already-blocked"\} 1/);
+});
+
+test('issue 6: the policy node and control-plane networks are protected from detector findings and manual blocks', () => {
+  const r = createResponder(opts({ nodes: ['192.168.122.0/24'], controlPlane: ['192.168.121.10'] }));
+  const n = refused(r.respond(finding('192.168.122.12'), NOW));
+  assert.equal(n.cause, 'never-block');
+  assert.match(n.audit.reason, /192\.168\.122\.0\/24 \(networks\.nodes\[0\]\)/);
+  assert.match(refused(r.respond(finding('192.168.121.10'), NOW)).audit.reason, /networks\.controlPlane\[0\]/);
+  for (const target of ['192.168.122.12', '192.168.122.0/25', '192.168.120.0/22', '192.168.121.10/32']) {
+    assert.throws(() => r.manualBlock({ target, reason: 'x', user: 'bob' }, NOW), (e: unknown) => e instanceof RespondError && e.code === 'FLOE_RESPOND_PROTECTED' && e.status === 409, target);
+  }
+  decided(r.respond(finding('192.168.123.12'), NOW));
+});
+
+test('issue 6: the API examples are refused with a code: 2000::/3, 1.0.0.0/8 (too wide), 255.255.255.255, multicast, ::0.0.0.1 (protected)', () => {
+  const r = createResponder(opts());
+  const is = (c: string) => (e: unknown) => e instanceof RespondError && e.code === c && e.field === 'target';
+  for (const t of ['2000::/3', '1.0.0.0/8', '10.0.0.0/15', '2001:db8::/31']) assert.throws(() => r.manualBlock({ target: t, reason: 'x', user: 'bob' }, NOW), is('FLOE_RESPOND_TOO_WIDE'), t);
+  for (const t of ['255.255.255.255', '224.0.0.1', '239.0.0.0/16', 'ff02::1', 'ff00::/32', '::0.0.0.1', '::', '0.0.0.0/16', '::ffff:127.0.0.1']) {
+    assert.throws(() => r.manualBlock({ target: t, reason: 'x', user: 'bob' }, NOW), is('FLOE_RESPOND_PROTECTED'), t);
+  }
+  assert.equal(decided(r.manualBlock({ target: '10.0.0.0/16', reason: 'x', user: 'bob' }, NOW)).decision.target, '10.0.0.0/16');
+  assert.equal(decided(r.manualBlock({ target: '2001:db8::/32', reason: 'x', user: 'bob' }, NOW)).decision.target, '2001:db8::/32');
+  // a detector finding about a special address is refused and audited, not thrown
+  assert.equal(refused(r.respond(finding('224.0.0.251'), NOW)).cause, 'never-block');
+});
+
+test('issue 6: findings whose flows were all logged as accepted do not block unless respond.blockOnAcceptedLogs', () => {
+  const accepted = finding('203.0.113.40', { evidence: { flows: 20, verdicts: { accept: 20, drop: 0, none: 0 } } });
+  assert.deepEqual(createResponder(opts()).respond(accepted, NOW), { kind: 'ignored', cause: 'accept-verdict' });
+  decided(createResponder(opts({ blockOnAcceptedLogs: true })).respond(accepted, NOW));
+  // one dropped or verdict-less flow among them, or no verdict counts at all: blocked as before
+  decided(createResponder(opts()).respond(finding('203.0.113.41', { evidence: { flows: 20, verdicts: { accept: 19, drop: 1, none: 0 } } }), NOW));
+  decided(createResponder(opts()).respond(finding('203.0.113.42', { evidence: { flows: 20, verdicts: { accept: 19, drop: 0, none: 1 } } }), NOW));
+  decided(createResponder(opts()).respond(finding('203.0.113.43'), NOW));
+  assert.throws(() => createResponder(opts({ blockOnAcceptedLogs: 'no' as unknown as boolean })), (e: unknown) => e instanceof RespondError && e.field === 'blockOnAcceptedLogs');
+});
+
+test('issue 6: seed warns about and counts stored decisions that now overlap the protected set; a held-back one is not an active block', async () => {
+  const registry = new Registry();
+  const warns: Array<{ o: object; msg?: string }> = [];
+  const logger: Logger = { ...noopLogger, warn: (o: unknown, msg?: unknown) => void warns.push({ o: o as object, msg: msg as string | undefined }) };
+  const r = createResponder(opts({ neverBlock: ['198.51.100.7', '203.0.113.0/24'] }), { metrics: registry, logger });
+  const stored = (target: string): Decision => ({
+    schema: 1, target, action: 'block', scope: 'all', durationMs: H, expiresAt: NOW + H, origin: 'api:alice', reason: 'old',
+    count: 1, dryRun: false, createdAt: NOW - 1000, updatedAt: NOW - 1000,
+  });
+  r.seed([stored('198.51.100.0/24'), stored('203.0.113.9/32'), stored('1.0.0.0/8'), stored('192.0.2.1/32')]);
+  assert.equal(warns.length, 3, JSON.stringify(warns));
+  assert.match(warns[0].msg!, /198\.51\.100\.0\/24 overlaps the protected set .*respond\.neverBlock\[0\].*8 pieces/);
+  assert.match(warns[1].msg!, /203\.0\.113\.9\/32 .*not an active block/);
+  const text = await registry.metrics();
+  assert.match(text, /floe_respond_seed_withheld_total\{reason="never-block"\} 2/);
+  assert.match(text, /floe_respond_seed_withheld_total\{reason="too-wide"\} 1/);
+  // the unprotected stored block is active (a re-block is ignored); the held-back one is not remembered
+  assert.deepEqual(r.respond(finding('192.0.2.1'), NOW), { kind: 'ignored', cause: 'already-blocked' });
+  assert.throws(() => r.manualBlock({ target: '203.0.113.9', reason: 'x', user: 'bob' }, NOW), (e: unknown) => e instanceof RespondError && e.code === 'FLOE_RESPOND_PROTECTED');
 });

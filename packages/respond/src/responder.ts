@@ -15,23 +15,28 @@
  * rate cap. A finding whose id is the active decision's origin (a redelivery) is ignored as
  * `already-blocked`, so replays are idempotent. A block is active while `expiresAt > now`.
  */
-import { severityRank, type Decision, type DecisionAudit, type Finding } from '@floe/flow';
+import { acceptedOnly, severityRank, type Decision, type DecisionAudit, type Finding } from '@floe/flow';
 import type { Registry } from 'prom-client';
 import type { ParsedCidr } from '@floe/policy';
 import { RespondError } from './errors.js';
-import { createRespondMetrics } from './metrics.js';
+import { createRespondMetrics, type IgnoreCause, type RefuseCause } from './metrics.js';
 import { checkResponderOptions, type ResponderOptions } from './options.js';
-import { NeverBlock, normalizeTarget } from './target.js';
+import { createProtectedSet } from './protect.js';
+import { normalizeTarget } from './target.js';
 import type { Logger } from '@floe/telemetry';
 
 /** What the responder did with a finding or a manual request. */
 export type ResponseOutcome =
   /** A new block or an extension; store and publish `decision`, store `audit`. */
   | { kind: 'decision'; decision: Decision; audit: DecisionAudit }
-  /** Not blocked, and audited: the target is on the never-block list, or the rate cap is reached. */
-  | { kind: 'refused'; audit: DecisionAudit; cause: 'never-block' | 'rate-limit' }
-  /** Nothing to do: severity below `minSeverity`, or already blocked until later. */
-  | { kind: 'ignored'; cause: 'below-severity' | 'already-blocked' };
+  /**
+   * Not blocked, and audited: the target overlaps the protected set (`never-block`: never-block
+   * list, node or control-plane networks, this host, special ranges), is wider than
+   * `minPrefixLength` (`too-wide`), or the rate cap is reached. Manual requests throw instead.
+   */
+  | { kind: 'refused'; audit: DecisionAudit; cause: RefuseCause }
+  /** Nothing to do: severity below `minSeverity`, already blocked until later, or only accept-verdict flows (`accept-verdict`). */
+  | { kind: 'ignored'; cause: IgnoreCause };
 
 /** A manual block request from the API. */
 export interface ManualBlockRequest {
@@ -53,11 +58,18 @@ export interface Responder {
    */
   respond(finding: Finding, nowMs: number): ResponseOutcome;
   /**
-   * Manual block from the API: same guards (never-block wins; the rate cap does not apply).
-   * @throws RespondError FLOE_RESPOND_BAD_TARGET (bad target) or FLOE_RESPOND_BAD_REQUEST (duration, reason, user).
+   * Manual block from the API: same guards (the protected set wins; the rate cap does not apply).
+   * @throws RespondError FLOE_RESPOND_BAD_TARGET (bad target), FLOE_RESPOND_BAD_REQUEST (duration,
+   * reason, user), FLOE_RESPOND_TOO_WIDE (prefix shorter than minPrefixLength) or
+   * FLOE_RESPOND_PROTECTED (overlaps the protected set; the message names the entry hit).
    */
   manualBlock(req: ManualBlockRequest, nowMs: number): ResponseOutcome;
-  /** Seed with current decisions (from the store at start) so escalation and already-blocked work across restarts. */
+  /**
+   * Seed with current decisions (from the store at start) so escalation and already-blocked work
+   * across restarts. A decision that now overlaps the protected set is logged (warn) and counted
+   * (`floe_respond_seed_withheld_total{reason}`); one held back whole (too wide, or inside a
+   * protected prefix) is not taken as an active block; a split one is (the enforcer enforces its pieces).
+   */
   seed(decisions: Decision[]): void;
   /** Forget a target (unblock): its active decision and its escalation history. Unknown targets are ignored. */
   release(target: string): void;
@@ -81,7 +93,7 @@ const MINUTE = 60_000;
  */
 export function createResponder(options: ResponderOptions, deps: ResponderDeps = {}): Responder {
   const o = checkResponderOptions(options);
-  const guard = new NeverBlock(o.neverBlock, o.nodeAddrs);
+  const guard = createProtectedSet({ neverBlock: o.neverBlock, nodes: o.nodes, controlPlane: o.controlPlane, hostAddrs: o.nodeAddrs, minPrefixLength: o.minPrefixLength });
   const metrics = createRespondMetrics(deps.metrics);
   const log = deps.logger;
   const minRank = severityRank(o.minSeverity);
@@ -108,14 +120,14 @@ export function createResponder(options: ResponderOptions, deps: ResponderDeps =
     byTarget.set(d.target, d);
   }
 
-  function refuse(target: string, origin: string, cause: 'never-block' | 'rate-limit', reason: string, now: number): ResponseOutcome {
+  function refuse(target: string, origin: string, cause: RefuseCause, reason: string, now: number): ResponseOutcome {
     metrics.decision('refused');
     metrics.refused(cause);
     log?.warn({ target, origin, cause }, reason);
     return { kind: 'refused', cause, audit: { at: now, target, change: 'refuse', origin, reason } };
   }
 
-  function ignore(cause: 'below-severity' | 'already-blocked'): ResponseOutcome {
+  function ignore(cause: IgnoreCause): ResponseOutcome {
     metrics.decision('ignored');
     metrics.ignored(cause);
     return { kind: 'ignored', cause };
@@ -124,9 +136,17 @@ export function createResponder(options: ResponderOptions, deps: ResponderDeps =
   /** Create or extend; `capped` applies the rate cap to a new block. */
   function block(t: ParsedCidr, origin: string, why: string, now: number, durationMs: number | undefined, capped: boolean): ResponseOutcome {
     const target = t.prefix;
-    const hit = guard.hit(t);
+    const hit = guard.check(t);
     if (hit !== undefined) {
-      return refuse(target, origin, 'never-block', `refused: ${target} is on the never-block list via ${hit}; ${why}`, now);
+      const cause: RefuseCause = hit.reason === 'too-wide' ? 'too-wide' : 'never-block';
+      if (!capped) {
+        // a manual request: the API answers with the code, the operator sees why
+        metrics.decision('refused');
+        metrics.refused(cause);
+        log?.warn({ target, origin, cause, hit: hit.detail }, `refused manual block of ${target}`);
+        throw new RespondError(cause === 'too-wide' ? 'FLOE_RESPOND_TOO_WIDE' : 'FLOE_RESPOND_PROTECTED', 'target', `refused: ${hit.detail}`);
+      }
+      return refuse(target, origin, cause, `refused: ${hit.detail}; ${why}`, now);
     }
     const prev = byTarget.get(target);
     if (prev !== undefined && prev.expiresAt > now) {
@@ -175,6 +195,7 @@ export function createResponder(options: ResponderOptions, deps: ResponderDeps =
   return {
     respond(finding, nowMs) {
       if (severityRank(finding.severity) < minRank) return ignore('below-severity');
+      if (!o.blockOnAcceptedLogs && acceptedOnly(finding)) return ignore('accept-verdict');
       const t = normalizeTarget(finding.entity.addr, 'finding.entity.addr');
       const why = `${finding.kind} ${finding.detector} finding ${finding.id} (severity ${finding.severity}, score ${finding.score}): ${finding.summary}`;
       return block(t, finding.id, why, nowMs, undefined, true);
@@ -194,6 +215,15 @@ export function createResponder(options: ResponderOptions, deps: ResponderDeps =
     seed(decisions) {
       const sorted = [...decisions].sort((a, b) => a.updatedAt - b.updatedAt);
       for (const d of sorted) {
+        const a = guard.admit(d.target);
+        if (a.outcome !== 'ok') {
+          metrics.seedWithheld(a.reason ?? 'unknown');
+          log?.warn(
+            { target: d.target, origin: d.origin, outcome: a.outcome, reason: a.reason, pieces: a.pieces.length },
+            `stored decision ${d.target} overlaps the protected set (${a.detail}): ${a.outcome === 'held' ? 'not an active block' : `enforced only in ${a.pieces.length} pieces around it`}`,
+          );
+          if (a.outcome === 'held') continue;
+        }
         const prev = byTarget.get(d.target);
         if (prev === undefined || prev.updatedAt <= d.updatedAt) remember(d);
       }

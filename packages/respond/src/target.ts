@@ -1,42 +1,71 @@
 /**
- * Block targets: validation and normalisation to CIDR text, and the never-block guard.
+ * Block targets: strict parsing and normalisation to CIDR text.
+ *
+ * The address part is read by @floe/flow's `normalizeAddr` (hand-written, RFC 4291 section 2.2
+ * text forms): IPv4 is four decimal octets without leading zeros (`010.0.0.1` would be octal to
+ * inet_aton(3)); IPv6 may carry a trailing dotted quad, but only `::ffff:a.b.c.d` (IPv4-mapped,
+ * RFC 4291 section 2.5.5.2) is IPv4: `::0.0.0.1` is the IPv6 address `::1` and `::1.2.3.4`
+ * (IPv4-compatible, deprecated by RFC 4291 section 2.5.5.1) is `::102:304`. Zone ids
+ * (`fe80::1%eth0`), surrounding spaces, `+`/`-` signs and leading zeros in the prefix length
+ * (`/08`) are refused, not repaired.
  */
-import { CidrError, CidrSet, parseCidr, type ParsedCidr } from '@floe/policy';
+import { normalizeAddr } from '@floe/flow';
+import { CidrError, parseCidr, type ParsedCidr } from '@floe/policy';
 import { RespondError } from './errors.js';
 
-/**
- * Addresses never blocked whatever the configuration says (IANA special-purpose registries,
- * RFC 6890): loopback (RFC 1122 3.2.1.3, RFC 4291 2.5.3), link-local (RFC 3927, RFC 4291 2.5.6)
- * and the unspecified address (RFC 1122 3.2.1.3, RFC 4291 2.5.2).
- */
-export const BUILTIN_NEVER_BLOCK: ReadonlyArray<readonly [cidr: string, label: string]> = [
-  ['127.0.0.0/8', 'loopback'],
-  ['::1/128', 'loopback'],
-  ['169.254.0.0/16', 'link-local'],
-  ['fe80::/10', 'link-local'],
-  ['0.0.0.0/32', 'unspecified'],
-  ['::/128', 'unspecified'],
-];
+/** Longest target text accepted: 45 characters of IPv6 with a dotted quad (RFC 4291), `/` and 3 digits. */
+export const MAX_TARGET_CHARS = 49;
+
+const PREFIX_LEN = /^(?:0|[1-9][0-9]{0,2})$/;
 
 /**
- * Normalise a block target: a bare address becomes `/32` (IPv4) or `/128` (IPv6); a prefix keeps
- * its length. IPv4-mapped IPv6 becomes IPv4; IPv6 is printed in RFC 5952 form.
- * @throws RespondError (FLOE_RESPOND_BAD_TARGET) when the text is not an address or prefix, or a
+ * Parse and normalise a block target: a bare address becomes `/32` (IPv4) or `/128` (IPv6); a
+ * prefix keeps its length. IPv4-mapped IPv6 becomes IPv4 (`::ffff:1.2.3.0/120` is
+ * `1.2.3.0/24`); IPv6 is printed in RFC 5952 form.
+ * @throws RespondError (FLOE_RESPOND_BAD_TARGET) naming `field` when the text is not strictly an
+ * address or a prefix (see the module comment), an IPv4-mapped prefix is shorter than /96, or a
  * prefix has host bits set (`10.1.2.3/8`: ambiguous, refused rather than widened).
  */
 export function normalizeTarget(text: string, field = 'target'): ParsedCidr {
+  const bad = (why: string): never => {
+    throw new RespondError('FLOE_RESPOND_BAD_TARGET', field, why);
+  };
+  if (typeof text !== 'string') bad(`must be a string, got ${typeof text}`);
+  if (text.length === 0) bad('must not be empty');
+  if (text.length > MAX_TARGET_CHARS) bad(`is longer than ${MAX_TARGET_CHARS} characters`);
+  const slash = text.indexOf('/');
+  const addrText = slash < 0 ? text : text.slice(0, slash);
+  const a = normalizeAddr(addrText);
+  if (a === undefined) {
+    bad(`${JSON.stringify(text)} is not an IPv4 address (four decimal octets without leading zeros) or an IPv6 address (RFC 4291 text form, no zone id)${slash >= 0 ? ' with a prefix length' : ''}`);
+  }
+  const addr = a!;
+  const writtenV6 = addrText.includes(':');
+  const width = writtenV6 ? 128 : 32;
+  let bits = width;
+  if (slash >= 0) {
+    const lenText = text.slice(slash + 1);
+    if (!PREFIX_LEN.test(lenText)) bad(`prefix length ${JSON.stringify(lenText)} is not a decimal number without leading zeros`);
+    bits = Number(lenText);
+    if (bits > width) bad(`prefix length ${bits} exceeds ${width}`);
+  }
+  let canonical: string;
+  if (writtenV6 && addr.family === 4) {
+    if (bits < 96) bad(`an IPv4-mapped prefix (::ffff:a.b.c.d) must be /96 or longer, got /${bits}`);
+    canonical = `${addr.addr}/${bits - 96}`;
+  } else {
+    canonical = `${addr.addr}/${bits}`;
+  }
   let p: ParsedCidr;
   try {
-    p = parseCidr(text);
+    p = parseCidr(canonical);
   } catch (e) {
-    if (e instanceof CidrError) throw new RespondError('FLOE_RESPOND_BAD_TARGET', field, e.message);
+    // normalizeAddr's canonical text always parses; keep the error typed if that ever changes.
+    if (e instanceof CidrError) bad(e.message);
     throw e;
   }
-  const slash = text.indexOf('/');
-  if (slash >= 0 && parseCidr(text.slice(0, slash)).network !== p.network) {
-    throw new RespondError('FLOE_RESPOND_BAD_TARGET', field, `${JSON.stringify(text)} has host bits set; did you mean ${p.prefix}?`);
-  }
-  return p;
+  if (p!.network !== addr.addr) bad(`${JSON.stringify(text)} has host bits set; did you mean ${p!.prefix}?`);
+  return p!;
 }
 
 /** True when prefix `a` and prefix `b` share at least one address (same family, equal leading min(bits) bits). */
@@ -49,50 +78,4 @@ export function overlaps(a: ParsedCidr, b: ParsedCidr): boolean {
     if (((a.words[i] & mask) >>> 0) !== ((b.words[i] & mask) >>> 0)) return false;
   }
   return true;
-}
-
-/** The never-block guard: configured CIDRs, node addresses and the built-in list, each with a label. */
-export class NeverBlock {
-  private readonly set = new CidrSet<number>();
-  private readonly parsed: Array<{ p: ParsedCidr; label: string }> = [];
-
-  /** @throws RespondError (FLOE_RESPOND_BAD_OPTIONS) naming the bad entry (`neverBlock[2]`, `nodeAddrs[0]`). */
-  constructor(neverBlock: readonly string[], nodeAddrs: readonly string[]) {
-    const add = (cidr: string, label: string, field: string): void => {
-      let p: ParsedCidr;
-      try {
-        p = parseCidr(cidr);
-      } catch (e) {
-        if (e instanceof CidrError) throw new RespondError('FLOE_RESPOND_BAD_OPTIONS', field, e.message);
-        throw e;
-      }
-      this.set.add(p.prefix, this.parsed.length);
-      this.parsed.push({ p, label });
-    };
-    BUILTIN_NEVER_BLOCK.forEach(([c, l]) => add(c, l, 'builtin'));
-    neverBlock.forEach((c, i) => add(c, 'never-block list', `neverBlock[${i}]`));
-    nodeAddrs.forEach((c, i) => add(c, 'node address', `nodeAddrs[${i}]`));
-  }
-
-  /**
-   * The never-block entry hit by a target, as `prefix (label)`, or undefined. A host target is
-   * looked up in the prefix trie; a wider target is refused when it overlaps any entry (it
-   * contains a never-block address, or lies inside a never-block prefix).
-   */
-  hit(target: ParsedCidr): string | undefined {
-    const full = target.family === 4 ? 32 : 128;
-    if (target.bits === full) {
-      const i = this.set.lookup(target.network);
-      if (i === undefined) return undefined;
-      const e = this.parsed[i];
-      return `${e.p.prefix} (${e.label})`;
-    }
-    const e = this.parsed.find((x) => overlaps(x.p, target));
-    return e === undefined ? undefined : `${e.p.prefix} (${e.label})`;
-  }
-
-  /** Entries in the guard (built-ins included). */
-  get size(): number {
-    return this.set.size;
-  }
 }

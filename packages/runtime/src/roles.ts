@@ -7,10 +7,10 @@ import { createBus, type Bus } from '@floe/bus';
 import { createStore, type Store } from '@floe/store';
 import type { CompiledPolicy } from '@floe/policy';
 import type { Detector } from '@floe/detect';
-import type { Responder, ResponseOutcome } from '@floe/respond';
+import type { ProtectedSet, Responder, ResponseOutcome } from '@floe/respond';
 import type { Logger, Registry } from '@floe/telemetry';
 import type { Component, ComponentHealth } from './lifecycle.js';
-import { busConfigOf, detectorsFor, loadCompiledPolicy, nodeAddresses, responderFor, storeConfigOf } from './wiring.js';
+import { busConfigOf, detectorsFor, loadCompiledPolicy, nodeAddresses, protectedSetFor, responderFor, storeConfigOf } from './wiring.js';
 import { adapterDeps } from './wiring.js';
 
 /** The four roles of floe (ARCHITECTURE.md, "The data path"). */
@@ -152,7 +152,7 @@ export interface RoleKit<P = unknown, A extends { close(): PromiseLike<unknown> 
     }): ProcessorLike;
   };
   enforcer?: {
-    createEnforcer(opts: { node: string; reconcileIntervalMs: number; dryRun: boolean; nft: { table: string; netns?: string } }, deps: { bus: Bus; store?: Store; logger?: Logger; metrics?: Registry }): EnforcerLike;
+    createEnforcer(opts: { node: string; reconcileIntervalMs: number; dryRun: boolean; nft: { table: string; netns?: string } }, deps: { bus: Bus; store?: Store; logger?: Logger; metrics?: Registry; guard?: ProtectedSet }): EnforcerLike;
   };
   api?: {
     buildApp(deps: ApiAppDeps): A;
@@ -258,7 +258,9 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
   const decides = roles.processor || roles.api;
   const netns = cfg.enforcer.netns ?? cfg.collector.conntrack.netns;
   let nodeAddrs: string[] = [];
-  if (decides || netns) {
+  // the enforcer needs the policy too: its protected set (never-block, node and control-plane networks)
+  const needsPolicy = decides || (roles.enforcer && cfg.enforcer.enabled);
+  if (needsPolicy || netns) {
     try {
       nodeAddrs = nodeAddresses(netns);
     } catch (e) {
@@ -266,7 +268,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
     }
   }
   let policy: CompiledPolicy | undefined;
-  if (decides) {
+  if (needsPolicy) {
     policy = await loadCompiledPolicy(cfg, nodeAddrs);
     out(`policy   ${cfg.policyFile ?? 'embedded default'} (version ${policy.version})`);
   }
@@ -306,7 +308,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
     const dryRun = cfg.enforcer.dryRun || (replaying && !opts.enforceReplays);
     const e = need('enforcer', 'enforcer').createEnforcer(
       { node: cfg.node, reconcileIntervalMs: cfg.enforcer.reconcileIntervalMs, dryRun, nft: { table: cfg.enforcer.table, netns: cfg.enforcer.netns } },
-      { bus, store, logger: log, metrics: registry },
+      { bus, store, logger: log, metrics: registry, guard: protectedSetFor(policy!, nodeAddrs) },
     );
     enforcer = e;
     components.push({

@@ -7,7 +7,7 @@ import type { BusConfig } from '@floe/bus';
 import type { StoreConfig } from '@floe/store';
 import { compilePolicy, defaultPolicy, loadInventoryFile, loadPolicyFile, type CompiledPolicy } from '@floe/policy';
 import { createDetectors } from '@floe/detect';
-import { createResponder, type Responder, type ResponderOptions } from '@floe/respond';
+import { createProtectedSet, createResponder, type ProtectedSet, type Responder, type ResponderOptions } from '@floe/respond';
 import type { Logger, Registry } from '@floe/telemetry';
 
 /**
@@ -46,7 +46,7 @@ export function detectorsFor(policy: CompiledPolicy, deps: { metrics?: Registry 
   return createDetectors(policy.policy.detectors, { producedBy: `policy:${policy.version}`, metrics: deps.metrics });
 }
 
-/** Responder options from the policy's `respond` section, the node's addresses always never-block. */
+/** Responder options from the policy's `respond` section and its node and control-plane networks; the host's addresses always protected. */
 export function responderOptions(policy: CompiledPolicy, nodeAddrs: string[], overrides: Partial<ResponderOptions> = {}): ResponderOptions {
   const r = policy.policy.respond;
   return {
@@ -57,8 +57,29 @@ export function responderOptions(policy: CompiledPolicy, nodeAddrs: string[], ov
     dryRun: r.dryRun,
     neverBlock: [...r.neverBlock],
     nodeAddrs,
+    nodes: [...policy.policy.networks.nodes],
+    controlPlane: [...policy.policy.networks.controlPlane],
+    minPrefixLength: { ...r.minPrefixLength },
+    blockOnAcceptedLogs: r.blockOnAcceptedLogs,
     ...overrides,
   };
+}
+
+/**
+ * The protected set of a policy and this host (packages/respond): never-block list, node and
+ * control-plane networks, `nodeAddrs`, special ranges, and the shortest prefix allowed. The
+ * responder builds the same set from {@link responderOptions}; the enforcer gets this one.
+ * @throws RespondError (FLOE_RESPOND_BAD_OPTIONS) for a bad entry (the policy validated them already).
+ */
+export function protectedSetFor(policy: CompiledPolicy, nodeAddrs: string[]): ProtectedSet {
+  const r = policy.policy.respond;
+  return createProtectedSet({
+    neverBlock: r.neverBlock,
+    nodes: policy.policy.networks.nodes,
+    controlPlane: policy.policy.networks.controlPlane,
+    hostAddrs: nodeAddrs,
+    minPrefixLength: r.minPrefixLength,
+  });
 }
 
 /** A responder built from {@link responderOptions}. */

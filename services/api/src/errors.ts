@@ -25,6 +25,8 @@ export const DOMAIN_ERROR_STATUS: ReadonlyArray<readonly [prefix: string, status
   ['FLOE_RESPOND_BAD_TARGET', 400, 'the block target is not an address or a prefix without host bits'],
   ['FLOE_RESPOND_BAD_REQUEST', 400, 'the manual block request has a bad duration, reason or user'],
   ['FLOE_RESPOND_NEVER_BLOCK', 409, 'the target is on the never-block list'],
+  ['FLOE_RESPOND_PROTECTED', 409, 'the target overlaps the protected set (never-block list, node or control-plane networks, this host, special ranges)'],
+  ['FLOE_RESPOND_TOO_WIDE', 400, 'the target prefix is shorter than respond.minPrefixLength (default /16 IPv4, /32 IPv6)'],
   ['FLOE_RESPOND_RATE_LIMIT', 429, 'the responder refused a new block: rate cap reached'],
   ['FLOE_STORE_BAD_CURSOR', 400, 'the paging cursor is not one the API produced for this route'],
   ['FLOE_STORE_BAD_QUERY', 400, 'a query value is out of range'],

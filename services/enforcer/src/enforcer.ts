@@ -9,6 +9,7 @@ import {
   parsePrefix,
   reconcile,
   type BlockEntry,
+  type BlockGuard,
   type NftDriver,
   type Prefix,
 } from '@floe/nft';
@@ -27,6 +28,13 @@ export interface EnforcerDeps {
   metrics?: Registry;
   /** Clock, ms since epoch; default Date.now. */
   now?: () => number;
+  /**
+   * The protected set (@floe/respond's ProtectedSet, built from the policy and this host's
+   * addresses): every decision, whether rebuilt from the store or the topic or newly received,
+   * and every reconcile go through it; protected elements already in the kernel are removed at
+   * start. Absent: no guard (tests of the plain mechanics).
+   */
+  guard?: BlockGuard;
 }
 
 /** What health() reports. Counts are entries (addresses or prefixes). */
@@ -40,7 +48,7 @@ export interface EnforcerHealth {
   enforced: number;
   /** Dry-run mode only: entries the dry-run driver holds (what nft would hold). */
   dryRunHeld?: number;
-  /** Unexpired decisions this node enforces. */
+  /** Entries (decision targets, or the pieces of a split one) this node should enforce, unexpired. */
   intended: number;
   /** ms since epoch of the last successful reconcile. */
   lastReconcileAt?: number;
@@ -113,7 +121,11 @@ export function createEnforcer(opts: EnforcerOptions, deps: EnforcerDeps): Enfor
   const log = deps.logger ?? noopLogger;
   const now = deps.now ?? Date.now;
   const m = createEnforcerMetrics(deps.metrics);
-  const intended = new Map<string, BlockEntry>();
+  const guard = deps.guard;
+  /** Unexpired enforceable decisions by canonical target, with the pieces the guard admitted (`[target]` when whole). */
+  const intended = new Map<string, { expiresAt: number; pieces: BlockEntry[] }>();
+  /** Every entry to enforce: the admitted pieces of every intended decision. */
+  const wanted = (): BlockEntry[] => [...intended.values()].flatMap((d) => d.pieces);
   /** What the last successful commit left in the kernel (effective entries), by target. */
   let mirror: BlockEntry[] = [];
   let driver: NftDriver | undefined;
@@ -140,7 +152,7 @@ export function createEnforcer(opts: EnforcerOptions, deps: EnforcerDeps): Enfor
   }
 
   function updateGauges(): void {
-    const n = intended.size;
+    const n = wanted().length;
     m.intended.set(n);
     m.enforced.set(kernelEnforced());
     m.ratio.set(n === 0 ? 1 : Math.min(1, kernelEnforced() / n));
@@ -172,11 +184,24 @@ export function createEnforcer(opts: EnforcerOptions, deps: EnforcerDeps): Enfor
         continue;
       }
       if (msg.value !== null && isEnforceable(msg.value, opts.node, t)) {
-        intended.set(target, { target, expiresAt: msg.value.expiresAt });
+        const expiresAt = msg.value.expiresAt;
+        const a = guard?.admit(target) ?? { outcome: 'ok' as const, pieces: [target] };
+        if (a.outcome !== 'ok') {
+          m.guardWithheld.inc({ reason: a.reason ?? 'unknown', outcome: a.outcome });
+          log.warn(
+            { target, origin: msg.value.origin, outcome: a.outcome, reason: a.reason, pieces: a.pieces.length },
+            `enforcer: decision ${target} overlaps the protected set (${a.detail}); ${a.outcome === 'held' ? 'held back: nothing of it is enforced' : `enforcing the ${a.pieces.length} pieces around it`}`,
+          );
+          removed.push(target); // the kernel may hold the whole target from before
+        }
+        const prev = intended.get(target);
+        if (prev) removed.push(...prev.pieces.map((p) => p.target).filter((p) => !a.pieces.includes(p)));
+        intended.set(target, { expiresAt, pieces: a.pieces.map((p) => ({ target: p, expiresAt })) });
         m.decisions.inc({ outcome: 'block' });
       } else {
+        const prev = intended.get(target);
         intended.delete(target);
-        removed.push(target);
+        removed.push(target, ...(prev?.pieces.map((p) => p.target) ?? []));
         m.decisions.inc({ outcome: msg.value === null ? 'unblock' : 'ignored' });
       }
     }
@@ -190,12 +215,15 @@ export function createEnforcer(opts: EnforcerOptions, deps: EnforcerDeps): Enfor
     const t = now();
     pruneExpired(t);
     const actual = mirror.map((e) => ({ target: e.target, expiresInMs: e.expiresAt - t }));
-    const plan = reconcile([...intended.values()], actual, t);
-    d.delete([...new Set([...plan.toDelete, ...removed])]);
+    const want = wanted();
+    const plan = reconcile(want, actual, t, guard);
+    warnGuardBypass(plan.withheld);
+    const adding = new Set(plan.toAdd.map((e) => e.target));
+    d.delete([...new Set([...plan.toDelete, ...removed])].filter((x) => !adding.has(x)));
     d.add(plan.toAdd);
     try {
       const r = await d.commit();
-      mirror = effectiveEntries([...intended.values()], t).entries;
+      mirror = effectiveEntries(want, t).entries;
       failing = false;
       log.debug({ what, ...r, intended: intended.size }, 'enforcer: applied');
     } catch (err) {
@@ -207,15 +235,41 @@ export function createEnforcer(opts: EnforcerOptions, deps: EnforcerDeps): Enfor
     updateGauges();
   }
 
+  /** The reconcile's guard found intended entries absorb() had not split: a bug upstream; the guard still kept them out. */
+  function warnGuardBypass(withheld: Array<{ target: string; reason?: string }>): void {
+    for (const w of withheld) log.error({ target: w.target, reason: w.reason }, 'enforcer: the reconcile guard withheld an intended entry (kept out of the kernel)');
+  }
+
+  /**
+   * Removes from the kernel every element the guard does not admit as it is (a protected
+   * address blocked before the protected set grew, by an older floe or by hand), in one commit.
+   * Other elements stay: their decisions are still being read back. Range elements (`a-b`, only
+   * ever added by hand) are left to the reconcile, which removes every one as stray.
+   */
+  async function purgeProtected(d: NftDriver): Promise<void> {
+    if (!guard) return;
+    const held = await d.list();
+    const bad = held.filter((e) => !e.target.includes('-') && guard.admit(e.target).outcome !== 'ok');
+    if (bad.length === 0) return;
+    for (const e of bad) {
+      const a = guard.admit(e.target);
+      m.fixes.inc({ kind: 'protected' });
+      log.warn({ target: e.target, reason: a.reason, kind: 'protected' }, `enforcer: removing ${e.target} from the kernel: it overlaps the protected set (${a.detail})`);
+    }
+    d.delete(bad.map((e) => e.target));
+    await d.commit();
+  }
+
   async function runReconcile(): Promise<void> {
     const d = driver;
     if (!d || state !== 'running') return;
     const t = now();
     pruneExpired(t);
-    const want = [...intended.values()];
+    const want = wanted();
     try {
       const held = await d.list();
-      const plan = reconcile(want, held, t);
+      const plan = reconcile(want, held, t, guard);
+      warnGuardBypass(plan.withheld);
       const fixes = plan.missing.length + plan.stray.length + plan.refresh.length;
       let after = held;
       if (fixes > 0) {
@@ -281,6 +335,7 @@ export function createEnforcer(opts: EnforcerOptions, deps: EnforcerDeps): Enfor
       const d = await pickDriver();
       driver = d;
       await d.ensure();
+      await purgeProtected(d);
       if (deps.store && state === 'starting') {
         const msgs = await loadStore(deps.store);
         await serial(() => applyIntent(absorb(msgs, now()), `store rebuild (${msgs.length} decisions)`));
@@ -313,7 +368,7 @@ export function createEnforcer(opts: EnforcerOptions, deps: EnforcerDeps): Enfor
       return {
         ok: state === 'running' && !failing,
         enforced: kernelEnforced(),
-        intended: intended.size,
+        intended: wanted().length,
         ...(driver?.mode === 'dry-run' ? { dryRunHeld: enforced } : {}),
         ...(lastReconcileAt !== undefined ? { lastReconcileAt } : {}),
         mode: driver?.mode ?? (opts.dryRun ? 'dry-run' : 'nft'),

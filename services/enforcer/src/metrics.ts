@@ -8,6 +8,7 @@ export const ENFORCER_METRICS = {
   fixes: 'floe_enforcer_reconcile_fixes_total',
   applyErrors: 'floe_enforcer_apply_errors_total',
   decisions: 'floe_enforcer_decisions_total',
+  guardWithheld: 'floe_enforcer_guard_withheld_total',
 } as const;
 
 /** The enforcer's metrics, registered in `registry` when given (else kept unregistered). */
@@ -23,7 +24,7 @@ export function createEnforcerMetrics(registry?: Registry) {
     ratio: new Gauge({ name: ENFORCER_METRICS.ratio, help: 'enforced / intended (1 when both are 0)', registers }),
     fixes: new Counter({
       name: ENFORCER_METRICS.fixes,
-      help: 'Kernel elements fixed by the reconcile: missing (re-added), stray (removed), expiry (timeout refreshed)',
+      help: 'Kernel elements fixed by the reconcile: missing (re-added), stray (removed), expiry (timeout refreshed); at start: protected (an element overlapping the protected set, removed)',
       labelNames: ['kind'] as const,
       registers,
     }),
@@ -36,6 +37,12 @@ export function createEnforcerMetrics(registry?: Registry) {
       name: ENFORCER_METRICS.decisions,
       help: 'Decision messages received, by outcome: block, unblock, ignored (dry-run, other scope, expired), invalid',
       labelNames: ['outcome'] as const,
+      registers,
+    }),
+    guardWithheld: new Counter({
+      name: ENFORCER_METRICS.guardWithheld,
+      help: 'Decisions not enforced as they are because they overlap the protected set: outcome split (pieces around it enforced) or held (nothing enforced), by reason (too-wide, never-block, node, control-plane, host, special, too-many-pieces, bad-target)',
+      labelNames: ['reason', 'outcome'] as const,
       registers,
     }),
   };
