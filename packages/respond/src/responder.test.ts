@@ -164,8 +164,11 @@ test('already blocked: a later expiry extends, an earlier one is ignored', () =>
   assert.equal(ext.decision.updatedAt, NOW + 10 * 60_000);
   assert.equal(ext.decision.count, 1);
   assert.equal(ext.decision.origin, 'second');
-  // A manual block shorter than what remains is ignored; a longer one extends.
-  assert.deepEqual(r.manualBlock({ target: '203.0.113.7/32', durationMs: 60_000, reason: 'x', user: 'bob' }, NOW + 20 * 60_000), { kind: 'ignored', cause: 'already-blocked' });
+  // A manual block shorter than what remains (or ending at the same time) is ignored and names
+  // the decision that stands; a longer one extends.
+  assert.deepEqual(r.manualBlock({ target: '203.0.113.7/32', durationMs: 60_000, reason: 'x', user: 'bob' }, NOW + 20 * 60_000), { kind: 'ignored', cause: 'already-blocked', existing: ext.decision });
+  const same = ext.decision.expiresAt - (NOW + 20 * 60_000);
+  assert.deepEqual(r.manualBlock({ target: '203.0.113.7/32', durationMs: same, reason: 'x', user: 'bob' }, NOW + 20 * 60_000), { kind: 'ignored', cause: 'already-blocked', existing: ext.decision });
   assert.equal(decided(r.manualBlock({ target: '203.0.113.7', durationMs: 48 * H, reason: 'x', user: 'bob' }, NOW + 20 * 60_000)).decision.expiresAt, NOW + 20 * 60_000 + 48 * H);
 });
 

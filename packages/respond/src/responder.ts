@@ -29,8 +29,11 @@ export type ResponseOutcome =
   | { kind: 'decision'; decision: Decision; audit: DecisionAudit }
   /** Not blocked, and audited: the target is on the never-block list, or the rate cap is reached. */
   | { kind: 'refused'; audit: DecisionAudit; cause: 'never-block' | 'rate-limit' }
-  /** Nothing to do: severity below `minSeverity`, or already blocked until later. */
-  | { kind: 'ignored'; cause: 'below-severity' | 'already-blocked' };
+  /**
+   * Nothing to do: severity below `minSeverity`, or already blocked until later. A manual block
+   * of an already blocked target carries the active decision that stands as `existing`.
+   */
+  | { kind: 'ignored'; cause: 'below-severity' | 'already-blocked'; existing?: Decision };
 
 /** A manual block request from the API. */
 export interface ManualBlockRequest {
@@ -53,6 +56,9 @@ export interface Responder {
   respond(finding: Finding, nowMs: number): ResponseOutcome;
   /**
    * Manual block from the API: same guards (never-block wins; the rate cap does not apply).
+   * Re-block of an active block: extended (outcome `decision`, audit change `extend`) when
+   * now + the duration is later than its expiry, else kept: outcome `ignored` /
+   * `already-blocked` with the active decision as `existing`.
    * @throws RespondError FLOE_RESPOND_BAD_TARGET (bad target) or FLOE_RESPOND_BAD_REQUEST (duration, reason, user).
    */
   manualBlock(req: ManualBlockRequest, nowMs: number): ResponseOutcome;
@@ -192,7 +198,9 @@ export function createResponder(options: ResponderOptions, deps: ResponderDeps =
       if (typeof req.reason !== 'string' || req.reason.trim() === '') throw new RespondError('FLOE_RESPOND_BAD_REQUEST', 'reason', 'must not be empty');
       if (typeof req.user !== 'string' || req.user.trim() === '') throw new RespondError('FLOE_RESPOND_BAD_REQUEST', 'user', 'must not be empty');
       const origin = `api:${req.user}`;
-      return block(t, origin, `manual block by ${req.user}: ${req.reason}`, nowMs, req.durationMs, false);
+      const out = block(t, origin, `manual block by ${req.user}: ${req.reason}`, nowMs, req.durationMs, false);
+      if (out.kind === 'ignored' && out.cause === 'already-blocked') return { ...out, existing: byTarget.get(t.prefix) };
+      return out;
     },
 
     seed(decisions) {
