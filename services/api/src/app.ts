@@ -4,7 +4,7 @@ import type { Store } from '@floe/store';
 import { Counter, type Registry } from 'prom-client';
 import { requireBearer } from './auth.js';
 import type { ManualBlockRequest, ManualBlockResult } from './decisions.js';
-import { ApiError, ERROR_CATALOGUE, INTERNAL_ERROR_BODY, toErrorBody } from './errors.js';
+import { ApiError, ERROR_CATALOGUE, INTERNAL_ERROR_BODY, toErrorBody, type ErrorBody } from './errors.js';
 import { escapeText } from './escape.js';
 import {
   blockBodySchema, decisionSchema, decisionsQuerySchema, errorSchema, findingSchema, findingsQuerySchema,
@@ -148,6 +148,13 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: BODY_LIMIT_BYTES,
+    // Errors fastify raises before routing (a malformed %-escape in the path: FST_ERR_BAD_URL)
+    // get the same catalogued body as every other error.
+    frameworkErrors: (err, _req, reply) => {
+      const body = toErrorBody(err) ?? INTERNAL_ERROR_BODY;
+      // (frameworkErrors' reply is typed for no route schema; the body is the error schema's)
+      void (reply as unknown as { status(code: number): { send(b: ErrorBody): unknown } }).status(body.statusCode).send(body);
+    },
     // Unknown fields are errors, not silently dropped (fastify's default removes them): a
     // client that sends `durationMs` must hear that the field is `duration`.
     schemaErrorFormatter: (errors, dataVar) => new Error(errors.map((e) => `${dataVar}${e.instancePath} ${describeSchemaError(e)}`).join('; ')),
@@ -159,6 +166,8 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
         // converted explicitly (values.ts).
         coerceTypes: false,
         useDefaults: false,
+        // `duration` is an integer or a string (one keyword each, no coercion between them)
+        allowUnionTypes: true,
         formats: {
           'floe-time': { type: 'string', validate: (s: string) => parseTime(s) !== undefined },
           'floe-cidr': { type: 'string', validate: (s: string) => normalizeCidr(s) !== undefined },
