@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBAppender, DuckDBConnection, DuckDBInstance, listValue, type DuckDBValue } from '@duckdb/node-api';
 import type { Decision, DecisionAudit, Finding, FlowRecord } from '@floe/flow';
+import { STORE_ERROR_CODES, StoreError } from './errors.js';
 import { flowDedupKey } from './dedup.js';
 import { migrate } from './migrations.js';
 import {
@@ -140,7 +141,7 @@ class Where {
  * filters. Operations on one store run one at a time (one connection).
  *
  * @throws StoreError FLOE_STORE_NOT_STARTED before start/after stop, FLOE_STORE_BAD_CURSOR,
- *   FLOE_STORE_BAD_QUERY (limit, severity, times), FLOE_STORE_MIGRATION_FAILED from start.
+ *   FLOE_STORE_BAD_QUERY (limit, severity, times), FLOE_STORE_MIGRATION_FAILED from start, FLOE_STORE_BAD_PATH from start when DuckDB cannot open the file.
  */
 export function createDuckDbStore(opts: DuckDbStoreOptions): Store {
   let instance: DuckDBInstance | undefined;
@@ -199,7 +200,12 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): Store {
     start(): Promise<void> {
       starting ??= (async () => {
         if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
-        instance = await DuckDBInstance.create(opts.path);
+        try {
+          instance = await DuckDBInstance.create(opts.path);
+        } catch (e) {
+          // locked by another process, a newer storage version, a file that changed since the check
+          throw new StoreError(STORE_ERROR_CODES.BAD_PATH, `store path ${opts.path}: DuckDB cannot open it: ${(e as Error).message}`, { cause: e });
+        }
         const c = await instance.connect();
         await migrate(c);
         conn = c;

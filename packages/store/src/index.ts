@@ -5,3 +5,4 @@ export * from './duckdb.js';
 export * from './clickhouse.js';
 export * from './clickhouse-migrations.js';
 export * from './factory.js';
+export * from './path.js';
