@@ -81,7 +81,7 @@ describe('api', () => {
 
   it('GET /v1/findings: 400 FLOE_API_BAD_REQUEST for limit 0, 1001, abc, a bad time, a bad severity; 400 for a bad cursor', async (t) => {
     const h = await harness(t);
-    for (const qs of ['limit=0', 'limit=1001', 'limit=abc', 'from=yesterday', 'to=2025-13-45T00:00:00Z', 'minSeverity=urgent']) {
+    for (const qs of ['limit=0', 'limit=1001', 'limit=abc', 'from=yesterday', 'to=2025-13-45T00:00:00Z', 'to=2025-02-30', 'from=2025-03-01T24:00', 'from=2025-03-01T12:00%2B25:00', 'minSeverity=urgent']) {
       const r = await h.app.inject({ method: 'GET', url: `/v1/findings?${qs}` });
       assert.equal(r.statusCode, 400, qs);
       assert.equal(r.json().code, 'FLOE_API_BAD_REQUEST', qs);

@@ -19,12 +19,24 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
 
 /**
  * A time from a query string: ms since epoch (1..15 digits) or an ISO 8601 / RFC 3339 date-time
- * (`2025-03-01T12:00:00Z`, `2025-03-01`). Returns ms since epoch, or undefined when unusable.
+ * (`2025-03-01T12:00:00Z`, `2025-03-01`, with an offset or none = UTC). The calendar is checked
+ * (`2025-02-30`, `24:00`, month 13 are refused, not rolled over). Returns ms since epoch, or
+ * undefined when unusable.
  */
 export function parseTime(s: string): number | undefined {
   if (/^\d{1,15}$/.test(s)) return Number(s);
-  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(s)) return undefined;
-  const ms = Date.parse(s);
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.exec(s);
+  if (!m) return undefined;
+  const [y, mo, d, h = 0, mi = 0, sec = 0] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((x) => (x === undefined ? undefined : Number(x))) as number[];
+  const daysInMonth = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth || h > 23 || mi > 59 || sec > 59) return undefined;
+  if (m[8] && m[8] !== 'Z') {
+    const off = /^[+-](\d{2}):?(\d{2})$/.exec(m[8]);
+    if (!off || Number(off[1]) > 23 || Number(off[2]) > 59) return undefined;
+  }
+  // Date.parse reads a date-time without an offset as local time: say UTC explicitly
+  const text = m[4] === undefined ? s : m[8] === undefined ? `${s}Z` : s;
+  const ms = Date.parse(text.replace(' ', 'T'));
   return Number.isFinite(ms) ? ms : undefined;
 }
 
