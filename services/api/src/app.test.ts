@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import type { Decision } from '@floe/flow';
 import type { Store } from '@floe/store';
@@ -365,6 +366,29 @@ describe('api', () => {
     const r = await h.app.inject({ method: 'GET', url: '/v1/findings' });
     assert.equal(r.statusCode, 503, r.body);
     assert.equal(r.json().code, 'FLOE_STORE_NOT_STARTED');
+  });
+
+  it('over a socket: requests node refuses (control bytes in the URL or a header, a bad request line) get a catalogued 400', async (t) => {
+    const h = await harness(t);
+    const port = Number(new URL(await startApi(h.app, { host: '127.0.0.1', port: 0 })).port);
+    const raw = [
+      'GET /v1/findings?detector=a\x1b[31m HTTP/1.1\r\nHost: x\r\n\r\n',
+      'GET /v1/\x9bx HTTP/1.1\r\nHost: x\r\n\r\n',
+      'POST /v1/decisions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-floe-user: a\x1bb\r\nContent-Length: 2\r\n\r\n{}',
+      'NOT A REQUEST\r\n\r\n',
+    ];
+    for (const req of raw) {
+      const res = await new Promise<string>((resolve, reject) => {
+        const s = connect(port, '127.0.0.1', () => s.end(Buffer.from(req, 'latin1')));
+        let d = '';
+        s.on('data', (b: Buffer) => { d += b.toString('utf8'); });
+        s.on('close', () => resolve(d));
+        s.on('error', reject);
+      });
+      assert.match(res, /^HTTP\/1\.1 400 /, JSON.stringify(req));
+      assert.deepEqual(JSON.parse(res.slice(res.indexOf('\r\n\r\n') + 4)), { statusCode: 400, code: 'FLOE_API_BAD_REQUEST', message: 'malformed HTTP request' });
+    }
+    assert.equal((await h.store.queryDecisions({})).total, 0);
   });
 
   it('startApi listens and returns the bound address', async (t) => {

@@ -148,6 +148,16 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: BODY_LIMIT_BYTES,
+    // A request node's HTTP parser refuses (control bytes in the URL or a header, a bad request
+    // line, headers too large) never reaches routing: answer it with a catalogued body too.
+    clientErrorHandler: (err, socket) => {
+      if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || !socket.writable) {
+        socket.destroy();
+        return;
+      }
+      const body = JSON.stringify({ statusCode: 400, code: 'FLOE_API_BAD_REQUEST', message: 'malformed HTTP request' } satisfies ErrorBody);
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    },
     // Errors fastify raises before routing (a malformed %-escape in the path: FST_ERR_BAD_URL)
     // get the same catalogued body as every other error.
     frameworkErrors: (err, _req, reply) => {
