@@ -118,7 +118,7 @@ export interface RoleKit<P = unknown, A extends { close(): PromiseLike<unknown> 
      */
     resolveApiToken(api: FloeConfig['api']): string | undefined;
     /** Manual block and unblock over the responder and the decision writer. */
-    createDecisionHandlers(deps: { responder: Responder; writer: DecisionWriterLike; onDecision?: (d: Decision) => void }): ApiDecisionHandlers;
+    createDecisionHandlers(deps: { responder: Responder; writer: DecisionWriterLike; store: Store; onDecision?: (d: Decision) => void }): ApiDecisionHandlers;
   };
   /** @floe/processor's createDecisionWriter: the api role's writer when no processor runs in this process. */
   createDecisionWriter?: (deps: { store: Store; bus: Bus; responder: Responder }) => DecisionWriterLike;
@@ -312,7 +312,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
         };
         return { ok: Object.values(parts).every((h) => h?.ok ?? true), node: cfg.node, ...parts };
       },
-      ...k.createDecisionHandlers({ responder: responder!, writer, onDecision: opts.onDecision }),
+      ...k.createDecisionHandlers({ responder: responder!, writer, store: store!, onDecision: opts.onDecision }),
     });
     let listening = false;
     components.push({

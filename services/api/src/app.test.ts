@@ -274,6 +274,27 @@ describe('api', () => {
     assert.equal(again.json().count, 2, 'a repeat within the escalation window is the next step');
   });
 
+  it('POST /v1/decisions re-block of a block another process stored (not seeded at start): kept (409) or extended (200), never shortened', async (t) => {
+    const h = await harness(t);
+    // as a processor in another process would: stored after this API's responder started
+    const other = decisionFixture({ target: '203.0.113.50/32', createdAt: T0 - 60_000, updatedAt: T0 - 60_000, durationMs: 4 * 3_600_000, expiresAt: T0 - 60_000 + 4 * 3_600_000, origin: 'portscan:abc', dryRun: false });
+    await h.store.upsertDecision(other, { at: other.updatedAt, target: other.target, change: 'create', origin: other.origin, reason: other.reason, decision: other });
+    const kept = await h.app.inject({ method: 'POST', url: '/v1/decisions', payload: { target: '203.0.113.50', duration: '1h', reason: 'r' } });
+    assert.equal(kept.statusCode, 409, kept.body);
+    assert.deepEqual(kept.json().decision, other);
+    assert.deepEqual(await h.store.getDecision(other.target), other, 'not shortened');
+    const ext = await h.app.inject({ method: 'POST', url: '/v1/decisions', payload: { target: '203.0.113.50', duration: '1d', reason: 'r' } });
+    assert.equal(ext.statusCode, 200, ext.body);
+    assert.equal(ext.json().createdAt, other.createdAt);
+    assert.equal(ext.json().expiresAt, T0 + 86_400_000);
+    // a stored dry-run decision (a demo replay) does not stand for a block: a new one is made
+    const dry = decisionFixture({ target: '203.0.113.51/32', updatedAt: T0, createdAt: T0, durationMs: 86_400_000, expiresAt: T0 + 86_400_000, dryRun: true });
+    await h.store.upsertDecision(dry, { at: T0, target: dry.target, change: 'create', origin: dry.origin, reason: dry.reason, decision: dry });
+    const fresh = await h.app.inject({ method: 'POST', url: '/v1/decisions', payload: { target: '203.0.113.51', duration: '1h', reason: 'r' } });
+    assert.equal(fresh.statusCode, 201, fresh.body);
+    assert.equal(fresh.json().dryRun, false);
+  });
+
   it('POST /v1/decisions: the never-block list wins: 422 FLOE_RESPOND_NEVER_BLOCK, the refusal audited, nothing blocked', async (t) => {
     const h = await harness(t, { responder: { neverBlock: [NEVER_BLOCK, '192.0.2.0/24'] } });
     for (const target of [NEVER_BLOCK, '192.0.2.7', '192.0.0.0/16']) {

@@ -6,11 +6,13 @@
  * - a re-block that ends later than the active block → the extended decision, change `extend` (200);
  * - a re-block that does not end later → ApiError FLOE_RESPOND_ALREADY_BLOCKED (409) carrying the
  *   active decision, which is kept unchanged;
+ * - the target's stored decision is read first, so a block made by another process counts too;
  * - refused → the refusal is audited, then FLOE_RESPOND_NEVER_BLOCK, FLOE_RESPOND_PROTECTED,
  *   FLOE_RESPOND_RATE_LIMIT or FLOE_RESPOND_REFUSED (errors.ts gives the statuses).
  */
 import type { Decision } from '@floe/flow';
 import type { Responder, ResponseOutcome } from '@floe/respond';
+import type { Store } from '@floe/store';
 import { ApiError, type ErrorCode } from './errors.js';
 
 /** A manual block request handed to the responder. `durationMs` absent = the responder's default. */
@@ -51,7 +53,14 @@ export interface DecisionHandlers {
 
 /** Dependencies of createDecisionHandlers. */
 export interface DecisionHandlerDeps {
-  responder: Pick<Responder, 'manualBlock'>;
+  responder: Pick<Responder, 'manualBlock' | 'seed'>;
+  /**
+   * Where decisions are stored. Before a manual block the target's stored decision, when it is
+   * active and not dry-run, is handed to the responder (`seed`): a block another process made
+   * since this one started (a processor in a scale-out deployment) is extended or kept, never
+   * overwritten by a shorter one.
+   */
+  store?: Pick<Store, 'getDecision'>;
   writer: DecisionWriterLike;
   /** Clock, ms since epoch; default Date.now. */
   now?: () => number;
@@ -74,7 +83,10 @@ export function createDecisionHandlers(deps: DecisionHandlerDeps): DecisionHandl
   const now = deps.now ?? Date.now;
   return {
     async onManualBlock(req) {
-      const outcome = deps.responder.manualBlock(req, now());
+      const at = now();
+      const stored = await deps.store?.getDecision(req.target);
+      if (stored !== undefined && stored.expiresAt > at && !stored.dryRun) deps.responder.seed([stored]);
+      const outcome = deps.responder.manualBlock(req, at);
       switch (outcome.kind) {
         case 'decision': {
           const d = await deps.writer.write(outcome);

@@ -64,7 +64,7 @@ export async function harness(t: TestContext, opts: HarnessOptions = {}): Promis
     now: () => clock.now,
     logger: pino({ level: 'debug' }, sink),
     health: () => ({ ok: healthy.ok, store: 'duckdb', bus: healthy.ok ? 'up' : 'down' }),
-    ...createDecisionHandlers({ responder, writer, now: () => clock.now }),
+    ...createDecisionHandlers({ responder, writer, store, now: () => clock.now }),
     ...opts.api,
   });
   t.after(async () => {
