@@ -160,8 +160,10 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     },
     // Errors fastify raises before routing (a malformed %-escape in the path: FST_ERR_BAD_URL)
     // get the same catalogued body as every other error.
-    frameworkErrors: (err, _req, reply) => {
-      const body = toErrorBody(err) ?? INTERNAL_ERROR_BODY;
+    frameworkErrors: (err, req, reply) => {
+      const known = toErrorBody(err);
+      if (known === undefined) req.log.error({ err }, 'request failed: unexpected error');
+      const body = known ?? INTERNAL_ERROR_BODY;
       // (frameworkErrors' reply is typed for no route schema; the body is the error schema's)
       void (reply as unknown as { status(code: number): { send(b: ErrorBody): unknown } }).status(body.statusCode).send(body);
     },
