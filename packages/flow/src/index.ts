@@ -2,6 +2,7 @@ export * from './record.js';
 export * from './finding.js';
 export * from './decision.js';
 export * from './addr.js';
+export * from './cidr.js';
 export * from './errors.js';
 export * from './parse/types.js';
 export { ParseStats, DEFAULT_KEPT_ERRORS } from './parse/stats.js';

@@ -5,6 +5,16 @@ import type { Decision, Finding, Severity } from '@floe/flow';
 import { noopLogger, type Logger } from '@floe/telemetry';
 import { createResponder, defaultResponderOptions, RespondError, type ResponderOptions, type ResponseOutcome } from './index.js';
 
+/** A manual request refused by the protected set or the prefix limit: the outcome (audited by the API), its cause and the reason text. */
+function assertRefused(o: ResponseOutcome, cause: 'never-block' | 'too-wide', reason?: RegExp): Extract<ResponseOutcome, { kind: 'refused' }> {
+  assert.equal(o.kind, 'refused', JSON.stringify(o));
+  const r = o as Extract<ResponseOutcome, { kind: 'refused' }>;
+  assert.equal(r.cause, cause);
+  assert.equal(r.audit.change, 'refuse');
+  if (reason !== undefined) assert.match(r.audit.reason, reason);
+  return r;
+}
+
 const H = 3_600_000;
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 
@@ -101,13 +111,12 @@ test('never-block wins: node address, configured CIDR, built-ins, IPv6, and manu
   decided(r.respond(finding('192.0.2.11'), NOW));
   decided(r.respond(finding('10.112.0.0'), NOW));
   decided(r.respond(finding('fd00:10:0:1::1'), NOW));
-  // A manual prefix containing a protected address is refused with a code (the API's answer), even with the rate cap at 0.
-  const code = (c: string, re?: RegExp) => (e: unknown) => e instanceof RespondError && e.code === c && e.field === 'target' && (re === undefined || re.test(e.message));
-  assert.throws(() => r.manualBlock({ target: '192.0.2.0/24', reason: 'abuse', user: 'alice' }, NOW), code('FLOE_RESPOND_PROTECTED', /192\.0\.2\.10\/32 \(an address of this host\)/));
-  assert.throws(() => r.manualBlock({ target: '2001:db8::/32', reason: 'abuse', user: 'alice' }, NOW), code('FLOE_RESPOND_PROTECTED'));
-  assert.throws(() => r.manualBlock({ target: '10.96.0.0/16', reason: 'abuse', user: 'alice' }, NOW), code('FLOE_RESPOND_PROTECTED', /respond\.neverBlock\[0\]/));
-  assert.throws(() => r.manualBlock({ target: '10.0.0.0/8', reason: 'abuse', user: 'alice' }, NOW), code('FLOE_RESPOND_TOO_WIDE'));
-  assert.throws(() => r.manualBlock({ target: '0.0.0.0/0', reason: 'everything', user: 'alice' }, NOW), code('FLOE_RESPOND_TOO_WIDE'));
+  // A manual prefix containing a protected address is a refused outcome (the API audits it and answers with a code).
+  assertRefused(r.manualBlock({ target: '192.0.2.0/24', reason: 'abuse', user: 'alice' }, NOW), 'never-block', /192\.0\.2\.10\/32 \(an address of this host\)/);
+  assertRefused(r.manualBlock({ target: '2001:db8::/32', reason: 'abuse', user: 'alice' }, NOW), 'never-block');
+  assertRefused(r.manualBlock({ target: '10.96.0.0/16', reason: 'abuse', user: 'alice' }, NOW), 'never-block', /respond\.neverBlock\[0\]/);
+  assertRefused(r.manualBlock({ target: '10.0.0.0/8', reason: 'abuse', user: 'alice' }, NOW), 'too-wide');
+  assertRefused(r.manualBlock({ target: '0.0.0.0/0', reason: 'everything', user: 'alice' }, NOW), 'too-wide');
   assert.equal(decided(r.manualBlock({ target: '198.51.100.0/24', reason: 'abuse', user: 'alice' }, NOW)).decision.target, '198.51.100.0/24');
 });
 
@@ -165,8 +174,11 @@ test('already blocked: a later expiry extends, an earlier one is ignored', () =>
   assert.equal(ext.decision.updatedAt, NOW + 10 * 60_000);
   assert.equal(ext.decision.count, 1);
   assert.equal(ext.decision.origin, 'second');
-  // A manual block shorter than what remains is ignored; a longer one extends.
-  assert.deepEqual(r.manualBlock({ target: '203.0.113.7/32', durationMs: 60_000, reason: 'x', user: 'bob' }, NOW + 20 * 60_000), { kind: 'ignored', cause: 'already-blocked' });
+  // A manual block shorter than what remains (or ending at the same time) is ignored and names
+  // the decision that stands; a longer one extends.
+  assert.deepEqual(r.manualBlock({ target: '203.0.113.7/32', durationMs: 60_000, reason: 'x', user: 'bob' }, NOW + 20 * 60_000), { kind: 'ignored', cause: 'already-blocked', existing: ext.decision });
+  const same = ext.decision.expiresAt - (NOW + 20 * 60_000);
+  assert.deepEqual(r.manualBlock({ target: '203.0.113.7/32', durationMs: same, reason: 'x', user: 'bob' }, NOW + 20 * 60_000), { kind: 'ignored', cause: 'already-blocked', existing: ext.decision });
   assert.equal(decided(r.manualBlock({ target: '203.0.113.7', durationMs: 48 * H, reason: 'x', user: 'bob' }, NOW + 20 * 60_000)).decision.expiresAt, NOW + 20 * 60_000 + 48 * H);
 });
 
@@ -246,17 +258,16 @@ test('issue 6: the policy node and control-plane networks are protected from det
   assert.match(n.audit.reason, /192\.168\.122\.0\/24 \(networks\.nodes\[0\]\)/);
   assert.match(refused(r.respond(finding('192.168.121.10'), NOW)).audit.reason, /networks\.controlPlane\[0\]/);
   for (const target of ['192.168.122.12', '192.168.122.0/25', '192.168.120.0/22', '192.168.121.10/32']) {
-    assert.throws(() => r.manualBlock({ target, reason: 'x', user: 'bob' }, NOW), (e: unknown) => e instanceof RespondError && e.code === 'FLOE_RESPOND_PROTECTED' && e.status === 409, target);
+    assert.notEqual(assertRefused(r.manualBlock({ target, reason: 'x', user: 'bob' }, NOW), 'never-block').protectedBy, 'never-block', target);
   }
   decided(r.respond(finding('192.168.123.12'), NOW));
 });
 
 test('issue 6: the API examples are refused with a code: 2000::/3, 1.0.0.0/8 (too wide), 255.255.255.255, multicast, ::0.0.0.1 (protected)', () => {
   const r = createResponder(opts());
-  const is = (c: string) => (e: unknown) => e instanceof RespondError && e.code === c && e.field === 'target';
-  for (const t of ['2000::/3', '1.0.0.0/8', '10.0.0.0/15', '2001:db8::/31']) assert.throws(() => r.manualBlock({ target: t, reason: 'x', user: 'bob' }, NOW), is('FLOE_RESPOND_TOO_WIDE'), t);
+  for (const t of ['2000::/3', '1.0.0.0/8', '10.0.0.0/15', '2001:db8::/31']) assert.equal(assertRefused(r.manualBlock({ target: t, reason: 'x', user: 'bob' }, NOW), 'too-wide').protectedBy, 'too-wide', t);
   for (const t of ['255.255.255.255', '224.0.0.1', '239.0.0.0/16', 'ff02::1', 'ff00::/32', '::0.0.0.1', '::', '0.0.0.0/16', '::ffff:127.0.0.1']) {
-    assert.throws(() => r.manualBlock({ target: t, reason: 'x', user: 'bob' }, NOW), is('FLOE_RESPOND_PROTECTED'), t);
+    assert.equal(assertRefused(r.manualBlock({ target: t, reason: 'x', user: 'bob' }, NOW), 'never-block').protectedBy, 'special', t);
   }
   assert.equal(decided(r.manualBlock({ target: '10.0.0.0/16', reason: 'x', user: 'bob' }, NOW)).decision.target, '10.0.0.0/16');
   assert.equal(decided(r.manualBlock({ target: '2001:db8::/32', reason: 'x', user: 'bob' }, NOW)).decision.target, '2001:db8::/32');
@@ -293,5 +304,5 @@ test('issue 6: seed warns about and counts stored decisions that now overlap the
   assert.match(text, /floe_respond_seed_withheld_total\{reason="too-wide"\} 1/);
   // the unprotected stored block is active (a re-block is ignored); the held-back one is not remembered
   assert.deepEqual(r.respond(finding('192.0.2.1'), NOW), { kind: 'ignored', cause: 'already-blocked' });
-  assert.throws(() => r.manualBlock({ target: '203.0.113.9', reason: 'x', user: 'bob' }, NOW), (e: unknown) => e instanceof RespondError && e.code === 'FLOE_RESPOND_PROTECTED');
+  assert.equal(assertRefused(r.manualBlock({ target: '203.0.113.9', reason: 'x', user: 'bob' }, NOW), 'never-block').protectedBy, 'never-block');
 });

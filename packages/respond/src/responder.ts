@@ -21,7 +21,7 @@ import type { ParsedCidr } from '@floe/policy';
 import { RespondError } from './errors.js';
 import { createRespondMetrics, type IgnoreCause, type RefuseCause } from './metrics.js';
 import { checkResponderOptions, type ResponderOptions } from './options.js';
-import { createProtectedSet } from './protect.js';
+import { createProtectedSet, type ProtectedKind } from './protect.js';
 import { normalizeTarget } from './target.js';
 import type { Logger } from '@floe/telemetry';
 
@@ -34,9 +34,13 @@ export type ResponseOutcome =
    * list, node or control-plane networks, this host, special ranges), is wider than
    * `minPrefixLength` (`too-wide`), or the rate cap is reached. Manual requests throw instead.
    */
-  | { kind: 'refused'; audit: DecisionAudit; cause: RefuseCause }
-  /** Nothing to do: severity below `minSeverity`, already blocked until later, or only accept-verdict flows (`accept-verdict`). */
-  | { kind: 'ignored'; cause: IgnoreCause };
+  | { kind: 'refused'; audit: DecisionAudit; cause: RefuseCause; /** What in the protected set refused it (never-block, node, control-plane, host, special, too-wide). */ protectedBy?: ProtectedKind | 'too-wide' }
+  /**
+   * Nothing to do: severity below `minSeverity`, already blocked until later, or only accept-verdict
+   * flows (`accept-verdict`). A manual block of an already blocked target carries the active
+   * decision that stands as `existing`.
+   */
+  | { kind: 'ignored'; cause: IgnoreCause; existing?: Decision };
 
 /** A manual block request from the API. */
 export interface ManualBlockRequest {
@@ -59,9 +63,12 @@ export interface Responder {
   respond(finding: Finding, nowMs: number): ResponseOutcome;
   /**
    * Manual block from the API: same guards (the protected set wins; the rate cap does not apply).
+   * Re-block of an active block: extended (outcome `decision`, audit change `extend`) when
+   * now + the duration is later than its expiry, else kept: outcome `ignored` /
+   * `already-blocked` with the active decision as `existing`.
    * @throws RespondError FLOE_RESPOND_BAD_TARGET (bad target), FLOE_RESPOND_BAD_REQUEST (duration,
-   * reason, user), FLOE_RESPOND_TOO_WIDE (prefix shorter than minPrefixLength) or
-   * FLOE_RESPOND_PROTECTED (overlaps the protected set; the message names the entry hit).
+   * reason, user). A target in the protected set or wider than minPrefixLength is a `refused`
+   * outcome (cause never-block or too-wide, `protectedBy` the kind of entry hit), audited by the caller.
    */
   manualBlock(req: ManualBlockRequest, nowMs: number): ResponseOutcome;
   /**
@@ -120,11 +127,12 @@ export function createResponder(options: ResponderOptions, deps: ResponderDeps =
     byTarget.set(d.target, d);
   }
 
-  function refuse(target: string, origin: string, cause: RefuseCause, reason: string, now: number): ResponseOutcome {
+  function refuse(target: string, origin: string, cause: RefuseCause, reason: string, now: number, protectedBy?: ProtectedKind | 'too-wide'): ResponseOutcome {
     metrics.decision('refused');
     metrics.refused(cause);
-    log?.warn({ target, origin, cause }, reason);
-    return { kind: 'refused', cause, audit: { at: now, target, change: 'refuse', origin, reason } };
+    log?.warn({ target, origin, cause, protectedBy }, reason);
+    const audit: DecisionAudit = { at: now, target, change: 'refuse', origin, reason };
+    return protectedBy === undefined ? { kind: 'refused', cause, audit } : { kind: 'refused', cause, audit, protectedBy };
   }
 
   function ignore(cause: IgnoreCause): ResponseOutcome {
@@ -139,14 +147,8 @@ export function createResponder(options: ResponderOptions, deps: ResponderDeps =
     const hit = guard.check(t);
     if (hit !== undefined) {
       const cause: RefuseCause = hit.reason === 'too-wide' ? 'too-wide' : 'never-block';
-      if (!capped) {
-        // a manual request: the API answers with the code, the operator sees why
-        metrics.decision('refused');
-        metrics.refused(cause);
-        log?.warn({ target, origin, cause, hit: hit.detail }, `refused manual block of ${target}`);
-        throw new RespondError(cause === 'too-wide' ? 'FLOE_RESPOND_TOO_WIDE' : 'FLOE_RESPOND_PROTECTED', 'target', `refused: ${hit.detail}`);
-      }
-      return refuse(target, origin, cause, `refused: ${hit.detail}; ${why}`, now);
+      // a manual request is refused the same way (audited by the caller); `protectedBy` lets the API name the entry kind
+      return refuse(target, origin, cause, `refused: ${hit.detail}; ${why}`, now, hit.reason);
     }
     const prev = byTarget.get(target);
     if (prev !== undefined && prev.expiresAt > now) {
@@ -209,7 +211,9 @@ export function createResponder(options: ResponderOptions, deps: ResponderDeps =
       if (typeof req.reason !== 'string' || req.reason.trim() === '') throw new RespondError('FLOE_RESPOND_BAD_REQUEST', 'reason', 'must not be empty');
       if (typeof req.user !== 'string' || req.user.trim() === '') throw new RespondError('FLOE_RESPOND_BAD_REQUEST', 'user', 'must not be empty');
       const origin = `api:${req.user}`;
-      return block(t, origin, `manual block by ${req.user}: ${req.reason}`, nowMs, req.durationMs, false);
+      const out = block(t, origin, `manual block by ${req.user}: ${req.reason}`, nowMs, req.durationMs, false);
+      if (out.kind === 'ignored' && out.cause === 'already-blocked') return { ...out, existing: byTarget.get(t.prefix) };
+      return out;
     },
 
     seed(decisions) {

@@ -1,5 +1,4 @@
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { BlockList, isIP } from 'node:net';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FloeConfig } from '@floe/config';
 import { detectFormat, DETECT_LINES, type Decision, type Finding, type FormatName } from '@floe/flow';
@@ -75,63 +74,20 @@ export interface EnforcerLike {
 /** A manual block as the API hands it over. */
 export interface ManualBlock { target: string; durationMs?: number; reason: string; user: string }
 
+/** @floe/api's manual block and unblock handlers (its createDecisionHandlers maps the responder's outcomes to HTTP). */
+export interface ApiDecisionHandlers {
+  onManualBlock: (req: ManualBlock) => Promise<{ decision: Decision; change: 'create' | 'extend' }>;
+  onUnblock: (target: string, user: string) => Promise<boolean>;
+}
+
 /** What @floe/api's buildApp needs from the composition. */
-export interface ApiAppDeps {
+export interface ApiAppDeps extends ApiDecisionHandlers {
   store: Store;
   registry: Registry;
   logger?: Logger;
   health: () => Record<string, unknown> & { ok: boolean };
-  onManualBlock: (req: ManualBlock) => Promise<Decision>;
-  onUnblock: (target: string, user: string) => Promise<boolean>;
-  /** Bearer token POST/DELETE /v1/decisions require; absent = open (see resolveApiToken). */
+  /** Bearer token POST/DELETE /v1/decisions require; absent = open (see the kit's resolveApiToken). */
   token?: string;
-}
-
-const LOOPBACK = new BlockList();
-LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4'); // RFC 1122 3.2.1.3
-LOOPBACK.addAddress('::1', 'ipv6'); // RFC 4291 2.5.3
-LOOPBACK.addSubnet('::ffff:127.0.0.0', 104, 'ipv6'); // IPv4-mapped loopback (RFC 4291 2.5.5.2)
-
-/**
- * Whether a listen host reaches only this machine: `localhost`, 127.0.0.0/8, ::1 or
- * ::ffff:127.0.0.0/104. Any other name or address (0.0.0.0, ::, a host name) counts as exposed.
- */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  if (h === 'localhost') return true;
-  const v = isIP(h);
-  return v !== 0 && LOOPBACK.check(h, v === 4 ? 'ipv4' : 'ipv6');
-}
-
-/** Token syntax floe accepts (also the `api.token` schema pattern): 16..4096 printable ASCII characters, no spaces. */
-const TOKEN_RE = /^[\x21-\x7e]{16,4096}$/;
-
-/**
- * The API's bearer token from `api.token` or `api.tokenFile` (read now, whitespace trimmed),
- * and the exposure check: a non-loopback `api.host` (see isLoopbackHost) without a token is
- * refused unless `api.allowUnauthenticated` is true.
- * @returns the token, or undefined for an open API.
- * @throws Error with code FLOE_CONFIG_API_TOKEN (both keys set, unreadable file, bad token) or
- *   FLOE_CONFIG_API_UNAUTHENTICATED (exposed without a token); runService and `floe run` exit 2 on them.
- */
-export function resolveApiToken(api: Pick<FloeConfig['api'], 'host' | 'token' | 'tokenFile' | 'allowUnauthenticated'>, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): string | undefined {
-  const bad = (code: string, why: string) => Object.assign(new Error(why), { code });
-  if (api.token !== undefined && api.tokenFile !== undefined) throw bad('FLOE_CONFIG_API_TOKEN', 'api.token and api.tokenFile are both set; keep one');
-  let token = api.token;
-  if (api.tokenFile !== undefined) {
-    try {
-      token = readFile(api.tokenFile).trim();
-    } catch (e) {
-      throw bad('FLOE_CONFIG_API_TOKEN', `api.tokenFile ${api.tokenFile}: cannot read: ${(e as Error).message}`);
-    }
-    if (!TOKEN_RE.test(token)) throw bad('FLOE_CONFIG_API_TOKEN', `api.tokenFile ${api.tokenFile}: the token must be 16..4096 printable ASCII characters without spaces`);
-  }
-  if (token === undefined && !isLoopbackHost(api.host) && !api.allowUnauthenticated) {
-    throw bad('FLOE_CONFIG_API_UNAUTHENTICATED',
-      `api.host ${api.host} is not a loopback address and no api.token / api.tokenFile (FLOE_API_TOKEN, FLOE_API_TOKEN_FILE) is set: ` +
-      'anyone reaching the port could block and unblock addresses. Set a token, listen on 127.0.0.1, or set api.allowUnauthenticated: true');
-  }
-  return token;
 }
 
 /**
@@ -157,6 +113,13 @@ export interface RoleKit<P = unknown, A extends { close(): PromiseLike<unknown> 
   api?: {
     buildApp(deps: ApiAppDeps): A;
     startApi(app: A, listen: { host: string; port: number }): Promise<string>;
+    /**
+     * The API's bearer token from `api.token` / `api.tokenFile`, and the exposure check.
+     * @throws Error FLOE_CONFIG_API_TOKEN / FLOE_CONFIG_API_UNAUTHENTICATED (exit 2).
+     */
+    resolveApiToken(api: FloeConfig['api']): string | undefined;
+    /** Manual block and unblock over the responder and the decision writer. */
+    createDecisionHandlers(deps: { responder: Responder; writer: DecisionWriterLike; store: Store; onDecision?: (d: Decision) => void }): ApiDecisionHandlers;
   };
   /** @floe/processor's createDecisionWriter: the api role's writer when no processor runs in this process. */
   createDecisionWriter?: (deps: { store: Store; bus: Bus; responder: Responder }) => DecisionWriterLike;
@@ -222,7 +185,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
   };
 
   // The API's token and exposure check, before anything is built (a refusal exits 2).
-  const apiToken = roles.api && cfg.api.enabled ? resolveApiToken(cfg.api) : undefined;
+  const apiToken = roles.api && cfg.api.enabled ? need('api', 'api').resolveApiToken(cfg.api) : undefined;
 
   // Sources first: decide what this process reads, and say it.
   const sources: CollectorSourceSpec[] = [];
@@ -342,7 +305,6 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
   if (roles.api && cfg.api.enabled) {
     const k = need('api', 'api');
     const writer = processor?.decisions ?? need('createDecisionWriter', 'api')({ store: store!, bus, responder: responder! });
-    const r = responder!;
     const app = k.buildApp({
       store: store!, registry, logger: log.child({ component: 'api' }), token: apiToken,
       health: () => {
@@ -353,18 +315,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
         };
         return { ok: Object.values(parts).every((h) => h?.ok ?? true), node: cfg.node, ...parts };
       },
-      onManualBlock: async (req) => {
-        const outcome = r.manualBlock(req, Date.now());
-        if (outcome.kind !== 'decision') {
-          throw Object.assign(new Error(`block of ${req.target} refused: ${outcome.cause}`), {
-            code: outcome.kind === 'refused' && outcome.cause === 'never-block' ? 'FLOE_RESPOND_NEVER_BLOCK' : 'FLOE_RESPOND_REFUSED',
-          });
-        }
-        const d = await writer.write(outcome);
-        if (d) opts.onDecision?.(d);
-        return d!;
-      },
-      onUnblock: (target, user) => writer.unblock(target, user, Date.now()),
+      ...k.createDecisionHandlers({ responder: responder!, writer, store: store!, onDecision: opts.onDecision }),
     });
     let listening = false;
     components.push({

@@ -87,7 +87,7 @@ export async function runService(name: string, build: BuildComponents, opts: Run
     components = await build(ctx);
   } catch (e) {
     const err = e as Error & { code?: string };
-    if (err instanceof ConfigError || /^FLOE_(POLICY|CONFIG|FLOW)_/.test(err.code ?? '')) { stderr(`${name}: ${err.message}`); return exit(EXIT.usage); }
+    if (err instanceof ConfigError || /^FLOE_(POLICY|CONFIG|FLOW)_|^FLOE_STORE_BAD_(PATH|CONFIG)$/.test(err.code ?? '')) { stderr(`${name}: ${err.message}`); return exit(EXIT.usage); }
     log.error({ err: err.message }, 'cannot build the service');
     stderr(`${name}: ${err.message}`);
     return exit(EXIT.failure);

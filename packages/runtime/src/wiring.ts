@@ -1,7 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { dirname, resolve } from 'node:path';
 import type { FloeConfig } from '@floe/config';
 import type { BusConfig } from '@floe/bus';
 import type { StoreConfig } from '@floe/store';
@@ -98,13 +96,12 @@ export function busConfigOf(cfg: Pick<FloeConfig, 'bus'>, clientId = 'floe'): Bu
 }
 
 /**
- * The store adapter configuration of `cfg.store`: DuckDB (its folder is created when the file
- * is not `:memory:`), or ClickHouse with URL, database and flow retention (days).
+ * The store adapter configuration of `cfg.store`: DuckDB (createStore checks the path and
+ * creates its folder), or ClickHouse with URL, database and flow retention (days).
  */
 export function storeConfigOf(cfg: Pick<FloeConfig, 'store'>): StoreConfig {
   const s = cfg.store;
   if (s.kind === 'duckdb') {
-    if (s.path !== ':memory:') mkdirSync(dirname(resolve(s.path)), { recursive: true });
     return { kind: 'duckdb', path: s.path };
   }
   const clickhouse = { kind: 'clickhouse' as const, url: s.url, database: s.database, retentionDays: s.retentionDays };

@@ -161,6 +161,38 @@ export function runStoreContract(name: string, makeStore: () => Store | Promise<
       await assert.rejects(s.queryFindings({ cursor: dpage.next }), { code: 'FLOE_STORE_BAD_CURSOR' });
     });
 
+    // Issue 6: a cursor holding an out-of-range number reached SQL and answered 500.
+    it('rejects cursors with times out of range or not integers, bad keys, or not JSON objects (never reaching SQL)', async (t) => {
+      const s = await started(t);
+      const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+      const bad = [
+        enc({ t: 'f', s: 1e300, k: 'x' }), enc({ t: 'f', s: -1e300, k: 'x' }), enc({ t: 'f', s: 2 ** 63, k: 'x' }),
+        enc({ t: 'f', s: 8.64e15 + 1, k: 'x' }), enc({ t: 'f', s: 1.5, k: 'x' }), enc({ t: 'f', s: '1', k: 'x' }),
+        enc({ t: 'f', s: null, k: 'x' }), enc({ t: 'f', s: 1, k: '' }), enc({ t: 'f', s: 1, k: 'a\u0000b' }),
+        enc({ t: 'f', s: 1, k: 'x'.repeat(257) }), enc({ t: 'f', s: 1, k: 5 }), enc([1, 2]), enc(null), enc('f'), enc(1e400),
+        Buffer.from('{"t":"f","s":1e999,"k":"x"}').toString('base64url'), 'a'.repeat(2000), '%%%', '',
+      ];
+      for (const cursor of bad) await assert.rejects(s.queryFindings({ cursor }), { code: 'FLOE_STORE_BAD_CURSOR' }, cursor);
+      // the bounds themselves are fine
+      assert.equal((await s.queryFindings({ cursor: enc({ t: 'f', s: 8.64e15, k: 'x' }) })).items.length, 0);
+      assert.equal((await s.queryFindings({ cursor: enc({ t: 'f', s: -8.64e15, k: 'x' }) })).items.length, 0);
+    });
+
+    it('normalises address filters as stored values are: ?entity= like ?target= (RFC 5952, IPv4-mapped to IPv4)', async (t) => {
+      const s = await started(t);
+      await s.insertFindings([findingFixture({ id: 'v6', entity: { addr: '2001:db8::7' } }), findingFixture({ id: 'v4', entity: { addr: '198.51.100.7' } })]);
+      for (const entity of ['2001:DB8::7', '2001:db8:0:0:0:0:0:7', '2001:db8::0007']) {
+        assert.deepEqual((await s.queryFindings({ entity })).items.map((f) => f.id), ['v6'], entity);
+      }
+      assert.deepEqual((await s.queryFindings({ entity: '::ffff:198.51.100.7' })).items.map((f) => f.id), ['v4']);
+      const d = decisionFixture({ target: '198.51.100.0/24' });
+      await s.upsertDecision(d, auditFor(d, 'create'));
+      const d6 = decisionFixture({ target: '2001:db8::/64' });
+      await s.upsertDecision(d6, auditFor(d6, 'create'));
+      assert.deepEqual((await s.queryDecisions({ target: '::ffff:198.51.100.0/120' })).items.map((x) => x.target), ['198.51.100.0/24']);
+      assert.deepEqual((await s.queryDecisions({ target: '2001:DB8:0::/64' })).items.map((x) => x.target), ['2001:db8::/64']);
+    });
+
     it('decisions upsert by target, audited; getDecision returns the latest', async (t) => {
       const s = await started(t);
       const d1 = decisionFixture();

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { DuckDBAppender, DuckDBConnection, DuckDBInstance, listValue, type DuckDBValue } from '@duckdb/node-api';
 import type { Decision, DecisionAudit, Finding, FlowRecord } from '@floe/flow';
 import { noopLogger } from '@floe/telemetry/lite';
+import { STORE_ERROR_CODES, StoreError } from './errors.js';
 import { flowDedupKey } from './dedup.js';
 import { instrumentStore } from './instrument.js';
 import { createStoreMetrics, type StoreDeps } from './metrics.js';
@@ -146,7 +147,7 @@ class Where {
  * is measured in the `floe_store_*` metrics on `deps.metrics` (instrument.ts).
  *
  * @throws StoreError FLOE_STORE_NOT_STARTED before start/after stop, FLOE_STORE_BAD_CURSOR,
- *   FLOE_STORE_BAD_QUERY (limit, severity, times), FLOE_STORE_MIGRATION_FAILED from start.
+ *   FLOE_STORE_BAD_QUERY (limit, severity, times), FLOE_STORE_MIGRATION_FAILED from start, FLOE_STORE_BAD_PATH from start when DuckDB cannot open the file.
  */
 export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}): Store {
   const log = (deps.logger ?? noopLogger).child({ component: 'store', adapter: 'duckdb' });
@@ -206,7 +207,12 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
     start(): Promise<void> {
       starting ??= (async () => {
         if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
-        instance = await DuckDBInstance.create(opts.path);
+        try {
+          instance = await DuckDBInstance.create(opts.path);
+        } catch (e) {
+          // locked by another process, a newer storage version, a file that changed since the check
+          throw new StoreError(STORE_ERROR_CODES.BAD_PATH, `store path ${opts.path}: DuckDB cannot open it: ${(e as Error).message}`, { cause: e });
+        }
         const c = await instance.connect();
         await migrate(c);
         conn = c;

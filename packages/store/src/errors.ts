@@ -12,6 +12,8 @@ export const STORE_ERROR_CODES = {
   BAD_QUERY: 'FLOE_STORE_BAD_QUERY',
   /** A schema migration failed; the database is left at the last applied version. */
   MIGRATION_FAILED: 'FLOE_STORE_MIGRATION_FAILED',
+  /** A DuckDB path that cannot be used: directory not creatable or writable, a directory, not a DuckDB file, locked by another process. */
+  BAD_PATH: 'FLOE_STORE_BAD_PATH',
   /** A store configuration that cannot work (missing path, ...). */
   BAD_CONFIG: 'FLOE_STORE_BAD_CONFIG',
   /** `createStore` was given an unknown or not-yet-available adapter kind. */

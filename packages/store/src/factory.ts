@@ -2,6 +2,7 @@ import { createClickHouseStore } from './clickhouse.js';
 import { createDuckDbStore } from './duckdb.js';
 import { STORE_ERROR_CODES, StoreError } from './errors.js';
 import type { StoreDeps } from './metrics.js';
+import { checkDuckDbPath } from './path.js';
 import type { Store } from './store.js';
 
 /** Configuration of the DuckDB store (embedded default). */
@@ -30,13 +31,14 @@ export interface ClickHouseStoreConfig {
 export type StoreConfig = DuckDbStoreConfig | ClickHouseStoreConfig;
 
 /**
- * Creates the store adapter named by `config.kind` (STYLE.md pattern 5). Inert; call `start()`.
- * `deps` carries the logger (the adapter logs through a child `{ component: 'store', adapter }`)
+ * Creates the store adapter named by `config.kind` (STYLE.md pattern 5). Inert apart from the
+ * DuckDB path check (checkDuckDbPath: creates a missing directory, reads the file's first bytes);
+ * call `start()`. `deps` carries the logger (the adapter logs through a child `{ component: 'store', adapter }`)
  * and the prom-client registry of the `floe_store_*` metrics (metrics.ts).
  *
  * @throws StoreError FLOE_STORE_BAD_CONFIG for a duckdb config without a path, or a clickhouse
- *   config with a bad url, database, retentionDays or flushRows; FLOE_STORE_UNKNOWN_KIND for an
- *   unknown kind.
+ *   config with a bad url, database, retentionDays or flushRows; FLOE_STORE_BAD_PATH for a DuckDB
+ *   path that cannot be used (see checkDuckDbPath); FLOE_STORE_UNKNOWN_KIND for an unknown kind.
  */
 export function createStore(config: StoreConfig, deps: StoreDeps = {}): Store {
   const kind = (config as { kind?: unknown } | undefined)?.kind;
@@ -46,6 +48,7 @@ export function createStore(config: StoreConfig, deps: StoreDeps = {}): Store {
       if (typeof path !== 'string' || path.length === 0) {
         throw new StoreError(STORE_ERROR_CODES.BAD_CONFIG, 'store kind "duckdb" needs a path (a file or ":memory:")');
       }
+      checkDuckDbPath(path);
       return createDuckDbStore({ path }, deps);
     }
     case 'clickhouse': {

@@ -7,3 +7,4 @@ export * from './clickhouse-migrations.js';
 export * from './factory.js';
 export * from './metrics.js';
 export { instrumentStore } from './instrument.js';
+export * from './path.js';

@@ -1,5 +1,5 @@
 import type { Decision, Finding } from '@floe/flow';
-import { SEVERITIES, severityRank } from '@floe/flow';
+import { normalizeAddr, normalizeCidr, SEVERITIES, severityRank } from '@floe/flow';
 import { STORE_ERROR_CODES, StoreError } from './errors.js';
 import { rowToDecision, rowToFinding, type Row } from './rows.js';
 import type { DecisionQuery, FindingQuery, Page } from './store.js';
@@ -23,27 +23,41 @@ export interface CursorData {
   k: string;
 }
 
+/**
+ * Bounds of a cursor's fields: `s` an integer within the ECMAScript Date range (±8.64e15 ms, so
+ * it fits Int64 and a JS number exactly); `k` 1..256 printable ASCII characters (finding ids
+ * and decision targets are); the whole cursor text at most 1024 characters.
+ */
+export const CURSOR_LIMITS = Object.freeze({ maxAbsTime: 8.64e15, maxKeyLength: 256, maxTextLength: 1024 });
+
 /** The opaque cursor text of `c`: base64url of its JSON. */
 export function encodeCursor(c: CursorData): string {
   return Buffer.from(JSON.stringify(c)).toString('base64url');
 }
 
 /**
- * The payload of a cursor made by encodeCursor for query kind `kind`.
- * @throws StoreError FLOE_STORE_BAD_CURSOR when it is not such a cursor (or is for the other kind).
+ * The payload of a cursor made by encodeCursor for query kind `kind`. Anything else — not
+ * base64url, not JSON, another kind, a time that is not an integer in CURSOR_LIMITS (`1e300`,
+ * `1.5`, a string), a key that is not printable ASCII — is refused, never handed to SQL.
+ * @throws StoreError FLOE_STORE_BAD_CURSOR when it is not such a cursor.
  */
 export function decodeCursor(cursor: string, kind: 'f' | 'd'): CursorData {
+  const bad = (why: string) => new StoreError(STORE_ERROR_CODES.BAD_CURSOR, `invalid paging cursor: ${why}; pass back the \`next\` of the previous page`);
+  if (typeof cursor !== 'string' || cursor.length === 0 || cursor.length > CURSOR_LIMITS.maxTextLength || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad('not base64url text');
   let c: unknown;
   try {
     c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    c = undefined;
+    throw bad('not a cursor');
   }
-  const o = c as Partial<CursorData> | undefined;
-  if (!o || typeof o !== 'object' || o.t !== kind || typeof o.s !== 'number' || !Number.isFinite(o.s) || typeof o.k !== 'string') {
-    throw new StoreError(STORE_ERROR_CODES.BAD_CURSOR, 'invalid paging cursor');
-  }
-  return { t: kind, s: o.s, k: o.k };
+  if (c === null || typeof c !== 'object' || Array.isArray(c)) throw bad('not a cursor');
+  const o = c as Record<string, unknown>;
+  if (o.t !== kind) throw bad('made for another query');
+  const s = o.s;
+  if (typeof s !== 'number' || !Number.isSafeInteger(s) || Math.abs(s) > CURSOR_LIMITS.maxAbsTime) throw bad('time out of range');
+  const k = o.k;
+  if (typeof k !== 'string' || k.length === 0 || k.length > CURSOR_LIMITS.maxKeyLength || !/^[\x20-\x7e]+$/.test(k)) throw bad('bad key');
+  return { t: kind, s, k };
 }
 
 /**
@@ -80,8 +94,9 @@ export interface Filter {
 }
 
 /**
- * The filters of a finding query, checked: lastSeen in [from, to), detector, entity address,
- * severity_rank >= rank of minSeverity.
+ * The filters of a finding query, checked: lastSeen in [from, to), detector, entity address
+ * (normalised by @floe/flow's normalizeAddr when it is an address, as stored findings are;
+ * other text is matched as it is), severity_rank >= rank of minSeverity.
  * @throws StoreError FLOE_STORE_BAD_QUERY for a non-finite time or an unknown severity.
  */
 export function findingFilters(q: FindingQuery): Filter[] {
@@ -91,7 +106,7 @@ export function findingFilters(q: FindingQuery): Filter[] {
   if (from !== undefined) out.push({ column: 'last_seen', op: '>=', type: 'Int64', value: from });
   if (to !== undefined) out.push({ column: 'last_seen', op: '<', type: 'Int64', value: to });
   if (q.detector !== undefined) out.push({ column: 'detector', op: '=', type: 'String', value: q.detector });
-  if (q.entity !== undefined) out.push({ column: 'entity_addr', op: '=', type: 'String', value: q.entity });
+  if (q.entity !== undefined) out.push({ column: 'entity_addr', op: '=', type: 'String', value: normalizeAddr(q.entity)?.addr ?? q.entity });
   if (q.minSeverity !== undefined) {
     if (!SEVERITIES.includes(q.minSeverity)) {
       throw new StoreError(STORE_ERROR_CODES.BAD_QUERY, `unknown severity ${JSON.stringify(q.minSeverity)}`);
@@ -103,7 +118,9 @@ export function findingFilters(q: FindingQuery): Filter[] {
 
 /**
  * The filters of a decision query, checked: active at `activeAt` (expires_at > it), expired at
- * `expiredAt` (expires_at <= it), target, origin, updatedAt in [from, to).
+ * `expiredAt` (expires_at <= it), target (normalised by @floe/flow's normalizeCidr when it is
+ * an address or prefix, as stored decisions are; other text is matched as it is), origin,
+ * updatedAt in [from, to).
  * @throws StoreError FLOE_STORE_BAD_QUERY for a non-finite time.
  */
 export function decisionFilters(q: DecisionQuery): Filter[] {
@@ -114,7 +131,7 @@ export function decisionFilters(q: DecisionQuery): Filter[] {
   const to = queryTime('to', q.to);
   if (activeAt !== undefined) out.push({ column: 'expires_at', op: '>', type: 'Int64', value: activeAt });
   if (expiredAt !== undefined) out.push({ column: 'expires_at', op: '<=', type: 'Int64', value: expiredAt });
-  if (q.target !== undefined) out.push({ column: 'target', op: '=', type: 'String', value: q.target });
+  if (q.target !== undefined) out.push({ column: 'target', op: '=', type: 'String', value: normalizeCidr(q.target) ?? q.target });
   if (q.origin !== undefined) out.push({ column: 'origin', op: '=', type: 'String', value: q.origin });
   if (from !== undefined) out.push({ column: 'updated_at', op: '>=', type: 'Int64', value: from });
   if (to !== undefined) out.push({ column: 'updated_at', op: '<', type: 'Int64', value: to });

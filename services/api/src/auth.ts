@@ -31,12 +31,12 @@ export function requireBearer(authorization: string | undefined, expected: strin
   const m = authorization === undefined ? null : /^Bearer +(\S+) *$/i.exec(authorization);
   if (!m) {
     throw new ApiError('FLOE_API_UNAUTHORIZED', 'this route requires an Authorization: Bearer <token> header', {
-      'www-authenticate': `Bearer realm="${AUTH_REALM}"`,
+      headers: { 'www-authenticate': `Bearer realm="${AUTH_REALM}"` },
     });
   }
   if (!tokenMatches(m[1], expected)) {
     throw new ApiError('FLOE_API_UNAUTHORIZED', 'the bearer token is not valid', {
-      'www-authenticate': `Bearer realm="${AUTH_REALM}", error="invalid_token"`,
+      headers: { 'www-authenticate': `Bearer realm="${AUTH_REALM}", error="invalid_token"` },
     });
   }
 }

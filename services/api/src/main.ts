@@ -8,8 +8,8 @@
  */
 import { composeRoles, rolesOf, runService } from '@floe/runtime';
 import { createDecisionWriter } from '@floe/processor';
-import { buildApp, startApi } from './index.js';
+import { API_KIT } from './index.js';
 
-await runService('floe-api', (ctx) => composeRoles(ctx, rolesOf('api'), { api: { buildApp, startApi }, createDecisionWriter }), {
+await runService('floe-api', (ctx) => composeRoles(ctx, rolesOf('api'), { api: API_KIT, createDecisionWriter }), {
   health: (cfg) => ({ host: cfg.health.host, port: cfg.health.apiPort }),
 });

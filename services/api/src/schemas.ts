@@ -11,17 +11,14 @@ const int = { type: 'integer' } as const;
 export const timeSchema = { type: 'string', format: 'floe-time', maxLength: 40 } as const;
 /** An address or CIDR prefix (format `floe-cidr`, see values.ts normalizeCidr). */
 export const cidrSchema = { type: 'string', format: 'floe-cidr', minLength: 2, maxLength: 64 } as const;
-/** A page size, 1..1000, default 100. */
-export const limitSchema = { type: 'integer', minimum: 1, maximum: 1000, default: 100 } as const;
+/** An address (format `floe-addr`, see values.ts normalizeAddress). */
+export const addrSchema = { type: 'string', format: 'floe-addr', minLength: 2, maxLength: 64 } as const;
+/** A page size in a query string: digits, 1..1000 (format `floe-limit`, see values.ts parseLimit); default 100. */
+export const limitSchema = { type: 'string', format: 'floe-limit', maxLength: 4 } as const;
+/** A boolean in a query string: exactly `true` or `false`. */
+export const boolSchema = { type: 'string', enum: ['true', 'false'] } as const;
 /** An opaque paging cursor from a previous page's `next`. */
 export const cursorSchema = { type: 'string', minLength: 1, maxLength: 512, pattern: '^[A-Za-z0-9_-]+$' } as const;
-
-/** Error response body. */
-export const errorSchema = {
-  type: 'object',
-  required: ['statusCode', 'code', 'message'],
-  properties: { statusCode: int, code: str, message: str },
-} as const;
 
 /** A Finding (packages/flow/src/finding.ts). `evidence` is free-form by design. */
 export const findingSchema = {
@@ -49,7 +46,7 @@ export const findingSchema = {
   },
 } as const;
 
-/** A Decision (packages/flow/src/decision.ts). */
+/** A Decision (packages/flow/src/decision.ts) */
 export const decisionSchema = {
   type: 'object',
   required: ['schema', 'target', 'action', 'scope', 'durationMs', 'expiresAt', 'origin', 'reason', 'count', 'dryRun', 'createdAt', 'updatedAt'],
@@ -69,6 +66,13 @@ export const decisionSchema = {
   },
 } as const;
 
+/** Error response body; `decision` only with FLOE_RESPOND_ALREADY_BLOCKED (the block that stands). */
+export const errorSchema = {
+  type: 'object',
+  required: ['statusCode', 'code', 'message'],
+  properties: { statusCode: int, code: str, message: str, decision: decisionSchema },
+} as const;
+
 /** A page of items: `next` is absent on the last page; `total` counts every match. */
 export function pageSchema(item: object): object {
   return {
@@ -86,7 +90,7 @@ export const findingsQuerySchema = {
     from: timeSchema,
     to: timeSchema,
     detector: { type: 'string', minLength: 1, maxLength: 200 },
-    entity: { type: 'string', minLength: 1, maxLength: 64 },
+    entity: addrSchema,
     minSeverity: { type: 'string', enum: [...SEVERITIES] },
     limit: limitSchema,
     cursor: cursorSchema,
@@ -98,7 +102,7 @@ export const decisionsQuerySchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    active: { type: 'boolean' },
+    active: boolSchema,
     target: cidrSchema,
     origin: { type: 'string', minLength: 1, maxLength: 200 },
     from: timeSchema,
@@ -114,14 +118,26 @@ export const userHeaderSchema = {
   properties: { 'x-floe-user': { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._@:-]+$' } },
 } as const;
 
-/** POST /v1/decisions body. `duration`: ms, or `<n>ms|s|m|h|d` text; absent = responder default. */
+/**
+ * POST /v1/decisions body, validated WITHOUT type coercion: `"duration": true`, `"target": ["…"]`
+ * or `"reason": 5` are 400s naming the field. `duration`: an integer of ms, or `<n>ms|s|m|h|d`
+ * text; absent = responder default. `reason`: 1..500 characters, stored escaped (escape.ts).
+ */
 export const blockBodySchema = {
   type: 'object',
   required: ['target', 'reason'],
   additionalProperties: false,
   properties: {
     target: cidrSchema,
-    duration: { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: '^[0-9]{1,12}(ms|s|m|h|d)?$' }] },
+    duration: { type: ['integer', 'string'], minimum: 1, maximum: 365 * 24 * 3_600_000, pattern: '^[0-9]{1,12}(ms|s|m|h|d)?$', maxLength: 14 },
     reason: { type: 'string', minLength: 1, maxLength: 500 },
   },
+} as const;
+
+/** DELETE /v1/decisions/:target path parameters. */
+export const targetParamsSchema = {
+  type: 'object',
+  required: ['target'],
+  additionalProperties: false,
+  properties: { target: cidrSchema },
 } as const;

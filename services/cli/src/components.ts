@@ -1,7 +1,7 @@
 import { conntrackAvailable, createCollector } from '@floe/collector';
 import { createDecisionWriter, createPipeline, createProcessor, type Pipeline } from '@floe/processor';
 import { createEnforcer } from '@floe/enforcer';
-import { buildApp, startApi } from '@floe/api';
+import { API_KIT, type buildApp } from '@floe/api';
 import type { RoleKit } from '@floe/runtime';
 
 /**
@@ -12,6 +12,6 @@ export const FLOE_KIT: RoleKit<Pipeline, ReturnType<typeof buildApp>> = Object.f
   collector: { createCollector, conntrackAvailable },
   processor: { createPipeline, createProcessor },
   enforcer: { createEnforcer },
-  api: { buildApp, startApi },
+  api: API_KIT,
   createDecisionWriter,
 });

@@ -143,7 +143,8 @@ program.parseAsync(process.argv).catch((e: Error & { code?: string; exitCode?: n
   let code = e.code;
   for (let c: unknown = e.cause; !code && c instanceof Error; c = c.cause) code = (c as { code?: string }).code;
   // Bad input or options: the message alone, exit 2 (no stack trace for a user's mistake).
-  if (e instanceof ConfigError || e instanceof UsageError || /^FLOE_(POLICY|CONFIG|FLOW|CLI)_/.test(code ?? '')) {
+  // An unusable --store / store.path (FLOE_STORE_BAD_PATH) is such a mistake too.
+  if (e instanceof ConfigError || e instanceof UsageError || /^FLOE_(POLICY|CONFIG|FLOW|CLI)_|^FLOE_STORE_BAD_(PATH|CONFIG)$/.test(code ?? '')) {
     err(`floe: ${e.message}`);
     process.exit(2);
   }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { isLoopbackHost, resolveApiToken } from './roles.js';
+import { isLoopbackHost, resolveApiToken } from './token.js';
 
 const TOKEN = 'floe-test-token-0123456789abcdef';
 const base = { host: '127.0.0.1', allowUnauthenticated: false };

@@ -1,0 +1,76 @@
+/**
+ * Test support (not part of the API): the API over the REAL components — the responder
+ * (@floe/respond), the decision writer, an in-process bus and DuckDB in memory — wired the way
+ * @floe/runtime's composition wires them (createDecisionHandlers), so the tests exercise the real
+ * outcome-to-HTTP mapping.
+ */
+import { Writable } from 'node:stream';
+import type { TestContext } from 'node:test';
+import { createMemoryBus, type Bus } from '@floe/bus';
+import { createResponder, defaultResponderOptions, type Responder, type ResponderOptions } from '@floe/respond';
+import { createDuckDbStore, type Store } from '@floe/store';
+// The decision writer moves to @floe/respond (issue 6); until then it is the processor's.
+import { createDecisionWriter } from '@floe/processor';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { buildApp, type ApiDeps } from './app.js';
+import { createDecisionHandlers } from './decisions.js';
+
+/** The clock of every harness: 2025-03-01T12:00:00Z. */
+export const T0 = Date.parse('2025-03-01T12:00:00Z');
+
+/** One harness: the app and the real components behind it. */
+export interface Harness {
+  app: ReturnType<typeof buildApp>;
+  store: Store;
+  bus: Bus;
+  responder: Responder;
+  registry: Registry;
+  /** Parsed log lines the app wrote (level debug and up). */
+  logs: Array<Record<string, unknown> & { level: number; msg?: string }>;
+  /** Flip to make /healthz report not ok. */
+  healthy: { ok: boolean };
+  /** The harness clock; tests may move it. */
+  clock: { now: number };
+}
+
+/** Options of {@link harness}: responder options and API dependency overrides. */
+export interface HarnessOptions {
+  responder?: Partial<ResponderOptions>;
+  api?: Partial<ApiDeps>;
+}
+
+/** Builds and starts a harness; everything is closed in `t.after`. */
+export async function harness(t: TestContext, opts: HarnessOptions = {}): Promise<Harness> {
+  const store = createDuckDbStore({ path: ':memory:' });
+  await store.start();
+  const bus = createMemoryBus();
+  await bus.start();
+  const registry = new Registry();
+  const responder = createResponder({ ...defaultResponderOptions(), ...opts.responder }, { metrics: registry });
+  const writer = createDecisionWriter({ store, bus, responder });
+  const clock = { now: T0 };
+  const logs: Harness['logs'] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line) as Harness['logs'][number]);
+      cb();
+    },
+  });
+  const healthy = { ok: true };
+  const app = buildApp({
+    store,
+    registry,
+    now: () => clock.now,
+    logger: pino({ level: 'debug' }, sink),
+    health: () => ({ ok: healthy.ok, store: 'duckdb', bus: healthy.ok ? 'up' : 'down' }),
+    ...createDecisionHandlers({ responder, writer, store, now: () => clock.now }),
+    ...opts.api,
+  });
+  t.after(async () => {
+    await app.close();
+    await bus.stop().catch(() => undefined);
+    await store.stop();
+  });
+  return { app, store, bus, responder, registry, logs, healthy, clock };
+}
