@@ -43,7 +43,7 @@ export const ENOBUFS_WARNING = 'We have hit ENOBUFS! We are losing events.';
 
 /** True when a stderr line of `conntrack -E` is the ENOBUFS warning (with or without its `WARNING: ` lead). */
 export function isEnobufsWarning(line: string): boolean {
-  return line.includes('ENOBUFS');
+  return line.includes('hit ENOBUFS');
 }
 
 /** True for a well-formed DataGap v1 (consumers check the schema before use). */

@@ -75,6 +75,8 @@ export interface ParseLinesOptions extends ParserOptions {
    * DEFAULT_MAX_LINE_BYTES). A longer line is rejected as `line-too-long`.
    */
   maxLineBytes?: number;
+  /** Called for every line read (before it is parsed; over-long ones included): liveness of a source. */
+  onLine?: (line: InputLine) => void;
 }
 
 /** Lines parseLines reads: strings (one per line), or a LineReader over bytes. */
@@ -178,6 +180,7 @@ export async function* parseLines(lines: LineInput, opts: ParseLinesOptions): As
   };
 
   for await (const line of inputLines(lines, opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES)) {
+    opts.onLine?.(line);
     if (parser === undefined) {
       buffered.push(line);
       if (line.tooLong === undefined && line.text.trim() !== '') nonEmpty++;
