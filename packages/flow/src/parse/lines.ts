@@ -126,7 +126,8 @@ export class LineSplitter {
   private dropping = -1; // bytes of the over-long line so far, or -1
   private head: Buffer = Buffer.alloc(0);
   private lineNo = 0;
-  private first = true; // BOM check pending
+  /** Bytes held at the start of input while they may still be a BOM; undefined once decided. */
+  private bom: Buffer | undefined = Buffer.alloc(0);
   private skipLf = false; // last chunk ended with CR
   private out: InputLine[] = [];
 
@@ -153,8 +154,7 @@ export class LineSplitter {
         const k = buf.subarray(0, max).lastIndexOf(this.splitAfter);
         if (k < 0) break;
         const cut = k + Buffer.byteLength(this.splitAfter);
-        this.out.push({ no: this.lineNo + 1, text: decode(buf.subarray(0, cut), this.first), part: true });
-        this.first = false;
+        this.out.push({ no: this.lineNo + 1, text: buf.subarray(0, cut).toString('utf8'), part: true });
         buf = buf.subarray(cut);
         if (buf.length <= max) {
           this.parts = [Buffer.from(buf)];
@@ -170,20 +170,30 @@ export class LineSplitter {
   private endLine(): void {
     this.lineNo++;
     if (this.dropping >= 0) {
-      this.out.push({ no: this.lineNo, text: decode(this.head, this.first), tooLong: this.dropping });
+      this.out.push({ no: this.lineNo, text: this.head.toString('utf8'), tooLong: this.dropping });
       this.dropping = -1;
       this.head = Buffer.alloc(0);
     } else {
       const buf = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts);
-      this.out.push({ no: this.lineNo, text: decode(buf, this.first) });
+      this.out.push({ no: this.lineNo, text: buf.toString('utf8') });
     }
-    this.first = false;
     this.parts = [];
     this.len = 0;
   }
 
   /** Feed one chunk; returns the lines it completed. */
   push(chunk: Buffer): InputLine[] {
+    if (this.bom !== undefined) {
+      // A UTF-8 BOM at the start of input is dropped before any byte counts toward the line.
+      const b = this.bom.length > 0 ? Buffer.concat([this.bom, chunk]) : chunk;
+      if (b.length < 3 && BOM.subarray(0, b.length).equals(b)) {
+        this.bom = Buffer.from(b);
+        return [];
+      }
+      this.bom = undefined;
+      chunk = b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? b.subarray(3) : b;
+    }
+    if (chunk.length === 0) return [];
     let pos = 0;
     if (this.skipLf) {
       this.skipLf = false;
@@ -211,6 +221,11 @@ export class LineSplitter {
 
   /** End of input: the last line when it had no line end. */
   finish(): InputLine[] {
+    if (this.bom !== undefined && this.bom.length > 0) {
+      const held = this.bom;
+      this.bom = undefined;
+      this.push(held);
+    }
     if (this.len > 0 || this.dropping >= 0) this.endLine();
     const out = this.out;
     this.out = [];
@@ -218,11 +233,7 @@ export class LineSplitter {
   }
 }
 
-/** UTF-8 decode; drops a leading byte order mark on the input's first line. */
-function decode(b: Buffer, first: boolean): string {
-  if (first && b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) b = b.subarray(3);
-  return b.toString('utf8');
-}
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /** A LineReader over a file or stream of bytes. */
 export function readLines(input: AsyncIterable<Buffer | Uint8Array | string>, opts: LineReaderOptions = {}): LineReader {
