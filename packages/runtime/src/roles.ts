@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
 import { resolve } from 'node:path';
 import type { FloeConfig } from '@floe/config';
-import { detectFile, unreadableFormatMessage, type Decision, type Finding, type FormatName } from '@floe/flow';
+import { detectFile, escapeText, unreadableFormatMessage, type Decision, type Finding, type FormatName } from '@floe/flow';
 import { createBus, type Bus } from '@floe/bus';
 import { createStore, type Store } from '@floe/store';
 import type { CompiledPolicy } from '@floe/policy';
@@ -167,7 +167,8 @@ export interface RoleKit<P = unknown, A extends { close(): PromiseLike<unknown> 
  * @throws Error with code FLOE_CONFIG_BAD_REPLAY, or FlowFormatError FLOE_FLOW_UNKNOWN_FORMAT.
  */
 function checkReplayFile(file: string, format: FormatName | 'auto', maxLineBytes?: number): void {
-  const bad = (why: string) => Object.assign(new Error(`replay ${file}: ${why}`), { code: 'FLOE_CONFIG_BAD_REPLAY' });
+  // The file name is input: escaped (escapeText) before it can reach a terminal.
+  const bad = (why: string) => Object.assign(new Error(`replay ${escapeText(file)}: ${why}`), { code: 'FLOE_CONFIG_BAD_REPLAY' });
   let st;
   try { st = statSync(file); } catch { throw bad('no such file'); }
   if (!st.isFile()) throw bad('not a regular file');
@@ -176,7 +177,7 @@ function checkReplayFile(file: string, format: FormatName | 'auto', maxLineBytes
   const d = detectFile(file, { maxLineBytes });
   if (d.format !== undefined) return;
   if (d.empty) throw bad('empty file');
-  throw bad(unreadableFormatMessage(file, d.foreign));
+  throw Object.assign(new Error(`replay ${escapeText(unreadableFormatMessage(file, d.foreign))}`), { code: 'FLOE_CONFIG_BAD_REPLAY' });
 }
 
 /** Options of one composition beyond the configuration (`floe run` flags). */

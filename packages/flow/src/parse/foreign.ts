@@ -115,10 +115,10 @@ function identifyJson(line: string): ForeignFormat | undefined {
 
 /**
  * The message for an input whose format floe does not recognise as one it reads: `FILE looks
- * like X, which floe does not read; floe reads conntrack, ...` (plus the hint), or, when it
+ * like X, which floe does not read; floe reads conntrack, ...` (then `; HINT`), or, when it
  * looks like nothing known, `cannot detect the format of FILE; floe reads ...; pass --format`.
  */
 export function unreadableFormatMessage(file: string, foreign: ForeignFormat | undefined): string {
   if (foreign === undefined) return `cannot detect the format of ${file}; floe reads ${READ_FORMATS_TEXT} (pass --format to force one)`;
-  return `${file} looks like ${foreign.name}, which floe does not read; floe reads ${READ_FORMATS_TEXT}${foreign.hint ? ` (${foreign.hint})` : ''}`;
+  return `${file} looks like ${foreign.name}, which floe does not read; floe reads ${READ_FORMATS_TEXT}${foreign.hint ? `; ${foreign.hint}` : ''}`;
 }
