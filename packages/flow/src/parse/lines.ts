@@ -73,8 +73,7 @@ export class LineReader implements AsyncIterable<InputLine> {
       this.ended = true;
       return undefined;
     }
-    const v = r.value;
-    return typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    return toBuffer(r.value);
   }
 
   /** The first `n` bytes of the input (fewer at its end), without consuming them. */
@@ -83,8 +82,7 @@ export class LineReader implements AsyncIterable<InputLine> {
     while (have < n && !this.ended) {
       const r = await this.it.next();
       if (r.done) { this.ended = true; break; }
-      const v = r.value;
-      const b = typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+      const b = toBuffer(r.value);
       this.pending.push(b);
       have += b.length;
     }
@@ -234,6 +232,10 @@ export class LineSplitter {
 }
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+function toBuffer(v: Buffer | Uint8Array | string): Buffer {
+  return typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
 
 /** A LineReader over a file or stream of bytes. */
 export function readLines(input: AsyncIterable<Buffer | Uint8Array | string>, opts: LineReaderOptions = {}): LineReader {
