@@ -7,6 +7,8 @@ export const TOPICS = {
   flows: 'floe.flows.v1',
   findings: 'floe.findings.v1',
   decisions: 'floe.decisions.v1',
+  /** DataGap v1 records (@floe/flow gap.ts): input a collector knows it missed (ENOBUFS, a silent source, rejected lines). */
+  gaps: 'floe.gaps.v1',
 } as const;
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
 

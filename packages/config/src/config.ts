@@ -16,6 +16,10 @@ export interface FloeConfig {
     replay: { file?: string; format: 'auto' | 'conntrack' | 'conntrack-xml' | 'kernel-log' | 'ulogd-json'; speed: number; exitWhenDone: boolean };
     batchSize: number;
     flushMs: number;
+    /** Longest input line (bytes). */
+    maxLineBytes: number;
+    /** Silence bound of a live source (ms, 0 = off). */
+    silentAfterMs: number;
   };
   processor: { storeFlows: boolean; group: string };
   enforcer: { enabled: boolean; dryRun: boolean; reconcileIntervalMs: number; netns?: string; table: string };

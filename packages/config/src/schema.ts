@@ -38,6 +38,8 @@ export const configSchema = {
         },
         batchSize: { type: 'integer', minimum: 1, maximum: 100000, default: 500, description: 'Flows per bus message batch.' },
         flushMs: { type: 'integer', minimum: 1, maximum: 60000, default: 100, description: 'Longest time a flow waits in a batch (ms).' },
+        maxLineBytes: { type: 'integer', minimum: 1024, maximum: 1073741824, default: 1048576, description: 'Longest input line read (bytes); a longer line is counted as rejected (line-too-long) and skipped without being held in memory.' },
+        silentAfterMs: { type: 'integer', minimum: 0, default: 300000, description: 'A live source with no line for this long is reported silent (metric floe_collector_source_silent, a silent data gap); 0 = off (ms).' },
       },
     },
     processor: {

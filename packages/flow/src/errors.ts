@@ -14,6 +14,8 @@ export const FLOW_ERROR_CODES = {
 /** One of the codes in FLOW_ERROR_CODES. */
 export type FlowErrorCode = keyof typeof FLOW_ERROR_CODES;
 
+import type { ForeignFormat } from './parse/foreign.js';
+
 /** Input cannot be parsed as a whole (as opposed to one bad line, which is a ParseError). */
 export class FlowFormatError extends Error {
   override readonly name = 'FlowFormatError';
@@ -21,10 +23,13 @@ export class FlowFormatError extends Error {
   readonly code: FlowErrorCode;
   /** The file concerned, when known. */
   readonly file?: string;
+  /** FLOE_FLOW_UNKNOWN_FORMAT: the format floe does not read that the input looks like, when it looks like one. */
+  readonly foreign?: ForeignFormat;
 
-  constructor(code: FlowErrorCode, detail?: string, file?: string) {
-    super(`${code}: ${FLOW_ERROR_CODES[code]}${file ? ` (${file})` : ''}${detail ? `: ${detail}` : ''}`);
+  constructor(code: FlowErrorCode, detail?: string, file?: string, foreign?: ForeignFormat) {
+    super(`${code}: ${FLOW_ERROR_CODES[code]}${file ? ` (${file})` : ''}${detail ? `: ${detail}` : ''}${foreign ? `; it looks like ${foreign.name}, which floe does not read` : ''}`);
     this.code = code;
     if (file !== undefined) this.file = file;
+    if (foreign !== undefined) this.foreign = foreign;
   }
 }

@@ -1,7 +1,7 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FloeConfig } from '@floe/config';
-import { detectFormat, DETECT_LINES, type Decision, type Finding, type FormatName } from '@floe/flow';
+import { detectFile, escapeText, unreadableFormatMessage, type Decision, type Finding, type FormatName } from '@floe/flow';
 import { createBus, type Bus } from '@floe/bus';
 import { createStore, type Store } from '@floe/store';
 import type { CompiledPolicy } from '@floe/policy';
@@ -97,7 +97,7 @@ export interface ApiAppDeps extends ApiDecisionHandlers {
  */
 export interface RoleKit<P = unknown, A extends { close(): PromiseLike<unknown> } = { close(): PromiseLike<unknown> }> {
   collector?: {
-    createCollector(opts: { node: string; sources: CollectorSourceSpec[]; batchSize: number; flushMs: number }, deps: { bus: Bus; logger?: Logger; metrics?: Registry; onFailure?: (e: Error) => void }): CollectorLike;
+    createCollector(opts: { node: string; sources: CollectorSourceSpec[]; batchSize: number; flushMs: number; maxLineBytes?: number; silentAfterMs?: number }, deps: { bus: Bus; logger?: Logger; metrics?: Registry; onFailure?: (e: Error) => void }): CollectorLike;
     conntrackAvailable(command: string): { ok: boolean; reason?: string };
   };
   processor?: {
@@ -130,19 +130,18 @@ export interface RoleKit<P = unknown, A extends { close(): PromiseLike<unknown> 
  * format 'auto' its first lines must be of a format floe reads.
  * @throws Error with code FLOE_CONFIG_BAD_REPLAY, or FlowFormatError FLOE_FLOW_UNKNOWN_FORMAT.
  */
-function checkReplayFile(file: string, format: FormatName | 'auto'): void {
-  const bad = (why: string) => Object.assign(new Error(`replay ${file}: ${why}`), { code: 'FLOE_CONFIG_BAD_REPLAY' });
+function checkReplayFile(file: string, format: FormatName | 'auto', maxLineBytes?: number): void {
+  // The file name is input: escaped (escapeText) before it can reach a terminal.
+  const bad = (why: string) => Object.assign(new Error(`replay ${escapeText(file)}: ${why}`), { code: 'FLOE_CONFIG_BAD_REPLAY' });
   let st;
   try { st = statSync(file); } catch { throw bad('no such file'); }
   if (!st.isFile()) throw bad('not a regular file');
   if (format !== 'auto') return;
-  const buf = Buffer.alloc(64 * 1024);
-  const fd = openSync(file, 'r');
-  let n: number;
-  try { n = readSync(fd, buf, 0, buf.length, 0); } finally { closeSync(fd); }
-  const head = buf.subarray(0, n).toString('utf8').split('\n').filter((l) => l.trim() !== '').slice(0, DETECT_LINES);
-  if (head.length === 0) throw bad('empty file');
-  if (detectFormat(head) === undefined) throw bad('not a format floe reads (conntrack, conntrack-xml, kernel-log, ulogd-json); pass --format to force one');
+  // The same line reader and detection as the replay itself (BOM, CR, over-long lines skipped).
+  const d = detectFile(file, { maxLineBytes });
+  if (d.format !== undefined) return;
+  if (d.empty) throw bad('empty file');
+  throw Object.assign(new Error(`replay ${escapeText(unreadableFormatMessage(file, d.foreign))}`), { code: 'FLOE_CONFIG_BAD_REPLAY' });
 }
 
 /** Options of one composition beyond the configuration (`floe run` flags). */
@@ -197,7 +196,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
       : undefined;
     const replay = opts.replay ?? configured;
     if (replay) {
-      checkReplayFile(replay.file, replay.format);
+      checkReplayFile(replay.file, replay.format, cfg.collector.maxLineBytes);
       sources.push({ kind: 'replay', file: resolve(replay.file), format: replay.format, speed: replay.speed });
       replaying = true;
       out(`source   replay ${replay.file} (speed ${replay.speed})`);
@@ -331,7 +330,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
   }
 
   if (roles.collector) {
-    const c = need('collector', 'collector').createCollector({ node: cfg.node, sources, batchSize: cfg.collector.batchSize, flushMs: cfg.collector.flushMs }, {
+    const c = need('collector', 'collector').createCollector({ node: cfg.node, sources, batchSize: cfg.collector.batchSize, flushMs: cfg.collector.flushMs, maxLineBytes: cfg.collector.maxLineBytes, silentAfterMs: cfg.collector.silentAfterMs }, {
       bus, logger: log, metrics: registry, onFailure: (e) => ctx.fail('collector', e),
     });
     collector = c;

@@ -5,7 +5,7 @@ import { Counter, type Registry } from 'prom-client';
 import { requireBearer } from './auth.js';
 import type { ManualBlockRequest, ManualBlockResult } from './decisions.js';
 import { ApiError, ERROR_CATALOGUE, INTERNAL_ERROR_BODY, toErrorBody, type ErrorBody } from './errors.js';
-import { escapeText } from './escape.js';
+import { escapeText } from '@floe/flow';
 import {
   blockBodySchema, decisionSchema, decisionsQuerySchema, errorSchema, findingSchema, findingsQuerySchema,
   pageSchema, targetParamsSchema, userHeaderSchema,

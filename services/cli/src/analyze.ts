@@ -1,6 +1,6 @@
 import { createReadStream, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { parseLines, ParseStats, type Finding, type FormatName } from '@floe/flow';
+import { InvalidArgumentError } from 'commander';
+import { DEFAULT_MAX_LINE_BYTES, escapeText, parseStream, ParseStats, unreadableFormatMessage, type FlowFormatError, type Finding, type FormatName } from '@floe/flow';
 import { createPipeline } from '@floe/processor';
 import { detectorsFor, loadCompiledPolicy } from '@floe/runtime';
 import { findingLine } from './format.js';
@@ -11,6 +11,15 @@ export interface AnalyzeOptions {
   policyFile?: string;
   inventoryFile?: string;
   json: boolean;
+  /** Longest line read (bytes; default DEFAULT_MAX_LINE_BYTES); longer lines are rejected as line-too-long. */
+  maxLineBytes?: number;
+}
+
+/** `--max-line-bytes` value: an integer >= 1024. */
+export function parseMaxLineBytes(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1024) throw new InvalidArgumentError('an integer number of bytes >= 1024');
+  return n;
 }
 
 /** What `floe analyze` found, for its summary and for tests. */
@@ -28,8 +37,11 @@ export class UsageError extends Error {
 /**
  * Offline analysis: parse each file (streamed line by line), classify and evaluate the policy,
  * run the detectors, and write each finding once, in its final form, after each file: NDJSON on
- * `out` with `json`, else one human line. Rejected lines are reported on `err` (the first 10 per file) and counted.
- * @throws UsageError for a missing or unreadable file, or a format that cannot be detected.
+ * `out` with `json`, else one human line. Rejected lines are reported on `err` (the first 10 per file) and counted;
+ * lines are read by @floe/flow's LineReader, so a line over `maxLineBytes` is rejected
+ * (`line-too-long`) without being held in memory. Input text reaching `out`/`err` is escaped.
+ * @throws UsageError for a missing or unreadable file, or a format that cannot be detected (the
+ *   message says which format floe does not read the file looks like, when it looks like one).
  */
 export async function analyzeFiles(files: string[], opts: AnalyzeOptions, out: (line: string) => void, err: (line: string) => void): Promise<AnalyzeResult> {
   for (const f of files) {
@@ -52,27 +64,32 @@ export async function analyzeFiles(files: string[], opts: AnalyzeOptions, out: (
     const stats = new ParseStats();
     let format: FormatName | undefined;
     let shown = 0;
-    const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+    const input = createReadStream(file);
+    const shownFile = escapeText(file);
     try {
-      for await (const raw of parseLines(lines, {
-        format: opts.format, file, stats,
+      for await (const raw of parseStream(input, {
+        format: opts.format, file, stats, maxLineBytes: opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
         onFormat: (f) => { format = f; },
-        onError: (e) => { if (shown++ < 10) err(`${file}:${e.line}: rejected (${e.reason}${e.field ? `, field ${e.field}` : ''}): ${e.text}`); },
+        onError: (e) => {
+          if (shown++ >= 10) return;
+          const what = e.reason === 'line-too-long' ? `${e.bytes} bytes, starts` : `${e.field ? `field ${e.field}` : ''}`;
+          err(`${shownFile}:${e.line}: rejected (${e.reason}${what ? `, ${what}` : ''}): ${escapeText(e.reason === 'line-too-long' ? e.text.slice(0, 80) : e.text)}`);
+        },
       })) {
         for (const f of pipeline.process(raw).findings) latest.set(f.id, f);
       }
     } catch (e) {
       if ((e as { code?: string }).code === 'FLOE_FLOW_UNKNOWN_FORMAT') {
-        throw new UsageError(`${file}: cannot detect the format (${(e as Error).message}); pass --format conntrack|conntrack-xml|kernel-log|ulogd-json`);
+        throw new UsageError(escapeText(unreadableFormatMessage(file, (e as FlowFormatError).foreign)));
       }
       throw e;
     } finally {
-      lines.close();
+      input.destroy();
     }
-    if (stats.rejected > 10) err(`${file}: ${stats.rejected - 10} more rejected lines not shown`);
+    if (stats.rejected > 10) err(`${shownFile}: ${stats.rejected - 10} more rejected lines not shown`);
     if (stats.parsed === 0 && stats.rejected > 0) {
       const reasons = [...stats.byReason].map(([k, v]) => `${k}=${v}`).join(', ');
-      throw new UsageError(`${file}: no line is ${format ?? opts.format} (${stats.rejected} rejected: ${reasons}); check --format, or the file is not a flow log floe reads`);
+      throw new UsageError(`${shownFile}: no line is ${format ?? opts.format} (${stats.rejected} rejected: ${reasons}); check --format, or the file is not a flow log floe reads`);
     }
     result.files.push({ file, format, parsed: stats.parsed, skipped: stats.skipped, rejected: stats.rejected, byReason: Object.fromEntries(stats.byReason) });
     for (const f of [...latest.values()].sort((a, b) => a.firstSeen - b.firstSeen)) {
@@ -90,7 +107,7 @@ export function summaryLines(r: AnalyzeResult): string[] {
   const lines: string[] = [];
   for (const f of r.files) {
     const reasons = Object.entries(f.byReason).map(([k, v]) => `${k}=${v}`).join(', ');
-    lines.push(`summary: ${f.file} [${f.format ?? 'empty'}]: ${f.parsed} records parsed, ${f.skipped} lines skipped, ${f.rejected} rejected${reasons ? ` (${reasons})` : ''}`);
+    lines.push(`summary: ${escapeText(f.file)} [${f.format ?? 'empty'}]: ${f.parsed} records parsed, ${f.skipped} lines skipped, ${f.rejected} rejected${reasons ? ` (${reasons})` : ''}`);
   }
   const det = Object.entries(r.byDetector).map(([k, v]) => `${k}=${v}`).join(', ');
   lines.push(`summary: ${r.findings.length} findings${det ? ` (${det})` : ''}`);

@@ -2,7 +2,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, describeConfig, ConfigError, configEnvNames, unknownEnvNames } from '@floe/config';
 import { createLogger } from '@floe/telemetry';
 import { checkPolicyFile } from './policy-check.js';
-import { analyzeFiles, summaryLines, UsageError } from './analyze.js';
+import { analyzeFiles, parseMaxLineBytes, summaryLines, UsageError } from './analyze.js';
+import { DEFAULT_MAX_LINE_BYTES } from '@floe/flow';
 import { runFloe } from './run.js';
 import { composeRoles, rolesOf, runService, ROLES, type Role } from '@floe/runtime';
 import { FLOE_KIT } from './components.js';
@@ -102,8 +103,9 @@ program.command('analyze')
   .option('--policy <file>', 'policy YAML (default: the embedded policy)')
   .option('--inventory <file>', 'inventory YAML/JSON mapping addresses to namespace and workload')
   .option('--json', 'one finding per line (NDJSON) on stdout; the summary goes to stderr')
+  .option('--max-line-bytes <n>', 'longest line read; longer lines are counted as rejected (line-too-long) and skipped', parseMaxLineBytes, DEFAULT_MAX_LINE_BYTES)
   .action(async (files: string[], o) => {
-    const r = await analyzeFiles(files, { format: o.format, policyFile: o.policy, inventoryFile: o.inventory, json: !!o.json }, out, err);
+    const r = await analyzeFiles(files, { format: o.format, policyFile: o.policy, inventoryFile: o.inventory, json: !!o.json, maxLineBytes: o.maxLineBytes }, out, err);
     for (const line of summaryLines(r)) (o.json ? err : out)(line);
   });
 

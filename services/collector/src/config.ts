@@ -28,8 +28,24 @@ export interface CollectorOptions {
   batchSize: number;
   /** Longest wait of a flow in a batch (ms). */
   flushMs: number;
+  /** Longest input line in bytes (config `collector.maxLineBytes`; default @floe/flow DEFAULT_MAX_LINE_BYTES, 1 MiB). */
+  maxLineBytes?: number;
+  /**
+   * A live source with no line for this long while it runs is reported silent (metric, log,
+   * and a `silent` DataGap when it speaks again or at stop); 0 = off. Config
+   * `collector.silentAfterMs`, default DEFAULT_SILENT_AFTER_MS.
+   */
+  silentAfterMs?: number;
+  /** How often known gaps (ENOBUFS, rejected lines, silence) are published on floe.gaps.v1 (ms; default 1000). */
+  gapIntervalMs?: number;
 }
 
+/** Default silence bound of a live source: 5 minutes (a quiet host may have no new connection for a minute or two). */
+export const DEFAULT_SILENT_AFTER_MS = 300_000;
+
+/** Default interval of gap reports (ms). */
+export const DEFAULT_GAP_INTERVAL_MS = 1000;
+
 export function defaultCollectorOptions(node: string): CollectorOptions {
-  return { node, sources: [], batchSize: 500, flushMs: 100 };
+  return { node, sources: [], batchSize: 500, flushMs: 100, silentAfterMs: DEFAULT_SILENT_AFTER_MS, gapIntervalMs: DEFAULT_GAP_INTERVAL_MS };
 }

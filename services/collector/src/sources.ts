@@ -1,8 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseLines, ParseStats, type FlowRecord, type FormatName, type ParseError } from '@floe/flow';
+import { isEnobufsWarning, LineReader, parseStream, ParseStats, type FlowRecord, type FormatName, type ParseError } from '@floe/flow';
 import type { ConntrackSource, ReplaySource } from './config.js';
 
 /** What a running source reports to the collector. */
@@ -11,7 +10,14 @@ export interface SourceSink {
   flow(flow: FlowRecord): Promise<void> | undefined;
   /** A rejected line (already counted in `stats`). */
   rejected(e: ParseError): void;
+  /** Any line read from the source (liveness), before it is parsed. */
+  line?(): void;
+  /** conntrack reported lost events (ENOBUFS) on stderr. */
+  enobufs?(): void;
 }
+
+/** Longest stderr line kept from conntrack (bytes); longer ones are dropped, counted as one line. */
+const STDERR_MAX_LINE_BYTES = 4096;
 
 /** The `conntrack -E` arguments floe reads: every event, with timestamps and ids (conntrack(8)). */
 export const CONNTRACK_EVENT_ARGS = ['-E', '-o', 'extended,timestamp,id'] as const;
@@ -36,11 +42,14 @@ export interface LiveReader {
 }
 
 /**
- * Spawns `[ip netns exec NS] conntrack -E -o extended,timestamp,id` and feeds each line through
- * the conntrack parser. `done` rejects when the child exits on its own (it should run until
- * stopped) or fails to start; it resolves after `child.kill()` from stop().
+ * Spawns `[ip netns exec NS] conntrack -E -o extended,timestamp,id` and feeds each stdout line
+ * through the conntrack parser (LineReader bounded by `maxLineBytes`). stderr is read line by
+ * line too (bounded): conntrack's "WARNING: We have hit ENOBUFS! We are losing events." calls
+ * `sink.enobufs()`, and every stderr line goes to `onStderr` (raw: escape before logging).
+ * `done` rejects when the child exits on its own (it should run until stopped) or fails to
+ * start; it resolves after `child.kill()` from stop().
  */
-export function startConntrack(src: ConntrackSource, node: string, sink: SourceSink, onStderr: (line: string) => void): LiveReader {
+export function startConntrack(src: ConntrackSource, node: string, sink: SourceSink, onStderr: (line: string) => void, maxLineBytes?: number): LiveReader {
   const argv = src.netns
     ? ['ip', ['netns', 'exec', src.netns, src.command, ...CONNTRACK_EVENT_ARGS]] as const
     : [src.command, [...CONNTRACK_EVENT_ARGS]] as const;
@@ -49,8 +58,12 @@ export function startConntrack(src: ConntrackSource, node: string, sink: SourceS
   let stopping = false;
   const origKill = child.kill.bind(child);
   child.kill = (sig?: NodeJS.Signals | number) => { stopping = true; return origKill(sig); };
-  createInterface({ input: child.stderr! }).on('line', onStderr);
-  const lines = createInterface({ input: child.stdout!, crlfDelay: Infinity });
+  const stderrDone = (async () => {
+    for await (const l of new LineReader(child.stderr!, { maxLineBytes: STDERR_MAX_LINE_BYTES })) {
+      if (isEnobufsWarning(l.text)) sink.enobufs?.();
+      onStderr(l.text);
+    }
+  })().catch(() => undefined);
   const exited = new Promise<void>((resolve, reject) => {
     child.once('error', (e) => reject(new Error(`cannot start ${argv[0]}: ${e.message}`)));
     child.once('exit', (code, signal) => {
@@ -59,26 +72,27 @@ export function startConntrack(src: ConntrackSource, node: string, sink: SourceS
     });
   });
   const pump = (async () => {
-    for await (const flow of parseLines(lines, { format: 'conntrack', file: 'conntrack -E', node, stats, onError: (e) => sink.rejected(e) })) {
+    for await (const flow of parseStream(child.stdout!, { format: 'conntrack', file: 'conntrack -E', node, stats, maxLineBytes, onError: (e) => sink.rejected(e), onLine: () => sink.line?.() })) {
       const wait = sink.flow(flow);
       if (wait) await wait;
     }
   })();
-  return { child, stats, done: Promise.all([exited, pump]).then(() => undefined) };
+  return { child, stats, done: Promise.all([exited, pump, stderrDone]).then(() => undefined) };
 }
 
 /**
  * Replays a capture file through the parser, pacing by the records' own times (start, else
- * observedAt) divided by `speed`; 'max' does not wait. Resolves when the file is done.
+ * observedAt) divided by `speed`; 'max' does not wait. Lines are read by a LineReader bounded by
+ * `maxLineBytes` (over-long lines rejected as `line-too-long`, never held). Resolves when the
+ * file is done.
  * @throws FlowFormatError when the format is 'auto' and cannot be detected; fs errors as they come.
  */
-export async function replayFile(src: ReplaySource, node: string, sink: SourceSink, stats: ParseStats, signal: AbortSignal): Promise<FormatName | 'auto'> {
-  const input = createReadStream(src.file, { encoding: 'utf8' });
-  const lines = createInterface({ input, crlfDelay: Infinity });
+export async function replayFile(src: ReplaySource, node: string, sink: SourceSink, stats: ParseStats, signal: AbortSignal, maxLineBytes?: number): Promise<FormatName | 'auto'> {
+  const input = createReadStream(src.file);
   let t0: number | undefined;
   const wall0 = Date.now();
   try {
-    for await (const flow of parseLines(lines, { format: src.format, file: src.file, node, stats, onError: (e) => sink.rejected(e) })) {
+    for await (const flow of parseStream(input, { format: src.format, file: src.file, node, stats, maxLineBytes, onError: (e) => sink.rejected(e), onLine: () => sink.line?.() })) {
       if (signal.aborted) break;
       if (src.speed !== 'max') {
         const t = flow.start ?? flow.observedAt;
@@ -98,7 +112,6 @@ export async function replayFile(src: ReplaySource, node: string, sink: SourceSi
       if (w) await w;
     }
   } finally {
-    lines.close();
     input.destroy();
   }
   return src.format;

@@ -16,65 +16,68 @@ import { parseError, type LineParser, type ParseError, type ParserOptions } from
  *
  * conntrack-tools writes one flow per line; a flow split over several lines is buffered until
  * `</flow>` (the record or error then carries the line number where the flow began, and the
- * lines before are returned as null). Several flows on one line are returned one per call, the
- * rest with the next line or from end(), which also reports an unterminated last flow. No entity
- * other than the five XML built-ins is expected.
+ * lines before are returned as null). A line may hold any number of flows (older conntrack
+ * versions write a whole `-L` dump on one line): parseLine returns the first result and keeps
+ * the others for drain(), which parseLines calls after every line; a LineReader cuts a line over
+ * its bound after `</flow>` so such a line never needs to be held whole. Only the unfinished
+ * flow at the end of a line is kept (at most MAX_FLOW_CHARS, else `unterminated-flow`); end()
+ * reports an unterminated last flow. Text between flows other than the XML prologue and the
+ * `<conntrack>` tags is ignored. No entity other than the five XML built-ins is expected.
  */
 export function createConntrackXmlParser(opts: ParserOptions = {}): LineParser {
   const now = opts.now ?? Date.now;
   const node = opts.node;
   let pending = '';
   let pendingLine = 0;
+  const queue: Array<FlowRecord | ParseError> = [];
   const parseLine = (line: string, lineNo: number): FlowRecord | ParseError | null => {
-    let text = line;
-    let first = lineNo;
-    if (pending !== '') {
-      text = pending + line;
-      first = pendingLine;
-      if (text.length > MAX_FLOW_CHARS) {
-        pending = '';
-        return parseError(first, 'unterminated-flow', text);
+    const text = pending === '' ? line : pending + line;
+    const first = pending === '' ? lineNo : pendingLine;
+    const lineStart = text.length - line.length;
+    pending = '';
+    let pos = 0;
+    let found = false;
+    for (;;) {
+      const open = text.indexOf('<flow', pos);
+      if (open < 0) {
+        if (!found && !isFrame(text.slice(pos))) queue.push(parseError(first, 'unknown-line', text));
+        break;
       }
-    }
-    const open = text.indexOf('<flow');
-    if (open < 0) {
-      pending = '';
-      const trimmed = text.trim();
-      if (trimmed === '' || trimmed.startsWith('<?xml') || trimmed === '<conntrack>' || trimmed === '</conntrack>') {
-        return null;
+      found = true;
+      const at = open >= lineStart ? lineNo : first;
+      const close = text.indexOf('</flow>', open);
+      if (close < 0) {
+        if (text.length - open > MAX_FLOW_CHARS) queue.push(parseError(at, 'unterminated-flow', text.slice(open)));
+        else {
+          pending = text.slice(open);
+          pendingLine = at;
+        }
+        break;
       }
-      return parseError(first, 'unknown-line', text);
+      queue.push(parseFlowXml(text, open, close, at, now, node));
+      pos = close + 7;
     }
-    const close = text.indexOf('</flow>', open);
-    if (close < 0) {
-      pending = text;
-      pendingLine = first;
-      return null;
-    }
-    // Several flows on one line: the rest waits for the next call (or end()).
-    const rest = text.indexOf('<flow', close + 7);
-    pending = rest < 0 ? '' : text.slice(rest);
-    // The rest began on this line when it lies within the last line.length characters.
-    pendingLine = rest >= text.length - line.length ? lineNo : first;
-    return parseFlowXml(text, open, close, first, now, node);
+    return queue.shift() ?? null;
   };
   return {
     format: 'conntrack-xml',
     parseLine,
+    drain(): Array<FlowRecord | ParseError> {
+      return queue.splice(0, queue.length);
+    },
     end(): Array<FlowRecord | ParseError> {
-      const out: Array<FlowRecord | ParseError> = [];
-      while (pending !== '') {
-        const before = pending;
-        pending = '';
-        const r = parseLine(before, pendingLine);
-        if (pending !== '' && r === null) {
-          out.push(parseError(pendingLine, 'unterminated-flow', before));
-          pending = '';
-        } else if (r !== null) out.push(r);
-      }
+      const out = queue.splice(0, queue.length);
+      if (pending !== '') out.push(parseError(pendingLine, 'unterminated-flow', pending));
+      pending = '';
       return out;
     },
   };
+}
+
+/** True for text between flows that carries nothing: blanks, the XML prologue, `<conntrack>` tags. */
+function isFrame(t: string): boolean {
+  const s = t.replace(/<\?xml[^>]*\?>/g, '').replace(/<\/?conntrack>/g, '').trim();
+  return s === '';
 }
 
 /** A flow longer than this without `</flow>` is dropped as an error. */

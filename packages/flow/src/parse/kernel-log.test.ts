@@ -29,14 +29,13 @@ function parseAll(p: string) {
   return { records: [...byLine.values()], errors, at, lines };
 }
 
-test('crowdsec malformed file: lines 2 (IN=enp.1s0) and 3 (XX= instead of IN=) are rejected, 1 and 4 parse', () => {
+test('crowdsec "malformed" file: line 2 (IN=enp.1s0, a name Linux accepts) parses, line 3 (XX= instead of IN=) is rejected (issue 6)', () => {
   const { records, errors, at } = parseAll('iptables-log/crowdsec-hub-iptables-logs-with-malformed.log');
-  assert.equal(records.length, 2);
+  assert.equal(records.length, 3);
   assert.deepEqual(errors.map((e) => [e.line, e.reason, e.field]), [
-    [2, 'bad-interface', 'IN'],
     [3, 'missing-field', 'IN'],
   ]);
-  assert.ok(errors[0].text.includes('IN=enp.1s0'));
+  assert.equal(at(2).inIface, 'enp.1s0');
   const l1 = at(1);
   assert.deepEqual(
     [l1.srcAddr, l1.dstAddr, l1.srcPort, l1.dstPort, l1.protocol, l1.inIface, l1.outIface, l1.logPrefix, l1.observedAt, l1.bytesOrig],
@@ -156,9 +155,15 @@ test('interface names, RFC 3339 times and prefix verdicts at their boundaries', 
   assert.equal(isIfaceName('a'.repeat(15)), true);
   assert.equal(isIfaceName('a'.repeat(16)), false);
   assert.equal(isIfaceName('eth0.4095'), true);
-  assert.equal(isIfaceName('eth0.4096'), false);
-  assert.equal(isIfaceName('enp.1s0'), false);
-  assert.equal(isIfaceName('eth0.'), false);
+  assert.equal(isIfaceName('eth0.4096'), true);
+  assert.equal(isIfaceName('enp.1s0'), true);
+  assert.equal(isIfaceName('eth0.'), true);
+  assert.equal(isIfaceName('.'), false);
+  assert.equal(isIfaceName('..'), false);
+  assert.equal(isIfaceName('a:b'), false);
+  assert.equal(isIfaceName('a/b'), false);
+  assert.equal(isIfaceName('üüüüüüü'), true, '14 bytes');
+  assert.equal(isIfaceName('üüüüüüüü'), false, '16 bytes');
   assert.equal(isIfaceName('r-b'), true);
   const t = '2021-03-12T14:10:18.5-01:30';
   assert.equal(parseRfc3339(t, 0, t.length), Date.UTC(2021, 2, 12, 15, 40, 18, 500));

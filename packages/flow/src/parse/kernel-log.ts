@@ -19,9 +19,11 @@ import { newRecord, setLogFields, setTimesPortsIcmp } from './build.js';
  * The text left between the header and `IN=` is the log prefix (`[wan-lan-default-D]`,
  * `policy DROP:`), trimmed; the verdict comes from its words (verdictFromPrefix). The quoted
  * packet of ICMP errors (`[SRC=... ]`) is ignored. LEN (IP total length) gives bytesOrig with
- * packetsOrig 1. Interface names follow Linux rules (1-15 characters, no `/`, `:` or blank); a
- * dot is accepted only as the VLAN separator `<dev>.<vlan id>` (`eth0.90`), so `enp.1s0` is
- * rejected as `bad-interface`.
+ * packetsOrig 1. Interface names follow the kernel's rules (isIfaceName: `br.lan`, `eth0.5000`,
+ * `enp.1s0`, `veth@x` are names). Every header form may stand before every body form (iptables
+ * and nftables LOG, UFW, firewalld, Ubiquiti prefixes glued to `IN=`, Proxmox pvefw fields):
+ * journald `short`/`short-iso`/`short-iso-precise`/`short-monotonic`, dmesg and dmesg -T
+ * brackets, program tags `kernel:`, `pvefw-logger[PID]:`.
  */
 export function createKernelLogParser(opts: ParserOptions = {}): LineParser {
   const now = opts.now ?? Date.now;
@@ -58,20 +60,26 @@ export function findBodyStart(line: string): number {
   }
 }
 
-/** True for a valid Linux interface name under the rules above ('' is valid: no interface). */
+/**
+ * True for a Linux interface name as the kernel accepts it (net/core/dev.c dev_valid_name):
+ * 1 to 15 bytes (IFNAMSIZ - 1, counted in UTF-8), not `.` or `..`, no `/`, `:` or white space;
+ * control characters never reach here (checkLine rejects the line). So `br.lan`, `eth0.5000`,
+ * `enp.1s0`, `veth@x`, `wg-ü` are names. '' is valid: no interface (`OUT=` of an input packet).
+ */
 export function isIfaceName(name: string): boolean {
   const n = name.length;
-  if (n > 15) return false;
-  let dot = -1;
+  if (n === 0) return true;
+  if (n > 15 || name === '.' || name === '..') return false;
+  let ascii = true;
   for (let i = 0; i < n; i++) {
     const c = name.charCodeAt(i);
     if (c <= 32 || c === 47 || c === 58 || c === 127) return false;
-    if (c === 46) dot = i;
+    if (c > 127) {
+      ascii = false;
+      if (c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000) return false;
+    }
   }
-  if (dot < 0) return true;
-  if (dot === 0 || dot === n - 1) return false;
-  const vlan = parseUint(name, dot + 1, n);
-  return vlan >= 0 && vlan <= 4095;
+  return ascii || Buffer.byteLength(name, 'utf8') <= 15;
 }
 
 interface Header {
@@ -175,7 +183,49 @@ function parseBsdTime(s: string, mo: number, ds: number, de: number, ts: number,
   return t;
 }
 
-/** Parse the header before the kernel body (see createKernelLogParser); never fails. */
+/** A syslog program tag before the kernel body: `kernel:`, `pvefw-logger:`, `NAME[PID]:`. */
+function isTag(t: string): boolean {
+  return t === 'kernel:' || t === 'pvefw-logger:' || t === 'ulogd:' || /^[A-Za-z0-9_./-]{1,64}\[\d{1,10}\]:$/.test(t);
+}
+
+const WDAYS = new Set(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']);
+
+/**
+ * A bracket at s[i] (`[  203.842973]` dmesg/journald monotonic uptime, or dmesg -T
+ * `[Fri Mar 12 14:10:18 2021]` local time): [time or -1, index after it and its blanks], or
+ * undefined when s[i] is not such a bracket.
+ */
+function parseBracket(s: string, i: number, limit: number): [number, number] | undefined {
+  if (s.charCodeAt(i) !== 91) return undefined;
+  let j = skipSpaces(s, i + 1);
+  const st = j;
+  while (j < limit && (isDigit(s.charCodeAt(j)) || s.charCodeAt(j) === 46)) j++;
+  if (j > st && s.charCodeAt(j) === 93) return [-1, skipSpaces(s, j + 1)];
+  const m = /^\[([A-Z][a-z]{2}) ([A-Z][a-z]{2}) +(\d{1,2}) (\d\d):(\d\d):(\d\d) (\d{4})\]/.exec(s.slice(i, i + 32));
+  if (m === null || !WDAYS.has(m[1]) || MONTHS[m[2]] === undefined) return undefined;
+  const [d, hh, mi, se, y] = [Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), Number(m[7])];
+  if (d < 1 || d > 31 || hh > 23 || mi > 59 || se > 60 || y < 1970) return undefined;
+  return [new Date(y, MONTHS[m[2]], d, hh, mi, se).getTime(), skipSpaces(s, i + m[0].length)];
+}
+
+/** Proxmox pvefw-logger fields `VMID LEVEL CHAIN TIME` at s[i..]: [time, index after] or undefined. */
+function parsePve(line: string, i: number): [number, number] | undefined {
+  let j = tokenEnd(line, i);
+  if (j === i || parseUint(line, i, j) < 0) return undefined;
+  j = skipSpaces(line, j);
+  const k = tokenEnd(line, j);
+  if (k === j || parseUint(line, j, k) < 0) return undefined;
+  const chainEnd = tokenEnd(line, skipSpaces(line, k));
+  const pt = parsePveTime(line, skipSpaces(line, chainEnd));
+  return pt === undefined ? undefined : [pt[0], skipSpaces(line, pt[1])];
+}
+
+/**
+ * Parse the header before the kernel body (see createKernelLogParser); never fails. In order:
+ * `<PRI>`; RFC 5424 version; a time (RFC 3339, RFC 3164, or a dmesg/journald bracket); the RFC
+ * 5424 fields, or a host name and/or a program tag; a dmesg uptime bracket; Proxmox pvefw fields
+ * (their time wins over the syslog header's).
+ */
 function parseHeader(line: string, bodyStart: number, nowMs: number): Header {
   const h: Header = { time: -1, prefixStart: 0, pvefw: false };
   let i = 0;
@@ -191,6 +241,7 @@ function parseHeader(line: string, bodyStart: number, nowMs: number): Header {
     i += 2;
   }
   let hadTime = false;
+  let bracket = false;
   const c = line.charCodeAt(i);
   if (isDigit(c) && line.charCodeAt(i + 4) === 45) {
     const e = tokenEnd(line, i);
@@ -210,51 +261,52 @@ function parseHeader(line: string, bodyStart: number, nowMs: number): Header {
       h.time = parseBsdTime(line, MONTHS[line.slice(i, i + 3)], dayStart, dayEnd, t, j, nowMs);
       i = skipSpaces(line, j);
     }
-  } else if (isDigit(c)) {
-    // Proxmox: VMID LEVEL CHAIN TIME
-    let j = tokenEnd(line, i);
-    if (parseUint(line, i, j) >= 0) {
-      j = skipSpaces(line, j);
-      const k = tokenEnd(line, j);
-      if (parseUint(line, j, k) >= 0) {
-        const chainEnd = tokenEnd(line, skipSpaces(line, k));
-        const pt = parsePveTime(line, skipSpaces(line, chainEnd));
-        if (pt !== undefined) {
-          h.time = pt[0];
-          h.pvefw = true;
-          h.prefixStart = skipSpaces(line, pt[1]);
-          return h;
-        }
-      }
+  } else if (c === 91) {
+    const b = parseBracket(line, i, bodyStart);
+    if (b !== undefined) {
+      h.time = b[0];
+      i = b[1];
+      bracket = true;
     }
   }
+  const pve = (): boolean => {
+    if (!isDigit(line.charCodeAt(i))) return false;
+    const p = parsePve(line, i);
+    if (p === undefined) return false;
+    h.time = p[0];
+    h.pvefw = true;
+    h.prefixStart = p[1];
+    return true;
+  };
+  if (pve()) return h;
   if (rfc5424 && hadTime) {
     // HOST APP PROCID MSGID SD
     for (let k = 0; k < 4 && i < bodyStart; k++) i = skipSpaces(line, tokenEnd(line, i));
     if (line.charCodeAt(i) === 91) {
       const e = line.indexOf('] ', i);
       i = e < 0 || e > bodyStart ? i : skipSpaces(line, e + 2);
-    } else i = skipSpaces(line, tokenEnd(line, i));
-  } else if (hadTime) {
-    // [host] [kernel:]
+    } else if (line.charCodeAt(i) === 45 /* - */) i = skipSpaces(line, i + 1);
+  } else if (hadTime || bracket) {
+    // [host] [tag:]
     const e1 = tokenEnd(line, i);
     if (e1 < bodyStart) {
       const t1 = line.slice(i, e1);
       const n2 = skipSpaces(line, e1);
       const e2 = tokenEnd(line, n2);
-      if (t1 === 'kernel:') i = n2;
-      else if (e2 <= bodyStart && line.slice(n2, e2) === 'kernel:') i = skipSpaces(line, e2);
-      else if (!t1.endsWith(':') && t1.charCodeAt(0) !== 91) i = n2;
+      if (isTag(t1)) i = n2;
+      else if (e2 <= bodyStart && !t1.endsWith(':') && t1.charCodeAt(0) !== 91 && isTag(line.slice(n2, e2))) i = skipSpaces(line, e2);
+      else if (hadTime && !t1.endsWith(':') && t1.charCodeAt(0) !== 91) i = n2;
     }
   } else if (line.startsWith('kernel: ', i)) {
     i = skipSpaces(line, i + 8);
   }
-  // dmesg uptime [  203.842973]
-  if (line.charCodeAt(i) === 91) {
-    let j = skipSpaces(line, i + 1);
-    const s = j;
-    while (j < bodyStart && (isDigit(line.charCodeAt(j)) || line.charCodeAt(j) === 46)) j++;
-    if (j > s && line.charCodeAt(j) === 93) i = skipSpaces(line, j + 1);
+  if (pve()) return h;
+  // dmesg uptime [  203.842973] after the tag
+  const b = parseBracket(line, i, bodyStart);
+  if (b !== undefined) {
+    if (h.time < 0) h.time = b[0];
+    i = b[1];
+    if (pve()) return h;
   }
   h.prefixStart = i;
   return h;

@@ -9,8 +9,10 @@ export const FORMAT_NAMES: readonly FormatName[] = ['conntrack-xml', 'ulogd-json
 /**
  * A rejected line: 1-based line number, a stable kebab-case reason code (`bad-address`,
  * `bad-port`, `bad-number`, `bad-value`, `bad-interface`, `bad-timestamp`, `bad-json`, `bad-xml`,
- * `missing-field`, `unknown-line`, `unexpected-token`, `unterminated-flow`), the field when one is
- * to blame, the line text cut to 200 characters, and the file when parseLines/parseFile know it.
+ * `missing-field`, `unknown-line`, `unexpected-token`, `unterminated-flow`, `line-too-long`,
+ * `control-byte`, `parser-error`), the field when one is to blame, the line text cut to 200
+ * characters (raw input: escape it with escapeText before it reaches a terminal or a log), and
+ * the file when parseLines/parseFile know it.
  */
 export interface ParseError {
   line: number;
@@ -18,6 +20,8 @@ export interface ParseError {
   field?: string;
   text: string;
   file?: string;
+  /** For `line-too-long`: the line's length in bytes (only its first bytes are in `text`). */
+  bytes?: number;
 }
 
 /** Options shared by every parser. */
@@ -42,6 +46,11 @@ export interface LineParser {
    * parseLines calls it once after the last line.
    */
   end?(): Array<FlowRecord | ParseError>;
+  /**
+   * Results the last parseLine call completed besides the one it returned (conntrack-xml: the
+   * other flows of a line that held several). Optional; parseLines calls it after every line.
+   */
+  drain?(): Array<FlowRecord | ParseError>;
 }
 
 /** Longest line text kept in a ParseError. */

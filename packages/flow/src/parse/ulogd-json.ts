@@ -1,5 +1,7 @@
 import { normalizeAddr } from '../addr.js';
 import type { FlowEvent, FlowRecord } from '../record.js';
+import { findControl } from './clean.js';
+import { isIfaceName } from './kernel-log.js';
 import { parseError, type LineParser, type ParseError, type ParserOptions } from './types.js';
 import { newRecord, setCounters, setLogFields, setReply, setTimesPortsIcmp } from './build.js';
 
@@ -166,6 +168,13 @@ function nflog(o: Record<string, unknown>, line: string, lineNo: number, now: ()
   const mark = int(o, 'oob.mark', U32);
   if (mark !== undefined) rec.mark = mark;
   const prefix = str(o, 'oob.prefix')?.trim() ?? '';
-  setLogFields(rec, prefix, str(o, 'oob.in'), str(o, 'oob.out'));
+  // JSON may carry escaped controls (\u001b) that checkLine cannot see: the kept strings are checked here.
+  const c = findControl(prefix);
+  if (c >= 0) return parseError(lineNo, 'control-byte', line, 'oob.prefix');
+  const inIf = str(o, 'oob.in');
+  const outIf = str(o, 'oob.out');
+  if (inIf !== undefined && !isIfaceName(inIf)) return parseError(lineNo, 'bad-interface', line, 'oob.in');
+  if (outIf !== undefined && !isIfaceName(outIf)) return parseError(lineNo, 'bad-interface', line, 'oob.out');
+  setLogFields(rec, prefix, inIf, outIf);
   return rec;
 }
