@@ -11,9 +11,23 @@
  */
 import type { FlowRecord } from '@floe/flow';
 
-/** Event time of a record: `start` when the source gives it, else `observedAt` (ms since epoch). */
+/**
+ * Event time of a record (ms since epoch): `start` when the source gives it (when the flow began),
+ * else `end` (a flow record that only says when it ended), else `observedAt` (the event's time
+ * stamp, or the collector's clock; for an `untimed` record, when the line was read).
+ */
 export function eventTime(flow: FlowRecord): number {
-  return flow.start ?? flow.observedAt;
+  return flow.start ?? flow.end ?? flow.observedAt;
+}
+
+/**
+ * True when the record's time is its own: it has `start` or `end`, or an `observedAt` that the
+ * source stamped. False for `untimed` records (the parser used its clock) and for `snapshot`
+ * records without start/end (a `conntrack -L` line: the dump's time, not the flow's).
+ */
+export function hasOwnTime(flow: FlowRecord): boolean {
+  if (flow.start !== undefined || flow.end !== undefined) return true;
+  return flow.untimed !== true && flow.event !== 'snapshot';
 }
 
 /** True for the event kinds that may count as a connection attempt (all but `update`). */

@@ -19,8 +19,11 @@ export { createPortScanDetector, PORTSCAN_ID } from './portscan.js';
 export type { DetectorDeps, WindowDetector } from './portscan.js';
 export { createHostSweepDetector, HOSTSWEEP_ID } from './hostsweep.js';
 export type { WindowStats, SampleFlow } from './window.js';
-export { eventTime, isAttemptEvent, connectionIdentity } from './attempt.js';
-export { findingId, scanScore, MITRE_NETWORK_SERVICE_DISCOVERY } from './finding.js';
+export { SWEEP_STEP_MS } from './window.js';
+export { eventTime, hasOwnTime, isAttemptEvent, connectionIdentity } from './attempt.js';
+export { findingId, scanScore, spanPhrase, timingAndThreshold, MITRE_NETWORK_SERVICE_DISCOVERY } from './finding.js';
+export { trackDetectorMetrics } from './metrics.js';
+export type { StatsSource } from './metrics.js';
 export { DetectError, DETECT_ERROR_CODES } from './errors.js';
 export type { DetectErrorCode } from './errors.js';
 
