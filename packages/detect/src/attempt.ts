@@ -57,13 +57,21 @@ export class SeenConnections {
     private readonly max: number,
   ) {}
 
-  /** True when `flow` is an attempt not yet counted within the window ending at `t`; records it. */
-  firstInWindow(flow: FlowRecord, t: number): boolean {
-    if (!isAttemptEvent(flow)) return false;
+  /**
+   * Checks `flow` (at time `t`) against the attempts counted: returns NaN when it is an attempt not
+   * yet counted within the window (and records it), else the time its connection was counted at.
+   * When `t` is earlier than that time (events of one connection arriving out of order: a DESTROY
+   * before its NEW), the connection's time becomes `t`, so it is counted at its earliest event
+   * whatever the order; the caller moves the attempt to `t` too.
+   */
+  check(flow: FlowRecord, t: number): number {
     const id = connectionIdentity(flow);
     const prev = this.seen.get(id);
     if (prev !== undefined) {
-      if (Math.abs(t - prev) < this.windowMs) return false;
+      if (Math.abs(t - prev) < this.windowMs) {
+        if (t < prev) this.seen.set(id, t);
+        return prev;
+      }
       this.seen.delete(id);
     } else if (this.seen.size >= this.max) {
       const oldest = this.seen.keys().next().value;
@@ -71,7 +79,7 @@ export class SeenConnections {
       this.evicted++;
     }
     this.seen.set(id, t);
-    return true;
+    return NaN;
   }
 
   /** Forget identities counted at or before `nowMs - windowMs`, oldest first, stopping at the first live one: O(identities dropped). */

@@ -6,7 +6,7 @@
  */
 import { PROTO, protocolName, type Finding, type FlowRecord } from '@floe/flow';
 import { DistinctWindows } from './window.js';
-import { checkHostSweepOptions, checkLimits, type HostSweepOptions } from './options.js';
+import { checkHostSweepOptions, checkLateness, checkLimits, type HostSweepOptions } from './options.js';
 import { DEFAULT_PRODUCED_BY, EVIDENCE_LIST_MAX, MITRE_NETWORK_SERVICE_DISCOVERY, compareAddr, scanScore, timingAndThreshold } from './finding.js';
 import { trackDetectorMetrics } from './metrics.js';
 import { entityOf } from './entity.js';
@@ -79,6 +79,7 @@ export function createHostSweepDetector(options: HostSweepOptions, deps: Detecto
       },
     },
     checkLimits(deps.limits, o.minHosts),
+    checkLateness(deps.lateness),
   );
   const d: WindowDetector = {
     id: HOSTSWEEP_ID,

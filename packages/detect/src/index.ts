@@ -13,6 +13,7 @@ export {
   defaultDetectorLimits,
   checkPortScanOptions,
   checkHostSweepOptions,
+  DEFAULT_LATENESS_MS,
 } from './options.js';
 export type { DetectorOptions, PortScanOptions, HostSweepOptions, DetectorLimits } from './options.js';
 export { createPortScanDetector, PORTSCAN_ID } from './portscan.js';

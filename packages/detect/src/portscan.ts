@@ -7,7 +7,7 @@
 import type { Finding, FlowRecord } from '@floe/flow';
 import type { Registry } from '@floe/telemetry';
 import { DistinctWindows, type WindowStats } from './window.js';
-import { checkLimits, checkPortScanOptions, type DetectorLimits, type PortScanOptions } from './options.js';
+import { checkLateness, checkLimits, checkPortScanOptions, type DetectorLimits, type PortScanOptions } from './options.js';
 import { DEFAULT_PRODUCED_BY, EVIDENCE_LIST_MAX, MITRE_NETWORK_SERVICE_DISCOVERY, scanScore, timingAndThreshold } from './finding.js';
 import { trackDetectorMetrics } from './metrics.js';
 import { entityOf } from './entity.js';
@@ -24,6 +24,12 @@ export interface DetectorDeps {
   limits?: Partial<DetectorLimits>;
   /** Prometheus registry for the `floe_detect_*` metrics (see metrics.ts); none when absent. */
   metrics?: Registry;
+  /**
+   * ms of event time a window stays open after it ended, for records arriving late, before a newer
+   * record closes it (default `DEFAULT_LATENESS_MS`, 5 s). `Infinity` for input in any order
+   * (an offline analysis): windows then close only by a record of their own key, `expire` or `flush`.
+   */
+  lateness?: number;
 }
 
 /** A windowed detector with counters. */
@@ -80,6 +86,7 @@ export function createPortScanDetector(options: PortScanOptions, deps: DetectorD
       },
     },
     checkLimits(deps.limits, o.minPorts),
+    checkLateness(deps.lateness),
   );
   const d: WindowDetector = {
     id: PORTSCAN_ID,

@@ -17,9 +17,9 @@
  *   sliding: records within `windowMs` of both its first and last seen add to the counts (with
  *   `updateOnDouble`, an `update` with the same id each time the distinct count doubles).
  * - The episode CLOSES when event time reaches `first + windowMs`: a record of the key at or after
- *   it (which starts a fresh episode), the detector's own event-time high-water mark passing it
- *   (checked as records arrive, see {@link SWEEP_STEP_MS}), `expire(nowMs)`, `flush()`, or the key
- *   being evicted. On close, the finding is emitted once more (kind `final`, same id) with its
+ *   it (which starts a fresh episode), the first record of any key at or after
+ *   `first + windowMs + lateness` (off with `lateness: Infinity`),
+ *   `expire(nowMs)`, `flush()`, or the key being evicted. On close, the finding is emitted once more (kind `final`, same id) with its
  *   final counts and evidence, when they changed since it was last emitted; so the last form of
  *   every finding id carries the real counts, never those of the last doubling.
  * - A record at or before `last - windowMs` is too old for the key's window (it arrived late):
@@ -38,7 +38,7 @@
 import type { Finding, FlowRecord } from '@floe/flow';
 import { SeenConnections, eventTime, hasOwnTime, isAttemptEvent } from './attempt.js';
 import { findingId } from './finding.js';
-import type { DetectorLimits } from './options.js';
+import { DEFAULT_LATENESS_MS, type DetectorLimits } from './options.js';
 
 /** A sample flow as kept in a finding's evidence. */
 export type SampleFlow = NonNullable<Finding['evidence']['sample']>[number];
@@ -81,12 +81,13 @@ export interface KeyState {
 export const SAMPLE_SIZE = 5;
 
 /**
- * Event-time step (ms) of the record-driven sweep: when the newest record time seen has moved this
- * far since the last sweep, windows that ended close (their final findings come out of `observe`)
- * and stale keys are dropped. One second: a closed window's final form is at most 1 s of event
- * time late, and the sweep's cost is spread over many records.
+ * Event-time step (ms) of the record-driven sweep of stale keys: when the newest record time seen
+ * has moved this far since the last sweep, keys whose newest record is older than
+ * `windowMs + lateness` are dropped. (Windows with a finding close exactly when a record reaches
+ * their end plus lateness, not on this step.) One second spreads the sweep's cost over records.
  */
 export const SWEEP_STEP_MS = 1000;
+
 
 /** Counters of a windowed detector, for metrics and tests. */
 export interface WindowStats {
@@ -145,10 +146,17 @@ export class DistinctWindows {
   /** Newest event time seen (ms), and when the next record-driven sweep is due. */
   private highWater = -Infinity;
   private nextSweep = -Infinity;
+  /** Earliest end (`first + windowMs`) of an open finding's window; Infinity when none. */
+  private nextClose = Infinity;
 
+  /**
+   * @param lateness ms of event time a window stays open after it ended, for late records, before
+   *   a newer record closes it; `Infinity` turns the record-driven sweep off.
+   */
   constructor(
     private readonly spec: WindowSpec,
     private readonly limits: DetectorLimits,
+    private readonly lateness: number = DEFAULT_LATENESS_MS,
   ) {
     this.conns = new SeenConnections(spec.windowMs, limits.maxConnections);
   }
@@ -164,9 +172,14 @@ export class DistinctWindows {
     let out: Finding[] = NONE;
     if (t > this.highWater) {
       this.highWater = t;
-      if (t >= this.nextSweep) out = this.sweep(t);
+      if ((t >= this.nextSweep || t - this.lateness >= this.nextClose) && this.lateness !== Infinity) out = this.sweep(t - this.lateness);
     }
-    if (!this.conns.firstInWindow(flow, t)) return out;
+    const counted = this.conns.check(flow, t);
+    if (!Number.isNaN(counted)) {
+      // An attempt is represented by its earliest event, on a tie by its NEW event.
+      if (t < counted || (t === counted && flow.event === 'new')) this.retime(key, counted, t, flow);
+      return out;
+    }
     const windowMs = this.spec.windowMs;
     let st = this.keys.get(key);
     if (st === undefined) {
@@ -226,6 +239,7 @@ export class DistinctWindows {
         st.id = findingId(this.spec.detectorId, key, st.first);
         st.ref = flow;
         this.open.set(key, st);
+        if (st.first + this.spec.windowMs < this.nextClose) this.nextClose = st.first + this.spec.windowMs;
         this.raised++;
         return append(out, this.spec.finding(st, flow));
       }
@@ -264,7 +278,35 @@ export class DistinctWindows {
       this.keys.delete(key);
       out = this.close(key, st, out);
     }
+    this.nextClose = Infinity;
     return out;
+  }
+
+  /**
+   * An attempt counted at `prev` has an earlier event at `t`, or its NEW event at the same time
+   * (its events arrived out of order): move the attempt to `t` and its sample to this event, so
+   * first/last seen and the sample do not depend on which event came first. An item with several attempts keeps its newest time (the others are not kept). Ignored
+   * when `t` would stretch the window past `windowMs`. O(1), or O(items) when the attempt was the
+   * window's newest.
+   */
+  private retime(key: string, prev: number, t: number, flow: FlowRecord): void {
+    const st = this.keys.get(key);
+    if (st === undefined || st.last - t >= this.spec.windowMs) return;
+    const e = st.items.get(this.spec.itemOf(flow));
+    if (e === undefined || e.f > prev || e.t < prev) return;
+    if (t < e.f) e.f = t;
+    if (e.n === 1) e.t = t;
+    if (t < st.first) st.first = t;
+    if (st.emittedAt > 0 && t + this.spec.windowMs < this.nextClose) this.nextClose = t + this.spec.windowMs;
+    if (prev === st.last && e.t === t) {
+      let last = st.first;
+      for (const x of st.items.values()) if (x.t > last) last = x.t;
+      st.last = last;
+    }
+    const i = st.sample.findIndex((s) => s.at === prev && s.dst === flow.dstAddr && s.dstPort === flow.dstPort);
+    if (i >= 0) st.sample.splice(i, 1);
+    addSample(st.sample, sampleOf(flow, t));
+    if (st.emittedAt > 0) st.dirty = true;
   }
 
   /** Current counters. */
@@ -285,14 +327,19 @@ export class DistinctWindows {
   }
 
   private sweep(nowMs: number): Finding[] {
-    this.nextSweep = nowMs + Math.min(SWEEP_STEP_MS, this.spec.windowMs);
+    this.nextSweep = this.highWater + Math.min(SWEEP_STEP_MS, this.spec.windowMs);
     let out: Finding[] = NONE;
     const windowMs = this.spec.windowMs;
+    let nextClose = Infinity;
     for (const [key, st] of this.open) {
-      if (st.first + windowMs > nowMs) continue;
+      if (st.first + windowMs > nowMs) {
+        if (st.first + windowMs < nextClose) nextClose = st.first + windowMs;
+        continue;
+      }
       this.keys.delete(key);
       out = this.close(key, st, out);
     }
+    this.nextClose = nextClose;
     const cutoff = nowMs - windowMs;
     for (const [k, st] of this.keys) {
       if (st.last > cutoff) break;

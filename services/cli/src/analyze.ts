@@ -45,7 +45,10 @@ export async function analyzeFiles(files: string[], opts: AnalyzeOptions, out: (
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const pipeline = createPipeline({ policy, detectors: detectorsFor(policy) });
+  // Offline, records may be in any order (concatenated or shuffled files): windows close only by
+  // their own key's records and at the final flush, so first/last seen and counts do not depend on
+  // the order of the lines.
+  const pipeline = createPipeline({ policy, detectors: detectorsFor(policy, { lateness: Infinity }) });
   const result: AnalyzeResult = { files: [], findings: [], byDetector: {} };
   // A detector raises a finding, then emits it again (same id) as its evidence grows and when its
   // window closes: an offline analysis keeps the last form of each id and prints it once.

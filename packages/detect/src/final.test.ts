@@ -1,0 +1,148 @@
+// Findings that tell the truth (issue 6), on real captures parsed by the real @floe/flow parser
+// (testdata/SOURCES.md): first/last seen from the records' own times whatever their order, the
+// final counts at the end of a window or a run (not the last doubling), and no duration claimed
+// when the source has no timing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { parseFile, type Finding, type FlowRecord } from '@floe/flow';
+import { createDetectors, createPortScanDetector, defaultDetectorOptions, type Detector } from './index.js';
+
+const testdata = (name: string) => fileURLToPath(new URL(`../testdata/${name}`, import.meta.url));
+/** 101 NEW events of an nmap SYN scan of ports 1-101, `conntrack -E -o extended,timestamp,id`. */
+const SCAN101_E = testdata('captured-conntrack-E-extended-timestamp-nmap-101-ports.log');
+/** The same 101 connections as a `conntrack -L` dump: no time stamps. */
+const SCAN101_L = testdata('captured-conntrack-L-nmap-101-ports.txt');
+const TOP100 = testdata('captured-conntrack-E-extended-timestamp-nmap-top100-scan.log');
+const IKI = testdata('iki-conntrack-L-ssh-scan.txt');
+const READ_AT = Date.UTC(2030, 0, 1);
+
+/** Parses a capture. `clock` stands in for the reader's clock (used only for lines without a time). */
+async function load(path: string, clock: () => number = () => READ_AT): Promise<FlowRecord[]> {
+  const r = await parseFile(path, { format: 'conntrack', now: clock });
+  assert.equal(r.stats.rejected, 0);
+  return r.records;
+}
+
+/** A reader clock that advances 7 ms per line read, as Date.now does while a dump is parsed. */
+function tickingClock(): () => number {
+  let t = READ_AT;
+  return () => (t += 7);
+}
+
+/** Every record through the detectors, then flush: every form emitted, in order. */
+function runAll(detectors: Detector[], flows: FlowRecord[]): Finding[] {
+  const out: Finding[] = [];
+  for (const f of flows) for (const d of detectors) out.push(...d.observe(f));
+  for (const d of detectors) out.push(...d.flush());
+  return out;
+}
+
+/** The last form of each id (what a store holds after upserting every emission). */
+function finalForms(out: Finding[]): Finding[] {
+  const m = new Map<string, Finding>();
+  for (const f of out) m.set(f.id, f);
+  return [...m.values()];
+}
+
+/** Deterministic Fisher-Yates shuffle (mulberry32 PRNG), so a failure names its seed. */
+function shuffled<T>(xs: T[], seed: number): T[] {
+  let s = seed >>> 0;
+  const rnd = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const a = xs.slice();
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
+const defaults = defaultDetectorOptions(); // 15 ports in 60 s, as shipped
+const policyLike = { ...defaults, portscan: { ...defaults.portscan, updateOnDouble: true }, hostsweep: { ...defaults.hostsweep, updateOnDouble: true } };
+
+test('101-port nmap scan: the final form reports 101 ports and 101 flows, not the last doubling (60)', async () => {
+  const flows = await load(SCAN101_E);
+  assert.equal(flows.length, 101);
+  const out = runAll(createDetectors(policyLike), flows);
+  // Raised at 15, updated at 30 and 60, final at the end of the run: one id throughout.
+  assert.deepEqual(out.map((f) => f.evidence.distinctPorts), [15, 30, 60, 101]);
+  assert.equal(new Set(out.map((f) => f.id)).size, 1);
+  const [f] = finalForms(out);
+  assert.equal(f.evidence.distinctPorts, 101);
+  assert.equal(f.evidence.flows, 101);
+  assert.deepEqual(f.evidence.ports?.slice(0, 3), [1, 2, 3]);
+  assert.equal(f.evidence.ports?.length, 50);
+  assert.match(f.summary, /^10\.231\.1\.2 probed 101 distinct ports of 10\.231\.1\.1 within \d\.\d s \(threshold 15 in 60 s\)$/);
+  assert.equal(f.evidence.timesFromRecords, true);
+  const times = flows.map((x) => x.observedAt);
+  assert.equal(f.firstSeen, Math.min(...times));
+  assert.equal(f.lastSeen, Math.max(...times));
+  assert.ok(f.lastSeen - f.firstSeen > 500, 'the capture spans about 1 s');
+});
+
+test('101-port scan, boundaries: a threshold of 101 (just reached) raises 101; 102 (just over the scan) raises nothing', async () => {
+  const flows = await load(SCAN101_E);
+  const at = finalForms(runAll([createPortScanDetector({ ...defaults.portscan, minPorts: 101 })], flows));
+  assert.equal(at.length, 1);
+  assert.equal(at[0].evidence.distinctPorts, 101);
+  assert.equal(runAll([createPortScanDetector({ ...defaults.portscan, minPorts: 102 })], flows).length, 0);
+});
+
+test('the same records shuffled (or reversed) give the same first/last seen, counts, ports and sample (lateness: Infinity, as analyze runs)', async () => {
+  // Two captures 33 hours apart, mixed in every order: the key of one scan sees records of the
+  // other scan's time in between. Each connection's NEW, UPDATE and DESTROY arrive in any order.
+  const flows = [...(await load(SCAN101_E)), ...(await load(TOP100))];
+  const offline = () => createDetectors(policyLike, { lateness: Infinity });
+  const summary = (fs: Finding[]) => fs
+    .map((f) => ({ entity: f.entity.addr, peers: f.peers, firstSeen: f.firstSeen, lastSeen: f.lastSeen, ev: { ...f.evidence }, summary: f.summary, score: f.score }))
+    .sort((a, b) => a.firstSeen - b.firstSeen);
+  const inOrder = summary(finalForms(runAll(offline(), flows)));
+  assert.equal(inOrder.length, 2);
+  assert.deepEqual(inOrder.map((f) => [f.entity, f.ev.distinctPorts]), [['10.50.0.2', 100], ['10.231.1.2', 101]]);
+  for (const order of [flows.slice().reverse(), ...[1, 2, 3, 42, 2026].map((seed) => shuffled(flows, seed))]) {
+    const got = summary(finalForms(runAll(offline(), order)));
+    assert.deepEqual(got, inOrder);
+    for (const f of got) assert.ok(f.lastSeen - f.firstSeen > 0, 'a span from the records, never 0 or negative from their order');
+  }
+});
+
+test('a timestamp-less conntrack -L dump never claims a duration: "timing unknown", timesFromRecords false', async () => {
+  for (const clock of [() => READ_AT, tickingClock()]) {
+    const dump = finalForms(runAll(createDetectors(policyLike), await load(SCAN101_L, clock)));
+    assert.equal(dump.length, 1);
+    const [f] = dump;
+    assert.equal(f.evidence.distinctPorts, 101);
+    assert.equal(f.evidence.timesFromRecords, false);
+    assert.doesNotMatch(f.summary, /within|\b0 s\b|\bms\b|recorded time/);
+    assert.match(f.summary, /^10\.231\.1\.2 probed 101 distinct ports of 10\.231\.1\.1 \(timing unknown: the records carry no time; threshold 15 in 60 s\)$/);
+    const ssh = finalForms(runAll(createDetectors(policyLike), await load(IKI, clock)));
+    assert.equal(ssh.length, 1);
+    assert.equal(ssh[0].evidence.distinctHosts, 20);
+    assert.equal(ssh[0].evidence.timesFromRecords, false);
+    assert.doesNotMatch(ssh[0].summary, /within/);
+  }
+});
+
+test('a timed capture mixed into an untimed key loses its duration claim; kept apart it keeps it', async () => {
+  const timed = await load(SCAN101_E);
+  const dump = await load(SCAN101_L, () => timed[50].observedAt); // one dump line read mid-scan
+  const mixed = finalForms(runAll([createPortScanDetector(defaults.portscan)], [...timed.slice(0, 100), dump[0]]));
+  assert.equal(mixed.length, 1);
+  assert.equal(mixed[0].evidence.timesFromRecords, false);
+  assert.doesNotMatch(mixed[0].summary, /within/);
+});
+
+test('nmap top-100 capture with the shipped policy thresholds: 100 ports in the final form, 2 ms span', async () => {
+  const flows = await load(TOP100);
+  const out = runAll(createDetectors(policyLike), flows);
+  assert.deepEqual(out.map((f) => f.evidence.distinctPorts), [15, 30, 60, 100]);
+  const [f] = finalForms(out);
+  assert.match(f.summary, /probed 100 distinct ports of 10\.60\.0\.14 within 2 ms \(threshold 15 in 60 s\)$/);
+  assert.equal(f.evidence.flows, 100);
+});
