@@ -4,8 +4,8 @@
  *
  * Rule: `update` events never count (they only repeat a connection already announced by `new`).
  * `new`, `destroy`, `snapshot` (a `conntrack -L` line) and `log` (a packet log line) count, but
- * only once per connection identity per window: the identity is the conntrack id (with node and
- * zone) when the record has one, else the 5-tuple (protocol, addresses, ports or ICMP type/code).
+ * only once per connection identity per window: the 5-tuple (protocol, addresses, ports or ICMP
+ * type/code) on its node, with the zone and conntrack id when the record has them.
  * So a collector that sees only DESTROY events, only a periodic dump, or full NEW..DESTROY streams
  * counts each connection once per window, and a packet log counts each 5-tuple once per window.
  */
@@ -35,12 +35,17 @@ export function isAttemptEvent(flow: FlowRecord): boolean {
   return flow.event !== 'update';
 }
 
-/** Identity of the connection a record belongs to (see module comment). */
+/**
+ * Identity of the connection a record belongs to (see module comment): node, protocol and the
+ * original 5-tuple (ICMP type/code for ports), plus zone and conntrack id when the record has one.
+ * The tuple is kept with the id because the kernel reuses conntrack ids: a reused id must not
+ * merge two connections, or which one counts would depend on the order of the records.
+ */
 export function connectionIdentity(flow: FlowRecord): string {
-  if (flow.ctId !== undefined) return `${flow.node ?? ''}#${flow.zone ?? ''}#${flow.ctId}`;
   const sp = flow.srcPort ?? flow.icmpType ?? '';
   const dp = flow.dstPort ?? flow.icmpCode ?? '';
-  return `${flow.node ?? ''}|${flow.protocol}|${flow.srcAddr}|${sp}|${flow.dstAddr}|${dp}`;
+  const tuple = `${flow.node ?? ''}|${flow.protocol}|${flow.srcAddr}|${sp}|${flow.dstAddr}|${dp}`;
+  return flow.ctId !== undefined ? `${tuple}#${flow.zone ?? ''}#${flow.ctId}` : tuple;
 }
 
 /**

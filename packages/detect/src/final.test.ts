@@ -146,3 +146,30 @@ test('nmap top-100 capture with the shipped policy thresholds: 100 ports in the 
   assert.match(f.summary, /probed 100 distinct ports of 10\.60\.0\.14 within 2 ms \(threshold 15 in 60 s\)$/);
   assert.equal(f.evidence.flows, 100);
 });
+
+test('every conntrack capture in packages/flow/testdata, with thresholds of 2: spans never negative, no duration without record times, the same final forms shuffled (last seen: timed captures)', async () => {
+  const dir = fileURLToPath(new URL('../../flow/testdata/conntrack/', import.meta.url));
+  const { readdirSync } = await import('node:fs');
+  const low = { portscan: { windowMs: 60_000, minPorts: 2, severity: 'high' as const }, hostsweep: { windowMs: 60_000, minHosts: 2, severity: 'high' as const } };
+  let checked = 0;
+  for (const name of readdirSync(dir).sort()) {
+    const format = name.endsWith('.xml') ? 'conntrack-xml' : 'conntrack';
+    const r = await parseFile(`${dir}${name}`, { format, now: tickingClock() });
+    // Untimed records' times are the reader's clock: when an item (a port, a host) has more than
+    // ITEM_TIMES_KEPT attempts reordered, last seen may differ; counts and first seen may not.
+    const timed = r.records.every((x) => x.untimed !== true && x.event !== 'snapshot');
+    const view = (fs: Finding[]) => fs.map((f) => [f.detector, f.entity.addr, f.peers.join(','), f.firstSeen, timed ? f.lastSeen : '', f.evidence.flows, f.evidence.distinctPorts ?? f.evidence.distinctHosts, f.evidence.timesFromRecords, f.summary].join(' ')).sort();
+    const inOrder = finalForms(runAll(createDetectors(low, { lateness: Infinity }), r.records));
+    for (const f of inOrder) {
+      assert.ok(f.lastSeen >= f.firstSeen, `${name}: ${f.summary}`);
+      const untimed = r.records.some((x) => x.untimed === true || (x.event === 'snapshot' && x.start === undefined && x.end === undefined));
+      if (untimed && r.records.every((x) => x.untimed === true || x.event === 'snapshot')) assert.equal(f.evidence.timesFromRecords, false, name);
+      if (f.evidence.timesFromRecords === false) assert.doesNotMatch(f.summary, /within|recorded time/, name);
+      else assert.match(f.summary, /within|all at one recorded time/, name);
+    }
+    const mixed = finalForms(runAll(createDetectors(low, { lateness: Infinity }), shuffled(r.records, 7)));
+    assert.deepEqual(view(mixed), view(inOrder), name);
+    checked += inOrder.length;
+  }
+  assert.ok(checked > 10, `findings checked: ${checked}`);
+});

@@ -43,12 +43,33 @@ import { DEFAULT_LATENESS_MS, type DetectorLimits } from './options.js';
 /** A sample flow as kept in a finding's evidence. */
 export type SampleFlow = NonNullable<Finding['evidence']['sample']>[number];
 
-/** Per-item state: first and newest record time in the window (ms), attempts, attempts without own time. */
+/**
+ * Per-item state: earliest (`f`) and newest (`t`) attempt time in the window (ms), attempts (`n`),
+ * attempts without their own time (`u`), and, once the item has several attempts, the next newest
+ * attempt times (`more`, ascending, at most {@link ITEM_TIMES_KEPT} - 1), so the newest time stays
+ * exact when an attempt moves earlier (its events arriving out of order).
+ */
 interface ItemEntry {
   f: number;
   t: number;
   n: number;
   u: number;
+  more: number[] | undefined;
+}
+
+/**
+ * Attempt times kept per item (the newest ones). An item is a port or a host: scans give one
+ * attempt per item; eight keeps first/last seen exact for a few repeated connections reordered.
+ */
+export const ITEM_TIMES_KEPT = 8;
+
+/** Add `x` to the item's kept times below its newest, dropping the oldest beyond the cap. */
+function keepTime(e: ItemEntry, x: number): void {
+  const m = (e.more ??= []);
+  let i = m.length;
+  while (i > 0 && m[i - 1] > x) i--;
+  m.splice(i, 0, x);
+  if (m.length > ITEM_TIMES_KEPT - 1) m.shift();
 }
 
 /** State of one key in its current window. */
@@ -222,10 +243,15 @@ export class DistinctWindows {
     if (e !== undefined) {
       e.n++;
       e.u += u;
-      if (t > e.t) e.t = t;
+      if (t > e.t) {
+        keepTime(e, e.t);
+        e.t = t;
+      } else {
+        keepTime(e, t);
+      }
       if (t < e.f) e.f = t;
     } else if (st.items.size < this.limits.maxItemsPerKey) {
-      st.items.set(item, { f: t, t, n: 1, u });
+      st.items.set(item, { f: t, t, n: 1, u, more: undefined });
     } else {
       st.capped = true;
     }
@@ -295,7 +321,21 @@ export class DistinctWindows {
     const e = st.items.get(this.spec.itemOf(flow));
     if (e === undefined || e.f > prev || e.t < prev) return;
     if (t < e.f) e.f = t;
-    if (e.n === 1) e.t = t;
+    if (e.n === 1) {
+      e.t = t;
+    } else if (prev === e.t) {
+      // The newest attempt moves earlier: the next newest (or this one) becomes the newest.
+      if (e.more !== undefined && e.more.length > 0) {
+        keepTime(e, t);
+        e.t = e.more.pop() as number;
+      }
+    } else if (e.more !== undefined) {
+      const i = e.more.indexOf(prev);
+      if (i >= 0) {
+        e.more.splice(i, 1);
+        keepTime(e, t);
+      }
+    }
     if (t < st.first) st.first = t;
     if (st.emittedAt > 0 && t + this.spec.windowMs < this.nextClose) this.nextClose = t + this.spec.windowMs;
     if (prev === st.last && e.t === t) {
@@ -376,7 +416,7 @@ function newState(t: number): KeyState {
 
 /**
  * Remove items whose newest record is at or before `cutoff`; an item that stays but was first seen
- * at or before `cutoff` keeps only its newest record (time, one attempt). First seen becomes the
+ * at or before `cutoff` keeps only the attempts whose kept times are after it. First seen becomes the
  * earliest remaining record (or `t` when none remains). O(items), fewer than the threshold here.
  */
 function slide(st: KeyState, cutoff: number, t: number): void {
@@ -389,9 +429,12 @@ function slide(st: KeyState, cutoff: number, t: number): void {
       continue;
     }
     if (e.f <= cutoff) {
-      e.f = e.t;
-      e.n = 1;
-      e.u = e.u > 0 ? 1 : 0;
+      // Some attempts left the window: keep those whose times are known to be in it.
+      const more = e.more?.filter((x) => x > cutoff) ?? [];
+      e.more = more.length > 0 ? more : undefined;
+      e.f = more.length > 0 ? more[0] : e.t;
+      e.n = 1 + more.length;
+      e.u = Math.min(e.u, e.n);
     }
     if (e.f < first) first = e.f;
     flows += e.n;

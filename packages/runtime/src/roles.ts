@@ -327,7 +327,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
     const k = need('processor', 'processor');
     const p = k.createProcessor({ group: cfg.processor.group, storeFlows: cfg.processor.storeFlows }, {
       bus, store: store!, responder: responder!, logger: log, metrics: registry,
-      pipeline: k.createPipeline({ policy: policy!, detectors: detectorsFor(policy!) }),
+      pipeline: k.createPipeline({ policy: policy!, detectors: detectorsFor(policy!, { metrics: registry }) }),
       onFinding: opts.onFinding,
       onDecision: opts.onDecision ? (d) => opts.onDecision!(d) : undefined,
     });
