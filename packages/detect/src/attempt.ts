@@ -4,8 +4,8 @@
  *
  * Rule: `update` events never count (they only repeat a connection already announced by `new`).
  * `new`, `destroy`, `snapshot` (a `conntrack -L` line) and `log` (a packet log line) count, but
- * only once per connection identity per window: the 5-tuple (protocol, addresses, ports or ICMP
- * type/code) on its node, with the zone and conntrack id when the record has them.
+ * only once per connection identity per window: the conntrack id with the destination (node, zone)
+ * when the record has an id, else the 5-tuple (protocol, addresses, ports or ICMP type/code).
  * So a collector that sees only DESTROY events, only a periodic dump, or full NEW..DESTROY streams
  * counts each connection once per window, and a packet log counts each 5-tuple once per window.
  */
@@ -36,16 +36,22 @@ export function isAttemptEvent(flow: FlowRecord): boolean {
 }
 
 /**
- * Identity of the connection a record belongs to (see module comment): node, protocol and the
- * original 5-tuple (ICMP type/code for ports), plus zone and conntrack id when the record has one.
- * The tuple is kept with the id because the kernel reuses conntrack ids: a reused id must not
- * merge two connections, or which one counts would depend on the order of the records.
+ * Identity of the connection a record belongs to (see module comment): node, zone, conntrack id and
+ * the destination (address, and port or ICMP type) when the record has an id, else node and the
+ * original 5-tuple (ICMP type/code for ports). The destination stays with the id because the kernel
+ * reuses conntrack ids: a reused id must not merge two connections, or which one counts would
+ * depend on the order of the records.
  */
 export function connectionIdentity(flow: FlowRecord): string {
+  if (flow.ctId !== undefined) {
+    // The id with the destination (address, port or ICMP type): enough to tell a reused id apart,
+    // and short, as this key is hashed for every record.
+    const d = flow.dstPort ?? flow.icmpType ?? '';
+    return `${flow.node ?? ''}#${flow.zone ?? ''}#${flow.ctId}#${flow.dstAddr}#${d}`;
+  }
   const sp = flow.srcPort ?? flow.icmpType ?? '';
   const dp = flow.dstPort ?? flow.icmpCode ?? '';
-  const tuple = `${flow.node ?? ''}|${flow.protocol}|${flow.srcAddr}|${sp}|${flow.dstAddr}|${dp}`;
-  return flow.ctId !== undefined ? `${tuple}#${flow.zone ?? ''}#${flow.ctId}` : tuple;
+  return `${flow.node ?? ''}|${flow.protocol}|${flow.srcAddr}|${sp}|${flow.dstAddr}|${dp}`;
 }
 
 /**
