@@ -4,10 +4,12 @@
  *
  * Rule: `update` events never count (they only repeat a connection already announced by `new`).
  * `new`, `destroy`, `snapshot` (a `conntrack -L` line) and `log` (a packet log line) count, but
- * only once per connection identity per window: the conntrack id with the destination (node, zone)
- * when the record has an id, else the 5-tuple (protocol, addresses, ports or ICMP type/code).
- * So a collector that sees only DESTROY events, only a periodic dump, or full NEW..DESTROY streams
- * counts each connection once per window, and a packet log counts each 5-tuple once per window.
+ * only once per connection identity within {@link CONNECTION_MEMORY_MS} (or the window, if
+ * longer): the conntrack id with the destination (node, zone) when the record has an id, else the
+ * 5-tuple (protocol, addresses, ports or ICMP type/code). So a collector that sees only DESTROY
+ * events, only a periodic dump, or full NEW..DESTROY streams counts each connection once (the
+ * DESTROY of an unanswered probe, two minutes after its NEW, included), and a packet log counts
+ * each 5-tuple once in that time.
  */
 import type { FlowRecord } from '@floe/flow';
 
@@ -36,6 +38,16 @@ export function isAttemptEvent(flow: FlowRecord): boolean {
 }
 
 /**
+ * How long (ms of event time) a counted connection is remembered, so its later events never count
+ * again: the DESTROY of an unanswered probe comes when conntrack's SYN_SENT timeout (120 s,
+ * `nf_conntrack_tcp_timeout_syn_sent`; TIME_WAIT is 120 s too) expires, plus the delay of the
+ * kernel's conntrack garbage collector (up to 60 s; 9 s in testdata's until-expiry capture), so a
+ * scan is not reported a second time two minutes later. A detector uses the longer of this and its
+ * window.
+ */
+export const CONNECTION_MEMORY_MS = 200_000;
+
+/**
  * Identity of the connection a record belongs to (see module comment): node, zone, conntrack id and
  * the destination (address, and port or ICMP type) when the record has an id, else node and the
  * original 5-tuple (ICMP type/code for ports). The destination stays with the id because the kernel
@@ -55,7 +67,7 @@ export function connectionIdentity(flow: FlowRecord): string {
 }
 
 /**
- * Connections counted in the last `windowMs` of event time, at most `max` of them (oldest
+ * Connections counted in the last `memoryMs` of event time, at most `max` of them (oldest
  * inserted evicted first, counted in `evicted`). O(1) per check.
  */
 export class SeenConnections {
@@ -64,7 +76,7 @@ export class SeenConnections {
   evicted = 0;
 
   constructor(
-    private readonly windowMs: number,
+    private readonly memoryMs: number,
     private readonly max: number,
   ) {}
 
@@ -79,7 +91,7 @@ export class SeenConnections {
     const id = connectionIdentity(flow);
     const prev = this.seen.get(id);
     if (prev !== undefined) {
-      if (Math.abs(t - prev) < this.windowMs) {
+      if (Math.abs(t - prev) < this.memoryMs) {
         if (t < prev) this.seen.set(id, t);
         return prev;
       }
@@ -93,9 +105,9 @@ export class SeenConnections {
     return NaN;
   }
 
-  /** Forget identities counted at or before `nowMs - windowMs`, oldest first, stopping at the first live one: O(identities dropped). */
+  /** Forget identities counted at or before `nowMs - memoryMs`, oldest first, stopping at the first live one: O(identities dropped). */
   prune(nowMs: number): void {
-    const cutoff = nowMs - this.windowMs;
+    const cutoff = nowMs - this.memoryMs;
     for (const [id, t] of this.seen) {
       if (t > cutoff) break;
       this.seen.delete(id);

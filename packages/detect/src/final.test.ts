@@ -173,3 +173,25 @@ test('every conntrack capture in packages/flow/testdata, with thresholds of 2: s
   }
   assert.ok(checked > 10, `findings checked: ${checked}`);
 });
+
+test('the DESTROY events of the unanswered probes, 129 s after the scan, do not report it a second time', async () => {
+  const UNTIL_EXPIRY = testdata('captured-conntrack-E-extended-timestamp-nmap-101-ports-until-expiry.log');
+  const flows = await load(UNTIL_EXPIRY);
+  assert.deepEqual([flows.filter((f) => f.event === 'new').length, flows.filter((f) => f.event === 'destroy').length], [101, 101]);
+  const gap = flows[flows.length - 1].observedAt - flows[0].observedAt;
+  assert.ok(gap > 120_000 && gap < 200_000, `DESTROY events ${gap} ms after the scan`);
+  for (const lateness of [Infinity, undefined]) {
+    const out = runAll(createDetectors(policyLike, { lateness }), flows);
+    const fin = finalForms(out);
+    assert.equal(fin.length, 1, `lateness ${lateness}: ${fin.map((f) => f.summary).join(' | ')}`);
+    assert.equal(fin[0].evidence.distinctPorts, 101);
+    assert.equal(fin[0].evidence.flows, 101);
+    assert.ok(fin[0].lastSeen - fin[0].firstSeen < 2000, 'the scan lasted about 1 s; the expiry is not part of it');
+  }
+  // Streaming (default lateness): the first DESTROY, past the window's end, closes the window:
+  // the final form (101 ports) comes out of observe, before the end of the input.
+  const d = createDetectors(policyLike);
+  const seen: Finding[] = [];
+  for (const f of flows) for (const x of d) seen.push(...x.observe(f));
+  assert.deepEqual(seen.map((f) => f.evidence.distinctPorts), [15, 30, 60, 101]);
+});

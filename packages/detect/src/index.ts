@@ -21,7 +21,7 @@ export type { DetectorDeps, WindowDetector } from './portscan.js';
 export { createHostSweepDetector, HOSTSWEEP_ID } from './hostsweep.js';
 export type { WindowStats, SampleFlow } from './window.js';
 export { SWEEP_STEP_MS } from './window.js';
-export { eventTime, hasOwnTime, isAttemptEvent, connectionIdentity } from './attempt.js';
+export { eventTime, hasOwnTime, isAttemptEvent, connectionIdentity, CONNECTION_MEMORY_MS } from './attempt.js';
 export { findingId, scanScore, spanPhrase, timingAndThreshold, MITRE_NETWORK_SERVICE_DISCOVERY } from './finding.js';
 export { trackDetectorMetrics } from './metrics.js';
 export type { StatsSource } from './metrics.js';

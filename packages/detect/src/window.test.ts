@@ -187,3 +187,14 @@ test('records with a time that is not a finite number are ignored, not counted',
   assert.equal(d.stats().attempts, 0);
   assert.equal(d.stats().keys, 0);
 });
+
+test('connection memory: a DESTROY just under CONNECTION_MEMORY_MS after its NEW does not count again; at it, it counts', async () => {
+  const { CONNECTION_MEMORY_MS } = await import('./index.js');
+  const d = createPortScanDetector(opts);
+  const conn = { ctId: '77', dstPort: 5 };
+  d.observe(flow({ ...conn }));
+  d.observe(flow({ ...conn, event: 'destroy', observedAt: T0 + CONNECTION_MEMORY_MS - 1 }));
+  assert.equal(d.stats().attempts, 1);
+  d.observe(flow({ ...conn, event: 'destroy', observedAt: T0 + CONNECTION_MEMORY_MS }));
+  assert.equal(d.stats().attempts, 2);
+});

@@ -36,7 +36,7 @@
  * `capped: true`.
  */
 import type { Finding, FlowRecord } from '@floe/flow';
-import { SeenConnections, eventTime, hasOwnTime, isAttemptEvent } from './attempt.js';
+import { CONNECTION_MEMORY_MS, SeenConnections, eventTime, hasOwnTime, isAttemptEvent } from './attempt.js';
 import { findingId } from './finding.js';
 import { DEFAULT_LATENESS_MS, type DetectorLimits } from './options.js';
 
@@ -179,7 +179,7 @@ export class DistinctWindows {
     private readonly limits: DetectorLimits,
     private readonly lateness: number = DEFAULT_LATENESS_MS,
   ) {
-    this.conns = new SeenConnections(spec.windowMs, limits.maxConnections);
+    this.conns = new SeenConnections(Math.max(spec.windowMs, CONNECTION_MEMORY_MS), limits.maxConnections);
   }
 
   /** Count one flow; returns the findings it triggers (usually none): raised, updated, or closed windows' final forms. */

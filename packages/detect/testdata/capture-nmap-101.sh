@@ -6,7 +6,7 @@
 # stream is written to captured-conntrack-E-extended-timestamp-nmap-101-ports.log, and a
 # `conntrack -L` dump taken right after the scan (no timestamps: a dump carries none) to
 # captured-conntrack-L-nmap-101-ports.txt. Namespaces are named floe-cap-<random> and removed.
-# With HOLD=125 (seconds) the event stream keeps recording until the kernel expires the unanswered
+# With HOLD=240 (seconds) the event stream keeps recording until the kernel expires the unanswered
 # connections (SYN_SENT times out after 120 s) and is written to
 # captured-conntrack-E-extended-timestamp-nmap-101-ports-until-expiry.log instead, without a dump.
 set -eu
