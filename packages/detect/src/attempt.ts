@@ -48,18 +48,18 @@ export function isAttemptEvent(flow: FlowRecord): boolean {
 export const CONNECTION_MEMORY_MS = 200_000;
 
 /**
- * Identity of the connection a record belongs to (see module comment): node, zone, conntrack id and
- * the destination (address, and port or ICMP type) when the record has an id, else node and the
+ * Identity of the connection a record belongs to (see module comment): node, zone, conntrack id,
+ * destination address and both ports (ICMP type/code) when the record has an id, else node and the
  * original 5-tuple (ICMP type/code for ports). The destination stays with the id because the kernel
  * reuses conntrack ids: a reused id must not merge two connections, or which one counts would
  * depend on the order of the records.
  */
 export function connectionIdentity(flow: FlowRecord): string {
   if (flow.ctId !== undefined) {
-    // The id with the destination (address, port or ICMP type): enough to tell a reused id apart,
-    // and short, as this key is hashed for every record.
-    const d = flow.dstPort ?? flow.icmpType ?? '';
-    return `${flow.node ?? ''}#${flow.zone ?? ''}#${flow.ctId}#${flow.dstAddr}#${d}`;
+    // The id with the destination and the ports: enough to tell a reused id apart (a new
+    // connection to the same service has another source port), and short, as it is hashed for
+    // every record.
+    return `${flow.node ?? ''}#${flow.zone ?? ''}#${flow.ctId}#${flow.dstAddr}#${flow.dstPort ?? flow.icmpType ?? ''}#${flow.srcPort ?? flow.icmpCode ?? ''}`;
   }
   const sp = flow.srcPort ?? flow.icmpType ?? '';
   const dp = flow.dstPort ?? flow.icmpCode ?? '';
@@ -67,8 +67,8 @@ export function connectionIdentity(flow: FlowRecord): string {
 }
 
 /**
- * Connections counted in the last `memoryMs` of event time, at most `max` of them (oldest
- * inserted evicted first, counted in `evicted`). O(1) per check.
+ * Connections counted in the last `memoryMs` of event time and not yet ended by a DESTROY, at most
+ * `max` of them (oldest inserted evicted first, counted in `evicted`). O(1) per check.
  */
 export class SeenConnections {
   private readonly seen = new Map<string, number>();
@@ -93,6 +93,9 @@ export class SeenConnections {
     if (prev !== undefined) {
       if (Math.abs(t - prev) < this.memoryMs) {
         if (t < prev) this.seen.set(id, t);
+        // A DESTROY after the counted event ends the connection: no event of it comes later, so
+        // the identity is forgotten at once (the memory then holds only open connections).
+        else if (flow.event === 'destroy') this.seen.delete(id);
         return prev;
       }
       this.seen.delete(id);

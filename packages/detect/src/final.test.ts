@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { parseFile, type Finding, type FlowRecord } from '@floe/flow';
-import { createDetectors, createPortScanDetector, defaultDetectorOptions, type Detector } from './index.js';
+import { connectionIdentity, createDetectors, createPortScanDetector, defaultDetectorOptions, type Detector } from './index.js';
 
 const testdata = (name: string) => fileURLToPath(new URL(`../testdata/${name}`, import.meta.url));
 /** 101 NEW events of an nmap SYN scan of ports 1-101, `conntrack -E -o extended,timestamp,id`. */
@@ -152,6 +152,7 @@ test('every conntrack capture in packages/flow/testdata, with thresholds of 2: s
   const { readdirSync } = await import('node:fs');
   const low = { portscan: { windowMs: 60_000, minPorts: 2, severity: 'high' as const }, hostsweep: { windowMs: 60_000, minHosts: 2, severity: 'high' as const } };
   let checked = 0;
+  let shuffledFiles = 0;
   for (const name of readdirSync(dir).sort()) {
     const format = name.endsWith('.xml') ? 'conntrack-xml' : 'conntrack';
     const r = await parseFile(`${dir}${name}`, { format, now: tickingClock() });
@@ -167,11 +168,21 @@ test('every conntrack capture in packages/flow/testdata, with thresholds of 2: s
       if (f.evidence.timesFromRecords === false) assert.doesNotMatch(f.summary, /within|recorded time/, name);
       else assert.match(f.summary, /within|all at one recorded time/, name);
     }
-    const mixed = finalForms(runAll(createDetectors(low, { lateness: Infinity }), shuffled(r.records, 7)));
-    assert.deepEqual(view(mixed), view(inOrder), name);
+    // A conntrack id reused for the very same tuple (travis: pings to one host) gives records that
+    // differ only in time: which of them are one connection depends on their order. Such captures
+    // are checked above, not for order independence.
+    const news = new Map<string, number>();
+    for (const x of r.records) if (x.event === 'new') news.set(connectionIdentity(x), (news.get(connectionIdentity(x)) ?? 0) + 1);
+    if ([...news.values()].some((n) => n > 1)) continue;
+    for (const seed of [7, 11, 2026]) {
+      const mixed = finalForms(runAll(createDetectors(low, { lateness: Infinity }), shuffled(r.records, seed)));
+      assert.deepEqual(view(mixed), view(inOrder), `${name}, seed ${seed}`);
+    }
+    shuffledFiles++;
     checked += inOrder.length;
   }
   assert.ok(checked > 10, `findings checked: ${checked}`);
+  assert.ok(shuffledFiles >= 9, `captures checked shuffled: ${shuffledFiles}`);
 });
 
 test('the DESTROY events of the unanswered probes, 129 s after the scan, do not report it a second time', async () => {
