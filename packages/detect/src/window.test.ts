@@ -198,3 +198,11 @@ test('connection memory: a DESTROY just under CONNECTION_MEMORY_MS after its NEW
   d.observe(flow({ ...conn, event: 'destroy', observedAt: T0 + CONNECTION_MEMORY_MS }));
   assert.equal(d.stats().attempts, 2);
 });
+
+test('records the detector does not count (an UPDATE, ICMP for the port scan) still move event time on and close windows', () => {
+  const d = createPortScanDetector(opts);
+  run(d, probes(25, (i) => i));
+  const icmp = { protocol: 1, srcPort: undefined, dstPort: undefined, icmpType: 8, icmpCode: 0 };
+  assert.deepEqual(d.observe(flow({ ...icmp, observedAt: T0 + W + DEFAULT_LATENESS_MS - 1 })), []);
+  assert.deepEqual(d.observe(flow({ event: 'update', observedAt: T0 + W + DEFAULT_LATENESS_MS })).map((f) => f.evidence.distinctPorts), [25]);
+});

@@ -17,7 +17,7 @@
  *   sliding: records within `windowMs` of both its first and last seen add to the counts (with
  *   `updateOnDouble`, an `update` with the same id each time the distinct count doubles).
  * - The episode CLOSES when event time reaches `first + windowMs`: a record of the key at or after
- *   it (which starts a fresh episode), the first record of any key at or after
+ *   it (which starts a fresh episode), the first record of any kind or key at or after
  *   `first + windowMs + lateness` (off with `lateness: Infinity`),
  *   `expire(nowMs)`, `flush()`, or the key being evicted. On close, the finding is emitted once more (kind `final`, same id) with its
  *   final counts and evidence, when they changed since it was last emitted; so the last form of
@@ -185,16 +185,17 @@ export class DistinctWindows {
   /** Count one flow; returns the findings it triggers (usually none): raised, updated, or closed windows' final forms. */
   observe(flow: FlowRecord): Finding[] {
     this.flows++;
-    if (!isAttemptEvent(flow)) return NONE;
-    const key = this.spec.keyOf(flow);
-    if (key === undefined) return NONE;
     const t = eventTime(flow);
     if (!Number.isFinite(t)) return NONE;
     let out: Finding[] = NONE;
+    // Every record's time moves event time on, also those this detector does not count.
     if (t > this.highWater) {
       this.highWater = t;
       if ((t >= this.nextSweep || t - this.lateness >= this.nextClose) && this.lateness !== Infinity) out = this.sweep(t - this.lateness);
     }
+    if (!isAttemptEvent(flow)) return out;
+    const key = this.spec.keyOf(flow);
+    if (key === undefined) return out;
     const counted = this.conns.check(flow, t);
     if (!Number.isNaN(counted)) {
       // An attempt is represented by its earliest event, on a tie by its NEW event.
