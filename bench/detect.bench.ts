@@ -79,7 +79,7 @@ function run(flows: FlowRecord[]): void {
   for (let i = 0; i < flows.length; i++) {
     const f = flows[i];
     if (f.observedAt >= nextExpire) {
-      for (const d of detectors) d.expire(f.observedAt);
+      for (const d of detectors) findings += d.expire(f.observedAt).length;
       nextExpire = f.observedAt + 1000;
     }
     for (const d of detectors) findings += d.observe(f).length;

@@ -82,7 +82,7 @@ test('live port scan in network namespaces is detected and blocked in nftables',
   assert.ok(sample(/^floe_bus_messages_published_total\{topic="floe\.flows\.v1"\} (\d+)/m) > 0, 'floe_bus_* on /metrics');
   assert.ok(sample(/^floe_store_rows_written_total\{table="flows"\} (\d+)/m) > 0, 'floe_store_* on /metrics');
   assert.ok(sample(/^floe_nft_transactions_total\{mode="nft",op="commit"\} (\d+)/m) > 0, 'floe_nft_* on /metrics');
-  assert.ok(sample(/^floe_detect_findings_total\{detector="portscan\.vertical"\} (\d+)/m) > 0, 'floe_detect_* on /metrics');
+  assert.ok(sample(/^floe_detect_findings_total\{detector="portscan\.vertical",kind="new"\} (\d+)/m) > 0, 'floe_detect_* on /metrics');
 
   floe.kill('SIGTERM');
   const code = await new Promise<number | null>((r) => floe.once('exit', (c) => r(c)));

@@ -35,6 +35,13 @@ function run(d: Detector, flows: FlowRecord[]): Finding[] {
   return flows.flatMap((f) => d.observe(f));
 }
 
+/** The last form of each finding id, in order of first emission (what a store keeps after upserts). */
+function lastForms(out: Finding[]): Map<string, Finding> {
+  const m = new Map<string, Finding>();
+  for (const f of out) m.set(f.id, f);
+  return m;
+}
+
 // The tests pin the thresholds they reason about (20 ports, 16 hosts); the shipped default
 // port threshold is 15 (asserted in the defaults test).
 const opts = { ...defaultDetectorOptions(), portscan: { ...defaultDetectorOptions().portscan, minPorts: 20 } };
@@ -119,10 +126,18 @@ test('portscan: event time, not arrival order of wall clock; start wins over obs
 test('portscan: a slow scan lasting several windows gives one finding per window, each with its own id', () => {
   const d = createPortScanDetector(opts.portscan);
   // One new port a second for 200 s: windows start at 0, 60, 120, 180 s; each reaches 20 ports.
+  // Each window is raised at its 20th port and closed (final form, same id, 60 ports) when the
+  // next window's first port arrives; the last one is still open until flush.
   const flows = Array.from({ length: 200 }, (_, i) => flow({ dstPort: 1 + i, observedAt: T0 + i * 1000 }));
-  const out = run(d, flows);
-  assert.deepEqual(out.map((f) => f.firstSeen - T0), [0, 60_000, 120_000, 180_000]);
-  assert.equal(new Set(out.map((f) => f.id)).size, out.length);
+  const out = [...run(d, flows), ...d.flush()];
+  const raised = out.filter((f) => f.evidence.distinctPorts === 20);
+  assert.deepEqual(raised.map((f) => f.firstSeen - T0), [0, 60_000, 120_000, 180_000]);
+  assert.equal(new Set(raised.map((f) => f.id)).size, 4);
+  const last = lastForms(out);
+  assert.deepEqual([...last.values()].map((f) => [f.firstSeen - T0, f.lastSeen - T0, f.evidence.distinctPorts]), [
+    [0, 59_000, 60], [60_000, 119_000, 60], [120_000, 179_000, 60], [180_000, 199_000, 20],
+  ]);
+  assert.deepEqual(out.map((f) => f.id), [...last.keys()].flatMap((id, i) => (i < 3 ? [id, id] : [id])));
 });
 
 test('portscan: replaying the same flows in a new detector gives the same finding ids', () => {

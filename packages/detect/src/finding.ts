@@ -34,6 +34,29 @@ export function scanScore(count: number, threshold: number, spanMs: number, wind
   return Math.round(Math.min(1, Math.max(0, s)) * 1000) / 1000;
 }
 
+/**
+ * How a summary states the time a finding covers, from its first and last seen (ms), for records
+ * with their own times: a span of 0 ms is "all at one recorded time" (records sharing one time
+ * stamp); under 1 s "within 430 ms"; under 10 s "within 3.2 s"; else whole seconds "within 42 s".
+ */
+export function spanPhrase(firstSeen: number, lastSeen: number): string {
+  const ms = Math.max(0, lastSeen - firstSeen);
+  if (ms === 0) return 'all at one recorded time';
+  if (ms < 1000) return `within ${Math.round(ms)} ms`;
+  if (ms < 10_000) return `within ${(ms / 1000).toFixed(1)} s`;
+  return `within ${Math.round(ms / 1000)} s`;
+}
+
+/**
+ * The end of a scan finding's summary: ` within 1.0 s (threshold 15 in 60 s)` when the times are
+ * the records' own (`timed`), else ` (timing unknown: the records carry no time; threshold 15 in
+ * 60 s)`, which makes no claim about duration.
+ */
+export function timingAndThreshold(firstSeen: number, lastSeen: number, timed: boolean, threshold: number, windowMs: number): string {
+  const rule = `threshold ${threshold} in ${windowMs / 1000} s`;
+  return timed ? ` ${spanPhrase(firstSeen, lastSeen)} (${rule})` : ` (timing unknown: the records carry no time; ${rule})`;
+}
+
 /** Compare two addresses: IPv4 numerically before IPv6, IPv6 as text. */
 export function compareAddr(a: string, b: string): number {
   const na = v4Number(a);

@@ -6,8 +6,9 @@
  */
 import { PROTO, protocolName, type Finding, type FlowRecord } from '@floe/flow';
 import { DistinctWindows } from './window.js';
-import { checkHostSweepOptions, checkLimits, type HostSweepOptions } from './options.js';
-import { DEFAULT_PRODUCED_BY, EVIDENCE_LIST_MAX, MITRE_NETWORK_SERVICE_DISCOVERY, compareAddr, findingId, scanScore } from './finding.js';
+import { checkHostSweepOptions, checkLateness, checkLimits, type HostSweepOptions } from './options.js';
+import { DEFAULT_PRODUCED_BY, EVIDENCE_LIST_MAX, MITRE_NETWORK_SERVICE_DISCOVERY, compareAddr, scanScore, timingAndThreshold } from './finding.js';
+import { trackDetectorMetrics } from './metrics.js';
 import { entityOf } from './entity.js';
 import type { DetectorDeps, WindowDetector } from './portscan.js';
 
@@ -32,15 +33,17 @@ export function createHostSweepDetector(options: HostSweepOptions, deps: Detecto
       windowMs: o.windowMs,
       threshold: o.minHosts,
       updateOnDouble: o.updateOnDouble === true,
+      detectorId: HOSTSWEEP_ID,
       keyOf: (f: FlowRecord) => `${f.srcAddr}|${f.protocol}|${serviceOf(f)}`,
       itemOf: (f: FlowRecord) => f.dstAddr,
-      finding(key, st, flow): Finding {
+      finding(st, flow): Finding {
         const hosts = [...st.items.keys()] as string[];
         hosts.sort(compareAddr);
         const distinct = hosts.length;
         const service = serviceOf(flow);
         const what = flow.dstPort !== undefined ? `${protocolName(flow.protocol)}/${service}` : service === '' ? protocolName(flow.protocol) : `${protocolName(flow.protocol)} ${service}`;
         const listed = hosts.slice(0, EVIDENCE_LIST_MAX);
+        const timed = st.untimed === 0;
         const evidence: Finding['evidence'] = {
           flows: st.flows,
           verdicts: { ...st.verdicts },
@@ -51,6 +54,7 @@ export function createHostSweepDetector(options: HostSweepOptions, deps: Detecto
           windowMs: o.windowMs,
           threshold: o.minHosts,
           capped: st.capped,
+          timesFromRecords: timed,
         };
         if (flow.dstPort !== undefined) {
           evidence.ports = [flow.dstPort];
@@ -58,17 +62,17 @@ export function createHostSweepDetector(options: HostSweepOptions, deps: Detecto
         }
         if (flow.icmpType !== undefined && flow.dstPort === undefined) evidence.icmpType = flow.icmpType;
         return {
-          id: findingId(HOSTSWEEP_ID, key, st.start),
+          id: st.id,
           schema: 1,
-          firstSeen: st.start,
-          lastSeen: st.lastSeen,
+          firstSeen: st.first,
+          lastSeen: st.last,
           detector: HOSTSWEEP_ID,
           kind: 'detector',
           severity: o.severity,
-          score: scanScore(distinct, o.minHosts, st.lastSeen - st.start, o.windowMs),
+          score: scanScore(distinct, o.minHosts, timed ? st.last - st.first : o.windowMs, o.windowMs),
           entity: entityOf(flow),
           peers: listed,
-          summary: `${flow.srcAddr} probed ${what} on ${distinct}${st.capped ? '+' : ''} distinct hosts within ${Math.round((st.lastSeen - st.start) / 1000)} s (threshold ${o.minHosts} in ${o.windowMs / 1000} s)`,
+          summary: `${flow.srcAddr} probed ${what} on ${distinct}${st.capped ? '+' : ''} distinct hosts${timingAndThreshold(st.first, st.last, timed, o.minHosts, o.windowMs)}`,
           evidence,
           mitre: MITRE_NETWORK_SERVICE_DISCOVERY,
           producedBy,
@@ -76,11 +80,15 @@ export function createHostSweepDetector(options: HostSweepOptions, deps: Detecto
       },
     },
     checkLimits(deps.limits, o.minHosts),
+    checkLateness(deps.lateness),
   );
-  return {
+  const d: WindowDetector = {
     id: HOSTSWEEP_ID,
     observe: (flow) => windows.observe(flow),
     expire: (nowMs) => windows.expire(nowMs),
+    flush: () => windows.flush(),
     stats: () => windows.stats(),
   };
+  if (deps.metrics !== undefined) trackDetectorMetrics(deps.metrics, d);
+  return d;
 }

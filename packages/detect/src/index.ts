@@ -6,8 +6,6 @@ import type { Detector } from './detector.js';
 import type { DetectorOptions } from './options.js';
 import { createPortScanDetector, type DetectorDeps, type WindowDetector } from './portscan.js';
 import { createHostSweepDetector } from './hostsweep.js';
-import { registerDetectorMetrics } from './metrics.js';
-import type { Registry } from '@floe/telemetry/lite';
 
 export type { Detector } from './detector.js';
 export {
@@ -15,16 +13,19 @@ export {
   defaultDetectorLimits,
   checkPortScanOptions,
   checkHostSweepOptions,
+  DEFAULT_LATENESS_MS,
 } from './options.js';
 export type { DetectorOptions, PortScanOptions, HostSweepOptions, DetectorLimits } from './options.js';
 export { createPortScanDetector, PORTSCAN_ID } from './portscan.js';
 export type { DetectorDeps, WindowDetector } from './portscan.js';
 export { createHostSweepDetector, HOSTSWEEP_ID } from './hostsweep.js';
 export type { WindowStats, SampleFlow } from './window.js';
-export { eventTime, isAttemptEvent, connectionIdentity } from './attempt.js';
-export { findingId, scanScore, MITRE_NETWORK_SERVICE_DISCOVERY } from './finding.js';
+export { SWEEP_STEP_MS } from './window.js';
+export { eventTime, hasOwnTime, isAttemptEvent, connectionIdentity, CONNECTION_MEMORY_MS } from './attempt.js';
+export { findingId, scanScore, spanPhrase, timingAndThreshold, MITRE_NETWORK_SERVICE_DISCOVERY } from './finding.js';
+export { trackDetectorMetrics } from './metrics.js';
+export type { StatsSource } from './metrics.js';
 export { DetectError, DETECT_ERROR_CODES } from './errors.js';
-export { DETECT_METRICS, registerDetectorMetrics, type MeasuredDetector } from './metrics.js';
 export type { DetectErrorCode } from './errors.js';
 
 /**
@@ -32,8 +33,6 @@ export type { DetectErrorCode } from './errors.js';
  * `deps.metrics`, their counters are exported there as `floe_detect_*` (metrics.ts).
  * @throws DetectError (FLOE_DETECT_BAD_OPTIONS) when options or limits are out of range.
  */
-export function createDetectors(opts: DetectorOptions, deps: DetectorDeps & { metrics?: Registry } = {}): Array<Detector & WindowDetector> {
-  const detectors = [createPortScanDetector(opts.portscan, deps), createHostSweepDetector(opts.hostsweep, deps)];
-  if (deps.metrics) registerDetectorMetrics(deps.metrics, detectors);
-  return detectors;
+export function createDetectors(opts: DetectorOptions, deps: DetectorDeps = {}): Array<Detector & WindowDetector> {
+  return [createPortScanDetector(opts.portscan, deps), createHostSweepDetector(opts.hostsweep, deps)];
 }

@@ -1,41 +1,64 @@
-import assert from 'node:assert/strict';
+// floe_detect_* metrics, read through a real prom-client registry after running the detectors on
+// the real 101-port capture (testdata/SOURCES.md).
 import { test } from 'node:test';
-import type { FlowRecord } from '@floe/flow';
-import { createRegistry, readMetric } from '@floe/telemetry';
-import { createDetectors, defaultDetectorOptions, DETECT_METRICS } from './index.js';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { parseFile, type FlowRecord } from '@floe/flow';
+import { createRegistry } from '@floe/telemetry';
+import { createDetectors, createPortScanDetector, defaultDetectorOptions } from './index.js';
 
-const T0 = 1_796_040_085_711;
+const SCAN101_E = fileURLToPath(new URL('../testdata/captured-conntrack-E-extended-timestamp-nmap-101-ports.log', import.meta.url));
 
-/** A TCP SYN attempt as conntrack -E reports it on NEW. */
-function syn(srcAddr: string, dstPort: number, i: number): FlowRecord {
-  return {
-    schema: 1, observedAt: T0 + i, source: 'conntrack', event: 'new', family: 4, protocol: 6,
-    srcAddr, dstAddr: '10.60.0.14', srcPort: 40_000 + i, dstPort, state: 'SYN_SENT',
-  };
+/** Parses the Prometheus text format into `name{labels}` -> value. */
+async function scrape(registry: ReturnType<typeof createRegistry>): Promise<Map<string, number>> {
+  const m = new Map<string, number>();
+  for (const line of (await registry.metrics()).split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    m.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return m;
 }
 
-const portscan = { detector: 'portscan.vertical' };
-
-test('a scan of 20 ports: 20 attempts and 1 finding of portscan.vertical, 1 key tracked, read at scrape time', async () => {
+test('flows, findings by kind, tracked keys and open findings of both detectors', async () => {
+  const { records } = await parseFile(SCAN101_E, { format: 'conntrack' });
   const registry = createRegistry({ defaultMetrics: false });
-  const opts = defaultDetectorOptions();
-  const detectors = createDetectors({ ...opts, portscan: { ...opts.portscan, minPorts: 20 } }, { metrics: registry });
-  for (let i = 0; i < 20; i++) for (const d of detectors) d.observe(syn('10.50.0.2', 1000 + i, i));
-  assert.equal(await readMetric(registry, DETECT_METRICS.attempts, portscan), 20);
-  assert.equal(await readMetric(registry, DETECT_METRICS.findings, portscan), 1);
-  assert.equal(await readMetric(registry, DETECT_METRICS.findings, { detector: 'hostsweep.horizontal' }), undefined);
-  assert.equal(await readMetric(registry, DETECT_METRICS.trackedKeys, portscan), 1);
-  // A second scrape reports the same totals (counters add the change since the last scrape).
-  assert.equal(await readMetric(registry, DETECT_METRICS.attempts, portscan), 20);
+  const o = defaultDetectorOptions();
+  const detectors = createDetectors({ ...o, portscan: { ...o.portscan, updateOnDouble: true } }, { metrics: registry });
+  for (const f of records) for (const d of detectors) d.observe(f);
+  let m = await scrape(registry);
+  assert.equal(m.get('floe_detect_flows_total{detector="portscan.vertical"}'), 101);
+  assert.equal(m.get('floe_detect_flows_total{detector="hostsweep.horizontal"}'), 101);
+  assert.equal(m.get('floe_detect_findings_total{detector="portscan.vertical",kind="new"}'), 1);
+  assert.equal(m.get('floe_detect_findings_total{detector="portscan.vertical",kind="update"}'), 2); // 30, 60
+  assert.equal(m.get('floe_detect_findings_total{detector="portscan.vertical",kind="final"}'), undefined);
+  assert.equal(m.get('floe_detect_tracked_keys{detector="portscan.vertical"}'), 1);
+  assert.equal(m.get('floe_detect_tracked_keys{detector="hostsweep.horizontal"}'), 101); // one key per probed port
+  assert.equal(m.get('floe_detect_open_findings{detector="portscan.vertical"}'), 1);
+  for (const d of detectors) d.flush();
+  m = await scrape(registry);
+  assert.equal(m.get('floe_detect_findings_total{detector="portscan.vertical",kind="final"}'), 1);
+  assert.equal(m.get('floe_detect_open_findings{detector="portscan.vertical"}'), 0);
+  assert.equal(m.get('floe_detect_flows_total{detector="portscan.vertical"}'), 101, 'a second scrape adds nothing twice');
 });
 
-test('keys beyond maxKeys 2 (5 sources) count 3 evicted keys; two sets of detectors on one registry add up', async () => {
+test('evictions by reason and late flows; two instances of one detector add up on one registry', async () => {
   const registry = createRegistry({ defaultMetrics: false });
-  const opts = defaultDetectorOptions();
-  const a = createDetectors(opts, { metrics: registry, limits: { maxKeys: 2 } });
-  const b = createDetectors(opts, { metrics: registry, limits: { maxKeys: 2 } });
-  for (const set of [a, b]) for (let s = 0; s < 5; s++) for (const d of set) d.observe(syn(`10.50.0.${s + 1}`, 22, s));
-  assert.equal(await readMetric(registry, DETECT_METRICS.evictedKeys, portscan), 6);
-  assert.equal(await readMetric(registry, DETECT_METRICS.trackedKeys, portscan), 4);
-  assert.equal(await readMetric(registry, DETECT_METRICS.attempts, portscan), 10);
+  const limits = { maxKeys: 10, maxConnections: 20 };
+  const a = createPortScanDetector(defaultDetectorOptions().portscan, { metrics: registry, limits });
+  const b = createPortScanDetector(defaultDetectorOptions().portscan, { metrics: registry, limits });
+  const t0 = 1_796_161_454_267;
+  const flow = (i: number, t: number): FlowRecord => ({
+    schema: 1, observedAt: t, source: 'conntrack', event: 'new', family: 4, protocol: 6,
+    srcAddr: `10.9.0.${i}`, dstAddr: '10.231.1.1', srcPort: 40000 + i, dstPort: 80,
+  });
+  for (let i = 0; i < 25; i++) a.observe(flow(i, t0 + 60_000)); // 25 keys over a cap of 10; 25 connections over 20
+  a.observe({ ...flow(24, t0), dstPort: 81 }); // 60 s older than its key's newest record: late
+  for (let i = 0; i < 3; i++) b.observe(flow(i, t0));
+  const m = await scrape(registry);
+  assert.equal(m.get('floe_detect_evicted_keys_total{detector="portscan.vertical",reason="max_keys"}'), 15);
+  assert.equal(m.get('floe_detect_evicted_keys_total{detector="portscan.vertical",reason="max_connections"}'), 6);
+  assert.equal(m.get('floe_detect_flows_dropped_total{detector="portscan.vertical",cause="late"}'), 1);
+  assert.equal(m.get('floe_detect_flows_total{detector="portscan.vertical"}'), 29);
+  assert.equal(m.get('floe_detect_tracked_keys{detector="portscan.vertical"}'), 13);
 });

@@ -5,6 +5,14 @@
 import { SEVERITIES, type Severity } from '@floe/flow';
 import { DetectError } from './errors.js';
 
+/**
+ * Default lateness (ms of event time): how long after a window ends a record may still arrive and
+ * count in it before the record-driven sweep closes the window. Five seconds covers the
+ * interleaving of several nodes' collectors (batching, clock skew) in one partition of the flows
+ * topic. An offline analysis passes `Infinity` (its input may be in any order; flush closes).
+ */
+export const DEFAULT_LATENESS_MS = 5000;
+
 /** Vertical port scan: one source probing many ports of one destination host. */
 export interface PortScanOptions {
   /** Sliding window length in ms of event time (default 60000). */
@@ -107,4 +115,17 @@ export function checkLimits(l: Partial<DetectorLimits> | undefined, threshold: n
     throw new DetectError('FLOE_DETECT_BAD_OPTIONS', 'limits.maxItemsPerKey', `must be >= the threshold ${threshold}, got ${out.maxItemsPerKey}`);
   }
   return Object.freeze(out);
+}
+
+/**
+ * Check a detector's lateness (ms of event time, see `DetectorDeps.lateness`): a number >= 0,
+ * `Infinity` allowed; undefined gives the default (5000).
+ * @throws DetectError (FLOE_DETECT_BAD_OPTIONS, field `lateness`).
+ */
+export function checkLateness(v: number | undefined): number {
+  if (v === undefined) return DEFAULT_LATENESS_MS;
+  if (typeof v !== 'number' || Number.isNaN(v) || v < 0) {
+    throw new DetectError('FLOE_DETECT_BAD_OPTIONS', 'lateness', `must be a number of ms >= 0 (Infinity: never close on later records), got ${JSON.stringify(v)}`);
+  }
+  return v;
 }

@@ -5,9 +5,11 @@
  * 10 TCP and 10 UDP ports counts 20 (port numbers, not services).
  */
 import type { Finding, FlowRecord } from '@floe/flow';
+import type { Registry } from '@floe/telemetry';
 import { DistinctWindows, type WindowStats } from './window.js';
-import { checkLimits, checkPortScanOptions, type DetectorLimits, type PortScanOptions } from './options.js';
-import { DEFAULT_PRODUCED_BY, EVIDENCE_LIST_MAX, MITRE_NETWORK_SERVICE_DISCOVERY, findingId, scanScore } from './finding.js';
+import { checkLateness, checkLimits, checkPortScanOptions, type DetectorLimits, type PortScanOptions } from './options.js';
+import { DEFAULT_PRODUCED_BY, EVIDENCE_LIST_MAX, MITRE_NETWORK_SERVICE_DISCOVERY, scanScore, timingAndThreshold } from './finding.js';
+import { trackDetectorMetrics } from './metrics.js';
 import { entityOf } from './entity.js';
 import type { Detector } from './detector.js';
 
@@ -20,11 +22,19 @@ export interface DetectorDeps {
   producedBy?: string;
   /** Memory limits (defaults in {@link defaultDetectorLimits}). */
   limits?: Partial<DetectorLimits>;
+  /** Prometheus registry for the `floe_detect_*` metrics (see metrics.ts); none when absent. */
+  metrics?: Registry;
+  /**
+   * ms of event time a window stays open after it ended, for records arriving late, before a newer
+   * record closes it (default `DEFAULT_LATENESS_MS`, 5 s). `Infinity` for input in any order
+   * (an offline analysis): windows then close only by a record of their own key, `expire` or `flush`.
+   */
+  lateness?: number;
 }
 
 /** A windowed detector with counters. */
 export interface WindowDetector extends Detector {
-  /** Counters: keys tracked, evictions, attempts, findings. */
+  /** Counters: flows, keys tracked, evictions, attempts, findings by kind. */
   stats(): WindowStats;
 }
 
@@ -40,24 +50,26 @@ export function createPortScanDetector(options: PortScanOptions, deps: DetectorD
       windowMs: o.windowMs,
       threshold: o.minPorts,
       updateOnDouble: o.updateOnDouble === true,
+      detectorId: PORTSCAN_ID,
       keyOf: (f: FlowRecord) => (f.dstPort === undefined ? undefined : `${f.srcAddr}|${f.dstAddr}`),
       itemOf: (f: FlowRecord) => f.dstPort as number,
-      finding(key, st, flow): Finding {
+      finding(st, ref): Finding {
         const ports = [...st.items.keys()] as number[];
         ports.sort((a, b) => a - b);
         const distinct = ports.length;
+        const timed = st.untimed === 0;
         return {
-          id: findingId(PORTSCAN_ID, key, st.start),
+          id: st.id,
           schema: 1,
-          firstSeen: st.start,
-          lastSeen: st.lastSeen,
+          firstSeen: st.first,
+          lastSeen: st.last,
           detector: PORTSCAN_ID,
           kind: 'detector',
           severity: o.severity,
-          score: scanScore(distinct, o.minPorts, st.lastSeen - st.start, o.windowMs),
-          entity: entityOf(flow),
-          peers: [flow.dstAddr],
-          summary: `${flow.srcAddr} probed ${distinct}${st.capped ? '+' : ''} distinct ports of ${flow.dstAddr} within ${Math.round((st.lastSeen - st.start) / 1000)} s (threshold ${o.minPorts} in ${o.windowMs / 1000} s)`,
+          score: scanScore(distinct, o.minPorts, timed ? st.last - st.first : o.windowMs, o.windowMs),
+          entity: entityOf(ref),
+          peers: [ref.dstAddr],
+          summary: `${ref.srcAddr} probed ${distinct}${st.capped ? '+' : ''} distinct ports of ${ref.dstAddr}${timingAndThreshold(st.first, st.last, timed, o.minPorts, o.windowMs)}`,
           evidence: {
             flows: st.flows,
             verdicts: { ...st.verdicts },
@@ -67,6 +79,7 @@ export function createPortScanDetector(options: PortScanOptions, deps: DetectorD
             windowMs: o.windowMs,
             threshold: o.minPorts,
             capped: st.capped,
+            timesFromRecords: timed,
           },
           mitre: MITRE_NETWORK_SERVICE_DISCOVERY,
           producedBy,
@@ -74,11 +87,15 @@ export function createPortScanDetector(options: PortScanOptions, deps: DetectorD
       },
     },
     checkLimits(deps.limits, o.minPorts),
+    checkLateness(deps.lateness),
   );
-  return {
+  const d: WindowDetector = {
     id: PORTSCAN_ID,
     observe: (flow) => windows.observe(flow),
     expire: (nowMs) => windows.expire(nowMs),
+    flush: () => windows.flush(),
     stats: () => windows.stats(),
   };
+  if (deps.metrics !== undefined) trackDetectorMetrics(deps.metrics, d);
+  return d;
 }

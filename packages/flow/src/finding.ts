@@ -64,6 +64,12 @@ export interface FindingEvidence {
   verdicts?: VerdictCounts;
   /** A few flows as they were seen, for the analyst. */
   sample?: Array<{ at: number; dst: string; dstPort?: number; protocol: number; state?: string }>;
+  /**
+   * True when firstSeen/lastSeen come from the records' own times; false when a record carried no
+   * time (`FlowRecord.untimed`, a `conntrack -L` dump): the times are then when floe read the
+   * records, and no duration is claimed. Absent for findings that do not say.
+   */
+  timesFromRecords?: boolean;
   /** Free-form extra facts, detector-specific. */
   [extra: string]: unknown;
 }

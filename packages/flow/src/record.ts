@@ -15,6 +15,13 @@ export interface FlowRecord {
   start?: number;
   /** Flow end (ms since epoch), when the source says. */
   end?: number;
+  /**
+   * True when the input carried no time for this record (a `conntrack -L` dump line, `conntrack -E`
+   * without `-o timestamp`, a log line without a time stamp): `observedAt` is then when the line was
+   * read (the parser's `now()`), not when the flow happened, and no duration may be claimed from it.
+   * Absent when `observedAt`, `start` or `end` came from the record itself.
+   */
+  untimed?: true;
   /** Observing host name. */
   node?: string;
   /** Which input produced the record. */

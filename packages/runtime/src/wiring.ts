@@ -4,7 +4,7 @@ import type { FloeConfig } from '@floe/config';
 import type { BusConfig } from '@floe/bus';
 import type { StoreConfig } from '@floe/store';
 import { compilePolicy, defaultPolicy, loadInventoryFile, loadPolicyFile, type CompiledPolicy } from '@floe/policy';
-import { createDetectors } from '@floe/detect';
+import { createDetectors, type DetectorDeps } from '@floe/detect';
 import { createProtectedSet, createResponder, type ProtectedSet, type Responder, type ResponderOptions } from '@floe/respond';
 import type { Logger, Registry } from '@floe/telemetry';
 
@@ -39,9 +39,12 @@ export async function loadCompiledPolicy(cfg: Pick<FloeConfig, 'policyFile' | 'i
   return compilePolicy(policy, { inventory, nodeAddrs });
 }
 
-/** Detectors with the policy's thresholds, findings tagged `policy:<version>`; `floe_detect_*` on `deps.metrics` when given. */
-export function detectorsFor(policy: CompiledPolicy, deps: { metrics?: Registry } = {}) {
-  return createDetectors(policy.policy.detectors, { producedBy: `policy:${policy.version}`, metrics: deps.metrics });
+/**
+ * Detectors with the policy's thresholds, findings tagged `policy:<version>`; `deps` adds a metrics
+ * registry, limits, or `lateness: Infinity` for an offline analysis (input in any order).
+ */
+export function detectorsFor(policy: CompiledPolicy, deps: Omit<DetectorDeps, 'producedBy'> = {}) {
+  return createDetectors(policy.policy.detectors, { ...deps, producedBy: `policy:${policy.version}` });
 }
 
 /** Responder options from the policy's `respond` section and its node and control-plane networks; the host's addresses always protected. */

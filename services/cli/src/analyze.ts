@@ -36,8 +36,10 @@ export class UsageError extends Error {
 
 /**
  * Offline analysis: parse each file (streamed line by line), classify and evaluate the policy,
- * run the detectors, and write each finding once, in its final form, after each file: NDJSON on
- * `out` with `json`, else one human line. Rejected lines are reported on `err` (the first 10 per file) and counted;
+ * run the detectors over all files in order (one stream: a scan split across rotated logs is one
+ * finding), flush them at the end, and write each finding once, in its final form (the real
+ * counts, not those at the last doubling), ordered by first seen: NDJSON on `out` with `json`,
+ * else one human line. Rejected lines are reported on `err` (the first 10 per file) and counted;
  * lines are read by @floe/flow's LineReader, so a line over `maxLineBytes` is rejected
  * (`line-too-long`) without being held in memory. Input text reaching `out`/`err` is escaped.
  * @throws UsageError for a missing or unreadable file, or a format that cannot be detected (the
@@ -55,10 +57,13 @@ export async function analyzeFiles(files: string[], opts: AnalyzeOptions, out: (
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const pipeline = createPipeline({ policy, detectors: detectorsFor(policy) });
+  // Offline, records may be in any order (concatenated or shuffled files): windows close only by
+  // their own key's records and at the final flush, so first/last seen and counts do not depend on
+  // the order of the lines.
+  const pipeline = createPipeline({ policy, detectors: detectorsFor(policy, { lateness: Infinity }) });
   const result: AnalyzeResult = { files: [], findings: [], byDetector: {} };
-  // A detector raises a finding once and again, same id, as its evidence grows: an offline
-  // analysis prints each finding once, in its final form, after each file.
+  // A detector raises a finding, then emits it again (same id) as its evidence grows and when its
+  // window closes: an offline analysis keeps the last form of each id and prints it once.
   const latest = new Map<string, Finding>();
   for (const file of files) {
     const stats = new ParseStats();
@@ -92,12 +97,12 @@ export async function analyzeFiles(files: string[], opts: AnalyzeOptions, out: (
       throw new UsageError(`${shownFile}: no line is ${format ?? opts.format} (${stats.rejected} rejected: ${reasons}); check --format, or the file is not a flow log floe reads`);
     }
     result.files.push({ file, format, parsed: stats.parsed, skipped: stats.skipped, rejected: stats.rejected, byReason: Object.fromEntries(stats.byReason) });
-    for (const f of [...latest.values()].sort((a, b) => a.firstSeen - b.firstSeen)) {
-      result.findings.push(f);
-      result.byDetector[f.detector] = (result.byDetector[f.detector] ?? 0) + 1;
-      out(opts.json ? JSON.stringify(f) : findingLine(f));
-    }
-    latest.clear();
+  }
+  for (const f of pipeline.flush()) latest.set(f.id, f);
+  for (const f of [...latest.values()].sort((a, b) => a.firstSeen - b.firstSeen || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+    result.findings.push(f);
+    result.byDetector[f.detector] = (result.byDetector[f.detector] ?? 0) + 1;
+    out(opts.json ? JSON.stringify(f) : findingLine(f));
   }
   return result;
 }

@@ -6,16 +6,23 @@ import type { Detector } from '@floe/detect';
 export interface Pipeline {
   /**
    * Classifies one flow (direction, zones, inventory), evaluates the policy and feeds the
-   * detectors. Returns the classified flow and its findings: every detector finding (detectors
-   * emit once per window, plus updates of the same id with fuller evidence), and the NEW policy
+   * detectors. Returns the classified flow and its findings: every detector finding (raised once
+   * per window, then the same id again with fuller evidence: on a doubling, and in its final form
+   * when its window closes, which a later record's time may trigger for any key), and the NEW policy
    * findings: a policy finding id already emitted within the dedup memory is not emitted again
    * (it is counted in `repeats`).
    */
   process(flow: FlowRecord): { flow: FlowRecord; findings: Finding[] };
   /** Findings suppressed as repeats of an emitted id, by detector. */
   readonly repeats: Map<string, number>;
-  /** Drop detector windows older than their span at `nowMs` (event time). */
-  expire(nowMs: number): void;
+  /**
+   * Event time reached `nowMs` with no record saying so (an idle stream): the final forms of the
+   * detector findings whose window ended by then (same ids; stores upsert them). Drops state
+   * older than the windows.
+   */
+  expire(nowMs: number): Finding[];
+  /** End of input (end of a replay or analyze run, a processor stopping): the final form of every detector finding still open. */
+  flush(): Finding[];
 }
 
 /** Finding ids remembered for de-duplication (oldest forgotten first). */
@@ -44,7 +51,10 @@ export function createPipeline(deps: { policy: CompiledPolicy; detectors: Detect
       return { flow, findings: out };
     },
     expire(nowMs) {
-      for (const d of deps.detectors) d.expire(nowMs);
+      return deps.detectors.flatMap((d) => d.expire(nowMs));
+    },
+    flush() {
+      return deps.detectors.flatMap((d) => d.flush());
     },
   };
 }

@@ -292,6 +292,7 @@ function parseFlowXml(
     observedAt = new Date(when.year, when.month - 1, when.day, when.hour ?? 0, when.min ?? 0, when.sec ?? 0).getTime();
   }
   const rec = newRecord('conntrack-xml', event, observedAt >= 0 ? observedAt : now(), protocol, s, d, node);
+  if (observedAt < 0 && tsStart < 0 && tsStop < 0) rec.untimed = true;
   setTimesPortsIcmp(rec, tsStart, tsStop, port[0], port[1], icmpType, icmpCode);
   if (addr[2] !== '' && addr[3] !== '') {
     const rs = normalizeAddr(addr[2]);

@@ -289,6 +289,7 @@ export function parseConntrackLine(
   if (family !== 0 && family !== s.family) return parseError(lineNo, 'bad-address', line, 'src');
 
   const rec = newRecord('conntrack', event, observedAt >= 0 ? observedAt : now(), protocol, s, d, node);
+  if (observedAt < 0 && start < 0 && stop < 0) rec.untimed = true;
   setTimesPortsIcmp(rec, start, stop, sport, dport, icmpType, icmpCode);
   if (tuple === 1) {
     if (rsrc === '' || rdst === '') return parseError(lineNo, 'missing-field', line, rsrc === '' ? 'src' : 'dst');

@@ -434,6 +434,7 @@ export function parseKernelLogLine(
   if (d === undefined || d.family !== s.family) return parseError(lineNo, 'bad-address', line, 'DST');
 
   const rec = newRecord('kernel-log', 'log', hdr.time >= 0 ? hdr.time : now(), protocol, s, d, node);
+  if (hdr.time < 0) rec.untimed = true;
   const isIcmp = protocol === 1 || protocol === 58;
   setTimesPortsIcmp(rec, -1, -1, sport, dport, isIcmp ? icmpType : -1, isIcmp ? icmpCode : -1);
   if (len >= 0) {

@@ -118,8 +118,9 @@ function nfct(o: Record<string, unknown>, line: string, lineNo: number, now: () 
   familyCheck(o, s.family);
   const start = secUsec(o, 'flow.start');
   const end = secUsec(o, 'flow.end');
-  const observedAt = (event === 'destroy' ? end : event === 'new' ? start : undefined) ?? now();
-  const rec = newRecord('nfct', event, observedAt, protocol, s, d, node);
+  const own = event === 'destroy' ? end : event === 'new' ? start : undefined;
+  const rec = newRecord('nfct', event, own ?? now(), protocol, s, d, node);
+  if (own === undefined && start === undefined && end === undefined) rec.untimed = true;
   const sport = int(o, 'orig.l4.sport', 65535);
   const dport = int(o, 'orig.l4.dport', 65535);
   const it = int(o, 'icmp.type', 255);
@@ -154,7 +155,9 @@ function nflog(o: Record<string, unknown>, line: string, lineNo: number, now: ()
   familyCheck(o, s.family);
   const protocol = int(o, 'ip.protocol', 255) ?? int(o, 'ip6.nexthdr', 255);
   if (protocol === undefined) return parseError(lineNo, 'missing-field', line, 'ip.protocol');
-  const rec = newRecord('nflog', 'log', secUsec(o, 'oob.time') ?? now(), protocol, s, d, node);
+  const oob = secUsec(o, 'oob.time');
+  const rec = newRecord('nflog', 'log', oob ?? now(), protocol, s, d, node);
+  if (oob === undefined) rec.untimed = true;
   const sport = int(o, 'src_port', 65535);
   const dport = int(o, 'dest_port', 65535);
   const it = int(o, 'icmp.type', 255) ?? int(o, 'icmpv6.type', 255);
