@@ -128,10 +128,10 @@ test('issue 6: a stored block meets a new never-block entry after a restart of f
 
   // And the API path refuses it anew, with the cause.
   const again = await post(second, '10.20.0.5');
-  assert.equal(again.status, 409);
-  assert.equal(again.body.code, 'FLOE_RESPOND_PROTECTED');
+  assert.equal(again.status, 422);
+  assert.equal(again.body.code, 'FLOE_RESPOND_NEVER_BLOCK');
   assert.match(again.body.message ?? '', /respond\.neverBlock\[0\]/);
-  for (const [target, status, code] of [['1.0.0.0/8', 400, 'FLOE_RESPOND_TOO_WIDE'], ['2000::/3', 400, 'FLOE_RESPOND_TOO_WIDE'], ['255.255.255.255', 409, 'FLOE_RESPOND_PROTECTED'], ['224.0.0.251', 409, 'FLOE_RESPOND_PROTECTED'], ['ff02::1', 409, 'FLOE_RESPOND_PROTECTED'], ['::0.0.0.1', 409, 'FLOE_RESPOND_PROTECTED']] as const) {
+  for (const [target, status, code] of [['1.0.0.0/8', 400, 'FLOE_RESPOND_TOO_WIDE'], ['2000::/3', 400, 'FLOE_RESPOND_TOO_WIDE'], ['255.255.255.255', 422, 'FLOE_RESPOND_PROTECTED'], ['224.0.0.251', 422, 'FLOE_RESPOND_PROTECTED'], ['ff02::1', 422, 'FLOE_RESPOND_PROTECTED'], ['::0.0.0.1', 422, 'FLOE_RESPOND_PROTECTED']] as const) {
     const r = await post(second, target);
     assert.deepEqual([r.status, r.body.code], [status, code], `${target}: ${r.body.message}`);
   }
@@ -183,7 +183,7 @@ test('issue 6: node addresses are never blocked, by the host-sweep detector on r
 
   for (const target of [lab.attackerAddr, lab.victimAddrA, '10.231.2.1', '10.231.1.0/24', '10.231.0.0/16']) {
     const r = await post(floe, target);
-    assert.deepEqual([r.status, r.body.code], [409, 'FLOE_RESPOND_PROTECTED'], `${target}: ${r.body.message}`);
+    assert.deepEqual([r.status, r.body.code], [422, 'FLOE_RESPOND_PROTECTED'], `${target}: ${r.body.message}`);
   }
   const since = Date.now();
   await until('two reconcile passes', 10000, async () => (await lastReconcileAt(floe)) > since + 300 || undefined, 100);

@@ -160,7 +160,21 @@ export function configEnvNames(): string[] {
 /** Names of `FLOE_*` variables in `env` that are not configuration keys (typos, other tools' flags), sorted. */
 export function unknownEnvNames(env: NodeJS.ProcessEnv): string[] {
   const known = new Set(configEnvNames());
-  return Object.keys(env).filter((k) => k.startsWith('FLOE_') && !known.has(k)).sort();
+  return Object.keys(env).filter((k) => k.startsWith('FLOE_') && !known.has(k) && !isToolingEnvName(k)).sort();
+}
+
+/**
+ * `FLOE_*` variables of the project's own scripts, tests and benchmarks (not configuration keys,
+ * never warned about): FLOE_REQUIRE_KAFKA / FLOE_REQUIRE_CLICKHOUSE (.ci/run), FLOE_CACHE and
+ * FLOE_KAFKA_DIR (deploy/dev), FLOE_KAFKA_BROKER / FLOE_CLICKHOUSE_URL (tests against other
+ * servers), FLOE_FUZZ_* (fuzzing budgets), FLOE_TEST_* and FLOE_BENCH_* and FLOE_NOLOSS_*.
+ */
+export const TOOLING_ENV_NAMES: readonly string[] = Object.freeze(['FLOE_REQUIRE_KAFKA', 'FLOE_REQUIRE_CLICKHOUSE', 'FLOE_CACHE', 'FLOE_KAFKA_DIR', 'FLOE_KAFKA_BROKER', 'FLOE_CLICKHOUSE_URL']);
+const TOOLING_ENV_PREFIXES = ['FLOE_FUZZ_', 'FLOE_TEST_', 'FLOE_BENCH_', 'FLOE_NOLOSS_'];
+
+/** Whether `name` is a variable of floe's own tooling (see TOOLING_ENV_NAMES), not a misspelt key. */
+export function isToolingEnvName(name: string): boolean {
+  return TOOLING_ENV_NAMES.includes(name) || TOOLING_ENV_PREFIXES.some((p) => name.startsWith(p));
 }
 
 interface SchemaNode { type?: string; properties?: Record<string, SchemaNode>; enum?: readonly string[] }
