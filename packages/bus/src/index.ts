@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './memory.js';
 export * from './factory.js';
 export * from './kafka.js';
+export * from './deadletter.js';

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DuckDBAppender, DuckDBConnection, DuckDBInstance, listValue, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import type { Decision, DecisionAudit, Finding, FlowRecord } from '@floe/flow';
 import { flowDedupKey } from './dedup.js';
 import { migrate } from './migrations.js';
@@ -9,10 +9,10 @@ import {
 } from './paging.js';
 import { opQueue } from './queue.js';
 import {
-  AUDIT_COLUMNS, DECISION_COLUMNS, FINDING_COLUMNS, auditRow, decisionRow, findingRow, mergeFinding, rowToAudit,
-  rowToDecision, rowToFinding, toNumber, type Row,
+  AUDIT_COLUMNS, DEAD_LETTER_COLUMNS, DECISION_COLUMNS, FINDING_COLUMNS, auditRow, deadLetterRow, decisionRow, findingRow, mergeFinding, rowToAudit,
+  rowToDeadLetter, rowToDecision, rowToFinding, toNumber, type Row,
 } from './rows.js';
-import type { DecisionQuery, FindingQuery, Page, Store } from './store.js';
+import type { DeadLetterRow, DecisionQuery, FindingQuery, Page, Store } from './store.js';
 
 /** Options of the DuckDB store. */
 export interface DuckDbStoreOptions {
@@ -23,55 +23,51 @@ export interface DuckDbStoreOptions {
 export { AUDIT_LIMIT, PAGE_LIMIT } from './paging.js';
 export { flowDedupKey } from './dedup.js';
 
-type Appendable = string | number | boolean | undefined;
-
-/** Flow columns in table order (migration 1) after `dedup_key`, each with its FlowRecord value. */
-const FLOW_COLUMNS: ReadonlyArray<readonly ['int' | 'str' | 'bool', (f: FlowRecord) => Appendable]> = [
-  ['int', (f) => f.schema],
-  ['int', (f) => f.observedAt],
-  ['int', (f) => f.start],
-  ['int', (f) => f.end],
-  ['str', (f) => f.node],
-  ['str', (f) => f.source],
-  ['str', (f) => f.event],
-  ['int', (f) => f.family],
-  ['int', (f) => f.protocol],
-  ['str', (f) => f.srcAddr],
-  ['str', (f) => f.dstAddr],
-  ['int', (f) => f.srcPort],
-  ['int', (f) => f.dstPort],
-  ['int', (f) => f.icmpType],
-  ['int', (f) => f.icmpCode],
-  ['str', (f) => f.replySrcAddr],
-  ['str', (f) => f.replyDstAddr],
-  ['int', (f) => f.replySrcPort],
-  ['int', (f) => f.replyDstPort],
-  ['int', (f) => f.bytesOrig],
-  ['int', (f) => f.packetsOrig],
-  ['int', (f) => f.bytesReply],
-  ['int', (f) => f.packetsReply],
-  ['str', (f) => f.state],
-  ['bool', (f) => f.assured],
-  ['bool', (f) => f.unreplied],
-  ['int', (f) => f.zone],
-  ['int', (f) => f.mark],
-  ['str', (f) => f.ctId],
-  ['str', (f) => f.logPrefix],
-  ['str', (f) => f.verdict],
-  ['str', (f) => f.inIface],
-  ['str', (f) => f.outIface],
-  ['str', (f) => f.direction],
-  ['str', (f) => (f.srcMeta === undefined ? undefined : JSON.stringify(f.srcMeta))],
-  ['str', (f) => (f.dstMeta === undefined ? undefined : JSON.stringify(f.dstMeta))],
+/**
+ * FlowRecord fields in `flows` column order (migration 1) after `dedup_key`, each with the
+ * column's DuckDB type: the structure `json_transform` reads a batch with.
+ */
+const FLOW_FIELDS: ReadonlyArray<readonly [keyof FlowRecord, string]> = [
+  ['schema', 'UTINYINT'], ['observedAt', 'BIGINT'], ['start', 'BIGINT'], ['end', 'BIGINT'], ['node', 'VARCHAR'],
+  ['source', 'VARCHAR'], ['event', 'VARCHAR'], ['family', 'UTINYINT'], ['protocol', 'USMALLINT'], ['srcAddr', 'VARCHAR'],
+  ['dstAddr', 'VARCHAR'], ['srcPort', 'INTEGER'], ['dstPort', 'INTEGER'], ['icmpType', 'SMALLINT'], ['icmpCode', 'SMALLINT'],
+  ['replySrcAddr', 'VARCHAR'], ['replyDstAddr', 'VARCHAR'], ['replySrcPort', 'INTEGER'], ['replyDstPort', 'INTEGER'],
+  ['bytesOrig', 'UBIGINT'], ['packetsOrig', 'UBIGINT'], ['bytesReply', 'UBIGINT'], ['packetsReply', 'UBIGINT'],
+  ['state', 'VARCHAR'], ['assured', 'BOOLEAN'], ['unreplied', 'BOOLEAN'], ['zone', 'INTEGER'], ['mark', 'UBIGINT'],
+  ['ctId', 'VARCHAR'], ['logPrefix', 'VARCHAR'], ['verdict', 'VARCHAR'], ['inIface', 'VARCHAR'], ['outIface', 'VARCHAR'],
+  ['direction', 'VARCHAR'], ['srcMeta', 'VARCHAR'], ['dstMeta', 'VARCHAR'],
 ];
 
+/** Name of the dedup key inside a batch's JSON objects (no FlowRecord field has it). */
+const KEY_FIELD = 'floe_dedup_key';
+
 /**
- * Keys of the batch (parameter 3, a VARCHAR list) already in `flows`. `observed_at` is part of
- * the key (flowDedupKey), so a stored duplicate lies within the batch's [min, max] `observed_at`
- * (parameters 1 and 2): zone maps skip the rest of the table.
+ * Keys of the batch (parameter 3: the keys joined by `,`; they are hex) already in `flows`.
+ * `observed_at` is part of the key (flowDedupKey), so a stored duplicate lies within the batch's
+ * [min, max] `observed_at` (parameters 1 and 2): zone maps skip the rest of the table.
  */
 const STORED_KEYS_SQL = `SELECT dedup_key FROM flows
-  WHERE observed_at BETWEEN $1 AND $2 AND dedup_key IN (SELECT unnest($3::VARCHAR[]))`;
+  WHERE observed_at BETWEEN $1 AND $2 AND dedup_key IN (SELECT unnest(string_split($3, ',')))`;
+
+/**
+ * The bulk path: one parameter holds the new flows of a batch as a JSON array (each object a
+ * FlowRecord plus its key; srcMeta/dstMeta as JSON text); DuckDB parses and converts it on its
+ * own threads, so the event loop only hashes and serialises (JSON.stringify).
+ */
+const INSERT_FLOWS_JSON_SQL = `INSERT INTO flows SELECT ${[KEY_FIELD, ...FLOW_FIELDS.map(([f]) => f)].map((c) => `"${c}"`).join(', ')}
+  FROM (SELECT unnest(json_transform($1::VARCHAR, '${JSON.stringify([Object.fromEntries([[KEY_FIELD, 'VARCHAR'], ...FLOW_FIELDS])])}'), recursive := true))`;
+
+/** One flow as an element of the bulk JSON array, with its key. */
+function flowJson(key: string, f: FlowRecord): string {
+  let v: object = f;
+  if (f.srcMeta !== undefined || f.dstMeta !== undefined || KEY_FIELD in f) {
+    const { srcMeta, dstMeta, ...rest } = f as FlowRecord & { [KEY_FIELD]?: unknown };
+    delete (rest as { [KEY_FIELD]?: unknown })[KEY_FIELD];
+    v = { ...rest, srcMeta: srcMeta === undefined ? undefined : JSON.stringify(srcMeta), dstMeta: dstMeta === undefined ? undefined : JSON.stringify(dstMeta) };
+  }
+  // `key` is hex (flowDedupKey): no escaping needed.
+  return `{"${KEY_FIELD}":"${key}",${JSON.stringify(v).slice(1)}`;
+}
 
 /** Upsert of one finding: first_seen takes the minimum; the row with the later last_seen supplies everything else. */
 /** Rows per multi-row finding upsert: one statement per chunk instead of one per finding. */
@@ -86,6 +82,7 @@ const upsertFindingsSql = (rows: number): string =>
 const UPSERT_FINDING_SQL = upsertFindingsSql(1);
 
 const UPSERT_DECISION_SQL = `INSERT OR REPLACE INTO decisions (${DECISION_COLUMNS.join(', ')}) VALUES (${DECISION_COLUMNS.map(() => '?').join(', ')})`;
+const INSERT_DEAD_LETTER_SQL = `INSERT INTO dead_letters (${DEAD_LETTER_COLUMNS.join(', ')}) VALUES (${DEAD_LETTER_COLUMNS.map(() => '?').join(', ')})`;
 const INSERT_AUDIT_SQL = `INSERT INTO decision_audit (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`;
 
 function findingValues(f: Finding): DuckDBValue[] {
@@ -128,9 +125,11 @@ class Where {
  * which opens the file (or `:memory:`) and applies migrations (migrations.ts).
  *
  * Writes: `insertFlows` drops repeats inside the batch, asks which of the remaining keys
- * (flowDedupKey) `flows` already holds within the batch's `observed_at` range, and appends the
- * others straight into `flows` with a DuckDB appender, in one transaction (rolled back whole on
- * error). `flows` has no index on the key since migration 2; operations on one store run one at
+ * (flowDedupKey) `flows` already holds within the batch's `observed_at` range, and inserts the
+ * others in one statement that reads them from one JSON parameter (`json_transform`, parsed on
+ * DuckDB's threads: the bulk path), in one transaction (rolled back whole on error). Flows must
+ * be valid FlowRecords (the processor's decode step checks them): a field of the wrong type is
+ * stored as NULL, a missing required field fails the batch (NOT NULL). `flows` has no index on the key since migration 2; operations on one store run one at
  * a time and DuckDB locks the file to one process, so no other writer races the check. Findings upsert by id (first_seen = min, the later last_seen wins the rest);
  * decisions by target, with their audit row in the same transaction. All statements take
  * parameters; no user value is ever part of SQL text.
@@ -181,18 +180,6 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): Store {
       return { total, rows: got };
     });
 
-  function appendFlow(a: DuckDBAppender, key: string, f: FlowRecord): void {
-    a.appendVarchar(key);
-    for (const [kind, get] of FLOW_COLUMNS) {
-      const v = get(f);
-      if (v === undefined || v === null) a.appendNull();
-      else if (kind === 'str') a.appendVarchar(v as string);
-      else if (kind === 'bool') a.appendBoolean(v as boolean);
-      else a.appendBigInt(BigInt(v as number));
-    }
-    a.endRow();
-  }
-
   return {
     name: 'duckdb',
 
@@ -230,23 +217,12 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): Store {
           if (f.observedAt > hi) hi = f.observedAt;
         }
         await tx(c, async () => {
-          const stored = await c.runAndReadAll(STORED_KEYS_SQL, [BigInt(lo), BigInt(hi), listValue([...batch.keys()])]);
+          const stored = await c.runAndReadAll(STORED_KEYS_SQL, [BigInt(lo), BigInt(hi), [...batch.keys()].join(',')]);
           for (const [key] of stored.getRowsJS()) batch.delete(key as string);
           if (batch.size === 0) return;
-          const a = await c.createAppender('flows');
-          let appended = false;
-          try {
-            for (const [key, f] of batch) appendFlow(a, key, f);
-            a.flushSync();
-            appended = true;
-          } finally {
-            // After a failed flush, close fails too ("transaction is aborted"): keep the first error.
-            try {
-              a.closeSync();
-            } catch (err) {
-              if (appended) throw err;
-            }
-          }
+          const parts: string[] = [];
+          for (const [key, f] of batch) parts.push(flowJson(key, f));
+          await c.run(INSERT_FLOWS_JSON_SQL, [`[${parts.join(',')}]`]);
         });
       });
     },
@@ -321,6 +297,28 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): Store {
       return serial(async (c) => {
         const got = await rows(c, `SELECT * FROM decision_audit ${w.sql()} ORDER BY seq DESC LIMIT ?`, [...w.params, limit]);
         return got.map(rowToAudit);
+      });
+    },
+
+    insertDeadLetters(list: DeadLetterRow[]): Promise<void> {
+      return serial(async (c) => {
+        if (list.length === 0) return;
+        await tx(c, async () => {
+          for (const d of list) {
+            const r = deadLetterRow(d);
+            await c.run(INSERT_DEAD_LETTER_SQL, DEAD_LETTER_COLUMNS.map((k) => r[k] as DuckDBValue));
+          }
+        });
+      });
+    },
+
+    queryDeadLetters(q: { reason?: string; limit?: number }): Promise<DeadLetterRow[]> {
+      const limit = pageLimit(q.limit, AUDIT_LIMIT.max, AUDIT_LIMIT.default);
+      const w = new Where();
+      if (q.reason !== undefined) w.add('reason = ?', q.reason);
+      return serial(async (c) => {
+        const got = await rows(c, `SELECT * FROM dead_letters ${w.sql()} ORDER BY seq DESC LIMIT ?`, [...w.params, limit]);
+        return got.map(rowToDeadLetter);
       });
     },
 
