@@ -10,3 +10,5 @@ export { normalizeTarget, overlaps, NeverBlock, BUILTIN_NEVER_BLOCK } from './ta
 export { METRIC } from './metrics.js';
 export { RespondError, RESPOND_ERROR_CODES } from './errors.js';
 export type { RespondErrorCode } from './errors.js';
+export { createDecisionWriter } from './writer.js';
+export type { DecisionWriter } from './writer.js';

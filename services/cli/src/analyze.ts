@@ -1,7 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseLines, ParseStats, type Finding, type FormatName } from '@floe/flow';
-import { createPipeline } from '@floe/processor';
+import { createPipeline } from '@floe/pipeline';
 import { detectorsFor, loadCompiledPolicy } from '@floe/runtime';
 import { findingLine } from './format.js';
 
