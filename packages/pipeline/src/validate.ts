@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { FlowRecord } from '@floe/flow';
 
 /** The FlowRecord schema version this processor reads (FlowRecord v1, packages/flow/src/record.ts). */
@@ -13,7 +14,8 @@ const U32 = 4_294_967_295;
 type Check = (v: unknown) => boolean;
 const uint = (max: number): Check => (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= max;
 const text: Check = (v) => typeof v === 'string' && v.length <= MAX_TEXT;
-const addr: Check = (v) => typeof v === 'string' && v.length > 0 && v.length <= 64;
+/** An IPv4 or IPv6 address (node:net isIP; IPv6 may carry a zone). */
+const addr: Check = (v) => typeof v === 'string' && v.length <= 64 && isIP(v) !== 0;
 const bool: Check = (v) => typeof v === 'boolean';
 const oneOf = (...values: string[]): Check => {
   const set = new Set(values);
@@ -56,7 +58,8 @@ export interface RecordProblem {
  * FLOW_SCHEMA_VERSION (else reason `schema-version`: a missing or unknown version is never
  * guessed), with every required FlowRecord v1 field present and every field of its type and
  * range (ports 0..65535, protocol 0..255, times and counters non-negative safe integers, known
- * enum values, text up to MAX_TEXT characters; else `invalid-record`). Unknown extra fields are
+ * enum values, addresses that parse as IPv4 or IPv6, text up to MAX_TEXT characters; else
+ * `invalid-record`). Unknown extra fields are
  * allowed and ignored by the stores. Returns undefined for a valid record.
  */
 export function checkFlowRecord(v: unknown): RecordProblem | undefined {
