@@ -226,7 +226,10 @@ class KafkaBusImpl implements KafkaBus {
     }
     const { logger, ...rest } = opts;
     const o = { ...KAFKA_BUS_DEFAULTS, ...stripUndefined(rest) } as Required<Omit<KafkaBusOptions, 'logger'>>;
-    for (const k of ['partitions', 'replicationFactor', 'partitionsConsumedConcurrently', 'consumerRestarts'] as const) {
+    if (!Number.isInteger(o.consumerRestarts) || o.consumerRestarts < 0) {
+      throw new BusError(BUS_ERROR_CODES.BAD_ARGUMENT, `kafka bus: \`consumerRestarts\` must be an integer >= 0, got ${String(o.consumerRestarts)}`);
+    }
+    for (const k of ['partitions', 'replicationFactor', 'partitionsConsumedConcurrently'] as const) {
       if (!Number.isInteger(o[k]) || o[k] < 1) {
         throw new BusError(BUS_ERROR_CODES.BAD_ARGUMENT, `kafka bus: \`${k}\` must be an integer >= 1, got ${String(o[k])}`);
       }

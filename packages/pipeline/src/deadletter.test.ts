@@ -66,7 +66,7 @@ test('poison messages and records are dead-lettered with reason and bytes; the f
   const before = [flow(1), flow(2)];
   const after = [flow(10), flow(11), flow(12)];
   const schema99 = { ...flow(3), schema: 99 };
-  await bus.publish(TOPICS.flows, [
+  await bus.publish<unknown>(TOPICS.flows, [
     { key, value: before },
     { key, value: 'not a batch of flows' },
     { key, value: schema99 },
