@@ -26,6 +26,14 @@ export interface ProcessorOptions {
   retries?: number;
   /** A step running longer than this (ms) is logged as stalled (default 10 000). */
   stallMs?: number;
+  /**
+   * Records per chunk of a batch (default 50 000): a larger batch (the in-process bus hands up to
+   * 500 messages at once) is analysed chunk by chunk, and the outputs of a chunk (decide, persist,
+   * publish, dead letters; in chunk order) run while the next chunk is analysed. The batch is
+   * committed once every chunk's outputs succeeded. Smaller chunks cost more per flow (measured:
+   * 2 000 records per chunk took about 25 % more CPU in bench/pipeline.bench.ts).
+   */
+  chunkRecords?: number;
 }
 
 /** What the processor is built on. */
@@ -122,15 +130,50 @@ export function createProcessor(opts: ProcessorOptions, deps: ProcessorDeps): Pr
     return state;
   };
 
+  const chunkRecords = opts.chunkRecords ?? 50_000;
+  /** The batch's messages in chunks of about `chunkRecords` records (whole messages). */
+  const chunksOf = (batch: BusBatch<unknown>): BusBatch<unknown>[] => {
+    const out: BusBatch<unknown>[] = [];
+    let part: BusBatch<unknown>['messages'] = [];
+    let n = 0;
+    for (const msg of batch.messages) {
+      part.push(msg);
+      n += Array.isArray(msg.value) ? msg.value.length : 1;
+      if (n >= chunkRecords) {
+        out.push({ ...batch, messages: part });
+        part = [];
+        n = 0;
+      }
+    }
+    if (part.length) out.push({ ...batch, messages: part });
+    return out;
+  };
+
   const handle = async (batch: BusBatch<unknown>): Promise<void> => {
-    const state = stateOf(batch);
+    const states: BatchState[] = [];
+    // Outputs of chunk k run (in order) while chunk k+1 is analysed: store I/O overlaps analysis.
+    let outputs: Promise<void> = Promise.resolve();
     try {
-      await runner.run(state);
+      for (const chunk of chunksOf(batch)) {
+        const state = stateOf(chunk);
+        states.push(state);
+        await runner.analyze(state);
+        outputs = outputs.then(() => runner.output(state));
+        outputs.catch(() => undefined); // awaited below; a failure skips the later chunks' outputs
+        await new Promise((r) => setImmediate(r));
+      }
+      await outputs;
     } catch (e) {
+      await outputs.catch(() => undefined); // nothing of this batch still writing when the bus redelivers it
       m.failedBatches.inc();
       log.error({ err: messageOf(e), topic: batch.topic, partition: batch.partition }, 'batch failed; left uncommitted for redelivery');
       throw e;
     }
+    for (const state of states) account(state);
+  };
+
+  /** Counts, metrics, logs and callbacks of one chunk whose outputs are safe. */
+  const account = (state: BatchState): void => {
     const received = state.received;
     for (const { f, o } of state.outcomes ?? []) {
       m.outcomes.inc({ kind: o.kind, cause: o.kind === 'decision' ? o.audit.change : o.cause });

@@ -30,6 +30,10 @@ export interface Runner {
    * (step-error) for a refusal of the data or a TypeError / RangeError (a value the code cannot handle).
    */
   run(state: BatchState): Promise<void>;
+  /** The analysis half of run(): the steps before the first output step (decode, policy, detect). */
+  analyze(state: BatchState): Promise<void>;
+  /** The output half of run(): the output steps (decide, persist, publish), then the dead letters. Skips the steps when analyze() dead-lettered the batch. */
+  output(state: BatchState): Promise<void>;
   /** Writes dead letters through the sink (retried like an output step) and counts them by reason. */
   writeDeadLetters(list: DeadLetter[]): Promise<void>;
 }
@@ -90,16 +94,33 @@ export function createRunner(steps: readonly Step[], deps: { metrics: ProcessorM
     }
   };
 
-  return {
-    async run(state) {
-      for (const step of steps) {
-        const r = await attempt(step.name, step.output, () => step.run(state));
-        if (r.kind === 'dead-letter') {
-          for (const item of state.items) if (!item.dead) state.deadLetter({ item }, r.reason, step.name, r.error);
-          break;
-        }
+  /** Runs `list` in order; false when one dead-lettered the batch (the rest are skipped). */
+  const runSteps = async (list: readonly Step[], state: BatchState): Promise<boolean> => {
+    for (const step of list) {
+      const r = await attempt(step.name, step.output, () => step.run(state));
+      if (r.kind === 'dead-letter') {
+        for (const item of state.items) if (!item.dead) state.deadLetter({ item }, r.reason, step.name, r.error);
+        return false;
       }
+    }
+    return true;
+  };
+  const firstOutput = steps.findIndex((s) => s.output);
+  const analysis = firstOutput < 0 ? steps : steps.slice(0, firstOutput);
+  const outputs = firstOutput < 0 ? [] : steps.slice(firstOutput);
+  const ended = new WeakSet<BatchState>();
+
+  return {
+    async analyze(state) {
+      if (!(await runSteps(analysis, state))) ended.add(state);
+    },
+    async output(state) {
+      if (!ended.has(state)) await runSteps(outputs, state);
       await writeDeadLetters(state.deadLetters);
+    },
+    async run(state) {
+      await this.analyze(state);
+      await this.output(state);
     },
     writeDeadLetters,
   };
