@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement, type DuckDBValue } from '@duckdb/node-api';
 import type { Decision, DecisionAudit, Finding, FlowRecord } from '@floe/flow';
 import { flowDedupKey } from './dedup.js';
 import { migrate } from './migrations.js';
@@ -145,6 +145,8 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): Store {
   let instance: DuckDBInstance | undefined;
   let conn: DuckDBConnection | undefined;
   let starting: Promise<void> | undefined;
+  /** The bulk path's two statements, prepared once per connection (planning json_transform each time costs more than small batches do). */
+  let flowStmts: { stored: DuckDBPreparedStatement; insert: DuckDBPreparedStatement } | undefined;
   /** One connection, one operation at a time. */
   const queue = opQueue<DuckDBConnection>('duckdb', () => conn);
   const serial = queue.run;
@@ -189,6 +191,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): Store {
         instance = await DuckDBInstance.create(opts.path);
         const c = await instance.connect();
         await migrate(c);
+        flowStmts = { stored: await c.prepare(STORED_KEYS_SQL), insert: await c.prepare(INSERT_FLOWS_JSON_SQL) };
         conn = c;
       })();
       return starting;
@@ -197,6 +200,9 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): Store {
     async stop(): Promise<void> {
       if (starting) await starting.catch(() => undefined);
       await queue.idle();
+      flowStmts?.stored.destroySync();
+      flowStmts?.insert.destroySync();
+      flowStmts = undefined;
       conn?.closeSync();
       instance?.closeSync();
       conn = undefined;
@@ -217,12 +223,18 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): Store {
           if (f.observedAt > hi) hi = f.observedAt;
         }
         await tx(c, async () => {
-          const stored = await c.runAndReadAll(STORED_KEYS_SQL, [BigInt(lo), BigInt(hi), [...batch.keys()].join(',')]);
-          for (const [key] of stored.getRowsJS()) batch.delete(key as string);
+          const { stored, insert } = flowStmts!;
+          stored.bind([BigInt(lo), BigInt(hi), [...batch.keys()].join(',')]);
+          for (const [key] of (await stored.runAndReadAll()).getRowsJS()) batch.delete(key as string);
           if (batch.size === 0) return;
           const parts: string[] = [];
           for (const [key, f] of batch) parts.push(flowJson(key, f));
-          await c.run(INSERT_FLOWS_JSON_SQL, [`[${parts.join(',')}]`]);
+          insert.bind([`[${parts.join(',')}]`]);
+          try {
+            await insert.run();
+          } finally {
+            insert.clearBindings(); // do not hold the batch's JSON until the next insert
+          }
         });
       });
     },
