@@ -61,3 +61,14 @@ export interface Step {
 
 /** `ok`, as a constant. */
 export const OK: StepResult = Object.freeze({ kind: 'ok' });
+
+/**
+ * Records an analysis step handles between two turns of the event loop: a long batch yields so
+ * that store and bus I/O already under way (earlier batches' outputs) keeps moving meanwhile.
+ */
+export const YIELD_EVERY = 2000;
+
+/** Lets pending I/O callbacks run (setImmediate). */
+export function yieldToIo(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}

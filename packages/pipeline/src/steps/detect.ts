@@ -1,5 +1,5 @@
 import type { Pipeline } from '../analysis.js';
-import { OK, type Step } from '../step.js';
+import { OK, YIELD_EVERY, yieldToIo, type Step } from '../step.js';
 
 /**
  * detect: feeds each classified flow to the detectors. A record that makes a detector throw is
@@ -10,8 +10,10 @@ export function detectStep(pipeline: Pipeline): Step {
   return {
     name: 'detect',
     output: false,
-    run(state) {
+    async run(state) {
+      let n = 0;
       for (const item of state.items) {
+        if (++n % YIELD_EVERY === 0) await yieldToIo();
         if (item.dead || !item.flow) continue;
         try {
           for (const f of pipeline.detect(item.flow)) item.findings!.push(f);

@@ -1,5 +1,5 @@
 import type { Pipeline } from '../analysis.js';
-import { OK, type Step } from '../step.js';
+import { OK, YIELD_EVERY, yieldToIo, type Step } from '../step.js';
 
 /**
  * policy: classifies each record (direction, zones, inventory) and evaluates the policy. A
@@ -9,8 +9,10 @@ export function policyStep(pipeline: Pipeline): Step {
   return {
     name: 'policy',
     output: false,
-    run(state) {
+    async run(state) {
+      let n = 0;
       for (const item of state.items) {
+        if (++n % YIELD_EVERY === 0) await yieldToIo();
         try {
           const r = pipeline.classify(item.raw);
           item.flow = r.flow;
