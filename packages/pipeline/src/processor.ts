@@ -154,13 +154,14 @@ export function createProcessor(opts: ProcessorOptions, deps: ProcessorDeps): Pr
     // Outputs of chunk k run (in order) while chunk k+1 is analysed: store I/O overlaps analysis.
     let outputs: Promise<void> = Promise.resolve();
     try {
-      for (const chunk of chunksOf(batch)) {
+      const chunks = chunksOf(batch);
+      for (const [i, chunk] of chunks.entries()) {
         const state = stateOf(chunk);
         states.push(state);
         await runner.analyze(state);
         outputs = outputs.then(() => runner.output(state));
         outputs.catch(() => undefined); // awaited below; a failure skips the later chunks' outputs
-        await new Promise((r) => setImmediate(r));
+        if (i < chunks.length - 1) await new Promise((r) => setImmediate(r));
       }
       await outputs;
     } catch (e) {
