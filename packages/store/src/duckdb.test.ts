@@ -150,6 +150,27 @@ describe('duckdb store', { concurrency: false }, () => {
     assert.equal(row.src_meta, JSON.stringify(f.srcMeta));
   });
 
+  it('each stored row carries the key of its own flow (keys and flows of a batch are paired by position)', async () => {
+    const path = join(tmp, 'zip.duckdb');
+    const s = createDuckDbStore({ path });
+    await s.start();
+    const flows = Array.from({ length: 3000 }, (_, i) => flowFixture({ observedAt: 1_700_000_000_000 + (i % 7) * 1000 + i, srcPort: 1024 + (i % 60_000), ctId: String(i), srcMeta: i % 3 ? undefined : { pod: `p${i}` } }));
+    await s.insertFlows([...flows.slice(0, 1000), flows[5], ...flows.slice(1000)]); // a repeat inside the batch too
+    await s.stop();
+    const inst = await DuckDBInstance.create(path);
+    const c = await inst.connect();
+    const rows = (await c.runAndReadAll('SELECT dedup_key, ct_id, src_meta FROM flows')).getRowObjectsJS();
+    c.closeSync();
+    inst.closeSync();
+    assert.equal(rows.length, 3000);
+    const byCt = new Map(flows.map((f) => [f.ctId, f]));
+    for (const r of rows) {
+      const f = byCt.get(r.ct_id as string)!;
+      assert.equal(r.dedup_key, flowDedupKey(f), `row of ctId ${String(r.ct_id)}`);
+      assert.equal(r.src_meta, f.srcMeta === undefined ? null : JSON.stringify(f.srcMeta));
+    }
+  });
+
   it('dedup key tells apart event, observedAt, ctId, node, state and counters; equal records share it', () => {
     const base = flowFixture();
     assert.equal(flowDedupKey(base), flowDedupKey({ ...base }));

@@ -38,7 +38,7 @@ const FLOW_FIELDS: ReadonlyArray<readonly [keyof FlowRecord, string]> = [
   ['direction', 'VARCHAR'], ['srcMeta', 'VARCHAR'], ['dstMeta', 'VARCHAR'],
 ];
 
-/** Name of the dedup key inside a batch's JSON objects (no FlowRecord field has it). */
+/** Column alias of the dedup key in the bulk insert (no FlowRecord field has this name). */
 const KEY_FIELD = 'floe_dedup_key';
 
 /**
@@ -50,23 +50,18 @@ const STORED_KEYS_SQL = `SELECT dedup_key FROM flows
   WHERE observed_at BETWEEN $1 AND $2 AND dedup_key IN (SELECT unnest(string_split($3, ',')))`;
 
 /**
- * The bulk path: one parameter holds the new flows of a batch as a JSON array (each object a
- * FlowRecord plus its key; srcMeta/dstMeta as JSON text); DuckDB parses and converts it on its
- * own threads, so the event loop only hashes and serialises (JSON.stringify).
+ * The bulk path: parameter 1 holds the new flows of a batch as one JSON array (FlowRecords,
+ * srcMeta/dstMeta as JSON text), parameter 2 their keys joined by `,`; the two unnests of one
+ * SELECT pair them by position. DuckDB parses and converts on its own threads, so the event loop
+ * only hashes and makes one JSON.stringify call per batch.
  */
 const INSERT_FLOWS_JSON_SQL = `INSERT INTO flows SELECT ${[KEY_FIELD, ...FLOW_FIELDS.map(([f]) => f)].map((c) => `"${c}"`).join(', ')}
-  FROM (SELECT unnest(json_transform($1::VARCHAR, '${JSON.stringify([Object.fromEntries([[KEY_FIELD, 'VARCHAR'], ...FLOW_FIELDS])])}'), recursive := true))`;
+  FROM (SELECT unnest(string_split($2, ',')) AS "${KEY_FIELD}", unnest(json_transform($1::VARCHAR, '${JSON.stringify([Object.fromEntries(FLOW_FIELDS)])}'), recursive := true))`;
 
-/** One flow as an element of the bulk JSON array, with its key. */
-function flowJson(key: string, f: FlowRecord): string {
-  let v: object = f;
-  if (f.srcMeta !== undefined || f.dstMeta !== undefined || KEY_FIELD in f) {
-    const { srcMeta, dstMeta, ...rest } = f as FlowRecord & { [KEY_FIELD]?: unknown };
-    delete (rest as { [KEY_FIELD]?: unknown })[KEY_FIELD];
-    v = { ...rest, srcMeta: srcMeta === undefined ? undefined : JSON.stringify(srcMeta), dstMeta: dstMeta === undefined ? undefined : JSON.stringify(dstMeta) };
-  }
-  // `key` is hex (flowDedupKey): no escaping needed.
-  return `{"${KEY_FIELD}":"${key}",${JSON.stringify(v).slice(1)}`;
+/** A flow as the bulk JSON array holds it: srcMeta/dstMeta as JSON text. */
+function flowForJson(f: FlowRecord): object {
+  if (f.srcMeta === undefined && f.dstMeta === undefined) return f;
+  return { ...f, srcMeta: f.srcMeta === undefined ? undefined : JSON.stringify(f.srcMeta), dstMeta: f.dstMeta === undefined ? undefined : JSON.stringify(f.dstMeta) };
 }
 
 /** Upsert of one finding: first_seen takes the minimum; the row with the later last_seen supplies everything else. */
@@ -126,11 +121,13 @@ class Where {
  *
  * Writes: `insertFlows` drops repeats inside the batch, asks which of the remaining keys
  * (flowDedupKey) `flows` already holds within the batch's `observed_at` range, and inserts the
- * others in one statement that reads them from one JSON parameter (`json_transform`, parsed on
- * DuckDB's threads: the bulk path), in one transaction (rolled back whole on error). Flows must
- * be valid FlowRecords (the processor's decode step checks them): a field of the wrong type is
- * stored as NULL, a missing required field fails the batch (NOT NULL). `flows` has no index on the key since migration 2; operations on one store run one at
- * a time and DuckDB locks the file to one process, so no other writer races the check. Findings upsert by id (first_seen = min, the later last_seen wins the rest);
+ * others in one prepared statement that reads them from one JSON parameter (`json_transform`,
+ * parsed on DuckDB's threads: the bulk path) and their keys from another, in one transaction
+ * (rolled back whole on error). Flows must be valid FlowRecords (the processor's decode step
+ * checks them): a field of the wrong type is stored as NULL, a missing required field fails the
+ * batch (NOT NULL). `flows` has no index on the key since migration 2; operations on one store
+ * run one at a time and DuckDB locks the file to one process, so no other writer races the
+ * check. Findings upsert by id (first_seen = min, the later last_seen wins the rest);
  * decisions by target, with their audit row in the same transaction. All statements take
  * parameters; no user value is ever part of SQL text.
  *
@@ -227,9 +224,10 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): Store {
           stored.bind([BigInt(lo), BigInt(hi), [...batch.keys()].join(',')]);
           for (const [key] of (await stored.runAndReadAll()).getRowsJS()) batch.delete(key as string);
           if (batch.size === 0) return;
-          const parts: string[] = [];
-          for (const [key, f] of batch) parts.push(flowJson(key, f));
-          insert.bind([`[${parts.join(',')}]`]);
+          const list: object[] = [];
+          for (const f of batch.values()) list.push(flowForJson(f));
+          // The keys (hex) zip with the array's elements by position (two unnests in one SELECT).
+          insert.bind([JSON.stringify(list), [...batch.keys()].join(',')]);
           try {
             await insert.run();
           } finally {
