@@ -207,34 +207,48 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): Store {
     },
 
     insertFlows(flows: FlowRecord[]): Promise<void> {
-      return serial(async (c) => {
-        if (flows.length === 0) return;
-        const batch = new Map<string, FlowRecord>();
-        let lo = Infinity;
-        let hi = -Infinity;
-        for (const f of flows) {
-          const key = flowDedupKey(f);
-          if (batch.has(key)) continue;
-          batch.set(key, f);
-          if (f.observedAt < lo) lo = f.observedAt;
-          if (f.observedAt > hi) hi = f.observedAt;
-        }
-        await tx(c, async () => {
+      if (flows.length === 0) return serial(async () => undefined);
+      // Hashing and serialising run before the operation queue: they only need the event loop,
+      // so the connection keeps working on earlier operations meanwhile.
+      const batch = new Map<string, FlowRecord>();
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const f of flows) {
+        const key = flowDedupKey(f);
+        if (batch.has(key)) continue;
+        batch.set(key, f);
+        if (f.observedAt < lo) lo = f.observedAt;
+        if (f.observedAt > hi) hi = f.observedAt;
+      }
+      const keys = [...batch.keys()].join(',');
+      const json = (): string => {
+        const list: object[] = [];
+        for (const f of batch.values()) list.push(flowForJson(f));
+        return JSON.stringify(list);
+      };
+      let data = json();
+      return serial((c) =>
+        tx(c, async () => {
           const { stored, insert } = flowStmts!;
-          stored.bind([BigInt(lo), BigInt(hi), [...batch.keys()].join(',')]);
-          for (const [key] of (await stored.runAndReadAll()).getRowsJS()) batch.delete(key as string);
-          if (batch.size === 0) return;
-          const list: object[] = [];
-          for (const f of batch.values()) list.push(flowForJson(f));
-          // The keys (hex) zip with the array's elements by position (two unnests in one SELECT).
-          insert.bind([JSON.stringify(list), [...batch.keys()].join(',')]);
+          stored.bind([BigInt(lo), BigInt(hi), keys]);
+          const already = (await stored.runAndReadAll()).getRowsJS();
+          let newKeys = keys;
+          if (already.length > 0) {
+            // A replay: serialise again without the keys already stored.
+            for (const [key] of already) batch.delete(key as string);
+            if (batch.size === 0) return;
+            newKeys = [...batch.keys()].join(',');
+            data = json();
+          }
+          // The keys (hex) pair with the array's elements by position (two unnests in one SELECT).
+          insert.bind([data, newKeys]);
           try {
             await insert.run();
           } finally {
             insert.clearBindings(); // do not hold the batch's JSON until the next insert
           }
-        });
-      });
+        }),
+      );
     },
 
     insertFindings(findings: Finding[]): Promise<void> {
