@@ -4,3 +4,4 @@ export * from './memory.js';
 export * from './factory.js';
 export * from './kafka.js';
 export * from './metrics.js';
+export * from './deadletter.js';

@@ -100,7 +100,7 @@ describe('kafka bus on a real broker', { skip, timeout: 120_000 }, () => {
       got.push(b);
     });
     await waitFor(() => got.reduce((a, b) => a + b.messages.length, 0) >= 3, '3 messages');
-    const flat = got.flatMap((b) => b.messages);
+    const flat = got.flatMap((b) => b.messages.map(({ key, value }) => ({ key, value })));
     assert.deepEqual(flat.filter((m) => m.key === '203.0.113.7'), [sent[0], sent[2]]);
     assert.deepEqual(flat.filter((m) => m.key === '2001:db8::1'), [sent[1]]);
     for (const b of got) assert.equal(b.topic, topic);
@@ -243,3 +243,66 @@ if (up) {
     runBusContract('kafka', ({ compactedTopics }) => createKafkaBus(busOptions({ compactedTopics, topics: [] })));
   });
 }
+
+describe('kafka bus: consumer error policy on a real broker', { skip, timeout: 120_000 }, () => {
+  it('a message that is not JSON goes to onUndecodable with its bytes and offset; the batch\'s other messages reach the handler', async (t) => {
+    const bus = await startedBus(t);
+    const topic = unique('undecodable');
+    const raw = Buffer.from([0x7b, 0x6e, 0x6f, 0x74, 0x20, 0x6a, 0x73, 0x6f, 0x6e, 0xff, 0x00]); // "{not json" + 0xff 0x00
+    const producer = new kafkajs.Kafka({ brokers: [BROKER], logLevel: kafkajs.logLevel.NOTHING }).producer();
+    await producer.connect();
+    t.after(() => producer.disconnect());
+    await bus.publish(topic, [{ key: 'k', value: { n: 1 } }]);
+    await producer.send({ topic, messages: [{ key: 'k', value: raw }] });
+    await bus.publish(topic, [{ key: 'k', value: { n: 2 } }]);
+    const got: unknown[] = [];
+    const bad: Array<{ raw: Buffer; offset: string; key: string; error: string }> = [];
+    await bus.subscribe(topic, {
+      group: 'u', fromBeginning: true,
+      onUndecodable: async (m) => { bad.push({ raw: Buffer.from(m.raw), offset: m.offset, key: m.key, error: m.error }); },
+    }, async (b) => { for (const m of b.messages) got.push(m.value); });
+    await waitFor(() => got.length === 2 && bad.length === 1, 'two values and one undecodable message');
+    assert.deepEqual(got, [{ n: 1 }, { n: 2 }]);
+    assert.deepEqual(bad[0].raw, raw);
+    assert.deepEqual([bad[0].offset, bad[0].key], ['1', 'k']);
+    assert.match(bad[0].error, /JSON/);
+    await waitFor(() => bus.stats().undecodable === 1 && bus.stats().delivered === 2, 'counted and committed');
+  });
+
+  it('without onUndecodable the bus dead-letters the message on floe.deadletter.v1 with its original bytes', async (t) => {
+    const prefix = `${unique('dl')}.`;
+    const bus = await startedBus(t, { topicPrefix: prefix });
+    const topic = 'plain.v1';
+    const producer = new kafkajs.Kafka({ brokers: [BROKER], logLevel: kafkajs.logLevel.NOTHING }).producer();
+    await producer.connect();
+    t.after(() => producer.disconnect());
+    await bus.subscribe(topic, { group: 'g' }, async () => undefined);
+    await producer.send({ topic: `${prefix}${topic}`, messages: [{ key: 'x', value: 'nope' }] });
+    const dl: Array<Record<string, unknown>> = [];
+    await bus.subscribe<Record<string, unknown>>('floe.deadletter.v1', { group: 'watch', fromBeginning: true }, async (b) => {
+      for (const m of b.messages) if (m.value) dl.push(m.value);
+    });
+    await waitFor(() => dl.length === 1, 'the dead letter');
+    assert.equal(dl[0].reason, 'undecodable');
+    assert.equal(dl[0].topic, topic);
+    assert.equal(dl[0].key, 'x');
+    assert.equal(Buffer.from(dl[0].payload as string, 'base64').toString(), 'nope');
+  });
+
+  it('a consumer whose handler keeps failing is given up after consumerRestarts: onDeath once, nothing committed', async (t) => {
+    const bus = await startedBus(t, { consumerRestarts: 0, retryBackoffMs: 20, maxRetryBackoffMs: 50 });
+    const topic = unique('death');
+    await bus.publish(topic, [{ key: 'k', value: 1 }]);
+    const deaths: Error[] = [];
+    let calls = 0;
+    await bus.subscribe(topic, { group: 'd', fromBeginning: true, onDeath: (e) => deaths.push(e) }, async () => {
+      calls++;
+      throw new Error('handler keeps failing (test)');
+    });
+    await waitFor(() => deaths.length === 1, 'the consumer to be given up', 60_000);
+    assert.match(deaths[0].message, /crashed and will not restart/);
+    assert.ok(calls >= 1);
+    const offsets = await committed('d', topic);
+    assert.ok([...offsets.values()].every((o) => o <= 0), 'no offset committed past the failing message');
+  });
+});

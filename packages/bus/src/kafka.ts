@@ -25,8 +25,9 @@ import type {
   PartitionAssigner,
   Producer,
 } from 'kafkajs';
-import type { Bus, BusBatch, BusMessage, SubscribeOptions } from './bus.js';
+import type { Bus, BusBatch, BusMessage, SubscribeOptions, Subscription as BusSubscription } from './bus.js';
 import { TOPICS } from './bus.js';
+import { undecodableDeadLetter } from './deadletter.js';
 import { BUS_ERROR_CODES, BusError } from './errors.js';
 import { createBusMetrics, type BusDeps, type BusMetrics } from './metrics.js';
 
@@ -80,6 +81,12 @@ export interface KafkaBusOptions {
    * process). 0 turns the sampling off (the gauge is still set from each fetched batch). Default 10 000.
    */
   lagSampleMs?: number;
+  /**
+   * Restarts of a crashed consumer (kafkajs retries a failing batch or fetch 5 times, then the
+   * consumer crashes) in a row without a batch committed in between, before the subscription
+   * is given up and its `onDeath` called. Default 10. A non-retriable crash is never restarted.
+   */
+  consumerRestarts?: number;
 }
 
 /** Defaults of KafkaBusOptions. */
@@ -101,6 +108,7 @@ export const KAFKA_BUS_DEFAULTS = Object.freeze({
   requestTimeoutMs: 30_000,
   joinTimeoutMs: 30_000,
   lagSampleMs: 10_000,
+  consumerRestarts: 10,
 });
 
 /** Counters of a Kafka bus (messages unless stated). */
@@ -111,7 +119,7 @@ export interface KafkaBusStats {
   delivered: number;
   /** Handler rejections (each one leads to a redelivery of that batch). */
   handlerErrors: number;
-  /** Messages skipped because their value was not valid JSON (logged, offset committed). */
+  /** Messages whose value was not valid JSON (handed to onUndecodable or dead-lettered, offset committed). */
   undecodable: number;
 }
 
@@ -199,6 +207,10 @@ interface Subscription {
   consumer: Consumer;
   /** Partitions of `topic` assigned to this consumer at the last group join. */
   assigned: number[];
+  /** Crashes restarted since the last committed batch. */
+  restarts: number;
+  /** Closed, or dead (crashed for good). */
+  ended: boolean;
 }
 
 type State = 'new' | 'started' | 'stopped';
@@ -226,6 +238,9 @@ class KafkaBusImpl implements KafkaBus {
       throw new BusError(BUS_ERROR_CODES.BAD_ARGUMENT, 'kafka bus: `brokers` must be a non-empty list of "host:port" strings');
     }
     const o = { ...KAFKA_BUS_DEFAULTS, ...stripUndefined(opts) } as Required<KafkaBusOptions>;
+    if (!Number.isInteger(o.consumerRestarts) || o.consumerRestarts < 0) {
+      throw new BusError(BUS_ERROR_CODES.BAD_ARGUMENT, `kafka bus: \`consumerRestarts\` must be an integer >= 0, got ${String(o.consumerRestarts)}`);
+    }
     for (const k of ['partitions', 'replicationFactor', 'partitionsConsumedConcurrently'] as const) {
       if (!Number.isInteger(o[k]) || o[k] < 1) {
         throw new BusError(BUS_ERROR_CODES.BAD_ARGUMENT, `kafka bus: \`${k}\` must be an integer >= 1, got ${String(o[k])}`);
@@ -408,7 +423,7 @@ class KafkaBusImpl implements KafkaBus {
     this.m.published.inc({ topic }, wire.length);
   }
 
-  async subscribe<T>(topic: string, opts: SubscribeOptions, handler: (batch: BusBatch<T>) => Promise<void>): Promise<void> {
+  async subscribe<T>(topic: string, opts: SubscribeOptions, handler: (batch: BusBatch<T>) => Promise<void>): Promise<BusSubscription> {
     this.checkUsable('subscribe');
     checkTopic(topic);
     const group = opts?.group;
@@ -429,16 +444,30 @@ class KafkaBusImpl implements KafkaBus {
       heartbeatInterval: o.heartbeatIntervalMs,
       maxWaitTimeInMs: o.maxWaitTimeMs,
       partitionAssigners: [subscriptionRoundRobin],
-      retry: { initialRetryTime: o.retryBackoffMs, maxRetryTime: o.maxRetryBackoffMs, retries: 5 },
+      retry: {
+        initialRetryTime: o.retryBackoffMs,
+        maxRetryTime: o.maxRetryBackoffMs,
+        retries: 5,
+        // Asked only for retriable crashes; the budget resets when a batch is committed.
+        restartOnFailure: async () => !sub.ended && ++sub.restarts <= o.consumerRestarts,
+      },
     });
-    const sub: Subscription = { group, topic, consumer, assigned: [] };
+    const sub: Subscription = { group, topic, consumer, assigned: [], restarts: 0, ended: false };
     this.subs.push(sub);
     consumer.on(consumer.events.GROUP_JOIN, (e) => this.onAssigned(sub, e.payload.memberAssignment[this.wire(topic)] ?? []));
     consumer.on(consumer.events.CRASH, (e) => {
       const { error, restart } = e.payload;
-      const obj = { group, topic, err: error, restart };
-      if (restart) this.log.warn(obj, 'consumer crashed; restarting');
-      else this.log.error(obj, 'consumer crashed and will not restart');
+      const obj = { group, topic, err: error, restart, restarts: sub.restarts };
+      if (restart) {
+        this.log.warn(obj, 'consumer crashed; restarting');
+        return;
+      }
+      if (sub.ended) return;
+      sub.ended = true;
+      this.log.error(obj, 'consumer crashed and will not restart');
+      const i = this.subs.indexOf(sub);
+      if (i >= 0) this.subs.splice(i, 1);
+      opts.onDeath?.(new Error(`kafka bus: consumer of group ${group} on ${topic} crashed and will not restart: ${error?.message ?? String(error)}`, { cause: error }));
     });
     const joined = new Promise<number[]>((resolve, reject) => {
       const timer = setTimeout(
@@ -458,7 +487,7 @@ class KafkaBusImpl implements KafkaBus {
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: o.partitionsConsumedConcurrently,
-        eachBatch: (payload) => this.onBatch(payload, handler, group),
+        eachBatch: (payload) => this.onBatch(payload, handler, sub, opts),
       });
       const assigned = await joined;
       // Applied before the next fetch.
@@ -470,10 +499,24 @@ class KafkaBusImpl implements KafkaBus {
       if (mine.length) await consumer.commitOffsets(mine.map((p) => ({ topic: this.wire(topic), partition: p.partition, offset: p.offset })));
       if (o.lagSampleMs > 0) this.lagTimer ??= setInterval(() => void this.sampleLag(), o.lagSampleMs).unref();
     } catch (err) {
+      sub.ended = true;
       this.subs.splice(this.subs.indexOf(sub), 1);
       await consumer.disconnect().catch(() => undefined);
       throw err;
     }
+    let closing: Promise<void> | undefined;
+    return {
+      close: () => {
+        closing ??= (async () => {
+          sub.ended = true;
+          // disconnect() waits for the in-flight batch and its commit, then leaves the group.
+          await withTimeout(consumer.disconnect(), o.sessionTimeoutMs + o.requestTimeoutMs, `consumer ${group}/${topic} disconnect`);
+          const i = this.subs.indexOf(sub);
+          if (i >= 0) this.subs.splice(i, 1);
+        })();
+        return closing;
+      },
+    };
   }
 
   /**
@@ -507,34 +550,52 @@ class KafkaBusImpl implements KafkaBus {
     return ends.filter((e) => missing.has(e.partition)).map((e) => ({ partition: e.partition, offset: e.high }));
   }
 
+  /**
+   * The consumer error policy for a message whose value is not JSON: the subscriber's
+   * onUndecodable, else a DeadLetter (reason `undecodable`, original bytes) on floe.deadletter.v1.
+   * Either way its offset is committed with the batch; a failure here rejects the batch.
+   */
+  private async undecodable(opts: SubscribeOptions, group: string, m: { topic: string; partition: number; offset: string; key: string; raw: Buffer; error: string }): Promise<void> {
+    this.counters.undecodable++;
+    this.log.warn(
+      { group, topic: m.topic, partition: m.partition, offset: m.offset, err: m.error },
+      'a message whose value is not JSON goes to the dead-letter path',
+    );
+    if (opts.onUndecodable) return opts.onUndecodable(m);
+    const dl = undecodableDeadLetter(m, group, 'bus-decode', Date.now());
+    await this.publish(TOPICS.deadletter, [{ key: m.key, value: dl }]);
+  }
+
   private async onBatch<T>(
     { batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }: EachBatchPayload,
     handler: (batch: BusBatch<T>) => Promise<void>,
-    group: string,
+    sub: Subscription,
+    opts: SubscribeOptions,
   ): Promise<void> {
+    const group = sub.group;
     if (!isRunning() || isStale() || batch.isEmpty()) return;
     this.setLag(group, batch.topic, batch.partition, BigInt(batch.highWatermark) - BigInt(batch.firstOffset() ?? batch.highWatermark));
     const messages: BusMessage<T>[] = [];
+    const topic = this.logical(batch.topic);
     for (const m of batch.messages) {
       const key = m.key === null ? '' : m.key.toString('utf8');
       if (m.value === null) {
-        messages.push({ key, value: null });
+        messages.push({ key, value: null, offset: m.offset });
         continue;
       }
+      let value: T;
       try {
-        messages.push({ key, value: JSON.parse(m.value.toString('utf8')) as T });
+        value = JSON.parse(m.value.toString('utf8')) as T;
       } catch (err) {
-        this.counters.undecodable++;
-        this.m.undecodable.inc({ topic: this.logical(batch.topic) });
-        this.log.error(
-          { group, topic: batch.topic, partition: batch.partition, offset: m.offset, err },
-          'skipping a message whose value is not JSON',
-        );
+        this.m.undecodable.inc({ topic });
+        await this.undecodable(opts, group, { topic, partition: batch.partition, offset: m.offset, key, raw: m.value, error: (err as Error).message });
+        continue;
       }
+      messages.push({ key, value, offset: m.offset, raw: m.value });
     }
     if (messages.length > 0) {
       try {
-        await handler({ topic: this.logical(batch.topic), partition: batch.partition, messages });
+        await handler({ topic, partition: batch.partition, messages });
       } catch (err) {
         this.counters.handlerErrors++;
         this.m.handlerErrors.inc({ topic: this.logical(batch.topic) });
@@ -554,6 +615,7 @@ class KafkaBusImpl implements KafkaBus {
     this.counters.delivered += messages.length;
     this.m.consumed.inc({ topic: this.logical(batch.topic) }, messages.length);
     this.setLag(group, batch.topic, batch.partition, BigInt(batch.highWatermark) - (BigInt(last) + 1n));
+    sub.restarts = 0;
     await heartbeat();
   }
 
@@ -616,6 +678,7 @@ class KafkaBusImpl implements KafkaBus {
     if (wasStarting) await wasStarting.catch(() => undefined);
     this.state = 'stopped';
     // Consumers first: each waits for its in-flight handler and commit.
+    for (const s of this.subs) s.ended = true;
     const limit = this.o.sessionTimeoutMs + this.o.requestTimeoutMs;
     const results = await Promise.allSettled(this.subs.map((s) => withTimeout(s.consumer.disconnect(), limit, `consumer ${s.group}/${s.topic} disconnect`)));
     results.push(

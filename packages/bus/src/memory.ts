@@ -1,4 +1,4 @@
-import type { Bus, BusBatch, BusMessage, SubscribeOptions } from './bus.js';
+import type { Bus, BusBatch, BusMessage, SubscribeOptions, Subscription as BusSubscription } from './bus.js';
 import { TOPICS } from './bus.js';
 import { noopLogger } from '@floe/telemetry/lite';
 import { BUS_ERROR_CODES, BusError } from './errors.js';
@@ -22,6 +22,12 @@ export interface MemoryBusOptions {
    * Default 100 000.
    */
   maxRetainedPerPartition?: number;
+  /**
+   * Deliveries of one batch before the subscription gives up: it stops and calls its `onDeath`
+   * (the in-process equivalent of a Kafka consumer that crashed for good). Default 30 (with the
+   * default backoff about 50 s of failures).
+   */
+  maxDeliveryAttempts?: number;
 }
 
 /** Defaults of MemoryBusOptions. */
@@ -32,6 +38,7 @@ export const MEMORY_BUS_DEFAULTS = Object.freeze({
   maxRetryBackoffMs: 2000,
   compactedTopics: Object.freeze([TOPICS.decisions]) as readonly string[],
   maxRetainedPerPartition: 100_000,
+  maxDeliveryAttempts: 30,
 });
 
 /** Counters of an in-process bus (messages unless stated). */
@@ -94,6 +101,9 @@ interface Subscription {
   group: string;
   handler: (batch: BusBatch<unknown>) => Promise<void>;
   parts: PartState[];
+  onDeath?: (err: Error) => void;
+  /** Closed by close() or dead after maxDeliveryAttempts: nothing more is delivered. */
+  ended: boolean;
 }
 
 const FNV_OFFSET_BASIS = 0x811c9dc5;
@@ -178,6 +188,7 @@ export function createMemoryBus(opts: MemoryBusOptions = {}, deps: BusDeps = {})
   const retryBackoffMs = positiveInt('retryBackoffMs', opts.retryBackoffMs, MEMORY_BUS_DEFAULTS.retryBackoffMs);
   const maxRetryBackoffMs = positiveInt('maxRetryBackoffMs', opts.maxRetryBackoffMs, MEMORY_BUS_DEFAULTS.maxRetryBackoffMs);
   const maxRetained = positiveInt('maxRetainedPerPartition', opts.maxRetainedPerPartition, MEMORY_BUS_DEFAULTS.maxRetainedPerPartition);
+  const maxAttempts = positiveInt('maxDeliveryAttempts', opts.maxDeliveryAttempts, MEMORY_BUS_DEFAULTS.maxDeliveryAttempts);
   const compactedTopics = new Set(opts.compactedTopics ?? MEMORY_BUS_DEFAULTS.compactedTopics);
   const log = (deps.logger ?? noopLogger).child({ component: 'bus', adapter: 'memory' });
   const m = createBusMetrics(deps.metrics);
@@ -281,7 +292,7 @@ export function createMemoryBus(opts: MemoryBusOptions = {}, deps: BusDeps = {})
 
   function pump(sub: Subscription, p: number): void {
     const ps = sub.parts[p];
-    if (state !== 'running' || ps.inflight || ps.timer) return;
+    if (state !== 'running' || sub.ended || ps.inflight || ps.timer) return;
     const batch = ps.retry ?? read(sub, p);
     if (!batch || batch.length === 0) return;
     ps.inflight = deliver(sub, p, batch);
@@ -291,12 +302,20 @@ export function createMemoryBus(opts: MemoryBusOptions = {}, deps: BusDeps = {})
     const ps = sub.parts[p];
     let ok = false;
     try {
-      const messages: BusMessage<unknown>[] = batch.map((e) => ({ key: e.key, value: e.value }));
+      const messages: BusMessage<unknown>[] = batch.map((e) => ({ key: e.key, value: e.value, offset: String(e.offset) }));
       await sub.handler({ topic: sub.topic.name, partition: p, messages });
       ok = true;
     } catch (err) {
       ps.retry = batch;
       ps.attempts++;
+      if (ps.attempts >= maxAttempts) {
+        sub.ended = true;
+        const why = new Error(`memory bus: group ${sub.group} gave up on ${sub.topic.name}/${p} after ${ps.attempts} failed deliveries: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+        log.error({ err, topic: sub.topic.name, partition: p, group: sub.group, attempts: ps.attempts }, 'bus handler keeps failing; the subscription stops');
+        ps.inflight = undefined;
+        sub.onDeath?.(why);
+        return;
+      }
       counters.redeliveries++;
       m.handlerErrors.inc({ topic: sub.topic.name });
       const delay = Math.min(maxRetryBackoffMs, retryBackoffMs * 2 ** (ps.attempts - 1));
@@ -384,7 +403,7 @@ export function createMemoryBus(opts: MemoryBusOptions = {}, deps: BusDeps = {})
       }
     },
 
-    async subscribe<T>(topic: string, o: SubscribeOptions, handler: (batch: BusBatch<T>) => Promise<void>): Promise<void> {
+    async subscribe<T>(topic: string, o: SubscribeOptions, handler: (batch: BusBatch<T>) => Promise<void>): Promise<BusSubscription> {
       assertRunning('subscribe');
       if (typeof o?.group !== 'string' || o.group.length === 0) {
         throw new BusError(BUS_ERROR_CODES.BAD_ARGUMENT, 'memory bus: subscribe needs a non-empty group');
@@ -396,6 +415,8 @@ export function createMemoryBus(opts: MemoryBusOptions = {}, deps: BusDeps = {})
       const sub: Subscription = {
         topic: t,
         group: o.group,
+        onDeath: o.onDeath,
+        ended: false,
         handler: handler as (batch: BusBatch<unknown>) => Promise<void>,
         parts: t.partitions.map((part) => {
           const fromStart = o.fromBeginning === true;
@@ -417,6 +438,18 @@ export function createMemoryBus(opts: MemoryBusOptions = {}, deps: BusDeps = {})
         setLag(sub, p);
         schedule(sub, p);
       }
+      return {
+        async close(): Promise<void> {
+          sub.ended = true;
+          for (const ps of sub.parts) {
+            if (ps.timer) clearTimeout(ps.timer);
+            ps.timer = undefined;
+          }
+          await Promise.allSettled(sub.parts.map((ps) => ps.inflight));
+          const i = t.subs.indexOf(sub);
+          if (i >= 0) t.subs.splice(i, 1);
+        },
+      };
     },
 
     stats(): MemoryBusStats {

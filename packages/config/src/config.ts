@@ -29,7 +29,7 @@ export interface FloeConfig {
   health: { host: string; collectorPort: number; processorPort: number; enforcerPort: number; apiPort: number; shutdownTimeoutMs: number };
   store: { kind: 'duckdb' | 'clickhouse'; path: string; url: string; database: string; retentionDays: number };
   /** `topicPrefix`: Kafka topic name prefix ('' = none), see schema.ts. */
-  bus: { kind: 'memory' | 'kafka'; brokers: string[]; partitions: number; topicPrefix: string };
+  bus: { kind: 'memory' | 'kafka'; brokers: string[]; partitions: number; topicPrefix: string; consumerRestarts: number };
 }
 
 /** A configuration mistake, with where it was made. */

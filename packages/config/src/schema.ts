@@ -98,6 +98,7 @@ export const configSchema = {
         brokers: { type: 'array', items: { type: 'string' }, default: ['127.0.0.1:9092'], description: 'Kafka bootstrap brokers.' },
         partitions: { type: 'integer', minimum: 1, default: 4, description: 'Partitions per topic.' },
         topicPrefix: { type: 'string', pattern: '^[a-zA-Z0-9._-]*$', maxLength: 200, default: '', description: 'Kafka only: prepended to every topic name (`staging.` -> `staging.floe.flows.v1`), so deployments or test runs sharing one cluster stay apart. Consumer groups are not prefixed. The in-process bus is private to its process and ignores it.' },
+        consumerRestarts: { type: 'integer', minimum: 0, maximum: 1000, default: 10, description: 'Kafka only: restarts of a crashed consumer in a row (no batch committed in between) before it is given up; then health turns false and the process exits 1.' },
       },
     },
   },

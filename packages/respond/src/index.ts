@@ -13,3 +13,5 @@ export { METRIC } from './metrics.js';
 export type { RefuseCause, IgnoreCause } from './metrics.js';
 export { RespondError, RESPOND_ERROR_CODES } from './errors.js';
 export type { RespondErrorCode } from './errors.js';
+export { createDecisionWriter } from './writer.js';
+export type { DecisionWriter } from './writer.js';

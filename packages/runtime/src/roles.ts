@@ -6,7 +6,7 @@ import { createBus, type Bus } from '@floe/bus';
 import { createStore, type Store } from '@floe/store';
 import type { CompiledPolicy } from '@floe/policy';
 import type { Detector } from '@floe/detect';
-import type { ProtectedSet, Responder, ResponseOutcome } from '@floe/respond';
+import { createDecisionWriter, type ProtectedSet, type Responder, type ResponseOutcome } from '@floe/respond';
 import type { Logger, Registry } from '@floe/telemetry';
 import type { Component, ComponentHealth } from './lifecycle.js';
 import { busConfigOf, detectorsFor, loadCompiledPolicy, nodeAddresses, protectedSetFor, responderFor, storeConfigOf } from './wiring.js';
@@ -50,18 +50,19 @@ export interface CollectorLike {
   health(): { ok: boolean; sources: Array<{ name: string; flows: number; rejected: number; byReason: Record<string, number> }> };
 }
 
-/** @floe/processor's decision writer: store first, then the compacted decisions topic. */
+/** @floe/respond's DecisionWriter as the composition uses it: store first, then the compacted decisions topic. */
 export interface DecisionWriterLike {
   write(outcome: ResponseOutcome): Promise<Decision | undefined>;
   unblock(target: string, user: string, nowMs: number): Promise<boolean>;
 }
 
-/** The shape of @floe/processor's processor. */
+/** The shape of @floe/pipeline's processor. `stop()` drains in-flight batches and commits them. */
 export interface ProcessorLike {
   start(): Promise<void>;
   stop(): Promise<void>;
   readonly decisions: DecisionWriterLike;
-  health(): { ok: boolean; flows: number; findings: number; decisions: number };
+  /** `ok` turns false once its consumer died. */
+  health(): { ok: boolean; flows: number; findings: number; decisions: number; deadLetters?: number };
 }
 
 /** The shape of @floe/enforcer's enforcer. */
@@ -105,6 +106,8 @@ export interface RoleKit<P = unknown, A extends { close(): PromiseLike<unknown> 
     createProcessor(opts: { group: string; storeFlows: boolean }, deps: {
       bus: Bus; store: Store; pipeline: P; responder: Responder; logger?: Logger; metrics?: Registry;
       onFinding?: (f: Finding) => void; onDecision?: (d: Decision, f: Finding) => void;
+      /** The consumer died: the composition stops the process (ServiceContext.fail, exit 1). */
+      onFailure?: (err: Error) => void;
     }): ProcessorLike;
   };
   enforcer?: {
@@ -121,8 +124,6 @@ export interface RoleKit<P = unknown, A extends { close(): PromiseLike<unknown> 
     /** Manual block and unblock over the responder and the decision writer. */
     createDecisionHandlers(deps: { responder: Responder; writer: DecisionWriterLike; store: Store; onDecision?: (d: Decision) => void }): ApiDecisionHandlers;
   };
-  /** @floe/processor's createDecisionWriter: the api role's writer when no processor runs in this process. */
-  createDecisionWriter?: (deps: { store: Store; bus: Bus; responder: Responder }) => DecisionWriterLike;
 }
 
 /**
@@ -295,6 +296,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
       pipeline: k.createPipeline({ policy: policy!, detectors: detectorsFor(policy!, { metrics: registry }) }),
       onFinding: opts.onFinding,
       onDecision: opts.onDecision ? (d) => opts.onDecision!(d) : undefined,
+      onFailure: (e) => ctx.fail('processor', e),
     });
     processor = p;
     components.push({ name: 'processor', start: () => p.start(), stop: () => p.stop(), health: () => p.health() as unknown as ComponentHealth });
@@ -303,7 +305,8 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
   let collector: CollectorLike | undefined;
   if (roles.api && cfg.api.enabled) {
     const k = need('api', 'api');
-    const writer = processor?.decisions ?? need('createDecisionWriter', 'api')({ store: store!, bus, responder: responder! });
+    const writer: DecisionWriterLike = processor?.decisions ?? createDecisionWriter({ store: store!, bus, responder: responder! });
+    const r = responder!;
     const app = k.buildApp({
       store: store!, registry, logger: log.child({ component: 'api' }), token: apiToken,
       health: () => {

@@ -90,11 +90,12 @@ export function responderFor(policy: CompiledPolicy, nodeAddrs: string[], overri
 
 /**
  * The bus adapter configuration of `cfg.bus`: the in-process bus, or Kafka with the brokers,
- * partitions per topic, the topic name prefix and a client id naming the role (`floe-processor`).
+ * partitions per topic, the topic name prefix, the consumer restart budget and a client id naming
+ * the role (`floe-processor`).
  */
 export function busConfigOf(cfg: Pick<FloeConfig, 'bus'>, clientId = 'floe'): BusConfig {
   if (cfg.bus.kind === 'memory') return { kind: 'memory', partitions: cfg.bus.partitions };
-  const kafka = { kind: 'kafka' as const, brokers: [...cfg.bus.brokers], clientId, partitions: cfg.bus.partitions, topicPrefix: cfg.bus.topicPrefix };
+  const kafka = { kind: 'kafka' as const, brokers: [...cfg.bus.brokers], clientId, partitions: cfg.bus.partitions, topicPrefix: cfg.bus.topicPrefix, consumerRestarts: cfg.bus.consumerRestarts };
   return kafka;
 }
 

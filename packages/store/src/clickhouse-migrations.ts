@@ -31,6 +31,7 @@ export const CLICKHOUSE_DEFAULT_RETENTION_DAYS = 30;
  *   protocol, destination port (-1 when absent) and event: flow count, bytes and packets each way.
  * - `findings`: ReplacingMergeTree(last_seen) by `id`. `decisions`: ReplacingMergeTree(version,
  *   is_deleted) by `target`. `decision_audit`: MergeTree, append-only, ordered by a snowflake `seq`.
+ * - `dead_letters` (step 2): MergeTree, append-only; `payload` is the original bytes in base64.
  */
 export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
   {
@@ -156,6 +157,27 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
         decision Nullable(String)
       ) ENGINE = MergeTree
       ORDER BY (target, seq)`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'dead_letters (messages and records the processor could not handle)',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS dead_letters (
+        seq UInt64 DEFAULT generateSnowflakeID(),
+        at_ms Int64,
+        reason LowCardinality(String),
+        detail String,
+        topic String,
+        partition_no Int32,
+        offset_no String,
+        msg_key String,
+        record_no Nullable(Int32),
+        payload String,
+        group_id String,
+        step LowCardinality(String)
+      ) ENGINE = MergeTree
+      ORDER BY (at_ms, seq)`,
     ],
   },
 ];

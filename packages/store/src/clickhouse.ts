@@ -11,8 +11,8 @@ import {
   AUDIT_LIMIT, pageLimit, queryDecisionPage, queryFindingPage, type Filter, type KeysetFetch,
 } from './paging.js';
 import { opQueue } from './queue.js';
-import { auditRow, decisionRow, findingRow, mergeFinding, rowToAudit, rowToDecision, rowToFinding, toNumber, type Row } from './rows.js';
-import type { DecisionQuery, FindingQuery, Page, Store } from './store.js';
+import { auditRow, deadLetterRow, decisionRow, findingRow, mergeFinding, rowToAudit, rowToDeadLetter, rowToDecision, rowToFinding, toNumber, type Row } from './rows.js';
+import type { DeadLetterRow, DecisionQuery, FindingQuery, Page, Store } from './store.js';
 
 /** Options of the ClickHouse store. */
 export interface ClickHouseStoreOptions {
@@ -63,20 +63,24 @@ class Where {
   }
 }
 
-function flowRow(key: string, f: FlowRecord): Row {
+/** Columns of the staging table (= `flows` without MATERIALIZED ones), in order: the JSONCompactEachRow layout. */
+const FLOW_STAGE_COLUMNS = [
+  'dedup_key', 'schema_version', 'observed_at', 'start_ms', 'end_ms', 'node', 'source', 'event', 'family', 'protocol',
+  'src_addr', 'dst_addr', 'src_port', 'dst_port', 'icmp_type', 'icmp_code', 'reply_src_addr', 'reply_dst_addr',
+  'reply_src_port', 'reply_dst_port', 'bytes_orig', 'packets_orig', 'bytes_reply', 'packets_reply', 'state', 'assured',
+  'unreplied', 'zone', 'mark', 'ct_id', 'log_prefix', 'verdict', 'in_iface', 'out_iface', 'direction', 'src_meta', 'dst_meta',
+] as const;
+
+/** One flow as a JSONCompactEachRow row (values in FLOW_STAGE_COLUMNS order, absent as null): no column names per row. */
+function flowCompactRow(key: string, f: FlowRecord): unknown[] {
   const n = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
-  return {
-    dedup_key: key, schema_version: f.schema, observed_at: f.observedAt, start_ms: n(f.start), end_ms: n(f.end),
-    node: n(f.node), source: f.source, event: f.event, family: f.family, protocol: f.protocol,
-    src_addr: f.srcAddr, dst_addr: f.dstAddr, src_port: n(f.srcPort), dst_port: n(f.dstPort),
-    icmp_type: n(f.icmpType), icmp_code: n(f.icmpCode), reply_src_addr: n(f.replySrcAddr), reply_dst_addr: n(f.replyDstAddr),
-    reply_src_port: n(f.replySrcPort), reply_dst_port: n(f.replyDstPort), bytes_orig: n(f.bytesOrig), packets_orig: n(f.packetsOrig),
-    bytes_reply: n(f.bytesReply), packets_reply: n(f.packetsReply), state: n(f.state), assured: n(f.assured), unreplied: n(f.unreplied),
-    zone: n(f.zone), mark: n(f.mark), ct_id: n(f.ctId), log_prefix: n(f.logPrefix), verdict: n(f.verdict),
-    in_iface: n(f.inIface), out_iface: n(f.outIface), direction: n(f.direction),
-    src_meta: f.srcMeta === undefined ? null : JSON.stringify(f.srcMeta),
-    dst_meta: f.dstMeta === undefined ? null : JSON.stringify(f.dstMeta),
-  };
+  return [
+    key, f.schema, f.observedAt, n(f.start), n(f.end), n(f.node), f.source, f.event, f.family, f.protocol,
+    f.srcAddr, f.dstAddr, n(f.srcPort), n(f.dstPort), n(f.icmpType), n(f.icmpCode), n(f.replySrcAddr), n(f.replyDstAddr),
+    n(f.replySrcPort), n(f.replyDstPort), n(f.bytesOrig), n(f.packetsOrig), n(f.bytesReply), n(f.packetsReply), n(f.state), n(f.assured),
+    n(f.unreplied), n(f.zone), n(f.mark), n(f.ctId), n(f.logPrefix), n(f.verdict), n(f.inIface), n(f.outIface), n(f.direction),
+    f.srcMeta === undefined ? null : JSON.stringify(f.srcMeta), f.dstMeta === undefined ? null : JSON.stringify(f.dstMeta),
+  ];
 }
 
 function validate(opts: ClickHouseStoreOptions): { retentionDays: number; flushRows: number } {
@@ -103,7 +107,8 @@ function validate(opts: ClickHouseStoreOptions): { retentionDays: number; flushR
  * `ALTER TABLE … MODIFY TTL` when it differs, and creates this instance's staging table.
  *
  * Flows: each chunk of at most `flushRows` distinct flows (key: flowDedupKey) goes in one
- * JSONEachRow insert into a per-instance Memory staging table, then one
+ * JSONCompactEachRow insert (one JSON array of values per row, no column names: the compact
+ * bulk format) into a per-instance Memory staging table, then one
  * `INSERT INTO flows SELECT … WHERE dedup_key NOT IN (keys already stored in the chunk's time
  * range)` with `insert_deduplication_token` = hash of the chunk's keys. So a sequential replay
  * writes nothing (flows and the `flows_1m` rollup stay exact), an identical chunk retried
@@ -192,7 +197,10 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
     }
     const token = createHash('sha256').update(chunk.map(([k]) => k).sort().join(',')).digest('hex');
     await c.command({ query: 'TRUNCATE TABLE {stage:Identifier}', query_params: { stage } });
-    await insert(c, stage, chunk.map(([k, f]) => flowRow(k, f)));
+    await c.insert({
+      table: stage, columns: [...FLOW_STAGE_COLUMNS], format: 'JSONCompactEachRow', clickhouse_settings: INSERT_SETTINGS,
+      values: chunk.map(([k, f]) => flowCompactRow(k, f)),
+    });
     await c.command({
       query: `INSERT INTO flows SELECT * FROM {stage:Identifier}
         WHERE dedup_key NOT IN (
@@ -348,6 +356,20 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
           { ...w.params, lim: limit },
         );
         return got.map(rowToAudit);
+      });
+    },
+
+    insertDeadLetters(list: DeadLetterRow[]): Promise<void> {
+      return serial((c) => insert(c, 'dead_letters', list.map(deadLetterRow)));
+    },
+
+    queryDeadLetters(q: { reason?: string; limit?: number }): Promise<DeadLetterRow[]> {
+      const limit = pageLimit(q.limit, AUDIT_LIMIT.max, AUDIT_LIMIT.default);
+      const w = new Where();
+      if (q.reason !== undefined) w.add('reason = ?', 'String', q.reason);
+      return serial(async (c) => {
+        const got = await rows(c, `SELECT * FROM dead_letters ${w.sql()} ORDER BY at_ms DESC, seq DESC LIMIT {lim:UInt32}`, { ...w.params, lim: limit });
+        return got.map(rowToDeadLetter);
       });
     },
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import type { Decision, DecisionAudit, Finding, FlowRecord } from '@floe/flow';
-import type { Store } from './store.js';
+import type { DeadLetterRow, Store } from './store.js';
 
 const T0 = Date.parse('2025-03-01T12:00:00Z');
 
@@ -269,6 +269,21 @@ export function runStoreContract(name: string, makeStore: () => Store | Promise<
       assert.deepEqual(await s.queryAudit({ limit: 2 }), [rows[4], rows[3]]);
       assert.deepEqual(await s.queryAudit({ target: '192.0.2.9/32' }), [rows[3], rows[1]]);
       await assert.rejects(s.queryAudit({ limit: 0 }), { code: 'FLOE_STORE_BAD_QUERY' });
+    });
+
+    it('dead letters are appended as given and read latest first, filtered by reason', async (t) => {
+      const s = await started(t);
+      const a: DeadLetterRow = {
+        schema: 1, reason: 'undecodable', detail: 'Unexpected token \'o\', "not json" is not valid JSON', topic: 'floe.flows.v1', partition: 2,
+        offset: '9007199254740993', key: '10.0.0.5', payload: Buffer.from('not json\u0000\xff').toString('base64'), group: 'processor', step: 'decode', at: T0,
+      };
+      const b: DeadLetterRow = { ...a, reason: 'schema-version', detail: 'schema 99', record: 3, offset: '7', at: T0 + 1 };
+      await s.insertDeadLetters([a]);
+      await s.insertDeadLetters([b, { ...b, at: T0 + 2 }]);
+      await s.insertDeadLetters([]);
+      assert.deepEqual(await s.queryDeadLetters({ reason: 'undecodable' }), [a]);
+      assert.deepEqual(await s.queryDeadLetters({ limit: 2 }), [{ ...b, at: T0 + 2 }, b]);
+      assert.equal((await s.queryDeadLetters({})).length, 3);
     });
   });
 }

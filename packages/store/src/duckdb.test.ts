@@ -41,7 +41,7 @@ describe('duckdb store', { concurrency: false }, () => {
     const rows = (await c.runAndReadAll('SELECT version FROM schema_migrations ORDER BY version')).getRowObjectsJS();
     c.closeSync();
     inst.closeSync();
-    assert.deepEqual(rows, [{ version: 1 }, { version: 2 }]);
+    assert.deepEqual(rows, [{ version: 1 }, { version: 2 }, { version: 3 }]);
   });
 
   it('a file written at migration 1 (dedup_key primary key) opens: rows kept, index gone, dedup still holds', async (t) => {
@@ -126,6 +126,49 @@ describe('duckdb store', { concurrency: false }, () => {
     assert.equal(row.ct_id, '3512345678');
     assert.deepEqual(JSON.parse(row.src_meta as string), f.srcMeta);
     assert.deepEqual(JSON.parse(row.dst_meta as string), f.dstMeta);
+  });
+
+  it('the JSON bulk path keeps text and numbers exact: quotes, backslashes, non-ASCII, 2^53-1, a stray key field', async () => {
+    const path = join(tmp, 'bulk.duckdb');
+    const s = createDuckDbStore({ path });
+    await s.start();
+    const f = {
+      ...flowFixture({ logPrefix: 'say "hi" \\ ünï 😀 ,', bytesOrig: Number.MAX_SAFE_INTEGER, inIface: 'br.lan', srcMeta: { labels: { 'a"b': 'c\\d' } } }),
+      floe_dedup_key: 'not-the-key', // a hostile extra field with the bulk path's key name
+    } as FlowRecord;
+    await s.insertFlows([f]);
+    await s.stop();
+    const inst = await DuckDBInstance.create(path);
+    const c = await inst.connect();
+    const row = (await c.runAndReadAll('SELECT * FROM flows')).getRowObjectsJS()[0];
+    c.closeSync();
+    inst.closeSync();
+    assert.equal(row.dedup_key, flowDedupKey(f));
+    assert.equal(row.log_prefix, f.logPrefix);
+    assert.equal(row.bytes_orig, BigInt(Number.MAX_SAFE_INTEGER));
+    assert.equal(row.in_iface, 'br.lan');
+    assert.equal(row.src_meta, JSON.stringify(f.srcMeta));
+  });
+
+  it('each stored row carries the key of its own flow (keys and flows of a batch are paired by position)', async () => {
+    const path = join(tmp, 'zip.duckdb');
+    const s = createDuckDbStore({ path });
+    await s.start();
+    const flows = Array.from({ length: 3000 }, (_, i) => flowFixture({ observedAt: 1_700_000_000_000 + (i % 7) * 1000 + i, srcPort: 1024 + (i % 60_000), ctId: String(i), srcMeta: i % 3 ? undefined : { pod: `p${i}` } }));
+    await s.insertFlows([...flows.slice(0, 1000), flows[5], ...flows.slice(1000)]); // a repeat inside the batch too
+    await s.stop();
+    const inst = await DuckDBInstance.create(path);
+    const c = await inst.connect();
+    const rows = (await c.runAndReadAll('SELECT dedup_key, ct_id, src_meta FROM flows')).getRowObjectsJS();
+    c.closeSync();
+    inst.closeSync();
+    assert.equal(rows.length, 3000);
+    const byCt = new Map(flows.map((f) => [f.ctId, f]));
+    for (const r of rows) {
+      const f = byCt.get(r.ct_id as string)!;
+      assert.equal(r.dedup_key, flowDedupKey(f), `row of ctId ${String(r.ct_id)}`);
+      assert.equal(r.src_meta, f.srcMeta === undefined ? null : JSON.stringify(f.srcMeta));
+    }
   });
 
   it('dedup key tells apart event, observedAt, ctId, node, state and counters; equal records share it', () => {

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DuckDBAppender, DuckDBConnection, DuckDBInstance, listValue, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement, type DuckDBValue } from '@duckdb/node-api';
 import type { Decision, DecisionAudit, Finding, FlowRecord } from '@floe/flow';
 import { noopLogger } from '@floe/telemetry/lite';
 import { STORE_ERROR_CODES, StoreError } from './errors.js';
@@ -13,10 +13,10 @@ import {
 } from './paging.js';
 import { opQueue } from './queue.js';
 import {
-  AUDIT_COLUMNS, DECISION_COLUMNS, FINDING_COLUMNS, auditRow, decisionRow, findingRow, mergeFinding, rowToAudit,
-  rowToDecision, rowToFinding, toNumber, type Row,
+  AUDIT_COLUMNS, DEAD_LETTER_COLUMNS, DECISION_COLUMNS, FINDING_COLUMNS, auditRow, deadLetterRow, decisionRow, findingRow, mergeFinding, rowToAudit,
+  rowToDeadLetter, rowToDecision, rowToFinding, toNumber, type Row,
 } from './rows.js';
-import type { DecisionQuery, FindingQuery, Page, Store } from './store.js';
+import type { DeadLetterRow, DecisionQuery, FindingQuery, Page, Store } from './store.js';
 
 /** Options of the DuckDB store. */
 export interface DuckDbStoreOptions {
@@ -27,55 +27,46 @@ export interface DuckDbStoreOptions {
 export { AUDIT_LIMIT, PAGE_LIMIT } from './paging.js';
 export { flowDedupKey } from './dedup.js';
 
-type Appendable = string | number | boolean | undefined;
-
-/** Flow columns in table order (migration 1) after `dedup_key`, each with its FlowRecord value. */
-const FLOW_COLUMNS: ReadonlyArray<readonly ['int' | 'str' | 'bool', (f: FlowRecord) => Appendable]> = [
-  ['int', (f) => f.schema],
-  ['int', (f) => f.observedAt],
-  ['int', (f) => f.start],
-  ['int', (f) => f.end],
-  ['str', (f) => f.node],
-  ['str', (f) => f.source],
-  ['str', (f) => f.event],
-  ['int', (f) => f.family],
-  ['int', (f) => f.protocol],
-  ['str', (f) => f.srcAddr],
-  ['str', (f) => f.dstAddr],
-  ['int', (f) => f.srcPort],
-  ['int', (f) => f.dstPort],
-  ['int', (f) => f.icmpType],
-  ['int', (f) => f.icmpCode],
-  ['str', (f) => f.replySrcAddr],
-  ['str', (f) => f.replyDstAddr],
-  ['int', (f) => f.replySrcPort],
-  ['int', (f) => f.replyDstPort],
-  ['int', (f) => f.bytesOrig],
-  ['int', (f) => f.packetsOrig],
-  ['int', (f) => f.bytesReply],
-  ['int', (f) => f.packetsReply],
-  ['str', (f) => f.state],
-  ['bool', (f) => f.assured],
-  ['bool', (f) => f.unreplied],
-  ['int', (f) => f.zone],
-  ['int', (f) => f.mark],
-  ['str', (f) => f.ctId],
-  ['str', (f) => f.logPrefix],
-  ['str', (f) => f.verdict],
-  ['str', (f) => f.inIface],
-  ['str', (f) => f.outIface],
-  ['str', (f) => f.direction],
-  ['str', (f) => (f.srcMeta === undefined ? undefined : JSON.stringify(f.srcMeta))],
-  ['str', (f) => (f.dstMeta === undefined ? undefined : JSON.stringify(f.dstMeta))],
+/**
+ * FlowRecord fields in `flows` column order (migration 1) after `dedup_key`, each with the
+ * column's DuckDB type: the structure `json_transform` reads a batch with.
+ */
+const FLOW_FIELDS: ReadonlyArray<readonly [keyof FlowRecord, string]> = [
+  ['schema', 'UTINYINT'], ['observedAt', 'BIGINT'], ['start', 'BIGINT'], ['end', 'BIGINT'], ['node', 'VARCHAR'],
+  ['source', 'VARCHAR'], ['event', 'VARCHAR'], ['family', 'UTINYINT'], ['protocol', 'USMALLINT'], ['srcAddr', 'VARCHAR'],
+  ['dstAddr', 'VARCHAR'], ['srcPort', 'INTEGER'], ['dstPort', 'INTEGER'], ['icmpType', 'SMALLINT'], ['icmpCode', 'SMALLINT'],
+  ['replySrcAddr', 'VARCHAR'], ['replyDstAddr', 'VARCHAR'], ['replySrcPort', 'INTEGER'], ['replyDstPort', 'INTEGER'],
+  ['bytesOrig', 'UBIGINT'], ['packetsOrig', 'UBIGINT'], ['bytesReply', 'UBIGINT'], ['packetsReply', 'UBIGINT'],
+  ['state', 'VARCHAR'], ['assured', 'BOOLEAN'], ['unreplied', 'BOOLEAN'], ['zone', 'INTEGER'], ['mark', 'UBIGINT'],
+  ['ctId', 'VARCHAR'], ['logPrefix', 'VARCHAR'], ['verdict', 'VARCHAR'], ['inIface', 'VARCHAR'], ['outIface', 'VARCHAR'],
+  ['direction', 'VARCHAR'], ['srcMeta', 'VARCHAR'], ['dstMeta', 'VARCHAR'],
 ];
 
+/** Column alias of the dedup key in the bulk insert (no FlowRecord field has this name). */
+const KEY_FIELD = '_dedup_key';
+
 /**
- * Keys of the batch (parameter 3, a VARCHAR list) already in `flows`. `observed_at` is part of
- * the key (flowDedupKey), so a stored duplicate lies within the batch's [min, max] `observed_at`
- * (parameters 1 and 2): zone maps skip the rest of the table.
+ * Keys of the batch (parameter 3: the keys joined by `,`; they are hex) already in `flows`.
+ * `observed_at` is part of the key (flowDedupKey), so a stored duplicate lies within the batch's
+ * [min, max] `observed_at` (parameters 1 and 2): zone maps skip the rest of the table.
  */
 const STORED_KEYS_SQL = `SELECT dedup_key FROM flows
-  WHERE observed_at BETWEEN $1 AND $2 AND dedup_key IN (SELECT unnest($3::VARCHAR[]))`;
+  WHERE observed_at BETWEEN $1 AND $2 AND dedup_key IN (SELECT unnest(string_split($3, ',')))`;
+
+/**
+ * The bulk path: parameter 1 holds the new flows of a batch as one JSON array (FlowRecords,
+ * srcMeta/dstMeta as JSON text), parameter 2 their keys joined by `,`; the two unnests of one
+ * SELECT pair them by position. DuckDB parses and converts on its own threads, so the event loop
+ * only hashes and makes one JSON.stringify call per batch.
+ */
+const INSERT_FLOWS_JSON_SQL = `INSERT INTO flows SELECT ${[KEY_FIELD, ...FLOW_FIELDS.map(([f]) => f)].map((c) => `"${c}"`).join(', ')}
+  FROM (SELECT unnest(string_split($2, ',')) AS "${KEY_FIELD}", unnest(json_transform($1::VARCHAR, '${JSON.stringify([Object.fromEntries(FLOW_FIELDS)])}'), recursive := true))`;
+
+/** A flow as the bulk JSON array holds it: srcMeta/dstMeta as JSON text. */
+function flowForJson(f: FlowRecord): object {
+  if (f.srcMeta === undefined && f.dstMeta === undefined) return f;
+  return { ...f, srcMeta: f.srcMeta === undefined ? undefined : JSON.stringify(f.srcMeta), dstMeta: f.dstMeta === undefined ? undefined : JSON.stringify(f.dstMeta) };
+}
 
 /** Upsert of one finding: first_seen takes the minimum; the row with the later last_seen supplies everything else. */
 /** Rows per multi-row finding upsert: one statement per chunk instead of one per finding. */
@@ -90,6 +81,7 @@ const upsertFindingsSql = (rows: number): string =>
 const UPSERT_FINDING_SQL = upsertFindingsSql(1);
 
 const UPSERT_DECISION_SQL = `INSERT OR REPLACE INTO decisions (${DECISION_COLUMNS.join(', ')}) VALUES (${DECISION_COLUMNS.map(() => '?').join(', ')})`;
+const INSERT_DEAD_LETTER_SQL = `INSERT INTO dead_letters (${DEAD_LETTER_COLUMNS.join(', ')}) VALUES (${DEAD_LETTER_COLUMNS.map(() => '?').join(', ')})`;
 const INSERT_AUDIT_SQL = `INSERT INTO decision_audit (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`;
 
 function findingValues(f: Finding): DuckDBValue[] {
@@ -132,10 +124,14 @@ class Where {
  * which opens the file (or `:memory:`) and applies migrations (migrations.ts).
  *
  * Writes: `insertFlows` drops repeats inside the batch, asks which of the remaining keys
- * (flowDedupKey) `flows` already holds within the batch's `observed_at` range, and appends the
- * others straight into `flows` with a DuckDB appender, in one transaction (rolled back whole on
- * error). `flows` has no index on the key since migration 2; operations on one store run one at
- * a time and DuckDB locks the file to one process, so no other writer races the check. Findings upsert by id (first_seen = min, the later last_seen wins the rest);
+ * (flowDedupKey) `flows` already holds within the batch's `observed_at` range, and inserts the
+ * others in one prepared statement that reads them from one JSON parameter (`json_transform`,
+ * parsed on DuckDB's threads: the bulk path) and their keys from another, in one transaction
+ * (rolled back whole on error). Flows must be valid FlowRecords (the processor's decode step
+ * checks them): a field of the wrong type is stored as NULL, a missing required field fails the
+ * batch (NOT NULL). `flows` has no index on the key since migration 2; operations on one store
+ * run one at a time and DuckDB locks the file to one process, so no other writer races the
+ * check. Findings upsert by id (first_seen = min, the later last_seen wins the rest);
  * decisions by target, with their audit row in the same transaction. All statements take
  * parameters; no user value is ever part of SQL text.
  *
@@ -154,6 +150,8 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
   let instance: DuckDBInstance | undefined;
   let conn: DuckDBConnection | undefined;
   let starting: Promise<void> | undefined;
+  /** The bulk path's two statements, prepared once per connection (planning json_transform each time costs more than small batches do). */
+  let flowStmts: { stored: DuckDBPreparedStatement; insert: DuckDBPreparedStatement } | undefined;
   /** One connection, one operation at a time. */
   const queue = opQueue<DuckDBConnection>('duckdb', () => conn);
   const serial = queue.run;
@@ -189,18 +187,6 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
       return { total, rows: got };
     });
 
-  function appendFlow(a: DuckDBAppender, key: string, f: FlowRecord): void {
-    a.appendVarchar(key);
-    for (const [kind, get] of FLOW_COLUMNS) {
-      const v = get(f);
-      if (v === undefined || v === null) a.appendNull();
-      else if (kind === 'str') a.appendVarchar(v as string);
-      else if (kind === 'bool') a.appendBoolean(v as boolean);
-      else a.appendBigInt(BigInt(v as number));
-    }
-    a.endRow();
-  }
-
   const store: Store = {
     name: 'duckdb',
 
@@ -215,6 +201,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
         }
         const c = await instance.connect();
         await migrate(c);
+        flowStmts = { stored: await c.prepare(STORED_KEYS_SQL), insert: await c.prepare(INSERT_FLOWS_JSON_SQL) };
         conn = c;
         log.info({ path: opts.path }, 'duckdb store opened');
       })();
@@ -224,6 +211,9 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
     async stop(): Promise<void> {
       if (starting) await starting.catch(() => undefined);
       await queue.idle();
+      flowStmts?.stored.destroySync();
+      flowStmts?.insert.destroySync();
+      flowStmts = undefined;
       conn?.closeSync();
       instance?.closeSync();
       conn = undefined;
@@ -231,38 +221,48 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
     },
 
     insertFlows(flows: FlowRecord[]): Promise<void> {
-      return serial(async (c) => {
-        if (flows.length === 0) return;
-        const batch = new Map<string, FlowRecord>();
-        let lo = Infinity;
-        let hi = -Infinity;
-        for (const f of flows) {
-          const key = flowDedupKey(f);
-          if (batch.has(key)) continue;
-          batch.set(key, f);
-          if (f.observedAt < lo) lo = f.observedAt;
-          if (f.observedAt > hi) hi = f.observedAt;
-        }
-        await tx(c, async () => {
-          const stored = await c.runAndReadAll(STORED_KEYS_SQL, [BigInt(lo), BigInt(hi), listValue([...batch.keys()])]);
-          for (const [key] of stored.getRowsJS()) batch.delete(key as string);
-          if (batch.size === 0) return;
-          const a = await c.createAppender('flows');
-          let appended = false;
-          try {
-            for (const [key, f] of batch) appendFlow(a, key, f);
-            a.flushSync();
-            appended = true;
-          } finally {
-            // After a failed flush, close fails too ("transaction is aborted"): keep the first error.
-            try {
-              a.closeSync();
-            } catch (err) {
-              if (appended) throw err;
-            }
+      if (flows.length === 0) return serial(async () => undefined);
+      // Hashing and serialising run before the operation queue: they only need the event loop,
+      // so the connection keeps working on earlier operations meanwhile.
+      const batch = new Map<string, FlowRecord>();
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const f of flows) {
+        const key = flowDedupKey(f);
+        if (batch.has(key)) continue;
+        batch.set(key, f);
+        if (f.observedAt < lo) lo = f.observedAt;
+        if (f.observedAt > hi) hi = f.observedAt;
+      }
+      const keys = [...batch.keys()].join(',');
+      const json = (): string => {
+        const list: object[] = [];
+        for (const f of batch.values()) list.push(flowForJson(f));
+        return JSON.stringify(list);
+      };
+      let data = json();
+      return serial((c) =>
+        tx(c, async () => {
+          const { stored, insert } = flowStmts!;
+          stored.bind([BigInt(lo), BigInt(hi), keys]);
+          const already = (await stored.runAndReadAll()).getRowsJS();
+          let newKeys = keys;
+          if (already.length > 0) {
+            // A replay: serialise again without the keys already stored.
+            for (const [key] of already) batch.delete(key as string);
+            if (batch.size === 0) return;
+            newKeys = [...batch.keys()].join(',');
+            data = json();
           }
-        });
-      });
+          // The keys (hex) pair with the array's elements by position (two unnests in one SELECT).
+          insert.bind([data, newKeys]);
+          try {
+            await insert.run();
+          } finally {
+            insert.clearBindings(); // do not hold the batch's JSON until the next insert
+          }
+        }),
+      );
     },
 
     insertFindings(findings: Finding[]): Promise<void> {
@@ -335,6 +335,28 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
       return serial(async (c) => {
         const got = await rows(c, `SELECT * FROM decision_audit ${w.sql()} ORDER BY seq DESC LIMIT ?`, [...w.params, limit]);
         return got.map(rowToAudit);
+      });
+    },
+
+    insertDeadLetters(list: DeadLetterRow[]): Promise<void> {
+      return serial(async (c) => {
+        if (list.length === 0) return;
+        await tx(c, async () => {
+          for (const d of list) {
+            const r = deadLetterRow(d);
+            await c.run(INSERT_DEAD_LETTER_SQL, DEAD_LETTER_COLUMNS.map((k) => r[k] as DuckDBValue));
+          }
+        });
+      });
+    },
+
+    queryDeadLetters(q: { reason?: string; limit?: number }): Promise<DeadLetterRow[]> {
+      const limit = pageLimit(q.limit, AUDIT_LIMIT.max, AUDIT_LIMIT.default);
+      const w = new Where();
+      if (q.reason !== undefined) w.add('reason = ?', q.reason);
+      return serial(async (c) => {
+        const got = await rows(c, `SELECT * FROM dead_letters ${w.sql()} ORDER BY seq DESC LIMIT ?`, [...w.params, limit]);
+        return got.map(rowToDeadLetter);
       });
     },
 

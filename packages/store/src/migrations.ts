@@ -21,7 +21,8 @@ export interface Migration {
  * and grew with the table, so insertFlows now looks up stored keys only within the batch's
  * `observed_at` range (see duckdb.ts). findings: `id` primary key, `severity_rank`
  * (0 info .. 4 critical) for `minSeverity`. decisions: `target` primary key. decision_audit:
- * append-only, ordered by `seq` from a sequence.
+ * append-only, ordered by `seq` from a sequence. dead_letters (step 3): append-only, by `seq`;
+ * `payload` is the original bytes in base64.
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -159,6 +160,27 @@ export const MIGRATIONS: readonly Migration[] = [
       `INSERT INTO flows_v2 SELECT * FROM flows ORDER BY observed_at`,
       `DROP TABLE flows`,
       `ALTER TABLE flows_v2 RENAME TO flows`,
+    ],
+  },
+  {
+    version: 3,
+    name: 'dead_letters (messages and records the processor could not handle)',
+    statements: [
+      `CREATE SEQUENCE dead_letters_seq START 1`,
+      `CREATE TABLE dead_letters (
+        seq BIGINT NOT NULL DEFAULT nextval('dead_letters_seq'),
+        at_ms BIGINT NOT NULL,
+        reason VARCHAR NOT NULL,
+        detail VARCHAR NOT NULL,
+        topic VARCHAR NOT NULL,
+        partition_no INTEGER NOT NULL,
+        offset_no VARCHAR NOT NULL,
+        msg_key VARCHAR NOT NULL,
+        record_no INTEGER,
+        payload VARCHAR NOT NULL,
+        group_id VARCHAR NOT NULL,
+        step VARCHAR NOT NULL
+      )`,
     ],
   },
 ];

@@ -1,4 +1,5 @@
 import type { Decision, DecisionAudit, Finding } from '@floe/flow';
+import type { DeadLetterRow } from './store.js';
 import { severityRank } from '@floe/flow';
 
 /**
@@ -128,4 +129,25 @@ export function mergeFinding(prev: Finding | undefined, next: Finding): Finding 
   if (!prev) return next;
   const later = next.lastSeen >= prev.lastSeen ? next : prev;
   return { ...later, firstSeen: Math.min(prev.firstSeen, next.firstSeen) };
+}
+
+/** Columns of `dead_letters` written by both adapters, in table order after `seq`. */
+export const DEAD_LETTER_COLUMNS = ['at_ms', 'reason', 'detail', 'topic', 'partition_no', 'offset_no', 'msg_key', 'record_no', 'payload', 'group_id', 'step'] as const;
+
+/** The `dead_letters` row of a dead letter (absent record index as null). */
+export function deadLetterRow(d: DeadLetterRow): Row {
+  return {
+    at_ms: d.at, reason: d.reason, detail: d.detail, topic: d.topic, partition_no: d.partition, offset_no: d.offset, msg_key: d.key,
+    record_no: d.record ?? null, payload: d.payload, group_id: d.group, step: d.step,
+  };
+}
+
+/** The dead letter of a `dead_letters` row (either adapter). */
+export function rowToDeadLetter(r: Row): DeadLetterRow {
+  const d: DeadLetterRow = {
+    schema: 1, reason: String(r.reason), detail: String(r.detail), topic: String(r.topic), partition: toNumber(r.partition_no),
+    offset: String(r.offset_no), key: String(r.msg_key), payload: String(r.payload), group: String(r.group_id), step: String(r.step), at: toNumber(r.at_ms),
+  };
+  if (r.record_no !== null && r.record_no !== undefined) d.record = toNumber(r.record_no);
+  return d;
 }

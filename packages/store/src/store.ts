@@ -26,6 +26,34 @@ export interface Store {
   queryAudit(q: { target?: string; limit?: number }): Promise<DecisionAudit[]>;
   /** Counts for summaries and tests. */
   countFlows(): Promise<{ flows: number; bytes: number }>;
+  /** Appends dead-lettered messages and records (table `dead_letters`); never de-duplicated. */
+  insertDeadLetters(rows: DeadLetterRow[]): Promise<void>;
+  /** Dead letters, latest first; `limit` default 100 (1..10000); `reason` filters. */
+  queryDeadLetters(q: { reason?: string; limit?: number }): Promise<DeadLetterRow[]>;
+}
+
+/**
+ * A message or record a consumer could not handle (the DeadLetter of @floe/bus, deadletter.ts,
+ * as stored): why, where it was read, and its original bytes (base64).
+ */
+export interface DeadLetterRow {
+  schema: 1;
+  /** undecodable | schema-version | invalid-record | step-error | store-rejected. */
+  reason: string;
+  detail: string;
+  topic: string;
+  partition: number;
+  /** Offset in the partition (decimal string; '' when unknown). */
+  offset: string;
+  key: string;
+  /** Index of the record inside the message value; absent for a whole message. */
+  record?: number;
+  /** Original bytes, base64. */
+  payload: string;
+  group: string;
+  step: string;
+  /** ms since epoch. */
+  at: number;
 }
 
 /** Page of results; `next` is an opaque cursor for the following page, absent on the last. */

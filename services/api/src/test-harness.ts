@@ -7,10 +7,8 @@
 import { Writable } from 'node:stream';
 import type { TestContext } from 'node:test';
 import { createMemoryBus, type Bus } from '@floe/bus';
-import { createResponder, defaultResponderOptions, type Responder, type ResponderOptions } from '@floe/respond';
+import { createDecisionWriter, createResponder, defaultResponderOptions, type Responder, type ResponderOptions } from '@floe/respond';
 import { createDuckDbStore, type Store } from '@floe/store';
-// The decision writer moves to @floe/respond (issue 6); until then it is the processor's.
-import { createDecisionWriter } from '@floe/processor';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { buildApp, type ApiDeps } from './app.js';

@@ -1,7 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { DEFAULT_MAX_LINE_BYTES, escapeText, parseStream, ParseStats, unreadableFormatMessage, type FlowFormatError, type Finding, type FormatName } from '@floe/flow';
-import { createPipeline } from '@floe/processor';
+import { createPipeline } from '@floe/pipeline';
 import { detectorsFor, loadCompiledPolicy } from '@floe/runtime';
 import { findingLine } from './format.js';
 

@@ -1,5 +1,5 @@
 import { conntrackAvailable, createCollector } from '@floe/collector';
-import { createDecisionWriter, createPipeline, createProcessor, type Pipeline } from '@floe/processor';
+import { createPipeline, createProcessor, type Pipeline } from '@floe/pipeline';
 import { createEnforcer } from '@floe/enforcer';
 import { API_KIT, type buildApp } from '@floe/api';
 import type { RoleKit } from '@floe/runtime';
@@ -13,5 +13,4 @@ export const FLOE_KIT: RoleKit<Pipeline, ReturnType<typeof buildApp>> = Object.f
   processor: { createPipeline, createProcessor },
   enforcer: { createEnforcer },
   api: API_KIT,
-  createDecisionWriter,
 });

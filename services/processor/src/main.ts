@@ -6,7 +6,7 @@
  * finished and committed, store closed), 2 for a bad configuration or policy, 1 on a failure.
  */
 import { composeRoles, rolesOf, runService } from '@floe/runtime';
-import { createPipeline, createProcessor } from './index.js';
+import { createPipeline, createProcessor } from '@floe/pipeline';
 
 await runService('floe-processor', (ctx) => composeRoles(ctx, rolesOf('processor'), { processor: { createPipeline, createProcessor } }), {
   health: (cfg) => ({ host: cfg.health.host, port: cfg.health.processorPort }),

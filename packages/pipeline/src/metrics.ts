@@ -1,10 +1,10 @@
 import { Counter, Histogram, metric, type Registry } from '@floe/telemetry';
 
-/** Processor metrics (STYLE.md 13): what moves is counted, each step is timed. */
+/** Processor metrics (STYLE.md 13): what moves is counted, each step is timed and counted by outcome. */
 export function processorMetrics(registry: Registry) {
   return {
     flows: metric(registry, 'floe_processor_flows_received_total', () => new Counter({
-      name: 'floe_processor_flows_received_total', help: 'Flow records received from floe.flows.v1.', registers: [registry],
+      name: 'floe_processor_flows_received_total', help: 'Flow records received from floe.flows.v1 and handled (stored or dead-lettered).', registers: [registry],
     })),
     findings: metric(registry, 'floe_processor_findings_total', () => new Counter({
       name: 'floe_processor_findings_total', help: 'Findings emitted, by detector or policy rule.', labelNames: ['detector', 'severity'], registers: [registry],
@@ -16,7 +16,16 @@ export function processorMetrics(registry: Registry) {
       name: 'floe_processor_batches_failed_total', help: 'Batches whose outputs could not be made safe (left uncommitted, redelivered).', registers: [registry],
     })),
     retries: metric(registry, 'floe_processor_step_retries_total', () => new Counter({
-      name: 'floe_processor_step_retries_total', help: 'Output steps retried after an error, by step.', labelNames: ['step'], registers: [registry],
+      name: 'floe_processor_step_retries_total', help: 'Output steps retried after a retriable error, by step.', labelNames: ['step'], registers: [registry],
+    })),
+    stepOutcomes: metric(registry, 'floe_processor_step_outcomes_total', () => new Counter({
+      name: 'floe_processor_step_outcomes_total', help: 'Step runs by step and outcome (ok, retry, dead-letter).', labelNames: ['step', 'outcome'], registers: [registry],
+    })),
+    stalls: metric(registry, 'floe_processor_step_stalls_total', () => new Counter({
+      name: 'floe_processor_step_stalls_total', help: 'Step runs that outlasted the stall threshold, by step.', labelNames: ['step'], registers: [registry],
+    })),
+    deadLetters: metric(registry, 'floe_deadletter_total', () => new Counter({
+      name: 'floe_deadletter_total', help: 'Messages and records sent to floe.deadletter.v1 and the dead_letters table, by reason.', labelNames: ['reason'], registers: [registry],
     })),
     step: metric(registry, 'floe_processor_step_seconds', () => new Histogram({
       name: 'floe_processor_step_seconds', help: 'Time per batch in each processor step.', labelNames: ['step'],
@@ -24,3 +33,6 @@ export function processorMetrics(registry: Registry) {
     })),
   };
 }
+
+/** The metric handles of one processor. */
+export type ProcessorMetrics = ReturnType<typeof processorMetrics>;

@@ -15,13 +15,13 @@ import { createPipeline, createProcessor } from './index.js';
 const CAPTURE = fileURLToPath(new URL('../../../packages/flow/testdata/conntrack/captured-conntrack-E-extended-timestamp-nmap-top100-scan.log', import.meta.url));
 const NOW = Date.UTC(2026, 10, 30, 12, 0, 0);
 
-async function setup(store: Store, retries = 5) {
+async function setup(store: Store, retries = 5, chunkRecords?: number) {
   const bus = createMemoryBus({ retryBackoffMs: 10, maxRetryBackoffMs: 50 });
   await bus.start();
   await store.start();
   const policy = compilePolicy(defaultPolicy());
   const registry = createRegistry({ defaultMetrics: false });
-  const processor = createProcessor({ group: 'test-processor', storeFlows: true, retries }, {
+  const processor = createProcessor({ group: 'test-processor', storeFlows: true, retries, chunkRecords }, {
     bus, store, metrics: registry, now: () => NOW,
     pipeline: createPipeline({ policy, detectors: createDetectors(policy.policy.detectors) }),
     responder: createResponder({ ...defaultResponderOptions(), minSeverity: 'high' }),
@@ -114,4 +114,19 @@ test('a store that keeps failing: the batch is not committed and is redelivered 
   assert.ok(failed >= 3);
   broken = false;
   await until('every flow processed after the store recovers', async () => (await real.countFlows()).flows === records.length);
+});
+
+test('a batch analysed in chunks of 60 records stores every flow once and raises the same one decision', async (t) => {
+  const store = createDuckDbStore({ path: ':memory:' });
+  const { bus, processor, registry } = await setup(store, 5, 60);
+  t.after(async () => { await bus.stop(); await store.stop(); });
+  const records = await publishCapture(bus);
+  await until('every flow processed', () => processor.health().flows === records.length);
+  assert.equal((await store.countFlows()).flows, records.length);
+  const active = (await store.queryDecisions({ activeAt: NOW })).items;
+  assert.deepEqual(active.map((d) => d.target), ['10.50.0.2/32']);
+  const persists = (await registry.getSingleMetric('floe_processor_step_seconds')!.get()).values
+    .find((v) => v.labels.step === 'persist' && (v as { metricName?: string }).metricName === 'floe_processor_step_seconds_count');
+  // The in-process bus has 4 partitions and delivers each one's messages as one batch here.
+  assert.ok((persists?.value ?? 0) > 4, `the persist step ran once per chunk (${persists?.value}), not once per batch`);
 });

@@ -1,24 +1,25 @@
 import type { Decision, DecisionAudit } from '@floe/flow';
 import { TOPICS, type Bus } from '@floe/bus';
 import type { Store } from '@floe/store';
-import type { Responder, ResponseOutcome } from '@floe/respond';
+import type { Responder, ResponseOutcome } from './responder.js';
 
 /**
  * Makes decisions durable and visible: the store first (decision row + audit row), then the
- * compacted `floe.decisions.v1` topic that enforcers read. Used by the processor for findings
- * and by the API for manual blocks and unblocks.
+ * compacted `floe.decisions.v1` topic that enforcers read. The one writer of decisions: used by
+ * the processor for findings and by the API for manual blocks and unblocks.
  */
 export interface DecisionWriter {
-  /** Persists what an outcome changed (decision row + audit, or the refusal's audit); returns the decision when there is one. */
+  /** Persists what an outcome changed (decision row + audit, or the refusal's audit); returns the decision when there is one. Store errors propagate. */
   store(outcome: ResponseOutcome): Promise<Decision | undefined>;
-  /** Publishes decisions on the compacted topic (one message per target), after they are stored. */
+  /** Publishes decisions on the compacted topic (one message per target, key = target), after they are stored. Bus errors propagate. */
   publish(decisions: Decision[]): Promise<void>;
   /** store() then publish(): one outcome end to end (manual blocks). */
   write(outcome: ResponseOutcome): Promise<Decision | undefined>;
-  /** Unblock: deletes the decision, audits it, publishes a tombstone. False when none existed. */
+  /** Unblock: deletes the decision, audits it (origin `api:<user>`), forgets it in the responder, publishes a tombstone. False when none existed. */
   unblock(target: string, user: string, nowMs: number): Promise<boolean>;
 }
 
+/** Builds the DecisionWriter over a store, a bus and the responder whose state it keeps in step. */
 export function createDecisionWriter(deps: { store: Store; bus: Bus; responder: Responder }): DecisionWriter {
   const writer: DecisionWriter = {
     async store(outcome) {

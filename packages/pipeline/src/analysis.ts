@@ -2,7 +2,7 @@ import type { Finding, FlowRecord } from '@floe/flow';
 import type { CompiledPolicy } from '@floe/policy';
 import type { Detector } from '@floe/detect';
 
-/** Per-flow analysis shared by the streaming processor and `floe analyze`. */
+/** Per-flow analysis shared by the streaming processor (steps policy and detect) and `floe analyze`. */
 export interface Pipeline {
   /**
    * Classifies one flow (direction, zones, inventory), evaluates the policy and feeds the
@@ -13,6 +13,10 @@ export interface Pipeline {
    * (it is counted in `repeats`).
    */
   process(flow: FlowRecord): { flow: FlowRecord; findings: Finding[] };
+  /** The policy half of process(): classify the flow and evaluate the policy (new policy findings only). */
+  classify(flow: FlowRecord): { flow: FlowRecord; findings: Finding[] };
+  /** The detector half of process(): feed a classified flow to every detector, return their findings. */
+  detect(flow: FlowRecord): Finding[];
   /** Findings suppressed as repeats of an emitted id, by detector. */
   readonly repeats: Map<string, number>;
   /**
@@ -41,14 +45,25 @@ export function createPipeline(deps: { policy: CompiledPolicy; detectors: Detect
     if (seen.size > DEDUP_IDS) seen.delete(seen.values().next().value as string);
     return true;
   };
+  const classify = (raw: FlowRecord): { flow: FlowRecord; findings: Finding[] } => {
+    const flow = deps.policy.classify(raw);
+    const findings: Finding[] = [];
+    for (const f of deps.policy.evaluate(flow)) if (keep(f)) findings.push(f);
+    return { flow, findings };
+  };
+  const detect = (flow: FlowRecord): Finding[] => {
+    const out: Finding[] = [];
+    for (const d of deps.detectors) for (const f of d.observe(flow)) out.push(f);
+    return out;
+  };
   return {
     repeats,
+    classify,
+    detect,
     process(raw) {
-      const flow = deps.policy.classify(raw);
-      const out: Finding[] = [];
-      for (const f of deps.policy.evaluate(flow)) if (keep(f)) out.push(f);
-      for (const d of deps.detectors) for (const f of d.observe(flow)) out.push(f);
-      return { flow, findings: out };
+      const r = classify(raw);
+      for (const f of detect(r.flow)) r.findings.push(f);
+      return r;
     },
     expire(nowMs) {
       return deps.detectors.flatMap((d) => d.expire(nowMs));

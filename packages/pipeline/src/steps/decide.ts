@@ -1,0 +1,31 @@
+import type { DecisionWriter, Responder } from '@floe/respond';
+import { OK, type Step } from '../step.js';
+import { failure } from './failure.js';
+
+/**
+ * decide: turns the batch's findings into responder outcomes (once: a retry of this step does
+ * not ask the responder again), stores each outcome (decision + audit, or the refusal's audit)
+ * and publishes the decisions on floe.decisions.v1 — first among the output steps, so an
+ * enforcer does not wait for the batch's flows to be stored. An outcome stored by a failed
+ * attempt is not stored (and audited) again by the retry.
+ */
+export function decideStep(deps: { responder: Responder; writer: DecisionWriter; now: () => number }): Step {
+  return {
+    name: 'decide',
+    output: true,
+    async run(state) {
+      state.outcomes ??= state.findings.map((f) => ({ f, o: deps.responder.respond(f, deps.now()) }));
+      try {
+        for (; state.stored < state.outcomes.length; state.stored++) {
+          const { f, o } = state.outcomes[state.stored];
+          const d = await deps.writer.store(o);
+          if (d) state.made.push({ d, f });
+        }
+        await deps.writer.publish(state.made.map(({ d }) => d));
+      } catch (err) {
+        return failure(err);
+      }
+      return OK;
+    },
+  };
+}
