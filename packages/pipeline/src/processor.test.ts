@@ -15,15 +15,15 @@ import { createPipeline, createProcessor } from './index.js';
 const CAPTURE = fileURLToPath(new URL('../../../packages/flow/testdata/conntrack/captured-conntrack-E-extended-timestamp-nmap-top100-scan.log', import.meta.url));
 const NOW = Date.UTC(2026, 10, 30, 12, 0, 0);
 
-async function setup(store: Store, retries = 5, chunkRecords?: number) {
+async function setup(store: Store, retries = 5, chunkRecords?: number, closer?: { idleMs: number; checkMs: number }, windowMs?: number) {
   const bus = createMemoryBus({ retryBackoffMs: 10, maxRetryBackoffMs: 50 });
   await bus.start();
   await store.start();
   const policy = compilePolicy(defaultPolicy());
   const registry = createRegistry({ defaultMetrics: false });
-  const processor = createProcessor({ group: 'test-processor', storeFlows: true, retries, chunkRecords }, {
+  const processor = createProcessor({ group: 'test-processor', storeFlows: true, retries, chunkRecords, closer }, {
     bus, store, metrics: registry, now: () => NOW,
-    pipeline: createPipeline({ policy, detectors: createDetectors(policy.policy.detectors) }),
+    pipeline: createPipeline({ policy, detectors: createDetectors(windowMs === undefined ? policy.policy.detectors : { ...policy.policy.detectors, portscan: { ...policy.policy.detectors.portscan, windowMs } }) }),
     responder: createResponder({ ...defaultResponderOptions(), minSeverity: 'high' }),
   });
   await processor.start();
@@ -129,4 +129,36 @@ test('a batch analysed in chunks of 60 records stores every flow once and raises
     .find((v) => v.labels.step === 'persist' && (v as { metricName?: string }).metricName === 'floe_processor_step_seconds_count');
   // The in-process bus has 4 partitions and delivers each one's messages as one batch here.
   assert.ok((persists?.value ?? 0) > 4, `the persist step ran once per chunk (${persists?.value}), not once per batch`);
+});
+
+test('issue 6: an idle stream closes the windows: the stored finding carries the final count (100 ports), not the last doubling (60)', async (t) => {
+  const store = createDuckDbStore({ path: ':memory:' });
+  // a 1 s window: the idle close advances event time by the idle wall time until the window has ended
+  const { bus, processor } = await setup(store, 5, undefined, { idleMs: 50, checkMs: 20 }, 1000);
+  t.after(async () => { await bus.stop(); await store.stop(); });
+  const records = await publishCapture(bus);
+  await until('every flow processed', () => processor.health().flows === records.length);
+  const ports = async () => (await store.queryFindings({ detector: 'portscan.vertical' })).items[0]?.evidence.distinctPorts;
+  // no record arrives after the scan: only the idle close can give the final form
+  await until('the final form stored', async () => (await ports()) === 100);
+  const scans = (await store.queryFindings({ detector: 'portscan.vertical' })).items;
+  assert.equal(scans.length, 1, 'the same finding id, upserted');
+  assert.match(scans[0].summary, /probed 100 distinct ports/);
+  // one decision: the final form of an already blocked source does not block twice
+  assert.equal((await store.queryDecisions({ activeAt: NOW })).items.length, 1);
+});
+
+test('issue 6: stop() writes the final form of open findings (end of input), flush() does without stopping', async (t) => {
+  for (const how of ['stop', 'flush'] as const) {
+    const store = createDuckDbStore({ path: ':memory:' });
+    // an idle close that never comes within the test (1 h): only stop/flush can close the window
+    const { bus, processor } = await setup(store, 5, undefined, { idleMs: 3_600_000, checkMs: 1000 });
+    t.after(async () => { await bus.stop(); await store.stop(); });
+    const records = await publishCapture(bus);
+    await until('every flow processed', () => processor.health().flows === records.length);
+    const ports = async () => (await store.queryFindings({ detector: 'portscan.vertical' })).items[0]?.evidence.distinctPorts;
+    assert.equal(await ports(), 60, `${how}: before the close, the form of the last doubling`);
+    await (how === 'stop' ? processor.stop() : processor.flush());
+    assert.equal(await ports(), 100, `${how}: the final form`);
+  }
 });

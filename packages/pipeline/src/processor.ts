@@ -8,6 +8,7 @@ import { createDeadLetterSink, deadLetterOf, type DeadLetterOrigin } from './dea
 import { PIPELINE_ERROR_CODES, PipelineError, messageOf } from './errors.js';
 import { processorMetrics } from './metrics.js';
 import { createRunner, RUNNER_DEFAULTS } from './runner.js';
+import { createWindowCloser, type WindowCloserOptions } from './closer.js';
 import type { BatchState } from './step.js';
 import { decodeStep } from './steps/decode.js';
 import { policyStep } from './steps/policy.js';
@@ -34,6 +35,8 @@ export interface ProcessorOptions {
    * 2 000 records per chunk took about 25 % more CPU in bench/pipeline.bench.ts).
    */
   chunkRecords?: number;
+  /** When the detectors' windows are closed on an idle stream (closer.ts). */
+  closer?: WindowCloserOptions;
 }
 
 /** What the processor is built on. */
@@ -74,8 +77,16 @@ export interface ProcessorHealth {
 export interface Processor {
   /** Subscribes to floe.flows.v1. Safe twice. */
   start(): Promise<void>;
-  /** Stops consuming: waits for the in-flight batches, their outputs and their commits. Safe twice. */
+  /**
+   * Stops consuming: waits for the in-flight batches, their outputs and their commits, then
+   * writes the final form of every open detector finding (end of input). Safe twice.
+   */
   stop(): Promise<void>;
+  /**
+   * End of input without stopping (a replay that was fully processed): the final form of every
+   * open detector finding goes through the output steps (stored, published, decided on).
+   */
+  flush(): Promise<void>;
   readonly decisions: DecisionWriter;
   health(): ProcessorHealth;
 }
@@ -113,6 +124,8 @@ export function createProcessor(opts: ProcessorOptions, deps: ProcessorDeps): Pr
   let stopping: Promise<void> | undefined;
   let sub: Subscription | undefined;
   let died: Error | undefined;
+  /** Batches being handled: the window closer waits for none. */
+  let inFlight = 0;
 
   const stateOf = (batch: BusBatch<unknown>): BatchState => {
     const origin: DeadLetterOrigin = { topic: batch.topic, partition: batch.partition, group: opts.group, at: now() };
@@ -150,6 +163,15 @@ export function createProcessor(opts: ProcessorOptions, deps: ProcessorDeps): Pr
   };
 
   const handle = async (batch: BusBatch<unknown>): Promise<void> => {
+    inFlight++;
+    try {
+      await handleBatch(batch);
+    } finally {
+      inFlight--;
+    }
+  };
+
+  const handleBatch = async (batch: BusBatch<unknown>): Promise<void> => {
     const states: BatchState[] = [];
     // Outputs of chunk k run (in order) while chunk k+1 is analysed: store I/O overlaps analysis.
     let outputs: Promise<void> = Promise.resolve();
@@ -159,6 +181,7 @@ export function createProcessor(opts: ProcessorOptions, deps: ProcessorDeps): Pr
         const state = stateOf(chunk);
         states.push(state);
         await runner.analyze(state);
+        closer.observed(state.flows);
         outputs = outputs.then(() => runner.output(state));
         outputs.catch(() => undefined); // awaited below; a failure skips the later chunks' outputs
         if (i < chunks.length - 1) await new Promise((r) => setImmediate(r));
@@ -197,6 +220,19 @@ export function createProcessor(opts: ProcessorOptions, deps: ProcessorDeps): Pr
     }
   };
 
+  /** Final forms of findings whose windows closed without a record (idle stream, end of input): through the output steps. */
+  const closer = createWindowCloser({
+    pipeline: deps.pipeline,
+    busy: () => inFlight > 0,
+    async write(findings) {
+      const state = stateOf({ topic: TOPICS.flows, partition: -1, messages: [] });
+      state.findings = findings;
+      await runner.output(state);
+      account(state);
+    },
+    onError: (err) => log.error({ err: messageOf(err) }, 'final findings of closed windows not written (their earlier forms are stored)'),
+  }, opts.closer);
+
   const onDeath = (err: Error): void => {
     if (died || stopping) return;
     died = new PipelineError(PIPELINE_ERROR_CODES.CONSUMER_DIED, `the consumer of ${TOPICS.flows} (group ${opts.group}) died: ${err.message}`, { cause: err });
@@ -216,6 +252,7 @@ export function createProcessor(opts: ProcessorOptions, deps: ProcessorDeps): Pr
           },
           onDeath,
         }, handle);
+        closer.start();
         log.info({ group: opts.group }, 'processor consuming floe.flows.v1');
       })();
       return starting;
@@ -224,10 +261,13 @@ export function createProcessor(opts: ProcessorOptions, deps: ProcessorDeps): Pr
       stopping ??= (async () => {
         if (starting) await starting.catch(() => undefined);
         await sub?.close();
+        await closer.stop();
+        if (!died) await closer.flush();
         log.info({ group: opts.group, ...counts }, 'processor stopped; in-flight batches committed');
       })();
       return stopping;
     },
+    flush: () => closer.flush(),
     health() {
       const h: ProcessorHealth = { ok: died === undefined, ...counts };
       if (died) h.error = died.message;

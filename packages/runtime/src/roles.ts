@@ -61,6 +61,8 @@ export interface ProcessorLike {
   start(): Promise<void>;
   stop(): Promise<void>;
   readonly decisions: DecisionWriterLike;
+  /** End of input (a replay fully processed): the final form of every open detector finding goes through the outputs. */
+  flush(): Promise<void>;
   /** `ok` turns false once its consumer died. */
   health(): { ok: boolean; flows: number; findings: number; decisions: number; deadLetters?: number };
 }
@@ -349,6 +351,8 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
             const sent = c.health().sources.reduce((n, s) => n + s.flows, 0);
             while (processor && processor.health().flows < sent && !cancelled) await new Promise((r) => setTimeout(r, 20));
             if (cancelled) return;
+            // the replay is the whole input: its findings' final counts, not those at the last doubling
+            await processor?.flush();
             for (const s of c.health().sources) {
               const reasons = Object.entries(s.byReason).map(([k, v]) => `${k}=${v}`).join(' ');
               out(`summary  ${s.name}: ${s.flows} flows, ${s.rejected} rejected${reasons ? ` (${reasons})` : ''}`);
