@@ -77,7 +77,7 @@ export function totalsOf(flows: FlowRecord[]): FlowTotals {
 }
 
 /**
- * Bus messages for floe.flows.v1 as the collector makes them (services/collector/src/batcher.ts):
+ * Bus messages for floe.flows.v1 as the collector makes them (packages/collector/src/batcher.ts):
  * each run of `perBatch` flows grouped by source address, one message per source (key = srcAddr).
  * Returns one array of messages per `perBatch` flows.
  */

@@ -7,7 +7,7 @@
  * 2 for a bad configuration or policy, 1 on a failure.
  */
 import { composeRoles, rolesOf, runService } from '@floe/runtime';
-import { API_KIT } from './index.js';
+import { API_KIT } from '@floe/api';
 
 await runService('floe-api', (ctx) => composeRoles(ctx, rolesOf('api'), { api: API_KIT }), {
   health: (cfg) => ({ host: cfg.health.host, port: cfg.health.apiPort }),

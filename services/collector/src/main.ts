@@ -6,7 +6,7 @@
  * bad configuration, 1 when a source or the bus fails.
  */
 import { composeRoles, rolesOf, runService } from '@floe/runtime';
-import { conntrackAvailable, createCollector } from './index.js';
+import { conntrackAvailable, createCollector } from '@floe/collector';
 
 await runService('floe-collector', (ctx) => composeRoles(ctx, rolesOf('collector'), { collector: { createCollector, conntrackAvailable } }), {
   health: (cfg) => ({ host: cfg.health.host, port: cfg.health.collectorPort }),

@@ -7,7 +7,7 @@
  * configuration, 1 on a failure.
  */
 import { composeRoles, rolesOf, runService } from '@floe/runtime';
-import { createEnforcer } from './index.js';
+import { createEnforcer } from '@floe/enforcer';
 
 await runService('floe-enforcer', (ctx) => composeRoles(ctx, rolesOf('enforcer'), { enforcer: { createEnforcer } }), {
   health: (cfg) => ({ host: cfg.health.host, port: cfg.health.enforcerPort }),
