@@ -1,5 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Severity } from '@floe/flow';
+import type { DataGapKind, Severity } from '@floe/flow';
 import type { Store } from '@floe/store';
 import { Counter, type Registry } from 'prom-client';
 import { requireBearer } from './auth.js';
@@ -8,7 +8,7 @@ import { ApiError, ERROR_CATALOGUE, INTERNAL_ERROR_BODY, toErrorBody, type Error
 import { escapeText } from '@floe/flow';
 import {
   blockBodySchema, decisionSchema, decisionsQuerySchema, errorSchema, findingSchema, findingsQuerySchema,
-  pageSchema, targetParamsSchema, userHeaderSchema,
+  gapsPageSchema, gapsQuerySchema, pageSchema, targetParamsSchema, userHeaderSchema,
 } from './schemas.js';
 import { LIMIT, normalizeAddress, normalizeCidr, parseBool, parseDuration, parseLimit, parseTime } from './values.js';
 
@@ -80,6 +80,16 @@ interface DecisionsQuery {
   cursor?: string;
 }
 
+interface GapsQuery {
+  from?: string;
+  to?: string;
+  node?: string;
+  source?: string;
+  kind?: DataGapKind;
+  limit?: string;
+  cursor?: string;
+}
+
 function requestsCounter(registry: Registry): Counter<'method' | 'route' | 'status'> {
   const name = 'floe_api_requests_total';
   const existing = registry.getSingleMetric(name);
@@ -138,7 +148,7 @@ function describeSchemaError(e: { keyword: string; message?: string; params: Rec
  * Builds the floe API without listening (tests drive it with `inject()`; `startApi` listens).
  *
  * Routes: GET /healthz, GET /metrics, GET /v1/findings, GET /v1/decisions, POST /v1/decisions,
- * DELETE /v1/decisions/:target — see README.md. Every route validates its input with a JSON
+ * DELETE /v1/decisions/:target, GET /v1/gaps — see README.md. Every route validates its input with a JSON
  * schema (no type coercion) and serialises its output with one; bodies must be
  * application/json (else 415); one error handler maps errors to `{ statusCode, code, message }`
  * through the catalogue (errors.ts), anything uncatalogued to a logged 500.
@@ -268,6 +278,19 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
       limit: limit(q.limit),
       cursor: q.cursor,
     });
+  });
+
+  app.get<{ Querystring: GapsQuery }>('/v1/gaps', {
+    schema: { querystring: gapsQuerySchema, response: { 200: gapsPageSchema, ...errors } },
+  }, async (req) => {
+    const q = req.query;
+    const filters = { from: time('from', q.from), to: time('to', q.to), node: q.node, source: q.source, kind: q.kind };
+    // the summary covers the whole period (every page), so each page states the data's completeness
+    const [page, summary] = await Promise.all([
+      deps.store.queryGaps({ ...filters, limit: limit(q.limit), cursor: q.cursor }),
+      deps.store.gapSummary(filters),
+    ]);
+    return { ...page, summary };
   });
 
   app.post<{ Body: { target: string; duration?: string | number; reason: string }; Headers: { 'x-floe-user'?: string } }>('/v1/decisions', {

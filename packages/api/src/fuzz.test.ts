@@ -65,8 +65,8 @@ const cursor = fc.oneof(
   nasty,
 );
 
-const QUERY_KEYS = ['from', 'to', 'detector', 'entity', 'minSeverity', 'limit', 'cursor', 'active', 'target', 'origin'];
-const queryValue = fc.oneof(target, nasty, cursor, fc.constantFrom('true', 'false', '1', '1000', '1001', '2025-03-01T12:00:00Z', 'high'), fc.integer().map(String), fc.double().map(String), fc.array(fc.string({ maxLength: 5 }), { minLength: 2, maxLength: 3 }));
+const QUERY_KEYS = ['from', 'to', 'detector', 'entity', 'minSeverity', 'limit', 'cursor', 'active', 'target', 'origin', 'node', 'source', 'kind'];
+const queryValue = fc.oneof(target, nasty, cursor, fc.constantFrom('true', 'false', '1', '1000', '1001', '2025-03-01T12:00:00Z', 'high', 'rejected', 'silent', 'enobufs', 'node-a', 'replay'), fc.integer().map(String), fc.double().map(String), fc.array(fc.string({ maxLength: 5 }), { minLength: 2, maxLength: 3 }));
 const query = fc.dictionary(fc.oneof(fc.constantFrom(...QUERY_KEYS), fc.string({ maxLength: 10 })), queryValue, { maxKeys: 4 });
 
 const duration = fc.oneof(fc.constantFrom('1h', '2h', '30m', 3_600_000, 7_200_000), fc.integer({ min: -10, max: 400 * 86_400_000 }), fc.constantFrom('1h', '90s', '0', '366d', '1y', '1.5h', '', '10m', '7d'), fc.double());
@@ -106,7 +106,7 @@ for (const token of [undefined, TOKEN]) test(`fuzz: every route answers malforme
   await h.app.ready();
   const routes = routesOf(h.app.printRoutes({ commonPrefix: false }));
   // the sweep must cover the API, not an empty list
-  for (const want of ['GET /v1/findings', 'GET /v1/decisions', 'POST /v1/decisions', 'DELETE /v1/decisions/:target', 'GET /healthz', 'GET /metrics']) {
+  for (const want of ['GET /v1/findings', 'GET /v1/decisions', 'GET /v1/gaps', 'POST /v1/decisions', 'DELETE /v1/decisions/:target', 'GET /healthz', 'GET /metrics']) {
     assert.ok(routes.some((r) => `${r.method} ${r.path}` === want), `${want} not found in ${JSON.stringify(routes)}`);
   }
   const seen = new Map<string, number>();

@@ -2,7 +2,7 @@
  * JSON schemas of the API's requests and responses (fastify validation and serialisation).
  * Response schemas list every field, so nothing unlisted leaks into a response.
  */
-import { SEVERITIES } from '@floe/flow';
+import { DATA_GAP_KINDS, SEVERITIES } from '@floe/flow';
 
 const str = { type: 'string' } as const;
 const int = { type: 'integer' } as const;
@@ -140,4 +140,65 @@ export const targetParamsSchema = {
   required: ['target'],
   additionalProperties: false,
   properties: { target: cidrSchema },
+} as const;
+
+/** A node or source name in a query string: 1..256 printable characters (no control or bidi characters). */
+export const gapNameSchema = { type: 'string', minLength: 1, maxLength: 256, pattern: '^[^\\p{Cc}\\p{Cf}]+$' } as const;
+
+/** GET /v1/gaps query string. */
+export const gapsQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    from: timeSchema,
+    to: timeSchema,
+    node: gapNameSchema,
+    source: gapNameSchema,
+    kind: { type: 'string', enum: [...DATA_GAP_KINDS] },
+    limit: limitSchema,
+    cursor: cursorSchema,
+  },
+} as const;
+
+/** A DataGap v1 (packages/flow/src/gap.ts). */
+export const gapSchema = {
+  type: 'object',
+  required: ['schema', 'node', 'source', 'kind', 'from', 'to', 'count'],
+  properties: {
+    schema: int,
+    node: str,
+    source: str,
+    kind: str,
+    from: int,
+    to: int,
+    count: int,
+    reasons: { type: 'object', additionalProperties: int },
+  },
+} as const;
+
+/** The completeness summary of a period (@floe/store GapSummary). */
+export const gapSummarySchema = {
+  type: 'object',
+  required: ['gaps', 'enobufsWarnings', 'rejectedLines', 'silentMs', 'groups'],
+  properties: {
+    gaps: int,
+    enobufsWarnings: int,
+    rejectedLines: int,
+    silentMs: int,
+    groups: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['node', 'source', 'kind', 'gaps', 'count', 'ms'],
+        properties: { node: str, source: str, kind: str, gaps: int, count: int, ms: int },
+      },
+    },
+  },
+} as const;
+
+/** GET /v1/gaps answer: a page of gaps and the summary of the whole period (all pages). */
+export const gapsPageSchema = {
+  type: 'object',
+  required: ['items', 'total', 'summary'],
+  properties: { items: { type: 'array', items: gapSchema }, next: str, total: int, summary: gapSummarySchema },
 } as const;

@@ -642,6 +642,7 @@ class KafkaBusImpl implements KafkaBus {
     if (this.state !== 'started' || !this.admin) return Promise.resolve();
     this.lagSampling ??= (async () => {
       for (const sub of [...this.subs]) {
+        if (this.state !== 'started') break; // stopping: the next subscription is not sampled
         if (sub.assigned.length === 0) continue;
         const wireTopic = this.wire(sub.topic);
         try {
@@ -674,7 +675,11 @@ class KafkaBusImpl implements KafkaBus {
     const wasStarting = this.starting;
     this.state = 'stopped';
     clearInterval(this.lagTimer);
-    await this.lagSampling;
+    // A lag sample in flight is a metric: with the broker gone its admin requests retry for
+    // many seconds per subscription (kafkajs), which would outlast a shutdown deadline once a
+    // process has several consumers. It stops at its next subscription (state is `stopped`);
+    // stop() waits for it at most LAG_SAMPLE_STOP_WAIT_MS, and the admin disconnect below ends the rest.
+    if (this.lagSampling) await Promise.race([this.lagSampling, new Promise((r) => setTimeout(r, LAG_SAMPLE_STOP_WAIT_MS).unref())]);
     if (wasStarting) await wasStarting.catch(() => undefined);
     this.state = 'stopped';
     // Consumers first: each waits for its in-flight handler and commit.
@@ -695,6 +700,9 @@ class KafkaBusImpl implements KafkaBus {
     if (wasStarting) this.log.info('kafka bus stopped');
   }
 }
+
+/** Longest `stop()` waits for a consumer-lag sample in flight (ms). */
+const LAG_SAMPLE_STOP_WAIT_MS = 1000;
 
 /** Rejects after `ms` so a stuck disconnect cannot hang `stop()` forever. */
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

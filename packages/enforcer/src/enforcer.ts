@@ -1,5 +1,5 @@
 import { TOPICS, type Bus, type BusMessage } from '@floe/bus';
-import type { Decision } from '@floe/flow';
+import { escapeText, type Decision } from '@floe/flow';
 import {
   coverKey,
   createDryRunDriver,
@@ -16,6 +16,7 @@ import {
 import type { Store } from '@floe/store';
 import { noopLogger, type Logger } from '@floe/telemetry';
 import type { Registry } from 'prom-client';
+import { checkDecision, type DecisionProblemReason } from './check.js';
 import { enforcerGroup, type EnforcerOptions } from './config.js';
 import { createEnforcerMetrics } from './metrics.js';
 
@@ -170,17 +171,35 @@ export function createEnforcer(opts: EnforcerOptions, deps: EnforcerDeps): Enfor
     wake.unref();
   }
 
+  /**
+   * A message the enforcer will not act on: counted (floe_enforcer_decisions_total{outcome="invalid"},
+   * floe_enforcer_invalid_decisions_total{reason}) and logged with its key and detail escaped
+   * (they come from the bus: no control byte reaches a log or terminal). The intent is unchanged.
+   */
+  function refuse(msg: BusMessage<unknown>, reason: DecisionProblemReason, detail: string): void {
+    m.decisions.inc({ outcome: 'invalid' });
+    m.invalid.inc({ reason });
+    log.warn({ key: escapeText(String(msg.key).slice(0, 200)), offset: msg.offset, reason, detail: escapeText(detail.slice(0, 300)) }, 'enforcer: ignored a decision it cannot read');
+  }
+
   /** Updates the intent from messages; returns the targets whose block must go. */
-  function absorb(messages: Array<BusMessage<Decision>>, t: number): string[] {
+  function absorb(messages: Array<BusMessage<unknown>>, t: number): string[] {
     const removed: string[] = [];
-    for (const msg of messages) {
+    for (const m0 of messages) {
+      if (m0.value !== null) {
+        const problem = checkDecision(m0.value);
+        if (problem) {
+          refuse(m0, problem.reason, problem.detail);
+          continue;
+        }
+      }
+      const msg = m0 as BusMessage<Decision>;
       const raw = msg.value === null ? msg.key : msg.value.target;
       let target: string;
       try {
         target = parsePrefix(raw).cidr;
       } catch (err) {
-        m.decisions.inc({ outcome: 'invalid' });
-        log.warn({ key: msg.key, err: (err as Error).message }, 'enforcer: skipped a decision with a bad target');
+        refuse(msg, 'bad-target', (err as Error).message);
         continue;
       }
       if (msg.value !== null && isEnforceable(msg.value, opts.node, t)) {
@@ -343,7 +362,7 @@ export function createEnforcer(opts: EnforcerOptions, deps: EnforcerDeps): Enfor
       }
       if (state !== 'starting') return; // stopped while starting
       state = 'running';
-      await deps.bus.subscribe<Decision>(TOPICS.decisions, { group: enforcerGroup(opts.node), fromBeginning: true }, async (batch) => {
+      await deps.bus.subscribe<unknown>(TOPICS.decisions, { group: enforcerGroup(opts.node), fromBeginning: true }, async (batch) => {
         if (state !== 'running') return;
         await serial(() => applyIntent(absorb(batch.messages, now()), `bus batch p${batch.partition} (${batch.messages.length})`));
       });

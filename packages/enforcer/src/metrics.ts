@@ -8,6 +8,7 @@ export const ENFORCER_METRICS = {
   fixes: 'floe_enforcer_reconcile_fixes_total',
   applyErrors: 'floe_enforcer_apply_errors_total',
   decisions: 'floe_enforcer_decisions_total',
+  invalid: 'floe_enforcer_invalid_decisions_total',
   guardWithheld: 'floe_enforcer_guard_withheld_total',
 } as const;
 
@@ -37,6 +38,12 @@ export function createEnforcerMetrics(registry?: Registry) {
       name: ENFORCER_METRICS.decisions,
       help: 'Decision messages received, by outcome: block, unblock, ignored (dry-run, other scope, expired), invalid',
       labelNames: ['outcome'] as const,
+      registers,
+    }),
+    invalid: new Counter({
+      name: ENFORCER_METRICS.invalid,
+      help: 'Decision messages ignored because the enforcer cannot read them, by reason: schema-version (missing or unknown schema), invalid-record (a field missing or of the wrong type), bad-target (not an address or prefix)',
+      labelNames: ['reason'] as const,
       registers,
     }),
     guardWithheld: new Counter({

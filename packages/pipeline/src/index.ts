@@ -5,7 +5,10 @@
  */
 export { createPipeline, DEDUP_IDS } from './analysis.js';
 export type { Pipeline } from './analysis.js';
-export { createProcessor } from './processor.js';
+export { createProcessor, gapsGroup } from './processor.js';
+export { createGapHandler, GAP_STEPS } from './gaps.js';
+export type { GapHandlerDeps } from './gaps.js';
+export { checkDataGap, gapOf, GAP_SCHEMA_VERSION, MAX_GAP_NAME, MAX_GAP_REASONS, MAX_GAP_REASON_LENGTH } from './validate-gap.js';
 export type { Processor, ProcessorDeps, ProcessorHealth, ProcessorOptions } from './processor.js';
 export { createRunner, RUNNER_DEFAULTS } from './runner.js';
 export type { Runner, RunnerOptions } from './runner.js';

@@ -12,6 +12,9 @@ export function processorMetrics(registry: Registry) {
     outcomes: metric(registry, 'floe_processor_response_outcomes_total', () => new Counter({
       name: 'floe_processor_response_outcomes_total', help: 'Responder outcomes for findings, by kind and cause.', labelNames: ['kind', 'cause'], registers: [registry],
     })),
+    gaps: metric(registry, 'floe_processor_gaps_stored_total', () => new Counter({
+      name: 'floe_processor_gaps_stored_total', help: 'DataGap records read from floe.gaps.v1 and stored (data_gaps), by kind (enobufs, silent, rejected).', labelNames: ['kind'], registers: [registry],
+    })),
     failedBatches: metric(registry, 'floe_processor_batches_failed_total', () => new Counter({
       name: 'floe_processor_batches_failed_total', help: 'Batches whose outputs could not be made safe (left uncommitted, redelivered).', registers: [registry],
     })),

@@ -5,6 +5,7 @@ import { createDecisionWriter, type DecisionWriter, type Responder } from '@floe
 import { createRegistry, silentLogger, type Logger, type Registry } from '@floe/telemetry';
 import type { Pipeline } from './analysis.js';
 import { createDeadLetterSink, deadLetterOf, type DeadLetterOrigin } from './deadletter.js';
+import { createGapHandler } from './gaps.js';
 import { PIPELINE_ERROR_CODES, PipelineError, messageOf } from './errors.js';
 import { processorMetrics } from './metrics.js';
 import { createRunner, RUNNER_DEFAULTS } from './runner.js';
@@ -19,7 +20,7 @@ import { publishStep } from './steps/publish.js';
 
 /** Processor options (the `processor` configuration section). */
 export interface ProcessorOptions {
-  /** Consumer group on floe.flows.v1. */
+  /** Consumer group on floe.flows.v1; floe.gaps.v1 is read by `<group>-gaps` (gapsGroup). */
   group: string;
   /** Write every flow to the store. */
   storeFlows: boolean;
@@ -68,14 +69,21 @@ export interface ProcessorHealth {
   decisions: number;
   /** Messages and records dead-lettered. */
   deadLetters: number;
+  /** DataGap records read from floe.gaps.v1 and stored. */
+  gaps: number;
   lastBatchAt?: number;
   /** Why the consumer died. */
   error?: string;
 }
 
+/** The consumer group of floe.gaps.v1 for a processor of `group`: its own group, so the flows' consumers are not rebalanced by it. */
+export function gapsGroup(group: string): string {
+  return `${group}-gaps`;
+}
+
 /** The processor role. Consumes flows, and commits a batch only after its outputs are safe. */
 export interface Processor {
-  /** Subscribes to floe.flows.v1. Safe twice. */
+  /** Subscribes to floe.flows.v1 and floe.gaps.v1. Safe twice. */
   start(): Promise<void>;
   /**
    * Stops consuming: waits for the in-flight batches, their outputs and their commits, then
@@ -99,14 +107,18 @@ export interface Processor {
  * (at-least-once; store writes are idempotent by key). Messages that are not JSON reach the
  * dead-letter path through the bus's onUndecodable. A record the processor cannot handle is
  * dead-lettered and the partition moves on; an outage (retriable) leaves the batch uncommitted
- * and it is redelivered. When the bus gives up on the consumer, health turns false and
+ * and it is redelivered. When the bus gives up on a consumer, health turns false and
  * `onFailure` is called.
+ *
+ * It also reads floe.gaps.v1 (group `<group>-gaps`): each DataGap's schema version and shape are
+ * checked, bad ones dead-lettered, good ones stored in `data_gaps` (gaps.ts); committed after stored.
  */
 export function createProcessor(opts: ProcessorOptions, deps: ProcessorDeps): Processor {
   const log = (deps.logger ?? silentLogger()).child({ component: 'processor' });
   const m = processorMetrics(deps.metrics ?? createRegistry({ defaultMetrics: false }));
   const now = deps.now ?? Date.now;
   const writer = createDecisionWriter({ store: deps.store, bus: deps.bus, responder: deps.responder });
+  const runnerOpts = { ...RUNNER_DEFAULTS, retries: opts.retries ?? RUNNER_DEFAULTS.retries, stallMs: opts.stallMs ?? RUNNER_DEFAULTS.stallMs };
   const runner = createRunner(
     [
       decodeStep,
@@ -117,12 +129,14 @@ export function createProcessor(opts: ProcessorOptions, deps: ProcessorDeps): Pr
       publishStep({ bus: deps.bus }),
     ],
     { metrics: m, logger: log, sink: createDeadLetterSink({ store: deps.store, bus: deps.bus }) },
-    { ...RUNNER_DEFAULTS, retries: opts.retries ?? RUNNER_DEFAULTS.retries, stallMs: opts.stallMs ?? RUNNER_DEFAULTS.stallMs },
+    runnerOpts,
   );
-  const counts = { flows: 0, findings: 0, decisions: 0, deadLetters: 0, lastBatchAt: undefined as number | undefined };
+  const counts = { flows: 0, findings: 0, decisions: 0, deadLetters: 0, gaps: 0, lastBatchAt: undefined as number | undefined };
+  const handleGaps = createGapHandler({ store: deps.store, runner, metrics: m, logger: log, group: gapsGroup(opts.group), now, opts: runnerOpts });
   let starting: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;
   let sub: Subscription | undefined;
+  let gapSub: Subscription | undefined;
   let died: Error | undefined;
   /** Batches being handled: the window closer waits for none. */
   let inFlight = 0;
@@ -233,10 +247,10 @@ export function createProcessor(opts: ProcessorOptions, deps: ProcessorDeps): Pr
     onError: (err) => log.error({ err: messageOf(err) }, 'final findings of closed windows not written (their earlier forms are stored)'),
   }, opts.closer);
 
-  const onDeath = (err: Error): void => {
+  const onDeathOf = (topic: string, group: string) => (err: Error): void => {
     if (died || stopping) return;
-    died = new PipelineError(PIPELINE_ERROR_CODES.CONSUMER_DIED, `the consumer of ${TOPICS.flows} (group ${opts.group}) died: ${err.message}`, { cause: err });
-    log.error({ err: err.message, group: opts.group }, 'consumer died; the processor is unhealthy');
+    died = new PipelineError(PIPELINE_ERROR_CODES.CONSUMER_DIED, `the consumer of ${topic} (group ${group}) died: ${err.message}`, { cause: err });
+    log.error({ err: err.message, topic, group }, 'consumer died; the processor is unhealthy');
     deps.onFailure?.(died);
   };
 
@@ -250,17 +264,30 @@ export function createProcessor(opts: ProcessorOptions, deps: ProcessorDeps): Pr
             await runner.writeDeadLetters([undecodableDeadLetter(u, opts.group, 'decode', now())]);
             counts.deadLetters++;
           },
-          onDeath,
+          onDeath: onDeathOf(TOPICS.flows, opts.group),
         }, handle);
         closer.start();
-        log.info({ group: opts.group }, 'processor consuming floe.flows.v1');
+        const gg = gapsGroup(opts.group);
+        gapSub = await deps.bus.subscribe<unknown>(TOPICS.gaps, {
+          group: gg,
+          onUndecodable: async (u) => {
+            await runner.writeDeadLetters([undecodableDeadLetter(u, gg, 'decode-gaps', now())]);
+            counts.deadLetters++;
+          },
+          onDeath: onDeathOf(TOPICS.gaps, gg),
+        }, async (batch) => {
+          const r = await handleGaps(batch);
+          counts.gaps += r.stored;
+          counts.deadLetters += r.deadLetters;
+        });
+        log.info({ group: opts.group, gapsGroup: gg }, 'processor consuming floe.flows.v1 and floe.gaps.v1');
       })();
       return starting;
     },
     stop() {
       stopping ??= (async () => {
         if (starting) await starting.catch(() => undefined);
-        await sub?.close();
+        await Promise.all([sub?.close(), gapSub?.close()]);
         await closer.stop();
         if (!died) await closer.flush();
         log.info({ group: opts.group, ...counts }, 'processor stopped; in-flight batches committed');

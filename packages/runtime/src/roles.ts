@@ -327,7 +327,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
       async start() {
         const addr = await k.startApi(app, { host: cfg.api.host, port: cfg.api.port });
         listening = true;
-        out(`api      ${addr}  (GET /v1/findings, /v1/decisions, /metrics, /healthz)`);
+        out(`api      ${addr}  (GET /v1/findings, /v1/decisions, /v1/gaps, /metrics, /healthz)`);
       },
       async stop() { await app.close(); },
       health: () => ({ ok: listening }),

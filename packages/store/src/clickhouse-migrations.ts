@@ -32,6 +32,9 @@ export const CLICKHOUSE_DEFAULT_RETENTION_DAYS = 30;
  * - `findings`: ReplacingMergeTree(last_seen) by `id`. `decisions`: ReplacingMergeTree(version,
  *   is_deleted) by `target`. `decision_audit`: MergeTree, append-only, ordered by a snowflake `seq`.
  * - `dead_letters` (step 2): MergeTree, append-only; `payload` is the original bytes in base64.
+ * - `data_gaps` (step 3): DataGap v1 records, ReplacingMergeTree whose sorting key ends in
+ *   `gap_key` (gaps.ts gapKey): a redelivered gap collapses to one row (reads use FINAL, and
+ *   insertGaps skips keys already stored). Times are Int64 ms since epoch like `flows`.
  */
 export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
   {
@@ -178,6 +181,24 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
         step LowCardinality(String)
       ) ENGINE = MergeTree
       ORDER BY (at_ms, seq)`,
+    ],
+  },
+  {
+    version: 3,
+    name: 'data_gaps (input the collectors know they missed: ENOBUFS, silent sources, rejected lines)',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS data_gaps (
+        gap_key FixedString(32),
+        schema_version UInt8,
+        node String,
+        source LowCardinality(String),
+        kind LowCardinality(String),
+        from_ms Int64,
+        to_ms Int64,
+        count UInt64,
+        reasons Nullable(String)
+      ) ENGINE = ReplacingMergeTree
+      ORDER BY (node, source, kind, from_ms, gap_key)`,
     ],
   },
 ];

@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
-import type { Decision, DecisionAudit, Finding, FlowRecord } from '@floe/flow';
+import type { DataGap, Decision, DecisionAudit, Finding, FlowRecord } from '@floe/flow';
 import { noopLogger } from '@floe/telemetry/lite';
 import { CLICKHOUSE_MIGRATIONS, migrateClickHouse } from './clickhouse-migrations.js';
 import { flowDedupKey } from './dedup.js';
 import { STORE_ERROR_CODES, StoreError } from './errors.js';
+import { clipWindow, gapFilters, gapRow, queryGapPage, summaryOf } from './gaps.js';
 import { instrumentStore } from './instrument.js';
 import { createStoreMetrics, type StoreDeps } from './metrics.js';
 import {
@@ -12,7 +13,7 @@ import {
 } from './paging.js';
 import { opQueue } from './queue.js';
 import { auditRow, deadLetterRow, decisionRow, findingRow, mergeFinding, rowToAudit, rowToDeadLetter, rowToDecision, rowToFinding, toNumber, type Row } from './rows.js';
-import type { DeadLetterRow, DecisionQuery, FindingQuery, Page, Store } from './store.js';
+import type { DeadLetterRow, DecisionQuery, FindingQuery, GapQuery, GapSummary, GapSummaryQuery, Page, Store } from './store.js';
 
 /** Options of the ClickHouse store. */
 export interface ClickHouseStoreOptions {
@@ -370,6 +371,44 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
       return serial(async (c) => {
         const got = await rows(c, `SELECT * FROM dead_letters ${w.sql()} ORDER BY at_ms DESC, seq DESC LIMIT {lim:UInt32}`, { ...w.params, lim: limit });
         return got.map(rowToDeadLetter);
+      });
+    },
+
+    insertGaps(list: DataGap[]): Promise<void> {
+      return serial(async (c) => {
+        if (list.length === 0) return;
+        const byKey = new Map<string, Row>();
+        for (const g of list) {
+          const r = gapRow(g);
+          byKey.set(r.gap_key as string, r);
+        }
+        // Skip keys already stored (a redelivery writes nothing); a race between two writers
+        // collapses in the ReplacingMergeTree, and reads use FINAL.
+        const keys = [...byKey.keys()];
+        for (let i = 0; i < keys.length; i += LOOKUP_CHUNK) {
+          const got = await rows(c, 'SELECT gap_key FROM data_gaps WHERE gap_key IN {keys:Array(String)}', { keys: keys.slice(i, i + LOOKUP_CHUNK) });
+          for (const r of got) byKey.delete(String(r.gap_key));
+        }
+        await insert(c, 'data_gaps', [...byKey.values()]);
+      });
+    },
+
+    queryGaps(q: GapQuery): Promise<Page<DataGap>> {
+      return queryGapPage(q, fetchPage);
+    },
+
+    async gapSummary(q: GapSummaryQuery): Promise<GapSummary> {
+      const w = Where.of(gapFilters(q));
+      const { lo, hi } = clipWindow(q);
+      return serial(async (c) => {
+        const got = await rows(
+          c,
+          `SELECT node, source, kind, count() AS gaps, sum(count) AS count,
+             sum(greatest(toInt64(0), least(to_ms, {hi:Int64}) - greatest(from_ms, {lo:Int64}))) AS ms
+           FROM data_gaps FINAL ${w.sql()} GROUP BY node, source, kind`,
+          { ...w.params, hi, lo },
+        );
+        return summaryOf(got);
       });
     },
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import type { Decision, DecisionAudit, Finding, FlowRecord } from '@floe/flow';
+import type { DataGap, Decision, DecisionAudit, Finding, FlowRecord } from '@floe/flow';
 import type { DeadLetterRow, Store } from './store.js';
 
 const T0 = Date.parse('2025-03-01T12:00:00Z');
@@ -38,6 +38,11 @@ export function decisionFixture(over: Partial<Decision> = {}): Decision {
     schema: 1, target: '203.0.113.7/32', action: 'block', scope: 'all', durationMs, expiresAt: updatedAt + durationMs,
     origin: 'f-1', reason: 'portscan.vertical', count: 1, dryRun: false, createdAt: updatedAt, updatedAt, ...over,
   };
+}
+
+/** A rejected-lines gap on node-a's replay; override any field. */
+export function gapFixture(over: Partial<DataGap> = {}): DataGap {
+  return { schema: 1, node: 'node-a', source: 'replay', kind: 'rejected', from: T0, to: T0 + 1000, count: 2, reasons: { 'line-too-long': 1, 'control-byte': 1 }, ...over };
 }
 
 function auditFor(d: Decision, change: DecisionAudit['change'], at = d.updatedAt): DecisionAudit {
@@ -284,6 +289,85 @@ export function runStoreContract(name: string, makeStore: () => Store | Promise<
       assert.deepEqual(await s.queryDeadLetters({ reason: 'undecodable' }), [a]);
       assert.deepEqual(await s.queryDeadLetters({ limit: 2 }), [{ ...b, at: T0 + 2 }, b]);
       assert.equal((await s.queryDeadLetters({})).length, 3);
+    });
+
+    it('data gaps: stored once however often they are delivered, fields round-trip, newest from first', async (t) => {
+      const s = await started(t);
+      const rejected = gapFixture();
+      const silent = gapFixture({ kind: 'silent', source: 'conntrack', from: T0 + 5000, to: T0 + 65_000, count: 0, reasons: undefined });
+      delete silent.reasons;
+      const enobufs = gapFixture({ kind: 'enobufs', source: 'conntrack', node: 'node-b', from: T0 + 2000, to: T0 + 2500, count: 3, reasons: undefined });
+      delete enobufs.reasons;
+      await s.insertGaps([rejected, silent, rejected]);
+      await s.insertGaps([rejected, silent, enobufs]);
+      await s.insertGaps([{ ...rejected, reasons: { 'control-byte': 1, 'line-too-long': 1 } }]); // same reasons, other key order
+      await s.insertGaps([]);
+      const page = await s.queryGaps({});
+      assert.equal(page.total, 3);
+      assert.deepEqual(page.items, [silent, enobufs, rejected]);
+      assert.equal('reasons' in page.items[0], false, 'absent reasons stay absent');
+      // another count is another gap
+      await s.insertGaps([{ ...rejected, count: 3 }]);
+      assert.equal((await s.queryGaps({})).total, 4);
+    });
+
+    it('gap filters: overlap of [from, to) (an instant at from included, at to excluded), node, source, kind; pages; bad queries', async (t) => {
+      const s = await started(t);
+      const a = gapFixture({ from: T0, to: T0 }); // one instant
+      const b = gapFixture({ kind: 'silent', source: 'conntrack', from: T0 + 100, to: T0 + 10_000, count: 0, reasons: undefined });
+      delete b.reasons;
+      const c = gapFixture({ kind: 'enobufs', source: 'conntrack', node: 'node-b', from: T0 + 20_000, to: T0 + 20_000, count: 1, reasons: undefined });
+      delete c.reasons;
+      await s.insertGaps([a, b, c]);
+      const kinds = async (q: Parameters<Store['queryGaps']>[0]) => (await s.queryGaps(q)).items.map((g) => g.kind);
+      assert.deepEqual(await kinds({ from: T0, to: T0 + 1 }), ['rejected'], 'an instant at from is included');
+      assert.deepEqual(await kinds({ from: T0 + 1, to: T0 + 20_000 }), ['silent'], 'a gap ending before from, or starting at to, is out');
+      assert.deepEqual(await kinds({ from: T0 + 5000, to: T0 + 5001 }), ['silent'], 'a gap spanning the whole period is in');
+      assert.deepEqual(await kinds({ node: 'node-b' }), ['enobufs']);
+      assert.deepEqual(await kinds({ source: 'conntrack' }), ['enobufs', 'silent']);
+      assert.deepEqual(await kinds({ kind: 'rejected' }), ['rejected']);
+      assert.deepEqual(await kinds({ node: "node-a' OR '1'='1" }), [], 'a filter value is data, never SQL');
+      const first = await s.queryGaps({ limit: 2 });
+      assert.deepEqual([first.items.length, first.total], [2, 3]);
+      assert.ok(first.next);
+      const rest = await s.queryGaps({ limit: 2, cursor: first.next });
+      assert.deepEqual(rest.items, [a]);
+      assert.equal(rest.next, undefined);
+      await assert.rejects(s.queryGaps({ limit: 0 }), { code: 'FLOE_STORE_BAD_QUERY' });
+      await assert.rejects(s.queryGaps({ limit: 1001 }), { code: 'FLOE_STORE_BAD_QUERY' });
+      await assert.rejects(s.queryGaps({ kind: 'lost' as never }), { code: 'FLOE_STORE_BAD_QUERY' });
+      await assert.rejects(s.queryGaps({ from: Number.NaN }), { code: 'FLOE_STORE_BAD_QUERY' });
+      await assert.rejects(s.gapSummary({ kind: 'lost' as never }), { code: 'FLOE_STORE_BAD_QUERY' });
+      await s.insertFindings([findingFixture({ id: 'x1' }), findingFixture({ id: 'x2' })]);
+      const fnext = (await s.queryFindings({ limit: 1 })).next;
+      await assert.rejects(s.queryGaps({ cursor: fnext }), { code: 'FLOE_STORE_BAD_CURSOR' }, "another query's cursor");
+      await assert.rejects(s.queryGaps({ cursor: 'garbage!' }), { code: 'FLOE_STORE_BAD_CURSOR' });
+    });
+
+    it('gap summary: per node, source and kind; ENOBUFS warnings, rejected lines, silent time clipped to the period', async (t) => {
+      const s = await started(t);
+      const silent = gapFixture({ kind: 'silent', source: 'conntrack', from: T0, to: T0 + 60_000, count: 0, reasons: undefined });
+      delete silent.reasons;
+      await s.insertGaps([
+        gapFixture({ from: T0 + 1000, to: T0 + 1000, count: 2 }),
+        gapFixture({ from: T0 + 2000, to: T0 + 3000, count: 5 }),
+        gapFixture({ kind: 'enobufs', source: 'conntrack', node: 'node-b', from: T0 + 10_000, to: T0 + 11_000, count: 4, reasons: undefined }),
+        silent,
+      ]);
+      await s.insertGaps([silent]); // redelivered: counted once
+      const all = await s.gapSummary({});
+      assert.deepEqual(all, {
+        gaps: 4, enobufsWarnings: 4, rejectedLines: 7, silentMs: 60_000,
+        groups: [
+          { node: 'node-a', source: 'conntrack', kind: 'silent', gaps: 1, count: 0, ms: 60_000 },
+          { node: 'node-a', source: 'replay', kind: 'rejected', gaps: 2, count: 7, ms: 1000 },
+          { node: 'node-b', source: 'conntrack', kind: 'enobufs', gaps: 1, count: 4, ms: 1000 },
+        ],
+      });
+      const part = await s.gapSummary({ from: T0 + 30_000, to: T0 + 40_000 });
+      assert.deepEqual(part, { gaps: 1, enobufsWarnings: 0, rejectedLines: 0, silentMs: 10_000, groups: [{ node: 'node-a', source: 'conntrack', kind: 'silent', gaps: 1, count: 0, ms: 10_000 }] });
+      assert.deepEqual(await s.gapSummary({ node: 'node-c' }), { gaps: 0, enobufsWarnings: 0, rejectedLines: 0, silentMs: 0, groups: [] });
+      assert.equal((await s.gapSummary({ kind: 'rejected', from: T0 + 1500 })).rejectedLines, 5);
     });
   });
 }

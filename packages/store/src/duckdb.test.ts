@@ -41,7 +41,7 @@ describe('duckdb store', { concurrency: false }, () => {
     const rows = (await c.runAndReadAll('SELECT version FROM schema_migrations ORDER BY version')).getRowObjectsJS();
     c.closeSync();
     inst.closeSync();
-    assert.deepEqual(rows, [{ version: 1 }, { version: 2 }, { version: 3 }]);
+    assert.deepEqual(rows, [{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
   });
 
   it('a file written at migration 1 (dedup_key primary key) opens: rows kept, index gone, dedup still holds', async (t) => {

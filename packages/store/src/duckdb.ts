@@ -1,12 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement, type DuckDBValue } from '@duckdb/node-api';
-import type { Decision, DecisionAudit, Finding, FlowRecord } from '@floe/flow';
+import type { DataGap, Decision, DecisionAudit, Finding, FlowRecord } from '@floe/flow';
 import { noopLogger } from '@floe/telemetry/lite';
 import { STORE_ERROR_CODES, StoreError } from './errors.js';
 import { flowDedupKey } from './dedup.js';
 import { instrumentStore } from './instrument.js';
 import { createStoreMetrics, type StoreDeps } from './metrics.js';
+import { clipWindow, GAP_COLUMNS, gapFilters, gapRow, queryGapPage, summaryOf } from './gaps.js';
 import { migrate } from './migrations.js';
 import {
   AUDIT_LIMIT, pageLimit, queryDecisionPage, queryFindingPage, type Filter, type KeysetFetch,
@@ -16,7 +17,7 @@ import {
   AUDIT_COLUMNS, DEAD_LETTER_COLUMNS, DECISION_COLUMNS, FINDING_COLUMNS, auditRow, deadLetterRow, decisionRow, findingRow, mergeFinding, rowToAudit,
   rowToDeadLetter, rowToDecision, rowToFinding, toNumber, type Row,
 } from './rows.js';
-import type { DeadLetterRow, DecisionQuery, FindingQuery, Page, Store } from './store.js';
+import type { DeadLetterRow, DecisionQuery, FindingQuery, GapQuery, GapSummary, GapSummaryQuery, Page, Store } from './store.js';
 
 /** Options of the DuckDB store. */
 export interface DuckDbStoreOptions {
@@ -82,6 +83,8 @@ const UPSERT_FINDING_SQL = upsertFindingsSql(1);
 
 const UPSERT_DECISION_SQL = `INSERT OR REPLACE INTO decisions (${DECISION_COLUMNS.join(', ')}) VALUES (${DECISION_COLUMNS.map(() => '?').join(', ')})`;
 const INSERT_DEAD_LETTER_SQL = `INSERT INTO dead_letters (${DEAD_LETTER_COLUMNS.join(', ')}) VALUES (${DEAD_LETTER_COLUMNS.map(() => '?').join(', ')})`;
+/** A gap already stored (same gap_key) is left as it is: redelivery stores nothing twice. */
+const INSERT_GAP_SQL = `INSERT INTO data_gaps (${GAP_COLUMNS.join(', ')}) VALUES (${GAP_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (gap_key) DO NOTHING`;
 const INSERT_AUDIT_SQL = `INSERT INTO decision_audit (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`;
 
 function findingValues(f: Finding): DuckDBValue[] {
@@ -357,6 +360,37 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
       return serial(async (c) => {
         const got = await rows(c, `SELECT * FROM dead_letters ${w.sql()} ORDER BY seq DESC LIMIT ?`, [...w.params, limit]);
         return got.map(rowToDeadLetter);
+      });
+    },
+
+    insertGaps(list: DataGap[]): Promise<void> {
+      return serial(async (c) => {
+        if (list.length === 0) return;
+        await tx(c, async () => {
+          for (const g of list) {
+            const r = gapRow(g);
+            await c.run(INSERT_GAP_SQL, GAP_COLUMNS.map((k) => r[k]));
+          }
+        });
+      });
+    },
+
+    queryGaps(q: GapQuery): Promise<Page<DataGap>> {
+      return queryGapPage(q, fetchPage);
+    },
+
+    async gapSummary(q: GapSummaryQuery): Promise<GapSummary> {
+      const w = Where.of(gapFilters(q));
+      const { lo, hi } = clipWindow(q);
+      return serial(async (c) => {
+        const got = await rows(
+          c,
+          `SELECT node, source, kind, count(*) AS gaps, coalesce(sum(count), 0) AS count,
+             coalesce(sum(greatest(0, least(to_ms, ?) - greatest(from_ms, ?))), 0) AS ms
+           FROM data_gaps ${w.sql()} GROUP BY node, source, kind`,
+          [hi, lo, ...w.params],
+        );
+        return summaryOf(got);
       });
     },
 

@@ -13,6 +13,7 @@ const WRITES: ReadonlyMap<string, RowsOf> = new Map<string, RowsOf>([
   ['upsertDecision', () => [['decisions', 1], ['decision_audit', 1]]],
   ['deleteDecision', (_a, removed) => (removed === true ? [['decisions', 1], ['decision_audit', 1]] : [['decisions', 0]])],
   ['appendAudit', () => [['decision_audit', 1]]],
+  ['insertGaps', (a) => [['data_gaps', len(a[0])]]],
 ]);
 
 /**

@@ -22,7 +22,9 @@ export interface Migration {
  * `observed_at` range (see duckdb.ts). findings: `id` primary key, `severity_rank`
  * (0 info .. 4 critical) for `minSeverity`. decisions: `target` primary key. decision_audit:
  * append-only, ordered by `seq` from a sequence. dead_letters (step 3): append-only, by `seq`;
- * `payload` is the original bytes in base64.
+ * `payload` is the original bytes in base64. data_gaps (step 4): DataGap v1 records, `gap_key`
+ * (gaps.ts gapKey) primary key so a redelivered gap is stored once; times in ms since epoch as
+ * the flows' (the collector's clock); `reasons` JSON text.
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -180,6 +182,23 @@ export const MIGRATIONS: readonly Migration[] = [
         payload VARCHAR NOT NULL,
         group_id VARCHAR NOT NULL,
         step VARCHAR NOT NULL
+      )`,
+    ],
+  },
+  {
+    version: 4,
+    name: 'data_gaps (input the collectors know they missed: ENOBUFS, silent sources, rejected lines)',
+    statements: [
+      `CREATE TABLE data_gaps (
+        gap_key VARCHAR PRIMARY KEY,
+        schema_version UTINYINT NOT NULL,
+        node VARCHAR NOT NULL,
+        source VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        from_ms BIGINT NOT NULL,
+        to_ms BIGINT NOT NULL,
+        count BIGINT NOT NULL,
+        reasons VARCHAR
       )`,
     ],
   },

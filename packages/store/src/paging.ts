@@ -18,7 +18,7 @@ export const AUDIT_LIMIT = Object.freeze({ default: 100, max: 10_000 });
 
 /** Cursor payloads: `t` tells the query kind, `s` the sort time (ms), `k` the tie-breaking key. */
 export interface CursorData {
-  t: 'f' | 'd';
+  t: 'f' | 'd' | 'g';
   s: number;
   k: string;
 }
@@ -41,7 +41,7 @@ export function encodeCursor(c: CursorData): string {
  * `1.5`, a string), a key that is not printable ASCII — is refused, never handed to SQL.
  * @throws StoreError FLOE_STORE_BAD_CURSOR when it is not such a cursor.
  */
-export function decodeCursor(cursor: string, kind: 'f' | 'd'): CursorData {
+export function decodeCursor(cursor: string, kind: CursorData['t']): CursorData {
   const bad = (why: string) => new StoreError(STORE_ERROR_CODES.BAD_CURSOR, `invalid paging cursor: ${why}; pass back the \`next\` of the previous page`);
   if (typeof cursor !== 'string' || cursor.length === 0 || cursor.length > CURSOR_LIMITS.maxTextLength || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad('not base64url text');
   let c: unknown;
@@ -139,13 +139,13 @@ export function decisionFilters(q: DecisionQuery): Filter[] {
 }
 
 /**
- * The checked arguments of a page query of kind `kind` ('f' findings, 'd' decisions): its limit
+ * The checked arguments of a page query of kind `kind` ('f' findings, 'd' decisions, 'g' gaps): its limit
  * (PAGE_LIMIT), its filters from `filtersOf`, its cursor's payload, checked in that order.
  * @throws StoreError FLOE_STORE_BAD_QUERY, FLOE_STORE_BAD_CURSOR.
  */
 export function pageArgs<Q extends { limit?: number; cursor?: string }>(
   q: Q,
-  kind: 'f' | 'd',
+  kind: CursorData['t'],
   filtersOf: (q: Q) => Filter[],
 ): { limit: number; filters: Filter[]; cursor: CursorData | undefined } {
   const limit = pageLimit(q.limit, PAGE_LIMIT.max, PAGE_LIMIT.default);
@@ -172,9 +172,9 @@ export const decisionCursor = (d: { updatedAt: number; target: string }): Cursor
 
 /** Where a keyset page is read: the table, its sort column (ms since epoch) and its tie-breaking key column. */
 export interface KeysetSource {
-  table: 'findings' | 'decisions';
-  sort: 'last_seen' | 'updated_at';
-  key: 'id' | 'target';
+  table: 'findings' | 'decisions' | 'data_gaps';
+  sort: 'last_seen' | 'updated_at' | 'from_ms';
+  key: 'id' | 'target' | 'gap_key';
 }
 
 /**

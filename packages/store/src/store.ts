@@ -1,4 +1,4 @@
-import type { Decision, DecisionAudit, Finding, FlowRecord, Severity } from '@floe/flow';
+import type { DataGap, DataGapKind, Decision, DecisionAudit, Finding, FlowRecord, Severity } from '@floe/flow';
 
 /**
  * Store port: flows, findings, decisions and the decision audit (ARCHITECTURE.md).
@@ -30,6 +30,66 @@ export interface Store {
   insertDeadLetters(rows: DeadLetterRow[]): Promise<void>;
   /** Dead letters, latest first; `limit` default 100 (1..10000); `reason` filters. */
   queryDeadLetters(q: { reason?: string; limit?: number }): Promise<DeadLetterRow[]>;
+  /**
+   * Stores DataGap v1 records (table `data_gaps`), idempotent by `gapKey` (node, source, kind,
+   * from, to, count, reasons): a redelivered gap is stored once. Gaps must be valid DataGaps (the
+   * processor checks them first).
+   */
+  insertGaps(gaps: DataGap[]): Promise<void>;
+  /**
+   * Gaps that overlap [from, to) (gap.to >= from and gap.from < to; a gap of one instant at
+   * `from` is included), newest `from` first, ties by key; `limit` default 100 (1..1000).
+   * @throws StoreError FLOE_STORE_BAD_QUERY (limit, times, unknown kind), FLOE_STORE_BAD_CURSOR.
+   */
+  queryGaps(q: GapQuery): Promise<Page<DataGap>>;
+  /**
+   * The completeness of the data in [from, to) (same overlap rule as queryGaps, same filters but
+   * no paging): gaps, counts and time lost per node, source and kind, and the totals.
+   * @throws StoreError FLOE_STORE_BAD_QUERY (times, unknown kind).
+   */
+  gapSummary(q: GapSummaryQuery): Promise<GapSummary>;
+}
+
+/** Filters of gapSummary (times ms since epoch; `from` inclusive, `to` exclusive). */
+export interface GapSummaryQuery {
+  from?: number;
+  to?: number;
+  node?: string;
+  source?: string;
+  kind?: DataGapKind;
+}
+
+/** Filters and paging of queryGaps. */
+export interface GapQuery extends GapSummaryQuery {
+  limit?: number;
+  cursor?: string;
+}
+
+/** Gaps of one node, source and kind in a period. */
+export interface GapGroup {
+  node: string;
+  source: string;
+  kind: DataGapKind;
+  /** Gap records. */
+  gaps: number;
+  /** Sum of their `count` (enobufs: ENOBUFS warnings; rejected: lines; silent: 0). */
+  count: number;
+  /** Time they cover inside the period (ms; each gap clipped to [from, to) when given). */
+  ms: number;
+}
+
+/** What gapSummary returns: how complete the data of a period is. */
+export interface GapSummary {
+  /** Gap records overlapping the period. */
+  gaps: number;
+  /** ENOBUFS warnings: the kernel dropped conntrack events (how many each time is not known). */
+  enobufsWarnings: number;
+  /** Input lines the parsers rejected. */
+  rejectedLines: number;
+  /** Time live sources were silent, clipped to the period (ms; overlapping silences of two sources both count). */
+  silentMs: number;
+  /** Per node, source and kind, sorted by node, source, kind. */
+  groups: GapGroup[];
 }
 
 /**
