@@ -14,14 +14,8 @@ import { Registry } from 'prom-client';
 import { createLogger } from '@floe/telemetry';
 import { checkDecision } from './check.js';
 import { createEnforcer } from './enforcer.js';
+import { skip } from './test-netns.js';
 
-const rootOk = (() => {
-  try {
-    return process.getuid?.() === 0 && execFileSync('nft', ['--version']).length > 0;
-  } catch {
-    return false;
-  }
-})();
 
 const HOUR = 3_600_000;
 function decision(target: string, over: Partial<Decision> = {}): Decision {
@@ -104,7 +98,7 @@ test('enforcer (dry-run driver): a schema:99 decision and other unreadable ones 
   await poisonThenGood(await rig(t, () => createDryRunDriver()));
 });
 
-test('enforcer (real nft in a netns): the unreadable decisions never reach the kernel set, the good one does', { skip: rootOk ? false : 'needs root and nft' }, async (t) => {
+test('enforcer (real nft in a netns): the unreadable decisions never reach the kernel set, the good one does', { skip }, async (t) => {
   const ns = `floe-enf-chk-${randomBytes(4).toString('hex')}`;
   execFileSync('ip', ['netns', 'add', ns]);
   t.after(() => execFileSync('ip', ['netns', 'del', ns]));

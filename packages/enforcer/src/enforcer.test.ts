@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createMemoryBus, TOPICS } from '@floe/bus';
 import type { Decision } from '@floe/flow';
@@ -9,31 +8,9 @@ import { createDryRunDriver, createNftDriver } from '@floe/nft';
 import { createDuckDbStore } from '@floe/store';
 import { Registry } from 'prom-client';
 import { createEnforcer } from './enforcer.js';
+import { kernel, netns, nft, rootOk, skip } from './test-netns.js';
 
-const rootOk = (() => {
-  try {
-    return process.getuid?.() === 0 && execFileSync('nft', ['--version']).length > 0;
-  } catch {
-    return false;
-  }
-})();
-const skip = !rootOk && !process.env.CI ? 'needs root and nft' : false;
 
-function netns(t: { after(fn: () => void): void }): string {
-  const ns = `floe-enf-test-${randomBytes(4).toString('hex')}`;
-  execFileSync('ip', ['netns', 'add', ns]);
-  t.after(() => execFileSync('ip', ['netns', 'del', ns]));
-  return ns;
-}
-
-function nft(ns: string, ...args: string[]): string {
-  return execFileSync('ip', ['netns', 'exec', ns, 'nft', ...args], { encoding: 'utf8' });
-}
-
-/** Kernel view: sorted canonical targets in floe's sets of namespace `ns`. */
-async function kernel(ns: string): Promise<string[]> {
-  return (await createNftDriver({ netns: ns }).list()).map((e) => e.target).sort();
-}
 
 async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> {
   const end = Date.now() + ms;

@@ -6,7 +6,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,32 +18,10 @@ import { createDuckDbStore } from '@floe/store';
 import { Registry } from 'prom-client';
 import { noopLogger, type Logger } from '@floe/telemetry';
 import { createEnforcer } from './enforcer.js';
+import { kernel, netns, nft, skip } from './test-netns.js';
 
-const rootOk = (() => {
-  try {
-    return process.getuid?.() === 0 && execFileSync('nft', ['--version']).length > 0;
-  } catch {
-    return false;
-  }
-})();
-const skip = !rootOk && !process.env.CI ? 'needs root and nft' : false;
 const HOUR = 3_600_000;
 
-function netns(t: { after(fn: () => void): void }): string {
-  const ns = `floe-guard-test-${randomBytes(4).toString('hex')}`;
-  execFileSync('ip', ['netns', 'add', ns]);
-  t.after(() => execFileSync('ip', ['netns', 'del', ns]));
-  return ns;
-}
-
-function nft(ns: string, ...args: string[]): string {
-  return execFileSync('ip', ['netns', 'exec', ns, 'nft', ...args], { encoding: 'utf8' });
-}
-
-/** Kernel view: sorted canonical targets in floe's sets of namespace `ns`, read back with nft -j. */
-async function kernel(ns: string): Promise<string[]> {
-  return (await createNftDriver({ netns: ns }).list()).map((e) => e.target).sort();
-}
 
 /** True when nft says one of floe's IPv4 sets holds an element matching `addr` (`nft get element` fails when none). */
 function blocked(ns: string, addr: string): boolean {
@@ -79,7 +56,7 @@ async function guardFrom(dir: string, name: string, yaml: string, hostAddrs: str
 const SPLIT_24 = ['10.20.0.0/30', '10.20.0.128/25', '10.20.0.16/28', '10.20.0.32/27', '10.20.0.4/32', '10.20.0.6/31', '10.20.0.64/26', '10.20.0.8/29'];
 
 test('issue 6: a stored decision meets a new never-block entry after a restart: split around it in the kernel, counted, never re-added by a reconcile', { skip }, async (t) => {
-  const ns = netns(t);
+  const ns = netns(t, 'floe-guard-test');
   const dir = mkdtempSync(join(tmpdir(), 'floe-guard-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const dbPath = join(dir, 'floe.duckdb');
@@ -151,7 +128,7 @@ test('issue 6: a stored decision meets a new never-block entry after a restart: 
 });
 
 test('issue 6: too wide, special, node and host targets from the topic are held back; protected elements already in the kernel go at start', { skip }, async (t) => {
-  const ns = netns(t);
+  const ns = netns(t, 'floe-guard-test');
   const dir = mkdtempSync(join(tmpdir(), 'floe-guard-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   // An older floe (or a person) left a node address and a multicast prefix in the kernel.

@@ -23,3 +23,4 @@ export { createConntrackXmlParser } from './parse/conntrack-xml.js';
 export { createKernelLogParser } from './parse/kernel-log.js';
 export { createUlogdJsonParser } from './parse/ulogd-json.js';
 export { verdictFromPrefix } from './parse/verdict.js';
+export * from './deadletter.js';

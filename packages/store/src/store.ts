@@ -1,4 +1,4 @@
-import type { DataGap, DataGapKind, Decision, DecisionAudit, Finding, FlowRecord, Severity } from '@floe/flow';
+import type { DataGap, DataGapKind, DeadLetter, Decision, DecisionAudit, Finding, FlowRecord, Severity } from '@floe/flow';
 
 /**
  * Store port: flows, findings, decisions and the decision audit (ARCHITECTURE.md).
@@ -93,28 +93,11 @@ export interface GapSummary {
 }
 
 /**
- * A message or record a consumer could not handle (the DeadLetter of @floe/bus, deadletter.ts,
- * as stored): why, where it was read, and its original bytes (base64).
+ * A row of the `dead_letters` table: a DeadLetter (@floe/flow: reason, detail, topic, partition,
+ * offset, key, record, payload base64, group, step, at in ms since epoch) whose reason is read
+ * back as text (rows written by a newer version may carry reasons this one does not know).
  */
-export interface DeadLetterRow {
-  schema: 1;
-  /** undecodable | schema-version | invalid-record | step-error | store-rejected. */
-  reason: string;
-  detail: string;
-  topic: string;
-  partition: number;
-  /** Offset in the partition (decimal string; '' when unknown). */
-  offset: string;
-  key: string;
-  /** Index of the record inside the message value; absent for a whole message. */
-  record?: number;
-  /** Original bytes, base64. */
-  payload: string;
-  group: string;
-  step: string;
-  /** ms since epoch. */
-  at: number;
-}
+export type DeadLetterRow = Omit<DeadLetter, 'reason'> & { reason: string };
 
 /** Page of results; `next` is an opaque cursor for the following page, absent on the last. */
 export interface Page<T> {
