@@ -6,7 +6,7 @@
  *
  * The routes are read from the fastify instance (printRoutes), so a new route is swept without
  * touching this file. Fixed seed and a bounded budget here; FLOE_FUZZ_RUNS and FLOE_FUZZ_SEED
- * run it longer or elsewhere (e.g. `FLOE_FUZZ_RUNS=1000 node scripts/run-tests.mjs services/api/src/fuzz`).
+ * run it longer or elsewhere (e.g. `FLOE_FUZZ_RUNS=1000 node scripts/run-tests.mjs packages/api/src/fuzz`).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
