@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { escapeText, readBoundedText, readFailure } from '@floe/flow';
 import { hostname } from 'node:os';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument, LineCounter, isMap, isSeq, type Node as YamlNode } from 'yaml';
@@ -69,16 +69,22 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overr
   if (opts.file) {
     let text: string;
     try {
-      text = readFileSync(opts.file, 'utf8');
+      text = readBoundedText(opts.file);
     } catch (e) {
-      throw new ConfigError([`${opts.file}: cannot read: ${(e as Error).message}`]);
+      throw new ConfigError([`${escapeText(opts.file)}: cannot read: ${readFailure(e)}`]);
     }
     const lc = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lc });
     if (doc.errors.length) {
-      throw new ConfigError(doc.errors.map((e) => `${opts.file}:${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`));
+      throw new ConfigError(doc.errors.map((e) => `${escapeText(opts.file as string)}:${e.linePos?.[0]?.line ?? '?'}: ${escapeText(e.message.split('\n')[0].slice(0, 200))}`));
     }
-    const js = doc.toJS() as Json;
+    let js: Json;
+    try {
+      js = doc.toJS({ maxAliasCount: 100 }) as Json;
+    } catch (e) {
+      // yaml throws (ReferenceError "Excessive alias count…") on an alias bomb: one line, no stack.
+      throw new ConfigError([`${escapeText(opts.file)}: ${escapeText((e as Error).message.split('\n')[0].slice(0, 200))}`]);
+    }
     if (js !== null && (typeof js !== 'object' || Array.isArray(js))) throw new ConfigError([`${opts.file}:1: the configuration must be a mapping`]);
     base = (js ?? {}) as Obj;
     lineOf = (path) => {

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { escapeText, readBoundedText, readFailure } from '@floe/flow';
 import { checkPolicy, policyWarnings } from '@floe/policy';
 
 /**
@@ -10,9 +10,9 @@ import { checkPolicy, policyWarnings } from '@floe/policy';
 export async function checkPolicyFile(file: string, out: (l: string) => void, err: (l: string) => void): Promise<boolean> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readBoundedText(file);
   } catch (e) {
-    err(`${file}: cannot read: ${(e as Error).message}`);
+    err(`${escapeText(file)}: cannot read: ${readFailure(e)}`);
     return false;
   }
   const issues = checkPolicy(text, file);
