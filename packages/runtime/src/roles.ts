@@ -202,18 +202,18 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
       checkReplayFile(replay.file, replay.format, cfg.collector.maxLineBytes);
       sources.push({ kind: 'replay', file: resolve(replay.file), format: replay.format, speed: replay.speed });
       replaying = true;
-      out(`source   replay ${replay.file} (speed ${replay.speed})`);
+      out(`source   replay ${escapeText(replay.file)} (speed ${replay.speed})`);
     } else {
       const want = cfg.collector.conntrack.enabled;
       const avail = want === 'off' ? { ok: false, reason: 'collector.conntrack.enabled is off' } : c.conntrackAvailable(cfg.collector.conntrack.command);
       if (avail.ok) {
         sources.push({ kind: 'conntrack', command: cfg.collector.conntrack.command, netns: cfg.collector.conntrack.netns });
-        out(`source   live conntrack events (${cfg.collector.conntrack.command} -E)${cfg.collector.conntrack.netns ? ` in netns ${cfg.collector.conntrack.netns}` : ''}`);
+        out(`source   live conntrack events (${cfg.collector.conntrack.command} -E)${cfg.collector.conntrack.netns ? ` in netns ${escapeText(cfg.collector.conntrack.netns)}` : ''}`);
       } else if (want === 'on' || !opts.fallbackReplay) {
         throw new Error(`live conntrack is required${want === 'on' ? ' (collector.conntrack.enabled: on)' : ' (no collector.replay.file is set)'} but unavailable: ${avail.reason}`);
       } else {
-        out(`source   live conntrack unavailable: ${avail.reason}`);
-        out(`source   replaying the bundled sample capture instead: ${opts.fallbackReplay.file}`);
+        out(`source   live conntrack unavailable: ${escapeText(String(avail.reason))}`);
+        out(`source   replaying the bundled sample capture instead: ${escapeText(opts.fallbackReplay.file)}`);
         sources.push({ kind: 'replay', file: opts.fallbackReplay.file, format: 'conntrack', speed: opts.fallbackReplay.speed });
         replaying = true;
       }
@@ -235,7 +235,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
   let policy: CompiledPolicy | undefined;
   if (needsPolicy) {
     policy = await loadCompiledPolicy(cfg, nodeAddrs);
-    out(`policy   ${cfg.policyFile ?? 'embedded default'} (version ${policy.version})`);
+    out(`policy   ${cfg.policyFile === undefined ? 'embedded default' : escapeText(cfg.policyFile)} (version ${policy.version})`);
   }
 
   const clientId = `floe-${(Object.keys(roles) as Role[]).filter((r) => roles[r]).join('-')}`;
@@ -281,7 +281,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
       async start() {
         await e.start();
         const h = e.health();
-        out(`enforcer ${h.mode === 'nft' ? `nftables table inet ${cfg.enforcer.table}${cfg.enforcer.netns ? ` in netns ${cfg.enforcer.netns}` : ''}` : `dry-run${replaying && !opts.enforceReplays && !cfg.enforcer.dryRun ? ' (replaying a capture; pass --enforce to apply blocks)' : ''}`}`);
+        out(`enforcer ${h.mode === 'nft' ? `nftables table inet ${cfg.enforcer.table}${cfg.enforcer.netns ? ` in netns ${escapeText(cfg.enforcer.netns)}` : ''}` : `dry-run${replaying && !opts.enforceReplays && !cfg.enforcer.dryRun ? ' (replaying a capture; pass --enforce to apply blocks)' : ''}`}`);
       },
       stop: () => e.stop(),
       health: () => e.health() as unknown as ComponentHealth,
@@ -354,8 +354,8 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
             // the replay is the whole input: its findings' final counts, not those at the last doubling
             await processor?.flush();
             for (const s of c.health().sources) {
-              const reasons = Object.entries(s.byReason).map(([k, v]) => `${k}=${v}`).join(' ');
-              out(`summary  ${s.name}: ${s.flows} flows, ${s.rejected} rejected${reasons ? ` (${reasons})` : ''}`);
+              const reasons = Object.entries(s.byReason).map(([k, v]) => `${escapeText(k.slice(0, 80))}=${v}`).join(' ');
+              out(`summary  ${escapeText(s.name)}: ${s.flows} flows, ${s.rejected} rejected${reasons ? ` (${reasons})` : ''}`);
             }
             if (processor) {
               const p = processor.health();

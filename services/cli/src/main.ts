@@ -31,14 +31,17 @@ function warnUnknownEnv(): void {
   }
 }
 
+/** Slowest and fastest numeric --speed: 0.01 (100x slower than recorded) and 10000; `max` for no waiting. */
+const SPEED_RANGE = [0.01, 10_000] as const;
+
 function parseSpeed(v: string): number | 'max' {
   if (v === 'max') return 'max';
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a positive number or "max"');
+  const n = /^[0-9]+(\.[0-9]+)?$/.test(v) ? Number(v) : Number.NaN;
+  if (!(n >= SPEED_RANGE[0] && n <= SPEED_RANGE[1])) throw new InvalidArgumentError(`a positive number or "max": a decimal number ${SPEED_RANGE[0]}..${SPEED_RANGE[1]}`);
   return n;
 }
 function parsePort(v: string): number {
-  const n = Number(v);
+  const n = /^[0-9]{1,5}$/.test(v) ? Number(v) : Number.NaN;
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port 0-65535');
   return n;
 }
