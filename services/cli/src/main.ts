@@ -3,7 +3,7 @@ import { loadConfig, describeConfig, ConfigError, configEnvNames, unknownEnvName
 import { createLogger } from '@floe/telemetry';
 import { checkPolicyFile } from './policy-check.js';
 import { analyzeFiles, parseMaxLineBytes, summaryLines, UsageError } from './analyze.js';
-import { DEFAULT_MAX_LINE_BYTES } from '@floe/flow';
+import { DEFAULT_MAX_LINE_BYTES, escapeText } from '@floe/flow';
 import { runFloe } from './run.js';
 import { composeRoles, rolesOf, runService, ROLES, type Role } from '@floe/runtime';
 import { FLOE_KIT } from './components.js';
@@ -50,6 +50,8 @@ const program = new Command('floe')
   .description('Flow-log IDS: conntrack/NFLOG flows -> policy and detectors -> findings -> nftables blocks')
   .version('0.1.0')
   .exitOverride()
+  // commander echoes the argument it refuses (`unknown option '…'`): escaped, line by line.
+  .configureOutput({ outputError: (text, write) => write(text.split('\n').map((l) => escapeText(l.length > 200 ? `${l.slice(0, 200)}…` : l)).join('\n')) })
   .showHelpAfterError();
 
 program.command('run')

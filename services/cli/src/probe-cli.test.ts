@@ -92,3 +92,13 @@ test('probe: serve with its port taken exits 2 (a configuration mistake, as in r
     holder.close();
   }
 });
+
+test('probe: arguments commander refuses are echoed escaped (unknown option, bad choice)', () => {
+  const unknown = floe(['analyze', '--\u001b[31mx\u202e']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown option '--\\x1b\[31mx\\u\{202e\}'/);
+  const choice = floe(['analyze', SAMPLE, '--format', '\u009b2J']);
+  assert.equal(choice.code, 2);
+  assert.match(choice.stderr, /argument '\\u\{9b\}2J' is invalid/);
+  for (const r of [unknown, choice]) assert.doesNotMatch(r.stderr, RAW);
+});
