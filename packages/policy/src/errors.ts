@@ -23,7 +23,7 @@ export class PolicyError extends Error {
   constructor(issues: PolicyIssue[]) {
     super(
       `invalid policy (${issues.length} issue${issues.length === 1 ? '' : 's'}):\n` +
-        issues.map((i) => `  ${i.file}:${i.line}:${i.column} ${i.field || '(document)'}: ${i.message}`).join('\n'),
+        issues.map((i) => `  ${escapeText(i.file)}:${i.line}:${i.column} ${i.field || '(document)'}: ${i.message}`).join('\n'),
     );
     this.name = 'PolicyError';
     this.issues = issues;

@@ -378,6 +378,16 @@ describe('api', () => {
         assert.ok(message.length <= 400, `${req.method} ${req.url.slice(0, 60)}: ${message.length} chars`);
       }
     }
+    // the request log ("incoming request") holds the URL escaped and cut to 200 characters
+    const r = await h.app.inject({ method: 'GET', url: `/v1/decisions/\u009b2J\u202e${'y'.repeat(5000)}` });
+    assert.equal(r.statusCode, 404);
+    const urls = h.logs.flatMap((l) => ((l.req as { url?: string } | undefined)?.url !== undefined ? [(l.req as { url: string }).url] : []));
+    assert.ok(urls.length > 0, 'requests are logged');
+    for (const u of urls) {
+      assert.doesNotMatch(u, raw);
+      assert.ok(u.length <= 260, `${u.length} chars`);
+    }
+    assert.ok(urls.some((u) => u.startsWith('/v1/decisions/%C2%9B2J%E2%80%AEyyy') && u.endsWith('…')), urls.at(-1));
   });
 
   it('unknown route: 404 FLOE_API_NOT_FOUND; an unexpected error: 500 FLOE_API_INTERNAL without details, logged once', async (t) => {
