@@ -1,7 +1,7 @@
-import { statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FloeConfig } from '@floe/config';
-import { detectFile, escapeText, unreadableFormatMessage, type Decision, type Finding, type FormatName } from '@floe/flow';
+import { detectFile, escapeText, readFailure, unreadableFormatMessage, type Decision, type Finding, type FormatName } from '@floe/flow';
 import { createBus, type Bus } from '@floe/bus';
 import { createStore, type Store } from '@floe/store';
 import type { CompiledPolicy } from '@floe/policy';
@@ -136,9 +136,14 @@ export interface RoleKit<P = unknown, A extends { close(): PromiseLike<unknown> 
 function checkReplayFile(file: string, format: FormatName | 'auto', maxLineBytes?: number): void {
   // The file name is input: escaped (escapeText) before it can reach a terminal.
   const bad = (why: string) => Object.assign(new Error(`replay ${escapeText(file)}: ${why}`), { code: 'FLOE_CONFIG_BAD_REPLAY' });
-  let st;
-  try { st = statSync(file); } catch { throw bad('no such file'); }
-  if (!st.isFile()) throw bad('not a regular file');
+  // Opened (non-blocking: a FIFO does not hang) and closed again: permissions as the kernel judges them.
+  let fd: number;
+  try { fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK); } catch (e) { throw bad(readFailure(e)); }
+  try {
+    if (!fstatSync(fd).isFile()) throw bad('not a regular file');
+  } finally {
+    closeSync(fd);
+  }
   if (format !== 'auto') return;
   // The same line reader and detection as the replay itself (BOM, CR, over-long lines skipped).
   const d = detectFile(file, { maxLineBytes });

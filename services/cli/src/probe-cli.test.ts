@@ -41,6 +41,9 @@ test('probe: an unreadable input, policy or inventory (as nobody) is one line `F
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
       assert.match(r.stderr, new RegExp(`^floe: (cannot read )?${secret.replace(/[.]/g, '\\.')}: permission denied\\n$`));
     }
+    const replay = floe(['run', '--replay', secret, '--speed', 'max', '--exit-after-replay', '--store', ':memory:', '--api-port', '0'], {}, 'nobody');
+    assert.equal(replay.code, 2, replay.stderr);
+    assert.equal(replay.stderr, `floe: replay ${secret}: permission denied\n`);
   });
 
 test('probe: analyze escapes input-derived labels (field, reason) and file names in rejection lines and the summary', () => {
