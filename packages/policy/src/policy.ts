@@ -3,7 +3,6 @@
  * -> blocklist files -> a deep-frozen Policy. See README.md for the format.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { escapeText, quoteExcerpt, readBoundedText, readFailure } from '@floe/flow';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -176,5 +175,5 @@ export function defaultPolicyPath(): string {
 /** The embedded default policy (policies/default.yaml in this package), validated and frozen. */
 export function defaultPolicy(): Policy {
   const path = defaultPolicyPath();
-  return parsePolicy(readFileSync(path, 'utf8'), path);
+  return parsePolicy(readBoundedText(path), path);
 }
