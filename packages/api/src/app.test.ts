@@ -365,6 +365,31 @@ describe('api', () => {
     assert.equal(bad.json().code, 'FLOE_API_BAD_REQUEST');
   });
 
+  it('probe: error messages echo input escaped and cut to 400 characters (DELETE and GET with terminal escapes, bidi, a 10 kB path)', async (t) => {
+    const h = await harness(t);
+    const raw = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]/;
+    for (const target of ['%1b%5b31m' + 'x'.repeat(120), '%e2%80%ae1.2.3.4', '%c2%9b2J', 'a'.repeat(10_000), '%1b'.repeat(3000)]) {
+      for (const req of [{ method: 'DELETE' as const, url: `/v1/decisions/${target}` }, { method: 'GET' as const, url: `/v1/decisions?target=${target}` },
+        { method: 'GET' as const, url: `/v1/findings?cursor=${target}` }, { method: 'POST' as const, url: '/v1/decisions', payload: { target: decodeURIComponent(target), reason: 'r' } }]) {
+        const r = await h.app.inject(req);
+        assert.ok(r.statusCode >= 400 && r.statusCode < 500, `${req.method} ${req.url.slice(0, 60)}: ${r.statusCode}`);
+        const { message } = r.json() as { message: string };
+        assert.doesNotMatch(message, raw, `${req.method} ${req.url.slice(0, 60)}`);
+        assert.ok(message.length <= 400, `${req.method} ${req.url.slice(0, 60)}: ${message.length} chars`);
+      }
+    }
+    // the request log ("incoming request") holds the URL escaped and cut to 200 characters
+    const r = await h.app.inject({ method: 'GET', url: `/v1/decisions/\u009b2J\u202e${'y'.repeat(5000)}` });
+    assert.equal(r.statusCode, 404);
+    const urls = h.logs.flatMap((l) => ((l.req as { url?: string } | undefined)?.url !== undefined ? [(l.req as { url: string }).url] : []));
+    assert.ok(urls.length > 0, 'requests are logged');
+    for (const u of urls) {
+      assert.doesNotMatch(u, raw);
+      assert.ok(u.length <= 260, `${u.length} chars`);
+    }
+    assert.ok(urls.some((u) => u.startsWith('/v1/decisions/%C2%9B2J%E2%80%AEyyy') && u.endsWith('…')), urls.at(-1));
+  });
+
   it('unknown route: 404 FLOE_API_NOT_FOUND; an unexpected error: 500 FLOE_API_INTERNAL without details, logged once', async (t) => {
     const h = await harness(t);
     const r = await h.app.inject({ method: 'GET', url: '/v2/nothing' });

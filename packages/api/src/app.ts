@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { DataGapKind, Severity } from '@floe/flow';
 import type { Store } from '@floe/store';
 import { Counter, type Registry } from 'prom-client';
@@ -145,6 +145,15 @@ function describeSchemaError(e: { keyword: string; message?: string; params: Rec
 }
 
 /**
+ * The request as logged ("incoming request"): fastify's fields, with the URL (input: a path may
+ * decode to C1 controls or bidi characters) escaped and cut to 200 characters.
+ */
+function safeRequest(req: FastifyRequest): Record<string, unknown> {
+  const url = String(req.url);
+  return { method: req.method, url: escapeText(url.length > 200 ? `${url.slice(0, 200)}…` : url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
+}
+
+/**
  * Builds the floe API without listening (tests drive it with `inject()`; `startApi` listens).
  *
  * Routes: GET /healthz, GET /metrics, GET /v1/findings, GET /v1/decisions, POST /v1/decisions,
@@ -156,7 +165,7 @@ function describeSchemaError(e: { keyword: string; message?: string; params: Rec
 export function buildApp(deps: ApiDeps): FastifyInstance {
   const now = deps.now ?? Date.now;
   const app = Fastify({
-    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    ...(deps.logger ? { loggerInstance: deps.logger.child({}, { serializers: { req: safeRequest } }) } : { logger: false }),
     bodyLimit: BODY_LIMIT_BYTES,
     // A request node's HTTP parser refuses (control bytes in the URL or a header, a bad request
     // line, headers too large) never reaches routing: answer it with a catalogued body too.

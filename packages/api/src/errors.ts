@@ -9,6 +9,7 @@
  * FLOE_RESPOND_ALREADY_BLOCKED). A thrown error whose `code` is not in the catalogue is an
  * internal error: 500 FLOE_API_INTERNAL with a generic message, logged once with its cause.
  */
+import { escapeText } from '@floe/flow';
 
 /** Where a code comes from: the API itself, or a domain package whose errors the API passes on. */
 export type ErrorSource = 'api' | 'respond' | 'store';
@@ -107,6 +108,24 @@ export const INTERNAL_ERROR_BODY: Readonly<ErrorBody> = Object.freeze({ statusCo
  *   other 4xx (malformed JSON, empty JSON body, bad URL) → FLOE_API_BAD_REQUEST.
  */
 export function toErrorBody(err: unknown): ErrorBody | undefined {
+  const body = errorBody(err);
+  if (body) body.message = safeMessage(body.message);
+  return body;
+}
+
+/** Longest error message answered, in characters after escaping (messages echo input: a path, a target). */
+export const MAX_ERROR_MESSAGE_CHARS = 400;
+
+/**
+ * An error message made safe to answer: escaped with escapeText (a path like `%1b%5b31m` decodes
+ * to a raw ESC) and cut to {@link MAX_ERROR_MESSAGE_CHARS} with `…` (a 10 kB path is not echoed).
+ */
+export function safeMessage(message: string): string {
+  const text = escapeText(message.length > MAX_ERROR_MESSAGE_CHARS * 2 ? message.slice(0, MAX_ERROR_MESSAGE_CHARS * 2) : message);
+  return text.length > MAX_ERROR_MESSAGE_CHARS ? `${text.slice(0, MAX_ERROR_MESSAGE_CHARS - 1)}…` : text;
+}
+
+function errorBody(err: unknown): ErrorBody | undefined {
   if (err instanceof ApiError) return { ...err.extra, statusCode: err.statusCode, code: err.code, message: err.message };
   if (err === null || typeof err !== 'object') return undefined;
   const e = err as { code?: unknown; statusCode?: unknown; message?: unknown; validation?: unknown };

@@ -2,7 +2,7 @@
  * The API's bearer token at start, and the exposure check (moved here from @floe/runtime's
  * roles.ts; the composition calls them through its RoleKit).
  */
-import { readFileSync } from 'node:fs';
+import { escapeText, readBoundedText, readFailure } from '@floe/flow';
 import { BlockList, isIP } from 'node:net';
 import type { FloeConfig } from '@floe/config';
 
@@ -25,6 +25,9 @@ export function isLoopbackHost(host: string): boolean {
 /** Token syntax floe accepts (also the `api.token` schema pattern): 16..4096 printable ASCII characters, no spaces. */
 export const TOKEN_RE = /^[\x21-\x7e]{16,4096}$/;
 
+/** Most bytes read from `api.tokenFile`: a 4096-character token plus surrounding whitespace; a longer file is refused unread. */
+export const TOKEN_FILE_MAX_BYTES = 8192;
+
 /** The `api` keys resolveApiToken reads. */
 export type ApiTokenConfig = Pick<FloeConfig['api'], 'host' | 'token' | 'tokenFile' | 'allowUnauthenticated'>;
 
@@ -36,7 +39,7 @@ export type ApiTokenConfig = Pick<FloeConfig['api'], 'host' | 'token' | 'tokenFi
  * @throws Error with code FLOE_CONFIG_API_TOKEN (both keys set, unreadable file, bad token) or
  *   FLOE_CONFIG_API_UNAUTHENTICATED (exposed without a token); runService and `floe run` exit 2 on them.
  */
-export function resolveApiToken(api: ApiTokenConfig, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): string | undefined {
+export function resolveApiToken(api: ApiTokenConfig, readFile: (path: string) => string = (p) => readBoundedText(p, TOKEN_FILE_MAX_BYTES)): string | undefined {
   const bad = (code: string, why: string) => Object.assign(new Error(why), { code });
   if (api.token !== undefined && api.tokenFile !== undefined) throw bad('FLOE_CONFIG_API_TOKEN', 'api.token and api.tokenFile are both set; keep one');
   let token = api.token;
@@ -44,9 +47,9 @@ export function resolveApiToken(api: ApiTokenConfig, readFile: (path: string) =>
     try {
       token = readFile(api.tokenFile).trim();
     } catch (e) {
-      throw bad('FLOE_CONFIG_API_TOKEN', `api.tokenFile ${api.tokenFile}: cannot read: ${(e as Error).message}`);
+      throw bad('FLOE_CONFIG_API_TOKEN', `api.tokenFile ${escapeText(api.tokenFile)}: cannot read: ${readFailure(e)}`);
     }
-    if (!TOKEN_RE.test(token)) throw bad('FLOE_CONFIG_API_TOKEN', `api.tokenFile ${api.tokenFile}: the token must be 16..4096 printable ASCII characters without spaces`);
+    if (!TOKEN_RE.test(token)) throw bad('FLOE_CONFIG_API_TOKEN', `api.tokenFile ${escapeText(api.tokenFile)}: the token must be 16..4096 printable ASCII characters without spaces`);
   }
   if (token === undefined && !isLoopbackHost(api.host) && !api.allowUnauthenticated) {
     throw bad('FLOE_CONFIG_API_UNAUTHENTICATED',

@@ -104,7 +104,7 @@ export function createCollector(opts: CollectorOptions, deps: CollectorDeps): Co
         m.rejected.inc({ source: label, reason: e.reason });
         gaps.rejected(src, e.reason);
         // Input text is escaped before it reaches a log (terminal escapes, bidi overrides).
-        if (h.rejected <= 20) log.warn({ file: e.file === undefined ? undefined : escapeText(e.file), line: e.line, reason: e.reason, field: e.field, bytes: e.bytes, text: escapeText(e.text) }, 'rejected input line');
+        if (h.rejected <= 20) log.warn({ file: e.file === undefined ? undefined : escapeText(e.file), line: e.line, reason: escapeText(e.reason), field: e.field === undefined ? undefined : escapeText(e.field), bytes: e.bytes, text: escapeText(e.text.slice(0, 200)) }, 'rejected input line');
         else if (h.rejected === 21) log.warn({ source: escapeText(h.name) }, 'more rejected lines: counted in floe_collector_rejected_total, not logged');
       },
       line() {

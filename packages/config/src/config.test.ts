@@ -44,7 +44,12 @@ test('environment overrides the file, parsed by the key type', () => {
 
 test('bad environment value names the variable', () => {
   assert.throws(() => loadConfig({ env: { FLOE_API_PORT: 'eighty' } }), /FLOE_API_PORT="eighty": not a valid integer/);
-  assert.throws(() => loadConfig({ env: { FLOE_STORE_KIND: 'mysql' } }), /store\.kind: must be equal to one of the allowed values/);
+  assert.throws(() => loadConfig({ env: { FLOE_STORE_KIND: 'mysql' } }), /environment FLOE_STORE_KIND="mysql": store\.kind: must be one of duckdb, /);
+  // probe: a value of the right type the schema refuses names the variable too; a flag overriding it does not
+  assert.throws(() => loadConfig({ env: { FLOE_LOG_LEVEL: 'loud' } }), /environment FLOE_LOG_LEVEL="loud": log\.level: must be one of fatal, /);
+  assert.throws(() => loadConfig({ env: { FLOE_API_PORT: '99999' } }), /environment FLOE_API_PORT="99999": api\.port: must be <= 65535/);
+  assert.throws(() => loadConfig({ env: { FLOE_API_PORT: '1' }, overrides: { api: { port: 99999 } } }), (e: Error) => !e.message.includes('environment') && /api\.port: must be <= 65535/.test(e.message));
+  assert.throws(() => loadConfig({ env: { FLOE_LOG_LEVEL: '\u001b[2J' } }), (e: Error) => e.message.includes('FLOE_LOG_LEVEL="\\x1b[2J"') && !e.message.includes('\u001b'));
 });
 
 test('missing file and YAML syntax errors are clear', () => {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { escapeText, quoteExcerpt, readBoundedText, readFailure } from '@floe/flow';
 import { hostname } from 'node:os';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument, LineCounter, isMap, isSeq, type Node as YamlNode } from 'yaml';
@@ -69,16 +69,22 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overr
   if (opts.file) {
     let text: string;
     try {
-      text = readFileSync(opts.file, 'utf8');
+      text = readBoundedText(opts.file);
     } catch (e) {
-      throw new ConfigError([`${opts.file}: cannot read: ${(e as Error).message}`]);
+      throw new ConfigError([`${escapeText(opts.file)}: cannot read: ${readFailure(e)}`]);
     }
     const lc = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lc });
     if (doc.errors.length) {
-      throw new ConfigError(doc.errors.map((e) => `${opts.file}:${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`));
+      throw new ConfigError(doc.errors.map((e) => `${escapeText(opts.file as string)}:${e.linePos?.[0]?.line ?? '?'}: ${escapeText(e.message.split('\n')[0].slice(0, 200))}`));
     }
-    const js = doc.toJS() as Json;
+    let js: Json;
+    try {
+      js = doc.toJS({ maxAliasCount: 100 }) as Json;
+    } catch (e) {
+      // yaml throws (ReferenceError "Excessive alias count…") on an alias bomb: one line, no stack.
+      throw new ConfigError([`${escapeText(opts.file)}: ${escapeText((e as Error).message.split('\n')[0].slice(0, 200))}`]);
+    }
     if (js !== null && (typeof js !== 'object' || Array.isArray(js))) throw new ConfigError([`${opts.file}:1: the configuration must be a mapping`]);
     base = (js ?? {}) as Obj;
     lineOf = (path) => {
@@ -96,7 +102,14 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overr
     };
   }
   const env = opts.env ?? process.env;
-  applyEnv(base, env, issues);
+  // Which keys an environment variable set: their errors name the variable, not the file.
+  const envOf = new Map<string, string>();
+  applyEnv(base, env, issues, envOf);
+  const fileLineOf = lineOf;
+  lineOf = (path) => {
+    const name = envOf.get(path);
+    return name !== undefined && !setIn(opts.overrides, path) ? `environment ${name}:` : fileLineOf(path);
+  };
   if (opts.strictEnv) {
     for (const name of unknownEnvNames(env)) issues.push(`environment ${name}: not a configuration key (see floe config --describe)`);
   }
@@ -110,7 +123,9 @@ function finish(obj: Obj, issues: string[], lineOf: (p: string) => string = () =
     for (const e of validate.errors as ErrorObject[]) {
       const field = (e.instancePath.slice(1).replace(/\//g, '.') || '(top)') +
         (e.keyword === 'additionalProperties' ? `.${(e.params as { additionalProperty: string }).additionalProperty}` : '');
-      issues.push(`${lineOf(e.instancePath)} ${field}: ${e.keyword === 'additionalProperties' ? 'unknown key' : e.message}`);
+      const why = e.keyword === 'additionalProperties' ? 'unknown key'
+        : e.keyword === 'enum' ? `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}` : e.message;
+      issues.push(`${lineOf(e.instancePath)} ${escapeText(field.slice(0, 200))}: ${why}`);
     }
   }
   if (issues.length) throw new ConfigError(issues);
@@ -119,25 +134,38 @@ function finish(obj: Obj, issues: string[], lineOf: (p: string) => string = () =
   return deepFreeze(out);
 }
 
-function applyEnv(base: Obj, env: NodeJS.ProcessEnv, issues: string[]): void {
+/** Whether `obj` has a value at the JSON-pointer-like `path` (`/log/level`). */
+function setIn(obj: Obj | undefined, path: string): boolean {
+  let v: unknown = obj;
+  for (const p of path.split('/').filter(Boolean)) {
+    if (v === null || typeof v !== 'object' || !(p in (v as Obj))) return false;
+    v = (v as Obj)[p];
+  }
+  return obj !== undefined;
+}
+
+function applyEnv(base: Obj, env: NodeJS.ProcessEnv, issues: string[], envOf: Map<string, string>): void {
   const props = configSchema.properties as Record<string, SchemaNode>;
-  const walk = (schemaProps: Record<string, SchemaNode>, prefix: string, target: Obj) => {
+  const walk = (schemaProps: Record<string, SchemaNode>, prefix: string, target: Obj, at: string) => {
     for (const [key, sub] of Object.entries(schemaProps)) {
       const name = `${prefix}_${snake(key)}`;
       if (sub.type === 'object' && sub.properties) {
         const child = (target[key] ??= {}) as Obj;
-        walk(sub.properties, name, child);
+        walk(sub.properties, name, child, `${at}/${key}`);
         if (Object.keys(child).length === 0) delete target[key];
         continue;
       }
       const raw = env[name];
       if (raw === undefined || raw === '') continue;
       const v = parseEnv(raw, sub);
-      if (v === undefined) issues.push(`environment ${name}=${JSON.stringify(raw)}: not a valid ${sub.type ?? 'value'}`);
-      else target[key] = v;
+      if (v === undefined) issues.push(`environment ${name}=${quoteExcerpt(raw)}: not a valid ${sub.type ?? 'value'}`);
+      else {
+        target[key] = v;
+        envOf.set(`${at}/${key}`, `${name}=${quoteExcerpt(raw)}`);
+      }
     }
   };
-  walk(props, 'FLOE', base);
+  walk(props, 'FLOE', base, '');
 }
 
 /**

@@ -58,3 +58,16 @@ function needsEscape(s: string, i: number): boolean {
   }
   return false;
 }
+
+/** Longest stretch of input (in UTF-16 units, before escaping) that {@link quoteExcerpt} shows: 40. */
+export const EXCERPT_CHARS = 40;
+
+/**
+ * A short, safe echo of input for an error message: the first `max` characters (default
+ * {@link EXCERPT_CHARS}) through {@link escapeText}, in double quotes, with `…(N chars)` when
+ * cut, so a 50 MB line or a terminal escape never reaches the message whole or raw. Never throws.
+ */
+export function quoteExcerpt(text: string, max: number = EXCERPT_CHARS): string {
+  if (text.length <= max) return `"${escapeText(text)}"`;
+  return `"${escapeText(text.slice(0, max))}"…(${text.length} chars)`;
+}

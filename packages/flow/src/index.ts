@@ -16,7 +16,7 @@ export { identifyBytes, identifyLines, unreadableFormatMessage, READ_FORMATS_TEX
 export type { ForeignFormat } from './parse/foreign.js';
 export { detectFile } from './parse/detect-file.js';
 export type { DetectFileResult } from './parse/detect-file.js';
-export { escapeText } from './escape.js';
+export { escapeText, quoteExcerpt, EXCERPT_CHARS } from './escape.js';
 export * from './gap.js';
 export { createConntrackParser } from './parse/conntrack.js';
 export { createConntrackXmlParser } from './parse/conntrack-xml.js';
@@ -24,3 +24,4 @@ export { createKernelLogParser } from './parse/kernel-log.js';
 export { createUlogdJsonParser } from './parse/ulogd-json.js';
 export { verdictFromPrefix } from './parse/verdict.js';
 export * from './deadletter.js';
+export { readBoundedText, readFailure, FileReadError, MAX_CONFIG_FILE_BYTES } from './readfile.js';

@@ -2,6 +2,7 @@
  * Error catalog of @floe/policy. Every error carries a stable `FLOE_POLICY_…` code; the codes are
  * listed in this package's README ("Errors") and a test keeps the two in step.
  */
+import { escapeText, quoteExcerpt, readFailure } from '@floe/flow';
 import type { PolicyIssue } from './types.js';
 
 /** Stable error codes thrown by @floe/policy, with a one-line description each. */
@@ -22,7 +23,7 @@ export class PolicyError extends Error {
   constructor(issues: PolicyIssue[]) {
     super(
       `invalid policy (${issues.length} issue${issues.length === 1 ? '' : 's'}):\n` +
-        issues.map((i) => `  ${i.file}:${i.line}:${i.column} ${i.field || '(document)'}: ${i.message}`).join('\n'),
+        issues.map((i) => `  ${escapeText(i.file)}:${i.line}:${i.column} ${i.field || '(document)'}: ${i.message}`).join('\n'),
     );
     this.name = 'PolicyError';
     this.issues = issues;
@@ -34,7 +35,7 @@ export class PolicyFileError extends Error {
   readonly code = 'FLOE_POLICY_FILE_NOT_FOUND' as const;
   readonly path: string;
   constructor(path: string, cause: unknown) {
-    super(`cannot read ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`cannot read ${escapeText(path)}: ${readFailure(cause)}`, { cause });
     this.name = 'PolicyFileError';
     this.path = path;
   }
@@ -46,7 +47,7 @@ export class CidrError extends Error {
   /** The offending text, as given. */
   readonly input: string;
   constructor(input: string, reason: string) {
-    super(`invalid CIDR ${JSON.stringify(input)}: ${reason}`);
+    super(`invalid CIDR ${quoteExcerpt(input)}: ${reason}`);
     this.name = 'CidrError';
     this.input = input;
   }

@@ -7,7 +7,7 @@
  *     - { addr: 10.244.1.17, namespace: frontend, workload: web, pod: web-5d8f7-abcde, node: node-a }
  *     - { addr: 10.244.2.0/24, namespace: backend }
  */
-import { readFile } from 'node:fs/promises';
+import { readBoundedText } from '@floe/flow';
 import type { ValidateFunction } from 'ajv';
 import { CidrSet, parseCidr } from './cidr.js';
 import { PolicyError, PolicyFileError } from './errors.js';
@@ -52,7 +52,7 @@ export function parseInventory(text: string, file: string): Inventory {
 export async function loadInventoryFile(path: string): Promise<Inventory> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = readBoundedText(path);
   } catch (e) {
     throw new PolicyFileError(path, e);
   }

@@ -138,7 +138,7 @@ test('PolicyError lists file:line:col field: message; missing file gives PolicyF
     return true;
   });
   await assert.rejects(loadPolicyFile('/nonexistent/floe/policy.yaml'), (e: unknown) =>
-    e instanceof PolicyFileError && e.code === 'FLOE_POLICY_FILE_NOT_FOUND' && /ENOENT/.test(e.message));
+    e instanceof PolicyFileError && e.code === 'FLOE_POLICY_FILE_NOT_FOUND' && /cannot read \/nonexistent\/floe\/policy.yaml: no such file/.test(e.message));
 });
 
 test('durations and port specs: boundaries', () => {

@@ -3,8 +3,7 @@
  * -> blocklist files -> a deep-frozen Policy. See README.md for the format.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { escapeText, quoteExcerpt, readBoundedText, readFailure } from '@floe/flow';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ValidateFunction } from 'ajv';
@@ -27,6 +26,11 @@ type RawPolicy = Omit<Policy, 'respond' | 'blocklists' | 'source'> & {
   blocklists: Omit<Policy['blocklists'], 'fromFiles'>;
 };
 
+/** A blocklist file with at least this many bad lines, more bad than good, is reported once as "not a blocklist" (its lines are not echoed). */
+export const NOT_A_BLOCKLIST_MIN_BAD = 3;
+/** Most bad lines of one blocklist file listed one by one; the rest are counted in one issue. */
+export const MAX_BLOCKLIST_LINE_ISSUES = 20;
+
 interface Analysis { issues: PolicyIssue[]; policy?: Policy }
 
 function analyse(text: string, file: string): Analysis {
@@ -45,13 +49,13 @@ function analyseUnsorted(text: string, file: string): Analysis {
   const zoneNames = new Set<string>(BUILTIN_ZONES);
   for (const name of Object.keys(data.networks.zones)) {
     if ((BUILTIN_ZONES as readonly string[]).includes(name)) {
-      src.report(['networks', 'zones', name], 'FLOE_POLICY_ZONE_NAME', `zone name ${JSON.stringify(name)} is built in; list these CIDRs under networks.${name}`, true);
+      src.report(['networks', 'zones', name], 'FLOE_POLICY_ZONE_NAME', `zone name ${quoteExcerpt(name)} is built in; list these CIDRs under networks.${name}`, true);
     }
     zoneNames.add(name);
   }
   for (const name of Object.keys(data.ingress.zones)) {
     if (!zoneNames.has(name)) {
-      src.report(['ingress', 'zones', name], 'FLOE_POLICY_UNKNOWN_ZONE', `zone ${JSON.stringify(name)} is not defined (known: ${[...zoneNames].join(', ')})`, true);
+      src.report(['ingress', 'zones', name], 'FLOE_POLICY_UNKNOWN_ZONE', `zone ${quoteExcerpt(name)} is not defined (known: ${[...zoneNames].map((z) => escapeText(z.slice(0, 40))).join(', ')})`, true);
     }
   }
 
@@ -62,12 +66,14 @@ function analyseUnsorted(text: string, file: string): Analysis {
     const path = isAbsolute(f) ? f : resolve(dirname(resolve(file)), f);
     let body: string;
     try {
-      body = readFileSync(path, 'utf8');
+      body = readBoundedText(path);
     } catch (e) {
-      src.report(['blocklists', 'files', i], 'FLOE_POLICY_BLOCKLIST_FILE', `cannot read blocklist ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      src.report(['blocklists', 'files', i], 'FLOE_POLICY_BLOCKLIST_FILE', `cannot read blocklist ${escapeText(path)}: ${readFailure(e)}`);
       return;
     }
     hash.update('\0').update(body);
+    const bad: PolicyIssue[] = [];
+    let good = 0;
     body.split(/\r?\n/).forEach((raw, n) => {
       const hashAt = raw.indexOf('#');
       const content = hashAt >= 0 ? raw.slice(0, hashAt) : raw;
@@ -75,13 +81,29 @@ function analyseUnsorted(text: string, file: string): Analysis {
       if (token === '') return;
       try {
         fromFiles.push({ cidr: parseCidr(token).prefix, file: path, line: n + 1 });
+        good++;
       } catch (e) {
-        src.issues.push({
+        bad.push({
           file: path, line: n + 1, column: content.indexOf(token) + 1, field: `blocklists.files[${i}]`,
           message: e instanceof CidrError ? e.message : String(e), code: 'FLOE_POLICY_BAD_CIDR',
         });
       }
     });
+    if (bad.length >= NOT_A_BLOCKLIST_MIN_BAD && bad.length > good) {
+      // Most lines are not CIDRs: the wrong file (/etc/shadow…). Say so once, echo none of it.
+      src.issues.push({
+        file: path, line: bad[0].line, column: 1, field: `blocklists.files[${i}]`, code: 'FLOE_POLICY_BLOCKLIST_FILE',
+        message: `not a blocklist: ${bad.length} of ${bad.length + good} lines are not a CIDR (expected one CIDR per line, # for comments)`,
+      });
+      return;
+    }
+    src.issues.push(...bad.slice(0, MAX_BLOCKLIST_LINE_ISSUES));
+    if (bad.length > MAX_BLOCKLIST_LINE_ISSUES) {
+      src.issues.push({
+        file: path, line: bad[MAX_BLOCKLIST_LINE_ISSUES].line, column: 1, field: `blocklists.files[${i}]`, code: 'FLOE_POLICY_BAD_CIDR',
+        message: `${bad.length - MAX_BLOCKLIST_LINE_ISSUES} more lines are not a CIDR`,
+      });
+    }
   });
   if (src.issues.length > 0) return { issues: src.issues };
 
@@ -138,7 +160,7 @@ export function parsePolicy(text: string, file: string): Policy {
 export async function loadPolicyFile(path: string): Promise<Policy> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = readBoundedText(path);
   } catch (e) {
     throw new PolicyFileError(path, e);
   }
@@ -153,5 +175,5 @@ export function defaultPolicyPath(): string {
 /** The embedded default policy (policies/default.yaml in this package), validated and frozen. */
 export function defaultPolicy(): Policy {
   const path = defaultPolicyPath();
-  return parsePolicy(readFileSync(path, 'utf8'), path);
+  return parsePolicy(readBoundedText(path), path);
 }

@@ -2,7 +2,7 @@
  * Port and duration values of the policy file, and a port matcher built on 65536-bit bitsets
  * (one Uint32Array of 2048 words per protocol) so a per-flow check is one array read.
  */
-import { PROTO } from '@floe/flow';
+import { PROTO, quoteExcerpt } from '@floe/flow';
 import type { PortProtocol } from './types.js';
 import { PORT_PROTOCOLS } from './types.js';
 
@@ -20,7 +20,7 @@ export function parsePortSpec(v: unknown): PortRange | string {
   }
   if (typeof v !== 'string') return 'must be a port number or a "lo-hi" range';
   const m = /^\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?$/.exec(v);
-  if (!m) return `${JSON.stringify(v)} is not a port or a "lo-hi" range`;
+  if (!m) return `${quoteExcerpt(typeof v === 'string' ? v : String(JSON.stringify(v)))} is not a port or a "lo-hi" range`;
   const lo = Number(m[1]);
   const hi = m[2] === undefined ? lo : Number(m[2]);
   if (lo > 65535 || hi > 65535) return `port ${lo > 65535 ? lo : hi} is outside 0..65535`;
@@ -34,7 +34,7 @@ const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3
 export function parseDuration(v: unknown): number | string {
   if (typeof v !== 'string') return 'must be a duration text like 90s, 15m, 1h or 1d';
   const m = /^(\d+)(ms|s|m|h|d)$/.exec(v.trim());
-  if (!m) return `${JSON.stringify(v)} is not a duration like 90s, 15m, 1h or 1d`;
+  if (!m) return `${quoteExcerpt(typeof v === 'string' ? v : String(JSON.stringify(v)))} is not a duration like 90s, 15m, 1h or 1d`;
   const ms = Number(m[1]) * DURATION_UNITS[m[2]];
   if (ms <= 0) return 'duration must be positive';
   if (!Number.isSafeInteger(ms)) return 'duration is too large';

@@ -193,8 +193,9 @@ export const policySchema = {
           additionalProperties: false,
           default: {},
           properties: {
-            ipv4: { type: 'integer', minimum: 0, maximum: 32, default: 16 },
-            ipv6: { type: 'integer', minimum: 0, maximum: 128, default: 32 },
+            // Hard floor: /8 (IPv4) and /16 (IPv6); below the defaults /16 and /32 policyWarnings warns.
+            ipv4: { type: 'integer', minimum: 8, maximum: 32, default: 16 },
+            ipv6: { type: 'integer', minimum: 16, maximum: 128, default: 32 },
           },
         },
         blockOnAcceptedLogs: { type: 'boolean', default: false },

@@ -5,6 +5,7 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { escapeText, quoteExcerpt } from '@floe/flow';
 import { parseCidr } from './cidr.js';
 import { CidrError } from './errors.js';
 import { parseDuration, parsePortSpec } from './ports.js';
@@ -33,8 +34,10 @@ export type DocPath = ReadonlyArray<string | number>;
 export function formatPath(path: DocPath): string {
   let out = '';
   for (const seg of path) {
+    // Keys come from the input: escaped and cut to 40 characters (a path is printed on terminals).
+    const key = typeof seg === 'number' ? '' : seg.length > 40 ? `${escapeText(seg.slice(0, 40))}…` : escapeText(seg);
     if (typeof seg === 'number') out += `[${seg}]`;
-    else out += out === '' ? seg : `.${seg}`;
+    else out += out === '' ? key : `.${key}`;
   }
   return out;
 }
@@ -86,7 +89,7 @@ export class YamlSource {
     this.doc = parseDocument(text, { lineCounter: this.lc, prettyErrors: false, uniqueKeys: true });
     for (const e of this.doc.errors) {
       const { line, col } = this.lc.linePos(e.pos[0]);
-      this.issues.push({ file, line, column: col, field: '', message: e.message.split('\n')[0], code: 'FLOE_POLICY_YAML_SYNTAX' });
+      this.issues.push({ file, line, column: col, field: '', message: escapeText(e.message.split('\n')[0].slice(0, 200)), code: 'FLOE_POLICY_YAML_SYNTAX' });
     }
   }
 
@@ -140,7 +143,15 @@ export class YamlSource {
 
   /** Run a compiled ajv validator over the document value (defaults are filled in place) and record its errors. Returns the value. */
   validate(fn: ValidateFunction): unknown {
-    const data: unknown = this.doc.toJS({ maxAliasCount: 100 });
+    let data: unknown;
+    try {
+      data = this.doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      // yaml throws (ReferenceError "Excessive alias count…") for an alias bomb, and on other
+      // documents it cannot turn into values: one syntax issue, no stack.
+      this.issues.push({ file: this.file, line: 1, column: 1, field: '', message: escapeText((e as Error).message.split('\n')[0].slice(0, 200)), code: 'FLOE_POLICY_YAML_SYNTAX' });
+      return undefined;
+    }
     if (data === null || data === undefined) {
       this.issues.push({ file: this.file, line: 1, column: 1, field: '', message: 'the document is empty', code: 'FLOE_POLICY_EMPTY' });
       return data;
@@ -163,7 +174,7 @@ export class YamlSource {
     switch (e.keyword) {
       case 'additionalProperties': {
         const key = String(params.additionalProperty);
-        this.report([...fixed, key], 'FLOE_POLICY_UNKNOWN_KEY', `unknown key ${JSON.stringify(key)}`, true);
+        this.report([...fixed, key], 'FLOE_POLICY_UNKNOWN_KEY', `unknown key ${quoteExcerpt(key)}`, true);
         return;
       }
       case 'required':
@@ -191,7 +202,7 @@ export class YamlSource {
         return; // the nested `pattern` error names the key
       case 'pattern':
         if (e.propertyName !== undefined) {
-          this.report([...fixed, e.propertyName], 'FLOE_POLICY_BAD_VALUE', `key ${JSON.stringify(e.propertyName)} must match ${String(params.pattern)}`, true);
+          this.report([...fixed, e.propertyName], 'FLOE_POLICY_BAD_VALUE', `key ${quoteExcerpt(e.propertyName)} must match ${String(params.pattern)}`, true);
           return;
         }
         this.report(fixed, 'FLOE_POLICY_BAD_VALUE', e.message ?? 'invalid value');
@@ -215,7 +226,7 @@ export class YamlSource {
   }
 
   private valueAt(path: DocPath): unknown {
-    let v: unknown = this.doc.toJS();
+    let v: unknown = this.doc.toJS({ maxAliasCount: 100 });
     for (const seg of path) {
       if (v === null || typeof v !== 'object') return undefined;
       v = (v as Record<string, unknown>)[seg as string];
@@ -227,7 +238,7 @@ export class YamlSource {
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'array';
-  if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  if (typeof v === 'string') return `string ${quoteExcerpt(v)}`;
   if (typeof v === 'object') return 'object';
   return `${typeof v} ${String(v)}`;
 }

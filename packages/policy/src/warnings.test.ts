@@ -114,3 +114,22 @@ test('every warning code is documented in the README', () => {
   const readme = readFileSync(join(pkg, 'README.md'), 'utf8');
   for (const code of Object.keys(WARNING_CODES)) assert.ok(readme.includes(`\`${code}\``), `${code} missing from README.md`);
 });
+
+test('probe: respond.minPrefixLength below the hard floor (v4 < 8, v6 < 16) is an error at file:line:field; below the default (16, 32) a warning; at the default nothing', () => {
+  const pol = (v4: number, v6: number) => ['version: 1', 'respond:', '  minPrefixLength:', `    ipv4: ${v4}`, `    ipv6: ${v6}`].join('\n');
+  for (const [v4, v6] of [[0, 0], [7, 15], [0, 32], [16, 3]]) {
+    const issues = checkPolicy(pol(v4, v6), 'p.yaml').map((i) => `${i.file}:${i.line} ${i.field} ${i.code}`);
+    const want: string[] = [];
+    if (v4 < 8) want.push('p.yaml:4 respond.minPrefixLength.ipv4 FLOE_POLICY_BAD_VALUE');
+    if (v6 < 16) want.push('p.yaml:5 respond.minPrefixLength.ipv6 FLOE_POLICY_BAD_VALUE');
+    assert.deepEqual(issues, want, `${v4}/${v6}`);
+  }
+  assert.deepEqual(checkPolicy(pol(8, 16), 'p.yaml'), [], 'the floor itself is valid');
+  assert.deepEqual(where(pol(8, 16)), [
+    'p.yaml:4:11 respond.minPrefixLength.ipv4 FLOE_POLICY_WARN_MIN_PREFIX_SHORT',
+    'p.yaml:5:11 respond.minPrefixLength.ipv6 FLOE_POLICY_WARN_MIN_PREFIX_SHORT',
+  ]);
+  assert.deepEqual(where(pol(15, 32)), ['p.yaml:4:11 respond.minPrefixLength.ipv4 FLOE_POLICY_WARN_MIN_PREFIX_SHORT']);
+  assert.deepEqual(where(pol(16, 32)), []);
+  assert.deepEqual(where(pol(32, 128)), []);
+});

@@ -16,7 +16,11 @@ export const WARNING_CODES = {
   FLOE_POLICY_WARN_BLOCKLIST_OWN_NETWORK: "a blocklist prefix covers or overlaps the policy's own node, pod, service or control-plane network",
   FLOE_POLICY_WARN_HOST_BITS: 'a CIDR has host bits set (10.1.2.3/8); it is read as its network (10.0.0.0/8)',
   FLOE_POLICY_WARN_LONG_ESCALATION: 'a respond.escalation step is longer than 30 days',
+  FLOE_POLICY_WARN_MIN_PREFIX_SHORT: 'respond.minPrefixLength is below the default /16 (IPv4) or /32 (IPv6): one decision can block a very wide range',
 } as const;
+
+/** respond.minPrefixLength values below which a warning is given: the schema defaults (IPv4 /16, IPv6 /32). The schema's hard floor is /8 and /16. */
+export const MIN_PREFIX_WARN_BITS = { ipv4: 16, ipv6: 32 } as const;
 
 /** Shortest neverBlock prefix lengths that are not warned about (IPv4, IPv6). */
 export const NEVER_BLOCK_MIN_BITS = { 4: 8, 6: 16 } as const;
@@ -120,6 +124,14 @@ export function policyWarnings(text: string, file: string): PolicyIssue[] {
   cidrStrings(policySchema as unknown as SchemaNode, src.doc.toJS({ maxAliasCount: 100 }), [], cidrs);
   for (const [path, t] of cidrs) {
     if (hasHostBits(t)) warn(path, 'FLOE_POLICY_WARN_HOST_BITS', `${t.trim()} has host bits set; it is read as ${parseCidr(t).prefix}`);
+  }
+
+  for (const fam of ['ipv4', 'ipv6'] as const) {
+    const bits = policy.respond.minPrefixLength[fam];
+    if (bits < MIN_PREFIX_WARN_BITS[fam]) {
+      warn(['respond', 'minPrefixLength', fam], 'FLOE_POLICY_WARN_MIN_PREFIX_SHORT',
+        `${fam} ${bits} is below the default ${MIN_PREFIX_WARN_BITS[fam]}: one decision may block a /${bits} (${fam === 'ipv4' ? 2 ** (32 - bits) : `2^${128 - bits}`} addresses)`);
+    }
   }
 
   policy.respond.escalationMs.forEach((ms, i) => {

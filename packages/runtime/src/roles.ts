@@ -1,7 +1,7 @@
-import { statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FloeConfig } from '@floe/config';
-import { detectFile, escapeText, unreadableFormatMessage, type Decision, type Finding, type FormatName } from '@floe/flow';
+import { detectFile, escapeText, readFailure, unreadableFormatMessage, type Decision, type Finding, type FormatName } from '@floe/flow';
 import { createBus, type Bus } from '@floe/bus';
 import { createStore, type Store } from '@floe/store';
 import type { CompiledPolicy } from '@floe/policy';
@@ -136,9 +136,14 @@ export interface RoleKit<P = unknown, A extends { close(): PromiseLike<unknown> 
 function checkReplayFile(file: string, format: FormatName | 'auto', maxLineBytes?: number): void {
   // The file name is input: escaped (escapeText) before it can reach a terminal.
   const bad = (why: string) => Object.assign(new Error(`replay ${escapeText(file)}: ${why}`), { code: 'FLOE_CONFIG_BAD_REPLAY' });
-  let st;
-  try { st = statSync(file); } catch { throw bad('no such file'); }
-  if (!st.isFile()) throw bad('not a regular file');
+  // Opened (non-blocking: a FIFO does not hang) and closed again: permissions as the kernel judges them.
+  let fd: number;
+  try { fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK); } catch (e) { throw bad(readFailure(e)); }
+  try {
+    if (!fstatSync(fd).isFile()) throw bad('not a regular file');
+  } finally {
+    closeSync(fd);
+  }
   if (format !== 'auto') return;
   // The same line reader and detection as the replay itself (BOM, CR, over-long lines skipped).
   const d = detectFile(file, { maxLineBytes });
@@ -202,18 +207,18 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
       checkReplayFile(replay.file, replay.format, cfg.collector.maxLineBytes);
       sources.push({ kind: 'replay', file: resolve(replay.file), format: replay.format, speed: replay.speed });
       replaying = true;
-      out(`source   replay ${replay.file} (speed ${replay.speed})`);
+      out(`source   replay ${escapeText(replay.file)} (speed ${replay.speed})`);
     } else {
       const want = cfg.collector.conntrack.enabled;
       const avail = want === 'off' ? { ok: false, reason: 'collector.conntrack.enabled is off' } : c.conntrackAvailable(cfg.collector.conntrack.command);
       if (avail.ok) {
         sources.push({ kind: 'conntrack', command: cfg.collector.conntrack.command, netns: cfg.collector.conntrack.netns });
-        out(`source   live conntrack events (${cfg.collector.conntrack.command} -E)${cfg.collector.conntrack.netns ? ` in netns ${cfg.collector.conntrack.netns}` : ''}`);
+        out(`source   live conntrack events (${cfg.collector.conntrack.command} -E)${cfg.collector.conntrack.netns ? ` in netns ${escapeText(cfg.collector.conntrack.netns)}` : ''}`);
       } else if (want === 'on' || !opts.fallbackReplay) {
         throw new Error(`live conntrack is required${want === 'on' ? ' (collector.conntrack.enabled: on)' : ' (no collector.replay.file is set)'} but unavailable: ${avail.reason}`);
       } else {
-        out(`source   live conntrack unavailable: ${avail.reason}`);
-        out(`source   replaying the bundled sample capture instead: ${opts.fallbackReplay.file}`);
+        out(`source   live conntrack unavailable: ${escapeText(String(avail.reason))}`);
+        out(`source   replaying the bundled sample capture instead: ${escapeText(opts.fallbackReplay.file)}`);
         sources.push({ kind: 'replay', file: opts.fallbackReplay.file, format: 'conntrack', speed: opts.fallbackReplay.speed });
         replaying = true;
       }
@@ -235,7 +240,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
   let policy: CompiledPolicy | undefined;
   if (needsPolicy) {
     policy = await loadCompiledPolicy(cfg, nodeAddrs);
-    out(`policy   ${cfg.policyFile ?? 'embedded default'} (version ${policy.version})`);
+    out(`policy   ${cfg.policyFile === undefined ? 'embedded default' : escapeText(cfg.policyFile)} (version ${policy.version})`);
   }
 
   const clientId = `floe-${(Object.keys(roles) as Role[]).filter((r) => roles[r]).join('-')}`;
@@ -281,7 +286,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
       async start() {
         await e.start();
         const h = e.health();
-        out(`enforcer ${h.mode === 'nft' ? `nftables table inet ${cfg.enforcer.table}${cfg.enforcer.netns ? ` in netns ${cfg.enforcer.netns}` : ''}` : `dry-run${replaying && !opts.enforceReplays && !cfg.enforcer.dryRun ? ' (replaying a capture; pass --enforce to apply blocks)' : ''}`}`);
+        out(`enforcer ${h.mode === 'nft' ? `nftables table inet ${cfg.enforcer.table}${cfg.enforcer.netns ? ` in netns ${escapeText(cfg.enforcer.netns)}` : ''}` : `dry-run${replaying && !opts.enforceReplays && !cfg.enforcer.dryRun ? ' (replaying a capture; pass --enforce to apply blocks)' : ''}`}`);
       },
       stop: () => e.stop(),
       health: () => e.health() as unknown as ComponentHealth,
@@ -354,8 +359,8 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
             // the replay is the whole input: its findings' final counts, not those at the last doubling
             await processor?.flush();
             for (const s of c.health().sources) {
-              const reasons = Object.entries(s.byReason).map(([k, v]) => `${k}=${v}`).join(' ');
-              out(`summary  ${s.name}: ${s.flows} flows, ${s.rejected} rejected${reasons ? ` (${reasons})` : ''}`);
+              const reasons = Object.entries(s.byReason).map(([k, v]) => `${escapeText(k.slice(0, 80))}=${v}`).join(' ');
+              out(`summary  ${escapeText(s.name)}: ${s.flows} flows, ${s.rejected} rejected${reasons ? ` (${reasons})` : ''}`);
             }
             if (processor) {
               const p = processor.health();

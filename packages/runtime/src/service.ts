@@ -110,7 +110,8 @@ export async function runService(name: string, build: BuildComponents, opts: Run
 /**
  * Starts a lifecycle and waits until it ends; SIGINT/SIGTERM stop it. Returns the exit code:
  * 0 after a requested stop, 1 after a failure or when stopping outlasts `shutdownTimeoutMs`
- * or a second signal arrives. Signal handlers are removed before it returns.
+ * or a second signal arrives, 2 when the start failed because a port is in use (EADDRINUSE, a
+ * configuration mistake, as `floe run` treats it). Signal handlers are removed before it returns.
  */
 export async function runLifecycle(lifecycle: Lifecycle, opts: { logger: Logger; shutdownTimeoutMs: number; stderr?: (line: string) => void }): Promise<number> {
   const log = opts.logger;
@@ -138,6 +139,7 @@ export async function runLifecycle(lifecycle: Lifecycle, opts: { logger: Logger;
     }, opts.shutdownTimeoutMs);
     timer.unref();
   });
+  let busyPort = false;
   try {
     try {
       await lifecycle.start();
@@ -145,8 +147,11 @@ export async function runLifecycle(lifecycle: Lifecycle, opts: { logger: Logger;
     } catch (e) {
       log.error({ err: (e as Error).message }, 'start failed');
       opts.stderr?.(`${(e as Error).message}`);
+      busyPort = hasCode(e, 'EADDRINUSE');
     }
-    const code = await Promise.race([lifecycle.done.then((o) => (o.failure ? EXIT.failure : EXIT.ok)), forcedExit]);
+    let code = await Promise.race([lifecycle.done.then((o) => (o.failure ? EXIT.failure : EXIT.ok)), forcedExit]);
+    // A port another process holds is a configuration mistake (as in `floe run`): exit 2, not 1.
+    if (busyPort && code === EXIT.failure) code = EXIT.usage;
     const outcome = lifecycle.state() === 'stopped' ? await lifecycle.done : undefined;
     if (outcome) log.info({ reason: outcome.reason, failure: outcome.failure?.message, code }, 'stopped');
     return code;
@@ -157,3 +162,8 @@ export async function runLifecycle(lifecycle: Lifecycle, opts: { logger: Logger;
   }
 }
 
+/** Whether an error or any error in its `cause` chain has `code`. */
+function hasCode(e: unknown, code: string): boolean {
+  for (let c: unknown = e; c instanceof Error; c = c.cause) if ((c as { code?: unknown }).code === code) return true;
+  return false;
+}

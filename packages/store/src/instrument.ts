@@ -1,8 +1,12 @@
+import { STORE_ERROR_CODES } from './errors.js';
 import type { StoreMetrics } from './metrics.js';
 import type { Store } from './store.js';
 
 /** Rows a successful write call wrote, per table; the first table labels its duration. */
 type RowsOf = (args: unknown[], result: unknown) => Array<readonly [table: string, rows: number]>;
+
+/** Codes of a caller's mistake (a bad cursor or query option from an API client), not a store failure: not counted. */
+const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set([STORE_ERROR_CODES.BAD_CURSOR, STORE_ERROR_CODES.BAD_QUERY]);
 
 const len = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
 
@@ -20,7 +24,9 @@ const WRITES: ReadonlyMap<string, RowsOf> = new Map<string, RowsOf>([
  * Wraps a store so that every call is measured, without touching the adapter's code paths:
  * writes (table `WRITES`) add their rows to `floe_store_rows_written_total{table}` and their
  * duration to `floe_store_write_seconds{table}`; any method that throws or rejects counts
- * `floe_store_errors_total{op}` (its name) and the error propagates unchanged. Methods added to
+ * `floe_store_errors_total{op}` (its name) and the error propagates unchanged; a caller's mistake
+ * (FLOE_STORE_BAD_CURSOR, FLOE_STORE_BAD_QUERY: a client's bad cursor or limit) is not a store
+ * error and is not counted. Methods added to
  * the port later are counted on failure too. Other properties (`name`) pass through.
  */
 export function instrumentStore<S extends Store>(store: S, m: StoreMetrics): S {
@@ -30,7 +36,7 @@ export function instrumentStore<S extends Store>(store: S, m: StoreMetrics): S {
     return (...args: unknown[]): unknown => {
       const t0 = process.hrtime.bigint();
       const failed = (err: unknown): never => {
-        m.errors.inc({ op });
+        if (!CLIENT_ERROR_CODES.has((err as { code?: unknown } | null)?.code as string)) m.errors.inc({ op });
         throw err;
       };
       let out: unknown;

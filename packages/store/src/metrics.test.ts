@@ -72,7 +72,7 @@ for (const a of adapters) {
       for (const l of own) assert.equal(l.adapter, a.name);
     });
 
-    it('a failed call counts floe_store_errors_total by operation and rejects unchanged (before start; bad cursor)', async (t) => {
+    it('a failed call counts floe_store_errors_total by operation and rejects unchanged (before start); a bad cursor or query (client errors) is not counted', async (t) => {
       const registry = createRegistry({ defaultMetrics: false });
       const store = createStore(a.config(), { metrics: registry });
       await assert.rejects(store.insertFlows([flowFixture()]), { code: 'FLOE_STORE_NOT_STARTED' });
@@ -81,7 +81,11 @@ for (const a of adapters) {
       await store.start();
       t.after(() => store.stop());
       await assert.rejects(store.queryFindings({ cursor: 'not a cursor' }), { code: 'FLOE_STORE_BAD_CURSOR' });
-      assert.equal(await value(registry, STORE_METRICS.errors, { op: 'queryFindings' }), 1);
+      await assert.rejects(store.queryDecisions({ cursor: 'garbage' }), { code: 'FLOE_STORE_BAD_CURSOR' });
+      await assert.rejects(store.queryFindings({ limit: 0 }), { code: 'FLOE_STORE_BAD_QUERY' });
+      assert.equal(await value(registry, STORE_METRICS.errors, { op: 'queryFindings' }), undefined, 'client errors are not store errors');
+      assert.equal(await value(registry, STORE_METRICS.errors, { op: 'queryDecisions' }), undefined);
+      assert.equal(await value(registry, STORE_METRICS.errors, { op: 'insertFlows' }), 1, 'the real failure stays counted');
     });
   });
 }

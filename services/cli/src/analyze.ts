@@ -1,6 +1,6 @@
-import { createReadStream, statSync } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, openSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
-import { DEFAULT_MAX_LINE_BYTES, escapeText, parseStream, ParseStats, unreadableFormatMessage, type FlowFormatError, type Finding, type FormatName } from '@floe/flow';
+import { DEFAULT_MAX_LINE_BYTES, escapeText, readFailure, parseStream, ParseStats, unreadableFormatMessage, type FlowFormatError, type Finding, type FormatName } from '@floe/flow';
 import { createPipeline } from '@floe/pipeline';
 import { detectorsFor, loadCompiledPolicy } from '@floe/runtime';
 import { findingLine } from './format.js';
@@ -15,11 +15,36 @@ export interface AnalyzeOptions {
   maxLineBytes?: number;
 }
 
-/** `--max-line-bytes` value: an integer >= 1024. */
+/** Largest `--max-line-bytes`: 1 GiB (a line is held in memory up to this size). */
+export const MAX_MAX_LINE_BYTES = 1024 * 1024 * 1024;
+
+/** `--max-line-bytes` value: a decimal integer 1024..1073741824 (no exponent, hex, sign or fraction). */
 export function parseMaxLineBytes(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1024) throw new InvalidArgumentError('an integer number of bytes >= 1024');
+  const n = /^[0-9]{1,10}$/.test(v.trim()) ? Number(v.trim()) : Number.NaN;
+  if (!(n >= 1024 && n <= MAX_MAX_LINE_BYTES)) throw new InvalidArgumentError(`a decimal integer number of bytes, 1024..${MAX_MAX_LINE_BYTES}`);
   return n;
+}
+
+/**
+ * Checks every input before any is read: it exists, is a regular file and can be opened for
+ * reading (opened non-blocking and closed again, so a FIFO does not hang and permissions are
+ * judged as the kernel does, for root too).
+ * @throws UsageError `FILE: no such file`, `FILE: permission denied`, `FILE: not a regular file`.
+ */
+export function checkInputs(files: string[]): void {
+  for (const f of files) {
+    let fd: number;
+    try {
+      fd = openSync(f, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch (e) {
+      throw new UsageError(`${escapeText(f)}: ${readFailure(e)}`);
+    }
+    try {
+      if (!fstatSync(fd).isFile()) throw new UsageError(`${escapeText(f)}: not a regular file`);
+    } finally {
+      closeSync(fd);
+    }
+  }
 }
 
 /** What `floe analyze` found, for its summary and for tests. */
@@ -46,11 +71,7 @@ export class UsageError extends Error {
  *   message says which format floe does not read the file looks like, when it looks like one).
  */
 export async function analyzeFiles(files: string[], opts: AnalyzeOptions, out: (line: string) => void, err: (line: string) => void): Promise<AnalyzeResult> {
-  for (const f of files) {
-    let st;
-    try { st = statSync(f); } catch { throw new UsageError(`${f}: no such file`); }
-    if (!st.isFile()) throw new UsageError(`${f}: not a regular file`);
-  }
+  checkInputs(files);
   let policy;
   try {
     policy = await loadCompiledPolicy({ policyFile: opts.policyFile, inventoryFile: opts.inventoryFile });
@@ -77,8 +98,8 @@ export async function analyzeFiles(files: string[], opts: AnalyzeOptions, out: (
         onFormat: (f) => { format = f; },
         onError: (e) => {
           if (shown++ >= 10) return;
-          const what = e.reason === 'line-too-long' ? `${e.bytes} bytes, starts` : `${e.field ? `field ${e.field}` : ''}`;
-          err(`${shownFile}:${e.line}: rejected (${e.reason}${what ? `, ${what}` : ''}): ${escapeText(e.reason === 'line-too-long' ? e.text.slice(0, 80) : e.text)}`);
+          const what = e.reason === 'line-too-long' ? `${e.bytes} bytes, starts` : `${e.field ? `field ${escapeText(e.field.slice(0, 80))}` : ''}`;
+          err(`${shownFile}:${e.line}: rejected (${escapeText(e.reason.slice(0, 80))}${what ? `, ${what}` : ''}): ${escapeText(e.reason === 'line-too-long' ? e.text.slice(0, 80) : e.text)}`);
         },
       })) {
         for (const f of pipeline.process(raw).findings) latest.set(f.id, f);
@@ -93,8 +114,9 @@ export async function analyzeFiles(files: string[], opts: AnalyzeOptions, out: (
     }
     if (stats.rejected > 10) err(`${shownFile}: ${stats.rejected - 10} more rejected lines not shown`);
     if (stats.parsed === 0 && stats.rejected > 0) {
-      const reasons = [...stats.byReason].map(([k, v]) => `${k}=${v}`).join(', ');
-      throw new UsageError(`${shownFile}: no line is ${format ?? opts.format} (${stats.rejected} rejected: ${reasons}); check --format, or the file is not a flow log floe reads`);
+      const reasons = [...stats.byReason].map(([k, v]) => `${escapeText(k.slice(0, 80))}=${v}`).join(', ');
+      const named = format ?? (opts.format === 'auto' ? undefined : opts.format);
+      throw new UsageError(`${shownFile}: ${named ? `no line is valid ${named}` : 'no line could be read'} (${stats.rejected} rejected: ${reasons}); check --format, or the file is not a flow log floe reads`);
     }
     result.files.push({ file, format, parsed: stats.parsed, skipped: stats.skipped, rejected: stats.rejected, byReason: Object.fromEntries(stats.byReason) });
   }
@@ -111,10 +133,10 @@ export async function analyzeFiles(files: string[], opts: AnalyzeOptions, out: (
 export function summaryLines(r: AnalyzeResult): string[] {
   const lines: string[] = [];
   for (const f of r.files) {
-    const reasons = Object.entries(f.byReason).map(([k, v]) => `${k}=${v}`).join(', ');
+    const reasons = Object.entries(f.byReason).map(([k, v]) => `${escapeText(k.slice(0, 80))}=${v}`).join(', ');
     lines.push(`summary: ${escapeText(f.file)} [${f.format ?? 'empty'}]: ${f.parsed} records parsed, ${f.skipped} lines skipped, ${f.rejected} rejected${reasons ? ` (${reasons})` : ''}`);
   }
-  const det = Object.entries(r.byDetector).map(([k, v]) => `${k}=${v}`).join(', ');
+  const det = Object.entries(r.byDetector).map(([k, v]) => `${escapeText(k)}=${v}`).join(', ');
   lines.push(`summary: ${r.findings.length} findings${det ? ` (${det})` : ''}`);
   return lines;
 }

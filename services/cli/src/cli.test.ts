@@ -108,7 +108,7 @@ test('analyze with a format that fits no line exits 2', () => {
   const file = fileURLToPath(new URL('../../../packages/flow/testdata/iptables-log/crowdsec-hub-iptables-portscan.log', import.meta.url));
   const r = floe(['analyze', '--format', 'conntrack', file]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /crowdsec-hub-iptables-portscan\.log: no line is conntrack \(49 rejected: /);
+  assert.match(r.stderr, /crowdsec-hub-iptables-portscan\.log: no line is valid conntrack \(49 rejected: /);
 });
 
 // Regression (newcomer test): Ctrl-C during a paced replay crashed with "publish after stop()".

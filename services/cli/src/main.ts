@@ -3,7 +3,7 @@ import { loadConfig, describeConfig, ConfigError, configEnvNames, unknownEnvName
 import { createLogger } from '@floe/telemetry';
 import { checkPolicyFile } from './policy-check.js';
 import { analyzeFiles, parseMaxLineBytes, summaryLines, UsageError } from './analyze.js';
-import { DEFAULT_MAX_LINE_BYTES } from '@floe/flow';
+import { DEFAULT_MAX_LINE_BYTES, escapeText } from '@floe/flow';
 import { runFloe } from './run.js';
 import { composeRoles, rolesOf, runService, ROLES, type Role } from '@floe/runtime';
 import { FLOE_KIT } from './components.js';
@@ -31,14 +31,17 @@ function warnUnknownEnv(): void {
   }
 }
 
+/** Slowest and fastest numeric --speed: 0.01 (100x slower than recorded) and 10000; `max` for no waiting. */
+const SPEED_RANGE = [0.01, 10_000] as const;
+
 function parseSpeed(v: string): number | 'max' {
   if (v === 'max') return 'max';
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a positive number or "max"');
+  const n = /^[0-9]+(\.[0-9]+)?$/.test(v) ? Number(v) : Number.NaN;
+  if (!(n >= SPEED_RANGE[0] && n <= SPEED_RANGE[1])) throw new InvalidArgumentError(`a positive number or "max": a decimal number ${SPEED_RANGE[0]}..${SPEED_RANGE[1]}`);
   return n;
 }
 function parsePort(v: string): number {
-  const n = Number(v);
+  const n = /^[0-9]{1,5}$/.test(v) ? Number(v) : Number.NaN;
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port 0-65535');
   return n;
 }
@@ -47,6 +50,8 @@ const program = new Command('floe')
   .description('Flow-log IDS: conntrack/NFLOG flows -> policy and detectors -> findings -> nftables blocks')
   .version('0.1.0')
   .exitOverride()
+  // commander echoes the argument it refuses (`unknown option '…'`): escaped, line by line.
+  .configureOutput({ outputError: (text, write) => write(text.split('\n').map((l) => escapeText(l.length > 200 ? `${l.slice(0, 200)}…` : l)).join('\n')) })
   .showHelpAfterError();
 
 program.command('run')

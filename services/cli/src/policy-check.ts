@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { escapeText, readBoundedText, readFailure } from '@floe/flow';
 import { checkPolicy, policyWarnings } from '@floe/policy';
 
 /**
@@ -10,19 +10,19 @@ import { checkPolicy, policyWarnings } from '@floe/policy';
 export async function checkPolicyFile(file: string, out: (l: string) => void, err: (l: string) => void): Promise<boolean> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readBoundedText(file);
   } catch (e) {
-    err(`${file}: cannot read: ${(e as Error).message}`);
+    err(`${escapeText(file)}: cannot read: ${readFailure(e)}`);
     return false;
   }
   const issues = checkPolicy(text, file);
-  for (const i of issues) err(`${i.file}:${i.line}:${i.column} ${i.field}: ${i.message} [${i.code}]`);
+  for (const i of issues) err(`${escapeText(i.file)}:${i.line}:${i.column} ${i.field}: ${i.message} [${i.code}]`);
   if (issues.length > 0) {
-    err(`${file}: ${issues.length} problem${issues.length > 1 ? 's' : ''}`);
+    err(`${escapeText(file)}: ${issues.length} problem${issues.length > 1 ? 's' : ''}`);
     return false;
   }
   const warnings = policyWarnings(text, file);
-  for (const w of warnings) err(`${w.file}:${w.line}:${w.column} ${w.field}: warning: ${w.message} [${w.code}]`);
-  out(`${file}: ok${warnings.length ? ` (${warnings.length} warning${warnings.length > 1 ? 's' : ''})` : ''}`);
+  for (const w of warnings) err(`${escapeText(w.file)}:${w.line}:${w.column} ${w.field}: warning: ${w.message} [${w.code}]`);
+  out(`${escapeText(file)}: ok${warnings.length ? ` (${warnings.length} warning${warnings.length > 1 ? 's' : ''})` : ''}`);
   return true;
 }
