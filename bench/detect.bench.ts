@@ -61,8 +61,18 @@ function generate(n: number): FlowRecord[] {
     t += 1;
     for (let e = 0; e < 3 && out.length < n; e++) {
       out.push({
-        schema: 1, observedAt: t + e, source: 'conntrack', event: events[e], family: 4, protocol: 6,
-        srcAddr: src, dstAddr: dst, srcPort: sport, dstPort: dport, state: states[e], ctId,
+        schema: 1,
+        observedAt: t + e,
+        source: 'conntrack',
+        event: events[e],
+        family: 4,
+        protocol: 6,
+        srcAddr: src,
+        dstAddr: dst,
+        srcPort: sport,
+        dstPort: dport,
+        state: states[e],
+        ctId,
       });
     }
   }
@@ -89,7 +99,9 @@ function run(flows: FlowRecord[]): void {
   const heapMb = (process.memoryUsage().heapUsed - heapBefore) / 1048576;
   const span = (flows[flows.length - 1].observedAt - flows[0].observedAt) / 1000;
   console.log(`detect.bench: ${flows.length} flows (${span.toFixed(0)} s of event time) through ${detectors.map((d) => d.id).join(' + ')}`);
-  console.log(`  ${ms.toFixed(0)} ms, ${Math.round(flows.length / (ms / 1000)).toLocaleString('en')} flows/s, ${((ms * 1e6) / flows.length).toFixed(0)} ns/flow, ${findings} findings, detector state ${heapMb.toFixed(0)} MB of heap`);
+  console.log(
+    `  ${ms.toFixed(0)} ms, ${Math.round(flows.length / (ms / 1000)).toLocaleString('en')} flows/s, ${((ms * 1e6) / flows.length).toFixed(0)} ns/flow, ${findings} findings, detector state ${heapMb.toFixed(0)} MB of heap`,
+  );
   for (const d of detectors) console.log(`  ${d.id}: ${JSON.stringify(d.stats())}`);
 }
 

@@ -62,7 +62,11 @@ const bus = createKafkaBus({ brokers: [broker.bootstrap], clientId: 'bench-produ
 const admin = new kafkajs.Kafka({ clientId: 'bench-check', brokers: [broker.bootstrap], logLevel: kafkajs.logLevel.NOTHING }).admin();
 
 const pidOf = (file: string): number | undefined => {
-  try { return Number(readFileSync(file, 'utf8').trim()) || undefined; } catch { return undefined; }
+  try {
+    return Number(readFileSync(file, 'utf8').trim()) || undefined;
+  } catch {
+    return undefined;
+  }
 };
 
 try {
@@ -72,7 +76,12 @@ try {
   const configFile = join(work, 'processor.json');
   ProcessorProcess.writeConfig(configFile, { brokers: [broker.bootstrap], clickhouseUrl: CH_URL, database, group, partitions: PARTITIONS });
   proc = new ProcessorProcess(configFile, join(work, 'processor.log'));
-  await Promise.race([proc.started, sleep(60_000).then(() => { throw new Error(`processor did not start:\n${proc!.tail()}`); })]);
+  await Promise.race([
+    proc.started,
+    sleep(60_000).then(() => {
+      throw new Error(`processor did not start:\n${proc!.tail()}`);
+    }),
+  ]);
 
   const brokerPid = pidOf(join(broker.dir, 'kafka.pid'));
   const chPid = pidOf(CLICKHOUSE_PID);
@@ -95,15 +104,24 @@ try {
     ch: chPid && cpu0.ch !== undefined ? cpuSecondsOf(chPid)! - cpu0.ch : undefined,
     self: (selfCpu.user + selfCpu.system) / 1e6,
   };
-  const [stored] = await chQuery<{ n: number; bytes: number }>(CH_URL, database,
-    'SELECT count() AS n, sum(ifNull(bytes_orig, 0) + ifNull(bytes_reply, 0)) AS bytes FROM flows FINAL');
+  const [stored] = await chQuery<{ n: number; bytes: number }>(
+    CH_URL,
+    database,
+    'SELECT count() AS n, sum(ifNull(bytes_orig, 0) + ifNull(bytes_reply, 0)) AS bytes FROM flows FINAL',
+  );
   const perM = (s: number | undefined) => (s === undefined ? 'n/a' : `${(s / (FLOWS / 1e6)).toFixed(1)} s`);
-  out(`scaleout (producer -> Kafka ${PARTITIONS} partitions -> processor process -> ClickHouse): ${FLOWS.toLocaleString('en')} flows in ${secs.toFixed(2)} s ` +
-    `= ${Math.round(FLOWS / secs).toLocaleString('en')} flows/s end to end (publishing alone took ${publishSecs.toFixed(2)} s = ${Math.round(FLOWS / publishSecs).toLocaleString('en')} flows/s)`);
-  out(`  CPU per million flows: processor process ${perM(cpu.proc)} (/proc/${proc.pid}/stat utime+stime); ` +
-    `Kafka broker ${perM(cpu.broker)}; ClickHouse endpoint ${perM(cpu.ch)} (both /proc); producer ${perM(cpu.self)} (process.cpuUsage)`);
-  out(`  stored: ${stored.n} flows, ${stored.bytes} bytes (expected ${expected.flows}, ${expected.bytes})` +
-    (Number(stored.n) === expected.flows && Number(stored.bytes) === expected.bytes ? '' : '  MISMATCH'));
+  out(
+    `scaleout (producer -> Kafka ${PARTITIONS} partitions -> processor process -> ClickHouse): ${FLOWS.toLocaleString('en')} flows in ${secs.toFixed(2)} s ` +
+      `= ${Math.round(FLOWS / secs).toLocaleString('en')} flows/s end to end (publishing alone took ${publishSecs.toFixed(2)} s = ${Math.round(FLOWS / publishSecs).toLocaleString('en')} flows/s)`,
+  );
+  out(
+    `  CPU per million flows: processor process ${perM(cpu.proc)} (/proc/${proc.pid}/stat utime+stime); ` +
+      `Kafka broker ${perM(cpu.broker)}; ClickHouse endpoint ${perM(cpu.ch)} (both /proc); producer ${perM(cpu.self)} (process.cpuUsage)`,
+  );
+  out(
+    `  stored: ${stored.n} flows, ${stored.bytes} bytes (expected ${expected.flows}, ${expected.bytes})` +
+      (Number(stored.n) === expected.flows && Number(stored.bytes) === expected.bytes ? '' : '  MISMATCH'),
+  );
 } finally {
   if (proc) await proc.kill('SIGTERM');
   await admin.disconnect().catch(() => undefined);

@@ -30,7 +30,8 @@ if (target === undefined || target === 'api') {
   const test = fileURLToPath(new URL('../packages/api/src/fuzz.test.ts', import.meta.url));
   console.log(`\napi: every route, ${apiRuns} malformed inputs per method/route pair, seed ${seed}`);
   const r = spawnSync(process.execPath, ['--conditions=floe-source', '--import', 'tsx', '--test', '--test-reporter=spec', test], {
-    stdio: 'inherit', env: { ...process.env, FLOE_FUZZ_RUNS: apiRuns, FLOE_FUZZ_SEED: seed },
+    stdio: 'inherit',
+    env: { ...process.env, FLOE_FUZZ_RUNS: apiRuns, FLOE_FUZZ_SEED: seed },
   });
   status ||= r.status ?? 1;
 }

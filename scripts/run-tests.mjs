@@ -13,7 +13,11 @@ const filters = args.filter((a) => !a.startsWith('--'));
 
 function walk(dir, out) {
   let entries;
-  try { entries = readdirSync(dir); } catch { return out; }
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
   for (const e of entries) {
     if (e === 'node_modules' || e === 'dist') continue;
     const p = join(dir, e);
@@ -36,9 +40,5 @@ if (files.length === 0) {
   console.error('run-tests: no test files matched');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, [
-  '--conditions=floe-source', '--import', 'tsx',
-  '--test', '--test-concurrency=2', '--test-reporter=spec',
-  ...files,
-], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--conditions=floe-source', '--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -13,7 +13,10 @@ import type { Finding } from '@floe/flow';
 
 const FLOE = fileURLToPath(new URL('../../services/cli/bin/floe.js', import.meta.url));
 const TESTDATA = fileURLToPath(new URL('../../packages/flow/testdata/', import.meta.url));
-const filesOf = (dir: string) => readdirSync(join(TESTDATA, dir)).sort().map((f) => join(TESTDATA, dir, f));
+const filesOf = (dir: string) =>
+  readdirSync(join(TESTDATA, dir))
+    .sort()
+    .map((f) => join(TESTDATA, dir, f));
 
 function floe(args: string[]) {
   const r = spawnSync(process.execPath, [FLOE, ...args], { encoding: 'utf8' });
@@ -25,7 +28,10 @@ test('analyze --json on every conntrack and kernel-log corpus file', () => {
   assert.ok(files.length >= 15);
   const r = floe(['analyze', '--json', ...files]);
   assert.equal(r.code, 0, r.stderr);
-  const findings = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Finding);
+  const findings = r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Finding);
   for (const f of findings) {
     assert.equal(f.schema, 1);
     assert.ok(f.id && f.detector && f.severity && f.entity.addr, `complete finding: ${JSON.stringify(f)}`);
@@ -40,7 +46,8 @@ test('analyze --json on every conntrack and kernel-log corpus file', () => {
   assert.equal(by('portscan.vertical', '62.34.17.168').length, 1);
 
   // one summary line per file, with parsed and rejected counts
-  for (const f of files) assert.match(r.stderr, new RegExp(`summary: ${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\[[a-z-]+\\]: \\d+ records parsed, \\d+ lines skipped, \\d+ rejected`));
+  for (const f of files)
+    assert.match(r.stderr, new RegExp(`summary: ${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\[[a-z-]+\\]: \\d+ records parsed, \\d+ lines skipped, \\d+ rejected`));
   // of the two "malformed" CrowdSec lines, XX= is rejected with its line number; IN=enp.1s0 is a name Linux accepts (issue 6)
   assert.match(r.stderr, /crowdsec-hub-iptables-logs-with-malformed\.log \[kernel-log\]: 3 records parsed, 0 lines skipped, 1 rejected \(/);
   assert.match(r.stderr, /crowdsec-hub-iptables-logs-with-malformed\.log:\d+: rejected \(/);

@@ -26,7 +26,10 @@ interface Service {
   ports?: string[];
   healthcheck?: { test: string[] };
 }
-interface ComposeFile { services: Record<string, Service>; volumes?: Record<string, unknown> }
+interface ComposeFile {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+}
 
 const compose = (): ComposeFile => parse(readFileSync(COMPOSE, 'utf8'), { merge: true }) as ComposeFile;
 const FLOE_ROLES = ['collector', 'processor', 'enforcer', 'api'];
@@ -47,7 +50,11 @@ function schemaValidator() {
   const dropIds = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(dropIds);
     if (!v || typeof v !== 'object') return v;
-    return Object.fromEntries(Object.entries(v).filter(([k, x]) => !(k === 'id' && typeof x === 'string')).map(([k, x]) => [k, dropIds(x)]));
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([k, x]) => !(k === 'id' && typeof x === 'string'))
+        .map(([k, x]) => [k, dropIds(x)]),
+    );
   };
   return ajv.compile(dropIds(schema) as object);
 }
@@ -96,7 +103,12 @@ test('docker-compose.yml is internally consistent: dependencies, volumes, build 
       assert.ok(existsSync(join(ROOT, main.replace('/dist/', '/src/').replace(/\.js$/, '.ts'))), `${main} has a source`);
     }
   }
-  assert.deepEqual(Object.keys(c.services).filter((n) => c.services[n].build).sort(), [...FLOE_ROLES].sort());
+  assert.deepEqual(
+    Object.keys(c.services)
+      .filter((n) => c.services[n].build)
+      .sort(),
+    [...FLOE_ROLES].sort(),
+  );
   for (const role of ['collector', 'enforcer']) {
     const s = c.services[role];
     assert.equal(s.network_mode, 'host', `${role} uses the host network`);
@@ -120,7 +132,8 @@ test('every FLOE_* variable of docker-compose.yml is a configuration key and val
     // Brokers and store: service names on the compose network, published loopback ports on the host network.
     for (const broker of cfg.bus.brokers) {
       const [host, p] = broker.split(':');
-      if (s.network_mode === 'host') assert.ok(host === '127.0.0.1' && c.services.kafka.ports!.includes(`127.0.0.1:${p}:${p}`), `${role}: broker ${broker} is published on the host`);
+      if (s.network_mode === 'host')
+        assert.ok(host === '127.0.0.1' && c.services.kafka.ports!.includes(`127.0.0.1:${p}:${p}`), `${role}: broker ${broker} is published on the host`);
       else assert.ok(c.services[host], `${role}: broker host ${host} is a service`);
     }
     if (role !== 'collector') {
@@ -141,7 +154,9 @@ test('every FLOE_* variable of docker-compose.yml is a configuration key and val
 });
 
 interface K8sDoc {
-  apiVersion: string; kind: string; metadata: { name: string; namespace?: string };
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
   data?: Record<string, string>;
   spec?: {
     selector?: { matchLabels?: Record<string, string> } & Record<string, string>;
@@ -151,9 +166,12 @@ interface K8sDoc {
 interface K8sPodSpec {
   hostNetwork?: boolean;
   containers: Array<{
-    name: string; args?: string[]; env?: Array<{ name: string; value?: string }>;
+    name: string;
+    args?: string[];
+    env?: Array<{ name: string; value?: string }>;
     securityContext?: { capabilities?: { add?: string[] } };
-    livenessProbe?: { httpGet: { path: string; port: number } }; readinessProbe?: { httpGet: { path: string; port: number } };
+    livenessProbe?: { httpGet: { path: string; port: number } };
+    readinessProbe?: { httpGet: { path: string; port: number } };
   }>;
   volumes?: Array<{ name: string; configMap?: { name: string } }>;
 }
@@ -173,8 +191,16 @@ test('deploy/k8s parses; workloads use the ConfigMap, their FLOE_* variables and
   assert.deepEqual([...kustomization.resources].sort(), files.filter((f) => f !== 'kustomization.yaml').sort());
   const cm = docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'floe-config')!;
   const byKind = (k: string) => docs.filter((d) => d.kind === k);
-  assert.deepEqual(byKind('DaemonSet').map((d) => d.metadata.name), ['floe-node']);
-  assert.deepEqual(byKind('Deployment').map((d) => d.metadata.name).sort(), ['floe-api', 'floe-processor']);
+  assert.deepEqual(
+    byKind('DaemonSet').map((d) => d.metadata.name),
+    ['floe-node'],
+  );
+  assert.deepEqual(
+    byKind('Deployment')
+      .map((d) => d.metadata.name)
+      .sort(),
+    ['floe-api', 'floe-processor'],
+  );
   // loadConfig reads the ConfigMap's floe.yaml as the mounted file.
   const file = join(mkdtempSync(join(tmpdir(), 'floe-k8s-')), 'floe.yaml');
   writeFileSync(file, cm.data!['floe.yaml']);

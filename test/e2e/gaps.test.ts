@@ -27,7 +27,7 @@ import { until } from '../helpers/wait.js';
 
 const CAPTURE = fileURLToPath(new URL('../../packages/flow/testdata/conntrack/captured-conntrack-E-extended-timestamp-nmap-top100-scan.log', import.meta.url));
 
-test('a replay with rejected lines: collector → bus → processor → DuckDB; GET /v1/gaps returns the gap in the flows\' time with the summary; a poison gap is dead-lettered', async (t) => {
+test("a replay with rejected lines: collector → bus → processor → DuckDB; GET /v1/gaps returns the gap in the flows' time with the summary; a poison gap is dead-lettered", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'floe-gaps-e2e-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const lines = readFileSync(CAPTURE, 'utf8').split('\n').filter(Boolean).slice(0, 40);
@@ -41,13 +41,21 @@ test('a replay with rejected lines: collector → bus → processor → DuckDB; 
   const registry = createRegistry({ defaultMetrics: false });
   const policy = compilePolicy(defaultPolicy());
   const responder = createResponder({ ...defaultResponderOptions(), dryRun: true }, { metrics: registry });
-  const processor = createProcessor({ group: 'processor', storeFlows: true }, {
-    bus, store, responder, metrics: registry,
-    pipeline: createPipeline({ policy, detectors: createDetectors(policy.policy.detectors) }),
-  });
+  const processor = createProcessor(
+    { group: 'processor', storeFlows: true },
+    {
+      bus,
+      store,
+      responder,
+      metrics: registry,
+      pipeline: createPipeline({ policy, detectors: createDetectors(policy.policy.detectors) }),
+    },
+  );
   await processor.start();
   const app = buildApp({
-    store, registry, health: () => ({ ok: true }),
+    store,
+    registry,
+    health: () => ({ ok: true }),
     ...createDecisionHandlers({ responder, writer: createDecisionWriter({ store, bus, responder }), store }),
   });
   t.after(async () => {
@@ -84,7 +92,9 @@ test('a replay with rejected lines: collector → bus → processor → DuckDB; 
   const r = await app.inject({ method: 'GET', url: `/v1/gaps?from=${new Date(Math.min(...flows20)).toISOString()}&to=${Math.max(...flows20) + 1}` });
   assert.equal(r.statusCode, 200, r.body);
   const body = r.json() as { items: DataGap[]; total: number; summary: { gaps: number; rejectedLines: number; groups: unknown[] } };
-  assert.deepEqual(body.items, [{ schema: 1, node: 'e2e-node', source: 'replay', kind: 'rejected', from: at, to: at, count: 2, reasons: { 'line-too-long': 1, 'control-byte': 1 } }]);
+  assert.deepEqual(body.items, [
+    { schema: 1, node: 'e2e-node', source: 'replay', kind: 'rejected', from: at, to: at, count: 2, reasons: { 'line-too-long': 1, 'control-byte': 1 } },
+  ]);
   assert.deepEqual([body.total, body.summary.gaps, body.summary.rejectedLines], [1, 1, 2]);
   assert.deepEqual(body.summary.groups, [{ node: 'e2e-node', source: 'replay', kind: 'rejected', gaps: 1, count: 2, ms: 0 }]);
   // a period before the capture has no gap: "no findings" there is not "missing data"

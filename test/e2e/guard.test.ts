@@ -38,11 +38,18 @@ async function startFloe(t: { after(fn: () => unknown): void; diagnostic(s: stri
     env: { ...process.env, FLOE_COLLECTOR_CONNTRACK_ENABLED: 'on', FLOE_LOG_LEVEL: 'warn', FLOE_ENFORCER_RECONCILE_INTERVAL_MS: '300' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  t.after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
   const lines: string[] = [];
-  createInterface({ input: child.stdout! }).on('line', (l) => { lines.push(l); t.diagnostic(`floe: ${l}`); });
+  createInterface({ input: child.stdout! }).on('line', (l) => {
+    lines.push(l);
+    t.diagnostic(`floe: ${l}`);
+  });
   let stderr = '';
-  child.stderr!.on('data', (d) => { stderr += d; });
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+  });
   await until('floe to serve its API', 20000, () => {
     if (child.exitCode !== null) throw new Error(`floe exited ${child.exitCode}: ${stderr}`);
     return lines.some((l) => l.startsWith('api ')) || undefined;
@@ -60,7 +67,11 @@ async function startFloe(t: { after(fn: () => unknown): void; diagnostic(s: stri
 }
 
 async function post(f: Floe, target: string): Promise<{ status: number; body: { code?: string; message?: string; target?: string } }> {
-  const r = await fetch(`${f.api}/v1/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ target, reason: 'issue 6 test', duration: '1h' }) });
+  const r = await fetch(`${f.api}/v1/decisions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ target, reason: 'issue 6 test', duration: '1h' }),
+  });
   return { status: r.status, body: (await r.json()) as { code?: string; message?: string } };
 }
 
@@ -92,10 +103,19 @@ async function lastReconcileAt(f: Floe): Promise<number> {
   return h.enforcer?.lastReconcileAt ?? 0;
 }
 
-test('issue 6: a stored block meets a new never-block entry after a restart of floe run: the protected address stays out of nftables', { skip: blocker, timeout: 120_000 }, async (t) => {
+test('issue 6: a stored block meets a new never-block entry after a restart of floe run: the protected address stays out of nftables', {
+  skip: blocker,
+  timeout: 120_000,
+}, async (t) => {
   const ns = `floe-grd-${randomBytes(3).toString('hex')}`;
   sh('ip', ['netns', 'add', ns]);
-  t.after(() => { try { sh('ip', ['netns', 'del', ns]); } catch { /* gone */ } });
+  t.after(() => {
+    try {
+      sh('ip', ['netns', 'del', ns]);
+    } catch {
+      /* gone */
+    }
+  });
   sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
   const dir = mkdtempSync(join(tmpdir(), 'floe-guard-e2e-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -131,7 +151,14 @@ test('issue 6: a stored block meets a new never-block entry after a restart of f
   assert.equal(again.status, 422);
   assert.equal(again.body.code, 'FLOE_RESPOND_NEVER_BLOCK');
   assert.match(again.body.message ?? '', /respond\.neverBlock\[0\]/);
-  for (const [target, status, code] of [['1.0.0.0/8', 400, 'FLOE_RESPOND_TOO_WIDE'], ['2000::/3', 400, 'FLOE_RESPOND_TOO_WIDE'], ['255.255.255.255', 422, 'FLOE_RESPOND_PROTECTED'], ['224.0.0.251', 422, 'FLOE_RESPOND_PROTECTED'], ['ff02::1', 422, 'FLOE_RESPOND_PROTECTED'], ['::0.0.0.1', 422, 'FLOE_RESPOND_PROTECTED']] as const) {
+  for (const [target, status, code] of [
+    ['1.0.0.0/8', 400, 'FLOE_RESPOND_TOO_WIDE'],
+    ['2000::/3', 400, 'FLOE_RESPOND_TOO_WIDE'],
+    ['255.255.255.255', 422, 'FLOE_RESPOND_PROTECTED'],
+    ['224.0.0.251', 422, 'FLOE_RESPOND_PROTECTED'],
+    ['ff02::1', 422, 'FLOE_RESPOND_PROTECTED'],
+    ['::0.0.0.1', 422, 'FLOE_RESPOND_PROTECTED'],
+  ] as const) {
     const r = await post(second, target);
     assert.deepEqual([r.status, r.body.code], [status, code], `${target}: ${r.body.message}`);
   }
@@ -140,7 +167,8 @@ test('issue 6: a stored block meets a new never-block entry after a restart of f
 
 /** Sends one UDP datagram to port 4789 (VXLAN, RFC 7348) of each address, from namespace `ns`. */
 function udp4789(lab: Lab, ns: string, addrs: string[]): void {
-  const script = `const s=require('dgram').createSocket('udp4');let n=0;const a=${JSON.stringify(addrs)};` +
+  const script =
+    `const s=require('dgram').createSocket('udp4');let n=0;const a=${JSON.stringify(addrs)};` +
     `for(const d of a)s.send(Buffer.alloc(50),4789,d,()=>{if(++n===a.length)s.close()});`;
   lab.exec(ns, process.execPath, ['-e', script]);
 }
@@ -170,16 +198,24 @@ test('issue 6: node addresses are never blocked, by the host-sweep detector on r
   await until('the non-node sweeper blocked in nftables', 30000, () => blocked(lab.victim, lab.bystanderAddr) || undefined, 50);
   const findings = async (entity: string) => ((await (await fetch(`${floe.api}/v1/findings?entity=${entity}`)).json()) as { items: Array<{ detector: string }> }).items;
   for (const node of ['10.231.2.1', lab.attackerAddr]) {
-    const f = await until(`the host-sweep finding about ${node}`, 15000, async () => {
-      const items = await findings(node);
-      return items.some((x) => x.detector === 'hostsweep.horizontal') ? items : undefined;
-    }, 100);
+    const f = await until(
+      `the host-sweep finding about ${node}`,
+      15000,
+      async () => {
+        const items = await findings(node);
+        return items.some((x) => x.detector === 'hostsweep.horizontal') ? items : undefined;
+      },
+      100,
+    );
     assert.ok(f.length > 0);
     assert.equal(blocked(lab.victim, node), false, `${node} is a node address: found, never blocked`);
   }
   assert.ok((await metric(floe, 'floe_respond_refused_total', { cause: 'never-block' })) >= 2);
   const decisions = (await (await fetch(`${floe.api}/v1/decisions`)).json()) as { items: Array<{ target: string }> };
-  assert.deepEqual(decisions.items.map((d) => d.target), [`${lab.bystanderAddr}/32`]);
+  assert.deepEqual(
+    decisions.items.map((d) => d.target),
+    [`${lab.bystanderAddr}/32`],
+  );
 
   for (const target of [lab.attackerAddr, lab.victimAddrA, '10.231.2.1', '10.231.1.0/24', '10.231.0.0/16']) {
     const r = await post(floe, target);
@@ -192,12 +228,21 @@ test('issue 6: node addresses are never blocked, by the host-sweep detector on r
 
 /** Runs `floe run --replay FILE` to the end (embedded store in memory, nothing enforced) and returns its summary counts. */
 async function replaySummary(file: string, policy: string): Promise<{ findings: number; decisions: number; out: string }> {
-  const child = spawn(process.execPath, [FLOE, 'run', '--replay', file, '--format', 'kernel-log', '--speed', 'max', '--exit-after-replay', '--dry-run', '--store', ':memory:', '--api-port', '0', '--policy', policy], {
-    env: { ...process.env, FLOE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [FLOE, 'run', '--replay', file, '--format', 'kernel-log', '--speed', 'max', '--exit-after-replay', '--dry-run', '--store', ':memory:', '--api-port', '0', '--policy', policy],
+    {
+      env: { ...process.env, FLOE_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { out += d; });
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    out += d;
+  });
   const code = await new Promise<number | null>((r) => child.once('exit', r));
   assert.equal(code, 0, out);
   const m = /summary\s+processed \d+ flows, (\d+) findings, (\d+) decisions/.exec(out);

@@ -46,7 +46,9 @@ function writeFile(dir: string): string {
 function floe(dir: string, args: string[], env: Record<string, string> = {}) {
   const rssFile = join(dir, `rss-${args[0]}`);
   const r = spawnSync(process.execPath, ['--import', PRELOAD, FLOE, ...args], {
-    encoding: 'utf8', cwd: dir, maxBuffer: 64 * 1024 * 1024,
+    encoding: 'utf8',
+    cwd: dir,
+    maxBuffer: 64 * 1024 * 1024,
     env: { ...process.env, FLOE_TEST_MAXRSS_FILE: rssFile, ...env },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, maxRssKb: Number(readFileSync(rssFile, 'utf8')) };
@@ -63,8 +65,14 @@ test('a 600 MB line: analyze and run --replay count it as rejected, process the 
     assert.match(r.stderr, /huge\.log:1: rejected \(line-too-long, 629145600 bytes, starts\): A{80}\n/);
     assert.match(r.stderr, /huge\.log:302: rejected \(line-too-long, 5242880 bytes/);
     assert.match(r.stderr, /huge\.log \[conntrack\]: 722 records parsed, 1 lines skipped, 2 rejected \(line-too-long=2\)/);
-    const findings = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Finding);
-    assert.ok(findings.some((f) => f.detector === 'portscan.vertical' && f.entity.addr === '10.50.0.2'), 'the scan behind the long lines is found');
+    const findings = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Finding);
+    assert.ok(
+      findings.some((f) => f.detector === 'portscan.vertical' && f.entity.addr === '10.50.0.2'),
+      'the scan behind the long lines is found',
+    );
     assert.ok(r.maxRssKb > 0 && r.maxRssKb < MAX_RSS_KB, `peak RSS ${r.maxRssKb} KiB`);
     t.diagnostic(`analyze: peak RSS ${Math.round(r.maxRssKb / 1024)} MiB`);
   });
@@ -75,9 +83,18 @@ test('a 600 MB line: analyze and run --replay count it as rejected, process the 
     assert.match(r.stdout, /summary\s+\S*huge\.log: 722 flows, 2 rejected \(line-too-long=2\)/);
     assert.match(r.stdout, /^finding\s+high\s+portscan\.vertical\s+10\.50\.0\.2/m);
     // the collector's warning names line and length, with the start of the line only
-    const logs = (r.stdout + r.stderr).split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; line?: number; bytes?: number; text?: string });
+    const logs = (r.stdout + r.stderr)
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg: string; line?: number; bytes?: number; text?: string });
     const rejected = logs.filter((l) => l.msg === 'rejected input line');
-    assert.deepEqual(rejected.map((l) => [l.line, l.bytes]), [[1, HUGE], [302, BIG]]);
+    assert.deepEqual(
+      rejected.map((l) => [l.line, l.bytes]),
+      [
+        [1, HUGE],
+        [302, BIG],
+      ],
+    );
     assert.ok(rejected.every((l) => (l.text ?? '').length <= 256));
     assert.ok(r.maxRssKb > 0 && r.maxRssKb < MAX_RSS_KB, `peak RSS ${r.maxRssKb} KiB`);
     t.diagnostic(`run: peak RSS ${Math.round(r.maxRssKb / 1024)} MiB`);

@@ -17,7 +17,6 @@ const FLOE = fileURLToPath(new URL('../../services/cli/bin/floe.js', import.meta
 const blocker = liveTestBlocker();
 if (blocker && process.env.CI) throw new Error(`the live end-to-end test must run in CI: ${blocker}`);
 
-
 test('live port scan in network namespaces is detected and blocked in nftables', { skip: blocker, timeout: 120_000 }, async (t) => {
   const lab = new Lab();
   t.after(() => lab.down());
@@ -30,17 +29,30 @@ test('live port scan in network namespaces is detected and blocked in nftables',
     env: { ...process.env, FLOE_COLLECTOR_CONNTRACK_ENABLED: 'on', FLOE_LOG_LEVEL: 'warn', FLOE_ENFORCER_RECONCILE_INTERVAL_MS: '1000' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  t.after(() => { if (floe.exitCode === null) floe.kill('SIGKILL'); });
+  t.after(() => {
+    if (floe.exitCode === null) floe.kill('SIGKILL');
+  });
   const lines: string[] = [];
-  createInterface({ input: floe.stdout! }).on('line', (l) => { lines.push(l); t.diagnostic(`floe: ${l}`); });
+  createInterface({ input: floe.stdout! }).on('line', (l) => {
+    lines.push(l);
+    t.diagnostic(`floe: ${l}`);
+  });
   let stderr = '';
-  floe.stderr!.on('data', (d) => { stderr += d; });
+  floe.stderr!.on('data', (d) => {
+    stderr += d;
+  });
   await until('floe to serve its API', 20000, () => {
     if (floe.exitCode !== null) throw new Error(`floe exited ${floe.exitCode}: ${stderr}`);
     return lines.some((l) => l.startsWith('api ')) || undefined;
   });
-  assert.ok(lines.some((l) => l.includes('live conntrack events') && l.includes(lab.victim)), 'floe says it reads live conntrack in the victim namespace');
-  assert.ok(lines.some((l) => l.startsWith('enforcer nftables')), `enforcer applies nftables: ${lines.join('\n')}`);
+  assert.ok(
+    lines.some((l) => l.includes('live conntrack events') && l.includes(lab.victim)),
+    'floe says it reads live conntrack in the victim namespace',
+  );
+  assert.ok(
+    lines.some((l) => l.startsWith('enforcer nftables')),
+    `enforcer applies nftables: ${lines.join('\n')}`,
+  );
 
   assert.equal(await lab.connect(lab.attacker, lab.victimAddrA, 8080), 'connected', 'attacker reaches the victim before the scan');
 
@@ -50,7 +62,9 @@ test('live port scan in network namespaces is detected and blocked in nftables',
   const setHolds = () => {
     try {
       return lab.exec(lab.victim, 'nft', ['list', 'set', 'inet', 'floe', 'blocked4']).includes(lab.attackerAddr) || undefined;
-    } catch { return undefined; }
+    } catch {
+      return undefined;
+    }
   };
   await until('the attacker in the nftables set', 30000, setHolds, 10);
   const blockedAfterMs = Date.now() - scanStart;
@@ -59,20 +73,29 @@ test('live port scan in network namespaces is detected and blocked in nftables',
   process.stdout.write(`# e2e: scan start -> nftables block in place: ${blockedAfterMs} ms\n`);
 
   // floe prints what it raised once the batch's outputs are stored (the block goes out first)
-  await until('a port-scan finding for the attacker', 10000, () => lines.some((l) => l.startsWith('finding') && l.includes('portscan.vertical') && l.includes(lab.attackerAddr)) || undefined);
+  await until(
+    'a port-scan finding for the attacker',
+    10000,
+    () => lines.some((l) => l.startsWith('finding') && l.includes('portscan.vertical') && l.includes(lab.attackerAddr)) || undefined,
+  );
   await until('a block decision for the attacker', 10000, () => lines.some((l) => l.startsWith('decision block') && l.includes(`${lab.attackerAddr}/32`)) || undefined);
 
   assert.equal(await lab.connect(lab.attacker, lab.victimAddrA, 8080, 2000), 'timeout', 'a new connection from the attacker times out');
   assert.equal(await lab.connect(lab.bystander, lab.victimAddrB, 8080, 2000), 'connected', 'the bystander still connects');
 
   const base = `http://127.0.0.1:${port}`;
-  const findings = await (await fetch(`${base}/v1/findings?detector=portscan.vertical`)).json() as { items: Array<{ entity: { addr: string }; mitre?: string; evidence: { distinctPorts?: number } }> };
+  const findings = (await (await fetch(`${base}/v1/findings?detector=portscan.vertical`)).json()) as {
+    items: Array<{ entity: { addr: string }; mitre?: string; evidence: { distinctPorts?: number } }>;
+  };
   const mine = findings.items.filter((f) => f.entity.addr === lab.attackerAddr);
   assert.equal(mine.length, 1, 'the API returns one port-scan finding for the attacker');
   assert.equal(mine[0].mitre, 'T1046');
   assert.ok((mine[0].evidence.distinctPorts ?? 0) >= 15);
-  const decisions = await (await fetch(`${base}/v1/decisions?active=true`)).json() as { items: Array<{ target: string; dryRun: boolean }> };
-  assert.deepEqual(decisions.items.filter((d) => d.target === `${lab.attackerAddr}/32`).map((d) => d.dryRun), [false]);
+  const decisions = (await (await fetch(`${base}/v1/decisions?active=true`)).json()) as { items: Array<{ target: string; dryRun: boolean }> };
+  assert.deepEqual(
+    decisions.items.filter((d) => d.target === `${lab.attackerAddr}/32`).map((d) => d.dryRun),
+    [false],
+  );
   assert.ok(!decisions.items.some((d) => d.target.startsWith(lab.bystanderAddr)), 'the bystander is not blocked');
 
   const metrics = await (await fetch(`${base}/metrics`)).text();

@@ -43,7 +43,10 @@ function reachable(hostPort: string): Promise<boolean> {
   const i = hostPort.lastIndexOf(':');
   return new Promise((resolve) => {
     const s = connect({ host: hostPort.slice(0, i), port: Number(hostPort.slice(i + 1)) });
-    const done = (ok: boolean) => { s.destroy(); resolve(ok); };
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
     s.setTimeout(1000, () => done(false));
     s.once('connect', () => done(true));
     s.once('error', () => done(false));
@@ -55,7 +58,19 @@ const privateBlocker = kafkaBrokerBlocker();
 const skipPrivate = privateBlocker && !required ? privateBlocker : false;
 
 function flow(i: number, over: Partial<FlowRecord> = {}): FlowRecord {
-  return { schema: 1, observedAt: T0 + i, source: 'conntrack', event: 'new', family: 4, protocol: 6, srcAddr: '10.9.0.1', dstAddr: `10.9.1.${i}`, srcPort: 40_000 + i, dstPort: 443, ...over };
+  return {
+    schema: 1,
+    observedAt: T0 + i,
+    source: 'conntrack',
+    event: 'new',
+    family: 4,
+    protocol: 6,
+    srcAddr: '10.9.0.1',
+    dstAddr: `10.9.1.${i}`,
+    srcPort: 40_000 + i,
+    dstPort: 443,
+    ...over,
+  };
 }
 
 /** The real pipeline with a detector that throws on POISON_PORT (a record that makes a step throw). */
@@ -70,7 +85,10 @@ function poisonablePipeline(): Pipeline {
   });
 }
 
-test('poison on floe.flows.v1 lands in floe.deadletter.v1 with reason and bytes; the flows behind it are stored; stop() commits', { skip: skipDev, timeout: 120_000 }, async (t) => {
+test('poison on floe.flows.v1 lands in floe.deadletter.v1 with reason and bytes; the flows behind it are stored; stop() commits', {
+  skip: skipDev,
+  timeout: 120_000,
+}, async (t) => {
   const prefix = `dltest-${randomBytes(4).toString('hex')}.`;
   const group = `dl-${randomBytes(3).toString('hex')}`;
   const bus = createKafkaBus({ brokers: [BROKER], clientId: 'floe-dl-test', partitions: 2, topicPrefix: prefix, retryBackoffMs: 50, maxRetryBackoffMs: 500 });
@@ -90,9 +108,15 @@ test('poison on floe.flows.v1 lands in floe.deadletter.v1 with reason and bytes;
   await store.start();
   await producer.connect();
   await admin.connect();
-  const processor = createProcessor({ group, storeFlows: true, retries: 1 }, {
-    bus, store, pipeline: poisonablePipeline(), responder: createResponder(defaultResponderOptions()),
-  });
+  const processor = createProcessor(
+    { group, storeFlows: true, retries: 1 },
+    {
+      bus,
+      store,
+      pipeline: poisonablePipeline(),
+      responder: createResponder(defaultResponderOptions()),
+    },
+  );
   await processor.start();
   const dead: DeadLetter[] = [];
   await bus.subscribe<DeadLetter>(TOPICS.deadletter, { group: `${group}-watch`, fromBeginning: true }, async (b) => {
@@ -143,16 +167,21 @@ test('a killed consumer turns the processor process unhealthy and it exits 1', {
   });
   await broker.start();
   const config = join(dir, 'processor.json');
-  writeFileSync(config, JSON.stringify({
-    log: { level: 'info' },
-    processor: { group: 'death-test', storeFlows: true },
-    bus: { kind: 'kafka', brokers: [broker.bootstrap], partitions: 1, consumerRestarts: 0 },
-    store: { kind: 'duckdb', path: ':memory:' },
-    health: { processorPort: 0, shutdownTimeoutMs: 20_000 },
-  }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      log: { level: 'info' },
+      processor: { group: 'death-test', storeFlows: true },
+      bus: { kind: 'kafka', brokers: [broker.bootstrap], partitions: 1, consumerRestarts: 0 },
+      store: { kind: 'duckdb', path: ':memory:' },
+      health: { processorPort: 0, shutdownTimeoutMs: 20_000 },
+    }),
+  );
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FLOE_')));
   const child = spawn(process.execPath, [PROCESSOR_MAIN, '-c', config], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const lines: string[] = [];
   let url: string | undefined;
@@ -171,18 +200,34 @@ test('a killed consumer turns the processor process unhealthy and it exits 1', {
       return 0;
     }
   };
-  await until('the processor healthy', 60_000, async () => {
-    if (child.exitCode !== null) throw new Error(`processor exited ${child.exitCode}:\n${lines.slice(-30).join('\n')}`);
-    return url !== undefined && (await status()) === 200;
-  }, 100);
+  await until(
+    'the processor healthy',
+    60_000,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`processor exited ${child.exitCode}:\n${lines.slice(-30).join('\n')}`);
+      return url !== undefined && (await status()) === 200;
+    },
+    100,
+  );
 
   await broker.stop();
   const code = await exited;
   const tail = lines.slice(-30).join('\n');
   assert.equal(code, 1, tail);
-  assert.ok(lines.some((l) => l.includes('consumer died; the processor is unhealthy')), tail);
+  assert.ok(
+    lines.some((l) => l.includes('consumer died; the processor is unhealthy')),
+    tail,
+  );
   // The service stopped because the processor component failed (ServiceContext.fail), not on a signal.
-  const stopped = lines.map((l) => { try { return JSON.parse(l) as Record<string, unknown>; } catch { return {}; } }).find((l) => l.msg === 'stopped' && !l.component);
+  const stopped = lines
+    .map((l) => {
+      try {
+        return JSON.parse(l) as Record<string, unknown>;
+      } catch {
+        return {};
+      }
+    })
+    .find((l) => l.msg === 'stopped' && !l.component);
   assert.equal(stopped?.reason, 'processor failed', tail);
   // either of its consumers (floe.flows.v1, floe.gaps.v1) may notice the dead broker first
   assert.match(String(stopped?.failure), /FLOE_PIPELINE|consumer of floe\.(flows|gaps)\.v1 .* died/, tail);

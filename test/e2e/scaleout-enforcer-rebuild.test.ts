@@ -21,15 +21,28 @@ import { nftBlockedTargets, scaleOutBlocker, scaleOutRequired, ScaleOutRun, unti
 const blocker = await scaleOutBlocker(['ip', 'nft']);
 const required = scaleOutRequired();
 
-interface DecisionItem { target: string; dryRun: boolean; expiresAt: number }
+interface DecisionItem {
+  target: string;
+  dryRun: boolean;
+  expiresAt: number;
+}
 
-test('scale-out: an enforcer started after the decisions rebuilds the nftables set from the compacted topic; a tombstone removes an element', { skip: required ? false : blocker, timeout: 120_000 }, async (t) => {
+test('scale-out: an enforcer started after the decisions rebuilds the nftables set from the compacted topic; a tombstone removes an element', {
+  skip: required ? false : blocker,
+  timeout: 120_000,
+}, async (t) => {
   if (blocker) assert.fail(`the scale-out end-to-end test must run here (CI / FLOE_REQUIRE_KAFKA): ${blocker}`);
-  const run = new ScaleOutRun((role, l) => { if (typeof l.level === 'number' && l.level >= 40) t.diagnostic(`${role}: ${JSON.stringify(l)}`); });
+  const run = new ScaleOutRun((role, l) => {
+    if (typeof l.level === 'number' && l.level >= 40) t.diagnostic(`${role}: ${JSON.stringify(l)}`);
+  });
   const ns = `floe-rb-${run.id}`;
   t.after(async () => {
     await run.cleanup();
-    try { sh('ip', ['netns', 'del', ns]); } catch { /* not created */ }
+    try {
+      sh('ip', ['netns', 'del', ns]);
+    } catch {
+      /* not created */
+    }
   });
   sh('ip', ['netns', 'add', ns]);
   sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
@@ -57,7 +70,10 @@ test('scale-out: an enforcer started after the decisions rebuilds the nftables s
   const active = async (): Promise<string[]> => {
     const res = await fetch(`${base}/v1/decisions?active=true&limit=1000`);
     assert.equal(res.status, 200);
-    return ((await res.json()) as { items: DecisionItem[] }).items.filter((d) => !d.dryRun).map((d) => d.target).sort();
+    return ((await res.json()) as { items: DecisionItem[] }).items
+      .filter((d) => !d.dryRun)
+      .map((d) => d.target)
+      .sort();
   };
 
   // While no enforcer runs: host and prefix blocks of both families, one block that is unblocked
@@ -72,15 +88,23 @@ test('scale-out: an enforcer started after the decisions rebuilds the nftables s
 
   // The enforcer: its group floe-enforcer-<node> has never read the topic; no store.
   const spawnedAt = Date.now();
-  const enforcer = run.start('enforcer', run.config({
-    enforcer: { netns: ns, reconcileIntervalMs: 1000 },
-    store: { kind: 'duckdb', path: ':memory:' },
-  }));
-  const rebuilt = await until('the enforcer to rebuild the set from the topic', 30_000, () => {
-    if (enforcer.child.exitCode !== null) throw new Error(`enforcer exited ${enforcer.child.exitCode}:\n${enforcer.tail()}`);
-    const got = nftBlockedTargets(ns);
-    return got.length === expected.length ? got : undefined;
-  }, 50);
+  const enforcer = run.start(
+    'enforcer',
+    run.config({
+      enforcer: { netns: ns, reconcileIntervalMs: 1000 },
+      store: { kind: 'duckdb', path: ':memory:' },
+    }),
+  );
+  const rebuilt = await until(
+    'the enforcer to rebuild the set from the topic',
+    30_000,
+    () => {
+      if (enforcer.child.exitCode !== null) throw new Error(`enforcer exited ${enforcer.child.exitCode}:\n${enforcer.tail()}`);
+      const got = nftBlockedTargets(ns);
+      return got.length === expected.length ? got : undefined;
+    },
+    50,
+  );
   const rebuildMs = Date.now() - spawnedAt;
   t.diagnostic(`enforcer process start -> nftables set rebuilt from the compacted topic: ${rebuildMs} ms`);
   process.stdout.write(`# e2e scale-out: enforcer spawn -> set rebuilt from floe.decisions.v1: ${rebuildMs} ms\n`);

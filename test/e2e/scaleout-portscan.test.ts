@@ -18,14 +18,28 @@ import { scaleOutBlocker, scaleOutRequired, ScaleOutRun, until, type RoleProcess
 const blocker = await scaleOutBlocker();
 const required = scaleOutRequired();
 
-interface FindingItem { entity: { addr: string }; detector: string; mitre?: string; evidence: { distinctPorts?: number } }
-interface DecisionItem { target: string; dryRun: boolean; origin: string }
+interface FindingItem {
+  entity: { addr: string };
+  detector: string;
+  mitre?: string;
+  evidence: { distinctPorts?: number };
+}
+interface DecisionItem {
+  target: string;
+  dryRun: boolean;
+  origin: string;
+}
 
 test('scale-out: live port scan through four processes over Kafka and ClickHouse is blocked in nftables', { skip: required ? false : blocker, timeout: 180_000 }, async (t) => {
   if (blocker) assert.fail(`the scale-out end-to-end test must run here (CI / FLOE_REQUIRE_KAFKA): ${blocker}`);
   const lab = new Lab();
-  const run = new ScaleOutRun((role, l) => { if (typeof l.level === 'number' && l.level >= 40) t.diagnostic(`${role}: ${JSON.stringify(l)}`); });
-  t.after(async () => { await run.cleanup(); lab.down(); });
+  const run = new ScaleOutRun((role, l) => {
+    if (typeof l.level === 'number' && l.level >= 40) t.diagnostic(`${role}: ${JSON.stringify(l)}`);
+  });
+  t.after(async () => {
+    await run.cleanup();
+    lab.down();
+  });
   lab.up();
   lab.spawn(lab.victim, process.execPath, ['-e', "require('net').createServer((s)=>{s.on('error',()=>{});s.end('hi\\n')}).listen(8080)"]);
   await until('victim server', 5000, async () => (await lab.connect(lab.bystander, lab.victimAddrB, 8080)) === 'connected' || undefined);
@@ -56,12 +70,16 @@ test('scale-out: live port scan through four processes over Kafka and ClickHouse
 
   const scanStart = Date.now();
   const nmap = spawn('ip', ['netns', 'exec', lab.attacker, 'nmap', '-sS', '-n', '-Pn', '--max-retries', '0', '-p', '1-300', lab.victimAddrA], { stdio: 'ignore' });
-  t.after(() => { if (nmap.exitCode === null) nmap.kill('SIGKILL'); });
+  t.after(() => {
+    if (nmap.exitCode === null) nmap.kill('SIGKILL');
+  });
   const nmapDone = new Promise((r) => nmap.once('exit', r));
   const setHolds = () => {
     try {
       return lab.exec(lab.victim, 'nft', ['list', 'set', 'inet', 'floe', 'blocked4']).includes(lab.attackerAddr) || undefined;
-    } catch { return undefined; }
+    } catch {
+      return undefined;
+    }
   };
   await until('the attacker in the nftables set of the victim namespace', 30_000, setHolds, 10);
   const blockedAfterMs = Date.now() - scanStart;
@@ -74,18 +92,27 @@ test('scale-out: live port scan through four processes over Kafka and ClickHouse
 
   // The api process answers from ClickHouse what the processor process stored. Only this
   // run's database is queried; the lab addresses filter the rest.
-  const mine = await until('the port-scan finding for the attacker from GET /v1/findings', 15_000, async () => {
-    const res = await fetch(`${base}/v1/findings?detector=portscan.vertical&entity=${lab.attackerAddr}`);
-    assert.equal(res.status, 200);
-    const items = ((await res.json()) as { items: FindingItem[] }).items.filter((f) => f.entity.addr === lab.attackerAddr);
-    return items.length > 0 ? items : undefined;
-  }, 200);
+  const mine = await until(
+    'the port-scan finding for the attacker from GET /v1/findings',
+    15_000,
+    async () => {
+      const res = await fetch(`${base}/v1/findings?detector=portscan.vertical&entity=${lab.attackerAddr}`);
+      assert.equal(res.status, 200);
+      const items = ((await res.json()) as { items: FindingItem[] }).items.filter((f) => f.entity.addr === lab.attackerAddr);
+      return items.length > 0 ? items : undefined;
+    },
+    200,
+  );
   assert.equal(mine.length, 1, 'one port-scan finding for the attacker');
   assert.equal(mine[0].detector, 'portscan.vertical');
   assert.equal(mine[0].mitre, 'T1046');
   assert.ok((mine[0].evidence.distinctPorts ?? 0) >= 15, `distinct ports ${mine[0].evidence.distinctPorts}`);
   const decisions = (await (await fetch(`${base}/v1/decisions?active=true`)).json()) as { items: DecisionItem[] };
-  assert.deepEqual(decisions.items.filter((d) => d.target === `${lab.attackerAddr}/32`).map((d) => d.dryRun), [false], 'one active block decision for the attacker');
+  assert.deepEqual(
+    decisions.items.filter((d) => d.target === `${lab.attackerAddr}/32`).map((d) => d.dryRun),
+    [false],
+    'one active block decision for the attacker',
+  );
   assert.ok(!decisions.items.some((d) => d.target.startsWith(lab.bystanderAddr)), 'the bystander is not blocked');
 
   for (const p of all) assert.equal(await p.healthStatus(), 200, `${p.role} /healthz while running:\n${p.tail()}`);

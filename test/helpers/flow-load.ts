@@ -64,7 +64,11 @@ export async function makeFlows(n: number, startMs = Date.now() - 86_400_000): P
 }
 
 /** Totals of a set of flows: records, bytes (bytesOrig + bytesReply, absent = 0), packets likewise. */
-export interface FlowTotals { flows: number; bytes: number; packets: number }
+export interface FlowTotals {
+  flows: number;
+  bytes: number;
+  packets: number;
+}
 
 /** Computes {@link FlowTotals} of `flows`. */
 export function totalsOf(flows: FlowRecord[]): FlowTotals {
@@ -87,7 +91,8 @@ export function flowBatches(flows: FlowRecord[], perBatch = 500): BusMessage<Flo
     const bySrc = new Map<string, FlowRecord[]>();
     for (const f of flows.slice(i, i + perBatch)) {
       const l = bySrc.get(f.srcAddr);
-      if (l) l.push(f); else bySrc.set(f.srcAddr, [f]);
+      if (l) l.push(f);
+      else bySrc.set(f.srcAddr, [f]);
     }
     out.push([...bySrc].map(([key, value]) => ({ key, value })));
   }
@@ -131,7 +136,11 @@ const USER_HZ = 100;
  */
 export function cpuSecondsOf(pid: number): number | undefined {
   let stat: string;
-  try { stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { return undefined; }
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
   // The command name (field 2) is in parentheses and may hold spaces: split after the last ')'.
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / USER_HZ;
@@ -190,13 +199,20 @@ export class ProcessorProcess {
 
   /** Writes the configuration file of a processor of these runs (health endpoint on any free port). */
   static writeConfig(file: string, c: ProcessorRunConfig): void {
-    writeFileSync(file, JSON.stringify({
-      log: { level: c.logLevel ?? 'info' },
-      processor: { group: c.group, storeFlows: true },
-      bus: { kind: 'kafka', brokers: c.brokers, partitions: c.partitions },
-      store: { kind: 'clickhouse', url: c.clickhouseUrl, database: c.database },
-      health: { processorPort: 0 },
-    }, null, 2));
+    writeFileSync(
+      file,
+      JSON.stringify(
+        {
+          log: { level: c.logLevel ?? 'info' },
+          processor: { group: c.group, storeFlows: true },
+          bus: { kind: 'kafka', brokers: c.brokers, partitions: c.partitions },
+          store: { kind: 'clickhouse', url: c.clickhouseUrl, database: c.database },
+          health: { processorPort: 0 },
+        },
+        null,
+        2,
+      ),
+    );
   }
 
   get pid(): number {

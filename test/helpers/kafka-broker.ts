@@ -15,7 +15,12 @@ const KAFKA_SH = join(REPO, 'deploy/dev/kafka.sh');
  */
 export function kafkaBrokerBlocker(): string | undefined {
   const has = (cmd: string): boolean => {
-    try { execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }); return true; } catch { return false; }
+    try {
+      execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
   };
   if (!has('java')) return 'java not found (the Kafka broker runs on Java 17)';
   const libs = join(process.env.FLOE_CACHE ?? join(REPO, '.cache'), 'kafka', 'libs');
@@ -46,7 +51,11 @@ export function freePort(): Promise<number> {
  */
 export class PrivateKafkaBroker {
   readonly dir: string;
-  private constructor(readonly port: number, readonly controllerPort: number, dir?: string) {
+  private constructor(
+    readonly port: number,
+    readonly controllerPort: number,
+    dir?: string,
+  ) {
     this.dir = dir ?? mkdtempSync(join(tmpdir(), 'floe-kafka-'));
   }
 
@@ -95,7 +104,11 @@ export class PrivateKafkaBroker {
 
   /** Pid of the running broker JVM (kafka.sh's pid file), or undefined. */
   pid(): number | undefined {
-    try { return Number(readFileSync(join(this.dir, 'kafka.pid'), 'utf8').trim()) || undefined; } catch { return undefined; }
+    try {
+      return Number(readFileSync(join(this.dir, 'kafka.pid'), 'utf8').trim()) || undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -117,12 +130,24 @@ export class PrivateKafkaBroker {
 
   /** The last `n` lines of the broker's log (for failure diagnostics). */
   logTail(n = 40): string {
-    try { return readFileSync(join(this.dir, 'kafka.log'), 'utf8').split('\n').slice(-n).join('\n'); } catch { return ''; }
+    try {
+      return readFileSync(join(this.dir, 'kafka.log'), 'utf8').split('\n').slice(-n).join('\n');
+    } catch {
+      return '';
+    }
   }
 
   /** Stops the broker and removes its folder. Safe twice. */
   async destroy(): Promise<void> {
-    try { this.resume(); } catch { /* not running */ }
-    try { await this.stop(); } finally { rmSync(this.dir, { recursive: true, force: true }); }
+    try {
+      this.resume();
+    } catch {
+      /* not running */
+    }
+    try {
+      await this.stop();
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
   }
 }

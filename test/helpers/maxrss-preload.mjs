@@ -4,4 +4,7 @@
 import { writeFileSync } from 'node:fs';
 
 const file = process.env.FLOE_TEST_MAXRSS_FILE;
-if (file) process.on('exit', () => { writeFileSync(file, String(process.resourceUsage().maxRSS)); });
+if (file)
+  process.on('exit', () => {
+    writeFileSync(file, String(process.resourceUsage().maxRSS));
+  });

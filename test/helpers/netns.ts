@@ -10,7 +10,11 @@ export function sh(cmd: string, args: string[]): string {
 export function liveTestBlocker(tools = ['ip', 'nft', 'conntrack', 'nmap']): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root';
   for (const t of tools) {
-    try { execFileSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }); } catch { return `${t} not installed (npm test's pretest installs it as root)`; }
+    try {
+      execFileSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' });
+    } catch {
+      return `${t} not installed (npm test's pretest installs it as root)`;
+    }
   }
   return undefined;
 }
@@ -72,13 +76,16 @@ export class Lab {
    * 'refused' or 'timeout' (after timeoutMs).
    */
   async connect(ns: string, addr: string, port: number, timeoutMs = 2000): Promise<'connected' | 'refused' | 'timeout'> {
-    const script = `const s=require('net').connect({host:'${addr}',port:${port}});` +
+    const script =
+      `const s=require('net').connect({host:'${addr}',port:${port}});` +
       `const t=setTimeout(()=>{console.log('timeout');process.exit(0)},${timeoutMs});` +
       `s.on('connect',()=>{console.log('connected');s.destroy();clearTimeout(t)});` +
       `s.on('error',e=>{console.log(e.code==='ECONNREFUSED'?'refused':'error:'+e.code);clearTimeout(t)});`;
     const c = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     let text = '';
-    c.stdout!.on('data', (d) => { text += d; });
+    c.stdout!.on('data', (d) => {
+      text += d;
+    });
     await new Promise((r) => c.once('exit', r));
     const word = text.trim();
     if (word !== 'connected' && word !== 'refused' && word !== 'timeout') throw new Error(`connect from ${ns} to ${addr}:${port}: ${word}`);
@@ -88,7 +95,11 @@ export class Lab {
   down(): void {
     for (const c of this.children) if (c.exitCode === null) c.kill('SIGKILL');
     for (const ns of [this.attacker, this.victim, this.bystander]) {
-      try { sh('ip', ['netns', 'del', ns]); } catch { /* already gone */ }
+      try {
+        sh('ip', ['netns', 'del', ns]);
+      } catch {
+        /* already gone */
+      }
     }
   }
 }

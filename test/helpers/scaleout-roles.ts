@@ -43,7 +43,10 @@ function tcpReachable(hostPort: string, timeoutMs = 1000): Promise<boolean> {
   const i = hostPort.lastIndexOf(':');
   return new Promise((resolve) => {
     const s = connect({ host: hostPort.slice(0, i), port: Number(hostPort.slice(i + 1)) });
-    const done = (ok: boolean) => { s.destroy(); resolve(ok); };
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
     s.setTimeout(timeoutMs, () => done(false));
     s.once('connect', () => done(true));
     s.once('error', () => done(false));
@@ -70,7 +73,6 @@ export async function scaleOutBlocker(tools?: string[]): Promise<string | undefi
   return undefined;
 }
 
-
 /** One pino log line of a role process (JSON), or `{ msg: line }` for anything else it printed. */
 export type LogLine = Record<string, unknown> & { msg?: string };
 
@@ -81,14 +83,18 @@ export class RoleProcess {
   healthUrl: string | undefined;
   private readonly exited: Promise<number | null>;
 
-  constructor(readonly role: Role, readonly child: ChildProcess, onLine?: (role: Role, l: LogLine) => void) {
+  constructor(
+    readonly role: Role,
+    readonly child: ChildProcess,
+    onLine?: (role: Role, l: LogLine) => void,
+  ) {
     this.exited = new Promise((r) => child.once('exit', (code) => r(code)));
     for (const stream of [child.stdout!, child.stderr!]) {
       createInterface({ input: stream }).on('line', (text) => {
         let l: LogLine;
         try {
           const v = JSON.parse(text) as unknown;
-          l = v && typeof v === 'object' && !Array.isArray(v) ? v as LogLine : { msg: text };
+          l = v && typeof v === 'object' && !Array.isArray(v) ? (v as LogLine) : { msg: text };
         } catch {
           l = { msg: text };
         }
@@ -101,7 +107,10 @@ export class RoleProcess {
 
   /** The last `n` lines as text, for failure messages. */
   tail(n = 40): string {
-    return this.lines.slice(-n).map((l) => JSON.stringify(l)).join('\n');
+    return this.lines
+      .slice(-n)
+      .map((l) => JSON.stringify(l))
+      .join('\n');
   }
 
   /** The first log line whose msg starts with `prefix`, or undefined. */
@@ -111,12 +120,17 @@ export class RoleProcess {
 
   /** Waits (at most `ms`) until GET /healthz answers 200; throws with the log tail when the process exits first. */
   async healthy(ms = 30_000): Promise<string> {
-    return until(`${this.role} /healthz 200`, ms, async () => {
-      if (this.child.exitCode !== null) throw new Error(`${this.role} exited ${this.child.exitCode}:\n${this.tail()}`);
-      if (!this.healthUrl) return undefined;
-      const status = await this.healthStatus();
-      return status === 200 ? this.healthUrl : undefined;
-    }, 50);
+    return until(
+      `${this.role} /healthz 200`,
+      ms,
+      async () => {
+        if (this.child.exitCode !== null) throw new Error(`${this.role} exited ${this.child.exitCode}:\n${this.tail()}`);
+        if (!this.healthUrl) return undefined;
+        const status = await this.healthStatus();
+        return status === 200 ? this.healthUrl : undefined;
+      },
+      50,
+    );
   }
 
   /** Status of GET /healthz now (0 when it does not answer). */
@@ -136,7 +150,9 @@ export class RoleProcess {
     if (this.child.exitCode !== null) return this.child.exitCode;
     this.child.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((r) => { timer = setTimeout(() => r('late'), ms); });
+    const late = new Promise<'late'>((r) => {
+      timer = setTimeout(() => r('late'), ms);
+    });
     const code = await Promise.race([this.exited, late]);
     clearTimeout(timer);
     if (code === 'late') {
@@ -245,7 +261,12 @@ type NftElem = { elem?: { val?: unknown } } | string | { prefix: { addr: string;
  */
 export function nftBlockedTargets(ns: string, table = 'floe'): string[] {
   const out: string[] = [];
-  for (const [set, hostLen] of [['blocked4', 32], ['blocked6', 128], ['blocked4net', 32], ['blocked6net', 128]] as const) {
+  for (const [set, hostLen] of [
+    ['blocked4', 32],
+    ['blocked6', 128],
+    ['blocked4net', 32],
+    ['blocked6net', 128],
+  ] as const) {
     let text: string;
     try {
       text = sh('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'set', 'inet', table, set]);

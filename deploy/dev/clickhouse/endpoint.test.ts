@@ -85,7 +85,10 @@ describe('chDB HTTP endpoint with @clickhouse/client', { skip: up ? false : `no 
       format: 'JSON',
     });
     const json = await rs.json<{ src: string; n: string | number; b: string | number }>();
-    assert.deepEqual(json.meta?.map((m) => m.name), ['src', 'n', 'b']);
+    assert.deepEqual(
+      json.meta?.map((m) => m.name),
+      ['src', 'n', 'b'],
+    );
     assert.equal(json.rows, 1);
     assert.equal(json.data[0].src, '10.0.1.2');
     assert.equal(Number(json.data[0].n), rows.filter((r) => r.src === '10.0.1.2').length);
@@ -98,7 +101,10 @@ describe('chDB HTTP endpoint with @clickhouse/client', { skip: up ? false : `no 
       query_params: { tags: ['odd'], from: '2026-11-30 12:00:00', evil: "x' OR 1=1 --" },
       format: 'JSONEachRow',
     });
-    assert.deepEqual((await each.json<{ n: number | string }>()).map((r) => Number(r.n)), [500]);
+    assert.deepEqual(
+      (await each.json<{ n: number | string }>()).map((r) => Number(r.n)),
+      [500],
+    );
 
     const compact = await client.query({
       query: 'SELECT dport, bytes FROM flows WHERE src = {src:String} ORDER BY ts LIMIT 2',
@@ -107,10 +113,13 @@ describe('chDB HTTP endpoint with @clickhouse/client', { skip: up ? false : `no 
     });
     // Rows of 10.0.0.1 are i = 0 and i = 500 (i % 4 = 0 and i % 250 = 0).
     const c = await compact.json<[number, number | string]>();
-    assert.deepEqual(c.map(([p, b]) => [p, Number(b)]), [
-      [1, 40],
-      [501, 540],
-    ]);
+    assert.deepEqual(
+      c.map(([p, b]) => [p, Number(b)]),
+      [
+        [1, 40],
+        [501, 540],
+      ],
+    );
   });
 
   it('reports bad SQL as a ClickHouseError with the ClickHouse code, type and message', async () => {
@@ -174,17 +183,17 @@ describe('chDB HTTP endpoint with @clickhouse/client', { skip: up ? false : `no 
       format: 'JSONEachRow',
     });
     const r = await client.query({ query: 'SELECT k, sum(v) AS v FROM roll GROUP BY k ORDER BY k', format: 'JSONCompactEachRow' });
-    assert.deepEqual((await r.json<[string, number | string]>()).map(([k, v]) => [k, Number(v)]), [
-      ['a', 3],
-      ['b', 5],
-    ]);
+    assert.deepEqual(
+      (await r.json<[string, number | string]>()).map(([k, v]) => [k, Number(v)]),
+      [
+        ['a', 3],
+        ['b', 5],
+      ],
+    );
   });
 
   it('applies clickhouse_settings to one request only', async () => {
-    const q = (settings?: Record<string, 0 | 1>) =>
-      client
-        .query({ query: 'SELECT toUInt64(7) AS u', format: 'JSONEachRow', clickhouse_settings: settings })
-        .then((r) => r.text());
+    const q = (settings?: Record<string, 0 | 1>) => client.query({ query: 'SELECT toUInt64(7) AS u', format: 'JSONEachRow', clickhouse_settings: settings }).then((r) => r.text());
     const quoted = await q({ output_format_json_quote_64bit_integers: 1 });
     const plain = await q({ output_format_json_quote_64bit_integers: 0 });
     assert.equal(quoted.trim(), '{"u":"7"}');

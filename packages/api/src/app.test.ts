@@ -58,7 +58,10 @@ describe('api', () => {
     assert.deepEqual(await ids('minSeverity=high'), ['c', 'b']);
     assert.deepEqual(await ids(`from=${new Date(T0 - 2000).toISOString()}&to=${T0}`), ['c', 'b']);
     const full = await h.app.inject({ method: 'GET', url: '/v1/findings?detector=bruteforce.ssh' });
-    assert.deepEqual(full.json(), { items: [findingFixture({ id: 'b', lastSeen: T0 - 2000, severity: 'high', detector: 'bruteforce.ssh', entity: { addr: '10.0.0.7' } })], total: 1 });
+    assert.deepEqual(full.json(), {
+      items: [findingFixture({ id: 'b', lastSeen: T0 - 2000, severity: 'high', detector: 'bruteforce.ssh', entity: { addr: '10.0.0.7' } })],
+      total: 1,
+    });
   });
 
   it('GET /v1/findings: pages of 2 walk all 5 findings with the cursor, total on each page', async (t) => {
@@ -82,7 +85,17 @@ describe('api', () => {
 
   it('GET /v1/findings: 400 FLOE_API_BAD_REQUEST for limit 0, 1001, abc, a bad time, a bad severity; 400 for a bad cursor', async (t) => {
     const h = await harness(t);
-    for (const qs of ['limit=0', 'limit=1001', 'limit=abc', 'from=yesterday', 'to=2025-13-45T00:00:00Z', 'to=2025-02-30', 'from=2025-03-01T24:00', 'from=2025-03-01T12:00%2B25:00', 'minSeverity=urgent']) {
+    for (const qs of [
+      'limit=0',
+      'limit=1001',
+      'limit=abc',
+      'from=yesterday',
+      'to=2025-13-45T00:00:00Z',
+      'to=2025-02-30',
+      'from=2025-03-01T24:00',
+      'from=2025-03-01T12:00%2B25:00',
+      'minSeverity=urgent',
+    ]) {
       const r = await h.app.inject({ method: 'GET', url: `/v1/findings?${qs}` });
       assert.equal(r.statusCode, 400, qs);
       assert.equal(r.json().code, 'FLOE_API_BAD_REQUEST', qs);
@@ -99,14 +112,23 @@ describe('api', () => {
   });
 
   // Issue 6: a cursor holding a number out of range answered 500.
-  it('GET /v1/findings and /v1/decisions: a cursor with an out-of-range time, garbage or another route\'s cursor is a 400 (issue 6)', async (t) => {
+  it("GET /v1/findings and /v1/decisions: a cursor with an out-of-range time, garbage or another route's cursor is a 400 (issue 6)", async (t) => {
     const h = await harness(t);
     await seedFindings(h.store);
     const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
     for (const path of ['/v1/findings', '/v1/decisions']) {
       const kind = path === '/v1/findings' ? 'f' : 'd';
-      for (const cursor of [enc({ t: kind, s: 1e300, k: 'x' }), enc({ t: kind, s: 9.3e18, k: 'x' }), enc({ t: kind, s: -1e20, k: 'x' }), enc({ t: kind, s: 0.5, k: 'x' }),
-        enc({ t: kind === 'f' ? 'd' : 'f', s: 1, k: 'x' }), enc({}), 'AAAA', '_-_-', 'x'.repeat(512)]) {
+      for (const cursor of [
+        enc({ t: kind, s: 1e300, k: 'x' }),
+        enc({ t: kind, s: 9.3e18, k: 'x' }),
+        enc({ t: kind, s: -1e20, k: 'x' }),
+        enc({ t: kind, s: 0.5, k: 'x' }),
+        enc({ t: kind === 'f' ? 'd' : 'f', s: 1, k: 'x' }),
+        enc({}),
+        'AAAA',
+        '_-_-',
+        'x'.repeat(512),
+      ]) {
         const r = await h.app.inject({ method: 'GET', url: path, query: { cursor } });
         assert.equal(r.statusCode, 400, `${path} ${cursor}: ${r.body}`);
         assert.equal(r.json().code, 'FLOE_STORE_BAD_CURSOR');
@@ -139,7 +161,12 @@ describe('api', () => {
 
   it('POST /v1/decisions: 201 created through the real responder: duration text, user header, target normalised, stored and audited', async (t) => {
     const h = await harness(t);
-    const r = await h.app.inject({ method: 'POST', url: '/v1/decisions', headers: { 'x-floe-user': 'alice' }, payload: { target: '203.0.113.7', duration: '4h', reason: 'scanner' } });
+    const r = await h.app.inject({
+      method: 'POST',
+      url: '/v1/decisions',
+      headers: { 'x-floe-user': 'alice' },
+      payload: { target: '203.0.113.7', duration: '4h', reason: 'scanner' },
+    });
     assert.equal(r.statusCode, 201, r.body);
     assert.equal(r.headers['floe-block'], 'created');
     const d = r.json() as Decision;
@@ -149,7 +176,10 @@ describe('api', () => {
     assert.equal(d.origin, 'api:alice');
     assert.equal(d.reason, 'manual block by alice: scanner');
     assert.deepEqual(await h.store.getDecision('203.0.113.7/32'), d);
-    assert.deepEqual((await h.store.queryAudit({ target: '203.0.113.7/32' })).map((a) => a.change), ['create']);
+    assert.deepEqual(
+      (await h.store.queryAudit({ target: '203.0.113.7/32' })).map((a) => a.change),
+      ['create'],
+    );
     const r2 = await h.app.inject({ method: 'POST', url: '/v1/decisions', payload: { target: '::ffff:198.51.100.0/120', duration: 60000, reason: 'x' } });
     assert.equal(r2.statusCode, 201, r2.body);
     assert.equal(r2.json().target, '198.51.100.0/24');
@@ -220,8 +250,13 @@ describe('api', () => {
     const h = await harness(t);
     const json = JSON.stringify({ target: '203.0.113.7', reason: 'r' });
     for (const [type, payload] of [
-      ['text/plain', json], ['text/plain; charset=utf-8', json], ['application/x-www-form-urlencoded', 'target=203.0.113.7&reason=r'],
-      ['multipart/form-data; boundary=x', '--x\r\n'], ['application/xml', '<target/>'], ['application/octet-stream', json], ['application/jsonx', json],
+      ['text/plain', json],
+      ['text/plain; charset=utf-8', json],
+      ['application/x-www-form-urlencoded', 'target=203.0.113.7&reason=r'],
+      ['multipart/form-data; boundary=x', '--x\r\n'],
+      ['application/xml', '<target/>'],
+      ['application/octet-stream', json],
+      ['application/jsonx', json],
     ] as const) {
       const r = await h.app.inject({ method: 'POST', url: '/v1/decisions', payload, headers: { 'content-type': type } });
       assert.equal(r.statusCode, 415, `${type}: ${r.body}`);
@@ -244,7 +279,8 @@ describe('api', () => {
   // Issue 6: a shorter re-block of an active block answered 500 (FLOE_RESPOND_REFUSED was in no catalogue).
   it('POST /v1/decisions re-block: a later end extends (200, floe-block: extended); a shorter or equal one keeps the block (409 with it), never 500', async (t) => {
     const h = await harness(t);
-    const post = (duration: string) => h.app.inject({ method: 'POST', url: '/v1/decisions', headers: { 'x-floe-user': 'soc' }, payload: { target: '203.0.113.7', duration, reason: 'again' } });
+    const post = (duration: string) =>
+      h.app.inject({ method: 'POST', url: '/v1/decisions', headers: { 'x-floe-user': 'soc' }, payload: { target: '203.0.113.7', duration, reason: 'again' } });
     const first = await post('2h');
     assert.equal(first.statusCode, 201, first.body);
     h.clock.now = T0 + 30 * 60_000;
@@ -277,7 +313,15 @@ describe('api', () => {
   it('POST /v1/decisions re-block of a block another process stored (not seeded at start): kept (409) or extended (200), never shortened', async (t) => {
     const h = await harness(t);
     // as a processor in another process would: stored after this API's responder started
-    const other = decisionFixture({ target: '203.0.113.50/32', createdAt: T0 - 60_000, updatedAt: T0 - 60_000, durationMs: 4 * 3_600_000, expiresAt: T0 - 60_000 + 4 * 3_600_000, origin: 'portscan:abc', dryRun: false });
+    const other = decisionFixture({
+      target: '203.0.113.50/32',
+      createdAt: T0 - 60_000,
+      updatedAt: T0 - 60_000,
+      durationMs: 4 * 3_600_000,
+      expiresAt: T0 - 60_000 + 4 * 3_600_000,
+      origin: 'portscan:abc',
+      dryRun: false,
+    });
     await h.store.upsertDecision(other, { at: other.updatedAt, target: other.target, change: 'create', origin: other.origin, reason: other.reason, decision: other });
     const kept = await h.app.inject({ method: 'POST', url: '/v1/decisions', payload: { target: '203.0.113.50', duration: '1h', reason: 'r' } });
     assert.equal(kept.statusCode, 409, kept.body);
@@ -304,7 +348,10 @@ describe('api', () => {
       assert.match(r.json().message, /refused: .* overlaps .*\(respond\.neverBlock\[\d\]\)/);
     }
     assert.equal((await h.store.queryDecisions({})).total, 0);
-    assert.deepEqual((await h.store.queryAudit({ target: NEVER_BLOCK })).map((a) => a.change), ['refuse']);
+    assert.deepEqual(
+      (await h.store.queryAudit({ target: NEVER_BLOCK })).map((a) => a.change),
+      ['refuse'],
+    );
   });
 
   it('POST /v1/decisions: control bytes and ESC sequences in the reason are stored escaped', async (t) => {
@@ -337,7 +384,10 @@ describe('api', () => {
     const p1 = (await h.app.inject({ method: 'GET', url: '/v1/decisions?limit=2' })).json();
     assert.equal(p1.items.length, 2);
     const p2 = (await h.app.inject({ method: 'GET', url: '/v1/decisions', query: { limit: '2', cursor: p1.next } })).json();
-    assert.deepEqual(p2.items.map((d: Decision) => d.target), ['192.0.2.1/32']);
+    assert.deepEqual(
+      p2.items.map((d: Decision) => d.target),
+      ['192.0.2.1/32'],
+    );
     assert.equal(p2.next, undefined);
     assert.deepEqual(p2.items[0], ds[0]);
     for (const qs of ['active=maybe', 'active=1', 'active=TRUE', 'active=', 'active=true&active=false']) {
@@ -369,8 +419,12 @@ describe('api', () => {
     const h = await harness(t);
     const raw = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]/;
     for (const target of ['%1b%5b31m' + 'x'.repeat(120), '%e2%80%ae1.2.3.4', '%c2%9b2J', 'a'.repeat(10_000), '%1b'.repeat(3000)]) {
-      for (const req of [{ method: 'DELETE' as const, url: `/v1/decisions/${target}` }, { method: 'GET' as const, url: `/v1/decisions?target=${target}` },
-        { method: 'GET' as const, url: `/v1/findings?cursor=${target}` }, { method: 'POST' as const, url: '/v1/decisions', payload: { target: decodeURIComponent(target), reason: 'r' } }]) {
+      for (const req of [
+        { method: 'DELETE' as const, url: `/v1/decisions/${target}` },
+        { method: 'GET' as const, url: `/v1/decisions?target=${target}` },
+        { method: 'GET' as const, url: `/v1/findings?cursor=${target}` },
+        { method: 'POST' as const, url: '/v1/decisions', payload: { target: decodeURIComponent(target), reason: 'r' } },
+      ]) {
         const r = await h.app.inject(req);
         assert.ok(r.statusCode >= 400 && r.statusCode < 500, `${req.method} ${req.url.slice(0, 60)}: ${r.statusCode}`);
         const { message } = r.json() as { message: string };
@@ -387,7 +441,10 @@ describe('api', () => {
       assert.doesNotMatch(u, raw);
       assert.ok(u.length <= 260, `${u.length} chars`);
     }
-    assert.ok(urls.some((u) => u.startsWith('/v1/decisions/%C2%9B2J%E2%80%AEyyy') && u.endsWith('…')), urls.at(-1));
+    assert.ok(
+      urls.some((u) => u.startsWith('/v1/decisions/%C2%9B2J%E2%80%AEyyy') && u.endsWith('…')),
+      urls.at(-1),
+    );
   });
 
   it('unknown route: 404 FLOE_API_NOT_FOUND; an unexpected error: 500 FLOE_API_INTERNAL without details, logged once', async (t) => {
@@ -427,7 +484,9 @@ describe('api', () => {
       const res = await new Promise<string>((resolve, reject) => {
         const s = connect(port, '127.0.0.1', () => s.end(Buffer.from(req, 'latin1')));
         let d = '';
-        s.on('data', (b: Buffer) => { d += b.toString('utf8'); });
+        s.on('data', (b: Buffer) => {
+          d += b.toString('utf8');
+        });
         s.on('close', () => resolve(d));
         s.on('error', reject);
       });
@@ -445,7 +504,6 @@ describe('api', () => {
     assert.equal(res.status, 200);
     assert.equal(((await res.json()) as { ok: boolean }).ok, true);
   });
-
 });
 
 // Regression (newcomer test): unknown body fields were silently dropped, so `durationMs`
@@ -468,12 +526,14 @@ it('POST /v1/decisions refuses unknown fields and explains formats', async (t) =
 describe('bearer token on the write routes', () => {
   const TOKEN = 'floe-test-token-0123456789abcdef';
   const post = (auth?: string) => ({
-    method: 'POST' as const, url: '/v1/decisions',
+    method: 'POST' as const,
+    url: '/v1/decisions',
     headers: { 'x-floe-user': 'soc', ...(auth === undefined ? {} : { authorization: auth }) },
     payload: { target: '198.51.100.9', duration: '10m', reason: 'manual' },
   });
   const del = (auth?: string) => ({
-    method: 'DELETE' as const, url: `/v1/decisions/${encodeURIComponent('198.51.100.9/32')}`,
+    method: 'DELETE' as const,
+    url: `/v1/decisions/${encodeURIComponent('198.51.100.9/32')}`,
     headers: auth === undefined ? {} : { authorization: auth },
   });
 
@@ -516,7 +576,10 @@ describe('bearer token on the write routes', () => {
       assert.equal((await h.app.inject({ method: 'GET', url })).statusCode, 200, url);
     }
     const list = await h.app.inject({ method: 'GET', url: '/v1/decisions' });
-    assert.deepEqual(list.json().items.map((x: { target: string }) => x.target), ['198.51.100.9/32']);
+    assert.deepEqual(
+      list.json().items.map((x: { target: string }) => x.target),
+      ['198.51.100.9/32'],
+    );
     assert.equal((await h.app.inject(del(`bearer  ${TOKEN}`))).statusCode, 204);
     assert.equal((await h.app.inject(del(`Bearer ${TOKEN}`))).statusCode, 404);
   });

@@ -7,8 +7,17 @@ import type { ManualBlockRequest, ManualBlockResult } from './decisions.js';
 import { ApiError, ERROR_CATALOGUE, INTERNAL_ERROR_BODY, toErrorBody, type ErrorBody } from './errors.js';
 import { escapeText } from '@floe/flow';
 import {
-  blockBodySchema, decisionSchema, decisionsQuerySchema, errorSchema, findingSchema, findingsQuerySchema,
-  gapsPageSchema, gapsQuerySchema, pageSchema, targetParamsSchema, userHeaderSchema,
+  blockBodySchema,
+  decisionSchema,
+  decisionsQuerySchema,
+  errorSchema,
+  findingSchema,
+  findingsQuerySchema,
+  gapsPageSchema,
+  gapsQuerySchema,
+  pageSchema,
+  targetParamsSchema,
+  userHeaderSchema,
 } from './schemas.js';
 import { LIMIT, normalizeAddress, normalizeCidr, parseBool, parseDuration, parseLimit, parseTime } from './values.js';
 
@@ -240,103 +249,125 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   // Write routes check the token before their body or params are parsed: a client without it
   // learns nothing about the request's shape.
   const token = deps.token;
-  const writeAuth = token
-    ? { onRequest: async (req: { headers: { authorization?: string } }) => requireBearer(req.headers.authorization, token) }
-    : {};
+  const writeAuth = token ? { onRequest: async (req: { headers: { authorization?: string } }) => requireBearer(req.headers.authorization, token) } : {};
 
-  app.get('/healthz', {
-    schema: { response: { 200: { type: 'object', additionalProperties: true }, 503: { type: 'object', additionalProperties: true } } },
-  }, async (_req, reply) => {
-    const h = deps.health();
-    return reply.status(h.ok ? 200 : 503).send(h);
-  });
+  app.get(
+    '/healthz',
+    {
+      schema: { response: { 200: { type: 'object', additionalProperties: true }, 503: { type: 'object', additionalProperties: true } } },
+    },
+    async (_req, reply) => {
+      const h = deps.health();
+      return reply.status(h.ok ? 200 : 503).send(h);
+    },
+  );
 
   app.get('/metrics', async (_req, reply) => {
     const text = await deps.registry.metrics();
     return reply.type(deps.registry.contentType).send(text);
   });
 
-  app.get<{ Querystring: FindingsQuery }>('/v1/findings', {
-    schema: { querystring: findingsQuerySchema, response: { 200: pageSchema(findingSchema), ...errors } },
-  }, async (req) => {
-    const q = req.query;
-    return deps.store.queryFindings({
-      from: time('from', q.from),
-      to: time('to', q.to),
-      detector: q.detector,
-      entity: q.entity === undefined ? undefined : address('querystring/entity', q.entity),
-      minSeverity: q.minSeverity,
-      limit: limit(q.limit),
-      cursor: q.cursor,
-    });
-  });
-
-  app.get<{ Querystring: DecisionsQuery }>('/v1/decisions', {
-    schema: { querystring: decisionsQuerySchema, response: { 200: pageSchema(decisionSchema), ...errors } },
-  }, async (req) => {
-    const q = req.query;
-    const t = now();
-    const active = q.active === undefined ? undefined : parseBool(q.active);
-    return deps.store.queryDecisions({
-      activeAt: active === true ? t : undefined,
-      expiredAt: active === false ? t : undefined,
-      target: q.target === undefined ? undefined : cidr('querystring/target', q.target),
-      origin: q.origin,
-      from: time('from', q.from),
-      to: time('to', q.to),
-      limit: limit(q.limit),
-      cursor: q.cursor,
-    });
-  });
-
-  app.get<{ Querystring: GapsQuery }>('/v1/gaps', {
-    schema: { querystring: gapsQuerySchema, response: { 200: gapsPageSchema, ...errors } },
-  }, async (req) => {
-    const q = req.query;
-    const filters = { from: time('from', q.from), to: time('to', q.to), node: q.node, source: q.source, kind: q.kind };
-    // the summary covers the whole period (every page), so each page states the data's completeness
-    const [page, summary] = await Promise.all([
-      deps.store.queryGaps({ ...filters, limit: limit(q.limit), cursor: q.cursor }),
-      deps.store.gapSummary(filters),
-    ]);
-    return { ...page, summary };
-  });
-
-  app.post<{ Body: { target: string; duration?: string | number; reason: string }; Headers: { 'x-floe-user'?: string } }>('/v1/decisions', {
-    ...writeAuth,
-    schema: { headers: userHeaderSchema, body: blockBodySchema, response: { 200: decisionSchema, 201: decisionSchema, ...errors } },
-  }, async (req, reply) => {
-    const b = req.body;
-    let durationMs: number | undefined;
-    if (b.duration !== undefined) {
-      durationMs = parseDuration(b.duration);
-      if (durationMs === undefined) throw new ApiError('FLOE_API_BAD_REQUEST', 'body/duration must be 1 ms .. 365 d, as an integer of ms or <n>ms|s|m|h|d');
-    }
-    const request: ManualBlockRequest = {
-      target: cidr('body/target', b.target),
-      // stored and printed as given, but never able to drive a terminal (escape.ts)
-      reason: escapeText(b.reason),
-      user: req.headers['x-floe-user'] ?? DEFAULT_USER,
-    };
-    if (durationMs !== undefined) request.durationMs = durationMs;
-    const { decision, change } = await deps.onManualBlock(request);
-    const extended = change === 'extend';
-    return reply.status(extended ? 200 : 201).header(BLOCK_CHANGE_HEADER, extended ? 'extended' : 'created').send(decision);
-  });
-
-  app.delete<{ Params: { target: string }; Headers: { 'x-floe-user'?: string } }>('/v1/decisions/:target', {
-    ...writeAuth,
-    schema: {
-      headers: userHeaderSchema,
-      params: targetParamsSchema,
-      response: { 204: { type: 'null' }, ...errors },
+  app.get<{ Querystring: FindingsQuery }>(
+    '/v1/findings',
+    {
+      schema: { querystring: findingsQuerySchema, response: { 200: pageSchema(findingSchema), ...errors } },
     },
-  }, async (req, reply) => {
-    const target = cidr('params/target', req.params.target);
-    const removed = await deps.onUnblock(target, req.headers['x-floe-user'] ?? DEFAULT_USER);
-    if (!removed) throw new ApiError('FLOE_API_NOT_FOUND', `no decision for ${target}`);
-    return reply.status(204).send();
-  });
+    async (req) => {
+      const q = req.query;
+      return deps.store.queryFindings({
+        from: time('from', q.from),
+        to: time('to', q.to),
+        detector: q.detector,
+        entity: q.entity === undefined ? undefined : address('querystring/entity', q.entity),
+        minSeverity: q.minSeverity,
+        limit: limit(q.limit),
+        cursor: q.cursor,
+      });
+    },
+  );
+
+  app.get<{ Querystring: DecisionsQuery }>(
+    '/v1/decisions',
+    {
+      schema: { querystring: decisionsQuerySchema, response: { 200: pageSchema(decisionSchema), ...errors } },
+    },
+    async (req) => {
+      const q = req.query;
+      const t = now();
+      const active = q.active === undefined ? undefined : parseBool(q.active);
+      return deps.store.queryDecisions({
+        activeAt: active === true ? t : undefined,
+        expiredAt: active === false ? t : undefined,
+        target: q.target === undefined ? undefined : cidr('querystring/target', q.target),
+        origin: q.origin,
+        from: time('from', q.from),
+        to: time('to', q.to),
+        limit: limit(q.limit),
+        cursor: q.cursor,
+      });
+    },
+  );
+
+  app.get<{ Querystring: GapsQuery }>(
+    '/v1/gaps',
+    {
+      schema: { querystring: gapsQuerySchema, response: { 200: gapsPageSchema, ...errors } },
+    },
+    async (req) => {
+      const q = req.query;
+      const filters = { from: time('from', q.from), to: time('to', q.to), node: q.node, source: q.source, kind: q.kind };
+      // the summary covers the whole period (every page), so each page states the data's completeness
+      const [page, summary] = await Promise.all([deps.store.queryGaps({ ...filters, limit: limit(q.limit), cursor: q.cursor }), deps.store.gapSummary(filters)]);
+      return { ...page, summary };
+    },
+  );
+
+  app.post<{ Body: { target: string; duration?: string | number; reason: string }; Headers: { 'x-floe-user'?: string } }>(
+    '/v1/decisions',
+    {
+      ...writeAuth,
+      schema: { headers: userHeaderSchema, body: blockBodySchema, response: { 200: decisionSchema, 201: decisionSchema, ...errors } },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      let durationMs: number | undefined;
+      if (b.duration !== undefined) {
+        durationMs = parseDuration(b.duration);
+        if (durationMs === undefined) throw new ApiError('FLOE_API_BAD_REQUEST', 'body/duration must be 1 ms .. 365 d, as an integer of ms or <n>ms|s|m|h|d');
+      }
+      const request: ManualBlockRequest = {
+        target: cidr('body/target', b.target),
+        // stored and printed as given, but never able to drive a terminal (escape.ts)
+        reason: escapeText(b.reason),
+        user: req.headers['x-floe-user'] ?? DEFAULT_USER,
+      };
+      if (durationMs !== undefined) request.durationMs = durationMs;
+      const { decision, change } = await deps.onManualBlock(request);
+      const extended = change === 'extend';
+      return reply
+        .status(extended ? 200 : 201)
+        .header(BLOCK_CHANGE_HEADER, extended ? 'extended' : 'created')
+        .send(decision);
+    },
+  );
+
+  app.delete<{ Params: { target: string }; Headers: { 'x-floe-user'?: string } }>(
+    '/v1/decisions/:target',
+    {
+      ...writeAuth,
+      schema: {
+        headers: userHeaderSchema,
+        params: targetParamsSchema,
+        response: { 204: { type: 'null' }, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const target = cidr('params/target', req.params.target);
+      const removed = await deps.onUnblock(target, req.headers['x-floe-user'] ?? DEFAULT_USER);
+      if (!removed) throw new ApiError('FLOE_API_NOT_FOUND', `no decision for ${target}`);
+      return reply.status(204).send();
+    },
+  );
 
   return app;
 }

@@ -71,11 +71,16 @@ export interface DecisionHandlerDeps {
 /** The code of a refusal by its cause; causes this version does not know map to FLOE_RESPOND_REFUSED. */
 function refusalCode(cause: string, protectedBy?: string): ErrorCode {
   switch (cause) {
-    case 'never-block': return protectedBy === undefined || protectedBy === 'never-block' ? 'FLOE_RESPOND_NEVER_BLOCK' : 'FLOE_RESPOND_PROTECTED';
-    case 'too-wide': return 'FLOE_RESPOND_TOO_WIDE';
-    case 'protected': return 'FLOE_RESPOND_PROTECTED';
-    case 'rate-limit': return 'FLOE_RESPOND_RATE_LIMIT';
-    default: return 'FLOE_RESPOND_REFUSED';
+    case 'never-block':
+      return protectedBy === undefined || protectedBy === 'never-block' ? 'FLOE_RESPOND_NEVER_BLOCK' : 'FLOE_RESPOND_PROTECTED';
+    case 'too-wide':
+      return 'FLOE_RESPOND_TOO_WIDE';
+    case 'protected':
+      return 'FLOE_RESPOND_PROTECTED';
+    case 'rate-limit':
+      return 'FLOE_RESPOND_RATE_LIMIT';
+    default:
+      return 'FLOE_RESPOND_REFUSED';
   }
 }
 
@@ -97,13 +102,18 @@ export function createDecisionHandlers(deps: DecisionHandlerDeps): DecisionHandl
         }
         case 'refused':
           await deps.writer.write(outcome);
-          throw new ApiError(refusalCode(outcome.cause, outcome.protectedBy), `block of ${req.target} ${outcome.audit.reason.startsWith('refused: ') ? outcome.audit.reason : `refused: ${outcome.audit.reason}`}`);
+          throw new ApiError(
+            refusalCode(outcome.cause, outcome.protectedBy),
+            `block of ${req.target} ${outcome.audit.reason.startsWith('refused: ') ? outcome.audit.reason : `refused: ${outcome.audit.reason}`}`,
+          );
         case 'ignored': {
           const existing = outcome.existing;
           if (outcome.cause !== 'already-blocked' || existing === undefined) throw new Error(`responder ignored a manual block of ${req.target} (${outcome.cause})`);
-          throw new ApiError('FLOE_RESPOND_ALREADY_BLOCKED',
+          throw new ApiError(
+            'FLOE_RESPOND_ALREADY_BLOCKED',
             `${existing.target} is already blocked until ${new Date(existing.expiresAt).toISOString()}, not earlier than the requested block would end; the existing decision is kept`,
-            { extra: { decision: existing } });
+            { extra: { decision: existing } },
+          );
         }
       }
     },

@@ -18,7 +18,8 @@ test('docs/errors.md documents every catalogued code with its status, and no cod
 
 test('every code of @floe/respond and @floe/store is catalogued or listed as never reaching the API', () => {
   const domain = [...Object.keys(RESPOND_ERROR_CODES), ...Object.values(STORE_ERROR_CODES)];
-  for (const code of domain) assert.ok(code in ERROR_CATALOGUE || code in NOT_API_ERRORS, `${code} is in no catalogue: add it to ERROR_CATALOGUE (and docs/errors.md) or to NOT_API_ERRORS`);
+  for (const code of domain)
+    assert.ok(code in ERROR_CATALOGUE || code in NOT_API_ERRORS, `${code} is in no catalogue: add it to ERROR_CATALOGUE (and docs/errors.md) or to NOT_API_ERRORS`);
   for (const code of Object.keys(NOT_API_ERRORS)) assert.ok(!(code in ERROR_CATALOGUE), `${code} is both catalogued and listed as never reaching the API`);
   // the statuses @floe/respond itself states agree with the catalogue's
   for (const [code, e] of Object.entries(RESPOND_ERROR_CODES)) if (code in ERROR_CATALOGUE) assert.equal(ERROR_CATALOGUE[code as ErrorCode].status, e.status, code);
@@ -30,10 +31,22 @@ test('toErrorBody: catalogued codes keep code, status and message; uncatalogued 
     assert.deepEqual(toErrorBody(err), { statusCode: e.status, code, message: `m ${code}` });
   }
   assert.deepEqual(toErrorBody(new StoreError('FLOE_STORE_BAD_CURSOR', 'bad')), { statusCode: 400, code: 'FLOE_STORE_BAD_CURSOR', message: 'bad' });
-  assert.deepEqual(toErrorBody(new ApiError('FLOE_RESPOND_ALREADY_BLOCKED', 'kept', { extra: { decision: { target: 'x' } } })),
-    { statusCode: 409, code: 'FLOE_RESPOND_ALREADY_BLOCKED', message: 'kept', decision: { target: 'x' } });
-  for (const err of [new Error('boom'), Object.assign(new Error('x'), { code: 'FLOE_BUS_STOPPED' }), Object.assign(new Error('x'), { code: 'FLOE_RESPOND_BAD_OPTIONS' }),
-    Object.assign(new Error('x'), { code: 'ECONNRESET', statusCode: 400 }), 'a string', undefined, null, 42]) {
+  assert.deepEqual(toErrorBody(new ApiError('FLOE_RESPOND_ALREADY_BLOCKED', 'kept', { extra: { decision: { target: 'x' } } })), {
+    statusCode: 409,
+    code: 'FLOE_RESPOND_ALREADY_BLOCKED',
+    message: 'kept',
+    decision: { target: 'x' },
+  });
+  for (const err of [
+    new Error('boom'),
+    Object.assign(new Error('x'), { code: 'FLOE_BUS_STOPPED' }),
+    Object.assign(new Error('x'), { code: 'FLOE_RESPOND_BAD_OPTIONS' }),
+    Object.assign(new Error('x'), { code: 'ECONNRESET', statusCode: 400 }),
+    'a string',
+    undefined,
+    null,
+    42,
+  ]) {
     assert.equal(toErrorBody(err), undefined, String(err));
   }
   // fastify's own client errors

@@ -26,7 +26,11 @@ export interface CatalogueEntry {
 
 /** Every error code an API response can carry (see the module comment). */
 export const ERROR_CATALOGUE = Object.freeze({
-  FLOE_API_BAD_REQUEST: { status: 400, source: 'api', description: 'the request failed its schema (query, params, headers or body; a wrong type is never coerced), is not valid JSON, or a value is out of range' },
+  FLOE_API_BAD_REQUEST: {
+    status: 400,
+    source: 'api',
+    description: 'the request failed its schema (query, params, headers or body; a wrong type is never coerced), is not valid JSON, or a value is out of range',
+  },
   FLOE_API_UNAUTHORIZED: { status: 401, source: 'api', description: 'a bearer token is configured and the request to a write route lacks it or carries a wrong one' },
   FLOE_API_NOT_FOUND: { status: 404, source: 'api', description: 'no such route, or no decision for the target to delete' },
   FLOE_API_PAYLOAD_TOO_LARGE: { status: 413, source: 'api', description: 'the request body is larger than the limit (1 MiB)' },
@@ -34,10 +38,22 @@ export const ERROR_CATALOGUE = Object.freeze({
   FLOE_API_INTERNAL: { status: 500, source: 'api', description: 'an unexpected error; details are in the server log, not in the response' },
   FLOE_RESPOND_BAD_TARGET: { status: 400, source: 'respond', description: 'the block target is not an address or a prefix without host bits' },
   FLOE_RESPOND_BAD_REQUEST: { status: 400, source: 'respond', description: 'the manual block request has a bad duration, reason or user' },
-  FLOE_RESPOND_TOO_WIDE: { status: 400, source: 'respond', description: 'the target prefix is wider than respond.minPrefixLength allows (default: shorter than /16 IPv4, /32 IPv6)' },
-  FLOE_RESPOND_ALREADY_BLOCKED: { status: 409, source: 'respond', description: 'the target is blocked until at least the requested expiry already; the existing decision is kept and returned in `decision`' },
+  FLOE_RESPOND_TOO_WIDE: {
+    status: 400,
+    source: 'respond',
+    description: 'the target prefix is wider than respond.minPrefixLength allows (default: shorter than /16 IPv4, /32 IPv6)',
+  },
+  FLOE_RESPOND_ALREADY_BLOCKED: {
+    status: 409,
+    source: 'respond',
+    description: 'the target is blocked until at least the requested expiry already; the existing decision is kept and returned in `decision`',
+  },
   FLOE_RESPOND_NEVER_BLOCK: { status: 422, source: 'respond', description: 'the target is on (or overlaps) the never-block list; floe will not block it' },
-  FLOE_RESPOND_PROTECTED: { status: 422, source: 'respond', description: 'the target is in (or overlaps) the protected set (nodes, control plane, own and special addresses) or is wider than the prefix limit; floe will not block it' },
+  FLOE_RESPOND_PROTECTED: {
+    status: 422,
+    source: 'respond',
+    description: 'the target is in (or overlaps) the protected set (nodes, control plane, own and special addresses) or is wider than the prefix limit; floe will not block it',
+  },
   FLOE_RESPOND_REFUSED: { status: 422, source: 'respond', description: 'the responder refused the block for another reason, named in the message' },
   FLOE_RESPOND_RATE_LIMIT: { status: 429, source: 'respond', description: 'the responder refused a new block: rate cap reached' },
   FLOE_STORE_BAD_CURSOR: { status: 400, source: 'store', description: 'the paging cursor is not one the API produced for this route' },

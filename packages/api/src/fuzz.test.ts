@@ -34,7 +34,11 @@ export function routesOf(tree: string): Array<{ method: Method; path: string }> 
     const path = (depth > 0 ? stack[depth - 1] : '') + m[2];
     stack[depth] = path;
     stack.length = depth + 1;
-    for (const method of (m[3] ?? '').split(',').map((s) => s.trim()).filter(Boolean)) out.push({ method: method as Method, path });
+    for (const method of (m[3] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean))
+      out.push({ method: method as Method, path });
   }
   return out;
 }
@@ -45,34 +49,109 @@ export function routesOf(tree: string): Array<{ method: Method; path: string }> 
 const nasty = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.constantFrom('\u001b[31m', '\u0000', '\r\n', '\u009b2J', '\u202e', '\ud800', '%00', '%', '../..', '__proto__', 'constructor',
-    '1e400', 'NaN', '-0', '0x10', ' 1', '1 ', '+5', '１２', 'true', '', '[]', '{}', 'null', '10.0.0.0/8', '::', '::ffff:1.2.3.4/96',
-    '203.0.113.7', '2001:db8::/32', '0.0.0.0/0', 'AAAA', '9'.repeat(400)),
+  fc.constantFrom(
+    '\u001b[31m',
+    '\u0000',
+    '\r\n',
+    '\u009b2J',
+    '\u202e',
+    '\ud800',
+    '%00',
+    '%',
+    '../..',
+    '__proto__',
+    'constructor',
+    '1e400',
+    'NaN',
+    '-0',
+    '0x10',
+    ' 1',
+    '1 ',
+    '+5',
+    '１２',
+    'true',
+    '',
+    '[]',
+    '{}',
+    'null',
+    '10.0.0.0/8',
+    '::',
+    '::ffff:1.2.3.4/96',
+    '203.0.113.7',
+    '2001:db8::/32',
+    '0.0.0.0/0',
+    'AAAA',
+    '9'.repeat(400),
+  ),
   fc.integer({ min: 1, max: 3 }).map((n) => 'x'.repeat(n * 70_000)),
 );
 
 /** Addresses and prefixes a client could name: valid, protected, special, too wide, mapped, odd forms. */
 const target = fc.oneof(
-  fc.constantFrom('203.0.113.7', '203.0.113.0/24', '2001:db8::/48', '2001:DB8::1', '::ffff:203.0.113.9', '::ffff:203.0.113.0/120', '0.0.0.0/0', '::/0',
-    '10.96.0.1', '10.96.0.0/12', '127.0.0.1', '::1', 'fe80::1', '224.0.0.1', '255.255.255.255', '::0.0.0.1', '2000::/3', '1.0.0.0/8', '198.51.100.1/24'),
-  fc.ipV4(), fc.ipV6(), fc.tuple(fc.ipV4(), fc.integer({ min: 0, max: 40 })).map(([a, n]) => `${a}/${n}`),
+  fc.constantFrom(
+    '203.0.113.7',
+    '203.0.113.0/24',
+    '2001:db8::/48',
+    '2001:DB8::1',
+    '::ffff:203.0.113.9',
+    '::ffff:203.0.113.0/120',
+    '0.0.0.0/0',
+    '::/0',
+    '10.96.0.1',
+    '10.96.0.0/12',
+    '127.0.0.1',
+    '::1',
+    'fe80::1',
+    '224.0.0.1',
+    '255.255.255.255',
+    '::0.0.0.1',
+    '2000::/3',
+    '1.0.0.0/8',
+    '198.51.100.1/24',
+  ),
+  fc.ipV4(),
+  fc.ipV6(),
+  fc.tuple(fc.ipV4(), fc.integer({ min: 0, max: 40 })).map(([a, n]) => `${a}/${n}`),
 );
 /** A cursor-like value: base64url of random JSON (often cursor-shaped), or raw garbage. */
 const cursor = fc.oneof(
-  fc.record({ t: fc.constantFrom('f', 'd', 'x', 1), s: fc.oneof(fc.double(), fc.integer(), fc.bigInt().map(String), fc.constant(1e300)), k: fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.integer()) }, { requiredKeys: [] })
+  fc
+    .record(
+      {
+        t: fc.constantFrom('f', 'd', 'x', 1),
+        s: fc.oneof(fc.double(), fc.integer(), fc.bigInt().map(String), fc.constant(1e300)),
+        k: fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.integer()),
+      },
+      { requiredKeys: [] },
+    )
     .map((o) => Buffer.from(JSON.stringify(o)).toString('base64url')),
   fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v) ?? '').toString('base64url')),
   nasty,
 );
 
 const QUERY_KEYS = ['from', 'to', 'detector', 'entity', 'minSeverity', 'limit', 'cursor', 'active', 'target', 'origin', 'node', 'source', 'kind'];
-const queryValue = fc.oneof(target, nasty, cursor, fc.constantFrom('true', 'false', '1', '1000', '1001', '2025-03-01T12:00:00Z', 'high', 'rejected', 'silent', 'enobufs', 'node-a', 'replay'), fc.integer().map(String), fc.double().map(String), fc.array(fc.string({ maxLength: 5 }), { minLength: 2, maxLength: 3 }));
+const queryValue = fc.oneof(
+  target,
+  nasty,
+  cursor,
+  fc.constantFrom('true', 'false', '1', '1000', '1001', '2025-03-01T12:00:00Z', 'high', 'rejected', 'silent', 'enobufs', 'node-a', 'replay'),
+  fc.integer().map(String),
+  fc.double().map(String),
+  fc.array(fc.string({ maxLength: 5 }), { minLength: 2, maxLength: 3 }),
+);
 const query = fc.dictionary(fc.oneof(fc.constantFrom(...QUERY_KEYS), fc.string({ maxLength: 10 })), queryValue, { maxKeys: 4 });
 
-const duration = fc.oneof(fc.constantFrom('1h', '2h', '30m', 3_600_000, 7_200_000), fc.integer({ min: -10, max: 400 * 86_400_000 }), fc.constantFrom('1h', '90s', '0', '366d', '1y', '1.5h', '', '10m', '7d'), fc.double());
+const duration = fc.oneof(
+  fc.constantFrom('1h', '2h', '30m', 3_600_000, 7_200_000),
+  fc.integer({ min: -10, max: 400 * 86_400_000 }),
+  fc.constantFrom('1h', '90s', '0', '366d', '1y', '1.5h', '', '10m', '7d'),
+  fc.double(),
+);
 
 /** A body: a near-valid block request (reaches the responder), wrong-typed fields, any JSON, or raw text. */
-const nearValid = fc.record({ target, duration, reason: fc.oneof({ weight: 3, arbitrary: fc.string({ minLength: 1, maxLength: 30 }) }, nasty) }, { requiredKeys: ['target', 'reason'] }).map((o) => JSON.stringify(o));
+const nearValid = fc
+  .record({ target, duration, reason: fc.oneof({ weight: 3, arbitrary: fc.string({ minLength: 1, maxLength: 30 }) }, nasty) }, { requiredKeys: ['target', 'reason'] })
+  .map((o) => JSON.stringify(o));
 const anyJson = fc.jsonValue({ maxDepth: 3 });
 const fieldValue = fc.oneof(anyJson, nasty, fc.constant(true), fc.double(), fc.integer());
 const blockish = fc.record({ target: fieldValue, duration: fieldValue, reason: fieldValue, durationMs: fieldValue }, { requiredKeys: [] });
@@ -81,66 +160,98 @@ const body = fc.oneof(
   blockish.map((o) => JSON.stringify(o)),
   anyJson.map((v) => JSON.stringify(v)),
   fc.string({ unit: 'binary', maxLength: 200 }),
-  fc.constantFrom('{', '{"target":', '{"a":1}x', '\u0000', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{}}}', '[' .repeat(5000), ''),
+  fc.constantFrom('{', '{"target":', '{"a":1}x', '\u0000', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{}}}', '['.repeat(5000), ''),
   fc.constant(JSON.stringify({ target: '203.0.113.7', reason: 'x'.repeat(1_100_000) })),
 );
 
-const contentType = fc.constantFrom(undefined,  'application/json; charset=utf-8', 'application/json; charset=utf-16',
-  'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=--x', 'application/xml', '', 'garbage', 'application/*', '*/*',
-  'application/json, text/plain', 'APPLICATION/JSON');
+const contentType = fc.constantFrom(
+  undefined,
+  'application/json; charset=utf-8',
+  'application/json; charset=utf-16',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=--x',
+  'application/xml',
+  '',
+  'garbage',
+  'application/*',
+  '*/*',
+  'application/json, text/plain',
+  'APPLICATION/JSON',
+);
 
-const headers = fc.record({
-  'content-type': fc.oneof({ weight: 5, arbitrary: fc.constant('application/json') }, contentType),
-  'x-floe-user': fc.oneof({ weight: 3, arbitrary: fc.constantFrom(undefined, 'soc', 'alice@example.org') }, nasty),
-  authorization: fc.option(fc.oneof(nasty, fc.constantFrom('Bearer x', `Bearer ${TOKEN}`, `bearer  ${TOKEN}`, `Basic ${TOKEN}`)), { nil: undefined }),
-}, { requiredKeys: [] });
+const headers = fc.record(
+  {
+    'content-type': fc.oneof({ weight: 5, arbitrary: fc.constant('application/json') }, contentType),
+    'x-floe-user': fc.oneof({ weight: 3, arbitrary: fc.constantFrom(undefined, 'soc', 'alice@example.org') }, nasty),
+    authorization: fc.option(fc.oneof(nasty, fc.constantFrom('Bearer x', `Bearer ${TOKEN}`, `bearer  ${TOKEN}`, `Basic ${TOKEN}`)), { nil: undefined }),
+  },
+  { requiredKeys: [] },
+);
 
 /** Percent-encodes the UTF-8 bytes of `s` except unreserved characters (lone surrogates become U+FFFD). */
-const pct = (s: string): string => [...Buffer.from(s, 'utf8')].map((b) => (/[A-Za-z0-9._~-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).padStart(2, '0')}`)).join('');
+const pct = (s: string): string =>
+  [...Buffer.from(s, 'utf8')].map((b) => (/[A-Za-z0-9._~-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).padStart(2, '0')}`)).join('');
 
 /** A path parameter: anything, percent-encoded (or raw printable garbage). */
-const param = fc.oneof(target.map(pct), nasty.map((s) => pct(s.slice(0, 500))), fc.constantFrom('%', '%zz', '..', '%2F', '%00', '203.0.113.7%2F32', 'a%2Fb%2Fc'));
+const param = fc.oneof(
+  target.map(pct),
+  nasty.map((s) => pct(s.slice(0, 500))),
+  fc.constantFrom('%', '%zz', '..', '%2F', '%00', '203.0.113.7%2F32', 'a%2Fb%2Fc'),
+);
 
-for (const token of [undefined, TOKEN]) test(`fuzz: every route answers malformed input with a catalogued 4xx or a success, never a 5xx (real responder and DuckDB${token ? ', bearer token set' : ''})`, { timeout: 600_000 }, async (t) => {
-  const h = await harness(t, { responder: { neverBlock: ['10.96.0.0/12'] }, api: token ? { token } : {} });
-  await h.app.ready();
-  const routes = routesOf(h.app.printRoutes({ commonPrefix: false }));
-  // the sweep must cover the API, not an empty list
-  for (const want of ['GET /v1/findings', 'GET /v1/decisions', 'GET /v1/gaps', 'POST /v1/decisions', 'DELETE /v1/decisions/:target', 'GET /healthz', 'GET /metrics']) {
-    assert.ok(routes.some((r) => `${r.method} ${r.path}` === want), `${want} not found in ${JSON.stringify(routes)}`);
-  }
-  const seen = new Map<string, number>();
-  let tried = 0;
-  for (const route of routes) {
-    const request = fc.record({ query, headers, body: fc.option(body, { nil: undefined }), params: fc.array(param, { minLength: 1, maxLength: 1 }) }).map((g): InjectOptions => {
-      const url = route.path.replace(/:[A-Za-z]+/g, () => g.params[0]);
-      const hdrs: Record<string, string> = {};
-      for (const [k, v] of Object.entries(g.headers)) if (v !== undefined) hdrs[k] = v;
-      const opts: InjectOptions = { method: route.method, url, query: g.query as Record<string, string>, headers: hdrs };
-      if (g.body !== undefined && route.method !== 'GET' && route.method !== 'HEAD') opts.payload = g.body;
-      return opts;
-    });
-    await fc.assert(fc.asyncProperty(request, async (req) => {
-      tried++;
-      const r = await h.app.inject(req);
-      const code = r.statusCode >= 400 && route.method !== 'HEAD' ? (r.json() as { code: string }).code : '';
-      const key = `${route.method} ${route.path} ${r.statusCode}${code ? ` ${code}` : ''}`;
-      seen.set(key, (seen.get(key) ?? 0) + 1);
-      assert.ok(r.statusCode < 500, `${route.method} ${route.path}: ${r.statusCode} ${r.body.slice(0, 300)}`);
-      if (code) assert.ok(code in ERROR_CATALOGUE, `uncatalogued code ${code}`);
-    }), { seed: SEED, numRuns: RUNS, endOnFailure: true });
-  }
-  // figures for the note: inputs tried and the answers by route, status and code
-  t.diagnostic(`api fuzz${token ? ' (token)' : ''}: ${tried} inputs over ${routes.length} method/route pairs, seed ${SEED}, 5xx: 0`);
-  for (const [k, n] of [...seen].sort()) t.diagnostic(`  ${k}: ${n}`);
-  assert.equal(h.logs.filter((l) => l.level >= 50).length, 0, 'no unexpected error was logged');
-});
+for (const token of [undefined, TOKEN])
+  test(`fuzz: every route answers malformed input with a catalogued 4xx or a success, never a 5xx (real responder and DuckDB${token ? ', bearer token set' : ''})`, {
+    timeout: 600_000,
+  }, async (t) => {
+    const h = await harness(t, { responder: { neverBlock: ['10.96.0.0/12'] }, api: token ? { token } : {} });
+    await h.app.ready();
+    const routes = routesOf(h.app.printRoutes({ commonPrefix: false }));
+    // the sweep must cover the API, not an empty list
+    for (const want of ['GET /v1/findings', 'GET /v1/decisions', 'GET /v1/gaps', 'POST /v1/decisions', 'DELETE /v1/decisions/:target', 'GET /healthz', 'GET /metrics']) {
+      assert.ok(
+        routes.some((r) => `${r.method} ${r.path}` === want),
+        `${want} not found in ${JSON.stringify(routes)}`,
+      );
+    }
+    const seen = new Map<string, number>();
+    let tried = 0;
+    for (const route of routes) {
+      const request = fc.record({ query, headers, body: fc.option(body, { nil: undefined }), params: fc.array(param, { minLength: 1, maxLength: 1 }) }).map((g): InjectOptions => {
+        const url = route.path.replace(/:[A-Za-z]+/g, () => g.params[0]);
+        const hdrs: Record<string, string> = {};
+        for (const [k, v] of Object.entries(g.headers)) if (v !== undefined) hdrs[k] = v;
+        const opts: InjectOptions = { method: route.method, url, query: g.query as Record<string, string>, headers: hdrs };
+        if (g.body !== undefined && route.method !== 'GET' && route.method !== 'HEAD') opts.payload = g.body;
+        return opts;
+      });
+      await fc.assert(
+        fc.asyncProperty(request, async (req) => {
+          tried++;
+          const r = await h.app.inject(req);
+          const code = r.statusCode >= 400 && route.method !== 'HEAD' ? (r.json() as { code: string }).code : '';
+          const key = `${route.method} ${route.path} ${r.statusCode}${code ? ` ${code}` : ''}`;
+          seen.set(key, (seen.get(key) ?? 0) + 1);
+          assert.ok(r.statusCode < 500, `${route.method} ${route.path}: ${r.statusCode} ${r.body.slice(0, 300)}`);
+          if (code) assert.ok(code in ERROR_CATALOGUE, `uncatalogued code ${code}`);
+        }),
+        { seed: SEED, numRuns: RUNS, endOnFailure: true },
+      );
+    }
+    // figures for the note: inputs tried and the answers by route, status and code
+    t.diagnostic(`api fuzz${token ? ' (token)' : ''}: ${tried} inputs over ${routes.length} method/route pairs, seed ${SEED}, 5xx: 0`);
+    for (const [k, n] of [...seen].sort()) t.diagnostic(`  ${k}: ${n}`);
+    assert.equal(h.logs.filter((l) => l.level >= 50).length, 0, 'no unexpected error was logged');
+  });
 
 test('routesOf: reads nested routes and their methods from printRoutes', () => {
   const tree = '├── /healthz (GET, HEAD)\n└── /v1/decisions (GET, HEAD, POST)\n    └── /:target (DELETE)\n';
   assert.deepEqual(routesOf(tree), [
-    { method: 'GET', path: '/healthz' }, { method: 'HEAD', path: '/healthz' },
-    { method: 'GET', path: '/v1/decisions' }, { method: 'HEAD', path: '/v1/decisions' }, { method: 'POST', path: '/v1/decisions' },
+    { method: 'GET', path: '/healthz' },
+    { method: 'HEAD', path: '/healthz' },
+    { method: 'GET', path: '/v1/decisions' },
+    { method: 'HEAD', path: '/v1/decisions' },
+    { method: 'POST', path: '/v1/decisions' },
     { method: 'DELETE', path: '/v1/decisions/:target' },
   ]);
 });

@@ -54,7 +54,12 @@ export const decisionSchema = {
     schema: int,
     target: str,
     action: str,
-    scope: { anyOf: [{ type: 'string', enum: ['all'] }, { type: 'array', items: str }] },
+    scope: {
+      anyOf: [
+        { type: 'string', enum: ['all'] },
+        { type: 'array', items: str },
+      ],
+    },
     durationMs: int,
     expiresAt: int,
     origin: str,

@@ -16,7 +16,10 @@ LOOPBACK.addSubnet('::ffff:127.0.0.0', 104, 'ipv6'); // IPv4-mapped loopback (RF
  * ::ffff:127.0.0.0/104. Any other name or address (0.0.0.0, ::, a host name) counts as exposed.
  */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  const h = host
+    .trim()
+    .replace(/^\[(.*)\]$/, '$1')
+    .toLowerCase();
   if (h === 'localhost') return true;
   const v = isIP(h);
   return v !== 0 && LOOPBACK.check(h, v === 4 ? 'ipv4' : 'ipv6');
@@ -49,12 +52,15 @@ export function resolveApiToken(api: ApiTokenConfig, readFile: (path: string) =>
     } catch (e) {
       throw bad('FLOE_CONFIG_API_TOKEN', `api.tokenFile ${escapeText(api.tokenFile)}: cannot read: ${readFailure(e)}`);
     }
-    if (!TOKEN_RE.test(token)) throw bad('FLOE_CONFIG_API_TOKEN', `api.tokenFile ${escapeText(api.tokenFile)}: the token must be 16..4096 printable ASCII characters without spaces`);
+    if (!TOKEN_RE.test(token))
+      throw bad('FLOE_CONFIG_API_TOKEN', `api.tokenFile ${escapeText(api.tokenFile)}: the token must be 16..4096 printable ASCII characters without spaces`);
   }
   if (token === undefined && !isLoopbackHost(api.host) && !api.allowUnauthenticated) {
-    throw bad('FLOE_CONFIG_API_UNAUTHENTICATED',
+    throw bad(
+      'FLOE_CONFIG_API_UNAUTHENTICATED',
       `api.host ${api.host} is not a loopback address and no api.token / api.tokenFile (FLOE_API_TOKEN, FLOE_API_TOKEN_FILE) is set: ` +
-      'anyone reaching the port could block and unblock addresses. Set a token, listen on 127.0.0.1, or set api.allowUnauthenticated: true');
+        'anyone reaching the port could block and unblock addresses. Set a token, listen on 127.0.0.1, or set api.allowUnauthenticated: true',
+    );
   }
   return token;
 }

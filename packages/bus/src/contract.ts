@@ -91,7 +91,10 @@ export function runBusContract(name: string, makeBus: (opts: BusContractOptions)
       await bus.publish(topic, [{ key: 'new', value: { seq: 1 } }]);
       await waitFor(() => got.length >= 1, 'the new message');
       await new Promise((r) => setTimeout(r, 50));
-      assert.deepEqual(got.map(({ key, value }) => ({ key, value })), [{ key: 'new', value: { seq: 1 } }]);
+      assert.deepEqual(
+        got.map(({ key, value }) => ({ key, value })),
+        [{ key: 'new', value: { seq: 1 } }],
+      );
       assert.match(got[0].offset ?? '', /^\d+$/, 'delivered messages carry their offset');
     });
 

@@ -39,10 +39,7 @@ async function until(cond: () => Promise<boolean>, what: string): Promise<void> 
 }
 
 async function started(registry: Registry, partitions: number): Promise<KafkaBus> {
-  const bus = createKafkaBus(
-    { brokers: [BROKER], clientId: 'floe-test-metrics', partitions, retryBackoffMs: 50, maxRetryBackoffMs: 500, lagSampleMs: 0 },
-    { metrics: registry },
-  );
+  const bus = createKafkaBus({ brokers: [BROKER], clientId: 'floe-test-metrics', partitions, retryBackoffMs: 50, maxRetryBackoffMs: 500, lagSampleMs: 0 }, { metrics: registry });
   await bus.start();
   return bus;
 }
@@ -63,7 +60,10 @@ describe('kafka bus metrics on a real broker', { skip, timeout: 120_000 }, () =>
       await gate;
       got += b.messages.length;
     });
-    await bus.publish(topic, Array.from({ length: 6 }, (_, i) => ({ key: `k${i}`, value: i })));
+    await bus.publish(
+      topic,
+      Array.from({ length: 6 }, (_, i) => ({ key: `k${i}`, value: i })),
+    );
     assert.equal(await readMetric(registry, BUS_METRICS.published, { topic }), 6);
     await bus.sampleLag();
     assert.equal(await readMetric(registry, BUS_METRICS.lag, { topic, group: 'lag' }), 6);
@@ -85,7 +85,13 @@ describe('kafka bus metrics on a real broker', { skip, timeout: 120_000 }, () =>
     const producer = new kafkajs.Kafka({ brokers: [BROKER], logLevel: kafkajs.logLevel.NOTHING }).producer();
     await producer.connect();
     try {
-      await producer.send({ topic, messages: [{ key: 'bad', value: '{not json' }, { key: 'good', value: '2' }] });
+      await producer.send({
+        topic,
+        messages: [
+          { key: 'bad', value: '{not json' },
+          { key: 'good', value: '2' },
+        ],
+      });
     } finally {
       await producer.disconnect();
     }

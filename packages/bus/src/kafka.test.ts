@@ -101,8 +101,14 @@ describe('kafka bus on a real broker', { skip, timeout: 120_000 }, () => {
     });
     await waitFor(() => got.reduce((a, b) => a + b.messages.length, 0) >= 3, '3 messages');
     const flat = got.flatMap((b) => b.messages.map(({ key, value }) => ({ key, value })));
-    assert.deepEqual(flat.filter((m) => m.key === '203.0.113.7'), [sent[0], sent[2]]);
-    assert.deepEqual(flat.filter((m) => m.key === '2001:db8::1'), [sent[1]]);
+    assert.deepEqual(
+      flat.filter((m) => m.key === '203.0.113.7'),
+      [sent[0], sent[2]],
+    );
+    assert.deepEqual(
+      flat.filter((m) => m.key === '2001:db8::1'),
+      [sent[1]],
+    );
     for (const b of got) assert.equal(b.topic, topic);
     await waitFor(() => bus.stats().delivered === 3, 'the commit');
     const offsets = await committed('rt', topic);
@@ -193,7 +199,10 @@ describe('kafka bus on a real broker', { skip, timeout: 120_000 }, () => {
     const bus = await startedBus(t);
     const ta = unique('two-a');
     const tb = unique('two-b');
-    const got = new Map<string, string[]>([[ta, []], [tb, []]]);
+    const got = new Map<string, string[]>([
+      [ta, []],
+      [tb, []],
+    ]);
     await bus.subscribe<string>(ta, { group: 'shared', fromBeginning: true }, async (b) => {
       got.get(ta)!.push(...b.messages.map((m) => `${b.topic}:${m.value}`));
     });
@@ -201,11 +210,23 @@ describe('kafka bus on a real broker', { skip, timeout: 120_000 }, () => {
       got.get(tb)!.push(...b.messages.map((m) => `${b.topic}:${m.value}`));
     });
     const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
-    await bus.publish(ta, keys.map((k) => ({ key: k, value: 'a' })));
-    await bus.publish(tb, keys.map((k) => ({ key: k, value: 'b' })));
+    await bus.publish(
+      ta,
+      keys.map((k) => ({ key: k, value: 'a' })),
+    );
+    await bus.publish(
+      tb,
+      keys.map((k) => ({ key: k, value: 'b' })),
+    );
     await waitFor(() => got.get(ta)!.length >= 12 && got.get(tb)!.length >= 12, 'both topics', 30_000);
-    assert.deepEqual(got.get(ta), keys.map(() => `${ta}:a`));
-    assert.deepEqual(got.get(tb), keys.map(() => `${tb}:b`));
+    assert.deepEqual(
+      got.get(ta),
+      keys.map(() => `${ta}:a`),
+    );
+    assert.deepEqual(
+      got.get(tb),
+      keys.map(() => `${tb}:b`),
+    );
   });
 
   it('topicPrefix isolates buses on one cluster: prefixed topics on the wire, logical names in batches, compaction kept', async (t) => {
@@ -245,7 +266,7 @@ if (up) {
 }
 
 describe('kafka bus: consumer error policy on a real broker', { skip, timeout: 120_000 }, () => {
-  it('a message that is not JSON goes to onUndecodable with its bytes and offset; the batch\'s other messages reach the handler', async (t) => {
+  it("a message that is not JSON goes to onUndecodable with its bytes and offset; the batch's other messages reach the handler", async (t) => {
     const bus = await startedBus(t);
     const topic = unique('undecodable');
     const raw = Buffer.from([0x7b, 0x6e, 0x6f, 0x74, 0x20, 0x6a, 0x73, 0x6f, 0x6e, 0xff, 0x00]); // "{not json" + 0xff 0x00
@@ -257,10 +278,19 @@ describe('kafka bus: consumer error policy on a real broker', { skip, timeout: 1
     await bus.publish(topic, [{ key: 'k', value: { n: 2 } }]);
     const got: unknown[] = [];
     const bad: Array<{ raw: Buffer; offset: string; key: string; error: string }> = [];
-    await bus.subscribe(topic, {
-      group: 'u', fromBeginning: true,
-      onUndecodable: async (m) => { bad.push({ raw: Buffer.from(m.raw), offset: m.offset, key: m.key, error: m.error }); },
-    }, async (b) => { for (const m of b.messages) got.push(m.value); });
+    await bus.subscribe(
+      topic,
+      {
+        group: 'u',
+        fromBeginning: true,
+        onUndecodable: async (m) => {
+          bad.push({ raw: Buffer.from(m.raw), offset: m.offset, key: m.key, error: m.error });
+        },
+      },
+      async (b) => {
+        for (const m of b.messages) got.push(m.value);
+      },
+    );
     await waitFor(() => got.length === 2 && bad.length === 1, 'two values and one undecodable message');
     assert.deepEqual(got, [{ n: 1 }, { n: 2 }]);
     assert.deepEqual(bad[0].raw, raw);
@@ -303,6 +333,9 @@ describe('kafka bus: consumer error policy on a real broker', { skip, timeout: 1
     assert.match(deaths[0].message, /crashed and will not restart/);
     assert.ok(calls >= 1);
     const offsets = await committed('d', topic);
-    assert.ok([...offsets.values()].every((o) => o <= 0), 'no offset committed past the failing message');
+    assert.ok(
+      [...offsets.values()].every((o) => o <= 0),
+      'no offset committed past the failing message',
+    );
   });
 });

@@ -14,17 +14,7 @@
  */
 import { noopLogger, type Logger } from '@floe/telemetry/lite';
 import kafkajs from 'kafkajs';
-import type {
-  Admin,
-  Assigner,
-  Consumer,
-  EachBatchPayload,
-  ITopicConfig,
-  Kafka as KafkaClient,
-  LogEntry,
-  PartitionAssigner,
-  Producer,
-} from 'kafkajs';
+import type { Admin, Assigner, Consumer, EachBatchPayload, ITopicConfig, Kafka as KafkaClient, LogEntry, PartitionAssigner, Producer } from 'kafkajs';
 import type { Bus, BusBatch, BusMessage, SubscribeOptions, Subscription as BusSubscription } from './bus.js';
 import { TOPICS } from './bus.js';
 import { undecodableDeadLetter } from './deadletter.js';
@@ -163,7 +153,10 @@ const subscriptionRoundRobin: PartitionAssigner = ({ cluster }) => {
       for (const topic of [...all].sort()) {
         const eligible = ids.filter((id) => subscribed.get(id)?.has(topic));
         if (eligible.length === 0) continue;
-        const partitions = cluster.findTopicPartitionMetadata(topic).map((p) => p.partitionId).sort((a, b) => a - b);
+        const partitions = cluster
+          .findTopicPartitionMetadata(topic)
+          .map((p) => p.partitionId)
+          .sort((a, b) => a - b);
         partitions.forEach((p, i) => {
           const target = plan.get(eligible[i % eligible.length])!;
           (target[topic] ??= []).push(p);
@@ -470,10 +463,7 @@ class KafkaBusImpl implements KafkaBus {
       opts.onDeath?.(new Error(`kafka bus: consumer of group ${group} on ${topic} crashed and will not restart: ${error?.message ?? String(error)}`, { cause: error }));
     });
     const joined = new Promise<number[]>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`kafka bus: group ${group} did not join within ${o.joinTimeoutMs} ms (topic ${topic})`)),
-        o.joinTimeoutMs,
-      );
+      const timer = setTimeout(() => reject(new Error(`kafka bus: group ${group} did not join within ${o.joinTimeoutMs} ms (topic ${topic})`)), o.joinTimeoutMs);
       const off = consumer.on(consumer.events.GROUP_JOIN, (e) => {
         clearTimeout(timer);
         off();
@@ -542,9 +532,7 @@ class KafkaBusImpl implements KafkaBus {
         await new Promise((r) => setTimeout(r, delay));
       }
     }
-    const missing = new Set(
-      (committed.find((t) => t.topic === wireTopic)?.partitions ?? []).filter((p) => Number(p.offset) < 0).map((p) => p.partition),
-    );
+    const missing = new Set((committed.find((t) => t.topic === wireTopic)?.partitions ?? []).filter((p) => Number(p.offset) < 0).map((p) => p.partition));
     if (missing.size === 0) return [];
     const ends = await admin.fetchTopicOffsets(wireTopic);
     return ends.filter((e) => missing.has(e.partition)).map((e) => ({ partition: e.partition, offset: e.high }));
@@ -555,12 +543,13 @@ class KafkaBusImpl implements KafkaBus {
    * onUndecodable, else a DeadLetter (reason `undecodable`, original bytes) on floe.deadletter.v1.
    * Either way its offset is committed with the batch; a failure here rejects the batch.
    */
-  private async undecodable(opts: SubscribeOptions, group: string, m: { topic: string; partition: number; offset: string; key: string; raw: Buffer; error: string }): Promise<void> {
+  private async undecodable(
+    opts: SubscribeOptions,
+    group: string,
+    m: { topic: string; partition: number; offset: string; key: string; raw: Buffer; error: string },
+  ): Promise<void> {
     this.counters.undecodable++;
-    this.log.warn(
-      { group, topic: m.topic, partition: m.partition, offset: m.offset, err: m.error },
-      'a message whose value is not JSON goes to the dead-letter path',
-    );
+    this.log.warn({ group, topic: m.topic, partition: m.partition, offset: m.offset, err: m.error }, 'a message whose value is not JSON goes to the dead-letter path');
     if (opts.onUndecodable) return opts.onUndecodable(m);
     const dl = undecodableDeadLetter(m, group, 'bus-decode', Date.now());
     await this.publish(TOPICS.deadletter, [{ key: m.key, value: dl }]);
@@ -599,10 +588,7 @@ class KafkaBusImpl implements KafkaBus {
       } catch (err) {
         this.counters.handlerErrors++;
         this.m.handlerErrors.inc({ topic: this.logical(batch.topic) });
-        this.log.warn(
-          { group, topic: batch.topic, partition: batch.partition, firstOffset: batch.firstOffset(), err },
-          'handler rejected a batch; it will be delivered again',
-        );
+        this.log.warn({ group, topic: batch.topic, partition: batch.partition, firstOffset: batch.firstOffset(), err }, 'handler rejected a batch; it will be delivered again');
         throw err;
       }
     }
@@ -646,10 +632,7 @@ class KafkaBusImpl implements KafkaBus {
         if (sub.assigned.length === 0) continue;
         const wireTopic = this.wire(sub.topic);
         try {
-          const [ends, committed] = await Promise.all([
-            this.admin!.fetchTopicOffsets(wireTopic),
-            this.admin!.fetchOffsets({ groupId: sub.group, topics: [wireTopic] }),
-          ]);
+          const [ends, committed] = await Promise.all([this.admin!.fetchTopicOffsets(wireTopic), this.admin!.fetchOffsets({ groupId: sub.group, topics: [wireTopic] })]);
           const done = new Map((committed.find((t) => t.topic === wireTopic)?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
           for (const e of ends) {
             if (!sub.assigned.includes(e.partition)) continue;

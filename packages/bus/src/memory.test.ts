@@ -58,7 +58,10 @@ describe('memory bus', () => {
       read += b.messages.length;
     });
     for (let i = 0; i < 5000; i += 100) {
-      await bus.publish(TOPICS.decisions, Array.from({ length: 100 }, (_, j) => ({ key: `192.0.2.${(i + j) % 5}/32`, value: i + j })));
+      await bus.publish(
+        TOPICS.decisions,
+        Array.from({ length: 100 }, (_, j) => ({ key: `192.0.2.${(i + j) % 5}/32`, value: i + j })),
+      );
       await until(() => read >= i + 100);
     }
     assert.equal(read, 5000, 'the live group saw every update');
@@ -68,14 +71,24 @@ describe('memory bus', () => {
       for (const m of b.messages) state.set(m.key, m.value);
     });
     await until(() => state.size === 5 && state.get('192.0.2.4/32') === 4999);
-    assert.deepEqual([...state.entries()].sort(), [['192.0.2.0/32', 4995], ['192.0.2.1/32', 4996], ['192.0.2.2/32', 4997], ['192.0.2.3/32', 4998], ['192.0.2.4/32', 4999]]);
+    assert.deepEqual([...state.entries()].sort(), [
+      ['192.0.2.0/32', 4995],
+      ['192.0.2.1/32', 4996],
+      ['192.0.2.2/32', 4997],
+      ['192.0.2.3/32', 4998],
+      ['192.0.2.4/32', 4999],
+    ]);
   });
 
   it('a non-compacted topic read fromBeginning delivers every message, superseded ones too', async (t) => {
     const bus = createMemoryBus({ partitions: 1 });
     await bus.start();
     t.after(() => bus.stop());
-    await bus.publish('plain', [{ key: 'k', value: 1 }, { key: 'k', value: 2 }, { key: 'k', value: null }]);
+    await bus.publish('plain', [
+      { key: 'k', value: 1 },
+      { key: 'k', value: 2 },
+      { key: 'k', value: null },
+    ]);
     const got: unknown[] = [];
     await bus.subscribe('plain', { group: 'g', fromBeginning: true }, async (b) => {
       got.push(...b.messages.map((m) => m.value));
@@ -88,7 +101,10 @@ describe('memory bus', () => {
     const bus = createMemoryBus({ partitions: 1, maxBatch: 500 });
     await bus.start();
     t.after(() => bus.stop());
-    await bus.publish('flows', Array.from({ length: 1001 }, (_, i) => ({ key: 'src', value: i })));
+    await bus.publish(
+      'flows',
+      Array.from({ length: 1001 }, (_, i) => ({ key: 'src', value: i })),
+    );
     const sizes: number[] = [];
     await bus.subscribe('flows', { group: 'p', fromBeginning: true }, async (b) => {
       sizes.push(b.messages.length);
@@ -123,7 +139,10 @@ describe('memory bus', () => {
     const bus = createMemoryBus({ partitions: 1, maxRetainedPerPartition: 10 });
     await bus.start();
     t.after(() => bus.stop());
-    await bus.publish('t', Array.from({ length: 25 }, (_, i) => ({ key: 'k', value: i })));
+    await bus.publish(
+      't',
+      Array.from({ length: 25 }, (_, i) => ({ key: 'k', value: i })),
+    );
     assert.equal(bus.stats().retained, 10);
     // No group yet: nothing was "unread by a group", the partition end is the bound.
     assert.equal(bus.stats().evicted, 0);
@@ -132,7 +151,10 @@ describe('memory bus', () => {
       got.push(...b.messages.map((m) => m.value));
     });
     await until(() => got.length >= 10);
-    assert.deepEqual(got, Array.from({ length: 10 }, (_, i) => 15 + i));
+    assert.deepEqual(
+      got,
+      Array.from({ length: 10 }, (_, i) => 15 + i),
+    );
   });
 
   it('rejects publish before start, a duplicate group, and bad options with FLOE_BUS_ codes', async (t) => {
@@ -141,7 +163,10 @@ describe('memory bus', () => {
     await bus.start();
     t.after(() => bus.stop());
     await bus.subscribe('t', { group: 'g' }, async () => {});
-    await assert.rejects(bus.subscribe('t', { group: 'g' }, async () => {}), { code: 'FLOE_BUS_DUPLICATE_GROUP' });
+    await assert.rejects(
+      bus.subscribe('t', { group: 'g' }, async () => {}),
+      { code: 'FLOE_BUS_DUPLICATE_GROUP' },
+    );
     await assert.rejects(bus.publish('', []), { code: 'FLOE_BUS_BAD_ARGUMENT' });
     assert.throws(() => createMemoryBus({ partitions: 0 }), { code: 'FLOE_BUS_BAD_ARGUMENT' });
   });

@@ -238,7 +238,9 @@ export function createMemoryBus(opts: MemoryBusOptions = {}, deps: BusDeps = {})
       const head = part.entries.slice(0, cut);
       const tail = part.entries.slice(cut);
       const tailKeys = new Set(tail.map((e) => e.key));
-      part.entries = compact(head).filter((e) => !tailKeys.has(e.key)).concat(tail);
+      part.entries = compact(head)
+        .filter((e) => !tailKeys.has(e.key))
+        .concat(tail);
       t.compactAt[p] = Math.max(1024, part.entries.length * 2);
       return;
     }
@@ -310,7 +312,10 @@ export function createMemoryBus(opts: MemoryBusOptions = {}, deps: BusDeps = {})
       ps.attempts++;
       if (ps.attempts >= maxAttempts) {
         sub.ended = true;
-        const why = new Error(`memory bus: group ${sub.group} gave up on ${sub.topic.name}/${p} after ${ps.attempts} failed deliveries: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+        const why = new Error(
+          `memory bus: group ${sub.group} gave up on ${sub.topic.name}/${p} after ${ps.attempts} failed deliveries: ${(err as Error)?.message ?? String(err)}`,
+          { cause: err },
+        );
         log.error({ err, topic: sub.topic.name, partition: p, group: sub.group, attempts: ps.attempts }, 'bus handler keeps failing; the subscription stops');
         ps.inflight = undefined;
         sub.onDeath?.(why);
@@ -319,10 +324,7 @@ export function createMemoryBus(opts: MemoryBusOptions = {}, deps: BusDeps = {})
       counters.redeliveries++;
       m.handlerErrors.inc({ topic: sub.topic.name });
       const delay = Math.min(maxRetryBackoffMs, retryBackoffMs * 2 ** (ps.attempts - 1));
-      log.warn(
-        { err, topic: sub.topic.name, partition: p, group: sub.group, attempts: ps.attempts, delayMs: delay },
-        'bus handler rejected; batch will be redelivered',
-      );
+      log.warn({ err, topic: sub.topic.name, partition: p, group: sub.group, attempts: ps.attempts, delayMs: delay }, 'bus handler rejected; batch will be redelivered');
       if (state === 'running') {
         ps.timer = setTimeout(() => {
           ps.timer = undefined;

@@ -35,17 +35,13 @@ export interface BusMetrics {
  */
 export function createBusMetrics(registry: Registry = new Registry()): BusMetrics {
   const registers = [registry];
-  const counter = (name: string, help: string): Counter<'topic'> =>
-    metric(registry, name, () => new Counter({ name, help, labelNames: ['topic'] as const, registers }));
+  const counter = (name: string, help: string): Counter<'topic'> => metric(registry, name, () => new Counter({ name, help, labelNames: ['topic'] as const, registers }));
   return {
     published: counter(BUS_METRICS.published, 'Messages the bus accepted from publishers (Kafka: acknowledged by the broker), by topic'),
     consumed: counter(BUS_METRICS.consumed, 'Messages whose batch handler resolved and whose offset was committed, by topic'),
     undecodable: counter(BUS_METRICS.undecodable, 'Messages read whose value could not be decoded (Kafka: not JSON), by topic'),
     handlerErrors: counter(BUS_METRICS.handlerErrors, 'Batch handler rejections (each leads to a redelivery of the batch), by topic'),
-    evicted: counter(
-      BUS_METRICS.evicted,
-      'Messages the in-process bus dropped by retention (maxRetainedPerPartition) before every consumer group read them, by topic',
-    ),
+    evicted: counter(BUS_METRICS.evicted, 'Messages the in-process bus dropped by retention (maxRetainedPerPartition) before every consumer group read them, by topic'),
     lag: metric(
       registry,
       BUS_METRICS.lag,

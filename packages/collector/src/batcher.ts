@@ -27,27 +27,38 @@ export class FlowBatcher {
     if (this.failed) throw this.failed;
     this.pending.push(flow);
     if (this.pending.length >= this.batchSize) return this.flush();
-    this.timer ??= setTimeout(() => { this.flush().catch(this.onTimerError); }, this.flushMs);
+    this.timer ??= setTimeout(() => {
+      this.flush().catch(this.onTimerError);
+    }, this.flushMs);
     return undefined;
   }
 
   /** Publishes what is pending; resolves once the bus acknowledged it and everything before it. */
   flush(): Promise<void> {
-    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     const flows = this.pending;
     this.pending = [];
     if (flows.length > 0) {
       const bySrc = new Map<string, FlowRecord[]>();
       for (const f of flows) {
         const list = bySrc.get(f.srcAddr);
-        if (list) list.push(f); else bySrc.set(f.srcAddr, [f]);
+        if (list) list.push(f);
+        else bySrc.set(f.srcAddr, [f]);
       }
       const messages: BusMessage<FlowRecord[]>[] = [];
       for (const [key, value] of bySrc) messages.push({ key, value });
-      this.inflight = this.inflight.then(async () => {
-        await this.bus.publish(TOPICS.flows, messages);
-        this.onPublished(flows.length, messages.length);
-      }).catch((e: Error) => { this.failed = e; throw e; });
+      this.inflight = this.inflight
+        .then(async () => {
+          await this.bus.publish(TOPICS.flows, messages);
+          this.onPublished(flows.length, messages.length);
+        })
+        .catch((e: Error) => {
+          this.failed = e;
+          throw e;
+        });
     }
     return this.inflight;
   }

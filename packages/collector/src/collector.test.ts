@@ -24,10 +24,15 @@ test('replay of the real nmap capture publishes every flow, keyed by source addr
   await bus.start();
   t.after(() => bus.stop());
   const got = await collect(bus);
-  const c = createCollector({
-    node: 'n1', batchSize: 100, flushMs: 20,
-    sources: [{ kind: 'replay', file: testdata('conntrack/captured-conntrack-E-extended-timestamp-nmap-top100-scan.log'), format: 'auto', speed: 'max' }],
-  }, { bus });
+  const c = createCollector(
+    {
+      node: 'n1',
+      batchSize: 100,
+      flushMs: 20,
+      sources: [{ kind: 'replay', file: testdata('conntrack/captured-conntrack-E-extended-timestamp-nmap-top100-scan.log'), format: 'auto', speed: 'max' }],
+    },
+    { bus },
+  );
   await c.start();
   await c.finished;
   await c.stop();
@@ -39,7 +44,10 @@ test('replay of the real nmap capture publishes every flow, keyed by source addr
   assert.ok(flows.every((f) => f.node === 'n1' && f.source === 'conntrack'));
   const h = c.health();
   assert.equal(h.ok, true);
-  assert.deepEqual(h.sources.map((s) => [s.state, s.flows, s.rejected]), [['done', 722, 0]]);
+  assert.deepEqual(
+    h.sources.map((s) => [s.state, s.flows, s.rejected]),
+    [['done', 722, 0]],
+  );
 });
 
 test('rejected lines are counted by reason, never dropped silently', async (t) => {
@@ -89,7 +97,15 @@ test('a live source that exits on its own fails the collector (no zombie)', asyn
   await bus.start();
   t.after(() => bus.stop());
   let failure: Error | undefined;
-  const c = createCollector({ node: 'n1', batchSize: 10, flushMs: 10, sources: [{ kind: 'conntrack', command: 'false' }] }, { bus, onFailure: (e) => { failure = e; } });
+  const c = createCollector(
+    { node: 'n1', batchSize: 10, flushMs: 10, sources: [{ kind: 'conntrack', command: 'false' }] },
+    {
+      bus,
+      onFailure: (e) => {
+        failure = e;
+      },
+    },
+  );
   await c.start();
   await assert.rejects(c.finished, /conntrack exited unexpectedly \(code 1/);
   assert.match(failure?.message ?? '', /exited unexpectedly/);
@@ -102,7 +118,13 @@ test('live conntrack events in a network namespace become flows', { skip: live.o
   const ns = `floe-col-${randomBytes(3).toString('hex')}`;
   const ip = (...a: string[]) => execFileSync('ip', a, { stdio: 'pipe' });
   ip('netns', 'add', ns);
-  t.after(() => { try { ip('netns', 'del', ns); } catch { /* gone */ } });
+  t.after(() => {
+    try {
+      ip('netns', 'del', ns);
+    } catch {
+      /* gone */
+    }
+  });
   ip('-n', ns, 'link', 'set', 'lo', 'up');
   execFileSync('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: 'table inet t {\n chain o {\n  type filter hook output priority 0;\n  ct state new counter\n }\n}\n' });
   const bus = createMemoryBus();
@@ -132,11 +154,22 @@ test('a publish failure started by the flush timer reaches onTimerError, and lat
   await bus.start();
   await bus.stop(); // publish now fails: the memory bus refuses work after stop()
   let timerError: Error | undefined;
-  const b = new FlowBatcher(bus, 100, 10, () => undefined, (e) => { timerError = e; });
+  const b = new FlowBatcher(
+    bus,
+    100,
+    10,
+    () => undefined,
+    (e) => {
+      timerError = e;
+    },
+  );
   const flow = { schema: 1, observedAt: 1, source: 'conntrack', event: 'new', family: 4, protocol: 6, srcAddr: '192.0.2.1', dstAddr: '192.0.2.2' } as const;
   assert.equal(b.add({ ...flow }), undefined, 'below batchSize: no flush yet');
   const end = Date.now() + 2000;
   while (!timerError && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
   assert.match(timerError?.message ?? '', /stop/);
-  assert.throws(() => b.add({ ...flow }), (e) => e === timerError);
+  assert.throws(
+    () => b.add({ ...flow }),
+    (e) => e === timerError,
+  );
 });

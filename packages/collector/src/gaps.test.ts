@@ -30,7 +30,11 @@ async function rig() {
   const keys: string[] = [];
   const flows: FlowRecord[] = [];
   await bus.subscribe<DataGap>(TOPICS.gaps, { group: 'test' }, async (b) => {
-    for (const m of b.messages) if (m.value) { gaps.push(m.value); keys.push(m.key); }
+    for (const m of b.messages)
+      if (m.value) {
+        gaps.push(m.value);
+        keys.push(m.key);
+      }
   });
   await bus.subscribe<FlowRecord[]>(TOPICS.flows, { group: 'test' }, async (b) => {
     for (const m of b.messages) flows.push(...(m.value ?? []));
@@ -87,11 +91,17 @@ test('ENOBUFS on conntrack -E stderr is counted per source and node and publishe
   const event = readFileSync(testdata('conntrack/captured-conntrack-E-extended-timestamp-nmap-top100-scan.log'), 'utf8').split('\n')[0];
   writeFileSync(join(dir, 'event.txt'), `${event}\n`);
   const script = join(dir, 'conntrack');
-  writeFileSync(script, `#!/bin/sh\ncat '${join(dir, 'event.txt')}'\nprintf 'WARNING: ${ENOBUFS_WARNING}\\nThis message means that the current netlink socket buffer size is too small.\\nPlease, check --buffer-size in conntrack(8) manpage.\\n' >&2\nexec sleep 600\n`);
+  writeFileSync(
+    script,
+    `#!/bin/sh\ncat '${join(dir, 'event.txt')}'\nprintf 'WARNING: ${ENOBUFS_WARNING}\\nThis message means that the current netlink socket buffer size is too small.\\nPlease, check --buffer-size in conntrack(8) manpage.\\n' >&2\nexec sleep 600\n`,
+  );
   chmodSync(script, 0o755);
   const r = await rig();
   t.after(() => r.bus.stop());
-  const c = createCollector({ node: 'n1', batchSize: 10, flushMs: 10, gapIntervalMs: 30, silentAfterMs: 0, sources: [{ kind: 'conntrack', command: script }] }, { bus: r.bus, metrics: r.registry });
+  const c = createCollector(
+    { node: 'n1', batchSize: 10, flushMs: 10, gapIntervalMs: 30, silentAfterMs: 0, sources: [{ kind: 'conntrack', command: script }] },
+    { bus: r.bus, metrics: r.registry },
+  );
   await c.start();
   const gap = await until('an enobufs gap', 5000, () => r.gaps.find((g) => g.kind === 'enobufs'));
   await c.stop();
@@ -103,7 +113,7 @@ test('ENOBUFS on conntrack -E stderr is counted per source and node and publishe
   assert.equal(r.flows.length, 1, 'the event line beside the warning is still a flow');
 });
 
-test('a replay with an over-long line and bad lines publishes a rejected gap in the flows\' own time', async (t) => {
+test("a replay with an over-long line and bad lines publishes a rejected gap in the flows' own time", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'floe-rejected-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const lines = readFileSync(testdata('conntrack/captured-conntrack-E-extended-timestamp-nmap-top100-scan.log'), 'utf8').split('\n').slice(0, 10);
@@ -111,7 +121,10 @@ test('a replay with an over-long line and bad lines publishes a rejected gap in 
   writeFileSync(file, [...lines.slice(0, 5), 'y'.repeat(200_000), '\x1b[2Jbad line', ...lines.slice(5)].join('\n'));
   const r = await rig();
   t.after(() => r.bus.stop());
-  const c = createCollector({ node: 'n1', batchSize: 10, flushMs: 10, maxLineBytes: 65_536, sources: [{ kind: 'replay', file, format: 'conntrack', speed: 'max' }] }, { bus: r.bus, metrics: r.registry });
+  const c = createCollector(
+    { node: 'n1', batchSize: 10, flushMs: 10, maxLineBytes: 65_536, sources: [{ kind: 'replay', file, format: 'conntrack', speed: 'max' }] },
+    { bus: r.bus, metrics: r.registry },
+  );
   await c.start();
   await c.finished;
   await c.stop();
@@ -127,16 +140,27 @@ test('a replay with an over-long line and bad lines publishes a rejected gap in 
 });
 
 const live = conntrackAvailable();
-test('a live conntrack source with no events goes silent (metric, health), and the silence becomes a gap when events come back', { skip: live.ok ? false : live.reason }, async (t) => {
+test('a live conntrack source with no events goes silent (metric, health), and the silence becomes a gap when events come back', {
+  skip: live.ok ? false : live.reason,
+}, async (t) => {
   const ns = `floe-sil-${randomBytes(3).toString('hex')}`;
   const ip = (...a: string[]) => execFileSync('ip', a, { stdio: 'pipe' });
   ip('netns', 'add', ns);
-  t.after(() => { try { ip('netns', 'del', ns); } catch { /* gone */ } });
+  t.after(() => {
+    try {
+      ip('netns', 'del', ns);
+    } catch {
+      /* gone */
+    }
+  });
   ip('-n', ns, 'link', 'set', 'lo', 'up');
   execFileSync('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: 'table inet t {\n chain o {\n  type filter hook output priority 0;\n  ct state new counter\n }\n}\n' });
   const r = await rig();
   t.after(() => r.bus.stop());
-  const c = createCollector({ node: 'n1', batchSize: 10, flushMs: 10, gapIntervalMs: 25, silentAfterMs: 300, sources: [{ kind: 'conntrack', command: 'conntrack', netns: ns }] }, { bus: r.bus, metrics: r.registry });
+  const c = createCollector(
+    { node: 'n1', batchSize: 10, flushMs: 10, gapIntervalMs: 25, silentAfterMs: 300, sources: [{ kind: 'conntrack', command: 'conntrack', netns: ns }] },
+    { bus: r.bus, metrics: r.registry },
+  );
   await c.start();
   t.after(() => c.stop());
   const source = `conntrack@${ns}`;

@@ -35,7 +35,11 @@ export interface GapTick {
 export class GapTracker {
   private readonly sources = new Map<string, SourceGaps>();
 
-  constructor(private readonly node: string, private readonly silentAfterMs: number, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly node: string,
+    private readonly silentAfterMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Register a source (`live`: one that should never be quiet for long, such as conntrack -E). */
   add(source: string, live: boolean): void {

@@ -56,7 +56,14 @@ export function createCollector(opts: CollectorOptions, deps: CollectorDeps): Co
   const live: LiveReader[] = [];
   const replays: Promise<void>[] = [];
   const health: SourceHealth[] = opts.sources.map((s) => ({
-    kind: s.kind, name: s.kind === 'replay' ? s.file : `conntrack${s.netns ? `@${s.netns}` : ''}`, state: 'idle', flows: 0, rejected: 0, byReason: {}, eventsLost: 0, silent: false,
+    kind: s.kind,
+    name: s.kind === 'replay' ? s.file : `conntrack${s.netns ? `@${s.netns}` : ''}`,
+    state: 'idle',
+    flows: 0,
+    rejected: 0,
+    byReason: {},
+    eventsLost: 0,
+    silent: false,
   }));
   // Gap and metric labels name a source kind (`conntrack`, `conntrack@NETNS`, `replay`), never a file path.
   const gapSource = (h: SourceHealth): string => (h.kind === 'replay' ? 'replay' : h.name);
@@ -65,9 +72,15 @@ export function createCollector(opts: CollectorOptions, deps: CollectorDeps): Co
     if (list.length === 0) return;
     for (const g of list) {
       m.gaps.inc({ kind: g.kind });
-      log.warn({ source: g.source, kind: g.kind, from: new Date(g.from).toISOString(), to: new Date(g.to).toISOString(), count: g.count }, 'input gap: data from this source is incomplete');
+      log.warn(
+        { source: g.source, kind: g.kind, from: new Date(g.from).toISOString(), to: new Date(g.to).toISOString(), count: g.count },
+        'input gap: data from this source is incomplete',
+      );
     }
-    await deps.bus.publish(TOPICS.gaps, list.map((g) => ({ key: `${g.node}/${g.source}`, value: g })));
+    await deps.bus.publish(
+      TOPICS.gaps,
+      list.map((g) => ({ key: `${g.node}/${g.source}`, value: g })),
+    );
   };
   let gapTimer: NodeJS.Timeout | undefined;
   const gapTick = () => {
@@ -83,7 +96,10 @@ export function createCollector(opts: CollectorOptions, deps: CollectorDeps): Co
   };
   let resolveFinished!: () => void;
   let rejectFinished!: (e: Error) => void;
-  const finished = new Promise<void>((res, rej) => { resolveFinished = res; rejectFinished = rej; });
+  const finished = new Promise<void>((res, rej) => {
+    resolveFinished = res;
+    rejectFinished = rej;
+  });
   finished.catch(() => undefined);
   let started = false;
   let stopped = false;
@@ -104,7 +120,18 @@ export function createCollector(opts: CollectorOptions, deps: CollectorDeps): Co
         m.rejected.inc({ source: label, reason: e.reason });
         gaps.rejected(src, e.reason);
         // Input text is escaped before it reaches a log (terminal escapes, bidi overrides).
-        if (h.rejected <= 20) log.warn({ file: e.file === undefined ? undefined : escapeText(e.file), line: e.line, reason: escapeText(e.reason), field: e.field === undefined ? undefined : escapeText(e.field), bytes: e.bytes, text: escapeText(e.text.slice(0, 200)) }, 'rejected input line');
+        if (h.rejected <= 20)
+          log.warn(
+            {
+              file: e.file === undefined ? undefined : escapeText(e.file),
+              line: e.line,
+              reason: escapeText(e.reason),
+              field: e.field === undefined ? undefined : escapeText(e.field),
+              bytes: e.bytes,
+              text: escapeText(e.text.slice(0, 200)),
+            },
+            'rejected input line',
+          );
         else if (h.rejected === 21) log.warn({ source: escapeText(h.name) }, 'more rejected lines: counted in floe_collector_rejected_total, not logged');
       },
       line() {
@@ -125,12 +152,21 @@ export function createCollector(opts: CollectorOptions, deps: CollectorDeps): Co
 
   /** A source (or, with no source named, the publishing of batches) failed: the collector fails. */
   const fail = (h: SourceHealth | undefined, e: Error) => {
-    for (const x of h ? [h] : health) { x.state = 'failed'; x.error = e.message; }
+    for (const x of h ? [h] : health) {
+      x.state = 'failed';
+      x.error = e.message;
+    }
     log.error({ source: h?.name ?? 'publish', err: e.message }, h ? 'source failed' : 'publishing flows failed');
     rejectFinished(e);
     deps.onFailure?.(e);
   };
-  const batcher = new FlowBatcher(deps.bus, opts.batchSize, opts.flushMs, (_flows, messages) => m.published.inc(messages), (e) => fail(undefined, e));
+  const batcher = new FlowBatcher(
+    deps.bus,
+    opts.batchSize,
+    opts.flushMs,
+    (_flows, messages) => m.published.inc(messages),
+    (e) => fail(undefined, e),
+  );
 
   return {
     finished,
@@ -144,24 +180,45 @@ export function createCollector(opts: CollectorOptions, deps: CollectorDeps): Co
         gaps.add(gapSource(h), src.kind === 'conntrack');
         if (src.kind === 'conntrack') {
           let said = 0;
-          const reader = startConntrack(src, opts.node, sinkFor(h, 'conntrack'), (line) => {
-            if (++said <= 50) log.warn({ source: h.name, stderr: escapeText(line) }, 'conntrack says');
-            else if (said === 51) log.warn({ source: h.name }, 'more conntrack stderr lines: not logged (ENOBUFS counted in floe_collector_events_lost_total)');
-          }, opts.maxLineBytes);
+          const reader = startConntrack(
+            src,
+            opts.node,
+            sinkFor(h, 'conntrack'),
+            (line) => {
+              if (++said <= 50) log.warn({ source: h.name, stderr: escapeText(line) }, 'conntrack says');
+              else if (said === 51) log.warn({ source: h.name }, 'more conntrack stderr lines: not logged (ENOBUFS counted in floe_collector_events_lost_total)');
+            },
+            opts.maxLineBytes,
+          );
           live.push(reader);
-          reader.done.then(() => { h.state = 'done'; }, (e: Error) => { if (!stopped) fail(h, e); });
+          reader.done.then(
+            () => {
+              h.state = 'done';
+            },
+            (e: Error) => {
+              if (!stopped) fail(h, e);
+            },
+          );
           log.info({ source: h.name, argv: reader.child.spawnargs.join(' ') }, 'reading live conntrack events');
         } else {
           const stats = new ParseStats();
           log.info({ source: h.name, format: src.format, speed: src.speed }, 'replaying capture');
-          const run = replayFile(src, opts.node, sinkFor(h, 'replay'), stats, abort.signal, opts.maxLineBytes).then(async () => {
-            if (abort.signal.aborted) { h.state = 'done'; return; }
-            await batcher.flush();
-            await publishGaps(gaps.tick().gaps).catch((e: Error) => log.error({ err: e.message }, 'publishing input gaps failed'));
-            h.state = 'done';
-            log.info({ source: h.name, parsed: stats.parsed, rejected: stats.rejected, skipped: stats.skipped, byReason: Object.fromEntries(stats.byReason) }, 'replay done');
-            m.skipped.inc({ source: 'replay' }, stats.skipped);
-          }, (e: Error) => { fail(h, e); });
+          const run = replayFile(src, opts.node, sinkFor(h, 'replay'), stats, abort.signal, opts.maxLineBytes).then(
+            async () => {
+              if (abort.signal.aborted) {
+                h.state = 'done';
+                return;
+              }
+              await batcher.flush();
+              await publishGaps(gaps.tick().gaps).catch((e: Error) => log.error({ err: e.message }, 'publishing input gaps failed'));
+              h.state = 'done';
+              log.info({ source: h.name, parsed: stats.parsed, rejected: stats.rejected, skipped: stats.skipped, byReason: Object.fromEntries(stats.byReason) }, 'replay done');
+              m.skipped.inc({ source: 'replay' }, stats.skipped);
+            },
+            (e: Error) => {
+              fail(h, e);
+            },
+          );
           replays.push(run);
           finite.push(run);
         }
@@ -169,7 +226,9 @@ export function createCollector(opts: CollectorOptions, deps: CollectorDeps): Co
       gapTimer = setInterval(gapTick, opts.gapIntervalMs ?? DEFAULT_GAP_INTERVAL_MS);
       gapTimer.unref();
       if (finite.length > 0 && finite.length === opts.sources.length) {
-        void Promise.all(finite).then(() => { if (health.every((h) => h.state !== 'failed')) resolveFinished(); });
+        void Promise.all(finite).then(() => {
+          if (health.every((h) => h.state !== 'failed')) resolveFinished();
+        });
       }
     },
     async stop() {

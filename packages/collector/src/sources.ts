@@ -50,14 +50,15 @@ export interface LiveReader {
  * start; it resolves after `child.kill()` from stop().
  */
 export function startConntrack(src: ConntrackSource, node: string, sink: SourceSink, onStderr: (line: string) => void, maxLineBytes?: number): LiveReader {
-  const argv = src.netns
-    ? ['ip', ['netns', 'exec', src.netns, src.command, ...CONNTRACK_EVENT_ARGS]] as const
-    : [src.command, [...CONNTRACK_EVENT_ARGS]] as const;
+  const argv = src.netns ? (['ip', ['netns', 'exec', src.netns, src.command, ...CONNTRACK_EVENT_ARGS]] as const) : ([src.command, [...CONNTRACK_EVENT_ARGS]] as const);
   const child = spawn(argv[0], argv[1], { stdio: ['ignore', 'pipe', 'pipe'] });
   const stats = new ParseStats();
   let stopping = false;
   const origKill = child.kill.bind(child);
-  child.kill = (sig?: NodeJS.Signals | number) => { stopping = true; return origKill(sig); };
+  child.kill = (sig?: NodeJS.Signals | number) => {
+    stopping = true;
+    return origKill(sig);
+  };
   const stderrDone = (async () => {
     for await (const l of new LineReader(child.stderr!, { maxLineBytes: STDERR_MAX_LINE_BYTES })) {
       if (isEnobufsWarning(l.text)) sink.enobufs?.();
@@ -72,7 +73,15 @@ export function startConntrack(src: ConntrackSource, node: string, sink: SourceS
     });
   });
   const pump = (async () => {
-    for await (const flow of parseStream(child.stdout!, { format: 'conntrack', file: 'conntrack -E', node, stats, maxLineBytes, onError: (e) => sink.rejected(e), onLine: () => sink.line?.() })) {
+    for await (const flow of parseStream(child.stdout!, {
+      format: 'conntrack',
+      file: 'conntrack -E',
+      node,
+      stats,
+      maxLineBytes,
+      onError: (e) => sink.rejected(e),
+      onLine: () => sink.line?.(),
+    })) {
       const wait = sink.flow(flow);
       if (wait) await wait;
     }

@@ -17,18 +17,23 @@ test('defaults validate and are frozen', () => {
   assert.equal(c.collector.conntrack.enabled, 'auto');
   assert.ok(c.node.length > 0);
   assert.ok(Object.isFrozen(c.api));
-  assert.throws(() => { (c.api as { port: number }).port = 1; });
+  assert.throws(() => {
+    (c.api as { port: number }).port = 1;
+  });
 });
 
 test('file errors name file, line and key', () => {
   const file = join(testdata, 'bad-port.yaml');
-  assert.throws(() => loadConfig({ file, env: {} }), (e: unknown) => {
-    assert.ok(e instanceof ConfigError);
-    const text = e.issues.join('\n');
-    assert.match(text, /bad-port\.yaml:4 api\.port: must be <= 65535/);
-    assert.match(text, /bad-port\.yaml:\d+ enforcer\.bogus: unknown key/);
-    return true;
-  });
+  assert.throws(
+    () => loadConfig({ file, env: {} }),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      const text = e.issues.join('\n');
+      assert.match(text, /bad-port\.yaml:4 api\.port: must be <= 65535/);
+      assert.match(text, /bad-port\.yaml:\d+ enforcer\.bogus: unknown key/);
+      return true;
+    },
+  );
 });
 
 test('environment overrides the file, parsed by the key type', () => {
@@ -48,8 +53,14 @@ test('bad environment value names the variable', () => {
   // probe: a value of the right type the schema refuses names the variable too; a flag overriding it does not
   assert.throws(() => loadConfig({ env: { FLOE_LOG_LEVEL: 'loud' } }), /environment FLOE_LOG_LEVEL="loud": log\.level: must be one of fatal, /);
   assert.throws(() => loadConfig({ env: { FLOE_API_PORT: '99999' } }), /environment FLOE_API_PORT="99999": api\.port: must be <= 65535/);
-  assert.throws(() => loadConfig({ env: { FLOE_API_PORT: '1' }, overrides: { api: { port: 99999 } } }), (e: Error) => !e.message.includes('environment') && /api\.port: must be <= 65535/.test(e.message));
-  assert.throws(() => loadConfig({ env: { FLOE_LOG_LEVEL: '\u001b[2J' } }), (e: Error) => e.message.includes('FLOE_LOG_LEVEL="\\x1b[2J"') && !e.message.includes('\u001b'));
+  assert.throws(
+    () => loadConfig({ env: { FLOE_API_PORT: '1' }, overrides: { api: { port: 99999 } } }),
+    (e: Error) => !e.message.includes('environment') && /api\.port: must be <= 65535/.test(e.message),
+  );
+  assert.throws(
+    () => loadConfig({ env: { FLOE_LOG_LEVEL: '\u001b[2J' } }),
+    (e: Error) => e.message.includes('FLOE_LOG_LEVEL="\\x1b[2J"') && !e.message.includes('\u001b'),
+  );
 });
 
 test('missing file and YAML syntax errors are clear', () => {
@@ -68,10 +79,7 @@ test('every leaf key is documented', () => {
 
 test('new sections have working defaults: health ports per role, replay off, processor group', () => {
   const c = defaultConfig();
-  assert.deepEqual(
-    [c.health.collectorPort, c.health.processorPort, c.health.enforcerPort, c.health.apiPort],
-    [9601, 9602, 9603, 9604],
-  );
+  assert.deepEqual([c.health.collectorPort, c.health.processorPort, c.health.enforcerPort, c.health.apiPort], [9601, 9602, 9603, 9604]);
   assert.equal(new Set([c.health.collectorPort, c.health.processorPort, c.health.enforcerPort, c.health.apiPort, c.api.port]).size, 5);
   assert.equal(c.health.host, '127.0.0.1');
   assert.equal(c.collector.replay.file, undefined);
@@ -94,19 +102,23 @@ test('configEnvNames lists every leaf key once; strictEnv refuses unknown FLOE_*
   const names = configEnvNames();
   assert.equal(names.length, describeConfig().length);
   assert.equal(new Set(names).size, names.length);
-  for (const n of ['FLOE_NODE', 'FLOE_LOG_LEVEL', 'FLOE_BUS_KIND', 'FLOE_STORE_RETENTION_DAYS', 'FLOE_HEALTH_API_PORT', 'FLOE_COLLECTOR_CONNTRACK_NETNS']) assert.ok(names.includes(n), n);
+  for (const n of ['FLOE_NODE', 'FLOE_LOG_LEVEL', 'FLOE_BUS_KIND', 'FLOE_STORE_RETENTION_DAYS', 'FLOE_HEALTH_API_PORT', 'FLOE_COLLECTOR_CONNTRACK_NETNS'])
+    assert.ok(names.includes(n), n);
   // floe's own tooling variables (.ci/run's FLOE_REQUIRE_KAFKA, fuzz budgets) are not misspelt keys
   const env = { FLOE_BUS_KIND: 'kafka', FLOE_BUS_BROKER: 'typo:9092', FLOE_REQUIRE_KAFKA: '1', FLOE_FUZZ_RUNS: '5', FLOE_REQUIRE_KAFKAA: '1', PATH: '/bin' };
   assert.deepEqual(unknownEnvNames(env), ['FLOE_BUS_BROKER', 'FLOE_REQUIRE_KAFKAA']);
   assert.equal(loadConfig({ env }).bus.kind, 'kafka');
-  assert.throws(() => loadConfig({ env, strictEnv: true }), (e: unknown) => {
-    assert.ok(e instanceof ConfigError);
-    assert.deepEqual(e.issues, [
-      'environment FLOE_BUS_BROKER: not a configuration key (see floe config --describe)',
-      'environment FLOE_REQUIRE_KAFKAA: not a configuration key (see floe config --describe)',
-    ]);
-    return true;
-  });
+  assert.throws(
+    () => loadConfig({ env, strictEnv: true }),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.deepEqual(e.issues, [
+        'environment FLOE_BUS_BROKER: not a configuration key (see floe config --describe)',
+        'environment FLOE_REQUIRE_KAFKAA: not a configuration key (see floe config --describe)',
+      ]);
+      return true;
+    },
+  );
 });
 
 test('api.token, api.tokenFile, api.allowUnauthenticated: defaults, environment names and token syntax', () => {

@@ -121,10 +121,15 @@ function finish(obj: Obj, issues: string[], lineOf: (p: string) => string = () =
   const cfg = structuredClone(obj);
   if (!validate(cfg)) {
     for (const e of validate.errors as ErrorObject[]) {
-      const field = (e.instancePath.slice(1).replace(/\//g, '.') || '(top)') +
+      const field =
+        (e.instancePath.slice(1).replace(/\//g, '.') || '(top)') +
         (e.keyword === 'additionalProperties' ? `.${(e.params as { additionalProperty: string }).additionalProperty}` : '');
-      const why = e.keyword === 'additionalProperties' ? 'unknown key'
-        : e.keyword === 'enum' ? `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}` : e.message;
+      const why =
+        e.keyword === 'additionalProperties'
+          ? 'unknown key'
+          : e.keyword === 'enum'
+            ? `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`
+            : e.message;
       issues.push(`${lineOf(e.instancePath)} ${escapeText(field.slice(0, 200))}: ${why}`);
     }
   }
@@ -188,7 +193,9 @@ export function configEnvNames(): string[] {
 /** Names of `FLOE_*` variables in `env` that are not configuration keys (typos, other tools' flags), sorted. */
 export function unknownEnvNames(env: NodeJS.ProcessEnv): string[] {
   const known = new Set(configEnvNames());
-  return Object.keys(env).filter((k) => k.startsWith('FLOE_') && !known.has(k) && !isToolingEnvName(k)).sort();
+  return Object.keys(env)
+    .filter((k) => k.startsWith('FLOE_') && !known.has(k) && !isToolingEnvName(k))
+    .sort();
 }
 
 /**
@@ -197,7 +204,14 @@ export function unknownEnvNames(env: NodeJS.ProcessEnv): string[] {
  * FLOE_KAFKA_DIR (deploy/dev), FLOE_KAFKA_BROKER / FLOE_CLICKHOUSE_URL (tests against other
  * servers), FLOE_FUZZ_* (fuzzing budgets), FLOE_TEST_* and FLOE_BENCH_* and FLOE_NOLOSS_*.
  */
-export const TOOLING_ENV_NAMES: readonly string[] = Object.freeze(['FLOE_REQUIRE_KAFKA', 'FLOE_REQUIRE_CLICKHOUSE', 'FLOE_CACHE', 'FLOE_KAFKA_DIR', 'FLOE_KAFKA_BROKER', 'FLOE_CLICKHOUSE_URL']);
+export const TOOLING_ENV_NAMES: readonly string[] = Object.freeze([
+  'FLOE_REQUIRE_KAFKA',
+  'FLOE_REQUIRE_CLICKHOUSE',
+  'FLOE_CACHE',
+  'FLOE_KAFKA_DIR',
+  'FLOE_KAFKA_BROKER',
+  'FLOE_CLICKHOUSE_URL',
+]);
 const TOOLING_ENV_PREFIXES = ['FLOE_FUZZ_', 'FLOE_TEST_', 'FLOE_BENCH_', 'FLOE_NOLOSS_'];
 
 /** Whether `name` is a variable of floe's own tooling (see TOOLING_ENV_NAMES), not a misspelt key. */
@@ -205,15 +219,27 @@ export function isToolingEnvName(name: string): boolean {
   return TOOLING_ENV_NAMES.includes(name) || TOOLING_ENV_PREFIXES.some((p) => name.startsWith(p));
 }
 
-interface SchemaNode { type?: string; properties?: Record<string, SchemaNode>; enum?: readonly string[] }
+interface SchemaNode {
+  type?: string;
+  properties?: Record<string, SchemaNode>;
+  enum?: readonly string[];
+}
 
 function parseEnv(raw: string, s: SchemaNode): Json | undefined {
   switch (s.type) {
-    case 'integer': return /^-?\d+$/.test(raw) ? Number(raw) : undefined;
-    case 'number': return /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(raw) ? Number(raw) : undefined;
-    case 'boolean': return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : undefined;
-    case 'array': return raw.split(',').map((x) => x.trim()).filter(Boolean);
-    default: return raw;
+    case 'integer':
+      return /^-?\d+$/.test(raw) ? Number(raw) : undefined;
+    case 'number':
+      return /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(raw) ? Number(raw) : undefined;
+    case 'boolean':
+      return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : undefined;
+    case 'array':
+      return raw
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
+    default:
+      return raw;
   }
 }
 

@@ -74,5 +74,8 @@ test('replaying the real captures through new detectors yields the same finding 
   const a = run(createDetectors(opts), flows);
   const b = run(createDetectors(opts), await Promise.all([load(NMAP), load(IKI)]).then(([x, y]) => [...x, ...y]));
   assert.equal(a.length, 2);
-  assert.deepEqual(b.map((f) => f.id), a.map((f) => f.id));
+  assert.deepEqual(
+    b.map((f) => f.id),
+    a.map((f) => f.id),
+  );
 });

@@ -1,15 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Finding, FlowRecord } from '@floe/flow';
-import {
-  createDetectors,
-  createHostSweepDetector,
-  createPortScanDetector,
-  defaultDetectorOptions,
-  DetectError,
-  scanScore,
-  type Detector,
-} from './index.js';
+import { createDetectors, createHostSweepDetector, createPortScanDetector, defaultDetectorOptions, DetectError, scanScore, type Detector } from './index.js';
 
 const T0 = 1_796_040_085_711; // ms since epoch, the time of the captured nmap scan
 
@@ -51,7 +43,10 @@ test('defaults: 60 s windows, 15 ports, 16 hosts, severity high', () => {
     portscan: { windowMs: 60_000, minPorts: 15, severity: 'high' },
     hostsweep: { windowMs: 60_000, minHosts: 16, severity: 'high' },
   });
-  assert.deepEqual(createDetectors(opts).map((d) => d.id), ['portscan.vertical', 'hostsweep.horizontal']);
+  assert.deepEqual(
+    createDetectors(opts).map((d) => d.id),
+    ['portscan.vertical', 'hostsweep.horizontal'],
+  );
 });
 
 test('portscan: minPorts-1 distinct ports gives no finding, minPorts gives exactly one', () => {
@@ -131,13 +126,25 @@ test('portscan: a slow scan lasting several windows gives one finding per window
   const flows = Array.from({ length: 200 }, (_, i) => flow({ dstPort: 1 + i, observedAt: T0 + i * 1000 }));
   const out = [...run(d, flows), ...d.flush()];
   const raised = out.filter((f) => f.evidence.distinctPorts === 20);
-  assert.deepEqual(raised.map((f) => f.firstSeen - T0), [0, 60_000, 120_000, 180_000]);
+  assert.deepEqual(
+    raised.map((f) => f.firstSeen - T0),
+    [0, 60_000, 120_000, 180_000],
+  );
   assert.equal(new Set(raised.map((f) => f.id)).size, 4);
   const last = lastForms(out);
-  assert.deepEqual([...last.values()].map((f) => [f.firstSeen - T0, f.lastSeen - T0, f.evidence.distinctPorts]), [
-    [0, 59_000, 60], [60_000, 119_000, 60], [120_000, 179_000, 60], [180_000, 199_000, 20],
-  ]);
-  assert.deepEqual(out.map((f) => f.id), [...last.keys()].flatMap((id, i) => (i < 3 ? [id, id] : [id])));
+  assert.deepEqual(
+    [...last.values()].map((f) => [f.firstSeen - T0, f.lastSeen - T0, f.evidence.distinctPorts]),
+    [
+      [0, 59_000, 60],
+      [60_000, 119_000, 60],
+      [120_000, 179_000, 60],
+      [180_000, 199_000, 20],
+    ],
+  );
+  assert.deepEqual(
+    out.map((f) => f.id),
+    [...last.keys()].flatMap((id, i) => (i < 3 ? [id, id] : [id])),
+  );
 });
 
 test('portscan: replaying the same flows in a new detector gives the same finding ids', () => {
@@ -148,17 +155,29 @@ test('portscan: replaying the same flows in a new detector gives the same findin
   const a = run(createPortScanDetector(opts.portscan), flows);
   const b = run(createPortScanDetector(opts.portscan), flows);
   assert.equal(a.length, 2);
-  assert.deepEqual(b.map((f) => f.id), a.map((f) => f.id));
+  assert.deepEqual(
+    b.map((f) => f.id),
+    a.map((f) => f.id),
+  );
   assert.deepEqual(b, a);
   // A different window start gives a different id.
-  const c = run(createPortScanDetector(opts.portscan), flows.map((f) => ({ ...f, observedAt: f.observedAt + 1 })));
+  const c = run(
+    createPortScanDetector(opts.portscan),
+    flows.map((f) => ({ ...f, observedAt: f.observedAt + 1 })),
+  );
   assert.notEqual(c[0].id, a[0].id);
 });
 
 test('portscan: updateOnDouble re-emits the same id when the count doubles', () => {
   const d = createPortScanDetector({ ...opts.portscan, updateOnDouble: true });
-  const out = run(d, Array.from({ length: 100 }, (_, i) => flow({ dstPort: 1 + i, observedAt: T0 + i })));
-  assert.deepEqual(out.map((f) => f.evidence.distinctPorts), [20, 40, 80]);
+  const out = run(
+    d,
+    Array.from({ length: 100 }, (_, i) => flow({ dstPort: 1 + i, observedAt: T0 + i })),
+  );
+  assert.deepEqual(
+    out.map((f) => f.evidence.distinctPorts),
+    [20, 40, 80],
+  );
   assert.equal(new Set(out.map((f) => f.id)).size, 1);
   assert.ok(out[0].score < out[1].score && out[1].score < out[2].score);
 });
@@ -173,7 +192,13 @@ test('portscan: ICMP and other portless flows are ignored', () => {
 test('hostsweep: minHosts-1 hosts gives no finding, minHosts gives one; other ports kept apart', () => {
   const d = createHostSweepDetector(opts.hostsweep);
   const ssh = (i: number) => flow({ srcAddr: '203.0.113.9', dstAddr: `198.51.100.${i + 1}`, dstPort: 22, observedAt: T0 + i });
-  assert.equal(run(d, Array.from({ length: 15 }, (_, i) => ssh(i))).length, 0);
+  assert.equal(
+    run(
+      d,
+      Array.from({ length: 15 }, (_, i) => ssh(i)),
+    ).length,
+    0,
+  );
   // Port 23 to a 16th host is another service: no finding.
   assert.equal(d.observe(flow({ srcAddr: '203.0.113.9', dstAddr: '198.51.100.200', dstPort: 23, observedAt: T0 + 20 })).length, 0);
   const [f] = d.observe(ssh(15));
@@ -190,7 +215,8 @@ test('hostsweep: minHosts-1 hosts gives no finding, minHosts gives one; other po
 test('hostsweep: ICMP echo sweep keyed by ICMP type', () => {
   const d = createHostSweepDetector(opts.hostsweep);
   const ping = Array.from({ length: 16 }, (_, i) =>
-    flow({ protocol: 1, srcPort: undefined, dstPort: undefined, icmpType: 8, icmpCode: 0, dstAddr: `10.60.0.${i + 1}`, observedAt: T0 + i }));
+    flow({ protocol: 1, srcPort: undefined, dstPort: undefined, icmpType: 8, icmpCode: 0, dstAddr: `10.60.0.${i + 1}`, observedAt: T0 + i }),
+  );
   const out = run(d, ping);
   assert.equal(out.length, 1);
   assert.equal(out[0].evidence.icmpType, 8);
@@ -205,14 +231,20 @@ test('memory: keys beyond maxKeys are evicted least recently seen first and coun
 
 test('memory: items per key stop at maxItemsPerKey once over the threshold', () => {
   const d = createPortScanDetector({ ...opts.portscan, updateOnDouble: true }, { limits: { maxItemsPerKey: 30 } });
-  const out = run(d, Array.from({ length: 100 }, (_, i) => flow({ dstPort: 1 + i, observedAt: T0 + i })));
+  const out = run(
+    d,
+    Array.from({ length: 100 }, (_, i) => flow({ dstPort: 1 + i, observedAt: T0 + i })),
+  );
   assert.equal(out.length, 1); // 40 (a doubling) can never be reached with 30 items
   assert.throws(() => createPortScanDetector(opts.portscan, { limits: { maxItemsPerKey: 19 } }), DetectError);
 });
 
 test('expire drops keys whose newest event is older than the window', () => {
   const d = createPortScanDetector(opts.portscan);
-  run(d, Array.from({ length: 5 }, (_, i) => flow({ dstPort: 1 + i, observedAt: T0 })));
+  run(
+    d,
+    Array.from({ length: 5 }, (_, i) => flow({ dstPort: 1 + i, observedAt: T0 })),
+  );
   d.observe(flow({ srcAddr: '10.50.0.9', observedAt: T0 + 30_000 }));
   d.expire(T0 + 59_999);
   assert.equal(d.stats().keys, 2);

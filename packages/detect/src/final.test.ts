@@ -71,7 +71,10 @@ test('101-port nmap scan: the final form reports 101 ports and 101 flows, not th
   assert.equal(flows.length, 101);
   const out = runAll(createDetectors(policyLike), flows);
   // Raised at 15, updated at 30 and 60, final at the end of the run: one id throughout.
-  assert.deepEqual(out.map((f) => f.evidence.distinctPorts), [15, 30, 60, 101]);
+  assert.deepEqual(
+    out.map((f) => f.evidence.distinctPorts),
+    [15, 30, 60, 101],
+  );
   assert.equal(new Set(out.map((f) => f.id)).size, 1);
   const [f] = finalForms(out);
   assert.equal(f.evidence.distinctPorts, 101);
@@ -99,12 +102,19 @@ test('the same records shuffled (or reversed) give the same first/last seen, cou
   // other scan's time in between. Each connection's NEW, UPDATE and DESTROY arrive in any order.
   const flows = [...(await load(SCAN101_E)), ...(await load(TOP100))];
   const offline = () => createDetectors(policyLike, { lateness: Infinity });
-  const summary = (fs: Finding[]) => fs
-    .map((f) => ({ entity: f.entity.addr, peers: f.peers, firstSeen: f.firstSeen, lastSeen: f.lastSeen, ev: { ...f.evidence }, summary: f.summary, score: f.score }))
-    .sort((a, b) => a.firstSeen - b.firstSeen);
+  const summary = (fs: Finding[]) =>
+    fs
+      .map((f) => ({ entity: f.entity.addr, peers: f.peers, firstSeen: f.firstSeen, lastSeen: f.lastSeen, ev: { ...f.evidence }, summary: f.summary, score: f.score }))
+      .sort((a, b) => a.firstSeen - b.firstSeen);
   const inOrder = summary(finalForms(runAll(offline(), flows)));
   assert.equal(inOrder.length, 2);
-  assert.deepEqual(inOrder.map((f) => [f.entity, f.ev.distinctPorts]), [['10.50.0.2', 100], ['10.231.1.2', 101]]);
+  assert.deepEqual(
+    inOrder.map((f) => [f.entity, f.ev.distinctPorts]),
+    [
+      ['10.50.0.2', 100],
+      ['10.231.1.2', 101],
+    ],
+  );
   for (const order of [flows.slice().reverse(), ...[1, 2, 3, 42, 2026].map((seed) => shuffled(flows, seed))]) {
     const got = summary(finalForms(runAll(offline(), order)));
     assert.deepEqual(got, inOrder);
@@ -141,7 +151,10 @@ test('a timed capture mixed into an untimed key loses its duration claim; kept a
 test('nmap top-100 capture with the shipped policy thresholds: 100 ports in the final form, 2 ms span', async () => {
   const flows = await load(TOP100);
   const out = runAll(createDetectors(policyLike), flows);
-  assert.deepEqual(out.map((f) => f.evidence.distinctPorts), [15, 30, 60, 100]);
+  assert.deepEqual(
+    out.map((f) => f.evidence.distinctPorts),
+    [15, 30, 60, 100],
+  );
   const [f] = finalForms(out);
   assert.match(f.summary, /probed 100 distinct ports of 10\.60\.0\.14 within 2 ms \(threshold 15 in 60 s\)$/);
   assert.equal(f.evidence.flows, 100);
@@ -159,7 +172,22 @@ test('every conntrack capture in packages/flow/testdata, with thresholds of 2: s
     // Untimed records' times are the reader's clock: when an item (a port, a host) has more than
     // ITEM_TIMES_KEPT attempts reordered, last seen may differ; counts and first seen may not.
     const timed = r.records.every((x) => x.untimed !== true && x.event !== 'snapshot');
-    const view = (fs: Finding[]) => fs.map((f) => [f.detector, f.entity.addr, f.peers.join(','), f.firstSeen, timed ? f.lastSeen : '', f.evidence.flows, f.evidence.distinctPorts ?? f.evidence.distinctHosts, f.evidence.timesFromRecords, f.summary].join(' ')).sort();
+    const view = (fs: Finding[]) =>
+      fs
+        .map((f) =>
+          [
+            f.detector,
+            f.entity.addr,
+            f.peers.join(','),
+            f.firstSeen,
+            timed ? f.lastSeen : '',
+            f.evidence.flows,
+            f.evidence.distinctPorts ?? f.evidence.distinctHosts,
+            f.evidence.timesFromRecords,
+            f.summary,
+          ].join(' '),
+        )
+        .sort();
     const inOrder = finalForms(runAll(createDetectors(low, { lateness: Infinity }), r.records));
     for (const f of inOrder) {
       assert.ok(f.lastSeen >= f.firstSeen, `${name}: ${f.summary}`);
@@ -204,5 +232,8 @@ test('the DESTROY events of the unanswered probes, 129 s after the scan, do not 
   const d = createDetectors(policyLike);
   const seen: Finding[] = [];
   for (const f of flows) for (const x of d) seen.push(...x.observe(f));
-  assert.deepEqual(seen.map((f) => f.evidence.distinctPorts), [15, 30, 60, 101]);
+  assert.deepEqual(
+    seen.map((f) => f.evidence.distinctPorts),
+    [15, 30, 60, 101],
+  );
 });

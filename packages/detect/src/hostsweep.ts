@@ -41,7 +41,8 @@ export function createHostSweepDetector(options: HostSweepOptions, deps: Detecto
         hosts.sort(compareAddr);
         const distinct = hosts.length;
         const service = serviceOf(flow);
-        const what = flow.dstPort !== undefined ? `${protocolName(flow.protocol)}/${service}` : service === '' ? protocolName(flow.protocol) : `${protocolName(flow.protocol)} ${service}`;
+        const what =
+          flow.dstPort !== undefined ? `${protocolName(flow.protocol)}/${service}` : service === '' ? protocolName(flow.protocol) : `${protocolName(flow.protocol)} ${service}`;
         const listed = hosts.slice(0, EVIDENCE_LIST_MAX);
         const timed = st.untimed === 0;
         const evidence: Finding['evidence'] = {

@@ -49,8 +49,16 @@ test('evictions by reason and late flows; two instances of one detector add up o
   const b = createPortScanDetector(defaultDetectorOptions().portscan, { metrics: registry, limits });
   const t0 = 1_796_161_454_267;
   const flow = (i: number, t: number): FlowRecord => ({
-    schema: 1, observedAt: t, source: 'conntrack', event: 'new', family: 4, protocol: 6,
-    srcAddr: `10.9.0.${i}`, dstAddr: '10.231.1.1', srcPort: 40000 + i, dstPort: 80,
+    schema: 1,
+    observedAt: t,
+    source: 'conntrack',
+    event: 'new',
+    family: 4,
+    protocol: 6,
+    srcAddr: `10.9.0.${i}`,
+    dstAddr: '10.231.1.1',
+    srcPort: 40000 + i,
+    dstPort: 80,
   });
   for (let i = 0; i < 25; i++) a.observe(flow(i, t0 + 60_000)); // 25 keys over a cap of 10; 25 connections over 20
   a.observe({ ...flow(24, t0), dstPort: 81 }); // 60 s older than its key's newest record: late

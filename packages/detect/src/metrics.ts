@@ -56,7 +56,11 @@ function drain(registry: Registry, m: DetectMetricSet): void {
     const detector = tr.id;
     const flows = d('flows');
     if (flows > 0) m.flows.inc({ detector }, flows);
-    for (const [kind, f] of [['new', 'raised'], ['update', 'updates'], ['final', 'finals']] as const) {
+    for (const [kind, f] of [
+      ['new', 'raised'],
+      ['update', 'updates'],
+      ['final', 'finals'],
+    ] as const) {
       const v = d(f);
       if (v > 0) m.findings.inc({ detector, kind }, v);
     }
@@ -104,28 +108,81 @@ export function trackDetectorMetrics(registry: Registry, source: StatsSource): v
   // The counters are filled from the sources when any of them is collected.
   const collect = () => drain(registry, m);
   m = {
-    flows: metric(registry, 'floe_detect_flows_total', () => new Counter({
-      name: 'floe_detect_flows_total', help: 'Flows passed to each detector.', labelNames: ['detector'], registers: [registry], collect,
-    })),
-    findings: metric(registry, 'floe_detect_findings_total', () => new Counter({
-      name: 'floe_detect_findings_total', help: 'Findings emitted by each detector: new (raised), update (on a doubling), final (final counts when the window closed).',
-      labelNames: ['detector', 'kind'], registers: [registry], collect,
-    })),
-    evicted: metric(registry, 'floe_detect_evicted_keys_total', () => new Counter({
-      name: 'floe_detect_evicted_keys_total', help: 'Detector state forgotten because a memory limit was reached: max_keys (a key and its counts), max_connections (a connection identity).',
-      labelNames: ['detector', 'reason'], registers: [registry], collect,
-    })),
-    dropped: metric(registry, 'floe_detect_flows_dropped_total', () => new Counter({
-      name: 'floe_detect_flows_dropped_total', help: 'Connection attempts a detector did not count, by cause (late: older than its key\'s window).',
-      labelNames: ['detector', 'cause'], registers: [registry], collect,
-    })),
+    flows: metric(
+      registry,
+      'floe_detect_flows_total',
+      () =>
+        new Counter({
+          name: 'floe_detect_flows_total',
+          help: 'Flows passed to each detector.',
+          labelNames: ['detector'],
+          registers: [registry],
+          collect,
+        }),
+    ),
+    findings: metric(
+      registry,
+      'floe_detect_findings_total',
+      () =>
+        new Counter({
+          name: 'floe_detect_findings_total',
+          help: 'Findings emitted by each detector: new (raised), update (on a doubling), final (final counts when the window closed).',
+          labelNames: ['detector', 'kind'],
+          registers: [registry],
+          collect,
+        }),
+    ),
+    evicted: metric(
+      registry,
+      'floe_detect_evicted_keys_total',
+      () =>
+        new Counter({
+          name: 'floe_detect_evicted_keys_total',
+          help: 'Detector state forgotten because a memory limit was reached: max_keys (a key and its counts), max_connections (a connection identity).',
+          labelNames: ['detector', 'reason'],
+          registers: [registry],
+          collect,
+        }),
+    ),
+    dropped: metric(
+      registry,
+      'floe_detect_flows_dropped_total',
+      () =>
+        new Counter({
+          name: 'floe_detect_flows_dropped_total',
+          help: "Connection attempts a detector did not count, by cause (late: older than its key's window).",
+          labelNames: ['detector', 'cause'],
+          registers: [registry],
+          collect,
+        }),
+    ),
   };
-  metric(registry, 'floe_detect_tracked_keys', () => new Gauge({
-    name: 'floe_detect_tracked_keys', help: 'Keys each detector holds now (source/destination pairs, source/service triples).', labelNames: ['detector'], registers: [registry],
-    collect() { gauges(registry, this, 'keys'); },
-  }));
-  metric(registry, 'floe_detect_open_findings', () => new Gauge({
-    name: 'floe_detect_open_findings', help: 'Findings raised whose window has not closed yet.', labelNames: ['detector'], registers: [registry],
-    collect() { gauges(registry, this, 'openFindings'); },
-  }));
+  metric(
+    registry,
+    'floe_detect_tracked_keys',
+    () =>
+      new Gauge({
+        name: 'floe_detect_tracked_keys',
+        help: 'Keys each detector holds now (source/destination pairs, source/service triples).',
+        labelNames: ['detector'],
+        registers: [registry],
+        collect() {
+          gauges(registry, this, 'keys');
+        },
+      }),
+  );
+  metric(
+    registry,
+    'floe_detect_open_findings',
+    () =>
+      new Gauge({
+        name: 'floe_detect_open_findings',
+        help: 'Findings raised whose window has not closed yet.',
+        labelNames: ['detector'],
+        registers: [registry],
+        collect() {
+          gauges(registry, this, 'openFindings');
+        },
+      }),
+  );
 }

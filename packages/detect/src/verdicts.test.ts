@@ -5,7 +5,9 @@ import { acceptedOnly, createKernelLogParser, type Finding, type FlowRecord } fr
 import { createPortScanDetector } from './index.js';
 
 // A real nmap SYN scan logged by iptables (CrowdSec hub sample, packages/flow/testdata/SOURCES.md).
-const CAPTURE = readFileSync(new URL('../../flow/testdata/iptables-log/crowdsec-hub-iptables-portscan.log', import.meta.url), 'utf8').trim().split('\n');
+const CAPTURE = readFileSync(new URL('../../flow/testdata/iptables-log/crowdsec-hub-iptables-portscan.log', import.meta.url), 'utf8')
+  .trim()
+  .split('\n');
 
 /** The capture as if logged with `prefix` (`[UFW ALLOW] `…), parsed by the real kernel-log parser. */
 function flows(prefix: string): FlowRecord[] {
@@ -38,8 +40,17 @@ test('issue 6: a finding counts its flows by logged verdict ([UFW ALLOW] accept,
 test('issue 6: verdict counts follow the sliding window (dropped flows that left it no longer count)', () => {
   const T0 = 1_796_040_000_000;
   const f = (port: number, t: number, verdict: 'accept' | 'drop'): FlowRecord => ({
-    schema: 1, observedAt: t, source: 'kernel-log', event: 'log', family: 4, protocol: 6,
-    srcAddr: '203.0.113.40', dstAddr: '10.0.0.5', srcPort: 40000 + port, dstPort: port, verdict,
+    schema: 1,
+    observedAt: t,
+    source: 'kernel-log',
+    event: 'log',
+    family: 4,
+    protocol: 6,
+    srcAddr: '203.0.113.40',
+    dstAddr: '10.0.0.5',
+    srcPort: 40000 + port,
+    dstPort: port,
+    verdict,
   });
   const d = createPortScanDetector({ windowMs: 60_000, minPorts: 15, severity: 'high' });
   const early = [1, 2, 3, 4, 5].map((p) => f(p, T0, 'drop'));

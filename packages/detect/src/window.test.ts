@@ -13,8 +13,18 @@ const opts = { ...defaultDetectorOptions().portscan, minPorts: 20 };
 /** A TCP SYN attempt as conntrack -E reports it on NEW; override any field. */
 function flow(over: Partial<FlowRecord> = {}): FlowRecord {
   return {
-    schema: 1, observedAt: T0, source: 'conntrack', event: 'new', family: 4, protocol: 6,
-    srcAddr: '10.231.1.2', dstAddr: '10.231.1.1', srcPort: 42853, dstPort: 80, state: 'SYN_SENT', ...over,
+    schema: 1,
+    observedAt: T0,
+    source: 'conntrack',
+    event: 'new',
+    family: 4,
+    protocol: 6,
+    srcAddr: '10.231.1.2',
+    dstAddr: '10.231.1.1',
+    srcPort: 42853,
+    dstPort: 80,
+    state: 'SYN_SENT',
+    ...over,
   };
 }
 
@@ -63,9 +73,12 @@ test('a connection whose DESTROY arrives before its NEW is counted at its NEW, a
   assert.ok(b.evidence.sample?.every((x) => x.state === 'SYN_SENT'));
 });
 
-test('late records: just under windowMs older than the key\'s newest counts; at windowMs it is dropped and counted', () => {
+test("late records: just under windowMs older than the key's newest counts; at windowMs it is dropped and counted", () => {
   const d = createPortScanDetector(opts);
-  run(d, probes(10, () => W)); // ten ports at T0 + 60 s
+  run(
+    d,
+    probes(10, () => W),
+  ); // ten ports at T0 + 60 s
   run(d, [flow({ dstPort: 500, observedAt: T0 + 1 })]); // 59.999 s older: counts
   assert.equal(d.stats().lateFlows, 0);
   assert.equal(d.stats().attempts, 11);
@@ -76,7 +89,10 @@ test('late records: just under windowMs older than the key\'s newest counts; at 
 
 test('a window closes at first + windowMs: a record of its key just under it counts, one at it emits the final form', () => {
   const d = createPortScanDetector(opts);
-  const [raised] = run(d, probes(20, (i) => i));
+  const [raised] = run(
+    d,
+    probes(20, (i) => i),
+  );
   assert.equal(raised.evidence.distinctPorts, 20);
   assert.deepEqual(run(d, [flow({ dstPort: 100, observedAt: T0 + W - 1 })]), []);
   const out = d.observe(flow({ dstPort: 101, observedAt: T0 + W }));
@@ -90,7 +106,10 @@ test('a window closes at first + windowMs: a record of its key just under it cou
 
 test('record-driven close of another key: at windowMs + lateness after its first seen, not 1 ms before', () => {
   const d = createPortScanDetector(opts);
-  run(d, probes(25, (i) => i));
+  run(
+    d,
+    probes(25, (i) => i),
+  );
   const other = (t: number) => d.observe(flow({ srcAddr: '10.231.9.9', dstPort: 7, observedAt: T0 + t }));
   assert.deepEqual(other(W + DEFAULT_LATENESS_MS - 1), []);
   const out = other(W + DEFAULT_LATENESS_MS);
@@ -99,27 +118,45 @@ test('record-driven close of another key: at windowMs + lateness after its first
   assert.equal(out[0].entity.addr, '10.231.1.2');
 });
 
-test('lateness: Infinity never closes on other keys\' records; lateness 0 closes at windowMs', () => {
+test("lateness: Infinity never closes on other keys' records; lateness 0 closes at windowMs", () => {
   const inf = createPortScanDetector(opts, { lateness: Infinity });
-  run(inf, probes(25, (i) => i));
+  run(
+    inf,
+    probes(25, (i) => i),
+  );
   assert.deepEqual(inf.observe(flow({ srcAddr: '10.231.9.9', observedAt: T0 + 1e9 })), []);
   assert.equal(inf.flush()[0].evidence.distinctPorts, 25);
   const zero = createPortScanDetector(opts, { lateness: 0 });
-  run(zero, probes(25, (i) => i));
+  run(
+    zero,
+    probes(25, (i) => i),
+  );
   assert.equal(zero.observe(flow({ srcAddr: '10.231.9.9', observedAt: T0 + W })).length, 1);
   for (const bad of [-1, Number.NaN]) {
-    assert.throws(() => createPortScanDetector(opts, { lateness: bad }), (e: unknown) => e instanceof DetectError && e.field === 'lateness');
+    assert.throws(
+      () => createPortScanDetector(opts, { lateness: bad }),
+      (e: unknown) => e instanceof DetectError && e.field === 'lateness',
+    );
   }
 });
 
 test('expire(now): nothing just under the window end, the final form at it; an unchanged finding is not emitted again', () => {
   const d = createPortScanDetector(opts);
-  run(d, probes(25, (i) => i));
-  run(d, probes(20, (i) => i, { srcAddr: '10.231.1.3' })); // raised at its 20th port, unchanged since
+  run(
+    d,
+    probes(25, (i) => i),
+  );
+  run(
+    d,
+    probes(20, (i) => i, { srcAddr: '10.231.1.3' }),
+  ); // raised at its 20th port, unchanged since
   assert.deepEqual(d.expire(T0 + W - 1), []);
   assert.equal(d.stats().openFindings, 2);
   const out = d.expire(T0 + W);
-  assert.deepEqual(out.map((f) => [f.entity.addr, f.evidence.distinctPorts]), [['10.231.1.2', 25]]);
+  assert.deepEqual(
+    out.map((f) => [f.entity.addr, f.evidence.distinctPorts]),
+    [['10.231.1.2', 25]],
+  );
   assert.equal(d.stats().openFindings, 0);
   assert.deepEqual(d.flush(), []);
 });
@@ -128,19 +165,31 @@ test('flush: the final form of every open finding once; a second flush returns n
   const d = createHostSweepDetector(defaultDetectorOptions().hostsweep);
   const sweep = Array.from({ length: 40 }, (_, i) => flow({ dstAddr: `10.60.0.${i + 1}`, dstPort: 22, observedAt: T0 + i * 10 }));
   const raised = run(d, sweep);
-  assert.deepEqual(raised.map((f) => f.evidence.distinctHosts), [16]);
+  assert.deepEqual(
+    raised.map((f) => f.evidence.distinctHosts),
+    [16],
+  );
   const fin = d.flush();
-  assert.deepEqual(fin.map((f) => [f.id, f.evidence.distinctHosts, f.evidence.flows, f.lastSeen - f.firstSeen]), [[raised[0].id, 40, 40, 390]]);
+  assert.deepEqual(
+    fin.map((f) => [f.id, f.evidence.distinctHosts, f.evidence.flows, f.lastSeen - f.firstSeen]),
+    [[raised[0].id, 40, 40, 390]],
+  );
   assert.match(fin[0].summary, /probed tcp\/22 on 40 distinct hosts within 390 ms/);
   assert.deepEqual(d.flush(), []);
 });
 
 test('a key evicted by maxKeys while its finding is open emits its final form first', () => {
   const d = createPortScanDetector(opts, { limits: { maxKeys: 2 } });
-  run(d, probes(22, (i) => i));
+  run(
+    d,
+    probes(22, (i) => i),
+  );
   d.observe(flow({ srcAddr: '10.231.1.3', observedAt: T0 + 30 }));
   const out = d.observe(flow({ srcAddr: '10.231.1.4', observedAt: T0 + 31 }));
-  assert.deepEqual(out.map((f) => f.evidence.distinctPorts), [22]);
+  assert.deepEqual(
+    out.map((f) => f.evidence.distinctPorts),
+    [22],
+  );
   assert.equal(d.stats().evictedKeys, 1);
 });
 
@@ -148,13 +197,19 @@ test('records without their own time: counted, but no duration claimed and times
   // A dump line (snapshot) or a record the parser marked untimed, read while the reader clock ticks.
   for (const over of [{ event: 'snapshot' as const }, { untimed: true as const }]) {
     const d = createPortScanDetector(opts);
-    const [f] = run(d, probes(20, (i) => i * 3, over));
+    const [f] = run(
+      d,
+      probes(20, (i) => i * 3, over),
+    );
     assert.equal(f.evidence.timesFromRecords, false);
     assert.equal(f.summary, '10.231.1.2 probed 20 distinct ports of 10.231.1.1 (timing unknown: the records carry no time; threshold 20 in 60 s)');
   }
   // A snapshot with the flow's own start time (conntrack -L with [start=...]) is timed.
   const s = createPortScanDetector(opts);
-  const [g] = run(s, probes(20, (i) => i * 3, { event: 'snapshot' }).map((x) => ({ ...x, start: x.observedAt })));
+  const [g] = run(
+    s,
+    probes(20, (i) => i * 3, { event: 'snapshot' }).map((x) => ({ ...x, start: x.observedAt })),
+  );
   assert.equal(g.evidence.timesFromRecords, true);
   assert.match(g.summary, /within 57 ms/);
   // One untimed record in a timed window takes the claim away.
@@ -166,7 +221,10 @@ test('records without their own time: counted, but no duration claimed and times
 
 test('records sharing one time stamp: "all at one recorded time", never "within 0 s"', () => {
   const d = createPortScanDetector(opts);
-  const [f] = run(d, probes(20, () => 0));
+  const [f] = run(
+    d,
+    probes(20, () => 0),
+  );
   assert.equal(f.evidence.timesFromRecords, true);
   assert.match(f.summary, /of 10\.231\.1\.1 all at one recorded time \(threshold 20 in 60 s\)$/);
 });
@@ -201,8 +259,14 @@ test('connection memory: a DESTROY just under CONNECTION_MEMORY_MS after its NEW
 
 test('records the detector does not count (an UPDATE, ICMP for the port scan) still move event time on and close windows', () => {
   const d = createPortScanDetector(opts);
-  run(d, probes(25, (i) => i));
+  run(
+    d,
+    probes(25, (i) => i),
+  );
   const icmp = { protocol: 1, srcPort: undefined, dstPort: undefined, icmpType: 8, icmpCode: 0 };
   assert.deepEqual(d.observe(flow({ ...icmp, observedAt: T0 + W + DEFAULT_LATENESS_MS - 1 })), []);
-  assert.deepEqual(d.observe(flow({ event: 'update', observedAt: T0 + W + DEFAULT_LATENESS_MS })).map((f) => f.evidence.distinctPorts), [25]);
+  assert.deepEqual(
+    d.observe(flow({ event: 'update', observedAt: T0 + W + DEFAULT_LATENESS_MS })).map((f) => f.evidence.distinctPorts),
+    [25],
+  );
 });

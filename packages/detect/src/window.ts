@@ -113,7 +113,6 @@ export const SAMPLE_SIZE = 5;
  */
 export const SWEEP_STEP_MS = 1000;
 
-
 /** Counters of a windowed detector, for metrics and tests. */
 export interface WindowStats {
   /** Flows passed to observe. */
@@ -423,7 +422,20 @@ function append(out: Finding[], f: Finding): Finding[] {
 }
 
 function newState(t: number): KeyState {
-  return { first: t, last: t, items: new Map(), flows: 0, untimed: 0, verdicts: { accept: 0, drop: 0, none: 0 }, sample: [], emittedAt: 0, dirty: false, capped: false, id: '', ref: undefined };
+  return {
+    first: t,
+    last: t,
+    items: new Map(),
+    flows: 0,
+    untimed: 0,
+    verdicts: { accept: 0, drop: 0, none: 0 },
+    sample: [],
+    emittedAt: 0,
+    dirty: false,
+    capped: false,
+    id: '',
+    ref: undefined,
+  };
 }
 
 /**

@@ -16,11 +16,24 @@ import { checkDecision } from './check.js';
 import { createEnforcer } from './enforcer.js';
 import { skip } from './test-netns.js';
 
-
 const HOUR = 3_600_000;
 function decision(target: string, over: Partial<Decision> = {}): Decision {
   const now = Date.now();
-  return { schema: 1, target, action: 'block', scope: 'all', durationMs: HOUR, expiresAt: now + HOUR, origin: 'api:test', reason: 'test', count: 1, dryRun: false, createdAt: now, updatedAt: now, ...over };
+  return {
+    schema: 1,
+    target,
+    action: 'block',
+    scope: 'all',
+    durationMs: HOUR,
+    expiresAt: now + HOUR,
+    origin: 'api:test',
+    reason: 'test',
+    count: 1,
+    dryRun: false,
+    createdAt: now,
+    updatedAt: now,
+    ...over,
+  };
 }
 
 async function metric(reg: Registry, name: string, labels: Record<string, string>): Promise<number> {
@@ -54,7 +67,15 @@ async function rig(t: { after(fn: () => unknown): void }, driverFor: () => Retur
   t.after(() => bus.stop());
   const reg = new Registry();
   const lines: string[] = [];
-  const logger = createLogger({ level: 'warn' }, new Writable({ write(c: Buffer, _e, cb) { lines.push(c.toString('utf8')); cb(); } }));
+  const logger = createLogger(
+    { level: 'warn' },
+    new Writable({
+      write(c: Buffer, _e, cb) {
+        lines.push(c.toString('utf8'));
+        cb();
+      },
+    }),
+  );
   const driver = driverFor();
   const enf = createEnforcer({ node: 'n', reconcileIntervalMs: 60_000, dryRun: false, nft: {} }, { bus, driver, metrics: reg, logger });
   t.after(() => enf.stop());
@@ -67,7 +88,11 @@ async function poisonThenGood(r: Awaited<ReturnType<typeof rig>>): Promise<void>
   // the poison first, in the same partition and the same batch as the good decision behind it
   await r.bus.publish(TOPICS.decisions, [...POISON.map(([m]) => m), { key: good.target, value: good }]);
   await until('the good decision applied', async () => (await r.driver.list()).some((e) => e.target === good.target));
-  assert.deepEqual((await r.driver.list()).map((e) => e.target), [good.target], 'only the good decision reaches the set');
+  assert.deepEqual(
+    (await r.driver.list()).map((e) => e.target),
+    [good.target],
+    'only the good decision reaches the set',
+  );
   assert.equal(r.enf.health().intended, 1);
   assert.equal(r.enf.health().ok, true);
   for (const reason of ['schema-version', 'invalid-record', 'bad-target']) {
@@ -75,13 +100,20 @@ async function poisonThenGood(r: Awaited<ReturnType<typeof rig>>): Promise<void>
   }
   assert.equal(await metric(r.reg, 'floe_enforcer_decisions_total', { outcome: 'invalid' }), POISON.length);
   assert.equal(await metric(r.reg, 'floe_enforcer_decisions_total', { outcome: 'block' }), 1);
-  const entries = r.lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const entries = r.lines
+    .join('')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const ignored = entries.filter((e) => e.msg === 'enforcer: ignored a decision it cannot read');
   assert.equal(ignored.length, POISON.length);
   // JSON would only hide a control byte until the log is shown: the decoded values hold none
   // (the key and detail came from the bus and were escaped with escapeText before logging)
   for (const e of ignored) assert.doesNotMatch(`${e.key} ${e.detail}`, /[\u0000-\u001f\u007f-\u009f]/, JSON.stringify(e));
-  assert.ok(ignored.some((e) => String(e.key).includes('\\x1b[2J')), 'the escape shows as visible text');
+  assert.ok(
+    ignored.some((e) => String(e.key).includes('\\x1b[2J')),
+    'the escape shows as visible text',
+  );
 }
 
 test('checkDecision: schema version first, then every field', () => {

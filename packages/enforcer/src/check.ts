@@ -53,7 +53,13 @@ export function checkDecision(v: unknown): DecisionProblem | undefined {
   }
   const d = v as Record<string, unknown>;
   if (d.schema !== DECISION_SCHEMA_VERSION) {
-    return { reason: 'schema-version', detail: d.schema === undefined ? 'the decision has no schema version' : `schema version ${JSON.stringify(d.schema)?.slice(0, 40)} is not one this enforcer reads (${DECISION_SCHEMA_VERSION})` };
+    return {
+      reason: 'schema-version',
+      detail:
+        d.schema === undefined
+          ? 'the decision has no schema version'
+          : `schema version ${JSON.stringify(d.schema)?.slice(0, 40)} is not one this enforcer reads (${DECISION_SCHEMA_VERSION})`,
+    };
   }
   for (const [k, ok] of FIELDS) if (!ok(d[k])) return { reason: 'invalid-record', detail: `field ${k}: ${d[k] === undefined ? 'missing' : 'bad value'}` };
   return undefined;

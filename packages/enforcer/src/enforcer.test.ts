@@ -10,8 +10,6 @@ import { Registry } from 'prom-client';
 import { createEnforcer } from './enforcer.js';
 import { kernel, netns, nft, rootOk, skip } from './test-netns.js';
 
-
-
 async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
@@ -68,12 +66,30 @@ test('enforcer with real nft: publish → set holds; tombstone → removed; reco
     { key: '198.51.100.3/32', value: decision('198.51.100.3/32', { expiresAt: Date.now() - 1 }) },
   ]);
   const want = ['2001:db8:5::/48', '203.0.113.7/32'];
-  assert.deepEqual(await until(() => kernel(ns), (v) => v.length === 2), want);
+  assert.deepEqual(
+    await until(
+      () => kernel(ns),
+      (v) => v.length === 2,
+    ),
+    want,
+  );
 
   await bus.publish(TOPICS.decisions, [{ key: '203.0.113.7/32', value: null }]);
-  assert.deepEqual(await until(() => kernel(ns), (v) => v.length === 1), ['2001:db8:5::/48']);
+  assert.deepEqual(
+    await until(
+      () => kernel(ns),
+      (v) => v.length === 1,
+    ),
+    ['2001:db8:5::/48'],
+  );
   await bus.publish(TOPICS.decisions, [{ key: '203.0.113.7/32', value: decision('203.0.113.7/32') }]);
-  assert.deepEqual(await until(() => kernel(ns), (v) => v.length === 2), want);
+  assert.deepEqual(
+    await until(
+      () => kernel(ns),
+      (v) => v.length === 2,
+    ),
+    want,
+  );
 
   // Hand edits: one block deleted, one stray added; the reconcile puts it right and counts.
   nft(ns, 'delete', 'element', 'inet', 'floe', 'blocked4', '{ 203.0.113.7 }');
@@ -99,7 +115,13 @@ test('enforcer with real nft: publish → set holds; tombstone → removed; reco
   t.after(() => enf2.stop());
   await enf2.start();
   // node-b also enforces 198.51.100.2 (scoped to node-b); the tombstoned-then-republished /32 is back.
-  assert.deepEqual(await until(() => kernel(ns), (v) => v.length === 3), ['198.51.100.2/32', ...want]);
+  assert.deepEqual(
+    await until(
+      () => kernel(ns),
+      (v) => v.length === 3,
+    ),
+    ['198.51.100.2/32', ...want],
+  );
 });
 
 test('overlapping decisions: the wider prefix is enforced, the narrower one returns when it expires', { skip }, async (t) => {
@@ -114,9 +136,22 @@ test('overlapping decisions: the wider prefix is enforced, the narrower one retu
     { key: '10.9.0.0/24', value: decision('10.9.0.0/24') },
     { key: '10.9.0.0/16', value: decision('10.9.0.0/16', { expiresAt: Date.now() + 1500 }) },
   ]);
-  assert.deepEqual(await until(() => kernel(ns), (v) => v.includes('10.9.0.0/16')), ['10.9.0.0/16']);
+  assert.deepEqual(
+    await until(
+      () => kernel(ns),
+      (v) => v.includes('10.9.0.0/16'),
+    ),
+    ['10.9.0.0/16'],
+  );
   // The /16 expires (kernel timeout 2 s); the wake-up timer re-adds the /24.
-  assert.deepEqual(await until(() => kernel(ns), (v) => v.includes('10.9.0.0/24'), 6000), ['10.9.0.0/24']);
+  assert.deepEqual(
+    await until(
+      () => kernel(ns),
+      (v) => v.includes('10.9.0.0/24'),
+      6000,
+    ),
+    ['10.9.0.0/24'],
+  );
 });
 
 test('rebuilds from the store before the bus delivers anything', { skip }, async (t) => {
@@ -144,7 +179,10 @@ test('dryRun: true uses the dry-run driver and never touches nftables', async (t
   assert.equal(enf.health().mode, 'dry-run');
   await enf.start();
   await bus.publish(TOPICS.decisions, [{ key: '203.0.113.9/32', value: decision('203.0.113.9/32') }]);
-  await until(async () => enf.health().intended, (n) => n === 1);
+  await until(
+    async () => enf.health().intended,
+    (n) => n === 1,
+  );
   await enf.reconcileNow();
   // nothing reaches the kernel in dry-run: enforced is 0, the driver's view is dryRunHeld
   assert.deepEqual(enf.health(), { ok: true, enforced: 0, intended: 1, dryRunHeld: 1, lastReconcileAt: enf.health().lastReconcileAt, mode: 'dry-run' });
@@ -164,7 +202,10 @@ test('dry-run driver given in deps records one commit per bus batch', async (t) 
     { key: '203.0.113.2/32', value: decision('203.0.113.2/32') },
     { key: '203.0.113.3/32', value: decision('203.0.113.3/32') },
   ]);
-  await until(async () => (await driver.list()).length, (n) => n === 3);
+  await until(
+    async () => (await driver.list()).length,
+    (n) => n === 3,
+  );
   const commits = driver.calls.filter((c) => c.op === 'commit' && (c.result?.added ?? 0) > 0);
   assert.equal(commits.length, 1);
   assert.deepEqual(commits[0].result, { added: 3, deleted: 0 });

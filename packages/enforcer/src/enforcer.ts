@@ -179,7 +179,10 @@ export function createEnforcer(opts: EnforcerOptions, deps: EnforcerDeps): Enfor
   function refuse(msg: BusMessage<unknown>, reason: DecisionProblemReason, detail: string): void {
     m.decisions.inc({ outcome: 'invalid' });
     m.invalid.inc({ reason });
-    log.warn({ key: escapeText(String(msg.key).slice(0, 200)), offset: msg.offset, reason, detail: escapeText(detail.slice(0, 300)) }, 'enforcer: ignored a decision it cannot read');
+    log.warn(
+      { key: escapeText(String(msg.key).slice(0, 200)), offset: msg.offset, reason, detail: escapeText(detail.slice(0, 300)) },
+      'enforcer: ignored a decision it cannot read',
+    );
   }
 
   /** Updates the intent from messages; returns the targets whose block must go. */

@@ -22,7 +22,6 @@ import { kernel, netns, nft, skip } from './test-netns.js';
 
 const HOUR = 3_600_000;
 
-
 /** True when nft says one of floe's IPv4 sets holds an element matching `addr` (`nft get element` fails when none). */
 function blocked(ns: string, addr: string): boolean {
   return ['blocked4', 'blocked4net'].some((set) => {
@@ -37,7 +36,21 @@ function blocked(ns: string, addr: string): boolean {
 
 function decision(target: string, over: Partial<Decision> = {}): Decision {
   const now = Date.now();
-  return { schema: 1, target, action: 'block', scope: 'all', durationMs: HOUR, expiresAt: now + HOUR, origin: 'api:alice', reason: 'abuse', count: 1, dryRun: false, createdAt: now, updatedAt: now, ...over };
+  return {
+    schema: 1,
+    target,
+    action: 'block',
+    scope: 'all',
+    durationMs: HOUR,
+    expiresAt: now + HOUR,
+    origin: 'api:alice',
+    reason: 'abuse',
+    count: 1,
+    dryRun: false,
+    createdAt: now,
+    updatedAt: now,
+    ...over,
+  };
 }
 
 async function metric(reg: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
@@ -101,8 +114,14 @@ test('issue 6: a stored decision meets a new never-block entry after a restart: 
   assert.deepEqual(await kernel(ns), [...SPLIT_24, '192.0.2.9/32'].sort());
   assert.equal(await metric(reg, 'floe_enforcer_guard_withheld_total', { reason: 'never-block', outcome: 'split' }), 1);
   assert.equal(await metric(reg, 'floe_enforcer_guard_withheld_total', { reason: 'never-block', outcome: 'held' }), 1);
-  assert.ok(warns.some((w) => /10\.20\.0\.0\/24 overlaps the protected set \(10\.20\.0\.0\/24 overlaps 10\.20\.0\.5\/32 \(respond\.neverBlock\[0\]\)\); enforcing the 8 pieces/.test(w)), warns.join('\n'));
-  assert.ok(warns.some((w) => /10\.30\.0\.7\/32 .*held back/.test(w)), warns.join('\n'));
+  assert.ok(
+    warns.some((w) => /10\.20\.0\.0\/24 overlaps the protected set \(10\.20\.0\.0\/24 overlaps 10\.20\.0\.5\/32 \(respond\.neverBlock\[0\]\)\); enforcing the 8 pieces/.test(w)),
+    warns.join('\n'),
+  );
+  assert.ok(
+    warns.some((w) => /10\.30\.0\.7\/32 .*held back/.test(w)),
+    warns.join('\n'),
+  );
 
   // Reconcile passes keep it out; one that finds the protected addresses added by hand removes them.
   await enf.reconcileNow();
@@ -117,7 +136,10 @@ test('issue 6: a stored decision meets a new never-block entry after a restart: 
   assert.equal(enf.health().enforced, SPLIT_24.length + 1);
 
   // The same decisions again from the compacted topic (read from the beginning): still split, still out.
-  await bus.publish(TOPICS.decisions, [{ key: '10.20.0.0/24', value: decision('10.20.0.0/24') }, { key: '10.30.0.7/32', value: decision('10.30.0.7/32') }]);
+  await bus.publish(TOPICS.decisions, [
+    { key: '10.20.0.0/24', value: decision('10.20.0.0/24') },
+    { key: '10.30.0.7/32', value: decision('10.30.0.7/32') },
+  ]);
   for (let i = 0; i < 100 && (await metric(reg, 'floe_enforcer_guard_withheld_total', { reason: 'never-block', outcome: 'split' })) < 2; i++) await sleep(20);
   assert.equal(await metric(reg, 'floe_enforcer_guard_withheld_total', { reason: 'never-block', outcome: 'split' }), 2);
   assert.deepEqual(await kernel(ns), [...SPLIT_24, '192.0.2.9/32'].sort());
@@ -134,7 +156,11 @@ test('issue 6: too wide, special, node and host targets from the topic are held 
   // An older floe (or a person) left a node address and a multicast prefix in the kernel.
   const old = createNftDriver({ netns: ns });
   await old.ensure();
-  old.add([{ target: '192.168.122.11/32', expiresAt: Date.now() + HOUR }, { target: '224.0.0.0/24', expiresAt: Date.now() + HOUR }, { target: '198.51.100.1/32', expiresAt: Date.now() + HOUR }]);
+  old.add([
+    { target: '192.168.122.11/32', expiresAt: Date.now() + HOUR },
+    { target: '224.0.0.0/24', expiresAt: Date.now() + HOUR },
+    { target: '198.51.100.1/32', expiresAt: Date.now() + HOUR },
+  ]);
   await old.commit();
   const bus = createMemoryBus();
   await bus.start();

@@ -40,10 +40,7 @@ export function normalizeAddr(text: string): NormalizedAddr | undefined {
     return ipv4End(text, 0, n) === n ? { addr: text, family: 4 } : undefined;
   }
   if (!parseIPv6(text)) return undefined;
-  if (
-    groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 &&
-    groups[4] === 0 && groups[5] === 0xffff
-  ) {
+  if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff) {
     return {
       addr: `${groups[6] >> 8}.${groups[6] & 255}.${groups[7] >> 8}.${groups[7] & 255}`,
       family: 4,

@@ -21,8 +21,27 @@ test('normalizeCidr: bare addresses get /32 or /128; IPv6 in RFC 5952 form; IPv4
 });
 
 test('normalizeCidr: refuses host bits, bad lengths, zone ids, leading zeros and anything not an address', () => {
-  for (const bad of ['10.0.0.5/24', '2001:db8::1/64', '::ffff:198.51.100.1/120', '::ffff:0:0/95', '10.0.0.0/33', '::/129', '10.0.0.0/', '10.0.0.0/024',
-    '10.0.0.0/-1', '10.0.0.0/8/8', 'fe80::1%eth0', '010.0.0.1', '300.1.1.1', '', '/', 'example.org', '1.2.3.4 ', ' 1.2.3.4', '1.2.3.4/+8']) {
+  for (const bad of [
+    '10.0.0.5/24',
+    '2001:db8::1/64',
+    '::ffff:198.51.100.1/120',
+    '::ffff:0:0/95',
+    '10.0.0.0/33',
+    '::/129',
+    '10.0.0.0/',
+    '10.0.0.0/024',
+    '10.0.0.0/-1',
+    '10.0.0.0/8/8',
+    'fe80::1%eth0',
+    '010.0.0.1',
+    '300.1.1.1',
+    '',
+    '/',
+    'example.org',
+    '1.2.3.4 ',
+    ' 1.2.3.4',
+    '1.2.3.4/+8',
+  ]) {
     assert.equal(normalizeCidr(bad), undefined, bad);
   }
 });

@@ -13,7 +13,10 @@ function bytesOf(addr: string, family: 4 | 6): number[] {
   const h = head ? head.split(':') : [];
   const t = tail ? tail.split(':') : [];
   const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  return groups.flatMap((g) => { const v = parseInt(g, 16); return [v >> 8, v & 255]; });
+  return groups.flatMap((g) => {
+    const v = parseInt(g, 16);
+    return [v >> 8, v & 255];
+  });
 }
 
 /**

@@ -40,4 +40,3 @@ export interface DeadLetter {
   /** When it was dead-lettered (ms since epoch). */
   at: number;
 }
-

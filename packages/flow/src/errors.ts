@@ -27,7 +27,9 @@ export class FlowFormatError extends Error {
   readonly foreign?: ForeignFormat;
 
   constructor(code: FlowErrorCode, detail?: string, file?: string, foreign?: ForeignFormat) {
-    super(`${code}: ${FLOW_ERROR_CODES[code]}${file ? ` (${file})` : ''}${detail ? `: ${detail}` : ''}${foreign ? `; it looks like ${foreign.name}, which floe does not read` : ''}`);
+    super(
+      `${code}: ${FLOW_ERROR_CODES[code]}${file ? ` (${file})` : ''}${detail ? `: ${detail}` : ''}${foreign ? `; it looks like ${foreign.name}, which floe does not read` : ''}`,
+    );
     this.code = code;
     if (file !== undefined) this.file = file;
     if (foreign !== undefined) this.foreign = foreign;

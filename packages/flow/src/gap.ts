@@ -50,8 +50,18 @@ export function isEnobufsWarning(line: string): boolean {
 export function isDataGap(x: unknown): x is DataGap {
   if (typeof x !== 'object' || x === null) return false;
   const g = x as Record<string, unknown>;
-  return g.schema === 1 && typeof g.node === 'string' && typeof g.source === 'string' &&
+  return (
+    g.schema === 1 &&
+    typeof g.node === 'string' &&
+    typeof g.source === 'string' &&
     (DATA_GAP_KINDS as readonly unknown[]).includes(g.kind) &&
-    typeof g.from === 'number' && typeof g.to === 'number' && Number.isFinite(g.from) && Number.isFinite(g.to) && g.to >= g.from &&
-    typeof g.count === 'number' && Number.isInteger(g.count) && g.count >= 0;
+    typeof g.from === 'number' &&
+    typeof g.to === 'number' &&
+    Number.isFinite(g.from) &&
+    Number.isFinite(g.to) &&
+    g.to >= g.from &&
+    typeof g.count === 'number' &&
+    Number.isInteger(g.count) &&
+    g.count >= 0
+  );
 }

@@ -13,13 +13,23 @@ test('readBoundedText: a regular file up to the cap is read; one byte over, a de
   const p = join(dir, 'f');
   writeFileSync(p, 'x'.repeat(100));
   assert.equal(readBoundedText(p, 100), 'x'.repeat(100));
-  assert.throws(() => readBoundedText(p, 99), (e: unknown) => e instanceof FileReadError && e.reason === 'too-large' && readFailure(e) === 'larger than 99 bytes');
+  assert.throws(
+    () => readBoundedText(p, 99),
+    (e: unknown) => e instanceof FileReadError && e.reason === 'too-large' && readFailure(e) === 'larger than 99 bytes',
+  );
   const fifo = join(dir, 'fifo');
   spawnSync('mkfifo', [fifo]);
   for (const bad of ['/dev/zero', '/dev/urandom', fifo, dir]) {
-    assert.throws(() => readBoundedText(bad), (e: unknown) => readFailure(e) === 'not a regular file', bad);
+    assert.throws(
+      () => readBoundedText(bad),
+      (e: unknown) => readFailure(e) === 'not a regular file',
+      bad,
+    );
   }
-  assert.throws(() => readBoundedText(join(dir, 'missing')), (e: unknown) => readFailure(e) === 'no such file');
+  assert.throws(
+    () => readBoundedText(join(dir, 'missing')),
+    (e: unknown) => readFailure(e) === 'no such file',
+  );
 });
 
 test('quoteExcerpt: at most 40 characters, escaped, with the length when cut', () => {

@@ -14,7 +14,11 @@ export const MAX_CONFIG_FILE_BYTES = 64 * 1024 * 1024;
  * error (ENOENT, EACCES…).
  */
 export class FileReadError extends Error {
-  constructor(readonly path: string, readonly reason: 'not-regular' | 'too-large', message: string) {
+  constructor(
+    readonly path: string,
+    readonly reason: 'not-regular' | 'too-large',
+    message: string,
+  ) {
     super(message);
     this.name = 'FileReadError';
   }

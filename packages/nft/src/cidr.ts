@@ -43,8 +43,7 @@ function width(family: 4 | 6): number {
  * FLOE_NFT_BAD_TARGET otherwise, and for an IPv4-mapped prefix shorter than /96.
  */
 export function parsePrefix(target: string): Prefix {
-  const bad = (why: string): NftError =>
-    new NftError(NFT_ERROR_CODES.BAD_TARGET, `bad target ${JSON.stringify(target)}: ${why}`, { target });
+  const bad = (why: string): NftError => new NftError(NFT_ERROR_CODES.BAD_TARGET, `bad target ${JSON.stringify(target)}: ${why}`, { target });
   if (typeof target !== 'string') throw bad('not a string');
   const slash = target.indexOf('/');
   const addrText = slash < 0 ? target : target.slice(0, slash);

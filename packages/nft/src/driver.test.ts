@@ -36,7 +36,10 @@ test('ensure twice is idempotent: one table, one copy of each rule, elements kep
   assert.deepEqual(rules(second), rules(first));
   assert.match(second, /hook input priority mangle/); // -150 is printed by its standard name
   assert.match(second, /hook forward priority mangle/);
-  assert.deepEqual((await driver.list()).map((e) => e.target), ['198.51.100.9/32']);
+  assert.deepEqual(
+    (await driver.list()).map((e) => e.target),
+    ['198.51.100.9/32'],
+  );
 });
 
 test('add/commit then list returns v4 and v6 hosts and prefixes with their expiry', { skip }, async (t) => {
@@ -77,7 +80,10 @@ test('a 2 s timeout expires in the kernel', { skip }, async (t) => {
   await driver.commit();
   assert.equal((await driver.list()).length, 2);
   await sleep(3000);
-  assert.deepEqual((await driver.list()).map((e) => e.target), ['192.0.2.3/32']);
+  assert.deepEqual(
+    (await driver.list()).map((e) => e.target),
+    ['192.0.2.3/32'],
+  );
 });
 
 test('delete removes present elements and ignores absent ones', { skip }, async (t) => {
@@ -144,18 +150,25 @@ test('a wider prefix replaces the narrower elements it covers in one commit', { 
   driver.delete(plan.toDelete);
   driver.add(plan.toAdd);
   await driver.commit();
-  assert.deepEqual((await driver.list()).map((e) => e.target), ['192.0.2.0/24']);
+  assert.deepEqual(
+    (await driver.list()).map((e) => e.target),
+    ['192.0.2.0/24'],
+  );
 });
 
 test('parses real nft -j output: plain, prefix, range and timeout-less elements', { skip }, async (t) => {
   const { ns, driver } = setup(t);
   await driver.ensure();
-  nftIn(ns, ['-f', '-'], [
-    'add element inet floe blocked4 { 10.0.0.1 }',
-    'add element inet floe blocked4net { 10.2.0.0/16 timeout 1h, 10.3.0.1-10.3.0.5 }',
-    'add element inet floe blocked6 { 2001:db8::1 timeout 10m }',
-    'add element inet floe blocked6net { 2001:db8:1::/48 }',
-  ].join('\n'));
+  nftIn(
+    ns,
+    ['-f', '-'],
+    [
+      'add element inet floe blocked4 { 10.0.0.1 }',
+      'add element inet floe blocked4net { 10.2.0.0/16 timeout 1h, 10.3.0.1-10.3.0.5 }',
+      'add element inet floe blocked6 { 2001:db8::1 timeout 10m }',
+      'add element inet floe blocked6net { 2001:db8:1::/48 }',
+    ].join('\n'),
+  );
   const json = nftIn(ns, ['-j', 'list', 'table', 'inet', 'floe']);
   const els = parseNftJson(json);
   const byTarget = new Map(els.map((e) => [e.target, e]));

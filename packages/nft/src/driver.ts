@@ -1,16 +1,7 @@
 import { NFT_ERROR_CODES, NftError, locateNftError } from './errors.js';
 import { runNft } from './exec.js';
 import { parseNftJson } from './parse.js';
-import {
-  elementRef,
-  renderAdds,
-  renderDeletes,
-  renderDestroy,
-  renderRuleset,
-  resolveNftOptions,
-  timeoutSeconds,
-  type ElementRef,
-} from './render.js';
+import { elementRef, renderAdds, renderDeletes, renderDestroy, renderRuleset, resolveNftOptions, timeoutSeconds, type ElementRef } from './render.js';
 import { noopLogger, type Logger, type Registry } from '@floe/telemetry/lite';
 import { createNftMetrics, type NftOp } from './metrics.js';
 import type { BlockEntry, CommitResult, ListedEntry, NftDriver, NftOptions } from './types.js';
@@ -102,9 +93,7 @@ export function createNftDriver(opts: Partial<NftOptions> = {}, deps: NftDeps = 
         exitCode: r.code,
       });
     }
-    return parseNftJson(r.stdout, [o.set4, o.set6, o.net4, o.net6]).map(({ target, expiresInMs }) =>
-      expiresInMs === undefined ? { target } : { target, expiresInMs },
-    );
+    return parseNftJson(r.stdout, [o.set4, o.set6, o.net4, o.net6]).map(({ target, expiresInMs }) => (expiresInMs === undefined ? { target } : { target, expiresInMs }));
   }
 
   async function applyChanges(adds: Array<ElementRef & { expiresAt: number }>, deletes: ElementRef[]): Promise<CommitResult> {

@@ -32,12 +32,24 @@ export function createNftMetrics(registry: Registry = new Registry()): NftMetric
     transactions: metric(
       registry,
       transactions,
-      () => new Counter({ name: transactions, help: 'nftables transactions applied, by mode (nft, dry-run) and op (ensure, commit, destroy)', labelNames: ['mode', 'op'] as const, registers }),
+      () =>
+        new Counter({
+          name: transactions,
+          help: 'nftables transactions applied, by mode (nft, dry-run) and op (ensure, commit, destroy)',
+          labelNames: ['mode', 'op'] as const,
+          registers,
+        }),
     ),
     errors: metric(
       registry,
       errors,
-      () => new Counter({ name: errors, help: 'Failed nftables driver operations, by mode (nft, dry-run) and op (ensure, commit, list, destroy)', labelNames: ['mode', 'op'] as const, registers }),
+      () =>
+        new Counter({
+          name: errors,
+          help: 'Failed nftables driver operations, by mode (nft, dry-run) and op (ensure, commit, list, destroy)',
+          labelNames: ['mode', 'op'] as const,
+          registers,
+        }),
     ),
     elements: metric(
       registry,

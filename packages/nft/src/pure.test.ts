@@ -17,7 +17,11 @@ test('canonicalTarget: host bits cleared, RFC 5952 IPv6, mapped IPv6 becomes IPv
   assert.equal(canonicalTarget('::ffff:203.0.113.7/128'), '203.0.113.7/32');
   assert.equal(canonicalTarget('0.0.0.0/0'), '0.0.0.0/0');
   for (const bad of ['10.1', '10.0.0.1/33', '2001:db8::/129', 'example.com', '10.0.0.1/x']) {
-    assert.throws(() => canonicalTarget(bad), (e: NftError) => e.code === 'FLOE_NFT_BAD_TARGET', bad);
+    assert.throws(
+      () => canonicalTarget(bad),
+      (e: NftError) => e.code === 'FLOE_NFT_BAD_TARGET',
+      bad,
+    );
   }
 });
 
@@ -38,12 +42,10 @@ test('renderRuleset: table, 4 sets with their flags, input and forward chains fl
     assert.match(lines[chain], new RegExp(`type filter hook ${hook} priority -160; policy accept;`));
     assert.equal(lines[chain + 1], `flush chain inet floe ${hook}`);
     const rules = lines.filter((l) => l.startsWith(`add rule inet floe ${hook} `));
-    assert.deepEqual(rules.map((r) => r.split(' ').slice(5).join(' ')), [
-      'ip saddr @blocked4 counter drop',
-      'ip saddr @blocked4net counter drop',
-      'ip6 saddr @blocked6 counter drop',
-      'ip6 saddr @blocked6net counter drop',
-    ]);
+    assert.deepEqual(
+      rules.map((r) => r.split(' ').slice(5).join(' ')),
+      ['ip saddr @blocked4 counter drop', 'ip saddr @blocked4net counter drop', 'ip6 saddr @blocked6 counter drop', 'ip6 saddr @blocked6net counter drop'],
+    );
   }
   assert.ok(!lines.some((l) => l.includes('prerouting')));
 });
@@ -75,17 +77,26 @@ test('timeoutSeconds: ceil to whole seconds, at least 1 (boundaries)', () => {
 test('parseNftJson on captured nft 1.0.6 output', () => {
   const els = parseNftJson(readFileSync(new URL('nft-1.0.6-list-table.json', testdata), 'utf8'));
   const got = els.map((e) => [e.set, e.target, e.timeoutMs ?? null]).sort();
-  assert.deepEqual(got, [
-    ['blocked4', '198.51.100.1/32', null],
-    ['blocked4', '203.0.113.7/32', 3_600_000],
-    ['blocked4net', '10.2.0.0/16', 600_000],
-    ['blocked4net', '10.3.0.1-10.3.0.5', 600_000],
-    ['blocked6', '2001:db8::1/128', 86_400_000],
-    ['blocked6net', '2001:db8:1::/48', 90_000],
-  ].sort());
+  assert.deepEqual(
+    got,
+    [
+      ['blocked4', '198.51.100.1/32', null],
+      ['blocked4', '203.0.113.7/32', 3_600_000],
+      ['blocked4net', '10.2.0.0/16', 600_000],
+      ['blocked4net', '10.3.0.1-10.3.0.5', 600_000],
+      ['blocked6', '2001:db8::1/128', 86_400_000],
+      ['blocked6net', '2001:db8:1::/48', 90_000],
+    ].sort(),
+  );
   assert.ok(els.every((e) => e.timeoutMs === undefined || (e.expiresInMs !== undefined && e.expiresInMs <= e.timeoutMs)));
-  assert.throws(() => parseNftJson('{"nope": 1}'), (e: NftError) => e.code === 'FLOE_NFT_LIST_FAILED');
-  assert.throws(() => parseNftJson('not json'), (e: NftError) => e.code === 'FLOE_NFT_LIST_FAILED');
+  assert.throws(
+    () => parseNftJson('{"nope": 1}'),
+    (e: NftError) => e.code === 'FLOE_NFT_LIST_FAILED',
+  );
+  assert.throws(
+    () => parseNftJson('not json'),
+    (e: NftError) => e.code === 'FLOE_NFT_LIST_FAILED',
+  );
 });
 
 test('locateNftError finds the named script line', () => {
@@ -117,7 +128,10 @@ test('reconcile: missing, stray, refresh beyond tolerance, expired intent ignore
   assert.deepEqual(plan.missing, ['192.0.2.1/32']);
   assert.deepEqual(plan.refresh, ['192.0.2.3/32']);
   assert.deepEqual(plan.stray, ['192.0.2.4/32', '10.3.0.1-10.3.0.5']);
-  assert.deepEqual(plan.toAdd.map((e) => e.target), ['192.0.2.1/32', '192.0.2.3/32']);
+  assert.deepEqual(
+    plan.toAdd.map((e) => e.target),
+    ['192.0.2.1/32', '192.0.2.3/32'],
+  );
 });
 
 test('effectiveEntries: nested prefixes keep the widest; a longer-lived narrower one sets nextChangeAt', () => {
@@ -136,9 +150,16 @@ test('effectiveEntries: nested prefixes keep the widest; a longer-lived narrower
     { target: '2001:db8::/32', expiresAt: 9000 },
   ]);
   assert.equal(eff.nextChangeAt, 5000);
-  assert.deepEqual(effectiveEntries([{ target: '10.1.0.0/16', expiresAt: 9000 }, { target: '10.0.0.0/8', expiresAt: 5000 }], 6000).entries, [
-    { target: '10.1.0.0/16', expiresAt: 9000 },
-  ]);
+  assert.deepEqual(
+    effectiveEntries(
+      [
+        { target: '10.1.0.0/16', expiresAt: 9000 },
+        { target: '10.0.0.0/8', expiresAt: 5000 },
+      ],
+      6000,
+    ).entries,
+    [{ target: '10.1.0.0/16', expiresAt: 9000 }],
+  );
 });
 
 test('dry-run driver: records calls, expires by its clock, refuses overlapping prefixes like nft', async () => {
@@ -146,16 +167,25 @@ test('dry-run driver: records calls, expires by its clock, refuses overlapping p
   const d = createDryRunDriver({}, { now: () => now });
   await assert.rejects(d.list(), (e: NftError) => e.code === 'FLOE_NFT_LIST_FAILED');
   await d.ensure();
-  d.add([{ target: '203.0.113.7/32', expiresAt: 1500 }, { target: '10.0.0.0/8', expiresAt: 60_000 }]);
+  d.add([
+    { target: '203.0.113.7/32', expiresAt: 1500 },
+    { target: '10.0.0.0/8', expiresAt: 60_000 },
+  ]);
   assert.deepEqual(await d.commit(), { added: 2, deleted: 0 });
   d.add([{ target: '10.1.0.0/16', expiresAt: 60_000 }]);
   await assert.rejects(d.commit(), (e: NftError) => e.code === 'FLOE_NFT_APPLY_FAILED');
   assert.deepEqual((await d.list()).map((e) => e.target).sort(), ['10.0.0.0/8', '203.0.113.7/32']);
   now = 2000; // the 1.5 s entry got a 2 s timeout
-  assert.deepEqual((await d.list()).map((e) => e.target), ['10.0.0.0/8']);
+  assert.deepEqual(
+    (await d.list()).map((e) => e.target),
+    ['10.0.0.0/8'],
+  );
   d.delete(['10.0.0.0/8', '192.0.2.1/32']);
   assert.deepEqual(await d.commit(), { added: 0, deleted: 1 });
-  assert.deepEqual(d.calls.map((c) => c.op), ['list', 'ensure', 'add', 'commit', 'add', 'list', 'list', 'delete', 'commit']);
+  assert.deepEqual(
+    d.calls.map((c) => c.op),
+    ['list', 'ensure', 'add', 'commit', 'add', 'list', 'list', 'delete', 'commit'],
+  );
 });
 
 test('every error code is documented in the README, and nothing else', () => {

@@ -56,7 +56,10 @@ export function effectiveEntries(intended: BlockEntry[], nowMs: number): Effecti
     keyed.set(coverKey(p, p.len), expiresAt);
   }
   const lensByFamily = (fam: 4 | 6): number[] =>
-    [...lens].filter((l) => l.startsWith(`${fam}/`)).map((l) => Number(l.split('/')[1])).sort((a, b) => a - b);
+    [...lens]
+      .filter((l) => l.startsWith(`${fam}/`))
+      .map((l) => Number(l.split('/')[1]))
+      .sort((a, b) => a - b);
   const famLens = { 4: lensByFamily(4), 6: lensByFamily(6) };
   const entries: BlockEntry[] = [];
   let nextChangeAt: number | undefined;
@@ -87,12 +90,7 @@ export function effectiveEntries(intended: BlockEntry[], nowMs: number): Effecti
  * pieces are wanted, so a kernel element the guard refuses (a protected address) is stray and
  * deleted, and the refused entries are listed in `withheld`.
  */
-export function reconcile(
-  intended: BlockEntry[],
-  actual: Array<{ target: string; expiresInMs?: number }>,
-  nowMs: number,
-  guard?: BlockGuard,
-): ReconcilePlan {
+export function reconcile(intended: BlockEntry[], actual: Array<{ target: string; expiresInMs?: number }>, nowMs: number, guard?: BlockGuard): ReconcilePlan {
   const g = guardEntries(intended, guard);
   const eff = effectiveEntries(g.entries, nowMs);
   const want = new Map(eff.entries.map((e) => [e.target, e]));

@@ -11,7 +11,11 @@ test('issue 6: only ::ffff:a.b.c.d is IPv4 in the kernel path; ::0.0.0.1 and ::1
   assert.equal(parsePrefix('::ffff:1.2.3.0/120').cidr, '1.2.3.0/24');
   assert.equal(parsePrefix('10.1.2.3/16').cidr, '10.1.0.0/16', 'host bits are cleared (kernel read-back of ranges)');
   for (const t of ['01.2.3.4', ' 1.2.3.4', '1.2.3.4 ', '1.2.3.4/ 8', '1.2.3.4/08', 'fe80::1%eth0', '::ffff:1.2.3.4/95', '1.2.3.4/33', '::/129', '']) {
-    assert.throws(() => parsePrefix(t), (e: unknown) => e instanceof NftError && e.code === 'FLOE_NFT_BAD_TARGET', JSON.stringify(t));
+    assert.throws(
+      () => parsePrefix(t),
+      (e: unknown) => e instanceof NftError && e.code === 'FLOE_NFT_BAD_TARGET',
+      JSON.stringify(t),
+    );
   }
 });
 

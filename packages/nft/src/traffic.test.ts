@@ -34,8 +34,14 @@ test('traffic: a blocked source cannot open new connections, an unblocked one st
   sh('ip', ['-n', srv, 'link', 'set', a, 'up']);
   sh('ip', ['-n', cli, 'link', 'set', b, 'up']);
 
-  const server = spawn('ip', ['netns', 'exec', srv, process.execPath, '-e',
-    `const s = require('node:net').createServer((c) => c.end()); s.listen(0, '10.99.0.1', () => console.log(s.address().port));`]);
+  const server = spawn('ip', [
+    'netns',
+    'exec',
+    srv,
+    process.execPath,
+    '-e',
+    `const s = require('node:net').createServer((c) => c.end()); s.listen(0, '10.99.0.1', () => console.log(s.address().port));`,
+  ]);
   t.after(() => server.kill());
   const [first] = (await once(server.stdout, 'data')) as [Buffer];
   const port = Number(first.toString().trim());

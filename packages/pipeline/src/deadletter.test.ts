@@ -16,7 +16,19 @@ const T0 = Date.UTC(2026, 10, 30, 12, 0, 0);
 export const POISON_PORT = 6666;
 
 export function flow(i: number, over: Partial<FlowRecord> = {}): FlowRecord {
-  return { schema: 1, observedAt: T0 + i, source: 'conntrack', event: 'new', family: 4, protocol: 6, srcAddr: `10.1.${i >> 8}.${i & 255}`, dstAddr: '10.2.0.1', srcPort: 40_000 + i, dstPort: 443, ...over };
+  return {
+    schema: 1,
+    observedAt: T0 + i,
+    source: 'conntrack',
+    event: 'new',
+    family: 4,
+    protocol: 6,
+    srcAddr: `10.1.${i >> 8}.${i & 255}`,
+    dstAddr: '10.2.0.1',
+    srcPort: 40_000 + i,
+    dstPort: 443,
+    ...over,
+  };
 }
 
 /** The real pipeline, with a detector that throws on POISON_PORT (a record that makes a step throw). */
@@ -45,11 +57,18 @@ async function rig(store: Store, busOpts: Parameters<typeof createMemoryBus>[0] 
   await store.start();
   const registry = createRegistry({ defaultMetrics: false });
   const failures: Error[] = [];
-  const processor = createProcessor({ group: 'dl-test', storeFlows: true, retries: 1 }, {
-    bus, store, metrics: registry, now: () => T0, pipeline: poisonablePipeline(),
-    responder: createResponder({ ...defaultResponderOptions(), minSeverity: 'high' }),
-    onFailure: (e) => failures.push(e),
-  });
+  const processor = createProcessor(
+    { group: 'dl-test', storeFlows: true, retries: 1 },
+    {
+      bus,
+      store,
+      metrics: registry,
+      now: () => T0,
+      pipeline: poisonablePipeline(),
+      responder: createResponder({ ...defaultResponderOptions(), minSeverity: 'high' }),
+      onFailure: (e) => failures.push(e),
+    },
+  );
   await processor.start();
   const dead: DeadLetter[] = [];
   await bus.subscribe<DeadLetter>(TOPICS.deadletter, { group: 'watch-dl', fromBeginning: true }, async (b) => {
@@ -61,7 +80,11 @@ async function rig(store: Store, busOpts: Parameters<typeof createMemoryBus>[0] 
 test('poison messages and records are dead-lettered with reason and bytes; the flows behind them are stored', async (t) => {
   const store = createDuckDbStore({ path: ':memory:' });
   const { bus, processor, registry, dead } = await rig(store);
-  t.after(async () => { await processor.stop(); await bus.stop(); await store.stop(); });
+  t.after(async () => {
+    await processor.stop();
+    await bus.stop();
+    await store.stop();
+  });
   const key = '10.1.0.1'; // one key: one partition, so everything behind the poison waits on it
   const before = [flow(1), flow(2)];
   const after = [flow(10), flow(11), flow(12)];
@@ -75,14 +98,17 @@ test('poison messages and records are dead-lettered with reason and bytes; the f
   ]);
   await until('every valid flow stored', async () => (await store.countFlows()).flows === 6);
   await until('six dead letters published', () => dead.length === 6);
-  assert.deepEqual(dead.map((d) => [d.reason, d.step, d.record ?? null]), [
-    ['undecodable', 'decode', null],
-    ['schema-version', 'decode', null],
-    ['schema-version', 'decode', 1],
-    ['invalid-record', 'decode', 3],
-    ['invalid-record', 'decode', 4],
-    ['step-error', 'detect', 2],
-  ]);
+  assert.deepEqual(
+    dead.map((d) => [d.reason, d.step, d.record ?? null]),
+    [
+      ['undecodable', 'decode', null],
+      ['schema-version', 'decode', null],
+      ['schema-version', 'decode', 1],
+      ['invalid-record', 'decode', 3],
+      ['invalid-record', 'decode', 4],
+      ['step-error', 'detect', 2],
+    ],
+  );
   const text = (d: DeadLetter) => Buffer.from(d.payload, 'base64').toString('utf8');
   assert.equal(text(dead[0]), JSON.stringify('not a batch of flows'), 'a whole message keeps its value');
   assert.deepEqual(JSON.parse(text(dead[1])), schema99);
@@ -107,10 +133,16 @@ test('poison messages and records are dead-lettered with reason and bytes; the f
 test('a store that stays down kills the consumer after the bus gives up: health false, onFailure called', async (t) => {
   const real = createDuckDbStore({ path: ':memory:' });
   const down: Store = Object.assign(Object.create(real) as Store, {
-    insertFlows: async () => { throw new Error('injected: connection refused'); },
+    insertFlows: async () => {
+      throw new Error('injected: connection refused');
+    },
   });
   const { bus, processor, failures } = await rig(down, { maxDeliveryAttempts: 3 });
-  t.after(async () => { await processor.stop(); await bus.stop(); await real.stop(); });
+  t.after(async () => {
+    await processor.stop();
+    await bus.stop();
+    await real.stop();
+  });
   assert.equal(processor.health().ok, true);
   await bus.publish(TOPICS.flows, [{ key: 'k', value: [flow(1)] }]);
   await until('the consumer to die', () => failures.length === 1);
@@ -133,7 +165,10 @@ test('stop() waits for the in-flight batch to finish its steps (memory bus)', as
     },
   });
   const { bus, processor } = await rig(slow);
-  t.after(async () => { await bus.stop(); await real.stop(); });
+  t.after(async () => {
+    await bus.stop();
+    await real.stop();
+  });
   await bus.publish(TOPICS.flows, [{ key: 'k', value: [flow(1), flow(2)] }]);
   await until('the persist step to start', () => entered);
   await processor.stop();

@@ -14,7 +14,10 @@ export function createDeadLetterSink(deps: { store: Store; bus: Bus }): DeadLett
     async write(list) {
       if (list.length === 0) return;
       await deps.store.insertDeadLetters(list);
-      await deps.bus.publish(TOPICS.deadletter, list.map((d) => ({ key: d.key, value: d })));
+      await deps.bus.publish(
+        TOPICS.deadletter,
+        list.map((d) => ({ key: d.key, value: d })),
+      );
     },
   };
 }
@@ -39,13 +42,27 @@ export interface DeadLetterOrigin {
  * message value is that one record).
  */
 export function deadLetterOf(
-  origin: DeadLetterOrigin, msg: BusMessage<unknown>, reason: DeadLetterReason, step: string, err: unknown, record?: { index: number; value: unknown },
+  origin: DeadLetterOrigin,
+  msg: BusMessage<unknown>,
+  reason: DeadLetterReason,
+  step: string,
+  err: unknown,
+  record?: { index: number; value: unknown },
 ): DeadLetter {
   const whole = record === undefined || !Array.isArray(msg.value);
   const payload = whole ? messageBytes(msg) : Buffer.from(JSON.stringify(record.value) ?? 'null', 'utf8').toString('base64');
   const d: DeadLetter = {
-    schema: 1, reason, detail: messageOf(err).slice(0, DEAD_LETTER_DETAIL_MAX), topic: origin.topic, partition: origin.partition,
-    offset: msg.offset ?? '', key: msg.key, payload, group: origin.group, step, at: origin.at,
+    schema: 1,
+    reason,
+    detail: messageOf(err).slice(0, DEAD_LETTER_DETAIL_MAX),
+    topic: origin.topic,
+    partition: origin.partition,
+    offset: msg.offset ?? '',
+    key: msg.key,
+    payload,
+    group: origin.group,
+    step,
+    at: origin.at,
   };
   if (record !== undefined && Array.isArray(msg.value)) d.record = record.index;
   return d;

@@ -32,11 +32,17 @@ async function rig(t: { after(fn: () => unknown): void }, store: Store) {
   await store.start();
   const registry = createRegistry({ defaultMetrics: false });
   const policy = compilePolicy(defaultPolicy());
-  const processor = createProcessor({ group: 'gap-test', storeFlows: true, retries: 1 }, {
-    bus, store, metrics: registry, now: () => T0,
-    pipeline: createPipeline({ policy, detectors: createDetectors(policy.policy.detectors) }),
-    responder: createResponder(defaultResponderOptions()),
-  });
+  const processor = createProcessor(
+    { group: 'gap-test', storeFlows: true, retries: 1 },
+    {
+      bus,
+      store,
+      metrics: registry,
+      now: () => T0,
+      pipeline: createPipeline({ policy, detectors: createDetectors(policy.policy.detectors) }),
+      responder: createResponder(defaultResponderOptions()),
+    },
+  );
   await processor.start();
   const dead: DeadLetter[] = [];
   await bus.subscribe<DeadLetter>(TOPICS.deadletter, { group: 'watch-dl', fromBeginning: true }, async (b) => {
@@ -94,14 +100,20 @@ test('gaps on floe.gaps.v1 are stored once each (redelivered or published twice)
   await until('all handled', () => r.processor.health().gaps >= 3 && r.dead.length >= POISON.length);
   const page = await store.queryGaps({});
   assert.deepEqual(page.items, [good[1], good[0]], 'stored once each, extra fields not stored');
-  assert.deepEqual(r.dead.map((d) => d.reason), POISON.map(([, reason]) => reason));
+  assert.deepEqual(
+    r.dead.map((d) => d.reason),
+    POISON.map(([, reason]) => reason),
+  );
   assert.ok(r.dead.every((d) => d.topic === TOPICS.gaps && d.group === gapsGroup('gap-test') && d.step === 'decode-gaps'));
   assert.deepEqual(JSON.parse(Buffer.from(r.dead[0].payload, 'base64').toString('utf8')), POISON[0][0], 'the original value is kept');
   assert.equal((await store.queryDeadLetters({ limit: 100 })).length, POISON.length, 'and in the dead_letters table');
   const h = r.processor.health();
   assert.deepEqual([h.ok, h.gaps, h.deadLetters], [true, 3, POISON.length]);
   const stored = await r.registry.getSingleMetric('floe_processor_gaps_stored_total')?.get();
-  assert.deepEqual(stored?.values.map((v) => [v.labels.kind, v.value]).sort(), [['enobufs', 1], ['rejected', 2]]);
+  assert.deepEqual(stored?.values.map((v) => [v.labels.kind, v.value]).sort(), [
+    ['enobufs', 1],
+    ['rejected', 2],
+  ]);
 });
 
 test('a store outage leaves the gaps batch uncommitted; it is redelivered and stored once the store is back', async (t) => {

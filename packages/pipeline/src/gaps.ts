@@ -53,7 +53,15 @@ export function createGapHandler(deps: GapHandlerDeps): (batch: BusBatch<unknown
       for (const msg of batch.messages) {
         if (msg.value === null) continue;
         if (typeof msg.value !== 'object' || Array.isArray(msg.value)) {
-          dead.push(deadLetterOf(origin, msg, 'undecodable', GAP_STEPS.decode, new Error(`a gaps message holds one DataGap object, got ${Array.isArray(msg.value) ? 'an array' : typeof msg.value}`)));
+          dead.push(
+            deadLetterOf(
+              origin,
+              msg,
+              'undecodable',
+              GAP_STEPS.decode,
+              new Error(`a gaps message holds one DataGap object, got ${Array.isArray(msg.value) ? 'an array' : typeof msg.value}`),
+            ),
+          );
           continue;
         }
         const problem = checkDataGap(msg.value);

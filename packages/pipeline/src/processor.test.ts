@@ -21,11 +21,20 @@ async function setup(store: Store, retries = 5, chunkRecords?: number, closer?: 
   await store.start();
   const policy = compilePolicy(defaultPolicy());
   const registry = createRegistry({ defaultMetrics: false });
-  const processor = createProcessor({ group: 'test-processor', storeFlows: true, retries, chunkRecords, closer }, {
-    bus, store, metrics: registry, now: () => NOW,
-    pipeline: createPipeline({ policy, detectors: createDetectors(windowMs === undefined ? policy.policy.detectors : { ...policy.policy.detectors, portscan: { ...policy.policy.detectors.portscan, windowMs } }) }),
-    responder: createResponder({ ...defaultResponderOptions(), minSeverity: 'high' }),
-  });
+  const processor = createProcessor(
+    { group: 'test-processor', storeFlows: true, retries, chunkRecords, closer },
+    {
+      bus,
+      store,
+      metrics: registry,
+      now: () => NOW,
+      pipeline: createPipeline({
+        policy,
+        detectors: createDetectors(windowMs === undefined ? policy.policy.detectors : { ...policy.policy.detectors, portscan: { ...policy.policy.detectors.portscan, windowMs } }),
+      }),
+      responder: createResponder({ ...defaultResponderOptions(), minSeverity: 'high' }),
+    },
+  );
   await processor.start();
   return { bus, processor, registry };
 }
@@ -52,25 +61,44 @@ async function until(what: string, pred: () => Promise<boolean> | boolean, ms = 
 test('real nmap capture: flows stored, one port-scan finding, one decision stored and published', async (t) => {
   const store = createDuckDbStore({ path: ':memory:' });
   const { bus, processor } = await setup(store);
-  t.after(async () => { await bus.stop(); await store.stop(); });
+  t.after(async () => {
+    await bus.stop();
+    await store.stop();
+  });
   const decisionsSeen: Decision[] = [];
   const findingsSeen: Finding[] = [];
-  await bus.subscribe<Decision>(TOPICS.decisions, { group: 'watch-d', fromBeginning: true }, async (b) => { for (const m of b.messages) if (m.value) decisionsSeen.push(m.value); });
-  await bus.subscribe<Finding>(TOPICS.findings, { group: 'watch-f', fromBeginning: true }, async (b) => { for (const m of b.messages) if (m.value) findingsSeen.push(m.value); });
+  await bus.subscribe<Decision>(TOPICS.decisions, { group: 'watch-d', fromBeginning: true }, async (b) => {
+    for (const m of b.messages) if (m.value) decisionsSeen.push(m.value);
+  });
+  await bus.subscribe<Finding>(TOPICS.findings, { group: 'watch-f', fromBeginning: true }, async (b) => {
+    for (const m of b.messages) if (m.value) findingsSeen.push(m.value);
+  });
 
   const records = await publishCapture(bus);
   await until('every flow processed', () => processor.health().flows === records.length);
   const counts = await store.countFlows();
   assert.equal(counts.flows, records.length, 'every flow stored once');
-  assert.equal(counts.bytes, records.reduce((n, r) => n + (r.bytesOrig ?? 0) + (r.bytesReply ?? 0), 0));
+  assert.equal(
+    counts.bytes,
+    records.reduce((n, r) => n + (r.bytesOrig ?? 0) + (r.bytesReply ?? 0), 0),
+  );
 
   const scans = (await store.queryFindings({ detector: 'portscan.vertical' })).items;
-  assert.deepEqual(scans.map((f) => f.entity.addr), ['10.50.0.2']);
+  assert.deepEqual(
+    scans.map((f) => f.entity.addr),
+    ['10.50.0.2'],
+  );
   assert.equal(scans[0].mitre, 'T1046');
   const active = (await store.queryDecisions({ activeAt: NOW })).items;
-  assert.deepEqual(active.map((d) => [d.target, d.origin, d.expiresAt - NOW]), [['10.50.0.2/32', scans[0].id, 3_600_000]]);
+  assert.deepEqual(
+    active.map((d) => [d.target, d.origin, d.expiresAt - NOW]),
+    [['10.50.0.2/32', scans[0].id, 3_600_000]],
+  );
   const audit = await store.queryAudit({ target: '10.50.0.2/32' });
-  assert.deepEqual(audit.map((a) => a.change), ['create']);
+  assert.deepEqual(
+    audit.map((a) => a.change),
+    ['create'],
+  );
   await until('decision published', () => decisionsSeen.length === 1);
   assert.equal(decisionsSeen[0].target, '10.50.0.2/32');
   await until('findings published', () => findingsSeen.some((f) => f.id === scans[0].id));
@@ -87,7 +115,10 @@ test('a store that fails twice: the step is retried and nothing is lost or doubl
     },
   });
   const { bus, processor, registry } = await setup(flaky);
-  t.after(async () => { await bus.stop(); await real.stop(); });
+  t.after(async () => {
+    await bus.stop();
+    await real.stop();
+  });
   const records = await publishCapture(bus);
   await until('every flow processed', () => processor.health().flows === records.length);
   assert.equal((await real.countFlows()).flows, records.length);
@@ -105,7 +136,10 @@ test('a store that keeps failing: the batch is not committed and is redelivered 
     },
   });
   const { bus, processor, registry } = await setup(flaky, 0);
-  t.after(async () => { await bus.stop(); await real.stop(); });
+  t.after(async () => {
+    await bus.stop();
+    await real.stop();
+  });
   const records = await publishCapture(bus);
   await until('redeliveries', () => bus.stats().redeliveries >= 3);
   assert.equal(processor.health().flows, 0, 'no batch counted as done while its outputs fail');
@@ -119,14 +153,21 @@ test('a store that keeps failing: the batch is not committed and is redelivered 
 test('a batch analysed in chunks of 60 records stores every flow once and raises the same one decision', async (t) => {
   const store = createDuckDbStore({ path: ':memory:' });
   const { bus, processor, registry } = await setup(store, 5, 60);
-  t.after(async () => { await bus.stop(); await store.stop(); });
+  t.after(async () => {
+    await bus.stop();
+    await store.stop();
+  });
   const records = await publishCapture(bus);
   await until('every flow processed', () => processor.health().flows === records.length);
   assert.equal((await store.countFlows()).flows, records.length);
   const active = (await store.queryDecisions({ activeAt: NOW })).items;
-  assert.deepEqual(active.map((d) => d.target), ['10.50.0.2/32']);
-  const persists = (await registry.getSingleMetric('floe_processor_step_seconds')!.get()).values
-    .find((v) => v.labels.step === 'persist' && (v as { metricName?: string }).metricName === 'floe_processor_step_seconds_count');
+  assert.deepEqual(
+    active.map((d) => d.target),
+    ['10.50.0.2/32'],
+  );
+  const persists = (await registry.getSingleMetric('floe_processor_step_seconds')!.get()).values.find(
+    (v) => v.labels.step === 'persist' && (v as { metricName?: string }).metricName === 'floe_processor_step_seconds_count',
+  );
   // The in-process bus has 4 partitions and delivers each one's messages as one batch here.
   assert.ok((persists?.value ?? 0) > 4, `the persist step ran once per chunk (${persists?.value}), not once per batch`);
 });
@@ -135,7 +176,10 @@ test('issue 6: an idle stream closes the windows: the stored finding carries the
   const store = createDuckDbStore({ path: ':memory:' });
   // a 1 s window: the idle close advances event time by the idle wall time until the window has ended
   const { bus, processor } = await setup(store, 5, undefined, { idleMs: 50, checkMs: 20 }, 1000);
-  t.after(async () => { await bus.stop(); await store.stop(); });
+  t.after(async () => {
+    await bus.stop();
+    await store.stop();
+  });
   const records = await publishCapture(bus);
   await until('every flow processed', () => processor.health().flows === records.length);
   const ports = async () => (await store.queryFindings({ detector: 'portscan.vertical' })).items[0]?.evidence.distinctPorts;
@@ -153,7 +197,10 @@ test('issue 6: stop() writes the final form of open findings (end of input), flu
     const store = createDuckDbStore({ path: ':memory:' });
     // an idle close that never comes within the test (1 h): only stop/flush can close the window
     const { bus, processor } = await setup(store, 5, undefined, { idleMs: 3_600_000, checkMs: 1000 });
-    t.after(async () => { await bus.stop(); await store.stop(); });
+    t.after(async () => {
+      await bus.stop();
+      await store.stop();
+    });
     const records = await publishCapture(bus);
     await until('every flow processed', () => processor.health().flows === records.length);
     const ports = async () => (await store.queryFindings({ detector: 'portscan.vertical' })).items[0]?.evidence.distinctPorts;

@@ -144,7 +144,15 @@ export function createProcessor(opts: ProcessorOptions, deps: ProcessorDeps): Pr
   const stateOf = (batch: BusBatch<unknown>): BatchState => {
     const origin: DeadLetterOrigin = { topic: batch.topic, partition: batch.partition, group: opts.group, at: now() };
     const state: BatchState = {
-      batch, received: 0, items: [], flows: [], flowItems: [], findings: [], stored: 0, made: [], deadLetters: [],
+      batch,
+      received: 0,
+      items: [],
+      flows: [],
+      flowItems: [],
+      findings: [],
+      stored: 0,
+      made: [],
+      deadLetters: [],
       deadLetter(target, reason, step, err) {
         if ('item' in target) {
           target.item.dead = true;
@@ -235,51 +243,64 @@ export function createProcessor(opts: ProcessorOptions, deps: ProcessorDeps): Pr
   };
 
   /** Final forms of findings whose windows closed without a record (idle stream, end of input): through the output steps. */
-  const closer = createWindowCloser({
-    pipeline: deps.pipeline,
-    busy: () => inFlight > 0,
-    async write(findings) {
-      const state = stateOf({ topic: TOPICS.flows, partition: -1, messages: [] });
-      state.findings = findings;
-      await runner.output(state);
-      account(state);
+  const closer = createWindowCloser(
+    {
+      pipeline: deps.pipeline,
+      busy: () => inFlight > 0,
+      async write(findings) {
+        const state = stateOf({ topic: TOPICS.flows, partition: -1, messages: [] });
+        state.findings = findings;
+        await runner.output(state);
+        account(state);
+      },
+      onError: (err) => log.error({ err: messageOf(err) }, 'final findings of closed windows not written (their earlier forms are stored)'),
     },
-    onError: (err) => log.error({ err: messageOf(err) }, 'final findings of closed windows not written (their earlier forms are stored)'),
-  }, opts.closer);
+    opts.closer,
+  );
 
-  const onDeathOf = (topic: string, group: string) => (err: Error): void => {
-    if (died || stopping) return;
-    died = new PipelineError(PIPELINE_ERROR_CODES.CONSUMER_DIED, `the consumer of ${topic} (group ${group}) died: ${err.message}`, { cause: err });
-    log.error({ err: err.message, topic, group }, 'consumer died; the processor is unhealthy');
-    deps.onFailure?.(died);
-  };
+  const onDeathOf =
+    (topic: string, group: string) =>
+    (err: Error): void => {
+      if (died || stopping) return;
+      died = new PipelineError(PIPELINE_ERROR_CODES.CONSUMER_DIED, `the consumer of ${topic} (group ${group}) died: ${err.message}`, { cause: err });
+      log.error({ err: err.message, topic, group }, 'consumer died; the processor is unhealthy');
+      deps.onFailure?.(died);
+    };
 
   return {
     decisions: writer,
     start() {
       starting ??= (async () => {
-        sub = await deps.bus.subscribe<FlowRecord[]>(TOPICS.flows, {
-          group: opts.group,
-          onUndecodable: async (u) => {
-            await runner.writeDeadLetters([undecodableDeadLetter(u, opts.group, 'decode', now())]);
-            counts.deadLetters++;
+        sub = await deps.bus.subscribe<FlowRecord[]>(
+          TOPICS.flows,
+          {
+            group: opts.group,
+            onUndecodable: async (u) => {
+              await runner.writeDeadLetters([undecodableDeadLetter(u, opts.group, 'decode', now())]);
+              counts.deadLetters++;
+            },
+            onDeath: onDeathOf(TOPICS.flows, opts.group),
           },
-          onDeath: onDeathOf(TOPICS.flows, opts.group),
-        }, handle);
+          handle,
+        );
         closer.start();
         const gg = gapsGroup(opts.group);
-        gapSub = await deps.bus.subscribe<unknown>(TOPICS.gaps, {
-          group: gg,
-          onUndecodable: async (u) => {
-            await runner.writeDeadLetters([undecodableDeadLetter(u, gg, 'decode-gaps', now())]);
-            counts.deadLetters++;
+        gapSub = await deps.bus.subscribe<unknown>(
+          TOPICS.gaps,
+          {
+            group: gg,
+            onUndecodable: async (u) => {
+              await runner.writeDeadLetters([undecodableDeadLetter(u, gg, 'decode-gaps', now())]);
+              counts.deadLetters++;
+            },
+            onDeath: onDeathOf(TOPICS.gaps, gg),
           },
-          onDeath: onDeathOf(TOPICS.gaps, gg),
-        }, async (batch) => {
-          const r = await handleGaps(batch);
-          counts.gaps += r.stored;
-          counts.deadLetters += r.deadLetters;
-        });
+          async (batch) => {
+            const r = await handleGaps(batch);
+            counts.gaps += r.stored;
+            counts.deadLetters += r.deadLetters;
+          },
+        );
         log.info({ group: opts.group, gapsGroup: gg }, 'processor consuming floe.flows.v1 and floe.gaps.v1');
       })();
       return starting;

@@ -55,9 +55,7 @@ export function createRunner(steps: readonly Step[], deps: { metrics: ProcessorM
       return await fn();
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
-      return isRetriable(err) && !(err instanceof TypeError || err instanceof RangeError)
-        ? { kind: 'retry', error }
-        : { kind: 'dead-letter', reason: 'step-error', error };
+      return isRetriable(err) && !(err instanceof TypeError || err instanceof RangeError) ? { kind: 'retry', error } : { kind: 'dead-letter', reason: 'step-error', error };
     } finally {
       clearTimeout(stall);
       end();

@@ -10,10 +10,7 @@ import type { ResponseOutcome } from '@floe/respond';
  * - `dead-letter`: the step cannot handle the batch's content at all: every live record of the
  *   batch is dead-lettered with `reason`, and the batch is committed.
  */
-export type StepResult =
-  | { kind: 'ok' }
-  | { kind: 'retry'; error: Error }
-  | { kind: 'dead-letter'; reason: DeadLetterReason; error: Error };
+export type StepResult = { kind: 'ok' } | { kind: 'retry'; error: Error } | { kind: 'dead-letter'; reason: DeadLetterReason; error: Error };
 
 /** One decoded record of the batch and where it came from. */
 export interface BatchItem {

@@ -32,7 +32,13 @@ export function checkDataGap(v: unknown): RecordProblem | undefined {
   }
   const g = v as Record<string, unknown>;
   if (g.schema !== GAP_SCHEMA_VERSION) {
-    return { reason: 'schema-version', detail: g.schema === undefined ? 'the gap has no schema version' : `schema version ${JSON.stringify(g.schema)?.slice(0, 40)} is not one this processor reads (${GAP_SCHEMA_VERSION})` };
+    return {
+      reason: 'schema-version',
+      detail:
+        g.schema === undefined
+          ? 'the gap has no schema version'
+          : `schema version ${JSON.stringify(g.schema)?.slice(0, 40)} is not one this processor reads (${GAP_SCHEMA_VERSION})`,
+    };
   }
   const bad = (field: string) => ({ reason: 'invalid-record' as const, detail: `field ${field}: ${g[field] === undefined ? 'missing' : 'bad value'}` });
   if (!name(g.node)) return bad('node');

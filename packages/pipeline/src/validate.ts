@@ -12,7 +12,10 @@ const U16 = 65_535;
 const U32 = 4_294_967_295;
 
 type Check = (v: unknown) => boolean;
-const uint = (max: number): Check => (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= max;
+const uint =
+  (max: number): Check =>
+  (v) =>
+    typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= max;
 const text: Check = (v) => typeof v === 'string' && v.length <= MAX_TEXT;
 /** An IPv4 or IPv6 address (node:net isIP; IPv6 may carry a zone). */
 const addr: Check = (v) => typeof v === 'string' && v.length <= 64 && isIP(v) !== 0;
@@ -38,13 +41,34 @@ const REQUIRED: ReadonlyArray<readonly [keyof FlowRecord, Check]> = [
 
 /** Optional fields of FlowRecord v1 and their checks (absent or undefined is fine; null is not). */
 const OPTIONAL: ReadonlyArray<readonly [keyof FlowRecord, Check]> = [
-  ['start', MS], ['end', MS], ['node', text],
-  ['srcPort', uint(U16)], ['dstPort', uint(U16)], ['icmpType', uint(U8)], ['icmpCode', uint(U8)],
-  ['replySrcAddr', addr], ['replyDstAddr', addr], ['replySrcPort', uint(U16)], ['replyDstPort', uint(U16)],
-  ['bytesOrig', COUNTER], ['packetsOrig', COUNTER], ['bytesReply', COUNTER], ['packetsReply', COUNTER],
-  ['state', text], ['assured', bool], ['unreplied', bool], ['zone', uint(U16)], ['mark', uint(U32)],
-  ['ctId', text], ['logPrefix', text], ['verdict', oneOf('accept', 'drop')], ['inIface', text], ['outIface', text],
-  ['direction', oneOf('ingress', 'egress', 'internal', 'external')], ['srcMeta', meta], ['dstMeta', meta],
+  ['start', MS],
+  ['end', MS],
+  ['node', text],
+  ['srcPort', uint(U16)],
+  ['dstPort', uint(U16)],
+  ['icmpType', uint(U8)],
+  ['icmpCode', uint(U8)],
+  ['replySrcAddr', addr],
+  ['replyDstAddr', addr],
+  ['replySrcPort', uint(U16)],
+  ['replyDstPort', uint(U16)],
+  ['bytesOrig', COUNTER],
+  ['packetsOrig', COUNTER],
+  ['bytesReply', COUNTER],
+  ['packetsReply', COUNTER],
+  ['state', text],
+  ['assured', bool],
+  ['unreplied', bool],
+  ['zone', uint(U16)],
+  ['mark', uint(U32)],
+  ['ctId', text],
+  ['logPrefix', text],
+  ['verdict', oneOf('accept', 'drop')],
+  ['inIface', text],
+  ['outIface', text],
+  ['direction', oneOf('ingress', 'egress', 'internal', 'external')],
+  ['srcMeta', meta],
+  ['dstMeta', meta],
 ];
 
 /** What checkFlowRecord found wrong: the dead-letter reason and a one-line explanation. */
@@ -63,10 +87,17 @@ export interface RecordProblem {
  * allowed and ignored by the stores. Returns undefined for a valid record.
  */
 export function checkFlowRecord(v: unknown): RecordProblem | undefined {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return { reason: 'invalid-record', detail: `a flow record is an object, got ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}` };
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    return { reason: 'invalid-record', detail: `a flow record is an object, got ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}` };
   const r = v as Record<string, unknown>;
   if (r.schema !== FLOW_SCHEMA_VERSION) {
-    return { reason: 'schema-version', detail: r.schema === undefined ? 'the record has no schema version' : `schema version ${JSON.stringify(r.schema)?.slice(0, 40)} is not one this processor reads (${FLOW_SCHEMA_VERSION})` };
+    return {
+      reason: 'schema-version',
+      detail:
+        r.schema === undefined
+          ? 'the record has no schema version'
+          : `schema version ${JSON.stringify(r.schema)?.slice(0, 40)} is not one this processor reads (${FLOW_SCHEMA_VERSION})`,
+    };
   }
   for (const [k, ok] of REQUIRED) if (!ok(r[k])) return { reason: 'invalid-record', detail: `field ${k}: ${r[k] === undefined ? 'missing' : 'bad value'}` };
   for (const [k, ok] of OPTIONAL) {

@@ -180,7 +180,10 @@ export function parseAddress(text: string): ParsedAddress | undefined {
   for (let i = 0; i < end; i++) {
     const c = text.charCodeAt(i);
     if (c === 58) colon = true;
-    else if (c === 37) { end = i; break; } // %zone
+    else if (c === 37) {
+      end = i;
+      break;
+    } // %zone
   }
   if (!colon) {
     const v = parseV4(text, 0, end);
@@ -266,9 +269,15 @@ export class CidrSet<T = true> {
   private newNode(): number {
     if (this.nodes === this.zero.length) {
       const cap = this.zero.length * 2;
-      const z = new Int32Array(cap); z.set(this.zero); this.zero = z;
-      const o = new Int32Array(cap); o.set(this.one); this.one = o;
-      const v = new Int32Array(cap).fill(NONE); v.set(this.val); this.val = v;
+      const z = new Int32Array(cap);
+      z.set(this.zero);
+      this.zero = z;
+      const o = new Int32Array(cap);
+      o.set(this.one);
+      this.one = o;
+      const v = new Int32Array(cap).fill(NONE);
+      v.set(this.val);
+      this.val = v;
     }
     return this.nodes++;
   }

@@ -23,8 +23,14 @@ function fromConntrackLine(line: string, source: FlowRecord['source'] = 'conntra
   const src = first('src')!;
   const dst = first('dst')!;
   const f: FlowRecord = {
-    schema: 1, observedAt: AT, source, event: /\[NEW\]/.test(line) ? 'new' : /\[DESTROY\]/.test(line) ? 'destroy' : /\[UPDATE\]/.test(line) ? 'update' : 'snapshot',
-    family: dst.includes(':') ? 6 : 4, protocol: Number(proto[2]), srcAddr: src, dstAddr: dst,
+    schema: 1,
+    observedAt: AT,
+    source,
+    event: /\[NEW\]/.test(line) ? 'new' : /\[DESTROY\]/.test(line) ? 'destroy' : /\[UPDATE\]/.test(line) ? 'update' : 'snapshot',
+    family: dst.includes(':') ? 6 : 4,
+    protocol: Number(proto[2]),
+    srcAddr: src,
+    dstAddr: dst,
   };
   const sp = first('sport');
   const dp = first('dport');
@@ -42,8 +48,14 @@ function fromConntrackXml(xml: string): FlowRecord[] {
     const body = m[2];
     const tag = (t: string) => new RegExp(`<${t}>([^<]*)</${t}>`).exec(body)?.[1];
     const f: FlowRecord = {
-      schema: 1, observedAt: AT, source: 'conntrack-xml', event: m[1] as FlowRecord['event'], family: 4,
-      protocol: Number(/layer4 protonum="(\d+)"/.exec(body)![1]), srcAddr: tag('src')!, dstAddr: tag('dst')!,
+      schema: 1,
+      observedAt: AT,
+      source: 'conntrack-xml',
+      event: m[1] as FlowRecord['event'],
+      family: 4,
+      protocol: Number(/layer4 protonum="(\d+)"/.exec(body)![1]),
+      srcAddr: tag('src')!,
+      dstAddr: tag('dst')!,
     };
     if (tag('sport')) f.srcPort = Number(tag('sport'));
     if (tag('dport')) f.dstPort = Number(tag('dport'));
@@ -54,7 +66,9 @@ function fromConntrackXml(xml: string): FlowRecord[] {
 
 test('lab capture with the example policy: scan ports outside the nodes allow-list, attacker blocklisted', async () => {
   const policy = compilePolicy(await loadPolicyFile(join(pkg, 'policies/example.yaml')));
-  const lines = testdata('captured-conntrack-E-extended-timestamp-nmap-top100-scan.log').split('\n').filter((l) => l.includes('[NEW]'));
+  const lines = testdata('captured-conntrack-E-extended-timestamp-nmap-top100-scan.log')
+    .split('\n')
+    .filter((l) => l.includes('[NEW]'));
   const flows = lines.map((l) => fromConntrackLine(l));
   const scan = flows.filter((f) => f.srcAddr === '10.50.0.2');
   assert.equal(scan.length, 100, 'nmap top-100 scan: 100 NEW flows');
@@ -89,15 +103,28 @@ test('lab capture with the example policy: scan ports outside the nodes allow-li
     else assert.deepEqual(rules, [], `${f.dstAddr}:${f.dstPort}/${f.protocol}`);
   }
   // Replies to the attacker leave the networks: egress allow-list does not cover 10.50.0.2.
-  const reply = fromConntrackLine('[1796040083.800000]\t    [NEW] ipv4     2 tcp      6 120 SYN_SENT src=10.60.0.14 dst=10.50.0.2 sport=22 dport=40000 [UNREPLIED] src=10.50.0.2 dst=10.60.0.14 sport=40000 dport=22');
-  assert.deepEqual(policy.evaluate(reply).map((x) => [x.detector, x.entity.addr, x.evidence.side]).sort(),
-    [['policy.blocklist', '10.50.0.2', 'dst'], ['policy.egress-not-allowed', '10.60.0.14', undefined]]);
+  const reply = fromConntrackLine(
+    '[1796040083.800000]\t    [NEW] ipv4     2 tcp      6 120 SYN_SENT src=10.60.0.14 dst=10.50.0.2 sport=22 dport=40000 [UNREPLIED] src=10.50.0.2 dst=10.60.0.14 sport=40000 dport=22',
+  );
+  assert.deepEqual(
+    policy
+      .evaluate(reply)
+      .map((x) => [x.detector, x.entity.addr, x.evidence.side])
+      .sort(),
+    [
+      ['policy.blocklist', '10.50.0.2', 'dst'],
+      ['policy.egress-not-allowed', '10.60.0.14', undefined],
+    ],
+  );
 });
 
 test('horizontal SSH scan (iki corpus) with the default ingress ports: one ingress-port finding per target', () => {
   const p = parsePolicy('version: 1\nnetworks:\n  nodes: [194.8.252.0/23]\n', 'ssh.yaml');
   const policy = compilePolicy(p);
-  const flows = testdata('iki-conntrack-L-ssh-scan.txt').split('\n').filter(Boolean).map((l) => fromConntrackLine(l));
+  const flows = testdata('iki-conntrack-L-ssh-scan.txt')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => fromConntrackLine(l));
   const findings = flows.flatMap((f) => policy.evaluate(f));
   assert.equal(findings.length, flows.length);
   assert.ok(findings.every((f) => f.detector === 'policy.ingress-port' && f.entity.addr === '125.65.245.146' && f.kind === 'policy'));
@@ -122,11 +149,20 @@ test('egress allow-list on real Kubernetes thread lines: nested prefixes union t
     '    - { to: [10.12.0.0/16], protocol: udp, ports: [8125] }',
   ].join('\n');
   const policy = compilePolicy(parsePolicy(text, 'egress.yaml'));
-  const flows = testdata('threads-conntrack-L-plain.txt').split('\n').filter(Boolean).map((l) => fromConntrackLine(l));
+  const flows = testdata('threads-conntrack-L-plain.txt')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => fromConntrackLine(l));
   const from = flows.filter((f) => f.srcAddr === '172.20.36.14');
-  assert.deepEqual(from.map((f) => f.dstPort), [17652, 17652, 5000]);
+  assert.deepEqual(
+    from.map((f) => f.dstPort),
+    [17652, 17652, 5000],
+  );
   // 5000 comes from the /16 rule although 172.31.2.45/32 is the longest match.
-  assert.deepEqual(from.map((f) => policy.evaluate(f).map((x) => x.detector)), [['policy.egress-not-allowed'], ['policy.egress-not-allowed'], []]);
+  assert.deepEqual(
+    from.map((f) => policy.evaluate(f).map((x) => x.detector)),
+    [['policy.egress-not-allowed'], ['policy.egress-not-allowed'], []],
+  );
   const e = policy.evaluate(from[0])[0];
   assert.equal(e.severity, 'medium');
   assert.equal(policy.classify(from[0]).direction, 'egress');
@@ -139,11 +175,19 @@ test('egress allow-list on real Kubernetes thread lines: nested prefixes union t
 test('IPv6 ICMPv6 lines: internal when the /64 is nodes; blocklisted prefix hits the destination', () => {
   const p = parsePolicy('version: 1\nnetworks:\n  nodes: ["2603:10b0:105:1065::/64"]\nblocklists:\n  cidrs: ["2603:10b0:105:1065:8::/80"]\n', 'v6.yaml');
   const policy = compilePolicy(p);
-  const flows = testdata('threads-conntrack-L-plain.txt').split('\n').filter((l) => l.startsWith('icmpv6')).map((l) => fromConntrackLine(l));
+  const flows = testdata('threads-conntrack-L-plain.txt')
+    .split('\n')
+    .filter((l) => l.startsWith('icmpv6'))
+    .map((l) => fromConntrackLine(l));
   assert.equal(flows.length, 3);
-  assert.deepEqual(flows.map((f) => policy.classify(f).direction), ['internal', 'internal', 'internal']);
-  assert.deepEqual(flows.map((f) => policy.evaluate(f).map((x) => `${x.detector}:${x.entity.addr}`)),
-    [[], ['policy.blocklist:2603:10b0:105:1065:8:9e9a:fa90:e3d0'], []]);
+  assert.deepEqual(
+    flows.map((f) => policy.classify(f).direction),
+    ['internal', 'internal', 'internal'],
+  );
+  assert.deepEqual(
+    flows.map((f) => policy.evaluate(f).map((x) => `${x.detector}:${x.entity.addr}`)),
+    [[], ['policy.blocklist:2603:10b0:105:1065:8:9e9a:fa90:e3d0'], []],
+  );
 });
 
 test('metadata API: real flows of a cloud host to 169.254.169.254 (travis corpus) when that host is a pod', () => {
@@ -173,10 +217,22 @@ test('metadata API over IPv6 (fd00:ec2::254) and via inventory pods, namespace e
   const inventory = await loadInventoryFile(join(pkg, 'examples/inventory.yaml'));
   const policy = compilePolicy(defaultPolicy(), { inventory });
   const f = (src: string, dst: string, dstPort = 80): FlowRecord => ({
-    schema: 1, observedAt: AT, source: 'conntrack', event: 'new', family: dst.includes(':') ? 6 : 4, protocol: 6, srcAddr: src, dstAddr: dst, srcPort: 40000, dstPort,
+    schema: 1,
+    observedAt: AT,
+    source: 'conntrack',
+    event: 'new',
+    family: dst.includes(':') ? 6 : 4,
+    protocol: 6,
+    srcAddr: src,
+    dstAddr: dst,
+    srcPort: 40000,
+    dstPort,
   });
   const web = policy.evaluate(f('10.244.1.17', '169.254.169.254'));
-  assert.deepEqual(web.map((x) => x.detector), ['policy.metadata-api']);
+  assert.deepEqual(
+    web.map((x) => x.detector),
+    ['policy.metadata-api'],
+  );
   assert.deepEqual(web[0].entity, { addr: '10.244.1.17', namespace: 'frontend', pod: 'web-5d8f7c6b9-x2x7q', workload: 'web' });
   // Inventory /24 without a pod name: not known to be a pod, no finding.
   assert.equal(policy.evaluate(f('10.244.1.99', '169.254.169.254')).length, 0);
@@ -190,7 +246,16 @@ test('metadata API over IPv6 (fd00:ec2::254) and via inventory pods, namespace e
 test('etcd: only control-plane sources; loopback ignored; boundaries 2378/2379/2380/2381', async () => {
   const policy = compilePolicy(await loadPolicyFile(join(pkg, 'policies/example.yaml')));
   const f = (src: string, dstPort: number, protocol = 6): FlowRecord => ({
-    schema: 1, observedAt: AT, source: 'conntrack', event: 'new', family: 4, protocol, srcAddr: src, dstAddr: '10.60.0.5', srcPort: 50000, dstPort,
+    schema: 1,
+    observedAt: AT,
+    source: 'conntrack',
+    event: 'new',
+    family: 4,
+    protocol,
+    srcAddr: src,
+    dstAddr: '10.60.0.5',
+    srcPort: 50000,
+    dstPort,
   });
   const etcd = (flow: FlowRecord) => policy.evaluate(flow).filter((x) => x.detector === 'policy.etcd-access');
   assert.equal(etcd(f('10.244.1.17', 2378)).length, 0);
@@ -210,7 +275,16 @@ test('namespace boundaries from the inventory', async () => {
   const inventory = await loadInventoryFile(join(pkg, 'examples/inventory.yaml'));
   const policy = compilePolicy(await loadPolicyFile(join(pkg, 'policies/example.yaml')), { inventory });
   const f = (src: string, dst: string): FlowRecord => ({
-    schema: 1, observedAt: AT, source: 'conntrack', event: 'new', family: 4, protocol: 6, srcAddr: src, dstAddr: dst, srcPort: 40000, dstPort: 8080,
+    schema: 1,
+    observedAt: AT,
+    source: 'conntrack',
+    event: 'new',
+    family: 4,
+    protocol: 6,
+    srcAddr: src,
+    dstAddr: dst,
+    srcPort: 40000,
+    dstPort: 8080,
   });
   const ns = (src: string, dst: string) => policy.evaluate(f(src, dst)).filter((x) => x.detector === 'policy.namespace-boundary');
   assert.equal(ns('10.244.1.17', '10.244.2.31').length, 0, 'frontend -> backend allowed');
@@ -229,8 +303,16 @@ test('classify fills direction and metadata, keeps existing fields, never mutate
   const inventory = await loadInventoryFile(join(pkg, 'examples/inventory.yaml'));
   const policy = compilePolicy(await loadPolicyFile(join(pkg, 'policies/example.yaml')), { inventory, nodeAddrs: ['192.168.122.121'] });
   const input: FlowRecord = Object.freeze({
-    schema: 1, observedAt: AT, source: 'conntrack', event: 'new', family: 4, protocol: 6,
-    srcAddr: '10.244.1.17', dstAddr: '10.60.0.14', srcPort: 40000, dstPort: 22,
+    schema: 1,
+    observedAt: AT,
+    source: 'conntrack',
+    event: 'new',
+    family: 4,
+    protocol: 6,
+    srcAddr: '10.244.1.17',
+    dstAddr: '10.60.0.14',
+    srcPort: 40000,
+    dstPort: 22,
     srcMeta: Object.freeze({ node: 'node-z' }),
   }) as FlowRecord;
   const out = policy.classify(input);

@@ -184,16 +184,18 @@ export function compilePolicy(p: Policy, opts: CompileOptions = {}): CompiledPol
   const FINDING_BUCKET_MS = 3_600_000;
 
   function finding(
-    rule: PolicyRuleId, severity: Severity, flow: FlowRecord, entitySide: 'src' | 'dst',
-    meta: EndpointMeta | undefined, summary: string, extra: Record<string, unknown>,
+    rule: PolicyRuleId,
+    severity: Severity,
+    flow: FlowRecord,
+    entitySide: 'src' | 'dst',
+    meta: EndpointMeta | undefined,
+    summary: string,
+    extra: Record<string, unknown>,
   ): Finding {
     // One finding per rule, address pair and protocol per hour (FINDING_BUCKET_MS): a port scan
     // against closed ports is one policy finding with the first port as evidence, not one a port.
     const bucket = Math.floor((flow.start ?? flow.observedAt) / FINDING_BUCKET_MS);
-    const id = createHash('sha256')
-      .update(`${rule}|${flow.srcAddr}|${flow.dstAddr}|${flow.protocol}|${bucket}`)
-      .digest('hex')
-      .slice(0, 24);
+    const id = createHash('sha256').update(`${rule}|${flow.srcAddr}|${flow.dstAddr}|${flow.protocol}|${bucket}`).digest('hex').slice(0, 24);
     const addr = entitySide === 'src' ? flow.srcAddr : flow.dstAddr;
     const peer = entitySide === 'src' ? flow.dstAddr : flow.srcAddr;
     const f: Finding = {
@@ -244,43 +246,66 @@ export function compilePolicy(p: Policy, opts: CompileOptions = {}): CompiledPol
 
     const bs = blocklist.lookupParsed(e.sa);
     if (bs !== undefined) {
-      out.push(finding('policy.blocklist', p.blocklists.severity, flow, 'src', sm,
-        `blocklisted source ${flow.srcAddr} (${bs}): ${where}`, { side: 'src', listedBy: bs }));
+      out.push(finding('policy.blocklist', p.blocklists.severity, flow, 'src', sm, `blocklisted source ${flow.srcAddr} (${bs}): ${where}`, { side: 'src', listedBy: bs }));
     }
     const bd = blocklist.lookupParsed(e.da);
     if (bd !== undefined) {
-      out.push(finding('policy.blocklist', p.blocklists.severity, flow, 'dst', dm,
-        `flow to blocklisted ${flow.dstAddr} (${bd}): ${where}`, { side: 'dst', listedBy: bd }));
+      out.push(finding('policy.blocklist', p.blocklists.severity, flow, 'dst', dm, `flow to blocklisted ${flow.dstAddr} (${bd}): ${where}`, { side: 'dst', listedBy: bd }));
     }
 
     if (meta.enabled && metadataAddrs.hasParsed(e.da)) {
       const fromPod = e.srcZone === 'pods' || sm?.pod !== undefined;
       const allowed = metadataAllow.hasParsed(e.sa) || (sm?.namespace !== undefined && metadataAllowNs.has(sm.namespace));
       if (fromPod && !allowed) {
-        out.push(finding('policy.metadata-api', meta.severity, flow, 'src', sm,
-          `pod ${sm?.namespace ? `${sm.namespace}/${sm.pod ?? flow.srcAddr}` : flow.srcAddr} reached the cloud metadata API: ${where}`, {}));
+        out.push(
+          finding(
+            'policy.metadata-api',
+            meta.severity,
+            flow,
+            'src',
+            sm,
+            `pod ${sm?.namespace ? `${sm.namespace}/${sm.pod ?? flow.srcAddr}` : flow.srcAddr} reached the cloud metadata API: ${where}`,
+            {},
+          ),
+        );
       }
     }
 
-    if (p.rules.etcdAccess.enabled && flow.protocol === PROTO.tcp && etcdPorts.allows(PROTO.tcp, flow.dstPort)
-      && !controlPlane.hasParsed(e.sa) && !LOOPBACK.hasParsed(e.sa)) {
-      out.push(finding('policy.etcd-access', p.rules.etcdAccess.severity, flow, 'src', sm,
-        `non-control-plane ${flow.srcAddr}${sm?.zone ? ` (zone ${sm.zone})` : ''} reached etcd: ${where}`, {}));
+    if (p.rules.etcdAccess.enabled && flow.protocol === PROTO.tcp && etcdPorts.allows(PROTO.tcp, flow.dstPort) && !controlPlane.hasParsed(e.sa) && !LOOPBACK.hasParsed(e.sa)) {
+      out.push(
+        finding(
+          'policy.etcd-access',
+          p.rules.etcdAccess.severity,
+          flow,
+          'src',
+          sm,
+          `non-control-plane ${flow.srcAddr}${sm?.zone ? ` (zone ${sm.zone})` : ''} reached etcd: ${where}`,
+          {},
+        ),
+      );
     }
 
     if (p.ingress.enabled && e.direction === 'ingress' && flow.dstPort !== undefined && isPortProtocol(flow.protocol)) {
       const m = ingressZones.get(e.dstZone!) ?? ingressDefault;
       if (!m.allows(flow.protocol, flow.dstPort)) {
-        out.push(finding('policy.ingress-port', p.ingress.severity, flow, 'src', sm,
-          `ingress to port ${flow.dstPort}/${proto(flow.protocol)} not allowed in zone ${e.dstZone}: ${where}`, { zone: e.dstZone }));
+        out.push(
+          finding(
+            'policy.ingress-port',
+            p.ingress.severity,
+            flow,
+            'src',
+            sm,
+            `ingress to port ${flow.dstPort}/${proto(flow.protocol)} not allowed in zone ${e.dstZone}: ${where}`,
+            { zone: e.dstZone },
+          ),
+        );
       }
     }
 
     if (egressOn && e.direction === 'egress') {
       const m = egress.lookupParsed(e.da);
       if (!m || !m.allows(flow.protocol, flow.dstPort)) {
-        out.push(finding('policy.egress-not-allowed', p.egress.severity, flow, 'src', sm,
-          `egress not on the allow-list: ${where}`, { zone: e.srcZone }));
+        out.push(finding('policy.egress-not-allowed', p.egress.severity, flow, 'src', sm, `egress not on the allow-list: ${where}`, { zone: e.srcZone }));
       }
     }
 
@@ -288,8 +313,12 @@ export function compilePolicy(p: Policy, opts: CompileOptions = {}): CompiledPol
       const sn = sm?.namespace;
       const dn = dm?.namespace;
       if (sn !== undefined && dn !== undefined && !(sn === dn && p.namespaces.sameNamespace) && !nsAllowed(sn, dn)) {
-        out.push(finding('policy.namespace-boundary', p.namespaces.severity, flow, 'src', sm,
-          `namespace ${sn} may not reach namespace ${dn}: ${where}`, { fromNamespace: sn, toNamespace: dn }));
+        out.push(
+          finding('policy.namespace-boundary', p.namespaces.severity, flow, 'src', sm, `namespace ${sn} may not reach namespace ${dn}: ${where}`, {
+            fromNamespace: sn,
+            toNamespace: dn,
+          }),
+        );
       }
     }
     return out;
@@ -314,7 +343,7 @@ function containsPrefix(outer: ParsedCidr, inner: ParsedCidr): boolean {
   for (let i = 0; i < outer.words.length; i++) {
     const keep = Math.max(0, Math.min(32, outer.bits - i * 32));
     const mask = keep === 0 ? 0 : keep === 32 ? 0xffffffff : (0xffffffff << (32 - keep)) >>> 0;
-    if (((inner.words[i] & mask) >>> 0) !== outer.words[i]) return false;
+    if ((inner.words[i] & mask) >>> 0 !== outer.words[i]) return false;
   }
   return true;
 }

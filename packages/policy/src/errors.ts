@@ -15,7 +15,6 @@ export const POLICY_ERROR_CODES = {
 /** One of the codes in {@link POLICY_ERROR_CODES}. */
 export type PolicyErrorCode = keyof typeof POLICY_ERROR_CODES;
 
-
 /** Thrown when a policy or inventory file is invalid; `issues` lists every problem, the message one per line as `file:line:col field: message`. */
 export class PolicyError extends Error {
   readonly code = 'FLOE_POLICY_INVALID' as const;

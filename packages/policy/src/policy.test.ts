@@ -42,7 +42,14 @@ test('example policy (every section) is valid and reads its blocklist file', asy
   assert.deepEqual(p.respond.escalationMs, [15 * 60_000, 3_600_000, 86_400_000]);
   assert.equal(p.detectors.portscan.minPorts, 15);
   assert.equal(p.detectors.portscan.severity, 'high', 'a partial section keeps the other defaults');
-  assert.deepEqual(p.blocklists.fromFiles.map((e) => [e.cidr, e.line]), [['10.50.0.2/32', 3], ['198.18.0.0/15', 4], ['2001:db8:bad::/48', 5]]);
+  assert.deepEqual(
+    p.blocklists.fromFiles.map((e) => [e.cidr, e.line]),
+    [
+      ['10.50.0.2/32', 3],
+      ['198.18.0.0/15', 4],
+      ['2001:db8:bad::/48', 5],
+    ],
+  );
 });
 
 test('bad CIDR on line 5 is reported at its line, column and list index', () => {
@@ -54,20 +61,26 @@ test('bad CIDR on line 5 is reported at its line, column and list index', () => 
 test('port 70000 and a reversed range are reported with their positions', () => {
   const text = 'version: 1\ningress:\n  default:\n    - protocol: tcp\n      ports: [22, 70000, 2380-2379]\n';
   const issues = checkPolicy(text, 'p.yaml');
-  assert.deepEqual(issues.map((i) => [i.line, i.column, i.field, i.code]), [
-    [5, 19, 'ingress.default[0].ports[1]', 'FLOE_POLICY_BAD_PORT'],
-    [5, 26, 'ingress.default[0].ports[2]', 'FLOE_POLICY_BAD_PORT'],
-  ]);
+  assert.deepEqual(
+    issues.map((i) => [i.line, i.column, i.field, i.code]),
+    [
+      [5, 19, 'ingress.default[0].ports[1]', 'FLOE_POLICY_BAD_PORT'],
+      [5, 26, 'ingress.default[0].ports[2]', 'FLOE_POLICY_BAD_PORT'],
+    ],
+  );
   assert.match(issues[0].message, /70000 is outside 0\.\.65535/);
   assert.match(issues[1].message, /reversed/);
 });
 
 test('unknown keys are errors, at the key, top-level and nested', () => {
   const issues = checkPolicy('version: 1\nnetwork: {}\nrespond:\n  ttl: 1h\n  dryrun: true\n', 'p.yaml');
-  assert.deepEqual(issues.map((i) => [i.line, i.column, i.field, i.code, i.message]), [
-    [2, 1, 'network', 'FLOE_POLICY_UNKNOWN_KEY', 'unknown key "network"'],
-    [5, 3, 'respond.dryrun', 'FLOE_POLICY_UNKNOWN_KEY', 'unknown key "dryrun"'],
-  ]);
+  assert.deepEqual(
+    issues.map((i) => [i.line, i.column, i.field, i.code, i.message]),
+    [
+      [2, 1, 'network', 'FLOE_POLICY_UNKNOWN_KEY', 'unknown key "network"'],
+      [5, 3, 'respond.dryrun', 'FLOE_POLICY_UNKNOWN_KEY', 'unknown key "dryrun"'],
+    ],
+  );
 });
 
 test('wrong type names what it got', () => {
@@ -82,8 +95,14 @@ test('wrong type names what it got', () => {
 test('YAML syntax errors carry their line and stop further checks', () => {
   const issues = checkPolicy('version: 1\nnetworks:\n  pods: [10.0.0.0/8\n  nodes: []\nbogus: 1\n', 'p.yaml');
   assert.ok(issues.length >= 1);
-  assert.ok(issues.every((i) => i.code === 'FLOE_POLICY_YAML_SYNTAX'), JSON.stringify(issues));
-  assert.ok(issues.some((i) => i.line >= 3 && i.line <= 5), JSON.stringify(issues));
+  assert.ok(
+    issues.every((i) => i.code === 'FLOE_POLICY_YAML_SYNTAX'),
+    JSON.stringify(issues),
+  );
+  assert.ok(
+    issues.some((i) => i.line >= 3 && i.line <= 5),
+    JSON.stringify(issues),
+  );
   const dup = only('version: 1\nname: a\nname: b\n');
   assert.deepEqual([dup.code, dup.line], ['FLOE_POLICY_YAML_SYNTAX', 3]);
 });
@@ -115,30 +134,41 @@ test('blocklist files: missing file at its list item; bad lines at the blocklist
   const text = 'version: 1\nblocklists:\n  files:\n    - bad.txt\n    - missing.txt\n';
   writeFileSync(policyFile, text);
   const issues = checkPolicy(text, policyFile);
-  assert.deepEqual(issues.map((i) => [i.file, i.line, i.column, i.field, i.code]), [
-    [policyFile, 5, 7, 'blocklists.files[1]', 'FLOE_POLICY_BLOCKLIST_FILE'],
-    [join(dir, 'bad.txt'), 4, 3, 'blocklists.files[0]', 'FLOE_POLICY_BAD_CIDR'],
-    [join(dir, 'bad.txt'), 6, 1, 'blocklists.files[0]', 'FLOE_POLICY_BAD_CIDR'],
-  ]);
+  assert.deepEqual(
+    issues.map((i) => [i.file, i.line, i.column, i.field, i.code]),
+    [
+      [policyFile, 5, 7, 'blocklists.files[1]', 'FLOE_POLICY_BLOCKLIST_FILE'],
+      [join(dir, 'bad.txt'), 4, 3, 'blocklists.files[0]', 'FLOE_POLICY_BAD_CIDR'],
+      [join(dir, 'bad.txt'), 6, 1, 'blocklists.files[0]', 'FLOE_POLICY_BAD_CIDR'],
+    ],
+  );
   writeFileSync(join(dir, 'missing.txt'), '198.51.100.7\n');
   writeFileSync(join(dir, 'bad.txt'), '203.0.113.0/24\n');
   const p = parsePolicy(text, policyFile);
-  assert.deepEqual(p.blocklists.fromFiles.map((e) => e.cidr), ['203.0.113.0/24', '198.51.100.7/32']);
+  assert.deepEqual(
+    p.blocklists.fromFiles.map((e) => e.cidr),
+    ['203.0.113.0/24', '198.51.100.7/32'],
+  );
   // The digest follows the blocklist files' content, not only the policy text.
   writeFileSync(join(dir, 'missing.txt'), '198.51.100.8\n');
   assert.notEqual(parsePolicy(text, policyFile).source.digest, p.source.digest);
 });
 
 test('PolicyError lists file:line:col field: message; missing file gives PolicyFileError', async () => {
-  assert.throws(() => parsePolicy('version: 1\nnetworks:\n  pods: [10.0.0.0/8, 300.0.0.0/8]\n', 'cluster.yaml'), (e: unknown) => {
-    assert.ok(e instanceof PolicyError);
-    assert.equal(e.code, 'FLOE_POLICY_INVALID');
-    assert.equal(e.issues.length, 1);
-    assert.match(e.message, /^ {2}cluster\.yaml:3:22 networks\.pods\[1\]: invalid CIDR "300\.0\.0\.0\/8"/m);
-    return true;
-  });
-  await assert.rejects(loadPolicyFile('/nonexistent/floe/policy.yaml'), (e: unknown) =>
-    e instanceof PolicyFileError && e.code === 'FLOE_POLICY_FILE_NOT_FOUND' && /cannot read \/nonexistent\/floe\/policy.yaml: no such file/.test(e.message));
+  assert.throws(
+    () => parsePolicy('version: 1\nnetworks:\n  pods: [10.0.0.0/8, 300.0.0.0/8]\n', 'cluster.yaml'),
+    (e: unknown) => {
+      assert.ok(e instanceof PolicyError);
+      assert.equal(e.code, 'FLOE_POLICY_INVALID');
+      assert.equal(e.issues.length, 1);
+      assert.match(e.message, /^ {2}cluster\.yaml:3:22 networks\.pods\[1\]: invalid CIDR "300\.0\.0\.0\/8"/m);
+      return true;
+    },
+  );
+  await assert.rejects(
+    loadPolicyFile('/nonexistent/floe/policy.yaml'),
+    (e: unknown) => e instanceof PolicyFileError && e.code === 'FLOE_POLICY_FILE_NOT_FOUND' && /cannot read \/nonexistent\/floe\/policy.yaml: no such file/.test(e.message),
+  );
 });
 
 test('durations and port specs: boundaries', () => {
@@ -164,10 +194,14 @@ test('inventory: example file loads; bad address reported at its line', async ()
   assert.equal(inv.entries[1].addr, '10.244.1.17/32');
   const json = parseInventory('{"version": 1, "endpoints": [{"addr": "fd00::1", "namespace": "a"}]}', 'inv.json');
   assert.equal(json.entries[0].addr, 'fd00::1/128');
-  assert.throws(() => parseInventory('version: 1\nendpoints:\n  - addr: 10.0.0.1\n  - addr: 10.0.0.256\n    namespace: x\n', 'inv.yaml'),
-    (e: unknown) => e instanceof PolicyError && e.issues[0].line === 4 && e.issues[0].field === 'endpoints[1].addr');
-  assert.throws(() => parseInventory('version: 1\nendpoints:\n  - { addr: 10.0.0.1, ns: x }\n', 'inv.yaml'),
-    (e: unknown) => e instanceof PolicyError && e.issues[0].code === 'FLOE_POLICY_UNKNOWN_KEY' && e.issues[0].line === 3);
+  assert.throws(
+    () => parseInventory('version: 1\nendpoints:\n  - addr: 10.0.0.1\n  - addr: 10.0.0.256\n    namespace: x\n', 'inv.yaml'),
+    (e: unknown) => e instanceof PolicyError && e.issues[0].line === 4 && e.issues[0].field === 'endpoints[1].addr',
+  );
+  assert.throws(
+    () => parseInventory('version: 1\nendpoints:\n  - { addr: 10.0.0.1, ns: x }\n', 'inv.yaml'),
+    (e: unknown) => e instanceof PolicyError && e.issues[0].code === 'FLOE_POLICY_UNKNOWN_KEY' && e.issues[0].line === 3,
+  );
 });
 
 test('every error and issue code is documented in the README', () => {

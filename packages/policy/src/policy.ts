@@ -31,7 +31,10 @@ export const NOT_A_BLOCKLIST_MIN_BAD = 3;
 /** Most bad lines of one blocklist file listed one by one; the rest are counted in one issue. */
 export const MAX_BLOCKLIST_LINE_ISSUES = 20;
 
-interface Analysis { issues: PolicyIssue[]; policy?: Policy }
+interface Analysis {
+  issues: PolicyIssue[];
+  policy?: Policy;
+}
 
 function analyse(text: string, file: string): Analysis {
   const r = analyseUnsorted(text, file);
@@ -55,7 +58,12 @@ function analyseUnsorted(text: string, file: string): Analysis {
   }
   for (const name of Object.keys(data.ingress.zones)) {
     if (!zoneNames.has(name)) {
-      src.report(['ingress', 'zones', name], 'FLOE_POLICY_UNKNOWN_ZONE', `zone ${quoteExcerpt(name)} is not defined (known: ${[...zoneNames].map((z) => escapeText(z.slice(0, 40))).join(', ')})`, true);
+      src.report(
+        ['ingress', 'zones', name],
+        'FLOE_POLICY_UNKNOWN_ZONE',
+        `zone ${quoteExcerpt(name)} is not defined (known: ${[...zoneNames].map((z) => escapeText(z.slice(0, 40))).join(', ')})`,
+        true,
+      );
     }
   }
 
@@ -84,15 +92,23 @@ function analyseUnsorted(text: string, file: string): Analysis {
         good++;
       } catch (e) {
         bad.push({
-          file: path, line: n + 1, column: content.indexOf(token) + 1, field: `blocklists.files[${i}]`,
-          message: e instanceof CidrError ? e.message : String(e), code: 'FLOE_POLICY_BAD_CIDR',
+          file: path,
+          line: n + 1,
+          column: content.indexOf(token) + 1,
+          field: `blocklists.files[${i}]`,
+          message: e instanceof CidrError ? e.message : String(e),
+          code: 'FLOE_POLICY_BAD_CIDR',
         });
       }
     });
     if (bad.length >= NOT_A_BLOCKLIST_MIN_BAD && bad.length > good) {
       // Most lines are not CIDRs: the wrong file (/etc/shadow…). Say so once, echo none of it.
       src.issues.push({
-        file: path, line: bad[0].line, column: 1, field: `blocklists.files[${i}]`, code: 'FLOE_POLICY_BLOCKLIST_FILE',
+        file: path,
+        line: bad[0].line,
+        column: 1,
+        field: `blocklists.files[${i}]`,
+        code: 'FLOE_POLICY_BLOCKLIST_FILE',
         message: `not a blocklist: ${bad.length} of ${bad.length + good} lines are not a CIDR (expected one CIDR per line, # for comments)`,
       });
       return;
@@ -100,7 +116,11 @@ function analyseUnsorted(text: string, file: string): Analysis {
     src.issues.push(...bad.slice(0, MAX_BLOCKLIST_LINE_ISSUES));
     if (bad.length > MAX_BLOCKLIST_LINE_ISSUES) {
       src.issues.push({
-        file: path, line: bad[MAX_BLOCKLIST_LINE_ISSUES].line, column: 1, field: `blocklists.files[${i}]`, code: 'FLOE_POLICY_BAD_CIDR',
+        file: path,
+        line: bad[MAX_BLOCKLIST_LINE_ISSUES].line,
+        column: 1,
+        field: `blocklists.files[${i}]`,
+        code: 'FLOE_POLICY_BAD_CIDR',
         message: `${bad.length - MAX_BLOCKLIST_LINE_ISSUES} more lines are not a CIDR`,
       });
     }

@@ -7,7 +7,10 @@ import type { PortProtocol } from './types.js';
 import { PORT_PROTOCOLS } from './types.js';
 
 /** Inclusive port range. */
-export interface PortRange { lo: number; hi: number }
+export interface PortRange {
+  lo: number;
+  hi: number;
+}
 
 /**
  * Parse a port item of the policy file: an integer 0..65535 or a string `"lo-hi"` (or `"n"`)
@@ -43,7 +46,11 @@ export function parseDuration(v: unknown): number | string {
 
 /** IANA protocol number of each port protocol name (from PROTO in @floe/flow). */
 export const PORT_PROTOCOL_NUMBERS: Record<PortProtocol, number> = {
-  tcp: PROTO.tcp, udp: PROTO.udp, sctp: PROTO.sctp, dccp: PROTO.dccp, udplite: PROTO.udplite,
+  tcp: PROTO.tcp,
+  udp: PROTO.udp,
+  sctp: PROTO.sctp,
+  dccp: PROTO.dccp,
+  udplite: PROTO.udplite,
 };
 
 /**
@@ -56,15 +63,24 @@ export class PortMatcher {
   private readonly bits = new Map<number, Uint32Array>();
 
   /** Allow every protocol and port. */
-  allowAll(): this { this.anyProtocol = true; return this; }
+  allowAll(): this {
+    this.anyProtocol = true;
+    return this;
+  }
 
   /** Allow every port of one protocol (IANA number), and the protocol's port-less flows. */
-  allowProtocol(protocol: number): this { this.wholeProtocols.add(protocol); return this; }
+  allowProtocol(protocol: number): this {
+    this.wholeProtocols.add(protocol);
+    return this;
+  }
 
   /** Allow ports `lo..hi` (inclusive) of a protocol (IANA number). */
   allowRange(protocol: number, lo: number, hi: number): this {
     let b = this.bits.get(protocol);
-    if (!b) { b = new Uint32Array(2048); this.bits.set(protocol, b); }
+    if (!b) {
+      b = new Uint32Array(2048);
+      this.bits.set(protocol, b);
+    }
     for (let p = lo; p <= hi; p++) b[p >>> 5] |= 1 << (p & 31);
     return this;
   }
@@ -86,7 +102,10 @@ export class PortMatcher {
     for (const p of o.wholeProtocols) this.wholeProtocols.add(p);
     for (const [p, ob] of o.bits) {
       let b = this.bits.get(p);
-      if (!b) { b = new Uint32Array(2048); this.bits.set(p, b); }
+      if (!b) {
+        b = new Uint32Array(2048);
+        this.bits.set(p, b);
+      }
       for (let i = 0; i < 2048; i++) b[i] |= ob[i];
     }
     return this;

@@ -16,17 +16,18 @@ const duration = (d: string) => ({ type: 'string', floeDuration: true, default: 
  * threshold under `threshold`, severity, and `updateOnDouble` (raise the finding again, same id,
  * when the count doubles).
  */
-const windowDetector = <K extends 'minPorts' | 'minHosts'>(threshold: K, dflt: number) => ({
-  type: 'object',
-  additionalProperties: false,
-  default: {},
-  properties: {
-    windowMs: { type: 'integer', minimum: 1000, default: 60000 },
-    ...({ [threshold]: { type: 'integer', minimum: 2, default: dflt } } as Record<K, { type: 'integer'; minimum: 2; default: number }>),
-    severity: severity('high'),
-    updateOnDouble: { type: 'boolean', default: true },
-  },
-}) as const;
+const windowDetector = <K extends 'minPorts' | 'minHosts'>(threshold: K, dflt: number) =>
+  ({
+    type: 'object',
+    additionalProperties: false,
+    default: {},
+    properties: {
+      windowMs: { type: 'integer', minimum: 1000, default: 60000 },
+      ...({ [threshold]: { type: 'integer', minimum: 2, default: dflt } } as Record<K, { type: 'integer'; minimum: 2; default: number }>),
+      severity: severity('high'),
+      updateOnDouble: { type: 'boolean', default: true },
+    },
+  }) as const;
 
 const portRule = {
   type: 'object',
@@ -77,7 +78,10 @@ export const policySchema = {
         default: {
           type: 'array',
           items: portRule,
-          default: [{ protocol: 'tcp', ports: K8S_CONTROL_PLANE_PORTS }, { protocol: 'udp', ports: ['30000-32767'] }],
+          default: [
+            { protocol: 'tcp', ports: K8S_CONTROL_PLANE_PORTS },
+            { protocol: 'udp', ports: ['30000-32767'] },
+          ],
         },
         zones: { type: 'object', default: {}, additionalProperties: { type: 'array', items: portRule } },
       },

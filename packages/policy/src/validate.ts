@@ -84,7 +84,10 @@ export class YamlSource {
   private readonly lc: LineCounter;
   readonly issues: PolicyIssue[] = [];
 
-  constructor(readonly text: string, readonly file: string) {
+  constructor(
+    readonly text: string,
+    readonly file: string,
+  ) {
     this.lc = new LineCounter();
     this.doc = parseDocument(text, { lineCounter: this.lc, prettyErrors: false, uniqueKeys: true });
     for (const e of this.doc.errors) {
@@ -118,7 +121,10 @@ export class YamlSource {
         const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
         if (!pair) break;
         const keyPos = at(pair.key);
-        if (last && atKey && keyPos !== undefined) { pos = keyPos; break; }
+        if (last && atKey && keyPos !== undefined) {
+          pos = keyPos;
+          break;
+        }
         const valPos = at(pair.value);
         pos = valPos ?? keyPos ?? pos;
         node = pair.value;

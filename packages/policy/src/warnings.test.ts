@@ -17,17 +17,7 @@ test('shipped policies give no warnings', () => {
 });
 
 test('neverBlock: /0 and prefixes shorter than /8 (IPv4) or /16 (IPv6) warn; /8 and /16 do not', () => {
-  const text = [
-    'version: 1',
-    'respond:',
-    '  neverBlock:',
-    '    - 0.0.0.0/0',
-    '    - 10.0.0.0/8',
-    '    - 8.0.0.0/7',
-    '    - ::/0',
-    '    - 2001::/16',
-    '    - 2000::/15',
-  ].join('\n');
+  const text = ['version: 1', 'respond:', '  neverBlock:', '    - 0.0.0.0/0', '    - 10.0.0.0/8', '    - 8.0.0.0/7', '    - ::/0', '    - 2001::/16', '    - 2000::/15'].join('\n');
   assert.deepEqual(checkPolicy(text, 'p.yaml'), [], 'warnings are not errors');
   assert.deepEqual(where(text), [
     'p.yaml:4:7 respond.neverBlock[0] FLOE_POLICY_WARN_NEVER_BLOCK_WIDE',
@@ -61,13 +51,16 @@ test('blocklist: /0 and prefixes covering or inside the own networks warn, inlin
   const file = join(dir, 'policy.yaml');
   assert.deepEqual(checkPolicy(text, file), []);
   const w = policyWarnings(text, file);
-  assert.deepEqual(w.map((x) => `${x.file === file ? 'policy' : 'bad.txt'}:${x.line}:${x.column} ${x.code}`), [
-    'policy:9:7 FLOE_POLICY_WARN_BLOCKLIST_WIDE',
-    'policy:10:7 FLOE_POLICY_WARN_BLOCKLIST_OWN_NETWORK',
-    'policy:11:7 FLOE_POLICY_WARN_BLOCKLIST_OWN_NETWORK',
-    'bad.txt:3:1 FLOE_POLICY_WARN_BLOCKLIST_OWN_NETWORK',
-    'bad.txt:4:1 FLOE_POLICY_WARN_BLOCKLIST_WIDE',
-  ]);
+  assert.deepEqual(
+    w.map((x) => `${x.file === file ? 'policy' : 'bad.txt'}:${x.line}:${x.column} ${x.code}`),
+    [
+      'policy:9:7 FLOE_POLICY_WARN_BLOCKLIST_WIDE',
+      'policy:10:7 FLOE_POLICY_WARN_BLOCKLIST_OWN_NETWORK',
+      'policy:11:7 FLOE_POLICY_WARN_BLOCKLIST_OWN_NETWORK',
+      'bad.txt:3:1 FLOE_POLICY_WARN_BLOCKLIST_OWN_NETWORK',
+      'bad.txt:4:1 FLOE_POLICY_WARN_BLOCKLIST_WIDE',
+    ],
+  );
   assert.match(w[1].message, /192\.168\.0\.0\/16 covers networks\.nodes 192\.168\.1\.0\/24: the cluster would block itself/);
   assert.match(w[2].message, /10\.244\.7\.9\/32 lies inside networks\.pods 10\.244\.0\.0\/16/);
   assert.match(w[3].message, /10\.0\.0\.0\/8 covers networks\.pods 10\.244\.0\.0\/16/);
@@ -97,10 +90,7 @@ test('host bits: any CIDR field with host bits set warns, bare addresses and cle
 
 test('escalation: a step over 30 days warns, exactly 30 days does not', () => {
   const text = 'version: 1\nrespond:\n  escalation: [1h, 30d, 31d, 365d]\n';
-  assert.deepEqual(where(text), [
-    'p.yaml:3:25 respond.escalation[2] FLOE_POLICY_WARN_LONG_ESCALATION',
-    'p.yaml:3:30 respond.escalation[3] FLOE_POLICY_WARN_LONG_ESCALATION',
-  ]);
+  assert.deepEqual(where(text), ['p.yaml:3:25 respond.escalation[2] FLOE_POLICY_WARN_LONG_ESCALATION', 'p.yaml:3:30 respond.escalation[3] FLOE_POLICY_WARN_LONG_ESCALATION']);
   assert.match(policyWarnings(text, 'p.yaml')[1].message, /step 4 blocks for 365 days/);
 });
 
@@ -117,7 +107,12 @@ test('every warning code is documented in the README', () => {
 
 test('probe: respond.minPrefixLength below the hard floor (v4 < 8, v6 < 16) is an error at file:line:field; below the default (16, 32) a warning; at the default nothing', () => {
   const pol = (v4: number, v6: number) => ['version: 1', 'respond:', '  minPrefixLength:', `    ipv4: ${v4}`, `    ipv6: ${v6}`].join('\n');
-  for (const [v4, v6] of [[0, 0], [7, 15], [0, 32], [16, 3]]) {
+  for (const [v4, v6] of [
+    [0, 0],
+    [7, 15],
+    [0, 32],
+    [16, 3],
+  ]) {
     const issues = checkPolicy(pol(v4, v6), 'p.yaml').map((i) => `${i.file}:${i.line} ${i.field} ${i.code}`);
     const want: string[] = [];
     if (v4 < 8) want.push('p.yaml:4 respond.minPrefixLength.ipv4 FLOE_POLICY_BAD_VALUE');

@@ -36,7 +36,7 @@ function contains(a: ParsedCidr, b: ParsedCidr): boolean {
   if (a.family !== b.family || a.bits > b.bits) return false;
   for (let i = 0, left = a.bits; left > 0; i++, left -= 32) {
     const mask = left >= 32 ? 0xffffffff : (0xffffffff << (32 - left)) >>> 0;
-    if (((a.words[i] & mask) >>> 0) !== ((b.words[i] & mask) >>> 0)) return false;
+    if ((a.words[i] & mask) >>> 0 !== (b.words[i] & mask) >>> 0) return false;
   }
   return true;
 }
@@ -52,11 +52,19 @@ function hasHostBits(text: string): boolean {
   }
 }
 
-interface SchemaNode { properties?: Record<string, SchemaNode>; additionalProperties?: SchemaNode | boolean; items?: SchemaNode; floeCidr?: boolean }
+interface SchemaNode {
+  properties?: Record<string, SchemaNode>;
+  additionalProperties?: SchemaNode | boolean;
+  items?: SchemaNode;
+  floeCidr?: boolean;
+}
 
 /** Every string at a `floeCidr` place of the schema, with its document path. */
 function cidrStrings(schema: SchemaNode, value: unknown, path: Array<string | number>, out: Array<[DocPath, string]>): void {
-  if (schema.floeCidr && typeof value === 'string') { out.push([path, value]); return; }
+  if (schema.floeCidr && typeof value === 'string') {
+    out.push([path, value]);
+    return;
+  }
   if (Array.isArray(value) && schema.items) {
     value.forEach((v, i) => cidrStrings(schema.items!, v, [...path, i], out));
     return;
@@ -95,8 +103,11 @@ export function policyWarnings(text: string, file: string): PolicyIssue[] {
   policy.respond.neverBlock.forEach((text, i) => {
     const c = parseCidr(text);
     if (c.bits < NEVER_BLOCK_MIN_BITS[c.family]) {
-      warn(['respond', 'neverBlock', i], 'FLOE_POLICY_WARN_NEVER_BLOCK_WIDE',
-        `${c.prefix} is shorter than /${NEVER_BLOCK_MIN_BITS[c.family]}: it exempts ${c.bits === 0 ? 'every' : 'nearly every'} IPv${c.family} address from blocking`);
+      warn(
+        ['respond', 'neverBlock', i],
+        'FLOE_POLICY_WARN_NEVER_BLOCK_WIDE',
+        `${c.prefix} is shorter than /${NEVER_BLOCK_MIN_BITS[c.family]}: it exempts ${c.bits === 0 ? 'every' : 'nearly every'} IPv${c.family} address from blocking`,
+      );
     }
   });
 
@@ -129,14 +140,21 @@ export function policyWarnings(text: string, file: string): PolicyIssue[] {
   for (const fam of ['ipv4', 'ipv6'] as const) {
     const bits = policy.respond.minPrefixLength[fam];
     if (bits < MIN_PREFIX_WARN_BITS[fam]) {
-      warn(['respond', 'minPrefixLength', fam], 'FLOE_POLICY_WARN_MIN_PREFIX_SHORT',
-        `${fam} ${bits} is below the default ${MIN_PREFIX_WARN_BITS[fam]}: one decision may block a /${bits} (${fam === 'ipv4' ? 2 ** (32 - bits) : `2^${128 - bits}`} addresses)`);
+      warn(
+        ['respond', 'minPrefixLength', fam],
+        'FLOE_POLICY_WARN_MIN_PREFIX_SHORT',
+        `${fam} ${bits} is below the default ${MIN_PREFIX_WARN_BITS[fam]}: one decision may block a /${bits} (${fam === 'ipv4' ? 2 ** (32 - bits) : `2^${128 - bits}`} addresses)`,
+      );
     }
   }
 
   policy.respond.escalationMs.forEach((ms, i) => {
     if (ms > MAX_ESCALATION_STEP_MS) {
-      warn(['respond', 'escalation', i], 'FLOE_POLICY_WARN_LONG_ESCALATION', `step ${i + 1} blocks for ${(ms / 86_400_000).toFixed(1).replace(/\.0$/, '')} days, longer than 30 days: a mistaken block outlives anyone noticing it`);
+      warn(
+        ['respond', 'escalation', i],
+        'FLOE_POLICY_WARN_LONG_ESCALATION',
+        `step ${i + 1} blocks for ${(ms / 86_400_000).toFixed(1).replace(/\.0$/, '')} days, longer than 30 days: a mistaken block outlives anyone noticing it`,
+      );
     }
   });
 

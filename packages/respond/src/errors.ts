@@ -7,7 +7,11 @@
 export const RESPOND_ERROR_CODES = {
   FLOE_RESPOND_BAD_TARGET: { status: 400, description: 'a block target is not an IPv4/IPv6 address or a CIDR prefix without host bits' },
   FLOE_RESPOND_BAD_REQUEST: { status: 400, description: 'a manual block request has a bad duration, an empty reason or an empty user' },
-  FLOE_RESPOND_PROTECTED: { status: 422, description: 'the target overlaps the protected set: never-block list, node or control-plane networks, this host, or a special range (loopback, link-local, multicast, broadcast, unspecified)' },
+  FLOE_RESPOND_PROTECTED: {
+    status: 422,
+    description:
+      'the target overlaps the protected set: never-block list, node or control-plane networks, this host, or a special range (loopback, link-local, multicast, broadcast, unspecified)',
+  },
   FLOE_RESPOND_TOO_WIDE: { status: 400, description: 'the target prefix is shorter than respond.minPrefixLength (default /16 IPv4, /32 IPv6)' },
   FLOE_RESPOND_BAD_OPTIONS: { status: 500, description: 'responder options are invalid (durations, rate cap, never-block CIDRs, scope)' },
 } as const;

@@ -36,7 +36,12 @@ export function createRespondMetrics(registry?: Registry): RespondMetrics {
   const decisions = counter(registry, METRIC.decisions, 'Responder outcomes by kind (create, extend, refused, ignored)', 'outcome');
   const refused = counter(registry, METRIC.refused, 'Blocks refused by the responder, by cause (never-block: the protected set; too-wide; rate-limit)', 'cause');
   const ignored = counter(registry, METRIC.ignored, 'Findings the responder ignored, by cause (below-severity, already-blocked, accept-verdict)', 'cause');
-  const seedWithheld = counter(registry, METRIC.seedWithheld, 'Stored decisions seeded at start that overlap the protected set, by reason (too-wide, never-block, node, control-plane, host, special, bad-target)', 'reason');
+  const seedWithheld = counter(
+    registry,
+    METRIC.seedWithheld,
+    'Stored decisions seeded at start that overlap the protected set, by reason (too-wide, never-block, node, control-plane, host, special, bad-target)',
+    'reason',
+  );
   return {
     decision: (outcome) => decisions.inc({ outcome }),
     refused: (cause) => refused.inc({ cause }),

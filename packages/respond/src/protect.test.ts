@@ -24,7 +24,11 @@ test('width limit: /16 accepted, /15 refused (IPv4); /32 accepted, /31 refused (
   assert.equal(check(narrow, '2001:db8:0:1::/64'), undefined);
   assert.equal(check(narrow, '2001:db8::/63')?.reason, 'too-wide');
   for (const bad of [{ ipv4: 33 }, { ipv4: -1 }, { ipv6: 129 }, { ipv6: 1.5 }, { ipv4: '16' as unknown as number }]) {
-    assert.throws(() => createProtectedSet({ minPrefixLength: bad }), (e: unknown) => e instanceof RespondError && e.code === 'FLOE_RESPOND_BAD_OPTIONS' && e.field.startsWith('minPrefixLength.'), JSON.stringify(bad));
+    assert.throws(
+      () => createProtectedSet({ minPrefixLength: bad }),
+      (e: unknown) => e instanceof RespondError && e.code === 'FLOE_RESPOND_BAD_OPTIONS' && e.field.startsWith('minPrefixLength.'),
+      JSON.stringify(bad),
+    );
   }
 });
 
@@ -80,7 +84,10 @@ test('policy lists and host addresses: kind and field in the cause; a prefix con
   assert.equal(hit('192.168.123.1'), undefined);
   assert.equal(hit('198.51.100.8'), undefined);
   assert.equal(hit('192.168.121.11'), undefined);
-  assert.throws(() => createProtectedSet({ nodes: ['10.0.0.0/8', 'nope'] }), (e: unknown) => e instanceof RespondError && e.code === 'FLOE_RESPOND_BAD_OPTIONS' && e.field === 'nodes[1]');
+  assert.throws(
+    () => createProtectedSet({ nodes: ['10.0.0.0/8', 'nope'] }),
+    (e: unknown) => e instanceof RespondError && e.code === 'FLOE_RESPOND_BAD_OPTIONS' && e.field === 'nodes[1]',
+  );
 });
 
 test('admit: ok unchanged; split around a protected address; held inside a protected prefix, too wide, or bad text', () => {
@@ -91,7 +98,13 @@ test('admit: ok unchanged; split around a protected address; held inside a prote
   assert.equal(a.reason, 'never-block');
   assert.deepEqual(a.pieces, ['203.0.113.0/30', '203.0.113.4/32', '203.0.113.6/31', '203.0.113.8/29', '203.0.113.16/28', '203.0.113.32/27', '203.0.113.64/26', '203.0.113.128/25']);
   assert.deepEqual(s.admit('198.51.100.0/24').pieces, ['198.51.100.128/25']);
-  assert.deepEqual(s.admit('198.51.100.0/26'), { target: '198.51.100.0/26', outcome: 'held', pieces: [], reason: 'node', detail: '198.51.100.0/26 overlaps 198.51.100.0/25 (networks.nodes[0])' });
+  assert.deepEqual(s.admit('198.51.100.0/26'), {
+    target: '198.51.100.0/26',
+    outcome: 'held',
+    pieces: [],
+    reason: 'node',
+    detail: '198.51.100.0/26 overlaps 198.51.100.0/25 (networks.nodes[0])',
+  });
   assert.deepEqual(s.admit('2001:db8::/125').pieces, ['2001:db8::4/126']);
   assert.equal(s.admit('203.0.113.5').outcome, 'held');
   assert.equal(s.admit('1.0.0.0/8').reason, 'too-wide');
@@ -156,7 +169,10 @@ test('property: split pieces lie in the target, are disjoint, never touch a prot
         const covered = pieces.reduce((n, [pl, ph]) => n + (ph - pl + 1n), 0n);
         let unprotected = 0n;
         // count exactly by sweeping the sorted hole boundaries inside the target
-        const cut = holes.map(([hl, hh]) => [hl < lo ? lo : hl, hh > hi ? hi : hh] as const).filter(([x, y]) => x <= y).sort((x, y) => (x[0] < y[0] ? -1 : 1));
+        const cut = holes
+          .map(([hl, hh]) => [hl < lo ? lo : hl, hh > hi ? hi : hh] as const)
+          .filter(([x, y]) => x <= y)
+          .sort((x, y) => (x[0] < y[0] ? -1 : 1));
         let at = lo;
         for (const [x, y] of cut) {
           if (x > at) unprotected += x - at;

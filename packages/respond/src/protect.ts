@@ -78,9 +78,7 @@ export interface ProtectedSetOptions {
 }
 
 /** Why a target is refused or held back: too wide, or overlapping a protected entry. */
-export type GuardHit =
-  | { reason: 'too-wide'; detail: string }
-  | { reason: ProtectedKind; entry: ProtectedEntry; detail: string };
+export type GuardHit = { reason: 'too-wide'; detail: string } | { reason: ProtectedKind; entry: ProtectedEntry; detail: string };
 
 /** What may be blocked of a target (see {@link ProtectedSet.admit}). */
 export interface Admission {
@@ -145,7 +143,10 @@ export function createProtectedSet(opts: ProtectedSetOptions = {}): ProtectedSet
   list(opts.hostAddrs, 'host', 'hostAddrs', () => 'an address of this host');
 
   const min = { ...DEFAULT_MIN_PREFIX_LENGTH, ...(opts.minPrefixLength ?? {}) };
-  for (const [k, w] of [['ipv4', 32], ['ipv6', 128]] as const) {
+  for (const [k, w] of [
+    ['ipv4', 32],
+    ['ipv6', 128],
+  ] as const) {
     const v = min[k];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > w) {
       throw new RespondError('FLOE_RESPOND_BAD_OPTIONS', `minPrefixLength.${k}`, `must be an integer 0..${w}, got ${JSON.stringify(v)}`);
@@ -189,7 +190,10 @@ export function createProtectedSet(opts: ProtectedSetOptions = {}): ProtectedSet
     });
     if (hits.length === 0) return { target: t.prefix, outcome: 'ok', pieces: [t.prefix] };
     const first = hitOf(hits[0], t.prefix);
-    const pieces = carve(b, hits.map((i) => big[i]));
+    const pieces = carve(
+      b,
+      hits.map((i) => big[i]),
+    );
     if (pieces === undefined) {
       return { target: t.prefix, outcome: 'held', pieces: [], reason: 'too-many-pieces', detail: `${first.detail}; splitting would need more than ${MAX_SPLIT_PIECES} pieces` };
     }

@@ -90,7 +90,10 @@ test('target: IPv6 entity normalised to RFC 5952 /128, IPv4-mapped IPv6 to IPv4 
   const r = createResponder(opts());
   assert.equal(decided(r.respond(finding('2001:DB8:0:0::7'), NOW)).decision.target, '2001:db8::7/128');
   assert.equal(decided(r.respond(finding('::ffff:198.51.100.4'), NOW)).decision.target, '198.51.100.4/32');
-  assert.throws(() => r.respond(finding('not-an-ip'), NOW), (e: unknown) => e instanceof RespondError && e.code === 'FLOE_RESPOND_BAD_TARGET');
+  assert.throws(
+    () => r.respond(finding('not-an-ip'), NOW),
+    (e: unknown) => e instanceof RespondError && e.code === 'FLOE_RESPOND_BAD_TARGET',
+  );
 });
 
 test('never-block wins: node address, configured CIDR, built-ins, IPv6, and manual prefixes containing them', () => {
@@ -176,9 +179,17 @@ test('already blocked: a later expiry extends, an earlier one is ignored', () =>
   assert.equal(ext.decision.origin, 'second');
   // A manual block shorter than what remains (or ending at the same time) is ignored and names
   // the decision that stands; a longer one extends.
-  assert.deepEqual(r.manualBlock({ target: '203.0.113.7/32', durationMs: 60_000, reason: 'x', user: 'bob' }, NOW + 20 * 60_000), { kind: 'ignored', cause: 'already-blocked', existing: ext.decision });
+  assert.deepEqual(r.manualBlock({ target: '203.0.113.7/32', durationMs: 60_000, reason: 'x', user: 'bob' }, NOW + 20 * 60_000), {
+    kind: 'ignored',
+    cause: 'already-blocked',
+    existing: ext.decision,
+  });
   const same = ext.decision.expiresAt - (NOW + 20 * 60_000);
-  assert.deepEqual(r.manualBlock({ target: '203.0.113.7/32', durationMs: same, reason: 'x', user: 'bob' }, NOW + 20 * 60_000), { kind: 'ignored', cause: 'already-blocked', existing: ext.decision });
+  assert.deepEqual(r.manualBlock({ target: '203.0.113.7/32', durationMs: same, reason: 'x', user: 'bob' }, NOW + 20 * 60_000), {
+    kind: 'ignored',
+    cause: 'already-blocked',
+    existing: ext.decision,
+  });
   assert.equal(decided(r.manualBlock({ target: '203.0.113.7', durationMs: 48 * H, reason: 'x', user: 'bob' }, NOW + 20 * 60_000)).decision.expiresAt, NOW + 20 * 60_000 + 48 * H);
 });
 
@@ -226,9 +237,18 @@ test('manual block validation: bad target, host bits, duration, reason, user', (
 });
 
 test('bad options: invalid never-block CIDR and durations throw FLOE_RESPOND_BAD_OPTIONS', () => {
-  assert.throws(() => createResponder(opts({ neverBlock: ['10.0.0.0/8', 'nope'] })), (e: unknown) => e instanceof RespondError && e.code === 'FLOE_RESPOND_BAD_OPTIONS' && e.field === 'neverBlock[1]');
-  assert.throws(() => createResponder(opts({ escalationMs: [H, -1] })), (e: unknown) => e instanceof RespondError && e.field === 'escalationMs[1]');
-  assert.throws(() => createResponder(opts({ minSeverity: 'urgent' as Severity })), (e: unknown) => e instanceof RespondError && e.field === 'minSeverity');
+  assert.throws(
+    () => createResponder(opts({ neverBlock: ['10.0.0.0/8', 'nope'] })),
+    (e: unknown) => e instanceof RespondError && e.code === 'FLOE_RESPOND_BAD_OPTIONS' && e.field === 'neverBlock[1]',
+  );
+  assert.throws(
+    () => createResponder(opts({ escalationMs: [H, -1] })),
+    (e: unknown) => e instanceof RespondError && e.field === 'escalationMs[1]',
+  );
+  assert.throws(
+    () => createResponder(opts({ minSeverity: 'urgent' as Severity })),
+    (e: unknown) => e instanceof RespondError && e.field === 'minSeverity',
+  );
 });
 
 test('metrics: decisions by outcome, refusals and ignores by cause', async () => {
@@ -265,7 +285,8 @@ test('issue 6: the policy node and control-plane networks are protected from det
 
 test('issue 6: the API examples are refused with a code: 2000::/3, 1.0.0.0/8 (too wide), 255.255.255.255, multicast, ::0.0.0.1 (protected)', () => {
   const r = createResponder(opts());
-  for (const t of ['2000::/3', '1.0.0.0/8', '10.0.0.0/15', '2001:db8::/31']) assert.equal(assertRefused(r.manualBlock({ target: t, reason: 'x', user: 'bob' }, NOW), 'too-wide').protectedBy, 'too-wide', t);
+  for (const t of ['2000::/3', '1.0.0.0/8', '10.0.0.0/15', '2001:db8::/31'])
+    assert.equal(assertRefused(r.manualBlock({ target: t, reason: 'x', user: 'bob' }, NOW), 'too-wide').protectedBy, 'too-wide', t);
   for (const t of ['255.255.255.255', '224.0.0.1', '239.0.0.0/16', 'ff02::1', 'ff00::/32', '::0.0.0.1', '::', '0.0.0.0/16', '::ffff:127.0.0.1']) {
     assert.equal(assertRefused(r.manualBlock({ target: t, reason: 'x', user: 'bob' }, NOW), 'never-block').protectedBy, 'special', t);
   }
@@ -283,7 +304,10 @@ test('issue 6: findings whose flows were all logged as accepted do not block unl
   decided(createResponder(opts()).respond(finding('203.0.113.41', { evidence: { flows: 20, verdicts: { accept: 19, drop: 1, none: 0 } } }), NOW));
   decided(createResponder(opts()).respond(finding('203.0.113.42', { evidence: { flows: 20, verdicts: { accept: 19, drop: 0, none: 1 } } }), NOW));
   decided(createResponder(opts()).respond(finding('203.0.113.43'), NOW));
-  assert.throws(() => createResponder(opts({ blockOnAcceptedLogs: 'no' as unknown as boolean })), (e: unknown) => e instanceof RespondError && e.field === 'blockOnAcceptedLogs');
+  assert.throws(
+    () => createResponder(opts({ blockOnAcceptedLogs: 'no' as unknown as boolean })),
+    (e: unknown) => e instanceof RespondError && e.field === 'blockOnAcceptedLogs',
+  );
 });
 
 test('issue 6: seed warns about and counts stored decisions that now overlap the protected set; a held-back one is not an active block', async () => {
@@ -292,8 +316,18 @@ test('issue 6: seed warns about and counts stored decisions that now overlap the
   const logger: Logger = { ...noopLogger, warn: (o: unknown, msg?: unknown) => void warns.push({ o: o as object, msg: msg as string | undefined }) };
   const r = createResponder(opts({ neverBlock: ['198.51.100.7', '203.0.113.0/24'] }), { metrics: registry, logger });
   const stored = (target: string): Decision => ({
-    schema: 1, target, action: 'block', scope: 'all', durationMs: H, expiresAt: NOW + H, origin: 'api:alice', reason: 'old',
-    count: 1, dryRun: false, createdAt: NOW - 1000, updatedAt: NOW - 1000,
+    schema: 1,
+    target,
+    action: 'block',
+    scope: 'all',
+    durationMs: H,
+    expiresAt: NOW + H,
+    origin: 'api:alice',
+    reason: 'old',
+    count: 1,
+    dryRun: false,
+    createdAt: NOW - 1000,
+    updatedAt: NOW - 1000,
   });
   r.seed([stored('198.51.100.0/24'), stored('203.0.113.9/32'), stored('1.0.0.0/8'), stored('192.0.2.1/32')]);
   assert.equal(warns.length, 3, JSON.stringify(warns));

@@ -34,7 +34,12 @@ export type ResponseOutcome =
    * list, node or control-plane networks, this host, special ranges), is wider than
    * `minPrefixLength` (`too-wide`), or the rate cap is reached. Manual requests throw instead.
    */
-  | { kind: 'refused'; audit: DecisionAudit; cause: RefuseCause; /** What in the protected set refused it (never-block, node, control-plane, host, special, too-wide). */ protectedBy?: ProtectedKind | 'too-wide' }
+  | {
+      kind: 'refused';
+      audit: DecisionAudit;
+      cause: RefuseCause /** What in the protected set refused it (never-block, node, control-plane, host, special, too-wide). */;
+      protectedBy?: ProtectedKind | 'too-wide';
+    }
   /**
    * Nothing to do: severity below `minSeverity`, already blocked until later, or only accept-verdict
    * flows (`accept-verdict`). A manual block of an already blocked target carries the active
@@ -109,8 +114,7 @@ export function createResponder(options: ResponderOptions, deps: ResponderDeps =
   /** Times of new automatic blocks in the last minute, oldest first. */
   const recent: number[] = [];
 
-  const durationFor = (step: number): number =>
-    o.escalationMs.length === 0 ? o.ttlMs : o.escalationMs[Math.min(step - 1, o.escalationMs.length - 1)];
+  const durationFor = (step: number): number => (o.escalationMs.length === 0 ? o.ttlMs : o.escalationMs[Math.min(step - 1, o.escalationMs.length - 1)]);
 
   const scope = (): 'all' | string[] => (o.scope === 'all' ? 'all' : [...o.scope]);
 

@@ -26,10 +26,43 @@ test('issue 6: ::0.0.0.1 is the IPv6 address ::1, not IPv4 0.0.0.1; only ::ffff:
 
 test('strict: zone ids, spaces, leading zeros, signs, octal/hex IPv4, short forms and bad prefix lengths are refused', () => {
   for (const t of [
-    '', ' 1.2.3.4', '1.2.3.4 ', '1.2.3.4/32 ', '1.2.3.4/ 32', '01.2.3.4', '1.2.3.04', '0x1.2.3.4', '1.2.3', '1.2.3.4.5', '16909060',
-    '1.2.3.4/08', '1.2.3.4/+8', '1.2.3.4/-1', '1.2.3.4/', '1.2.3.4/33', '1.2.3.4//32', '1.2.3.4/32/32', '256.1.1.1',
-    'fe80::1%eth0', 'fe80::1%25eth0', '::/129', '2001:db8::/032', '2001:db8:::1', '1::2::3', '12345::', ':1', '1:', 'g::1',
-    '::ffff:1.2.3.4/95', '::ffff:0.0.0.0/0', '::1.2.3', '::1.2.3.04', '[::1]', '1.2.3.4\n', '1.2.3.4\u0000', `${'1'.repeat(60)}`,
+    '',
+    ' 1.2.3.4',
+    '1.2.3.4 ',
+    '1.2.3.4/32 ',
+    '1.2.3.4/ 32',
+    '01.2.3.4',
+    '1.2.3.04',
+    '0x1.2.3.4',
+    '1.2.3',
+    '1.2.3.4.5',
+    '16909060',
+    '1.2.3.4/08',
+    '1.2.3.4/+8',
+    '1.2.3.4/-1',
+    '1.2.3.4/',
+    '1.2.3.4/33',
+    '1.2.3.4//32',
+    '1.2.3.4/32/32',
+    '256.1.1.1',
+    'fe80::1%eth0',
+    'fe80::1%25eth0',
+    '::/129',
+    '2001:db8::/032',
+    '2001:db8:::1',
+    '1::2::3',
+    '12345::',
+    ':1',
+    '1:',
+    'g::1',
+    '::ffff:1.2.3.4/95',
+    '::ffff:0.0.0.0/0',
+    '::1.2.3',
+    '::1.2.3.04',
+    '[::1]',
+    '1.2.3.4\n',
+    '1.2.3.4\u0000',
+    `${'1'.repeat(60)}`,
   ]) {
     assert.throws(() => normalizeTarget(t), badTarget, JSON.stringify(t));
   }
@@ -38,7 +71,10 @@ test('strict: zone ids, spaces, leading zeros, signs, octal/hex IPv4, short form
 
 test('host bits are refused with the prefix meant; the field is named', () => {
   assert.throws(() => normalizeTarget('10.1.2.3/8'), /did you mean 10\.0\.0\.0\/8/);
-  assert.throws(() => normalizeTarget('2001:db8::1/64', 'neverBlock[1]'), (e: unknown) => e instanceof RespondError && e.code === 'FLOE_RESPOND_BAD_TARGET' && e.field === 'neverBlock[1]' && /2001:db8::\/64/.test(e.message));
+  assert.throws(
+    () => normalizeTarget('2001:db8::1/64', 'neverBlock[1]'),
+    (e: unknown) => e instanceof RespondError && e.code === 'FLOE_RESPOND_BAD_TARGET' && e.field === 'neverBlock[1]' && /2001:db8::\/64/.test(e.message),
+  );
   assert.throws(() => normalizeTarget('::ffff:1.2.3.4/120'), /did you mean 1\.2\.3\.0\/24/);
 });
 

@@ -37,7 +37,9 @@ export function normalizeTarget(text: string, field = 'target'): ParsedCidr {
   const addrText = slash < 0 ? text : text.slice(0, slash);
   const a = normalizeAddr(addrText);
   if (a === undefined) {
-    bad(`${JSON.stringify(text)} is not an IPv4 address (four decimal octets without leading zeros) or an IPv6 address (RFC 4291 text form, no zone id)${slash >= 0 ? ' with a prefix length' : ''}`);
+    bad(
+      `${JSON.stringify(text)} is not an IPv4 address (four decimal octets without leading zeros) or an IPv6 address (RFC 4291 text form, no zone id)${slash >= 0 ? ' with a prefix length' : ''}`,
+    );
   }
   const addr = a!;
   const writtenV6 = addrText.includes(':');
@@ -75,7 +77,7 @@ export function overlaps(a: ParsedCidr, b: ParsedCidr): boolean {
   for (let i = 0; i * 32 < bits; i++) {
     const keep = Math.min(32, bits - i * 32);
     const mask = keep === 32 ? 0xffffffff : (0xffffffff << (32 - keep)) >>> 0;
-    if (((a.words[i] & mask) >>> 0) !== ((b.words[i] & mask) >>> 0)) return false;
+    if ((a.words[i] & mask) >>> 0 !== (b.words[i] & mask) >>> 0) return false;
   }
   return true;
 }

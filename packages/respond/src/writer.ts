@@ -31,7 +31,11 @@ export function createDecisionWriter(deps: { store: Store; bus: Bus; responder: 
       return undefined;
     },
     async publish(decisions) {
-      if (decisions.length) await deps.bus.publish(TOPICS.decisions, decisions.map((d) => ({ key: d.target, value: d })));
+      if (decisions.length)
+        await deps.bus.publish(
+          TOPICS.decisions,
+          decisions.map((d) => ({ key: d.target, value: d })),
+        );
     },
     async write(outcome) {
       const d = await writer.store(outcome);

@@ -22,10 +22,7 @@ export interface HealthServer extends Component {
  * prom-client); `HEAD` works on both; anything else is 404, other methods 405.
  * Inert until start(); stop() closes idle keep-alive connections and is safe twice.
  */
-export function createHealthServer(
-  listen: HealthListen,
-  deps: { service: string; registry: Registry; health: () => Record<string, unknown> & { ok: boolean } },
-): HealthServer {
+export function createHealthServer(listen: HealthListen, deps: { service: string; registry: Registry; health: () => Record<string, unknown> & { ok: boolean } }): HealthServer {
   let server: Server | undefined;
   let url: string | undefined;
   const send = (res: import('node:http').ServerResponse, status: number, type: string, body: string, head: boolean) => {
@@ -44,7 +41,11 @@ export function createHealthServer(
         if (req.method !== 'GET' && !head) return send(res, 405, 'application/json', JSON.stringify({ error: 'method not allowed' }), false);
         if (path === '/healthz') {
           let body: Record<string, unknown> & { ok: boolean };
-          try { body = { ...deps.health(), service: deps.service }; } catch (e) { body = { ok: false, service: deps.service, error: (e as Error).message }; }
+          try {
+            body = { ...deps.health(), service: deps.service };
+          } catch (e) {
+            body = { ok: false, service: deps.service, error: (e as Error).message };
+          }
           return send(res, body.ok ? 200 : 503, 'application/json', JSON.stringify(body), head);
         }
         deps.registry.metrics().then(
@@ -55,7 +56,10 @@ export function createHealthServer(
       s.keepAliveTimeout = 5_000;
       await new Promise<void>((resolve, reject) => {
         s.once('error', reject);
-        s.listen(listen.port, listen.host, () => { s.off('error', reject); resolve(); });
+        s.listen(listen.port, listen.host, () => {
+          s.off('error', reject);
+          resolve();
+        });
       });
       server = s;
       const a = s.address() as AddressInfo;
@@ -65,7 +69,10 @@ export function createHealthServer(
       const s = server;
       if (!s) return;
       server = undefined;
-      await new Promise<void>((resolve) => { s.close(() => resolve()); s.closeIdleConnections(); });
+      await new Promise<void>((resolve) => {
+        s.close(() => resolve());
+        s.closeIdleConnections();
+      });
     },
     health: () => ({ ok: server !== undefined, url }),
   };

@@ -5,7 +5,15 @@ import { createLifecycle, type Component } from './lifecycle.js';
 const recorder = () => {
   const log: string[] = [];
   const part = (name: string, more: Partial<Component> = {}): Component => ({
-    name, async start() { log.push(`start ${name}`); }, async stop() { log.push(`stop ${name}`); }, health: () => ({ ok: true }), ...more,
+    name,
+    async start() {
+      log.push(`start ${name}`);
+    },
+    async stop() {
+      log.push(`stop ${name}`);
+    },
+    health: () => ({ ok: true }),
+    ...more,
   });
   return { log, part };
 };
@@ -27,7 +35,15 @@ test('starts in order, stops in reverse once; health ok only while running', asy
 test('a failed start stops the started components (and the failing one) in reverse and rethrows with its name', async () => {
   const { log, part } = recorder();
   const lc = createLifecycle();
-  lc.add(part('store'), part('bus', { async start() { throw new Error('ECONNREFUSED 127.0.0.1:9092'); } }), part('processor'));
+  lc.add(
+    part('store'),
+    part('bus', {
+      async start() {
+        throw new Error('ECONNREFUSED 127.0.0.1:9092');
+      },
+    }),
+    part('processor'),
+  );
   await assert.rejects(lc.start(), /^Error: bus: start failed: ECONNREFUSED 127\.0\.0\.1:9092$/);
   assert.deepEqual(log, ['start store', 'stop bus', 'stop store']);
   assert.match((await lc.done).failure!.message, /bus: start failed/);
@@ -36,7 +52,16 @@ test('a failed start stops the started components (and the failing one) in rever
 test('fail() after start stops everything; a throwing stop does not stop the others from stopping', async () => {
   const { log, part } = recorder();
   const lc = createLifecycle();
-  lc.add(part('store'), part('bus', { async stop() { log.push('stop bus'); throw new Error('close timeout'); } }), part('collector'));
+  lc.add(
+    part('store'),
+    part('bus', {
+      async stop() {
+        log.push('stop bus');
+        throw new Error('close timeout');
+      },
+    }),
+    part('collector'),
+  );
   await lc.start();
   lc.fail('collector', new Error('conntrack exited with code 1'));
   lc.fail('bus', new Error('second failure is not the outcome'));
@@ -50,7 +75,15 @@ test('fail() after start stops everything; a throwing stop does not stop the oth
 test('a stop requested during start ends the start early without an error', async () => {
   const { log, part } = recorder();
   const lc = createLifecycle();
-  lc.add(part('store', { async start() { log.push('start store'); void lc.stop('signal SIGTERM'); } }), part('bus'));
+  lc.add(
+    part('store', {
+      async start() {
+        log.push('start store');
+        void lc.stop('signal SIGTERM');
+      },
+    }),
+    part('bus'),
+  );
   await lc.start();
   assert.equal(await lc.stopping, 'signal SIGTERM');
   assert.deepEqual(await lc.done, { reason: 'signal SIGTERM' });

@@ -63,9 +63,13 @@ export function createLifecycle(deps: { logger?: Logger } = {}): Lifecycle {
   let inflight: Promise<void> | undefined;
   let outcome: LifecycleOutcome | undefined;
   let resolveDone!: (o: LifecycleOutcome) => void;
-  const done = new Promise<LifecycleOutcome>((r) => { resolveDone = r; });
+  const done = new Promise<LifecycleOutcome>((r) => {
+    resolveDone = r;
+  });
   let resolveStopping!: (reason: string) => void;
-  const stoppingP = new Promise<string>((r) => { resolveStopping = r; });
+  const stoppingP = new Promise<string>((r) => {
+    resolveStopping = r;
+  });
 
   const stop = (reason: string): Promise<void> => {
     outcome ??= { reason };
@@ -102,7 +106,10 @@ export function createLifecycle(deps: { logger?: Logger } = {}): Lifecycle {
       for (const c of components) {
         if (stopping) return;
         try {
-          inflight = (async () => { await c.start(); started.push(c); })();
+          inflight = (async () => {
+            await c.start();
+            started.push(c);
+          })();
           await inflight;
         } catch (e) {
           const err = new Error(`${c.name}: start failed: ${(e as Error).message}`, { cause: e });

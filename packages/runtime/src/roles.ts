@@ -38,9 +38,7 @@ export interface ServiceContext {
 }
 
 /** A collector source: live `conntrack -E`, or a capture file replayed at `speed` (1 = as recorded). */
-export type CollectorSourceSpec =
-  | { kind: 'conntrack'; command: string; netns?: string }
-  | { kind: 'replay'; file: string; format: FormatName | 'auto'; speed: number | 'max' };
+export type CollectorSourceSpec = { kind: 'conntrack'; command: string; netns?: string } | { kind: 'replay'; file: string; format: FormatName | 'auto'; speed: number | 'max' };
 
 /** The shape of @floe/collector's collector, as the composition uses it. */
 export interface CollectorLike {
@@ -75,7 +73,12 @@ export interface EnforcerLike {
 }
 
 /** A manual block as the API hands it over. */
-export interface ManualBlock { target: string; durationMs?: number; reason: string; user: string }
+export interface ManualBlock {
+  target: string;
+  durationMs?: number;
+  reason: string;
+  user: string;
+}
 
 /** @floe/api's manual block and unblock handlers (its createDecisionHandlers maps the responder's outcomes to HTTP). */
 export interface ApiDecisionHandlers {
@@ -100,20 +103,35 @@ export interface ApiAppDeps extends ApiDecisionHandlers {
  */
 export interface RoleKit<P = unknown, A extends { close(): PromiseLike<unknown> } = { close(): PromiseLike<unknown> }> {
   collector?: {
-    createCollector(opts: { node: string; sources: CollectorSourceSpec[]; batchSize: number; flushMs: number; maxLineBytes?: number; silentAfterMs?: number }, deps: { bus: Bus; logger?: Logger; metrics?: Registry; onFailure?: (e: Error) => void }): CollectorLike;
+    createCollector(
+      opts: { node: string; sources: CollectorSourceSpec[]; batchSize: number; flushMs: number; maxLineBytes?: number; silentAfterMs?: number },
+      deps: { bus: Bus; logger?: Logger; metrics?: Registry; onFailure?: (e: Error) => void },
+    ): CollectorLike;
     conntrackAvailable(command: string): { ok: boolean; reason?: string };
   };
   processor?: {
     createPipeline(deps: { policy: CompiledPolicy; detectors: Detector[] }): P;
-    createProcessor(opts: { group: string; storeFlows: boolean }, deps: {
-      bus: Bus; store: Store; pipeline: P; responder: Responder; logger?: Logger; metrics?: Registry;
-      onFinding?: (f: Finding) => void; onDecision?: (d: Decision, f: Finding) => void;
-      /** The consumer died: the composition stops the process (ServiceContext.fail, exit 1). */
-      onFailure?: (err: Error) => void;
-    }): ProcessorLike;
+    createProcessor(
+      opts: { group: string; storeFlows: boolean },
+      deps: {
+        bus: Bus;
+        store: Store;
+        pipeline: P;
+        responder: Responder;
+        logger?: Logger;
+        metrics?: Registry;
+        onFinding?: (f: Finding) => void;
+        onDecision?: (d: Decision, f: Finding) => void;
+        /** The consumer died: the composition stops the process (ServiceContext.fail, exit 1). */
+        onFailure?: (err: Error) => void;
+      },
+    ): ProcessorLike;
   };
   enforcer?: {
-    createEnforcer(opts: { node: string; reconcileIntervalMs: number; dryRun: boolean; nft: { table: string; netns?: string } }, deps: { bus: Bus; store?: Store; logger?: Logger; metrics?: Registry; guard?: ProtectedSet }): EnforcerLike;
+    createEnforcer(
+      opts: { node: string; reconcileIntervalMs: number; dryRun: boolean; nft: { table: string; netns?: string } },
+      deps: { bus: Bus; store?: Store; logger?: Logger; metrics?: Registry; guard?: ProtectedSet },
+    ): EnforcerLike;
   };
   api?: {
     buildApp(deps: ApiAppDeps): A;
@@ -138,7 +156,11 @@ function checkReplayFile(file: string, format: FormatName | 'auto', maxLineBytes
   const bad = (why: string) => Object.assign(new Error(`replay ${escapeText(file)}: ${why}`), { code: 'FLOE_CONFIG_BAD_REPLAY' });
   // Opened (non-blocking: a FIFO does not hang) and closed again: permissions as the kernel judges them.
   let fd: number;
-  try { fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK); } catch (e) { throw bad(readFailure(e)); }
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw bad(readFailure(e));
+  }
   try {
     if (!fstatSync(fd).isFile()) throw bad('not a regular file');
   } finally {
@@ -179,7 +201,10 @@ export interface ComposeOptions {
  *   and unavailable, or the policy's errors (FLOE_POLICY_…).
  */
 export async function composeRoles<P, A extends { close(): PromiseLike<unknown> }>(
-  ctx: ServiceContext, roles: RoleSet, kit: RoleKit<P, A>, opts: ComposeOptions = {},
+  ctx: ServiceContext,
+  roles: RoleSet,
+  kit: RoleKit<P, A>,
+  opts: ComposeOptions = {},
 ): Promise<Component[]> {
   const { cfg, registry } = ctx;
   const log = ctx.logger;
@@ -200,7 +225,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
   if (roles.collector) {
     const c = need('collector', 'collector');
     const configured = cfg.collector.replay.file
-      ? { file: cfg.collector.replay.file, format: cfg.collector.replay.format, speed: cfg.collector.replay.speed === 0 ? 'max' as const : cfg.collector.replay.speed }
+      ? { file: cfg.collector.replay.file, format: cfg.collector.replay.format, speed: cfg.collector.replay.speed === 0 ? ('max' as const) : cfg.collector.replay.speed }
       : undefined;
     const replay = opts.replay ?? configured;
     if (replay) {
@@ -213,9 +238,13 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
       const avail = want === 'off' ? { ok: false, reason: 'collector.conntrack.enabled is off' } : c.conntrackAvailable(cfg.collector.conntrack.command);
       if (avail.ok) {
         sources.push({ kind: 'conntrack', command: cfg.collector.conntrack.command, netns: cfg.collector.conntrack.netns });
-        out(`source   live conntrack events (${cfg.collector.conntrack.command} -E)${cfg.collector.conntrack.netns ? ` in netns ${escapeText(cfg.collector.conntrack.netns)}` : ''}`);
+        out(
+          `source   live conntrack events (${cfg.collector.conntrack.command} -E)${cfg.collector.conntrack.netns ? ` in netns ${escapeText(cfg.collector.conntrack.netns)}` : ''}`,
+        );
       } else if (want === 'on' || !opts.fallbackReplay) {
-        throw new Error(`live conntrack is required${want === 'on' ? ' (collector.conntrack.enabled: on)' : ' (no collector.replay.file is set)'} but unavailable: ${avail.reason}`);
+        throw new Error(
+          `live conntrack is required${want === 'on' ? ' (collector.conntrack.enabled: on)' : ' (no collector.replay.file is set)'} but unavailable: ${avail.reason}`,
+        );
       } else {
         out(`source   live conntrack unavailable: ${escapeText(String(avail.reason))}`);
         out(`source   replaying the bundled sample capture instead: ${escapeText(opts.fallbackReplay.file)}`);
@@ -269,7 +298,9 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
         const active = (await st.queryDecisions({ activeAt: Date.now(), limit: 1000 })).items;
         r.seed(dry ? active : active.filter((d) => !d.dryRun));
       },
-      async stop() { /* state only */ },
+      async stop() {
+        /* state only */
+      },
     });
   }
 
@@ -286,7 +317,9 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
       async start() {
         await e.start();
         const h = e.health();
-        out(`enforcer ${h.mode === 'nft' ? `nftables table inet ${cfg.enforcer.table}${cfg.enforcer.netns ? ` in netns ${escapeText(cfg.enforcer.netns)}` : ''}` : `dry-run${replaying && !opts.enforceReplays && !cfg.enforcer.dryRun ? ' (replaying a capture; pass --enforce to apply blocks)' : ''}`}`);
+        out(
+          `enforcer ${h.mode === 'nft' ? `nftables table inet ${cfg.enforcer.table}${cfg.enforcer.netns ? ` in netns ${escapeText(cfg.enforcer.netns)}` : ''}` : `dry-run${replaying && !opts.enforceReplays && !cfg.enforcer.dryRun ? ' (replaying a capture; pass --enforce to apply blocks)' : ''}`}`,
+        );
       },
       stop: () => e.stop(),
       health: () => e.health() as unknown as ComponentHealth,
@@ -298,13 +331,20 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
   let processor: ProcessorLike | undefined;
   if (roles.processor) {
     const k = need('processor', 'processor');
-    const p = k.createProcessor({ group: cfg.processor.group, storeFlows: cfg.processor.storeFlows }, {
-      bus, store: store!, responder: responder!, logger: log, metrics: registry,
-      pipeline: k.createPipeline({ policy: policy!, detectors: detectorsFor(policy!, { metrics: registry }) }),
-      onFinding: opts.onFinding,
-      onDecision: opts.onDecision ? (d) => opts.onDecision!(d) : undefined,
-      onFailure: (e) => ctx.fail('processor', e),
-    });
+    const p = k.createProcessor(
+      { group: cfg.processor.group, storeFlows: cfg.processor.storeFlows },
+      {
+        bus,
+        store: store!,
+        responder: responder!,
+        logger: log,
+        metrics: registry,
+        pipeline: k.createPipeline({ policy: policy!, detectors: detectorsFor(policy!, { metrics: registry }) }),
+        onFinding: opts.onFinding,
+        onDecision: opts.onDecision ? (d) => opts.onDecision!(d) : undefined,
+        onFailure: (e) => ctx.fail('processor', e),
+      },
+    );
     processor = p;
     components.push({ name: 'processor', start: () => p.start(), stop: () => p.stop(), health: () => p.health() as unknown as ComponentHealth });
   }
@@ -315,12 +355,15 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
     const writer: DecisionWriterLike = processor?.decisions ?? createDecisionWriter({ store: store!, bus, responder: responder! });
     const r = responder!;
     const app = k.buildApp({
-      store: store!, registry, logger: log.child({ component: 'api' }), token: apiToken,
+      store: store!,
+      registry,
+      logger: log.child({ component: 'api' }),
+      token: apiToken,
       health: () => {
         const parts: Record<string, ComponentHealth | undefined> = {
           collector: collector?.health() as ComponentHealth | undefined,
           processor: processor?.health() as unknown as ComponentHealth | undefined,
-          enforcer: enforcer ? enforcer.health() as unknown as ComponentHealth : { ok: true, enabled: false },
+          enforcer: enforcer ? (enforcer.health() as unknown as ComponentHealth) : { ok: true, enabled: false },
         };
         return { ok: Object.values(parts).every((h) => h?.ok ?? true), node: cfg.node, ...parts };
       },
@@ -334,15 +377,30 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
         listening = true;
         out(`api      ${addr}  (GET /v1/findings, /v1/decisions, /v1/gaps, /metrics, /healthz)`);
       },
-      async stop() { await app.close(); },
+      async stop() {
+        await app.close();
+      },
       health: () => ({ ok: listening }),
     });
   }
 
   if (roles.collector) {
-    const c = need('collector', 'collector').createCollector({ node: cfg.node, sources, batchSize: cfg.collector.batchSize, flushMs: cfg.collector.flushMs, maxLineBytes: cfg.collector.maxLineBytes, silentAfterMs: cfg.collector.silentAfterMs }, {
-      bus, logger: log, metrics: registry, onFailure: (e) => ctx.fail('collector', e),
-    });
+    const c = need('collector', 'collector').createCollector(
+      {
+        node: cfg.node,
+        sources,
+        batchSize: cfg.collector.batchSize,
+        flushMs: cfg.collector.flushMs,
+        maxLineBytes: cfg.collector.maxLineBytes,
+        silentAfterMs: cfg.collector.silentAfterMs,
+      },
+      {
+        bus,
+        logger: log,
+        metrics: registry,
+        onFailure: (e) => ctx.fail('collector', e),
+      },
+    );
     collector = c;
     components.push({ name: 'collector', start: () => c.start(), stop: () => c.stop(), health: () => c.health() as unknown as ComponentHealth });
 
@@ -352,25 +410,33 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
       components.push({
         name: 'replay',
         async start() {
-          void c.finished.then(async () => {
-            const sent = c.health().sources.reduce((n, s) => n + s.flows, 0);
-            while (processor && processor.health().flows < sent && !cancelled) await new Promise((r) => setTimeout(r, 20));
-            if (cancelled) return;
-            // the replay is the whole input: its findings' final counts, not those at the last doubling
-            await processor?.flush();
-            for (const s of c.health().sources) {
-              const reasons = Object.entries(s.byReason).map(([k, v]) => `${escapeText(k.slice(0, 80))}=${v}`).join(' ');
-              out(`summary  ${escapeText(s.name)}: ${s.flows} flows, ${s.rejected} rejected${reasons ? ` (${reasons})` : ''}`);
-            }
-            if (processor) {
-              const p = processor.health();
-              out(`summary  processed ${p.flows} flows, ${p.findings} findings, ${p.decisions} decisions`);
-            }
-            if (exitWhenDone) ctx.stop('replay done');
-            else if (roles.api && cfg.api.enabled && roles.processor) out('ready    replay done; the API keeps serving until Ctrl-C. For live traffic run as root with conntrack installed: floe run');
-          }, () => undefined);
+          void c.finished.then(
+            async () => {
+              const sent = c.health().sources.reduce((n, s) => n + s.flows, 0);
+              while (processor && processor.health().flows < sent && !cancelled) await new Promise((r) => setTimeout(r, 20));
+              if (cancelled) return;
+              // the replay is the whole input: its findings' final counts, not those at the last doubling
+              await processor?.flush();
+              for (const s of c.health().sources) {
+                const reasons = Object.entries(s.byReason)
+                  .map(([k, v]) => `${escapeText(k.slice(0, 80))}=${v}`)
+                  .join(' ');
+                out(`summary  ${escapeText(s.name)}: ${s.flows} flows, ${s.rejected} rejected${reasons ? ` (${reasons})` : ''}`);
+              }
+              if (processor) {
+                const p = processor.health();
+                out(`summary  processed ${p.flows} flows, ${p.findings} findings, ${p.decisions} decisions`);
+              }
+              if (exitWhenDone) ctx.stop('replay done');
+              else if (roles.api && cfg.api.enabled && roles.processor)
+                out('ready    replay done; the API keeps serving until Ctrl-C. For live traffic run as root with conntrack installed: floe run');
+            },
+            () => undefined,
+          );
         },
-        async stop() { cancelled = true; },
+        async stop() {
+          cancelled = true;
+        },
       });
     }
   }

@@ -7,15 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { spawnService } from './testing.js';
 
 const FIXTURE = fileURLToPath(new URL('../testdata/service.ts', import.meta.url));
-const run = (mode: string, env: NodeJS.ProcessEnv = {}, args: string[] = []) =>
-  spawnService(FIXTURE, args, { FIXTURE_MODE: mode, FLOE_HEALTH_PROCESSOR_PORT: '0', ...env });
+const run = (mode: string, env: NodeJS.ProcessEnv = {}, args: string[] = []) => spawnService(FIXTURE, args, { FIXTURE_MODE: mode, FLOE_HEALTH_PROCESSOR_PORT: '0', ...env });
 
 test('SIGTERM: healthz answers 200 while running, components stop in reverse, exit 0', { timeout: 60_000 }, async () => {
   const s = run('ok');
   const url = await s.healthUrl;
   const res = await fetch(`${url}/healthz`);
   assert.equal(res.status, 200);
-  const body = await res.json() as { ok: boolean; service: string; state: string; components: Record<string, { ok: boolean }> };
+  const body = (await res.json()) as { ok: boolean; service: string; state: string; components: Record<string, { ok: boolean }> };
   assert.equal(body.service, 'fixture');
   assert.equal(body.state, 'running');
   assert.deepEqual(Object.keys(body.components), ['health', 'a', 'b', 'c']);
@@ -42,7 +41,10 @@ test('a component failing at runtime stops every component and exits 1', { timeo
   const { code, stderr } = await s.exited;
   assert.equal(code, 1);
   assert.deepEqual(s.stdout, ['start a', 'start b', 'start c', 'stop c', 'stop b', 'stop a']);
-  assert.ok(stderr.some((l) => l.includes('"component":"b"') && l.includes('consumer loop crashed')), stderr.join('\n'));
+  assert.ok(
+    stderr.some((l) => l.includes('"component":"b"') && l.includes('consumer loop crashed')),
+    stderr.join('\n'),
+  );
 });
 
 test('a component failing to start: the started ones stop in reverse, exit 1 naming it', { timeout: 60_000 }, async () => {

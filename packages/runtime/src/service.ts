@@ -43,8 +43,15 @@ export type BuildComponents = (ctx: ServiceContext) => Promise<Component[]>;
  * Resolves with the exit code after calling `exit` (which does not return by default).
  */
 export async function runService(name: string, build: BuildComponents, opts: RunServiceOptions = {}): Promise<number> {
-  const stderr = opts.stderr ?? ((line: string) => { process.stderr.write(line + '\n'); });
-  const exit = (code: number): number => { (opts.exit ?? process.exit)(code); return code; };
+  const stderr =
+    opts.stderr ??
+    ((line: string) => {
+      process.stderr.write(line + '\n');
+    });
+  const exit = (code: number): number => {
+    (opts.exit ?? process.exit)(code);
+    return code;
+  };
   const env = opts.env ?? process.env;
 
   let args: { config?: string; check?: boolean; help?: boolean };
@@ -52,14 +59,17 @@ export async function runService(name: string, build: BuildComponents, opts: Run
     args = parseArgs({
       args: opts.argv ?? process.argv.slice(2),
       options: { config: { type: 'string', short: 'c' }, check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-      strict: true, allowPositionals: false,
+      strict: true,
+      allowPositionals: false,
     }).values;
   } catch (e) {
     stderr(`${name}: ${(e as Error).message}\nusage: ${name} [-c config.yaml] [--check]`);
     return exit(EXIT.usage);
   }
   if (args.help) {
-    stderr(`usage: ${name} [-c config.yaml] [--check]\n  FLOE_* environment variables override the file (floe config --describe lists them).\n  --check validates the configuration and exits.`);
+    stderr(
+      `usage: ${name} [-c config.yaml] [--check]\n  FLOE_* environment variables override the file (floe config --describe lists them).\n  --check validates the configuration and exits.`,
+    );
     return exit(EXIT.ok);
   }
 
@@ -67,7 +77,10 @@ export async function runService(name: string, build: BuildComponents, opts: Run
   try {
     cfg = loadConfig({ file: args.config, env });
   } catch (e) {
-    if (e instanceof ConfigError) { stderr(`${name}: ${e.message}`); return exit(EXIT.usage); }
+    if (e instanceof ConfigError) {
+      stderr(`${name}: ${e.message}`);
+      return exit(EXIT.usage);
+    }
     throw e;
   }
   const log = createLogger({ level: cfg.log.level }).child({ service: name });
@@ -77,9 +90,13 @@ export async function runService(name: string, build: BuildComponents, opts: Run
   const registry = createRegistry();
   const lifecycle = createLifecycle({ logger: log });
   const ctx: ServiceContext = {
-    cfg, logger: log, registry,
+    cfg,
+    logger: log,
+    registry,
     fail: (component, err) => lifecycle.fail(component, err),
-    stop: (reason) => { void lifecycle.stop(reason); },
+    stop: (reason) => {
+      void lifecycle.stop(reason);
+    },
   };
 
   let components: Component[];
@@ -87,7 +104,10 @@ export async function runService(name: string, build: BuildComponents, opts: Run
     components = await build(ctx);
   } catch (e) {
     const err = e as Error & { code?: string };
-    if (err instanceof ConfigError || /^FLOE_(POLICY|CONFIG|FLOW)_|^FLOE_STORE_BAD_(PATH|CONFIG)$/.test(err.code ?? '')) { stderr(`${name}: ${err.message}`); return exit(EXIT.usage); }
+    if (err instanceof ConfigError || /^FLOE_(POLICY|CONFIG|FLOW)_|^FLOE_STORE_BAD_(PATH|CONFIG)$/.test(err.code ?? '')) {
+      stderr(`${name}: ${err.message}`);
+      return exit(EXIT.usage);
+    }
     log.error({ err: err.message }, 'cannot build the service');
     stderr(`${name}: ${err.message}`);
     return exit(EXIT.failure);
@@ -101,7 +121,13 @@ export async function runService(name: string, build: BuildComponents, opts: Run
   if (listen) {
     const server = createHealthServer(listen, { service: name, registry, health: () => lifecycle.health() });
     const start = server.start.bind(server);
-    lifecycle.add({ ...server, start: async () => { await start(); log.info({ url: server.url() }, 'health endpoint listening'); } });
+    lifecycle.add({
+      ...server,
+      start: async () => {
+        await start();
+        log.info({ url: server.url() }, 'health endpoint listening');
+      },
+    });
   }
   lifecycle.add(...components);
   return exit(await runLifecycle(lifecycle, { logger: log, shutdownTimeoutMs: cfg.health.shutdownTimeoutMs, stderr }));
@@ -117,7 +143,9 @@ export async function runLifecycle(lifecycle: Lifecycle, opts: { logger: Logger;
   const log = opts.logger;
   let timer: NodeJS.Timeout | undefined;
   let forced: ((code: number) => void) | undefined;
-  const forcedExit = new Promise<number>((r) => { forced = r; });
+  const forcedExit = new Promise<number>((r) => {
+    forced = r;
+  });
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;

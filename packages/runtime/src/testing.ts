@@ -21,7 +21,9 @@ export const SPAWN_LIMIT_MS = 120_000;
 
 /** Services spawned by this process and still running; killed when this process exits. */
 const live = new Set<ChildProcess>();
-process.once('exit', () => { for (const c of live) c.kill('SIGKILL'); });
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
 
 /**
  * Test helper: runs a TypeScript service entry (a role main or a fixture) from source with tsx
@@ -29,25 +31,36 @@ process.once('exit', () => { for (const c of live) c.kill('SIGKILL'); });
  */
 export function spawnService(script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): SpawnedService {
   const child = spawn(process.execPath, ['--conditions=floe-source', '--import', 'tsx', script, ...args], {
-    env: { ...process.env, FLOE_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, FLOE_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   // A test that fails (or times out) before it stops its service must not hang the test run:
   // the child is killed after SPAWN_LIMIT_MS at the latest, and when this process exits.
   live.add(child);
   const limit = setTimeout(() => child.kill('SIGKILL'), SPAWN_LIMIT_MS);
   limit.unref();
-  child.once('close', () => { live.delete(child); clearTimeout(limit); });
+  child.once('close', () => {
+    live.delete(child);
+    clearTimeout(limit);
+  });
   const stderr: string[] = [];
   const stdout: string[] = [];
   let resolveUrl!: (u: string) => void;
   let rejectUrl!: (e: Error) => void;
-  const healthUrl = new Promise<string>((res, rej) => { resolveUrl = res; rejectUrl = rej; });
+  const healthUrl = new Promise<string>((res, rej) => {
+    resolveUrl = res;
+    rejectUrl = rej;
+  });
   healthUrl.catch(() => undefined);
   createInterface({ input: child.stdout! }).on('line', (l) => stdout.push(l));
   createInterface({ input: child.stderr! }).on('line', (l) => {
     stderr.push(l);
     if (l.includes('health endpoint listening')) {
-      try { resolveUrl((JSON.parse(l) as { url: string }).url); } catch { /* not JSON */ }
+      try {
+        resolveUrl((JSON.parse(l) as { url: string }).url);
+      } catch {
+        /* not JSON */
+      }
     }
   });
   const exited = new Promise<{ code: number; stderr: string[] }>((res) => {
@@ -64,7 +77,11 @@ export function jsonLines(lines: string[]): Array<Record<string, unknown>> {
   const out: Array<Record<string, unknown>> = [];
   for (const l of lines) {
     if (!l.startsWith('{')) continue;
-    try { out.push(JSON.parse(l) as Record<string, unknown>); } catch { /* partial line */ }
+    try {
+      out.push(JSON.parse(l) as Record<string, unknown>);
+    } catch {
+      /* partial line */
+    }
   }
   return out;
 }
@@ -79,7 +96,7 @@ export async function waitHealthy(url: string, timeoutMs = 20_000): Promise<Reco
   while (Date.now() < until) {
     try {
       const res = await fetch(`${url}/healthz`);
-      const body = await res.json() as Record<string, unknown>;
+      const body = (await res.json()) as Record<string, unknown>;
       if (res.status === 200) return body;
       last = `${res.status} ${JSON.stringify(body)}`;
     } catch (e) {

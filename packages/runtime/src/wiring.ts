@@ -95,7 +95,14 @@ export function responderFor(policy: CompiledPolicy, nodeAddrs: string[], overri
  */
 export function busConfigOf(cfg: Pick<FloeConfig, 'bus'>, clientId = 'floe'): BusConfig {
   if (cfg.bus.kind === 'memory') return { kind: 'memory', partitions: cfg.bus.partitions };
-  const kafka = { kind: 'kafka' as const, brokers: [...cfg.bus.brokers], clientId, partitions: cfg.bus.partitions, topicPrefix: cfg.bus.topicPrefix, consumerRestarts: cfg.bus.consumerRestarts };
+  const kafka = {
+    kind: 'kafka' as const,
+    brokers: [...cfg.bus.brokers],
+    clientId,
+    partitions: cfg.bus.partitions,
+    topicPrefix: cfg.bus.topicPrefix,
+    consumerRestarts: cfg.bus.consumerRestarts,
+  };
   return kafka;
 }
 

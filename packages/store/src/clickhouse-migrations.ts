@@ -212,10 +212,7 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
  * @returns the versions applied by this call (empty when already current).
  * @throws StoreError FLOE_STORE_MIGRATION_FAILED naming the step; earlier steps stay recorded.
  */
-export async function migrateClickHouse(
-  client: ClickHouseClient,
-  steps: readonly ClickHouseMigration[] = CLICKHOUSE_MIGRATIONS,
-): Promise<number[]> {
+export async function migrateClickHouse(client: ClickHouseClient, steps: readonly ClickHouseMigration[] = CLICKHOUSE_MIGRATIONS): Promise<number[]> {
   await client.command({
     query: `CREATE TABLE IF NOT EXISTS schema_migrations (
       version UInt32, name String, applied_at Int64) ENGINE = ReplacingMergeTree ORDER BY version`,

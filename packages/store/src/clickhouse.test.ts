@@ -73,10 +73,16 @@ if (!up && REQUIRED) {
     function manyFlows(count: number, base: number, offset = 0): FlowRecord[] {
       const out: FlowRecord[] = [];
       for (let j = offset; j < offset + count; j++) {
-        out.push(flowFixture({
-          observedAt: base + j, srcPort: 1024 + (j % 60_000), ctId: String(j), bytesOrig: j % 1000, bytesReply: 7,
-          srcAddr: `10.${(j >> 16) & 255}.${(j >> 8) & 255}.${j & 255}`,
-        }));
+        out.push(
+          flowFixture({
+            observedAt: base + j,
+            srcPort: 1024 + (j % 60_000),
+            ctId: String(j),
+            bytesOrig: j % 1000,
+            bytesReply: 7,
+            srcAddr: `10.${(j >> 16) & 255}.${(j >> 8) & 255}.${j & 255}`,
+          }),
+        );
       }
       return out;
     }
@@ -115,7 +121,19 @@ if (!up && REQUIRED) {
       const c = inspect(database);
       t.after(() => c.close());
       // what a racing second writer would add: the same row, inserted directly
-      const row = { dedup_key: flowDedupKey(f), schema_version: 1, observed_at: f.observedAt, source: f.source, event: f.event, family: 4, protocol: 6, src_addr: f.srcAddr, dst_addr: f.dstAddr, bytes_orig: f.bytesOrig, bytes_reply: f.bytesReply };
+      const row = {
+        dedup_key: flowDedupKey(f),
+        schema_version: 1,
+        observed_at: f.observedAt,
+        source: f.source,
+        event: f.event,
+        family: 4,
+        protocol: 6,
+        src_addr: f.srcAddr,
+        dst_addr: f.dstAddr,
+        bytes_orig: f.bytesOrig,
+        bytes_reply: f.bytesReply,
+      };
       await c.insert({ table: 'flows', values: [row], format: 'JSONEachRow', clickhouse_settings: { async_insert: 0 } });
       const [raw] = await rows<{ n: string | number }>(c, 'SELECT count() AS n FROM flows');
       assert.equal(Number(raw.n), 2, 'two physical rows before any merge');
@@ -129,7 +147,13 @@ if (!up && REQUIRED) {
       const c = inspect(database);
       t.after(() => c.close());
       type T = { name: string; engine: string; partition_key: string; sorting_key: string; create_table_query: string };
-      const tables = async () => new Map((await rows<T>(c, 'SELECT name, engine, partition_key, sorting_key, create_table_query FROM system.tables WHERE database = {db:String}', { db: database })).map((r) => [r.name, r]));
+      const tables = async () =>
+        new Map(
+          (await rows<T>(c, 'SELECT name, engine, partition_key, sorting_key, create_table_query FROM system.tables WHERE database = {db:String}', { db: database })).map((r) => [
+            r.name,
+            r,
+          ]),
+        );
       let tb = await tables();
       assert.equal(tb.get('flows')?.engine, 'ReplacingMergeTree');
       assert.equal(tb.get('flows')?.partition_key, 'toYYYYMMDD(observed)');
@@ -148,7 +172,11 @@ if (!up && REQUIRED) {
       assert.equal((await s1.countFlows()).flows, 2, 'the flow 8 days old is past a 7-day TTL');
       const ymd = (ms: number) => new Date(ms).toISOString().slice(0, 10).replaceAll('-', '');
       const parts = await rows<{ p: string }>(c, 'SELECT DISTINCT _partition_id AS p FROM flows ORDER BY p');
-      assert.deepEqual(parts.map((r) => r.p), [ymd(now - 6 * DAY), ymd(now)], 'rows sit in one partition per UTC day');
+      assert.deepEqual(
+        parts.map((r) => r.p),
+        [ymd(now - 6 * DAY), ymd(now)],
+        'rows sit in one partition per UTC day',
+      );
       await s1.stop();
 
       const s2 = createClickHouseStore({ url: URL_, database, retentionDays: 9 });
@@ -172,7 +200,10 @@ if (!up && REQUIRED) {
       await s.upsertDecision(decisionFixture({ target: '192.0.2.1/32' }), { at: d.updatedAt, target: '192.0.2.1/32', change: 'create', origin: 'x', reason: 'y' });
       assert.deepEqual(await s.getDecision(target), d);
       assert.deepEqual((await s.queryDecisions({ target })).items, [d]);
-      assert.deepEqual((await s.queryAudit({ target })).map((a) => a.target), [target]);
+      assert.deepEqual(
+        (await s.queryAudit({ target })).map((a) => a.target),
+        [target],
+      );
       assert.equal(await s.deleteDecision(target, { at: d.updatedAt + 1, target, change: 'delete', origin: 'api:x', reason: 'r' }), true);
       assert.equal(await s.getDecision(target), undefined);
       assert.ok(await s.getDecision('192.0.2.1/32'), 'the other decision is untouched');
@@ -190,7 +221,10 @@ if (!up && REQUIRED) {
       await s.insertFindings([findingFixture({ id: 'u', lastSeen: T + 5000 })]);
       assert.deepEqual((await s.queryFindings({ to: T + 3000 })).items, []);
       assert.equal((await s.queryFindings({ to: T + 3000 })).total, 0);
-      assert.deepEqual((await s.queryFindings({ from: T + 3000 })).items.map((f) => f.lastSeen), [T + 5000]);
+      assert.deepEqual(
+        (await s.queryFindings({ from: T + 3000 })).items.map((f) => f.lastSeen),
+        [T + 5000],
+      );
     });
 
     it('a stale finding with an earlier firstSeen lowers firstSeen but does not win the rest', async (t) => {
@@ -247,10 +281,17 @@ if (!up && REQUIRED) {
       };
       const viaStore = await timed('countFlows (FINAL)', () => s.countFlows());
       assert.deepEqual(viaStore, { flows: total, bytes: manyFlows(total, base).reduce((a, f) => a + (f.bytesOrig ?? 0) + (f.bytesReply ?? 0), 0) });
-      await timed('count via GROUP BY dedup_key', async () => (await rows(c, 'SELECT count() AS n, sum(b) AS b FROM (SELECT dedup_key, any(ifNull(bytes_orig, 0) + ifNull(bytes_reply, 0)) AS b FROM flows GROUP BY dedup_key)'))[0]);
+      await timed(
+        'count via GROUP BY dedup_key',
+        async () =>
+          (await rows(c, 'SELECT count() AS n, sum(b) AS b FROM (SELECT dedup_key, any(ifNull(bytes_orig, 0) + ifNull(bytes_reply, 0)) AS b FROM flows GROUP BY dedup_key)'))[0],
+      );
       await timed('count via uniqExact(dedup_key)', async () => (await rows(c, 'SELECT uniqExact(dedup_key) AS n FROM flows'))[0]);
       await timed('count without dedup (plain)', async () => (await rows(c, 'SELECT count() AS n FROM flows'))[0]);
-      await timed('rollup: top 5 sources by bytes', async () => (await rows(c, 'SELECT src_addr, sum(bytes_orig + bytes_reply) AS b FROM flows_1m GROUP BY src_addr ORDER BY b DESC LIMIT 5')).length);
+      await timed(
+        'rollup: top 5 sources by bytes',
+        async () => (await rows(c, 'SELECT src_addr, sum(bytes_orig + bytes_reply) AS b FROM flows_1m GROUP BY src_addr ORDER BY b DESC LIMIT 5')).length,
+      );
       await timed('queryFindings (empty)', () => s.queryFindings({ limit: 100 }));
     });
   });

@@ -8,9 +8,7 @@ import { STORE_ERROR_CODES, StoreError } from './errors.js';
 import { clipWindow, gapFilters, gapRow, queryGapPage, summaryOf } from './gaps.js';
 import { instrumentStore } from './instrument.js';
 import { createStoreMetrics, type StoreDeps } from './metrics.js';
-import {
-  AUDIT_LIMIT, pageLimit, queryDecisionPage, queryFindingPage, type Filter, type KeysetFetch,
-} from './paging.js';
+import { AUDIT_LIMIT, pageLimit, queryDecisionPage, queryFindingPage, type Filter, type KeysetFetch } from './paging.js';
 import { opQueue } from './queue.js';
 import { auditRow, deadLetterRow, decisionRow, findingRow, mergeFinding, rowToAudit, rowToDeadLetter, rowToDecision, rowToFinding, toNumber, type Row } from './rows.js';
 import type { DeadLetterRow, DecisionQuery, FindingQuery, GapQuery, GapSummary, GapSummaryQuery, Page, Store } from './store.js';
@@ -66,21 +64,86 @@ class Where {
 
 /** Columns of the staging table (= `flows` without MATERIALIZED ones), in order: the JSONCompactEachRow layout. */
 const FLOW_STAGE_COLUMNS = [
-  'dedup_key', 'schema_version', 'observed_at', 'start_ms', 'end_ms', 'node', 'source', 'event', 'family', 'protocol',
-  'src_addr', 'dst_addr', 'src_port', 'dst_port', 'icmp_type', 'icmp_code', 'reply_src_addr', 'reply_dst_addr',
-  'reply_src_port', 'reply_dst_port', 'bytes_orig', 'packets_orig', 'bytes_reply', 'packets_reply', 'state', 'assured',
-  'unreplied', 'zone', 'mark', 'ct_id', 'log_prefix', 'verdict', 'in_iface', 'out_iface', 'direction', 'src_meta', 'dst_meta',
+  'dedup_key',
+  'schema_version',
+  'observed_at',
+  'start_ms',
+  'end_ms',
+  'node',
+  'source',
+  'event',
+  'family',
+  'protocol',
+  'src_addr',
+  'dst_addr',
+  'src_port',
+  'dst_port',
+  'icmp_type',
+  'icmp_code',
+  'reply_src_addr',
+  'reply_dst_addr',
+  'reply_src_port',
+  'reply_dst_port',
+  'bytes_orig',
+  'packets_orig',
+  'bytes_reply',
+  'packets_reply',
+  'state',
+  'assured',
+  'unreplied',
+  'zone',
+  'mark',
+  'ct_id',
+  'log_prefix',
+  'verdict',
+  'in_iface',
+  'out_iface',
+  'direction',
+  'src_meta',
+  'dst_meta',
 ] as const;
 
 /** One flow as a JSONCompactEachRow row (values in FLOW_STAGE_COLUMNS order, absent as null): no column names per row. */
 function flowCompactRow(key: string, f: FlowRecord): unknown[] {
   const n = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
   return [
-    key, f.schema, f.observedAt, n(f.start), n(f.end), n(f.node), f.source, f.event, f.family, f.protocol,
-    f.srcAddr, f.dstAddr, n(f.srcPort), n(f.dstPort), n(f.icmpType), n(f.icmpCode), n(f.replySrcAddr), n(f.replyDstAddr),
-    n(f.replySrcPort), n(f.replyDstPort), n(f.bytesOrig), n(f.packetsOrig), n(f.bytesReply), n(f.packetsReply), n(f.state), n(f.assured),
-    n(f.unreplied), n(f.zone), n(f.mark), n(f.ctId), n(f.logPrefix), n(f.verdict), n(f.inIface), n(f.outIface), n(f.direction),
-    f.srcMeta === undefined ? null : JSON.stringify(f.srcMeta), f.dstMeta === undefined ? null : JSON.stringify(f.dstMeta),
+    key,
+    f.schema,
+    f.observedAt,
+    n(f.start),
+    n(f.end),
+    n(f.node),
+    f.source,
+    f.event,
+    f.family,
+    f.protocol,
+    f.srcAddr,
+    f.dstAddr,
+    n(f.srcPort),
+    n(f.dstPort),
+    n(f.icmpType),
+    n(f.icmpCode),
+    n(f.replySrcAddr),
+    n(f.replyDstAddr),
+    n(f.replySrcPort),
+    n(f.replyDstPort),
+    n(f.bytesOrig),
+    n(f.packetsOrig),
+    n(f.bytesReply),
+    n(f.packetsReply),
+    n(f.state),
+    n(f.assured),
+    n(f.unreplied),
+    n(f.zone),
+    n(f.mark),
+    n(f.ctId),
+    n(f.logPrefix),
+    n(f.verdict),
+    n(f.inIface),
+    n(f.outIface),
+    n(f.direction),
+    f.srcMeta === undefined ? null : JSON.stringify(f.srcMeta),
+    f.dstMeta === undefined ? null : JSON.stringify(f.dstMeta),
   ];
 }
 
@@ -196,10 +259,20 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
       if (f.observedAt < lo) lo = f.observedAt;
       if (f.observedAt > hi) hi = f.observedAt;
     }
-    const token = createHash('sha256').update(chunk.map(([k]) => k).sort().join(',')).digest('hex');
+    const token = createHash('sha256')
+      .update(
+        chunk
+          .map(([k]) => k)
+          .sort()
+          .join(','),
+      )
+      .digest('hex');
     await c.command({ query: 'TRUNCATE TABLE {stage:Identifier}', query_params: { stage } });
     await c.insert({
-      table: stage, columns: [...FLOW_STAGE_COLUMNS], format: 'JSONCompactEachRow', clickhouse_settings: INSERT_SETTINGS,
+      table: stage,
+      columns: [...FLOW_STAGE_COLUMNS],
+      format: 'JSONCompactEachRow',
+      clickhouse_settings: INSERT_SETTINGS,
       values: chunk.map(([k, f]) => flowCompactRow(k, f)),
     });
     await c.command({
@@ -223,11 +296,9 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
   }
 
   async function maxDecisionVersion(c: ClickHouseClient, target: string): Promise<{ version: number; live: boolean }> {
-    const got = await rows(
-      c,
-      'SELECT max(version) AS v, (SELECT count() FROM decisions FINAL WHERE target = {t:String}) AS live FROM decisions WHERE target = {t:String}',
-      { t: target },
-    );
+    const got = await rows(c, 'SELECT max(version) AS v, (SELECT count() FROM decisions FINAL WHERE target = {t:String}) AS live FROM decisions WHERE target = {t:String}', {
+      t: target,
+    });
     return { version: toNumber(got[0]?.v ?? 0), live: toNumber(got[0]?.live ?? 0) > 0 };
   }
 
@@ -318,11 +389,24 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
         const { version, live } = await maxDecisionVersion(c, target);
         if (!live) return false;
         await insert(c, 'decision_audit', [auditRow(audit)]);
-        await insert(c, 'decisions', [{
-          target, schema_version: 1, action: 'block', scope: '"all"', duration_ms: 0, expires_at: 0, origin: audit.origin,
-          reason: audit.reason, count: 0, dry_run: false, created_at: audit.at, updated_at: audit.at,
-          version: Math.max(version, audit.at), is_deleted: 1,
-        }]);
+        await insert(c, 'decisions', [
+          {
+            target,
+            schema_version: 1,
+            action: 'block',
+            scope: '"all"',
+            duration_ms: 0,
+            expires_at: 0,
+            origin: audit.origin,
+            reason: audit.reason,
+            count: 0,
+            dry_run: false,
+            created_at: audit.at,
+            updated_at: audit.at,
+            version: Math.max(version, audit.at),
+            is_deleted: 1,
+          },
+        ]);
         return true;
       });
     },
@@ -351,11 +435,10 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
       const w = new Where();
       if (q.target !== undefined) w.add('target = ?', 'String', q.target);
       return serial(async (c) => {
-        const got = await rows(
-          c,
-          `SELECT at_ms, target, change, origin, reason, decision FROM decision_audit ${w.sql()} ORDER BY seq DESC LIMIT {lim:UInt32}`,
-          { ...w.params, lim: limit },
-        );
+        const got = await rows(c, `SELECT at_ms, target, change, origin, reason, decision FROM decision_audit ${w.sql()} ORDER BY seq DESC LIMIT {lim:UInt32}`, {
+          ...w.params,
+          lim: limit,
+        });
         return got.map(rowToAudit);
       });
     },
@@ -414,13 +497,15 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
 
     countFlows(): Promise<{ flows: number; bytes: number }> {
       return serial(async (c) => {
-        const r = (await rows(
-          c,
-          'SELECT count() AS n, sum(ifNull(bytes_orig, 0) + ifNull(bytes_reply, 0)) AS b FROM flows FINAL',
-          {},
-          // A dedup key never spans two days, so FINAL need not merge across partitions.
-          { do_not_merge_across_partitions_select_final: 1 },
-        ))[0];
+        const r = (
+          await rows(
+            c,
+            'SELECT count() AS n, sum(ifNull(bytes_orig, 0) + ifNull(bytes_reply, 0)) AS b FROM flows FINAL',
+            {},
+            // A dedup key never spans two days, so FINAL need not merge across partitions.
+            { do_not_merge_across_partitions_select_final: 1 },
+          )
+        )[0];
         return { flows: toNumber(r.n), bytes: toNumber(r.b) };
       });
     },

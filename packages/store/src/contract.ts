@@ -13,20 +13,46 @@ const T0 = Date.parse('2025-03-01T12:00:00Z');
 /** A conntrack DESTROY flow; override any field. */
 export function flowFixture(over: Partial<FlowRecord> = {}): FlowRecord {
   return {
-    schema: 1, observedAt: T0, node: 'node-a', source: 'conntrack', event: 'destroy', family: 4, protocol: 6,
-    srcAddr: '10.0.0.5', dstAddr: '10.0.1.9', srcPort: 40_000, dstPort: 443, bytesOrig: 600, packetsOrig: 6,
-    bytesReply: 4000, packetsReply: 5, state: 'TIME_WAIT', assured: true, ctId: '3512345678', ...over,
+    schema: 1,
+    observedAt: T0,
+    node: 'node-a',
+    source: 'conntrack',
+    event: 'destroy',
+    family: 4,
+    protocol: 6,
+    srcAddr: '10.0.0.5',
+    dstAddr: '10.0.1.9',
+    srcPort: 40_000,
+    dstPort: 443,
+    bytesOrig: 600,
+    packetsOrig: 6,
+    bytesReply: 4000,
+    packetsReply: 5,
+    state: 'TIME_WAIT',
+    assured: true,
+    ctId: '3512345678',
+    ...over,
   };
 }
 
 /** A portscan finding; override any field. */
 export function findingFixture(over: Partial<Finding> = {}): Finding {
   return {
-    id: 'f-1', schema: 1, firstSeen: T0, lastSeen: T0 + 60_000, detector: 'portscan.vertical', kind: 'detector',
-    severity: 'high', score: 0.93, entity: { addr: '10.0.0.5', namespace: 'shop', pod: 'cart-7f9c' },
-    peers: ['10.0.1.9'], summary: '10.0.0.5 probed 120 ports on 10.0.1.9',
+    id: 'f-1',
+    schema: 1,
+    firstSeen: T0,
+    lastSeen: T0 + 60_000,
+    detector: 'portscan.vertical',
+    kind: 'detector',
+    severity: 'high',
+    score: 0.93,
+    entity: { addr: '10.0.0.5', namespace: 'shop', pod: 'cart-7f9c' },
+    peers: ['10.0.1.9'],
+    summary: '10.0.0.5 probed 120 ports on 10.0.1.9',
     evidence: { flows: 120, distinctPorts: 120, ports: [22, 80, 443], sample: [{ at: T0, dst: '10.0.1.9', dstPort: 22, protocol: 6, state: 'SYN_SENT' }] },
-    mitre: 'T1046', producedBy: 'detect@0.1.0', ...over,
+    mitre: 'T1046',
+    producedBy: 'detect@0.1.0',
+    ...over,
   };
 }
 
@@ -35,8 +61,19 @@ export function decisionFixture(over: Partial<Decision> = {}): Decision {
   const updatedAt = over.updatedAt ?? T0;
   const durationMs = over.durationMs ?? 3_600_000;
   return {
-    schema: 1, target: '203.0.113.7/32', action: 'block', scope: 'all', durationMs, expiresAt: updatedAt + durationMs,
-    origin: 'f-1', reason: 'portscan.vertical', count: 1, dryRun: false, createdAt: updatedAt, updatedAt, ...over,
+    schema: 1,
+    target: '203.0.113.7/32',
+    action: 'block',
+    scope: 'all',
+    durationMs,
+    expiresAt: updatedAt + durationMs,
+    origin: 'f-1',
+    reason: 'portscan.vertical',
+    count: 1,
+    dryRun: false,
+    createdAt: updatedAt,
+    updatedAt,
+    ...over,
   };
 }
 
@@ -148,7 +185,10 @@ export function runStoreContract(name: string, makeStore: () => Store | Promise<
       const p24 = await s.queryFindings({ limit: 24 });
       assert.ok(p24.next);
       const rest = await s.queryFindings({ limit: 24, cursor: p24.next });
-      assert.deepEqual(rest.items.map((f) => f.id), [expected[24]]);
+      assert.deepEqual(
+        rest.items.map((f) => f.id),
+        [expected[24]],
+      );
       assert.equal(rest.next, undefined);
     });
 
@@ -171,11 +211,25 @@ export function runStoreContract(name: string, makeStore: () => Store | Promise<
       const s = await started(t);
       const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
       const bad = [
-        enc({ t: 'f', s: 1e300, k: 'x' }), enc({ t: 'f', s: -1e300, k: 'x' }), enc({ t: 'f', s: 2 ** 63, k: 'x' }),
-        enc({ t: 'f', s: 8.64e15 + 1, k: 'x' }), enc({ t: 'f', s: 1.5, k: 'x' }), enc({ t: 'f', s: '1', k: 'x' }),
-        enc({ t: 'f', s: null, k: 'x' }), enc({ t: 'f', s: 1, k: '' }), enc({ t: 'f', s: 1, k: 'a\u0000b' }),
-        enc({ t: 'f', s: 1, k: 'x'.repeat(257) }), enc({ t: 'f', s: 1, k: 5 }), enc([1, 2]), enc(null), enc('f'), enc(Number.POSITIVE_INFINITY),
-        Buffer.from('{"t":"f","s":1e999,"k":"x"}').toString('base64url'), 'a'.repeat(2000), '%%%', '',
+        enc({ t: 'f', s: 1e300, k: 'x' }),
+        enc({ t: 'f', s: -1e300, k: 'x' }),
+        enc({ t: 'f', s: 2 ** 63, k: 'x' }),
+        enc({ t: 'f', s: 8.64e15 + 1, k: 'x' }),
+        enc({ t: 'f', s: 1.5, k: 'x' }),
+        enc({ t: 'f', s: '1', k: 'x' }),
+        enc({ t: 'f', s: null, k: 'x' }),
+        enc({ t: 'f', s: 1, k: '' }),
+        enc({ t: 'f', s: 1, k: 'a\u0000b' }),
+        enc({ t: 'f', s: 1, k: 'x'.repeat(257) }),
+        enc({ t: 'f', s: 1, k: 5 }),
+        enc([1, 2]),
+        enc(null),
+        enc('f'),
+        enc(Number.POSITIVE_INFINITY),
+        Buffer.from('{"t":"f","s":1e999,"k":"x"}').toString('base64url'),
+        'a'.repeat(2000),
+        '%%%',
+        '',
       ];
       for (const cursor of bad) await assert.rejects(s.queryFindings({ cursor }), { code: 'FLOE_STORE_BAD_CURSOR' }, cursor);
       // the bounds themselves are fine
@@ -187,15 +241,28 @@ export function runStoreContract(name: string, makeStore: () => Store | Promise<
       const s = await started(t);
       await s.insertFindings([findingFixture({ id: 'v6', entity: { addr: '2001:db8::7' } }), findingFixture({ id: 'v4', entity: { addr: '198.51.100.7' } })]);
       for (const entity of ['2001:DB8::7', '2001:db8:0:0:0:0:0:7', '2001:db8::0007']) {
-        assert.deepEqual((await s.queryFindings({ entity })).items.map((f) => f.id), ['v6'], entity);
+        assert.deepEqual(
+          (await s.queryFindings({ entity })).items.map((f) => f.id),
+          ['v6'],
+          entity,
+        );
       }
-      assert.deepEqual((await s.queryFindings({ entity: '::ffff:198.51.100.7' })).items.map((f) => f.id), ['v4']);
+      assert.deepEqual(
+        (await s.queryFindings({ entity: '::ffff:198.51.100.7' })).items.map((f) => f.id),
+        ['v4'],
+      );
       const d = decisionFixture({ target: '198.51.100.0/24' });
       await s.upsertDecision(d, auditFor(d, 'create'));
       const d6 = decisionFixture({ target: '2001:db8::/64' });
       await s.upsertDecision(d6, auditFor(d6, 'create'));
-      assert.deepEqual((await s.queryDecisions({ target: '::ffff:198.51.100.0/120' })).items.map((x) => x.target), ['198.51.100.0/24']);
-      assert.deepEqual((await s.queryDecisions({ target: '2001:DB8:0::/64' })).items.map((x) => x.target), ['2001:db8::/64']);
+      assert.deepEqual(
+        (await s.queryDecisions({ target: '::ffff:198.51.100.0/120' })).items.map((x) => x.target),
+        ['198.51.100.0/24'],
+      );
+      assert.deepEqual(
+        (await s.queryDecisions({ target: '2001:DB8:0::/64' })).items.map((x) => x.target),
+        ['2001:db8::/64'],
+      );
     });
 
     it('decisions upsert by target, audited; getDecision returns the latest', async (t) => {
@@ -210,7 +277,10 @@ export function runStoreContract(name: string, makeStore: () => Store | Promise<
       assert.equal(page.total, 1);
       assert.deepEqual(page.items, [d2]);
       const audit = await s.queryAudit({ target: d1.target });
-      assert.deepEqual(audit.map((a) => a.change), ['extend', 'create']);
+      assert.deepEqual(
+        audit.map((a) => a.change),
+        ['extend', 'create'],
+      );
       assert.deepEqual(audit[0].decision, d2);
     });
 
@@ -279,8 +349,17 @@ export function runStoreContract(name: string, makeStore: () => Store | Promise<
     it('dead letters are appended as given and read latest first, filtered by reason', async (t) => {
       const s = await started(t);
       const a: DeadLetterRow = {
-        schema: 1, reason: 'undecodable', detail: 'Unexpected token \'o\', "not json" is not valid JSON', topic: 'floe.flows.v1', partition: 2,
-        offset: '9007199254740993', key: '10.0.0.5', payload: Buffer.from('not json\u0000\xff').toString('base64'), group: 'processor', step: 'decode', at: T0,
+        schema: 1,
+        reason: 'undecodable',
+        detail: 'Unexpected token \'o\', "not json" is not valid JSON',
+        topic: 'floe.flows.v1',
+        partition: 2,
+        offset: '9007199254740993',
+        key: '10.0.0.5',
+        payload: Buffer.from('not json\u0000\xff').toString('base64'),
+        group: 'processor',
+        step: 'decode',
+        at: T0,
       };
       const b: DeadLetterRow = { ...a, reason: 'schema-version', detail: 'schema 99', record: 3, offset: '7', at: T0 + 1 };
       await s.insertDeadLetters([a]);
@@ -357,7 +436,10 @@ export function runStoreContract(name: string, makeStore: () => Store | Promise<
       await s.insertGaps([silent]); // redelivered: counted once
       const all = await s.gapSummary({});
       assert.deepEqual(all, {
-        gaps: 4, enobufsWarnings: 4, rejectedLines: 7, silentMs: 60_000,
+        gaps: 4,
+        enobufsWarnings: 4,
+        rejectedLines: 7,
+        silentMs: 60_000,
         groups: [
           { node: 'node-a', source: 'conntrack', kind: 'silent', gaps: 1, count: 0, ms: 60_000 },
           { node: 'node-a', source: 'replay', kind: 'rejected', gaps: 2, count: 7, ms: 1000 },
@@ -365,7 +447,13 @@ export function runStoreContract(name: string, makeStore: () => Store | Promise<
         ],
       });
       const part = await s.gapSummary({ from: T0 + 30_000, to: T0 + 40_000 });
-      assert.deepEqual(part, { gaps: 1, enobufsWarnings: 0, rejectedLines: 0, silentMs: 10_000, groups: [{ node: 'node-a', source: 'conntrack', kind: 'silent', gaps: 1, count: 0, ms: 10_000 }] });
+      assert.deepEqual(part, {
+        gaps: 1,
+        enobufsWarnings: 0,
+        rejectedLines: 0,
+        silentMs: 10_000,
+        groups: [{ node: 'node-a', source: 'conntrack', kind: 'silent', gaps: 1, count: 0, ms: 10_000 }],
+      });
       assert.deepEqual(await s.gapSummary({ node: 'node-c' }), { gaps: 0, enobufsWarnings: 0, rejectedLines: 0, silentMs: 0, groups: [] });
       assert.equal((await s.gapSummary({ kind: 'rejected', from: T0 + 1500 })).rejectedLines, 5);
     });

@@ -53,8 +53,23 @@ describe('duckdb store', { concurrency: false }, () => {
     await c.run(
       `INSERT INTO flows (dedup_key, schema_version, observed_at, node, source, event, family, protocol, src_addr, dst_addr, src_port, dst_port,
          bytes_orig, packets_orig, bytes_reply, packets_reply, state, assured, ct_id) VALUES (?, 1, ?, ?, ?, ?, 4, 6, ?, ?, ?, ?, ?, ?, ?, ?, ?, true, ?)`,
-      [flowDedupKey(f), f.observedAt, f.node!, f.source, f.event, f.srcAddr, f.dstAddr, f.srcPort!, f.dstPort!,
-        f.bytesOrig!, f.packetsOrig!, f.bytesReply!, f.packetsReply!, f.state!, f.ctId!],
+      [
+        flowDedupKey(f),
+        f.observedAt,
+        f.node!,
+        f.source,
+        f.event,
+        f.srcAddr,
+        f.dstAddr,
+        f.srcPort!,
+        f.dstPort!,
+        f.bytesOrig!,
+        f.packetsOrig!,
+        f.bytesReply!,
+        f.packetsReply!,
+        f.state!,
+        f.ctId!,
+      ],
     );
     c.closeSync();
     inst.closeSync();
@@ -105,9 +120,23 @@ describe('duckdb store', { concurrency: false }, () => {
     const s = createDuckDbStore({ path });
     await s.start();
     const f: FlowRecord = flowFixture({
-      start: 1, end: 2, icmpType: undefined, replySrcAddr: '10.96.0.10', replyDstAddr: '10.0.0.5', replySrcPort: 53, replyDstPort: 40_000,
-      unreplied: false, zone: 7, mark: 4_294_967_295, logPrefix: 'DROP ', verdict: 'drop', inIface: 'eth0', outIface: 'cni0',
-      direction: 'egress', srcMeta: { namespace: 'shop', labels: { app: 'cart' } }, dstMeta: { zone: 'dns' },
+      start: 1,
+      end: 2,
+      icmpType: undefined,
+      replySrcAddr: '10.96.0.10',
+      replyDstAddr: '10.0.0.5',
+      replySrcPort: 53,
+      replyDstPort: 40_000,
+      unreplied: false,
+      zone: 7,
+      mark: 4_294_967_295,
+      logPrefix: 'DROP ',
+      verdict: 'drop',
+      inIface: 'eth0',
+      outIface: 'cni0',
+      direction: 'egress',
+      srcMeta: { namespace: 'shop', labels: { app: 'cart' } },
+      dstMeta: { zone: 'dns' },
     });
     await s.insertFlows([f]);
     await s.stop();
@@ -154,7 +183,9 @@ describe('duckdb store', { concurrency: false }, () => {
     const path = join(tmp, 'zip.duckdb');
     const s = createDuckDbStore({ path });
     await s.start();
-    const flows = Array.from({ length: 3000 }, (_, i) => flowFixture({ observedAt: 1_700_000_000_000 + (i % 7) * 1000 + i, srcPort: 1024 + (i % 60_000), ctId: String(i), srcMeta: i % 3 ? undefined : { pod: `p${i}` } }));
+    const flows = Array.from({ length: 3000 }, (_, i) =>
+      flowFixture({ observedAt: 1_700_000_000_000 + (i % 7) * 1000 + i, srcPort: 1024 + (i % 60_000), ctId: String(i), srcMeta: i % 3 ? undefined : { pod: `p${i}` } }),
+    );
     await s.insertFlows([...flows.slice(0, 1000), flows[5], ...flows.slice(1000)]); // a repeat inside the batch too
     await s.stop();
     const inst = await DuckDBInstance.create(path);
@@ -175,17 +206,54 @@ describe('duckdb store', { concurrency: false }, () => {
     const base = flowFixture();
     assert.equal(flowDedupKey(base), flowDedupKey({ ...base }));
     // two UPDATE events of one connection in the same millisecond (SYN_RECV then ESTABLISHED)
-    for (const over of [{ event: 'new' }, { observedAt: base.observedAt + 1 }, { ctId: '1' }, { node: 'node-b' }, { dstPort: 80 },
-      { state: 'ESTABLISHED' }, { bytesOrig: (base.bytesOrig ?? 0) + 1 }, { assured: !base.assured }] as const) {
+    for (const over of [
+      { event: 'new' },
+      { observedAt: base.observedAt + 1 },
+      { ctId: '1' },
+      { node: 'node-b' },
+      { dstPort: 80 },
+      { state: 'ESTABLISHED' },
+      { bytesOrig: (base.bytesOrig ?? 0) + 1 },
+      { assured: !base.assured },
+    ] as const) {
       assert.notEqual(flowDedupKey(base), flowDedupKey({ ...base, ...over }), JSON.stringify(over));
     }
   });
 
   it('dedup key text is unchanged from the first release (keys stored before still match): SHA-256/128 of the fields joined by |', () => {
     const f = flowFixture({ icmpType: undefined, zone: 7, mark: 4_294_967_295, replySrcAddr: '10.96.0.10', replySrcPort: 53, verdict: 'drop', unreplied: true });
-    const fields = [f.source, f.node, f.ctId, f.family, f.protocol, f.srcAddr, f.srcPort, f.dstAddr, f.dstPort, f.icmpType, f.icmpCode,
-      f.event, f.observedAt, f.start, f.end, f.state, f.assured ? 1 : 0, f.unreplied ? 1 : 0, f.bytesOrig, f.packetsOrig, f.bytesReply,
-      f.packetsReply, f.zone, f.mark, f.replySrcAddr, f.replyDstAddr, f.replySrcPort, f.replyDstPort, f.logPrefix, f.verdict];
+    const fields = [
+      f.source,
+      f.node,
+      f.ctId,
+      f.family,
+      f.protocol,
+      f.srcAddr,
+      f.srcPort,
+      f.dstAddr,
+      f.dstPort,
+      f.icmpType,
+      f.icmpCode,
+      f.event,
+      f.observedAt,
+      f.start,
+      f.end,
+      f.state,
+      f.assured ? 1 : 0,
+      f.unreplied ? 1 : 0,
+      f.bytesOrig,
+      f.packetsOrig,
+      f.bytesReply,
+      f.packetsReply,
+      f.zone,
+      f.mark,
+      f.replySrcAddr,
+      f.replyDstAddr,
+      f.replySrcPort,
+      f.replyDstPort,
+      f.logPrefix,
+      f.verdict,
+    ];
     const want = createHash('sha256').update(fields.join('|')).digest('hex').slice(0, 32);
     assert.equal(flowDedupKey(f), want);
   });
@@ -200,7 +268,9 @@ describe('duckdb store', { concurrency: false }, () => {
     for (let i = 0; i < total; i += batch) {
       const flows: FlowRecord[] = [];
       for (let j = i; j < i + batch; j++) {
-        flows.push(flowFixture({ observedAt: 1_740_830_400_000 + j, srcPort: 1024 + (j % 60_000), ctId: String(j), srcAddr: `10.${(j >> 16) & 255}.${(j >> 8) & 255}.${j & 255}` }));
+        flows.push(
+          flowFixture({ observedAt: 1_740_830_400_000 + j, srcPort: 1024 + (j % 60_000), ctId: String(j), srcAddr: `10.${(j >> 16) & 255}.${(j >> 8) & 255}.${j & 255}` }),
+        );
       }
       await s.insertFlows(flows);
     }

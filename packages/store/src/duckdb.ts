@@ -9,13 +9,24 @@ import { instrumentStore } from './instrument.js';
 import { createStoreMetrics, type StoreDeps } from './metrics.js';
 import { clipWindow, GAP_COLUMNS, gapFilters, gapRow, queryGapPage, summaryOf } from './gaps.js';
 import { migrate } from './migrations.js';
-import {
-  AUDIT_LIMIT, pageLimit, queryDecisionPage, queryFindingPage, type Filter, type KeysetFetch,
-} from './paging.js';
+import { AUDIT_LIMIT, pageLimit, queryDecisionPage, queryFindingPage, type Filter, type KeysetFetch } from './paging.js';
 import { opQueue } from './queue.js';
 import {
-  AUDIT_COLUMNS, DEAD_LETTER_COLUMNS, DECISION_COLUMNS, FINDING_COLUMNS, auditRow, deadLetterRow, decisionRow, findingRow, mergeFinding, rowToAudit,
-  rowToDeadLetter, rowToDecision, rowToFinding, toNumber, type Row,
+  AUDIT_COLUMNS,
+  DEAD_LETTER_COLUMNS,
+  DECISION_COLUMNS,
+  FINDING_COLUMNS,
+  auditRow,
+  deadLetterRow,
+  decisionRow,
+  findingRow,
+  mergeFinding,
+  rowToAudit,
+  rowToDeadLetter,
+  rowToDecision,
+  rowToFinding,
+  toNumber,
+  type Row,
 } from './rows.js';
 import type { DeadLetterRow, DecisionQuery, FindingQuery, GapQuery, GapSummary, GapSummaryQuery, Page, Store } from './store.js';
 
@@ -33,14 +44,42 @@ export { flowDedupKey } from './dedup.js';
  * column's DuckDB type: the structure `json_transform` reads a batch with.
  */
 const FLOW_FIELDS: ReadonlyArray<readonly [keyof FlowRecord, string]> = [
-  ['schema', 'UTINYINT'], ['observedAt', 'BIGINT'], ['start', 'BIGINT'], ['end', 'BIGINT'], ['node', 'VARCHAR'],
-  ['source', 'VARCHAR'], ['event', 'VARCHAR'], ['family', 'UTINYINT'], ['protocol', 'USMALLINT'], ['srcAddr', 'VARCHAR'],
-  ['dstAddr', 'VARCHAR'], ['srcPort', 'INTEGER'], ['dstPort', 'INTEGER'], ['icmpType', 'SMALLINT'], ['icmpCode', 'SMALLINT'],
-  ['replySrcAddr', 'VARCHAR'], ['replyDstAddr', 'VARCHAR'], ['replySrcPort', 'INTEGER'], ['replyDstPort', 'INTEGER'],
-  ['bytesOrig', 'UBIGINT'], ['packetsOrig', 'UBIGINT'], ['bytesReply', 'UBIGINT'], ['packetsReply', 'UBIGINT'],
-  ['state', 'VARCHAR'], ['assured', 'BOOLEAN'], ['unreplied', 'BOOLEAN'], ['zone', 'INTEGER'], ['mark', 'UBIGINT'],
-  ['ctId', 'VARCHAR'], ['logPrefix', 'VARCHAR'], ['verdict', 'VARCHAR'], ['inIface', 'VARCHAR'], ['outIface', 'VARCHAR'],
-  ['direction', 'VARCHAR'], ['srcMeta', 'VARCHAR'], ['dstMeta', 'VARCHAR'],
+  ['schema', 'UTINYINT'],
+  ['observedAt', 'BIGINT'],
+  ['start', 'BIGINT'],
+  ['end', 'BIGINT'],
+  ['node', 'VARCHAR'],
+  ['source', 'VARCHAR'],
+  ['event', 'VARCHAR'],
+  ['family', 'UTINYINT'],
+  ['protocol', 'USMALLINT'],
+  ['srcAddr', 'VARCHAR'],
+  ['dstAddr', 'VARCHAR'],
+  ['srcPort', 'INTEGER'],
+  ['dstPort', 'INTEGER'],
+  ['icmpType', 'SMALLINT'],
+  ['icmpCode', 'SMALLINT'],
+  ['replySrcAddr', 'VARCHAR'],
+  ['replyDstAddr', 'VARCHAR'],
+  ['replySrcPort', 'INTEGER'],
+  ['replyDstPort', 'INTEGER'],
+  ['bytesOrig', 'UBIGINT'],
+  ['packetsOrig', 'UBIGINT'],
+  ['bytesReply', 'UBIGINT'],
+  ['packetsReply', 'UBIGINT'],
+  ['state', 'VARCHAR'],
+  ['assured', 'BOOLEAN'],
+  ['unreplied', 'BOOLEAN'],
+  ['zone', 'INTEGER'],
+  ['mark', 'UBIGINT'],
+  ['ctId', 'VARCHAR'],
+  ['logPrefix', 'VARCHAR'],
+  ['verdict', 'VARCHAR'],
+  ['inIface', 'VARCHAR'],
+  ['outIface', 'VARCHAR'],
+  ['direction', 'VARCHAR'],
+  ['srcMeta', 'VARCHAR'],
+  ['dstMeta', 'VARCHAR'],
 ];
 
 /** Column alias of the dedup key in the bulk insert (no FlowRecord field has this name). */
@@ -347,7 +386,10 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
         await tx(c, async () => {
           for (const d of list) {
             const r = deadLetterRow(d);
-            await c.run(INSERT_DEAD_LETTER_SQL, DEAD_LETTER_COLUMNS.map((k) => r[k] as DuckDBValue));
+            await c.run(
+              INSERT_DEAD_LETTER_SQL,
+              DEAD_LETTER_COLUMNS.map((k) => r[k] as DuckDBValue),
+            );
           }
         });
       });
@@ -369,7 +411,10 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
         await tx(c, async () => {
           for (const g of list) {
             const r = gapRow(g);
-            await c.run(INSERT_GAP_SQL, GAP_COLUMNS.map((k) => r[k]));
+            await c.run(
+              INSERT_GAP_SQL,
+              GAP_COLUMNS.map((k) => r[k]),
+            );
           }
         });
       });

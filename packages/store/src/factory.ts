@@ -53,10 +53,17 @@ export function createStore(config: StoreConfig, deps: StoreDeps = {}): Store {
     }
     case 'clickhouse': {
       const c = config as ClickHouseStoreConfig;
-      return createClickHouseStore({
-        url: c.url, database: c.database ?? 'floe', retentionDays: c.retentionDays, username: c.username, password: c.password,
-        flushRows: c.flushRows,
-      }, deps);
+      return createClickHouseStore(
+        {
+          url: c.url,
+          database: c.database ?? 'floe',
+          retentionDays: c.retentionDays,
+          username: c.username,
+          password: c.password,
+          flushRows: c.flushRows,
+        },
+        deps,
+      );
     }
     default:
       throw new StoreError(STORE_ERROR_CODES.UNKNOWN_KIND, `unknown store kind ${JSON.stringify(kind)}; expected "duckdb" or "clickhouse"`);

@@ -27,7 +27,14 @@ export const GAP_COLUMNS = ['gap_key', 'schema_version', 'node', 'source', 'kind
 /** The `data_gaps` row of a gap (reasons as JSON text, null when absent). */
 export function gapRow(g: DataGap): Record<(typeof GAP_COLUMNS)[number], string | number | null> {
   return {
-    gap_key: gapKey(g), schema_version: 1, node: g.node, source: g.source, kind: g.kind, from_ms: g.from, to_ms: g.to, count: g.count,
+    gap_key: gapKey(g),
+    schema_version: 1,
+    node: g.node,
+    source: g.source,
+    kind: g.kind,
+    from_ms: g.from,
+    to_ms: g.to,
+    count: g.count,
     reasons: g.reasons === undefined ? null : JSON.stringify(g.reasons),
   };
 }
@@ -35,8 +42,13 @@ export function gapRow(g: DataGap): Record<(typeof GAP_COLUMNS)[number], string 
 /** The gap of a `data_gaps` row (either adapter). */
 export function rowToGap(r: Row): DataGap {
   const g: DataGap = {
-    schema: 1, node: String(r.node), source: String(r.source), kind: String(r.kind) as DataGapKind,
-    from: toNumber(r.from_ms), to: toNumber(r.to_ms), count: toNumber(r.count),
+    schema: 1,
+    node: String(r.node),
+    source: String(r.source),
+    kind: String(r.kind) as DataGapKind,
+    from: toNumber(r.from_ms),
+    to: toNumber(r.to_ms),
+    count: toNumber(r.count),
   };
   if (r.reasons !== null && r.reasons !== undefined) g.reasons = JSON.parse(String(r.reasons)) as Record<string, number>;
   return g;
@@ -83,8 +95,12 @@ export function clipWindow(q: GapSummaryQuery): { lo: number; hi: number } {
 /** The summary of grouped rows (`node, source, kind, gaps, count, ms`) as both adapters select them. */
 export function summaryOf(rows: Row[]): GapSummary {
   const groups: GapGroup[] = rows.map((r) => ({
-    node: String(r.node), source: String(r.source), kind: String(r.kind) as DataGapKind,
-    gaps: toNumber(r.gaps), count: toNumber(r.count), ms: Math.max(0, toNumber(r.ms)),
+    node: String(r.node),
+    source: String(r.source),
+    kind: String(r.kind) as DataGapKind,
+    gaps: toNumber(r.gaps),
+    count: toNumber(r.count),
+    ms: Math.max(0, toNumber(r.ms)),
   }));
   groups.sort((a, b) => cmp(a.node, b.node) || cmp(a.source, b.source) || cmp(a.kind, b.kind));
   const sum = (kind: DataGapKind | undefined, f: (g: GapGroup) => number) => groups.filter((g) => kind === undefined || g.kind === kind).reduce((n, g) => n + f(g), 0);

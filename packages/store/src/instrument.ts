@@ -14,8 +14,23 @@ const len = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
 const WRITES: ReadonlyMap<string, RowsOf> = new Map<string, RowsOf>([
   ['insertFlows', (a) => [['flows', len(a[0])]]],
   ['insertFindings', (a) => [['findings', len(a[0])]]],
-  ['upsertDecision', () => [['decisions', 1], ['decision_audit', 1]]],
-  ['deleteDecision', (_a, removed) => (removed === true ? [['decisions', 1], ['decision_audit', 1]] : [['decisions', 0]])],
+  [
+    'upsertDecision',
+    () => [
+      ['decisions', 1],
+      ['decision_audit', 1],
+    ],
+  ],
+  [
+    'deleteDecision',
+    (_a, removed) =>
+      removed === true
+        ? [
+            ['decisions', 1],
+            ['decision_audit', 1],
+          ]
+        : [['decisions', 0]],
+  ],
   ['appendAudit', () => [['decision_audit', 1]]],
   ['insertGaps', (a) => [['data_gaps', len(a[0])]]],
 ]);

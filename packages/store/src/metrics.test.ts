@@ -13,7 +13,10 @@ import { STORE_METRICS } from './metrics.js';
 
 const CH_URL = process.env.FLOE_CLICKHOUSE_URL ?? 'http://127.0.0.1:18123';
 const CH_REQUIRED = process.env.FLOE_REQUIRE_CLICKHOUSE === '1';
-const chUp = await fetch(new URL('/ping', CH_URL), { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+const chUp = await fetch(new URL('/ping', CH_URL), { signal: AbortSignal.timeout(2000) }).then(
+  (r) => r.ok,
+  () => false,
+);
 const databases: string[] = [];
 
 after(async () => {

@@ -63,7 +63,13 @@ export function createStoreMetrics(registry: Registry = new Registry()): StoreMe
     errors: metric(
       registry,
       errors,
-      () => new Counter({ name: errors, help: 'Failed store calls, by operation (insertFlows, queryFindings, start, ...); a client\'s bad cursor or query is not counted', labelNames: ['op'] as const, registers }),
+      () =>
+        new Counter({
+          name: errors,
+          help: "Failed store calls, by operation (insertFlows, queryFindings, start, ...); a client's bad cursor or query is not counted",
+          labelNames: ['op'] as const,
+          registers,
+        }),
     ),
   };
 }

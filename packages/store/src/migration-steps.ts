@@ -18,9 +18,7 @@ export function stepsAfter<S extends SchemaStep>(steps: readonly S[], current: n
 
 /** The FLOE_STORE_MIGRATION_FAILED error of `step` failing with `err` (kept as its cause). */
 export function migrationFailed(step: SchemaStep, err: unknown): StoreError {
-  return new StoreError(
-    STORE_ERROR_CODES.MIGRATION_FAILED,
-    `store migration ${step.version} (${step.name}) failed: ${err instanceof Error ? err.message : String(err)}`,
-    { cause: err },
-  );
+  return new StoreError(STORE_ERROR_CODES.MIGRATION_FAILED, `store migration ${step.version} (${step.name}) failed: ${err instanceof Error ? err.message : String(err)}`, {
+    cause: err,
+  });
 }

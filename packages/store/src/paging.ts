@@ -182,12 +182,7 @@ export interface KeysetSource {
  * `limit + 1` of them after `cursor` (sort < cursor.s, or equal and key < cursor.k), ordered
  * by (sort, key) descending.
  */
-export type KeysetFetch = (
-  src: KeysetSource,
-  filters: Filter[],
-  cursor: CursorData | undefined,
-  limit: number,
-) => Promise<{ total: number; rows: Row[] }>;
+export type KeysetFetch = (src: KeysetSource, filters: Filter[], cursor: CursorData | undefined, limit: number) => Promise<{ total: number; rows: Row[] }>;
 
 const FINDINGS: KeysetSource = Object.freeze({ table: 'findings', sort: 'last_seen', key: 'id' });
 const DECISIONS: KeysetSource = Object.freeze({ table: 'decisions', sort: 'updated_at', key: 'target' });

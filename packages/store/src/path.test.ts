@@ -38,13 +38,17 @@ test('checkDuckDbPath / createStore: FLOE_STORE_BAD_PATH naming the path for eac
   ];
   for (const [path, why] of cases) {
     for (const f of [() => checkDuckDbPath(path), () => createStore({ kind: 'duckdb', path })]) {
-      assert.throws(f, (e: Error & { code?: string }) => {
-        assert.equal(e.code, 'FLOE_STORE_BAD_PATH', path);
-        assert.ok(e.message.startsWith(`store path ${path}: `), e.message);
-        assert.match(e.message, why);
-        assert.doesNotMatch(e.message, /\n/);
-        return true;
-      }, path);
+      assert.throws(
+        f,
+        (e: Error & { code?: string }) => {
+          assert.equal(e.code, 'FLOE_STORE_BAD_PATH', path);
+          assert.ok(e.message.startsWith(`store path ${path}: `), e.message);
+          assert.match(e.message, why);
+          assert.doesNotMatch(e.message, /\n/);
+          return true;
+        },
+        path,
+      );
     }
   }
 });

@@ -39,7 +39,10 @@ export function checkDuckDbPath(path: string): void {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw bad(code === 'EEXIST' || code === 'ENOTDIR' ? `its directory ${dir} cannot be created: a file is in the way (${code})` : `cannot create its directory ${dir} (${why(e)})`, e);
+    throw bad(
+      code === 'EEXIST' || code === 'ENOTDIR' ? `its directory ${dir} cannot be created: a file is in the way (${code})` : `cannot create its directory ${dir} (${why(e)})`,
+      e,
+    );
   }
   let st;
   try {
@@ -61,7 +64,11 @@ export function checkDuckDbPath(path: string): void {
   let n = 0;
   try {
     const fd = openSync(file, 'r+');
-    try { n = readSync(fd, head, 0, head.length, 0); } finally { closeSync(fd); }
+    try {
+      n = readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
   } catch (e) {
     throw bad(`cannot open it for reading and writing (${why(e)})`, e);
   }

@@ -18,19 +18,44 @@ export type Cell = string | number | boolean | null;
  * A number read from a row. DuckDB returns BIGINT columns as `bigint`; ClickHouse returns 64-bit
  * integers as JSON strings on some servers. Other values pass through as numbers.
  */
-export const toNumber = (v: unknown): number =>
-  typeof v === 'bigint' || typeof v === 'string' ? Number(v) : (v as number);
+export const toNumber = (v: unknown): number => (typeof v === 'bigint' || typeof v === 'string' ? Number(v) : (v as number));
 
 /** Columns of `findings` written for one finding (insert order of the DuckDB upsert). */
 export const FINDING_COLUMNS = [
-  'id', 'schema_version', 'first_seen', 'last_seen', 'detector', 'kind', 'severity', 'severity_rank', 'score',
-  'entity_addr', 'entity_namespace', 'entity_pod', 'entity_workload', 'peers', 'summary', 'evidence', 'mitre', 'produced_by',
+  'id',
+  'schema_version',
+  'first_seen',
+  'last_seen',
+  'detector',
+  'kind',
+  'severity',
+  'severity_rank',
+  'score',
+  'entity_addr',
+  'entity_namespace',
+  'entity_pod',
+  'entity_workload',
+  'peers',
+  'summary',
+  'evidence',
+  'mitre',
+  'produced_by',
 ] as const;
 
 /** Columns of `decisions` written for one decision (without ClickHouse's `version`/`is_deleted`). */
 export const DECISION_COLUMNS = [
-  'target', 'schema_version', 'action', 'scope', 'duration_ms', 'expires_at', 'origin', 'reason', 'count', 'dry_run',
-  'created_at', 'updated_at',
+  'target',
+  'schema_version',
+  'action',
+  'scope',
+  'duration_ms',
+  'expires_at',
+  'origin',
+  'reason',
+  'count',
+  'dry_run',
+  'created_at',
+  'updated_at',
 ] as const;
 
 /** Columns of `decision_audit` written for one audit entry (`seq` is filled by the database). */
@@ -39,10 +64,23 @@ export const AUDIT_COLUMNS = ['at_ms', 'target', 'change', 'origin', 'reason', '
 /** The `findings` row of a finding: peers and evidence as JSON text, severity_rank 0 info .. 4 critical. */
 export function findingRow(f: Finding): Record<(typeof FINDING_COLUMNS)[number], Cell> {
   return {
-    id: f.id, schema_version: f.schema, first_seen: f.firstSeen, last_seen: f.lastSeen, detector: f.detector, kind: f.kind,
-    severity: f.severity, severity_rank: severityRank(f.severity), score: f.score, entity_addr: f.entity.addr,
-    entity_namespace: f.entity.namespace ?? null, entity_pod: f.entity.pod ?? null, entity_workload: f.entity.workload ?? null,
-    peers: JSON.stringify(f.peers), summary: f.summary, evidence: JSON.stringify(f.evidence), mitre: f.mitre ?? null,
+    id: f.id,
+    schema_version: f.schema,
+    first_seen: f.firstSeen,
+    last_seen: f.lastSeen,
+    detector: f.detector,
+    kind: f.kind,
+    severity: f.severity,
+    severity_rank: severityRank(f.severity),
+    score: f.score,
+    entity_addr: f.entity.addr,
+    entity_namespace: f.entity.namespace ?? null,
+    entity_pod: f.entity.pod ?? null,
+    entity_workload: f.entity.workload ?? null,
+    peers: JSON.stringify(f.peers),
+    summary: f.summary,
+    evidence: JSON.stringify(f.evidence),
+    mitre: f.mitre ?? null,
     produced_by: f.producedBy,
   };
 }
@@ -50,8 +88,17 @@ export function findingRow(f: Finding): Record<(typeof FINDING_COLUMNS)[number],
 /** The `decisions` row of a decision: scope as JSON text, times in ms since epoch. */
 export function decisionRow(d: Decision): Record<(typeof DECISION_COLUMNS)[number], Cell> {
   return {
-    target: d.target, schema_version: d.schema, action: d.action, scope: JSON.stringify(d.scope), duration_ms: d.durationMs,
-    expires_at: d.expiresAt, origin: d.origin, reason: d.reason, count: d.count, dry_run: d.dryRun, created_at: d.createdAt,
+    target: d.target,
+    schema_version: d.schema,
+    action: d.action,
+    scope: JSON.stringify(d.scope),
+    duration_ms: d.durationMs,
+    expires_at: d.expiresAt,
+    origin: d.origin,
+    reason: d.reason,
+    count: d.count,
+    dry_run: d.dryRun,
+    created_at: d.createdAt,
     updated_at: d.updatedAt,
   };
 }
@@ -59,7 +106,11 @@ export function decisionRow(d: Decision): Record<(typeof DECISION_COLUMNS)[numbe
 /** The `decision_audit` row of an audit entry: the decision as JSON text, or `null`. */
 export function auditRow(a: DecisionAudit): Record<(typeof AUDIT_COLUMNS)[number], Cell> {
   return {
-    at_ms: a.at, target: a.target, change: a.change, origin: a.origin, reason: a.reason,
+    at_ms: a.at,
+    target: a.target,
+    change: a.change,
+    origin: a.origin,
+    reason: a.reason,
     decision: a.decision === undefined ? null : JSON.stringify(a.decision),
   };
 }
@@ -137,16 +188,34 @@ export const DEAD_LETTER_COLUMNS = ['at_ms', 'reason', 'detail', 'topic', 'parti
 /** The `dead_letters` row of a dead letter (absent record index as null). */
 export function deadLetterRow(d: DeadLetterRow): Row {
   return {
-    at_ms: d.at, reason: d.reason, detail: d.detail, topic: d.topic, partition_no: d.partition, offset_no: d.offset, msg_key: d.key,
-    record_no: d.record ?? null, payload: d.payload, group_id: d.group, step: d.step,
+    at_ms: d.at,
+    reason: d.reason,
+    detail: d.detail,
+    topic: d.topic,
+    partition_no: d.partition,
+    offset_no: d.offset,
+    msg_key: d.key,
+    record_no: d.record ?? null,
+    payload: d.payload,
+    group_id: d.group,
+    step: d.step,
   };
 }
 
 /** The dead letter of a `dead_letters` row (either adapter). */
 export function rowToDeadLetter(r: Row): DeadLetterRow {
   const d: DeadLetterRow = {
-    schema: 1, reason: String(r.reason), detail: String(r.detail), topic: String(r.topic), partition: toNumber(r.partition_no),
-    offset: String(r.offset_no), key: String(r.msg_key), payload: String(r.payload), group: String(r.group_id), step: String(r.step), at: toNumber(r.at_ms),
+    schema: 1,
+    reason: String(r.reason),
+    detail: String(r.detail),
+    topic: String(r.topic),
+    partition: toNumber(r.partition_no),
+    offset: String(r.offset_no),
+    key: String(r.msg_key),
+    payload: String(r.payload),
+    group: String(r.group_id),
+    step: String(r.step),
+    at: toNumber(r.at_ms),
   };
   if (r.record_no !== null && r.record_no !== undefined) d.record = toNumber(r.record_no);
   return d;

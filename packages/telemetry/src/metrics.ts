@@ -32,9 +32,7 @@ export async function readMetric(registry: Registry, name: string, labels: Recor
   const { type, values } = await m.get();
   const want = Object.entries(labels).map(([k, v]) => [k, String(v)] as const);
   const histogram = String(type) === 'histogram';
-  const match = values.filter(
-    (s) => (!histogram || (s as { metricName?: string }).metricName === `${name}_count`) && want.every(([k, v]) => String(s.labels[k]) === v),
-  );
+  const match = values.filter((s) => (!histogram || (s as { metricName?: string }).metricName === `${name}_count`) && want.every(([k, v]) => String(s.labels[k]) === v));
   if (match.length === 0) return undefined;
   return match.reduce((sum, s) => sum + s.value, 0);
 }

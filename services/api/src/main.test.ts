@@ -8,20 +8,27 @@ const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 test('api main: health endpoint, manual block and unblock through the decision writer, SIGTERM exits 0', { timeout: 60_000 }, async () => {
   const s = spawnService(MAIN, [], { FLOE_HEALTH_API_PORT: '0', FLOE_API_PORT: '0', FLOE_STORE_PATH: ':memory:' });
   const health = await s.healthUrl;
-  const body = await waitHealthy(health) as { service: string; components: Record<string, unknown> };
+  const body = (await waitHealthy(health)) as { service: string; components: Record<string, unknown> };
   assert.equal(body.service, 'floe-api');
   assert.deepEqual(Object.keys(body.components), ['health', 'api']);
   const line = s.stderr.find((l) => l.includes('"msg":"api      http://'));
   assert.ok(line, s.stderr.join('\n'));
   const api = /api {6}(http:\/\/[^ ]+)/.exec(line)![1];
-  const post = await fetch(`${api}/v1/decisions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-floe-user': 'soc' }, body: JSON.stringify({ target: '198.51.100.9', duration: '10m', reason: 'manual test' }) });
+  const post = await fetch(`${api}/v1/decisions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-floe-user': 'soc' },
+    body: JSON.stringify({ target: '198.51.100.9', duration: '10m', reason: 'manual test' }),
+  });
   assert.equal(post.status, 201, await post.clone().text());
-  const d = await post.json() as { target: string; origin: string; expiresAt: string | number };
+  const d = (await post.json()) as { target: string; origin: string; expiresAt: string | number };
   assert.equal(d.target, '198.51.100.9/32');
-  const active = await (await fetch(`${api}/v1/decisions?active=true`)).json() as { items: Array<{ target: string }> };
-  assert.deepEqual(active.items.map((x) => x.target), ['198.51.100.9/32']);
+  const active = (await (await fetch(`${api}/v1/decisions?active=true`)).json()) as { items: Array<{ target: string }> };
+  assert.deepEqual(
+    active.items.map((x) => x.target),
+    ['198.51.100.9/32'],
+  );
   assert.equal((await fetch(`${api}/v1/decisions/${encodeURIComponent('198.51.100.9/32')}`, { method: 'DELETE', headers: { 'x-floe-user': 'soc' } })).status, 204);
-  const after = await (await fetch(`${api}/v1/decisions?active=true`)).json() as { items: unknown[] };
+  const after = (await (await fetch(`${api}/v1/decisions?active=true`)).json()) as { items: unknown[] };
   assert.equal(after.items.length, 0);
   s.child.kill('SIGTERM');
   const { code } = await s.exited;

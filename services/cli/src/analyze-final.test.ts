@@ -18,7 +18,9 @@ const SAMPLE = fileURLToPath(new URL('../samples/conntrack-nmap-top100-scan.log'
 
 function floe(args: string[]) {
   const r = spawnSync(process.execPath, ['--conditions=floe-source', '--import', 'tsx', MAIN, ...args], {
-    encoding: 'utf8', env: { ...process.env, FLOE_LOG_LEVEL: 'warn' }, timeout: 60_000,
+    encoding: 'utf8',
+    env: { ...process.env, FLOE_LOG_LEVEL: 'warn' },
+    timeout: 60_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -45,14 +47,20 @@ test('analyze: a conntrack -L dump (no time stamps) says "timing unknown" and ne
 });
 
 test('analyze --json: the capture with its lines shuffled gives the same final finding (times, counts, ports)', () => {
-  const lines = readFileSync(SCAN101_E, 'utf8').split('\n').filter((l) => l !== '');
+  const lines = readFileSync(SCAN101_E, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
   // A fixed permutation (reversed, then every third line moved to the end): out of time order.
   const rev = lines.slice().reverse();
   const shuffled = [...rev.filter((_, i) => i % 3 !== 0), ...rev.filter((_, i) => i % 3 === 0)];
   const dir = mkdtempSync(join(tmpdir(), 'floe-analyze-'));
   const file = join(dir, 'shuffled.log');
   writeFileSync(file, shuffled.join('\n') + '\n');
-  const parse = (stdout: string): Finding[] => stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Finding);
+  const parse = (stdout: string): Finding[] =>
+    stdout
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as Finding);
   const a = floe(['analyze', '--json', SCAN101_E]);
   const b = floe(['analyze', '--json', file]);
   assert.equal(a.code, 0, a.stderr);

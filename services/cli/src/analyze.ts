@@ -94,12 +94,19 @@ export async function analyzeFiles(files: string[], opts: AnalyzeOptions, out: (
     const shownFile = escapeText(file);
     try {
       for await (const raw of parseStream(input, {
-        format: opts.format, file, stats, maxLineBytes: opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
-        onFormat: (f) => { format = f; },
+        format: opts.format,
+        file,
+        stats,
+        maxLineBytes: opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+        onFormat: (f) => {
+          format = f;
+        },
         onError: (e) => {
           if (shown++ >= 10) return;
           const what = e.reason === 'line-too-long' ? `${e.bytes} bytes, starts` : `${e.field ? `field ${escapeText(e.field.slice(0, 80))}` : ''}`;
-          err(`${shownFile}:${e.line}: rejected (${escapeText(e.reason.slice(0, 80))}${what ? `, ${what}` : ''}): ${escapeText(e.reason === 'line-too-long' ? e.text.slice(0, 80) : e.text)}`);
+          err(
+            `${shownFile}:${e.line}: rejected (${escapeText(e.reason.slice(0, 80))}${what ? `, ${what}` : ''}): ${escapeText(e.reason === 'line-too-long' ? e.text.slice(0, 80) : e.text)}`,
+          );
         },
       })) {
         for (const f of pipeline.process(raw).findings) latest.set(f.id, f);
@@ -116,7 +123,9 @@ export async function analyzeFiles(files: string[], opts: AnalyzeOptions, out: (
     if (stats.parsed === 0 && stats.rejected > 0) {
       const reasons = [...stats.byReason].map(([k, v]) => `${escapeText(k.slice(0, 80))}=${v}`).join(', ');
       const named = format ?? (opts.format === 'auto' ? undefined : opts.format);
-      throw new UsageError(`${shownFile}: ${named ? `no line is valid ${named}` : 'no line could be read'} (${stats.rejected} rejected: ${reasons}); check --format, or the file is not a flow log floe reads`);
+      throw new UsageError(
+        `${shownFile}: ${named ? `no line is valid ${named}` : 'no line could be read'} (${stats.rejected} rejected: ${reasons}); check --format, or the file is not a flow log floe reads`,
+      );
     }
     result.files.push({ file, format, parsed: stats.parsed, skipped: stats.skipped, rejected: stats.rejected, byReason: Object.fromEntries(stats.byReason) });
   }
@@ -133,10 +142,16 @@ export async function analyzeFiles(files: string[], opts: AnalyzeOptions, out: (
 export function summaryLines(r: AnalyzeResult): string[] {
   const lines: string[] = [];
   for (const f of r.files) {
-    const reasons = Object.entries(f.byReason).map(([k, v]) => `${escapeText(k.slice(0, 80))}=${v}`).join(', ');
-    lines.push(`summary: ${escapeText(f.file)} [${f.format ?? 'empty'}]: ${f.parsed} records parsed, ${f.skipped} lines skipped, ${f.rejected} rejected${reasons ? ` (${reasons})` : ''}`);
+    const reasons = Object.entries(f.byReason)
+      .map(([k, v]) => `${escapeText(k.slice(0, 80))}=${v}`)
+      .join(', ');
+    lines.push(
+      `summary: ${escapeText(f.file)} [${f.format ?? 'empty'}]: ${f.parsed} records parsed, ${f.skipped} lines skipped, ${f.rejected} rejected${reasons ? ` (${reasons})` : ''}`,
+    );
   }
-  const det = Object.entries(r.byDetector).map(([k, v]) => `${escapeText(k)}=${v}`).join(', ');
+  const det = Object.entries(r.byDetector)
+    .map(([k, v]) => `${escapeText(k)}=${v}`)
+    .join(', ');
   lines.push(`summary: ${r.findings.length} findings${det ? ` (${det})` : ''}`);
   return lines;
 }

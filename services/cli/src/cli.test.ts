@@ -13,7 +13,9 @@ const EXAMPLE_POLICY = fileURLToPath(new URL('../../../packages/policy/policies/
 /** Runs the floe CLI from source (tsx), as a user would run the built one. */
 function floe(args: string[], env: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(process.execPath, ['--conditions=floe-source', '--import', 'tsx', MAIN, ...args], {
-    encoding: 'utf8', env: { ...process.env, FLOE_LOG_LEVEL: 'warn', ...env }, timeout: 60_000,
+    encoding: 'utf8',
+    env: { ...process.env, FLOE_LOG_LEVEL: 'warn', ...env },
+    timeout: 60_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -63,16 +65,19 @@ test('policy check: ok for a valid file, file:line:column and field for a broken
 test('policy check: a valid but risky policy prints file:line:col warnings and still exits 0', () => {
   const dir = mkdtempSync(join(tmpdir(), 'floe-cli-'));
   const risky = join(dir, 'risky.yaml');
-  writeFileSync(risky, [
-    'version: 1',
-    'networks:',
-    '  pods: [10.244.0.0/16]',
-    'blocklists:',
-    '  cidrs: [10.0.0.0/8]',
-    'respond:',
-    '  escalation: [1h, 90d]',
-    '  neverBlock: [0.0.0.0/0, 192.0.2.7/24]',
-  ].join('\n'));
+  writeFileSync(
+    risky,
+    [
+      'version: 1',
+      'networks:',
+      '  pods: [10.244.0.0/16]',
+      'blocklists:',
+      '  cidrs: [10.0.0.0/8]',
+      'respond:',
+      '  escalation: [1h, 90d]',
+      '  neverBlock: [0.0.0.0/0, 192.0.2.7/24]',
+    ].join('\n'),
+  );
   const r = floe(['policy', 'check', risky]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /risky\.yaml: ok \(4 warnings\)/);
@@ -114,13 +119,22 @@ test('analyze with a format that fits no line exits 2', () => {
 // Regression (newcomer test): Ctrl-C during a paced replay crashed with "publish after stop()".
 test('SIGINT during a paced replay stops cleanly with exit 0', async () => {
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, ['--conditions=floe-source', '--import', 'tsx', MAIN, 'run', '--replay', SAMPLE, '--speed', '1', '--api-port', '0', '--store', ':memory:'], {
-    env: { ...process.env, FLOE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=floe-source', '--import', 'tsx', MAIN, 'run', '--replay', SAMPLE, '--speed', '1', '--api-port', '0', '--store', ':memory:'],
+    {
+      env: { ...process.env, FLOE_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (d) => { stdout += d; });
-  child.stderr!.on('data', (d) => { stderr += d; });
+  child.stdout!.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+  });
   const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
   const end = Date.now() + 30_000;
   while (!stdout.includes('api ') && Date.now() < end) await new Promise((r) => setTimeout(r, 50));

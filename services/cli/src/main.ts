@@ -9,11 +9,18 @@ import { composeRoles, rolesOf, runService, ROLES, type Role } from '@floe/runti
 import { FLOE_KIT } from './components.js';
 
 const FORMATS = ['auto', 'conntrack', 'conntrack-xml', 'kernel-log', 'ulogd-json'] as const;
-const out = (line: string) => { process.stdout.write(line + '\n'); };
-const err = (line: string) => { process.stderr.write(line + '\n'); };
+const out = (line: string) => {
+  process.stdout.write(line + '\n');
+};
+const err = (line: string) => {
+  process.stderr.write(line + '\n');
+};
 // `floe analyze --json | head`: a closed pipe ends the command quietly, as Unix tools do.
 for (const s of [process.stdout, process.stderr]) {
-  s.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
+  s.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
 }
 
 /**
@@ -51,13 +58,24 @@ const program = new Command('floe')
   .version('0.1.0')
   .exitOverride()
   // commander echoes the argument it refuses (`unknown option '…'`): escaped, line by line.
-  .configureOutput({ outputError: (text, write) => write(text.split('\n').map((l) => escapeText(l.length > 200 ? `${l.slice(0, 200)}…` : l)).join('\n')) })
+  .configureOutput({
+    outputError: (text, write) =>
+      write(
+        text
+          .split('\n')
+          .map((l) => escapeText(l.length > 200 ? `${l.slice(0, 200)}…` : l))
+          .join('\n'),
+      ),
+  })
   .showHelpAfterError();
 
-program.command('run')
-  .description('Run every role in one process on the embedded default (in-process bus, DuckDB store).\n' +
-    'Reads live `conntrack -E` events when it can (root and the conntrack tool present);\n' +
-    'otherwise it says so and replays the bundled sample capture.')
+program
+  .command('run')
+  .description(
+    'Run every role in one process on the embedded default (in-process bus, DuckDB store).\n' +
+      'Reads live `conntrack -E` events when it can (root and the conntrack tool present);\n' +
+      'otherwise it says so and replays the bundled sample capture.',
+  )
   .option('-c, --config <file>', 'configuration YAML (see `floe config --describe`); FLOE_* variables override it')
   .option('--replay <file>', 'feed a capture file through the pipeline instead of live events')
   .addOption(new Option('--format <name>', 'format of the --replay file').choices(FORMATS).default('auto'))
@@ -77,7 +95,10 @@ program.command('run')
       t[path[path.length - 1]] = v;
     };
     if (o.policy) set(['policyFile'], o.policy);
-    if (o.netns) { set(['collector', 'conntrack', 'netns'], o.netns); set(['enforcer', 'netns'], o.netns); }
+    if (o.netns) {
+      set(['collector', 'conntrack', 'netns'], o.netns);
+      set(['enforcer', 'netns'], o.netns);
+    }
     if (o.dryRun) set(['enforcer', 'dryRun'], true);
     if (o.apiPort !== undefined) set(['api', 'port'], o.apiPort);
     if (o.store) set(['store', 'path'], o.store);
@@ -87,22 +108,28 @@ program.command('run')
     await runFloe(cfg, { replay: o.replay, format: o.format, speed: o.speed, enforce: !!o.enforce, exitAfterReplay: !!o.exitAfterReplay }, log, out);
   });
 
-program.command('serve')
-  .description('Run one role as its own process (what services/<role>/dist/main.js runs), with its health endpoint\n' +
-    'on health.host and the role\'s health port. Exit 0 after SIGINT/SIGTERM, 2 for a bad configuration, 1 on a failure.')
+program
+  .command('serve')
+  .description(
+    'Run one role as its own process (what services/<role>/dist/main.js runs), with its health endpoint\n' +
+      "on health.host and the role's health port. Exit 0 after SIGINT/SIGTERM, 2 for a bad configuration, 1 on a failure.",
+  )
   .addOption(new Option('--role <role>', 'the role to run').choices([...ROLES]).makeOptionMandatory())
   .option('-c, --config <file>', 'configuration YAML; FLOE_* variables override it')
   .option('--check', 'validate the configuration and exit')
   .action(async (o: { role: Role; config?: string; check?: boolean }) => {
     const argv = [...(o.config ? ['-c', o.config] : []), ...(o.check ? ['--check'] : [])];
     await runService(`floe-${o.role}`, (ctx) => composeRoles(ctx, rolesOf(o.role), FLOE_KIT), {
-      argv, health: (cfg) => ({ host: cfg.health.host, port: cfg.health[`${o.role}Port`] }),
+      argv,
+      health: (cfg) => ({ host: cfg.health.host, port: cfg.health[`${o.role}Port`] }),
     });
   });
 
-program.command('analyze')
-  .description('Offline: parse flow files, enforce the policy, run the detectors, print findings and a summary.\n' +
-    'Exit 0 even when attacks are found; 2 for unusable input or options.')
+program
+  .command('analyze')
+  .description(
+    'Offline: parse flow files, enforce the policy, run the detectors, print findings and a summary.\n' + 'Exit 0 even when attacks are found; 2 for unusable input or options.',
+  )
   .argument('<file...>', 'flow files (conntrack -E/-L text, conntrack XML, kernel LOG lines, ulogd2 JSON)')
   .addOption(new Option('--format <name>', 'input format').choices(FORMATS).default('auto'))
   .option('--policy <file>', 'policy YAML (default: the embedded policy)')
@@ -115,7 +142,8 @@ program.command('analyze')
   });
 
 const policy = program.command('policy').description('Policy files');
-policy.command('check')
+policy
+  .command('check')
   .description('Validate a policy file; every error names file, line, column and field. Exit 1 when invalid.')
   .argument('<file>', 'policy YAML')
   .action(async (file: string) => {
@@ -123,7 +151,8 @@ policy.command('check')
     if (!ok) process.exitCode = 1;
   });
 
-program.command('config')
+program
+  .command('config')
   .description('Show configuration: the merged result (--print) or every key with its default (--describe)')
   .option('-c, --config <file>', 'configuration YAML')
   .option('--print', 'print the merged configuration (file + FLOE_* environment) as JSON')

@@ -25,26 +25,37 @@ function floe(args: string[], env: NodeJS.ProcessEnv = {}, asUser?: string) {
 
 const dir = mkdtempSync(join(tmpdir(), 'floe-probe-cli-'));
 chmodSync(dir, 0o755);
-const file = (name: string, text: string, mode = 0o644) => { const p = join(dir, name); writeFileSync(p, text); chmodSync(p, mode); return p; };
+const file = (name: string, text: string, mode = 0o644) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  chmodSync(p, mode);
+  return p;
+};
 const RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
-test('probe: an unreadable input, policy or inventory (as nobody) is one line `FILE: permission denied`, exit 2, before anything is read',
-  { skip: process.getuid?.() !== 0 || spawnSync('runuser', ['--help']).status !== 0 ? 'needs root and runuser' : false }, () => {
-    const ok = join(dir, 'ok.log');
-    copyFileSync(SAMPLE, ok);
-    chmodSync(ok, 0o644);
-    const secret = file('unread.log', 'x\n', 0o600);
-    for (const args of [[ok, secret], [secret, ok], [ok, '--policy', secret], [ok, '--inventory', secret]]) {
-      const r = floe(['analyze', ...args], {}, 'nobody');
-      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
-      assert.equal(r.stdout, '', 'no partial results');
-      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-      assert.match(r.stderr, new RegExp(`^floe: (cannot read )?${secret.replace(/[.]/g, '\\.')}: permission denied\\n$`));
-    }
-    const replay = floe(['run', '--replay', secret, '--speed', 'max', '--exit-after-replay', '--store', ':memory:', '--api-port', '0'], {}, 'nobody');
-    assert.equal(replay.code, 2, replay.stderr);
-    assert.equal(replay.stderr, `floe: replay ${secret}: permission denied\n`);
-  });
+test('probe: an unreadable input, policy or inventory (as nobody) is one line `FILE: permission denied`, exit 2, before anything is read', {
+  skip: process.getuid?.() !== 0 || spawnSync('runuser', ['--help']).status !== 0 ? 'needs root and runuser' : false,
+}, () => {
+  const ok = join(dir, 'ok.log');
+  copyFileSync(SAMPLE, ok);
+  chmodSync(ok, 0o644);
+  const secret = file('unread.log', 'x\n', 0o600);
+  for (const args of [
+    [ok, secret],
+    [secret, ok],
+    [ok, '--policy', secret],
+    [ok, '--inventory', secret],
+  ]) {
+    const r = floe(['analyze', ...args], {}, 'nobody');
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stdout, '', 'no partial results');
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`^floe: (cannot read )?${secret.replace(/[.]/g, '\\.')}: permission denied\\n$`));
+  }
+  const replay = floe(['run', '--replay', secret, '--speed', 'max', '--exit-after-replay', '--store', ':memory:', '--api-port', '0'], {}, 'nobody');
+  assert.equal(replay.code, 2, replay.stderr);
+  assert.equal(replay.stderr, `floe: replay ${secret}: permission denied\n`);
+});
 
 test('probe: analyze escapes input-derived labels (field, reason) and file names in rejection lines and the summary', () => {
   const line = spawnSync('head', ['-1', SAMPLE], { encoding: 'utf8' }).stdout.trim();

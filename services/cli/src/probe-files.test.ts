@@ -18,14 +18,25 @@ const SAMPLE = fileURLToPath(new URL('../samples/conntrack-nmap-top100-scan.log'
 
 function floe(args: string[], env: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(process.execPath, ['--conditions=floe-source', '--import', 'tsx', MAIN, ...args], {
-    encoding: 'utf8', env: { ...process.env, FLOE_LOG_LEVEL: 'warn', ...env }, timeout: 60_000, maxBuffer: 1 << 26,
+    encoding: 'utf8',
+    env: { ...process.env, FLOE_LOG_LEVEL: 'warn', ...env },
+    timeout: 60_000,
+    maxBuffer: 1 << 26,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'floe-probe-files-'));
-const file = (name: string, text: string) => { const p = join(dir, name); writeFileSync(p, text); return p; };
-const fifo = (() => { const p = join(dir, 'fifo'); spawnSync('mkfifo', [p]); return p; })();
+const file = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+const fifo = (() => {
+  const p = join(dir, 'fifo');
+  spawnSync('mkfifo', [p]);
+  return p;
+})();
 /** Inputs that are not regular files: a character device, a FIFO (would block a plain open) and a directory. */
 const NOT_REGULAR = ['/dev/zero', fifo, dir];
 const BOMB = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...'bcdefg'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefg'[i]}`).join(',')}]`)].join('\n');

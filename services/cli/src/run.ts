@@ -31,23 +31,31 @@ export interface RunFlags {
 export async function runFloe(cfg: FloeConfig, flags: RunFlags, log: Logger, out: (line: string) => void): Promise<void> {
   const lifecycle = createLifecycle({ logger: log });
   const ctx: ServiceContext = {
-    cfg, logger: log, registry: createRegistry(),
+    cfg,
+    logger: log,
+    registry: createRegistry(),
     fail: (component, err) => lifecycle.fail(component, err),
-    stop: (reason) => { void lifecycle.stop(reason); },
+    stop: (reason) => {
+      void lifecycle.stop(reason);
+    },
   };
-  const onSignal = (sig: string) => { void lifecycle.stop(`signal ${sig}`); };
+  const onSignal = (sig: string) => {
+    void lifecycle.stop(`signal ${sig}`);
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    lifecycle.add(...await composeRoles(ctx, rolesOf(...ROLES), FLOE_KIT, {
-      replay: flags.replay ? { file: flags.replay, format: flags.format, speed: flags.speed } : undefined,
-      fallbackReplay: { file: BUNDLED_SAMPLE, speed: flags.speed },
-      enforceReplays: flags.enforce,
-      exitAfterReplay: flags.exitAfterReplay,
-      out,
-      onFinding: (f) => out(findingLine(f)),
-      onDecision: (d) => out(decisionLine(d)),
-    }));
+    lifecycle.add(
+      ...(await composeRoles(ctx, rolesOf(...ROLES), FLOE_KIT, {
+        replay: flags.replay ? { file: flags.replay, format: flags.format, speed: flags.speed } : undefined,
+        fallbackReplay: { file: BUNDLED_SAMPLE, speed: flags.speed },
+        enforceReplays: flags.enforce,
+        exitAfterReplay: flags.exitAfterReplay,
+        out,
+        onFinding: (f) => out(findingLine(f)),
+        onDecision: (d) => out(decisionLine(d)),
+      })),
+    );
     await lifecycle.start();
     const outcome = await lifecycle.done;
     if (outcome.failure) throw outcome.failure;

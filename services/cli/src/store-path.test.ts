@@ -15,7 +15,9 @@ const SAMPLE = fileURLToPath(new URL('../samples/conntrack-nmap-top100-scan.log'
 
 function floe(args: string[], env: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(process.execPath, ['--conditions=floe-source', '--import', 'tsx', MAIN, ...args], {
-    encoding: 'utf8', env: { ...process.env, FLOE_LOG_LEVEL: 'warn', ...env }, timeout: 60_000,
+    encoding: 'utf8',
+    env: { ...process.env, FLOE_LOG_LEVEL: 'warn', ...env },
+    timeout: 60_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -68,13 +70,23 @@ test('floe run --store: a missing directory is created; a store locked by anothe
   const ok = run(path);
   assert.equal(ok.code, 0, ok.stderr);
   // a second floe holds the file while a run starts on it
-  const holder = spawn(process.execPath, ['--conditions=floe-source', '--import', 'tsx', MAIN, 'run', '--store', path, '--replay', SAMPLE, '--speed', 'max', '--api-port', '0', '--dry-run'], {
-    env: { ...process.env, FLOE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'],
+  const holder = spawn(
+    process.execPath,
+    ['--conditions=floe-source', '--import', 'tsx', MAIN, 'run', '--store', path, '--replay', SAMPLE, '--speed', 'max', '--api-port', '0', '--dry-run'],
+    {
+      env: { ...process.env, FLOE_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  t.after(() => {
+    holder.kill('SIGKILL');
   });
-  t.after(() => { holder.kill('SIGKILL'); });
   await new Promise<void>((resolve, reject) => {
     let out = '';
-    holder.stdout.on('data', (b: Buffer) => { out += b.toString(); if (/^api {6}http/m.test(out)) resolve(); });
+    holder.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (/^api {6}http/m.test(out)) resolve();
+    });
     holder.on('exit', (c) => reject(new Error(`holder exited ${c}`)));
   });
   const locked = run(path);

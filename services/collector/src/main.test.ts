@@ -7,7 +7,12 @@ const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 const SAMPLE = fileURLToPath(new URL('../../cli/samples/conntrack-nmap-top100-scan.log', import.meta.url));
 
 test('collector main: a replay with exitWhenDone publishes every flow of the capture and exits 0', { timeout: 60_000 }, async () => {
-  const s = spawnService(MAIN, [], { FLOE_HEALTH_COLLECTOR_PORT: '0', FLOE_COLLECTOR_REPLAY_FILE: SAMPLE, FLOE_COLLECTOR_REPLAY_SPEED: '0', FLOE_COLLECTOR_REPLAY_EXIT_WHEN_DONE: 'true' });
+  const s = spawnService(MAIN, [], {
+    FLOE_HEALTH_COLLECTOR_PORT: '0',
+    FLOE_COLLECTOR_REPLAY_FILE: SAMPLE,
+    FLOE_COLLECTOR_REPLAY_SPEED: '0',
+    FLOE_COLLECTOR_REPLAY_EXIT_WHEN_DONE: 'true',
+  });
   const { code, stderr } = await s.exited;
   assert.equal(code, 0, stderr.join('\n'));
   const msgs = jsonLines(stderr).map((l) => l.msg);
@@ -17,7 +22,7 @@ test('collector main: a replay with exitWhenDone publishes every flow of the cap
 
 test('collector main: health while running, SIGTERM exits 0', { timeout: 60_000 }, async () => {
   const s = spawnService(MAIN, [], { FLOE_HEALTH_COLLECTOR_PORT: '0', FLOE_COLLECTOR_REPLAY_FILE: SAMPLE, FLOE_COLLECTOR_REPLAY_SPEED: '1' });
-  const body = await waitHealthy(await s.healthUrl) as { components: { collector: { ok: boolean; sources: Array<{ state: string }> } } };
+  const body = (await waitHealthy(await s.healthUrl)) as { components: { collector: { ok: boolean; sources: Array<{ state: string }> } } };
   assert.equal(body.components.collector.sources[0].state, 'running');
   s.child.kill('SIGTERM');
   assert.equal((await s.exited).code, 0);

@@ -7,7 +7,7 @@ const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
 test('enforcer main (dry-run): healthy, reports its mode, SIGTERM exits 0', { timeout: 60_000 }, async () => {
   const s = spawnService(MAIN, [], { FLOE_HEALTH_ENFORCER_PORT: '0', FLOE_ENFORCER_DRY_RUN: 'true' });
-  const body = await waitHealthy(await s.healthUrl) as { components: Record<string, { ok: boolean; mode?: string }> };
+  const body = (await waitHealthy(await s.healthUrl)) as { components: Record<string, { ok: boolean; mode?: string }> };
   assert.deepEqual(Object.keys(body.components), ['health', 'enforcer']);
   assert.equal(body.components.enforcer.mode, 'dry-run');
   s.child.kill('SIGTERM');

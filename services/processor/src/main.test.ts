@@ -10,7 +10,7 @@ const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
 test('processor main: healthy with its components, SIGTERM exits 0', { timeout: 60_000 }, async () => {
   const s = spawnService(MAIN, [], { FLOE_HEALTH_PROCESSOR_PORT: '0', FLOE_STORE_PATH: ':memory:' });
-  const body = await waitHealthy(await s.healthUrl) as { service: string; components: Record<string, { ok: boolean; flows?: number }> };
+  const body = (await waitHealthy(await s.healthUrl)) as { service: string; components: Record<string, { ok: boolean; flows?: number }> };
   assert.equal(body.service, 'floe-processor');
   assert.deepEqual(Object.keys(body.components), ['health', 'processor']);
   assert.equal(body.components.processor.flows, 0);

@@ -40,16 +40,88 @@ const linesOf = (...files: string[]): string[] => files.flatMap((f) => td(f).spl
 /** Real lines per format (testdata/, sources in testdata/SOURCES.md). */
 export const CORPUS: Record<FormatName, string[]> = {
   conntrack: linesOf(
-    'conntrack/captured-conntrack-E-extended-timestamp-nmap-top100-scan.log', 'conntrack/threads-conntrack-L-plain.txt',
-    'conntrack/threads-conntrack-E-events.txt', 'conntrack/scope-conntrack-L-o-id-dump.txt', 'conntrack/threads-proc-nf_conntrack-zone.txt',
+    'conntrack/captured-conntrack-E-extended-timestamp-nmap-top100-scan.log',
+    'conntrack/threads-conntrack-L-plain.txt',
+    'conntrack/threads-conntrack-E-events.txt',
+    'conntrack/scope-conntrack-L-o-id-dump.txt',
+    'conntrack/threads-proc-nf_conntrack-zone.txt',
   ).slice(0, 400),
   'conntrack-xml': linesOf('conntrack/tsuru-conntrack-L-o-xml.xml', 'conntrack/travis-nat-conntrack-E-o-xml-events.xml').slice(0, 400),
   'kernel-log': linesOf('iptables-log/elastic-iptables-raw-mixed.log', 'iptables-log/crowdsec-hub-proxmox-pvefw.log', 'iptables-log/crowdsec-hub-iptables-portscan.log'),
-  'ulogd-json': linesOf('ulogd-nflog/captured-ulogd2-nflog-json-nmap-scan-v4v6.json', 'ulogd-nfct/captured-ulogd2-nfct-json-nmap-scan-v4v6.json', 'ulogd-nflog/blog-ulogd2-json-nftables-ipv6-syn.json').slice(0, 400),
+  'ulogd-json': linesOf(
+    'ulogd-nflog/captured-ulogd2-nflog-json-nmap-scan-v4v6.json',
+    'ulogd-nfct/captured-ulogd2-nfct-json-nmap-scan-v4v6.json',
+    'ulogd-nflog/blog-ulogd2-json-nftables-ipv6-syn.json',
+  ).slice(0, 400),
 };
 
-const HOSTILE = ['\0', '\x1b[2J', '\x1b]0;pwned\x07', '\r', '\n', '\t', '\x7f', '\u009b', '\u202e', '\u2066', '\ufeff', '\ufffd', '\ud800', '\udc00', '🙂', '=', '==', '<', '>', '</flow>', '<flow>', '"', '\\', '{', '}', '[', ']', ' ', '  ', ':', '/', '.', '-', '%s', '${x}', 'IN=', 'OUT=', 'SRC=', 'DST=', 'src=', 'dst=', '&amp;', '&#0;'];
-const NUMBERS = ['0', '-1', '65535', '65536', '255', '256', '4294967295', '4294967296', '18446744073709551616', '99999999999999999999999', '1e309', 'NaN', 'Infinity', '0x10', '08', '1.5', '-0', '', ' 1', '٣'];
+const HOSTILE = [
+  '\0',
+  '\x1b[2J',
+  '\x1b]0;pwned\x07',
+  '\r',
+  '\n',
+  '\t',
+  '\x7f',
+  '\u009b',
+  '\u202e',
+  '\u2066',
+  '\ufeff',
+  '\ufffd',
+  '\ud800',
+  '\udc00',
+  '🙂',
+  '=',
+  '==',
+  '<',
+  '>',
+  '</flow>',
+  '<flow>',
+  '"',
+  '\\',
+  '{',
+  '}',
+  '[',
+  ']',
+  ' ',
+  '  ',
+  ':',
+  '/',
+  '.',
+  '-',
+  '%s',
+  '${x}',
+  'IN=',
+  'OUT=',
+  'SRC=',
+  'DST=',
+  'src=',
+  'dst=',
+  '&amp;',
+  '&#0;',
+];
+const NUMBERS = [
+  '0',
+  '-1',
+  '65535',
+  '65536',
+  '255',
+  '256',
+  '4294967295',
+  '4294967296',
+  '18446744073709551616',
+  '99999999999999999999999',
+  '1e309',
+  'NaN',
+  'Infinity',
+  '0x10',
+  '08',
+  '1.5',
+  '-0',
+  '',
+  ' 1',
+  '٣',
+];
 
 /** A mutation of a corpus line (or of two joined lines). */
 function mutated(corpus: string[]): fc.Arbitrary<string> {
@@ -101,7 +173,9 @@ const RAW: Record<FormatName, () => LineParser> = {
 const REASON = /^[a-z]+(?:-[a-z]+)*$/;
 
 function checkRecord(r: FlowRecord): void {
-  const fail = (why: string): never => { throw new Error(`bad record (${why}): ${JSON.stringify(r)}`); };
+  const fail = (why: string): never => {
+    throw new Error(`bad record (${why}): ${JSON.stringify(r)}`);
+  };
   if (r.schema !== 1) fail('schema');
   if (r.family !== 4 && r.family !== 6) fail('family');
   for (const a of [r.srcAddr, r.dstAddr]) {
@@ -128,7 +202,10 @@ export function runParser(format: FormatName, lines: string[]): { parsed: number
   const n = lines.length;
   // 1. the raw parser: nothing may throw
   const raw = RAW[format]();
-  lines.forEach((l, k) => { raw.parseLine(l, k + 1); raw.drain?.(); });
+  lines.forEach((l, k) => {
+    raw.parseLine(l, k + 1);
+    raw.drain?.();
+  });
   raw.end?.();
   // 2. the guarded parser, with accounting
   const p = createParser(format, { now: () => 1_700_000_000_000, node: 'fz' });
@@ -137,8 +214,13 @@ export function runParser(format: FormatName, lines: string[]): { parsed: number
   let rejected = 0;
   const take = (r: FlowRecord | ParseError | null): void => {
     if (r === null) skipped++;
-    else if (isParseError(r)) { checkError(r, n); rejected++; }
-    else { checkRecord(r); parsed++; }
+    else if (isParseError(r)) {
+      checkError(r, n);
+      rejected++;
+    } else {
+      checkRecord(r);
+      parsed++;
+    }
   };
   lines.forEach((l, k) => {
     take(p.parseLine(l, k + 1));
@@ -169,7 +251,10 @@ function referenceLines(all: Buffer, max: number): Array<[number, number | strin
 
 /** The line reader on random bytes in random chunks: same lines as the reference split, bound kept. */
 export const lineReaderProperty = fc.property(
-  fc.array(fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.constantFrom(...['\n', '\r', '\r\n', '\ufeff', 'a'.repeat(40), 'é', '</flow>'].map((s) => Uint8Array.from(Buffer.from(s))))), { maxLength: 30 }),
+  fc.array(
+    fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.constantFrom(...['\n', '\r', '\r\n', '\ufeff', 'a'.repeat(40), 'é', '</flow>'].map((s) => Uint8Array.from(Buffer.from(s))))),
+    { maxLength: 30 },
+  ),
   fc.integer({ min: 1, max: 64 }),
   fc.array(fc.nat(40), { maxLength: 10 }),
   (parts, max, cuts) => {
@@ -219,7 +304,12 @@ export interface FuzzTarget {
 
 /** Every target, in the order reports list them. */
 export const TARGETS: FuzzTarget[] = [
-  ...(Object.keys(CORPUS) as FormatName[]).map((f) => ({ name: f, property: fc.property(linesFor(f), (lines) => { runParser(f, lines); }) as fc.IProperty<unknown[]> })),
+  ...(Object.keys(CORPUS) as FormatName[]).map((f) => ({
+    name: f,
+    property: fc.property(linesFor(f), (lines) => {
+      runParser(f, lines);
+    }) as fc.IProperty<unknown[]>,
+  })),
   { name: 'line-reader', property: lineReaderProperty as unknown as fc.IProperty<unknown[]> },
   { name: 'format-detection', property: detectProperty as unknown as fc.IProperty<unknown[]> },
   { name: 'escape', property: escapeProperty as unknown as fc.IProperty<unknown[]> },

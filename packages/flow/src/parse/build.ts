@@ -36,15 +36,7 @@ export function newRecord(
 }
 
 /** Sets start/end (ms since epoch), srcPort/dstPort and icmpType/icmpCode, each when >= 0. */
-export function setTimesPortsIcmp(
-  rec: FlowRecord,
-  start: number,
-  end: number,
-  srcPort: number,
-  dstPort: number,
-  icmpType: number,
-  icmpCode: number,
-): void {
+export function setTimesPortsIcmp(rec: FlowRecord, start: number, end: number, srcPort: number, dstPort: number, icmpType: number, icmpCode: number): void {
   if (start >= 0) rec.start = start;
   if (end >= 0) rec.end = end;
   if (srcPort >= 0) rec.srcPort = srcPort;
@@ -76,15 +68,7 @@ export function setCounters(rec: FlowRecord, bytesOrig: number, packetsOrig: num
  * Sets the conntrack entry fields: state when given, assured/unreplied when true, zone and mark
  * when >= 0, ctId when given.
  */
-export function setConntrackState(
-  rec: FlowRecord,
-  state: string | undefined,
-  assured: boolean,
-  unreplied: boolean,
-  zone: number,
-  mark: number,
-  ctId: string | undefined,
-): void {
+export function setConntrackState(rec: FlowRecord, state: string | undefined, assured: boolean, unreplied: boolean, zone: number, mark: number, ctId: string | undefined): void {
   if (state !== undefined) rec.state = state;
   if (assured) rec.assured = true;
   if (unreplied) rec.unreplied = true;

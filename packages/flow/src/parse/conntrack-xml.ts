@@ -76,7 +76,10 @@ export function createConntrackXmlParser(opts: ParserOptions = {}): LineParser {
 
 /** True for text between flows that carries nothing: blanks, the XML prologue, `<conntrack>` tags. */
 function isFrame(t: string): boolean {
-  const s = t.replace(/<\?xml[^>]*\?>/g, '').replace(/<\/?conntrack>/g, '').trim();
+  const s = t
+    .replace(/<\?xml[^>]*\?>/g, '')
+    .replace(/<\/?conntrack>/g, '')
+    .trim();
   return s === '';
 }
 
@@ -85,12 +88,7 @@ const MAX_FLOW_CHARS = 64 * 1024;
 
 function unescapeXml(s: string): string {
   if (s.indexOf('&') < 0) return s;
-  return s
-    .replaceAll('&lt;', '<')
-    .replaceAll('&gt;', '>')
-    .replaceAll('&quot;', '"')
-    .replaceAll('&apos;', "'")
-    .replaceAll('&amp;', '&');
+  return s.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&quot;', '"').replaceAll('&apos;', "'").replaceAll('&amp;', '&');
 }
 
 function isDigits(s: string, max: number): boolean {
@@ -113,14 +111,7 @@ function attr(tag: string, name: string): string | undefined {
 const FLOW_EVENTS: Record<string, FlowEvent> = { new: 'new', update: 'update', destroy: 'destroy' };
 
 /** Parse text[open .. close+7) as one <flow> element. */
-function parseFlowXml(
-  text: string,
-  open: number,
-  close: number,
-  lineNo: number,
-  now: () => number,
-  node: string | undefined,
-): FlowRecord | ParseError {
+function parseFlowXml(text: string, open: number, close: number, lineNo: number, now: () => number, node: string | undefined): FlowRecord | ParseError {
   const headEnd = text.indexOf('>', open);
   const head = text.slice(open, headEnd + 1);
   let event: FlowEvent = 'snapshot';

@@ -61,8 +61,19 @@ test('captured: [epoch.usec] becomes observedAt in ms; first line fields', () =>
   const { lineNo, ...first } = records[0];
   assert.equal(lineNo, 1);
   assert.deepEqual(first, {
-    schema: 1, observedAt: 1796040083756, node: 'node-a', source: 'conntrack', event: 'new', family: 4, protocol: 6,
-    srcAddr: '10.70.0.2', dstAddr: '10.60.0.11', srcPort: 58474, dstPort: 8080, state: 'SYN_SENT', unreplied: true,
+    schema: 1,
+    observedAt: 1796040083756,
+    node: 'node-a',
+    source: 'conntrack',
+    event: 'new',
+    family: 4,
+    protocol: 6,
+    srcAddr: '10.70.0.2',
+    dstAddr: '10.60.0.11',
+    srcPort: 58474,
+    dstPort: 8080,
+    state: 'SYN_SENT',
+    unreplied: true,
     ctId: '1995299768',
   });
 });
@@ -91,8 +102,14 @@ test('-L dumps: ssh scan and http burst files, every line a snapshot record', ()
   assert.ok(ssh.records.every((r) => r.event === 'snapshot' && r.srcAddr === '125.65.245.146' && r.dstPort === 22));
   assert.ok(ssh.records.every((r) => r.assured === true && r.mark === 0));
   // 26 TIME_WAIT and one ESTABLISHED (to 194.8.252.212)
-  assert.deepEqual(ssh.records.filter((r) => r.state !== 'TIME_WAIT').map((r) => [r.state, r.dstAddr]), [['ESTABLISHED', '194.8.252.212']]);
-  assert.ok(ssh.records.every((r) => r.observedAt === NOW), 'no time in -L lines: now()');
+  assert.deepEqual(
+    ssh.records.filter((r) => r.state !== 'TIME_WAIT').map((r) => [r.state, r.dstAddr]),
+    [['ESTABLISHED', '194.8.252.212']],
+  );
+  assert.ok(
+    ssh.records.every((r) => r.observedAt === NOW),
+    'no time in -L lines: now()',
+  );
   const http = parseAll('conntrack/iki-conntrack-L-http-burst.txt');
   assert.equal(http.errors.length, 0);
   assert.equal(http.records.length, 26);
@@ -102,10 +119,7 @@ test('-L dumps: ssh scan and http burst files, every line a snapshot record', ()
 test('NAT: reply tuple kept only when it differs from the swapped original', () => {
   const nat = parseAll('conntrack/iki-conntrack-L-udp-nat-oneline.txt').records[0];
   // udp 17 12 src=10.17.224.60 dst=194.8.253.11 sport=22 dport=53 src=194.8.253.12 dst=10.17.224.61 sport=54 dport=23
-  assert.deepEqual(
-    [nat.replySrcAddr, nat.replyDstAddr, nat.replySrcPort, nat.replyDstPort],
-    ['194.8.253.12', '10.17.224.61', 54, 23],
-  );
+  assert.deepEqual([nat.replySrcAddr, nat.replyDstAddr, nat.replySrcPort, nat.replyDstPort], ['194.8.253.12', '10.17.224.61', 54, 23]);
   const plain = parseAll('conntrack/threads-conntrack-L-plain.txt').records;
   // line 1: kube-dns DNAT, the reply comes from the pod 10.240.244.119
   assert.equal(plain[0].replySrcAddr, '10.240.244.119');
@@ -148,8 +162,14 @@ test('/proc/net/nf_conntrack lines: ipv4 2 prefix, zone=0, mark=0', () => {
 test('-E -o id events: [DESTROY] without timeout or state, right-aligned tags, id=', () => {
   const { records, errors } = parseAll('conntrack/scope-conntrack-E-o-id-events.txt');
   assert.equal(errors.length, 0);
-  assert.deepEqual(records.map((r) => r.event), ['destroy', 'new', 'update', 'update']);
-  assert.deepEqual(records.map((r) => r.state), [undefined, 'SYN_SENT', 'SYN_RECV', 'ESTABLISHED']);
+  assert.deepEqual(
+    records.map((r) => r.event),
+    ['destroy', 'new', 'update', 'update'],
+  );
+  assert.deepEqual(
+    records.map((r) => r.state),
+    [undefined, 'SYN_SENT', 'SYN_RECV', 'ESTABLISHED'],
+  );
   assert.ok(records.every((r) => r.ctId === '347275904'));
   // 10.0.0.1 -> 127.0.0.1, reply from 10.0.0.2 to 127.0.0.2: NAT both ways
   assert.deepEqual([records[0].replySrcAddr, records[0].replyDstAddr, records[0].replySrcPort], ['10.0.0.2', '127.0.0.2', 28107]);
@@ -158,11 +178,11 @@ test('-E -o id events: [DESTROY] without timeout or state, right-aligned tags, i
 test('-L -o id dump: secctx= tolerated, counters on both directions', () => {
   const { records, errors } = parseAll('conntrack/scope-conntrack-L-o-id-dump.txt');
   assert.equal(errors.length, 0);
-  assert.deepEqual(records.map((r) => r.ctId), ['2993966208', '4001098880', '943643840']);
   assert.deepEqual(
-    [records[2].packetsOrig, records[2].bytesOrig, records[2].packetsReply, records[2].bytesReply],
-    [11, 1337, 8, 716],
+    records.map((r) => r.ctId),
+    ['2993966208', '4001098880', '943643840'],
   );
+  assert.deepEqual([records[2].packetsOrig, records[2].bytesOrig, records[2].packetsReply, records[2].bytesReply], [11, 1337, 8, 716]);
   assert.equal(records[0].bytesOrig, undefined);
 });
 
@@ -179,17 +199,23 @@ test('-E events from threads: UDP [UNREPLIED] then [ASSURED], DNAT reply', () =>
 
 test('conntrack -L of this machine (conntrack-tools 1.4.7 in a network namespace): icmp type/code/id and ipv6', () => {
   // Captured here with `conntrack -L -o extended,timestamp,id` after a raw ICMP echo and UDP over ::1.
-  const icmp = one('ipv4     2 icmp     1 29 src=127.0.0.1 dst=127.0.0.1 type=8 code=0 id=1 packets=1 bytes=28 src=127.0.0.1 dst=127.0.0.1 type=0 code=0 id=1 packets=1 bytes=28 mark=0 delta-time=0 use=1 id=1000814074');
+  const icmp = one(
+    'ipv4     2 icmp     1 29 src=127.0.0.1 dst=127.0.0.1 type=8 code=0 id=1 packets=1 bytes=28 src=127.0.0.1 dst=127.0.0.1 type=0 code=0 id=1 packets=1 bytes=28 mark=0 delta-time=0 use=1 id=1000814074',
+  );
   assert.deepEqual([icmp.protocol, icmp.icmpType, icmp.icmpCode, icmp.ctId, icmp.bytesReply], [1, 8, 0, '1000814074', 28]);
   assert.equal(icmp.replySrcAddr, undefined);
-  const v6 = one('ipv6     10 udp      17 29 src=::1 dst=::1 sport=42001 dport=5354 packets=1 bytes=54 [UNREPLIED] src=::1 dst=::1 sport=5354 dport=42001 packets=0 bytes=0 mark=0 delta-time=0 use=1 id=1930063236');
+  const v6 = one(
+    'ipv6     10 udp      17 29 src=::1 dst=::1 sport=42001 dport=5354 packets=1 bytes=54 [UNREPLIED] src=::1 dst=::1 sport=5354 dport=42001 packets=0 bytes=0 mark=0 delta-time=0 use=1 id=1930063236',
+  );
   assert.deepEqual([v6.family, v6.srcAddr, v6.bytesOrig, v6.unreplied], [6, '::1', 54, true]);
 });
 
 test('unknown protocols, [start=]/[stop=] ctime stamps, IPv6 canonicalised', () => {
   const gre = one('unknown  47 599 src=192.0.2.1 dst=198.51.100.2 src=198.51.100.2 dst=192.0.2.1 mark=0 use=1');
   assert.deepEqual([gre.protocol, gre.srcPort, gre.replySrcAddr], [47, undefined, undefined]);
-  const ts = one('tcp      6 src=10.0.0.1 dst=10.0.0.2 sport=1 dport=2 src=10.0.0.2 dst=10.0.0.1 sport=2 dport=1 [start=Mon Nov 30 12:26:04 2026] [stop=Mon Nov 30 12:27:05 2026] id=5');
+  const ts = one(
+    'tcp      6 src=10.0.0.1 dst=10.0.0.2 sport=1 dport=2 src=10.0.0.2 dst=10.0.0.1 sport=2 dport=1 [start=Mon Nov 30 12:26:04 2026] [stop=Mon Nov 30 12:27:05 2026] id=5',
+  );
   assert.equal(ts.start, new Date(2026, 10, 30, 12, 26, 4).getTime());
   assert.equal((ts.end ?? 0) - (ts.start ?? 0), 61_000);
   assert.equal(ts.ctId, '5');
@@ -202,7 +228,10 @@ test('unknown protocols, [start=]/[stop=] ctime stamps, IPv6 canonicalised', () 
 
 test('bad lines become errors with reason, field and line number; blank lines are skipped', () => {
   assert.deepEqual(err('tcp      6 10 ESTABLISHED src=10.0.0.1 dst=10.0.0.2 sport=65536 dport=2'), {
-    line: 7, reason: 'bad-port', field: 'sport', text: 'tcp      6 10 ESTABLISHED src=10.0.0.1 dst=10.0.0.2 sport=65536 dport=2',
+    line: 7,
+    reason: 'bad-port',
+    field: 'sport',
+    text: 'tcp      6 10 ESTABLISHED src=10.0.0.1 dst=10.0.0.2 sport=65536 dport=2',
   });
   assert.equal(err('tcp      6 10 ESTABLISHED src=10.0.0.1 dst=10.0.0.2 sport=65535 dport=2 packets=x').field, 'packets');
   assert.equal(err('tcp      6 10 ESTABLISHED src=10.0.0.300 dst=10.0.0.2').reason, 'bad-address');

@@ -39,7 +39,18 @@ export function createConntrackParser(opts: ParserOptions = {}): LineParser {
 const EVENTS: Record<string, FlowEvent> = { '[NEW]': 'new', '[UPDATE]': 'update', '[DESTROY]': 'destroy' };
 
 const MONTHS: Record<string, number> = {
-  Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11,
+  Jan: 0,
+  Feb: 1,
+  Mar: 2,
+  Apr: 3,
+  May: 4,
+  Jun: 5,
+  Jul: 6,
+  Aug: 7,
+  Sep: 8,
+  Oct: 9,
+  Nov: 10,
+  Dec: 11,
 };
 
 // Token cursor over the line being parsed: [ts, te) is the current token. Module state, reset at
@@ -101,12 +112,7 @@ function isSummaryLine(line: string): boolean {
 }
 
 /** Parse one conntrack text line (see createConntrackParser). */
-export function parseConntrackLine(
-  line: string,
-  lineNo: number,
-  now: () => number,
-  node: string | undefined,
-): FlowRecord | ParseError | null {
+export function parseConntrackLine(line: string, lineNo: number, now: () => number, node: string | undefined): FlowRecord | ParseError | null {
   cur = line;
   curLen = line.length;
   ts = 0;
@@ -195,7 +201,12 @@ export function parseConntrackLine(
         const from = ts + (isStart ? 7 : 6);
         const close = line.indexOf(']', from);
         if (close < 0) return parseError(lineNo, 'bad-timestamp', line, field);
-        const ms = parseCtime(line.slice(from, close).split(' ').filter((x) => x !== ''));
+        const ms = parseCtime(
+          line
+            .slice(from, close)
+            .split(' ')
+            .filter((x) => x !== ''),
+        );
         if (ms < 0) return parseError(lineNo, 'bad-timestamp', line, field);
         if (isStart) start = ms;
         else stop = ms;

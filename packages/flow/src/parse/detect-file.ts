@@ -33,19 +33,27 @@ export function detectFile(path: string, opts: { maxLineBytes?: number } = {}): 
     for (;;) {
       const n = readSync(fd, buf, 0, buf.length, null);
       if (n === 0) {
-        for (const l of sp.finish()) if (l.tooLong === undefined) lines.push(l.text); else sawLong = true;
+        for (const l of sp.finish())
+          if (l.tooLong === undefined) lines.push(l.text);
+          else sawLong = true;
         break;
       }
       const chunk = buf.subarray(0, n);
       if (firstChunk) {
         firstChunk = false;
-        const t = chunk.toString('utf8').replace(/^\uFEFF/, '').trimStart();
+        const t = chunk
+          .toString('utf8')
+          .replace(/^\uFEFF/, '')
+          .trimStart();
         if (t.startsWith('<?xml') || t.startsWith('<conntrack') || t.startsWith('<flow')) return { format: 'conntrack-xml', empty: false };
         const foreign = identifyBytes(chunk);
         if (foreign !== undefined) return { foreign, empty: false };
       }
       for (const l of sp.push(Buffer.from(chunk))) {
-        if (l.tooLong !== undefined) { sawLong = true; continue; }
+        if (l.tooLong !== undefined) {
+          sawLong = true;
+          continue;
+        }
         lines.push(l.text);
         if (l.text.trim() !== '') nonEmpty++;
       }

@@ -53,7 +53,8 @@ test('random text, empty input and near misses give undefined', () => {
 });
 
 test('majority vote over the first 20 non-empty lines; lines after the 20th are not read', () => {
-  const ct = 'tcp      6 431999 ESTABLISHED src=192.168.123.1 dst=192.168.123.10 sport=51654 dport=22 src=192.168.123.10 dst=192.168.123.1 sport=22 dport=51654 [ASSURED] mark=0 use=1';
+  const ct =
+    'tcp      6 431999 ESTABLISHED src=192.168.123.1 dst=192.168.123.10 sport=51654 dport=22 src=192.168.123.10 dst=192.168.123.1 sport=22 dport=51654 [ASSURED] mark=0 use=1';
   const klog = 'IN=eth0 OUT= SRC=192.0.2.1 DST=192.0.2.2 LEN=60 PROTO=TCP SPT=1 DPT=22';
   assert.equal(detectFormat(['garbage', ct, ct, klog]), 'conntrack');
   assert.equal(detectFormat([...Array(20).fill('junk'), ct]), undefined);

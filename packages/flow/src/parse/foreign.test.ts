@@ -75,6 +75,12 @@ test('files floe reads are detected by detectFile; the message for the unknown n
   assert.equal(detectFile(td('conntrack/tsuru-conntrack-L-o-xml.xml')).format, 'conntrack-xml');
   assert.equal(detectFile(td('iptables-log/crowdsec-hub-proxmox-pvefw.log')).format, 'kernel-log');
   assert.equal(detectFile(td('ulogd-nflog/blog-ulogd2-json-nftables-ipv6-syn.json')).format, 'ulogd-json');
-  assert.equal(unreadableFormatMessage('x.log', undefined), 'cannot detect the format of x.log; floe reads conntrack, conntrack-xml, kernel-log, ulogd-json (pass --format to force one)');
-  assert.equal(unreadableFormatMessage('f.log', { name: 'AWS VPC flow logs (version 2)' }), 'f.log looks like AWS VPC flow logs (version 2), which floe does not read; floe reads conntrack, conntrack-xml, kernel-log, ulogd-json');
+  assert.equal(
+    unreadableFormatMessage('x.log', undefined),
+    'cannot detect the format of x.log; floe reads conntrack, conntrack-xml, kernel-log, ulogd-json (pass --format to force one)',
+  );
+  assert.equal(
+    unreadableFormatMessage('f.log', { name: 'AWS VPC flow logs (version 2)' }),
+    'f.log looks like AWS VPC flow logs (version 2), which floe does not read; floe reads conntrack, conntrack-xml, kernel-log, ulogd-json',
+  );
 });

@@ -35,7 +35,8 @@ export function identifyBytes(head: Uint8Array): ForeignFormat | undefined {
   if (at(0) === 0x1f && at(1) === 0x8b) return { name: 'gzip-compressed data', hint: 'decompress it first (gunzip -k FILE)' };
   if (at(0) === 0x28 && at(1) === 0xb5 && at(2) === 0x2f && at(3) === 0xfd) return { name: 'zstd-compressed data', hint: 'decompress it first (zstd -d FILE)' };
   if (at(0) === 0x42 && at(1) === 0x5a && at(2) === 0x68 && at(3) >= 0x31 && at(3) <= 0x39) return { name: 'bzip2-compressed data', hint: 'decompress it first (bunzip2 -k FILE)' };
-  if (at(0) === 0xfd && at(1) === 0x37 && at(2) === 0x7a && at(3) === 0x58 && at(4) === 0x5a && at(5) === 0) return { name: 'xz-compressed data', hint: 'decompress it first (unxz -k FILE)' };
+  if (at(0) === 0xfd && at(1) === 0x37 && at(2) === 0x7a && at(3) === 0x58 && at(4) === 0x5a && at(5) === 0)
+    return { name: 'xz-compressed data', hint: 'decompress it first (unxz -k FILE)' };
   if (n >= 4) {
     const be = ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;
     const le = ((b[3] << 24) | (b[2] << 16) | (b[1] << 8) | b[0]) >>> 0;
@@ -47,7 +48,10 @@ export function identifyBytes(head: Uint8Array): ForeignFormat | undefined {
   let binary = false;
   for (let i = 0; i < Math.min(n, 512); i++) {
     const c = b[i];
-    if (c === 0 || (c < 8) || (c > 13 && c < 32 && c !== 27)) { binary = true; break; }
+    if (c === 0 || c < 8 || (c > 13 && c < 32 && c !== 27)) {
+      binary = true;
+      break;
+    }
   }
   if (!binary) return undefined;
   if (at(0) === 0 && (at(1) === 5 || at(1) === 9 || at(1) === 10)) {
@@ -65,7 +69,10 @@ export function identifyLines(lines: readonly string[]): ForeignFormat | undefin
     const line = raw.trim();
     if (line === '') continue;
     if (line.startsWith('#separator') || line.startsWith('#fields') || line.startsWith('#path')) {
-      const path = lines.find((l) => l.trim().startsWith('#path'))?.trim().split(/\s+/)[1];
+      const path = lines
+        .find((l) => l.trim().startsWith('#path'))
+        ?.trim()
+        .split(/\s+/)[1];
       return { name: `Zeek ${path ?? 'conn'}.log (TSV)` };
     }
     if (/^StartTime[,\t]Dur[,\t]Proto[,\t]SrcAddr/.test(line)) return { name: 'CTU/Argus binetflow (CSV)' };

@@ -8,11 +8,28 @@ import { isParseError } from './types.js';
 const NOW = Date.UTC(2023, 10, 14, 12, 0, 0);
 
 const BODIES: Array<{ name: string; body: string; prefix: string; inIface: string; verdict?: string }> = [
-  { name: 'iptables LOG', body: 'IN=eth0 OUT= MAC=00:11:22:33:44:55:66:77:88:99:aa:bb:08:00 SRC=192.0.2.7 DST=198.51.100.2 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF PROTO=TCP SPT=40000 DPT=22 WINDOW=64240 RES=0x00 SYN URGP=0', prefix: '', inIface: 'eth0' },
+  {
+    name: 'iptables LOG',
+    body: 'IN=eth0 OUT= MAC=00:11:22:33:44:55:66:77:88:99:aa:bb:08:00 SRC=192.0.2.7 DST=198.51.100.2 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=1 DF PROTO=TCP SPT=40000 DPT=22 WINDOW=64240 RES=0x00 SYN URGP=0',
+    prefix: '',
+    inIface: 'eth0',
+  },
   { name: 'UFW', body: '[UFW BLOCK] IN=br.lan OUT= SRC=192.0.2.7 DST=198.51.100.2 LEN=40 PROTO=TCP SPT=1 DPT=23', prefix: '[UFW BLOCK]', inIface: 'br.lan', verdict: 'drop' },
-  { name: 'nftables log with VLAN', body: 'nft drop: IN=eth0.5000 OUT= SRC=192.0.2.7 DST=198.51.100.2 LEN=40 PROTO=UDP SPT=1 DPT=53', prefix: 'nft drop:', inIface: 'eth0.5000', verdict: 'drop' },
+  {
+    name: 'nftables log with VLAN',
+    body: 'nft drop: IN=eth0.5000 OUT= SRC=192.0.2.7 DST=198.51.100.2 LEN=40 PROTO=UDP SPT=1 DPT=53',
+    prefix: 'nft drop:',
+    inIface: 'eth0.5000',
+    verdict: 'drop',
+  },
   { name: 'odd Linux names', body: 'DROP IN=veth@x OUT=enp.1s0 SRC=192.0.2.7 DST=198.51.100.2 LEN=40 PROTO=TCP SPT=1 DPT=80', prefix: 'DROP', inIface: 'veth@x', verdict: 'drop' },
-  { name: 'Proxmox pvefw', body: '100 6 tap100i0-IN 14/Nov/2023:12:00:00 +0000 policy DROP: IN=fwbr100i0 PHYSIN=tap100i0 SRC=192.0.2.7 DST=198.51.100.2 LEN=60 PROTO=TCP SPT=40000 DPT=3306 SYN', prefix: 'policy DROP:', inIface: 'fwbr100i0', verdict: 'drop' },
+  {
+    name: 'Proxmox pvefw',
+    body: '100 6 tap100i0-IN 14/Nov/2023:12:00:00 +0000 policy DROP: IN=fwbr100i0 PHYSIN=tap100i0 SRC=192.0.2.7 DST=198.51.100.2 LEN=60 PROTO=TCP SPT=40000 DPT=3306 SYN',
+    prefix: 'policy DROP:',
+    inIface: 'fwbr100i0',
+    verdict: 'drop',
+  },
 ];
 
 const HEADERS: Array<{ name: string; header: string; time?: number }> = [

@@ -32,9 +32,10 @@ function parseAll(p: string) {
 test('crowdsec "malformed" file: line 2 (IN=enp.1s0, a name Linux accepts) parses, line 3 (XX= instead of IN=) is rejected (issue 6)', () => {
   const { records, errors, at } = parseAll('iptables-log/crowdsec-hub-iptables-logs-with-malformed.log');
   assert.equal(records.length, 3);
-  assert.deepEqual(errors.map((e) => [e.line, e.reason, e.field]), [
-    [3, 'missing-field', 'IN'],
-  ]);
+  assert.deepEqual(
+    errors.map((e) => [e.line, e.reason, e.field]),
+    [[3, 'missing-field', 'IN']],
+  );
   assert.equal(at(2).inIface, 'enp.1s0');
   const l1 = at(1);
   assert.deepEqual(
@@ -84,10 +85,7 @@ test('elastic mixed file: all 24 lines parse; syslog, RFC 3339 and PRI headers; 
   assert.deepEqual([at(5).logPrefix, at(5).verdict, at(5).dstPort], ['iptables DROP_INPUT:', 'drop', 445]);
   // 15, 16: IPv6 ICMPv6, no input interface, canonical addresses, MARK=0xd4
   const l15 = at(15);
-  assert.deepEqual(
-    [l15.family, l15.protocol, l15.icmpType, l15.inIface, l15.outIface, l15.srcAddr],
-    [6, 58, 128, undefined, 'lo', '2a02:cf40:add:4002:91f2:a9b2:e09a:6fc6'],
-  );
+  assert.deepEqual([l15.family, l15.protocol, l15.icmpType, l15.inIface, l15.outIface, l15.srcAddr], [6, 58, 128, undefined, 'lo', '2a02:cf40:add:4002:91f2:a9b2:e09a:6fc6']);
   const l16 = at(16);
   assert.deepEqual([l16.srcAddr, l16.dstAddr, l16.icmpType, l16.mark, l16.outIface], ['fe80::84:88ff:feae:790a', 'ff02::16', 143, 0xd4, 'enp0s3']);
   // 17: VLAN interface eth0.90; 22: ESP (protocol 50) without ports; 23: host without kernel: tag

@@ -37,11 +37,31 @@ export function createKernelLogParser(opts: ParserOptions = {}): LineParser {
 }
 
 const PROTO_NAMES: Record<string, number> = {
-  ICMP: 1, TCP: 6, UDP: 17, GRE: 47, ESP: 50, AH: 51, ICMPv6: 58, ICMPV6: 58, SCTP: 132, UDPLITE: 136,
+  ICMP: 1,
+  TCP: 6,
+  UDP: 17,
+  GRE: 47,
+  ESP: 50,
+  AH: 51,
+  ICMPv6: 58,
+  ICMPV6: 58,
+  SCTP: 132,
+  UDPLITE: 136,
 };
 
 const MONTHS: Record<string, number> = {
-  Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11,
+  Jan: 0,
+  Feb: 1,
+  Mar: 2,
+  Apr: 3,
+  May: 4,
+  Jun: 5,
+  Jul: 6,
+  Aug: 7,
+  Sep: 8,
+  Oct: 9,
+  Nov: 10,
+  Dec: 11,
 };
 
 /** Index of the `IN=` that starts the kernel body (followed by an `OUT=` token), or -1. */
@@ -114,10 +134,13 @@ export function parseRfc3339(s: string, start: number, end: number): number {
   const mi = parseUint(s, start + 14, start + 16);
   const se = parseUint(s, start + 17, start + 19);
   if (
-    s.charCodeAt(start + 4) !== 45 || s.charCodeAt(start + 7) !== 45 ||
+    s.charCodeAt(start + 4) !== 45 ||
+    s.charCodeAt(start + 7) !== 45 ||
     (s.charCodeAt(start + 10) | 32) !== 116 /* T or t */ ||
-    s.charCodeAt(start + 13) !== 58 || s.charCodeAt(start + 16) !== 58
-  ) return -1;
+    s.charCodeAt(start + 13) !== 58 ||
+    s.charCodeAt(start + 16) !== 58
+  )
+    return -1;
   if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60 || h < 0 || mi < 0 || se < 0) return -1;
   let i = start + 19;
   let ms = 0;
@@ -313,12 +336,7 @@ function parseHeader(line: string, bodyStart: number, nowMs: number): Header {
 }
 
 /** Parse one kernel LOG line (see createKernelLogParser). */
-export function parseKernelLogLine(
-  line: string,
-  lineNo: number,
-  now: () => number,
-  node: string | undefined,
-): FlowRecord | ParseError | null {
+export function parseKernelLogLine(line: string, lineNo: number, now: () => number, node: string | undefined): FlowRecord | ParseError | null {
   let end = line.length;
   while (end > 0 && (line.charCodeAt(end - 1) === 13 || line.charCodeAt(end - 1) === 32)) end--;
   if (end === 0) return null;

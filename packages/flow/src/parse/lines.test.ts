@@ -19,23 +19,49 @@ async function readAll(chunks: Array<Buffer | string>, max?: number): Promise<In
 
 test('line ends: LF, CRLF, lone CR, CRLF split across chunks, last line without an end', async () => {
   const lines = await readAll(['a\nb\r\nc\rd\r', '\ne', '\r', 'f']);
-  assert.deepEqual(lines.map((l) => [l.no, l.text]), [[1, 'a'], [2, 'b'], [3, 'c'], [4, 'd'], [5, 'e'], [6, 'f']]);
-  assert.deepEqual((await readAll(['\n\n'])).map((l) => l.text), ['', '']);
+  assert.deepEqual(
+    lines.map((l) => [l.no, l.text]),
+    [
+      [1, 'a'],
+      [2, 'b'],
+      [3, 'c'],
+      [4, 'd'],
+      [5, 'e'],
+      [6, 'f'],
+    ],
+  );
+  assert.deepEqual(
+    (await readAll(['\n\n'])).map((l) => l.text),
+    ['', ''],
+  );
   assert.deepEqual(await readAll([]), []);
 });
 
 test('a UTF-8 BOM is dropped at the start only; invalid UTF-8 becomes U+FFFD', async () => {
   const lines = await readAll([Buffer.from([0xef, 0xbb, 0xbf]), 'x\n', Buffer.from([0xef, 0xbb, 0xbf, 0x79, 0xff, 0x0a])]);
-  assert.deepEqual(lines.map((l) => l.text), ['x', '\ufeffy\ufffd']);
+  assert.deepEqual(
+    lines.map((l) => l.text),
+    ['x', '\ufeffy\ufffd'],
+  );
 });
 
 test('an over-long line is dropped while streaming: counted with its length and first bytes, the next line intact (boundary: max, max+1)', async () => {
   const max = 10;
   const lines = await readAll(['0123456789\n', '01234', '567890', 'abcdef'.repeat(100), '\nnext\n'], max);
-  assert.deepEqual(lines.map((l) => [l.no, l.text.slice(0, 5), l.tooLong]), [[1, '01234', undefined], [2, '01234', 611], [3, 'next', undefined]]);
+  assert.deepEqual(
+    lines.map((l) => [l.no, l.text.slice(0, 5), l.tooLong]),
+    [
+      [1, '01234', undefined],
+      [2, '01234', 611],
+      [3, 'next', undefined],
+    ],
+  );
   // one byte over the bound at the very end of input, without a line end
   const last = await readAll(['x'.repeat(11)], max);
-  assert.deepEqual(last.map((l) => [l.no, l.tooLong]), [[1, 11]]);
+  assert.deepEqual(
+    last.map((l) => [l.no, l.tooLong]),
+    [[1, 11]],
+  );
 });
 
 test('the splitter never holds more than max + one chunk: 64 MiB fed in 64 KiB chunks', () => {
@@ -44,7 +70,13 @@ test('the splitter never holds more than max + one chunk: 64 MiB fed in 64 KiB c
   let lines: InputLine[] = [];
   for (let i = 0; i < 1024; i++) lines = lines.concat(sp.push(chunk));
   lines = lines.concat(sp.push(Buffer.from('\nok\n')));
-  assert.deepEqual(lines.map((l) => [l.no, l.tooLong, l.text.length]), [[1, 64 * 1024 * 1024, 256], [2, undefined, 2]]);
+  assert.deepEqual(
+    lines.map((l) => [l.no, l.tooLong, l.text.length]),
+    [
+      [1, 64 * 1024 * 1024, 256],
+      [2, undefined, 2],
+    ],
+  );
 });
 
 test('parseLines: over-long lines are rejected as line-too-long with their line number, others parse (strings and bytes alike)', async () => {
@@ -53,10 +85,17 @@ test('parseLines: over-long lines are rejected as line-too-long with their line 
   for (const source of ['strings', 'bytes'] as const) {
     const stats = new ParseStats();
     const out: FlowRecord[] = [];
-    const lines = source === 'strings' ? parseLines(input, { format: 'auto', stats, maxLineBytes: 1000 }) : parseStream(Readable.from([Buffer.from(input.join('\n'))]), { format: 'auto', stats, maxLineBytes: 1000 });
+    const lines =
+      source === 'strings'
+        ? parseLines(input, { format: 'auto', stats, maxLineBytes: 1000 })
+        : parseStream(Readable.from([Buffer.from(input.join('\n'))]), { format: 'auto', stats, maxLineBytes: 1000 });
     for await (const r of lines) out.push(r);
     assert.equal(out.length, 2, source);
-    assert.deepEqual(stats.errors.map((e) => [e.line, e.reason, e.bytes]), [[2, 'line-too-long', 5000]], source);
+    assert.deepEqual(
+      stats.errors.map((e) => [e.line, e.reason, e.bytes]),
+      [[2, 'line-too-long', 5000]],
+      source,
+    );
   }
 });
 
@@ -64,7 +103,12 @@ test('control bytes: leading NULs and a BOM are stripped, other C0/DEL/C1 reject
   const p = createParser('kernel-log', { now: () => 0 });
   const body = 'IN=eth0 OUT= SRC=192.0.2.1 DST=192.0.2.2 LEN=40 PROTO=TCP SPT=1 DPT=2';
   for (const ok of [`\0\0\0${body}`, `\ufeff${body}`, `${body}\r`, `DROP\t${body}`]) assert.ok(!isParseError(p.parseLine(ok, 1)), JSON.stringify(ok));
-  for (const [bad, field] of [[`\x1b[31mDROP ${body}`, 'U+001B'], [`A\0B ${body}`, 'U+0000'], [`X\x7f ${body}`, 'U+007F'], [`X\u009b ${body}`, 'U+009B']]) {
+  for (const [bad, field] of [
+    [`\x1b[31mDROP ${body}`, 'U+001B'],
+    [`A\0B ${body}`, 'U+0000'],
+    [`X\x7f ${body}`, 'U+007F'],
+    [`X\u009b ${body}`, 'U+009B'],
+  ]) {
     const r = p.parseLine(bad, 7) as ParseError;
     assert.deepEqual([r.line, r.reason, r.field], [7, 'control-byte', field]);
   }
@@ -80,7 +124,10 @@ test('conntrack-xml: a whole dump on one line gives every flow (was: all but one
   for (const how of ['reader', 'string'] as const) {
     const stats = new ParseStats();
     const out: FlowRecord[] = [];
-    const src = how === 'reader' ? parseStream(Readable.from([Buffer.from(`${oneLine}\n`)]), { format: 'auto', stats, maxLineBytes: 64 * 1024 }) : parseLines([oneLine], { format: 'conntrack-xml', stats, maxLineBytes: 1 << 20 });
+    const src =
+      how === 'reader'
+        ? parseStream(Readable.from([Buffer.from(`${oneLine}\n`)]), { format: 'auto', stats, maxLineBytes: 64 * 1024 })
+        : parseLines([oneLine], { format: 'conntrack-xml', stats, maxLineBytes: 1 << 20 });
     for await (const r of src) out.push(r);
     assert.equal(out.length, flows.length, how);
     assert.equal(stats.rejected, 0, how);
@@ -88,7 +135,9 @@ test('conntrack-xml: a whole dump on one line gives every flow (was: all but one
 });
 
 test('conntrack-xml: several flows per line through createParser directly: first returned, the rest from drain()', () => {
-  const flows = readFileSync(td('conntrack/tsuru-conntrack-L-o-xml.xml'), 'utf8').split('\n').filter((l) => l.startsWith('<flow'));
+  const flows = readFileSync(td('conntrack/tsuru-conntrack-L-o-xml.xml'), 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('<flow'));
   const p = createParser('conntrack-xml', { now: () => 0 });
   const first = p.parseLine(flows.slice(0, 5).join(''), 1);
   assert.ok(first !== null && !isParseError(first));
@@ -98,5 +147,8 @@ test('conntrack-xml: several flows per line through createParser directly: first
   assert.ok(!isParseError(p.parseLine(flows[0].slice(100), 3)));
   assert.equal(p.parseLine(flows[1].slice(0, 50), 4), null);
   const end = p.end?.() ?? [];
-  assert.deepEqual(end.map((r) => (isParseError(r) ? [r.line, r.reason] : 'record')), [[4, 'unterminated-flow']]);
+  assert.deepEqual(
+    end.map((r) => (isParseError(r) ? [r.line, r.reason] : 'record')),
+    [[4, 'unterminated-flow']],
+  );
 });

@@ -81,7 +81,10 @@ export class LineReader implements AsyncIterable<InputLine> {
     let have = this.pending.reduce((a, b) => a + b.length, 0);
     while (have < n && !this.ended) {
       const r = await this.it.next();
-      if (r.done) { this.ended = true; break; }
+      if (r.done) {
+        this.ended = true;
+        break;
+      }
       const b = toBuffer(r.value);
       this.pending.push(b);
       have += b.length;
@@ -209,7 +212,10 @@ export class LineSplitter {
       this.endLine();
       if (chunk[e] === CR) {
         if (e + 1 < chunk.length) pos = chunk[e + 1] === LF ? e + 2 : e + 1;
-        else { pos = e + 1; this.skipLf = true; }
+        else {
+          pos = e + 1;
+          this.skipLf = true;
+        }
       } else pos = e + 1;
     }
     const out = this.out;

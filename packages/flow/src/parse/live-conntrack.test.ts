@@ -44,7 +44,14 @@ async function collect(lines: string[], format: FormatName | 'auto') {
   const stats = new ParseStats();
   const records: FlowRecord[] = [];
   let detected: FormatName | undefined;
-  for await (const r of parseLines(lines, { format, stats, onFormat: (f) => { detected = f; } })) records.push(r);
+  for await (const r of parseLines(lines, {
+    format,
+    stats,
+    onFormat: (f) => {
+      detected = f;
+    },
+  }))
+    records.push(r);
   return { records, stats, detected };
 }
 
@@ -69,7 +76,9 @@ test('live conntrack -E (extended,timestamp,id and xml) and -D output parse with
     const p = spawn('ip', ['netns', 'exec', ns, 'conntrack', '-E', ...args]);
     procs.push(p);
     let out = '';
-    p.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    p.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
     return () => out;
   };
   const text = watch(['-o', 'extended,timestamp,id']);
@@ -86,7 +95,10 @@ test('live conntrack -E (extended,timestamp,id and xml) and -D output parse with
   assert.equal(txt.detected, 'conntrack');
   assert.equal(txt.stats.rejected, 0, JSON.stringify(txt.stats.errors));
   const tcp = txt.records.filter((r) => r.protocol === 6 && r.dstPort === port);
-  assert.deepEqual(tcp.map((r) => r.event).filter((e, k, a) => a.indexOf(e) === k), ['new', 'update', 'destroy']);
+  assert.deepEqual(
+    tcp.map((r) => r.event).filter((e, k, a) => a.indexOf(e) === k),
+    ['new', 'update', 'destroy'],
+  );
   const destroyed = tcp.find((r) => r.event === 'destroy');
   assert.ok(destroyed?.bytesOrig !== undefined && destroyed.bytesOrig > 100, 'orig bytes include the 100-byte payload');
   assert.ok((destroyed?.bytesReply ?? 0) > 10, 'reply bytes include the 10-byte answer');
@@ -99,7 +111,10 @@ test('live conntrack -E (extended,timestamp,id and xml) and -D output parse with
   assert.equal(x.detected, 'conntrack-xml');
   assert.equal(x.stats.rejected, 0, JSON.stringify(x.stats.errors));
   const xtcp = x.records.filter((r) => r.protocol === 6 && r.dstPort === port);
-  assert.deepEqual(xtcp.map((r) => r.event), tcp.map((r) => r.event));
+  assert.deepEqual(
+    xtcp.map((r) => r.event),
+    tcp.map((r) => r.event),
+  );
   assert.equal(xtcp.find((r) => r.event === 'destroy')?.bytesOrig, destroyed?.bytesOrig);
 
   const d = await collect(dump.split('\n'), 'conntrack');

@@ -17,9 +17,10 @@ test('parseFile auto-detects and counts: malformed crowdsec file gives 3 records
   assert.equal(records.length, 3);
   assert.ok(records.every((r) => r.node === 'n1'));
   assert.deepEqual(stats.toJSON().byReason, { 'missing-field': 1 });
-  assert.deepEqual(stats.errors.map((e) => [e.line, e.file]), [
-    [3, td('iptables-log/crowdsec-hub-iptables-logs-with-malformed.log')],
-  ]);
+  assert.deepEqual(
+    stats.errors.map((e) => [e.line, e.file]),
+    [[3, td('iptables-log/crowdsec-hub-iptables-logs-with-malformed.log')]],
+  );
   assert.deepEqual([stats.parsed, stats.skipped, stats.rejected, stats.lines], [3, 0, 1, 4]);
 });
 
@@ -57,7 +58,10 @@ test('parseLines over a child process stdout (cat | readline), onError called fo
   const out: FlowRecord[] = [];
   for await (const r of parseLines(rl, { format: 'auto', stats, file: 'stdin', onError: (e) => seen.push(e) })) out.push(r);
   assert.equal(out.length, 13);
-  assert.deepEqual(seen.map((e) => [e.line, e.reason, e.file]), [[3, 'missing-field', 'stdin']]);
+  assert.deepEqual(
+    seen.map((e) => [e.line, e.reason, e.file]),
+    [[3, 'missing-field', 'stdin']],
+  );
   assert.equal(stats.errors.length, 1, 'keep=1');
   assert.equal(stats.rejected, 1);
 });
@@ -77,12 +81,18 @@ test('parseLines: short inputs are detected at the end; empty input yields nothi
   const s2 = new ParseStats();
   const ports: Array<number | undefined> = [];
   for await (const r of parseLines(long, { format: 'auto', stats: s2 })) ports.push(r.srcPort);
-  assert.deepEqual(ports, Array.from({ length: 45 }, (_, k) => k).filter((k) => k !== 30));
+  assert.deepEqual(
+    ports,
+    Array.from({ length: 45 }, (_, k) => k).filter((k) => k !== 30),
+  );
   assert.equal(s2.errors[0].line, 31);
 });
 
 test('createParser rejects an unknown format name; ParseStats.record counts the three outcomes', () => {
-  assert.throws(() => createParser('netflow' as never), (e: unknown) => e instanceof FlowFormatError && e.code === 'FLOE_FLOW_BAD_FORMAT_NAME');
+  assert.throws(
+    () => createParser('netflow' as never),
+    (e: unknown) => e instanceof FlowFormatError && e.code === 'FLOE_FLOW_BAD_FORMAT_NAME',
+  );
   const p = createParser('conntrack');
   const s = new ParseStats();
   s.record(p.parseLine('', 1));

@@ -52,7 +52,13 @@ function guard(p: LineParser): LineParser {
   };
   if (p.end !== undefined) {
     const end = p.end.bind(p);
-    g.end = () => { try { return end(); } catch { return [parseError(0, 'parser-error', '')]; } };
+    g.end = () => {
+      try {
+        return end();
+      } catch {
+        return [parseError(0, 'parser-error', '')];
+      }
+    };
   }
   if (p.drain !== undefined) g.drain = p.drain.bind(p);
   return g;
@@ -103,7 +109,10 @@ async function* inputLines(lines: LineInput, maxLineBytes: number): AsyncGenerat
 }
 
 function looksLikeXml(head: Buffer): boolean {
-  const t = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  const t = head
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .trimStart();
   return t.startsWith('<?xml') || t.startsWith('<conntrack') || t.startsWith('<flow');
 }
 
@@ -197,7 +206,12 @@ export async function* parseLines(lines: LineInput, opts: ParseLinesOptions): As
   if (parser === undefined) {
     if (nonEmpty === 0) {
       // Nothing to detect: count the over-long lines that were all there was.
-      for (const b of buffered) if (b.tooLong !== undefined) { const e = parseError(b.no, 'line-too-long', b.text); e.bytes = b.tooLong; reject(e); }
+      for (const b of buffered)
+        if (b.tooLong !== undefined) {
+          const e = parseError(b.no, 'line-too-long', b.text);
+          e.bytes = b.tooLong;
+          reject(e);
+        }
       return;
     }
     parser = detect();
@@ -241,7 +255,15 @@ export async function parseFile(path: string, opts: Omit<ParseLinesOptions, 'fil
   const input = createReadStream(path);
   const records: FlowRecord[] = [];
   try {
-    for await (const r of parseStream(input, { ...opts, file, stats, onFormat: (f) => { format = f; opts.onFormat?.(f); } })) {
+    for await (const r of parseStream(input, {
+      ...opts,
+      file,
+      stats,
+      onFormat: (f) => {
+        format = f;
+        opts.onFormat?.(f);
+      },
+    })) {
       records.push(r);
     }
   } finally {

@@ -27,7 +27,10 @@ test('captured NFLOG stack: 444 packets, 300-port IPv4 SYN scan and 100 IPv6 pac
   assert.equal(errors.length, 0);
   assert.equal(records.length, 444);
   assert.ok(records.every((r) => r.source === 'nflog' && r.event === 'log' && r.logPrefix === 'floe-new:'));
-  assert.ok(records.every((r) => r.verdict === undefined), '"floe-new:" names no verdict');
+  assert.ok(
+    records.every((r) => r.verdict === undefined),
+    '"floe-new:" names no verdict',
+  );
   const v4scan = records.filter((r) => r.srcAddr === '10.50.0.2');
   assert.equal(v4scan.length, 300);
   assert.equal(new Set(v4scan.map((r) => r.dstPort)).size, 300);
@@ -46,11 +49,25 @@ test('captured NFLOG stack: 444 packets, 300-port IPv4 SYN scan and 100 IPv6 pac
 test('blog NFLOG line: IPv6 SYN, prefix with brackets and spaces, no output interface', () => {
   const { records, errors } = parseAll('ulogd-nflog/blog-ulogd2-json-nftables-ipv6-syn.json');
   assert.equal(errors.length, 0);
-  assert.deepEqual(records, [{
-    schema: 1, observedAt: 1684666445058, source: 'nflog', event: 'log', family: 6, protocol: 6,
-    srcAddr: 'fde4:8dba:82e1:1006::1001', dstAddr: 'fde4:8dba:82e1:1006::1002', srcPort: 52938, dstPort: 80,
-    bytesOrig: 80, packetsOrig: 1, mark: 0, logPrefix: '[NFTABLES HTTP PKT]', inIface: 'eth2',
-  }]);
+  assert.deepEqual(records, [
+    {
+      schema: 1,
+      observedAt: 1684666445058,
+      source: 'nflog',
+      event: 'log',
+      family: 6,
+      protocol: 6,
+      srcAddr: 'fde4:8dba:82e1:1006::1001',
+      dstAddr: 'fde4:8dba:82e1:1006::1002',
+      srcPort: 52938,
+      dstPort: 80,
+      bytesOrig: 80,
+      packetsOrig: 1,
+      mark: 0,
+      logPrefix: '[NFTABLES HTTP PKT]',
+      inIface: 'eth2',
+    },
+  ]);
 });
 
 test('captured NFCT stack: 444 destroy events, bytes from orig.raw.pktlen, flow.start/end in ms', () => {
@@ -59,21 +76,52 @@ test('captured NFCT stack: 444 destroy events, bytes from orig.raw.pktlen, flow.
   assert.equal(records.length, 444);
   assert.ok(records.every((r) => r.source === 'nfct' && r.event === 'destroy' && r.replySrcAddr === undefined));
   assert.equal(records.filter((r) => r.family === 6).length, 100);
-  assert.equal(records.reduce((s, r) => s + (r.bytesOrig ?? 0), 0), 24452);
-  assert.equal(records.reduce((s, r) => s + (r.bytesReply ?? 0), 0), 24432);
+  assert.equal(
+    records.reduce((s, r) => s + (r.bytesOrig ?? 0), 0),
+    24452,
+  );
+  assert.equal(
+    records.reduce((s, r) => s + (r.bytesReply ?? 0), 0),
+    24432,
+  );
   // line 1: 10.50.0.2:44266 -> 10.60.0.10:21, 44/40 bytes, ct.id 2132267502, start .490947 end .490950
   const r = records[0];
   assert.deepEqual(r, {
-    schema: 1, observedAt: 1796040001490, start: 1796040001490, end: 1796040001490, source: 'nfct', event: 'destroy',
-    family: 4, protocol: 6, srcAddr: '10.50.0.2', dstAddr: '10.60.0.10', srcPort: 44266, dstPort: 21,
-    bytesOrig: 44, packetsOrig: 1, bytesReply: 40, packetsReply: 1, mark: 0, ctId: '2132267502',
+    schema: 1,
+    observedAt: 1796040001490,
+    start: 1796040001490,
+    end: 1796040001490,
+    source: 'nfct',
+    event: 'destroy',
+    family: 4,
+    protocol: 6,
+    srcAddr: '10.50.0.2',
+    dstAddr: '10.60.0.10',
+    srcPort: 44266,
+    dstPort: 21,
+    bytesOrig: 44,
+    packetsOrig: 1,
+    bytesReply: 40,
+    packetsReply: 1,
+    mark: 0,
+    ctId: '2132267502',
   });
   assert.equal(records.filter((x) => x.srcAddr === '10.70.0.2').length, 44);
 });
 
 test('NFCT events, NAT reply tuple and bad lines', () => {
   const p = createUlogdJsonParser({ now: () => NOW });
-  const base = { 'orig.ip.protocol': 17, 'orig.l4.sport': 5000, 'orig.l4.dport': 53, src_ip: '10.0.0.1', dest_ip: '10.0.0.2', 'reply.ip.saddr.str': '10.0.0.2', 'reply.ip.daddr.str': '10.0.0.1', 'reply.l4.sport': 53, 'reply.l4.dport': 5000 };
+  const base = {
+    'orig.ip.protocol': 17,
+    'orig.l4.sport': 5000,
+    'orig.l4.dport': 53,
+    src_ip: '10.0.0.1',
+    dest_ip: '10.0.0.2',
+    'reply.ip.saddr.str': '10.0.0.2',
+    'reply.ip.daddr.str': '10.0.0.1',
+    'reply.l4.sport': 53,
+    'reply.l4.dport': 5000,
+  };
   const rec = (o: object) => {
     const r = p.parseLine(JSON.stringify(o), 1);
     assert.ok(r !== null && !isParseError(r));

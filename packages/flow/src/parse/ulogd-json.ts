@@ -54,7 +54,10 @@ export function createUlogdJsonParser(opts: ParserOptions = {}): LineParser {
 }
 
 class FieldError {
-  constructor(readonly reason: string, readonly field: string) {}
+  constructor(
+    readonly reason: string,
+    readonly field: string,
+  ) {}
 }
 
 /** An integer field in [min, max], undefined when absent; throws FieldError when wrong. */

@@ -18,7 +18,10 @@ async function records(name: string, format: FormatName): Promise<FlowRecord[]> 
 test('conntrack -L dumps carry no time: every record is untimed, observedAt is the reader clock', async () => {
   for (const name of ['conntrack/iki-conntrack-L-ssh-scan.txt', 'conntrack/scope-conntrack-L-o-id-dump.txt', 'conntrack/threads-conntrack-L-plain.txt']) {
     const rs = await records(name, 'conntrack');
-    assert.ok(rs.every((r) => r.untimed === true && r.observedAt === NOW && r.start === undefined), name);
+    assert.ok(
+      rs.every((r) => r.untimed === true && r.observedAt === NOW && r.start === undefined),
+      name,
+    );
   }
 });
 
@@ -46,7 +49,10 @@ test('kernel LOG lines behind a syslog time and ulogd2 JSON with oob.time/flow.s
 
 test('a kernel LOG line without any time stamp is untimed', () => {
   const p = createKernelLogParser({ now: () => NOW });
-  const r = p.parseLine('IN=eth0 OUT= MAC=00:00:00:00:00:00:00:00:00:00:00:00:08:00 SRC=192.0.2.1 DST=192.0.2.2 LEN=44 TOS=0x00 PREC=0x00 TTL=43 ID=1 PROTO=TCP SPT=1000 DPT=22 WINDOW=1024 RES=0x00 SYN URGP=0', 1);
+  const r = p.parseLine(
+    'IN=eth0 OUT= MAC=00:00:00:00:00:00:00:00:00:00:00:00:08:00 SRC=192.0.2.1 DST=192.0.2.2 LEN=44 TOS=0x00 PREC=0x00 TTL=43 ID=1 PROTO=TCP SPT=1000 DPT=22 WINDOW=1024 RES=0x00 SYN URGP=0',
+    1,
+  );
   assert.ok(r !== null && !isParseError(r), JSON.stringify(r));
   assert.equal(r.untimed, true);
   assert.equal(r.observedAt, NOW);

@@ -10,7 +10,10 @@ export function publishStep(deps: { bus: Bus }): Step {
     async run(state) {
       if (state.findings.length === 0) return OK;
       try {
-        await deps.bus.publish(TOPICS.findings, state.findings.map((f) => ({ key: f.id, value: f })));
+        await deps.bus.publish(
+          TOPICS.findings,
+          state.findings.map((f) => ({ key: f.id, value: f })),
+        );
       } catch (err) {
         return failure(err);
       }
