@@ -8,33 +8,12 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { createMemoryBus, TOPICS, type BusMessage } from '@floe/bus';
-import type { Decision } from '@floe/flow';
 import { createDryRunDriver, createNftDriver } from '@floe/nft';
 import { Registry } from 'prom-client';
 import { createLogger } from '@floe/telemetry';
 import { checkDecision } from './check.js';
 import { createEnforcer } from './enforcer.js';
-import { skip } from './test-netns.js';
-
-const HOUR = 3_600_000;
-function decision(target: string, over: Partial<Decision> = {}): Decision {
-  const now = Date.now();
-  return {
-    schema: 1,
-    target,
-    action: 'block',
-    scope: 'all',
-    durationMs: HOUR,
-    expiresAt: now + HOUR,
-    origin: 'api:test',
-    reason: 'test',
-    count: 1,
-    dryRun: false,
-    createdAt: now,
-    updatedAt: now,
-    ...over,
-  };
-}
+import { decision, skip } from './test-netns.js';
 
 async function metric(reg: Registry, name: string, labels: Record<string, string>): Promise<number> {
   const m = (await reg.getMetricsAsJSON()).find((x) => x.name === name);

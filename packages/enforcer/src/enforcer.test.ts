@@ -3,12 +3,11 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createMemoryBus, TOPICS } from '@floe/bus';
-import type { Decision } from '@floe/flow';
 import { createDryRunDriver, createNftDriver } from '@floe/nft';
 import { createDuckDbStore } from '@floe/store';
 import { Registry } from 'prom-client';
 import { createEnforcer } from './enforcer.js';
-import { kernel, netns, nft, rootOk, skip } from './test-netns.js';
+import { decision, kernel, netns, nft, rootOk, skip } from './test-netns.js';
 
 async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> {
   const end = Date.now() + ms;
@@ -17,27 +16,6 @@ async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 5000):
     if (ok(v) || Date.now() > end) return v;
     await sleep(25);
   }
-}
-
-const HOUR = 3_600_000;
-
-function decision(target: string, over: Partial<Decision> = {}): Decision {
-  const now = Date.now();
-  return {
-    schema: 1,
-    target,
-    action: 'block',
-    scope: 'all',
-    durationMs: HOUR,
-    expiresAt: now + HOUR,
-    origin: 'api:test',
-    reason: 'test',
-    count: 1,
-    dryRun: false,
-    createdAt: now,
-    updatedAt: now,
-    ...over,
-  };
 }
 
 async function metric(reg: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {

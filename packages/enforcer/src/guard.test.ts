@@ -11,16 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createMemoryBus, TOPICS } from '@floe/bus';
-import type { Decision } from '@floe/flow';
 import { createNftDriver } from '@floe/nft';
 import { loadCompiledPolicy, protectedSetFor } from '@floe/runtime';
 import { createDuckDbStore } from '@floe/store';
 import { Registry } from 'prom-client';
 import { noopLogger, type Logger } from '@floe/telemetry';
 import { createEnforcer } from './enforcer.js';
-import { kernel, netns, nft, skip } from './test-netns.js';
-
-const HOUR = 3_600_000;
+import { decision, HOUR, kernel, netns, nft, skip } from './test-netns.js';
 
 /** True when nft says one of floe's IPv4 sets holds an element matching `addr` (`nft get element` fails when none). */
 function blocked(ns: string, addr: string): boolean {
@@ -32,25 +29,6 @@ function blocked(ns: string, addr: string): boolean {
       return false;
     }
   });
-}
-
-function decision(target: string, over: Partial<Decision> = {}): Decision {
-  const now = Date.now();
-  return {
-    schema: 1,
-    target,
-    action: 'block',
-    scope: 'all',
-    durationMs: HOUR,
-    expiresAt: now + HOUR,
-    origin: 'api:alice',
-    reason: 'abuse',
-    count: 1,
-    dryRun: false,
-    createdAt: now,
-    updatedAt: now,
-    ...over,
-  };
 }
 
 async function metric(reg: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {

@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import type { Decision } from '@floe/flow';
 import { createNftDriver } from '@floe/nft';
 
 /** True when this process is root and `nft` runs. */
@@ -34,4 +35,27 @@ export function nft(ns: string, ...args: string[]): string {
 /** Kernel view: sorted canonical targets in floe's sets of namespace `ns`, read back with nft -j. */
 export async function kernel(ns: string): Promise<string[]> {
   return (await createNftDriver({ netns: ns }).list()).map((e) => e.target).sort();
+}
+
+/** One hour in ms. */
+export const HOUR = 3_600_000;
+
+/** A block decision of `target` for one hour from now, with `over` on top. */
+export function decision(target: string, over: Partial<Decision> = {}): Decision {
+  const now = Date.now();
+  return {
+    schema: 1,
+    target,
+    action: 'block',
+    scope: 'all',
+    durationMs: HOUR,
+    expiresAt: now + HOUR,
+    origin: 'api:test',
+    reason: 'test',
+    count: 1,
+    dryRun: false,
+    createdAt: now,
+    updatedAt: now,
+    ...over,
+  };
 }

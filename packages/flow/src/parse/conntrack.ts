@@ -1,8 +1,9 @@
 import { normalizeAddr } from '../addr.js';
 import type { FlowEvent, FlowRecord } from '../record.js';
 import { newRecord, setConntrackState, setCounters, setReply, setTimesPortsIcmp } from './build.js';
-import { parseEpochSecondsToMs, parsePort, parseU32, parseUint } from './num.js';
+import { parseEpochSecondsToMs, parseU32, parseUint } from './num.js';
 import { parseError, type LineParser, type ParseError, type ParserOptions } from './types.js';
+import { MONTHS } from './months.js';
 
 /**
  * conntrack text lines (source 'conntrack'), as printed by conntrack-tools (conntrack(8)) and
@@ -37,21 +38,6 @@ export function createConntrackParser(opts: ParserOptions = {}): LineParser {
 }
 
 const EVENTS: Record<string, FlowEvent> = { '[NEW]': 'new', '[UPDATE]': 'update', '[DESTROY]': 'destroy' };
-
-const MONTHS: Record<string, number> = {
-  Jan: 0,
-  Feb: 1,
-  Mar: 2,
-  Apr: 3,
-  May: 4,
-  Jun: 5,
-  Jul: 6,
-  Aug: 7,
-  Sep: 8,
-  Oct: 9,
-  Nov: 10,
-  Dec: 11,
-};
 
 // Token cursor over the line being parsed: [ts, te) is the current token. Module state, reset at
 // the start of each parseConntrackLine call (parsing is synchronous, never re-entered).

@@ -3,6 +3,7 @@ import type { FlowRecord } from '../record.js';
 import { parsePort, parseU32, parseUint } from './num.js';
 import { parseError, type LineParser, type ParseError, type ParserOptions } from './types.js';
 import { newRecord, setLogFields, setTimesPortsIcmp } from './build.js';
+import { MONTHS } from './months.js';
 
 /**
  * Kernel LOG target lines (source 'kernel-log', event 'log'): the body written by the kernel's
@@ -47,21 +48,6 @@ const PROTO_NAMES: Record<string, number> = {
   ICMPV6: 58,
   SCTP: 132,
   UDPLITE: 136,
-};
-
-const MONTHS: Record<string, number> = {
-  Jan: 0,
-  Feb: 1,
-  Mar: 2,
-  Apr: 3,
-  May: 4,
-  Jun: 5,
-  Jul: 6,
-  Aug: 7,
-  Sep: 8,
-  Oct: 9,
-  Nov: 10,
-  Dec: 11,
 };
 
 /** Index of the `IN=` that starts the kernel body (followed by an `OUT=` token), or -1. */
