@@ -17,7 +17,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -31,28 +30,16 @@ import { createDetectors } from '@floe/detect';
 import { createResponder, defaultResponderOptions } from '@floe/respond';
 import { createPipeline, createProcessor, type Pipeline } from '@floe/pipeline';
 import { kafkaBrokerBlocker, PrivateKafkaBroker } from '../helpers/kafka-broker.js';
+import { scaleOutRequired, tcpReachable } from '../helpers/scaleout-roles.js';
 import { until } from '../helpers/wait.js';
 
 const BROKER = process.env.FLOE_KAFKA_BROKER ?? '127.0.0.1:19092';
-const required = (!!process.env.CI && process.env.CI !== 'false') || process.env.FLOE_REQUIRE_KAFKA === '1';
+const required = scaleOutRequired();
 const PROCESSOR_MAIN = fileURLToPath(new URL('../../services/processor/dist/main.js', import.meta.url));
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
 const POISON_PORT = 6666;
 
-function reachable(hostPort: string): Promise<boolean> {
-  const i = hostPort.lastIndexOf(':');
-  return new Promise((resolve) => {
-    const s = connect({ host: hostPort.slice(0, i), port: Number(hostPort.slice(i + 1)) });
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(1000, () => done(false));
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
-}
-const devBlocker = (await reachable(BROKER)) ? undefined : `no Kafka broker on ${BROKER} (bash deploy/dev/up.sh)`;
+const devBlocker = (await tcpReachable(BROKER)) ? undefined : `no Kafka broker on ${BROKER} (bash deploy/dev/up.sh)`;
 const skipDev = devBlocker && !required ? devBlocker : false;
 const privateBlocker = kafkaBrokerBlocker();
 const skipPrivate = privateBlocker && !required ? privateBlocker : false;

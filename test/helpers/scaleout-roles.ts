@@ -39,7 +39,8 @@ export function scaleOutRequired(env: NodeJS.ProcessEnv = process.env): boolean 
   return env.CI === 'true' || env.FLOE_REQUIRE_KAFKA === '1' || env.FLOE_REQUIRE_CLICKHOUSE === '1';
 }
 
-function tcpReachable(hostPort: string, timeoutMs = 1000): Promise<boolean> {
+/** True when a TCP connect to `host:port` succeeds within `timeoutMs`. */
+export function tcpReachable(hostPort: string, timeoutMs = 1000): Promise<boolean> {
   const i = hostPort.lastIndexOf(':');
   return new Promise((resolve) => {
     const s = connect({ host: hostPort.slice(0, i), port: Number(hostPort.slice(i + 1)) });

@@ -4,11 +4,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
+import { createRegistry, readMetric, type Registry } from '@floe/telemetry';
 import kafkajs from 'kafkajs';
 import type { BusBatch, BusMessage } from './bus.js';
 import { runBusContract } from './contract.js';
 import { BUS_ERROR_CODES } from './errors.js';
 import { createKafkaBus, type KafkaBus, type KafkaBusOptions } from './kafka.js';
+import { BUS_METRICS } from './metrics.js';
 
 const BROKER = process.env.FLOE_KAFKA_BROKER ?? '127.0.0.1:19092';
 const REQUIRED = process.env.FLOE_REQUIRE_KAFKA === '1';
@@ -44,9 +46,9 @@ async function startedBus(t: TestContext, overrides: Partial<KafkaBusOptions> = 
 
 const unique = (tag: string): string => `test.kafka.${tag}.${randomUUID().slice(0, 8)}`;
 
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > end) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -337,5 +339,73 @@ describe('kafka bus: consumer error policy on a real broker', { skip, timeout: 1
       [...offsets.values()].every((o) => o <= 0),
       'no offset committed past the failing message',
     );
+  });
+});
+
+// The adapter's floe_bus_* metrics on the same broker.
+async function started(registry: Registry, partitions: number): Promise<KafkaBus> {
+  const bus = createKafkaBus(busOptions({ clientId: 'floe-test-metrics', partitions, lagSampleMs: 0 }), { metrics: registry });
+  await bus.start();
+  return bus;
+}
+
+describe('kafka bus metrics on a real broker', { skip, timeout: 120_000 }, () => {
+  it('publish 6 counts 6; lag sums to 6 while the handler waits, 0 once all are consumed and committed', async (t) => {
+    const registry = createRegistry({ defaultMetrics: false });
+    const bus = await started(registry, 2);
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    t.after(() => {
+      open();
+      return bus.stop();
+    });
+    const topic = unique('metrics-lag');
+    let got = 0;
+    await bus.subscribe<number>(topic, { group: 'lag' }, async (b) => {
+      await gate;
+      got += b.messages.length;
+    });
+    await bus.publish(
+      topic,
+      Array.from({ length: 6 }, (_, i) => ({ key: `k${i}`, value: i })),
+    );
+    assert.equal(await readMetric(registry, BUS_METRICS.published, { topic }), 6);
+    await bus.sampleLag();
+    assert.equal(await readMetric(registry, BUS_METRICS.lag, { topic, group: 'lag' }), 6);
+    open();
+    await waitFor(async () => (await readMetric(registry, BUS_METRICS.consumed, { topic })) === 6, '6 consumed');
+    assert.equal(got, 6);
+    assert.equal(await readMetric(registry, BUS_METRICS.lag, { topic, group: 'lag' }), 0, 'lag from the committed batches');
+    await bus.sampleLag();
+    assert.equal(await readMetric(registry, BUS_METRICS.lag, { topic, group: 'lag' }), 0, 'lag sampled from the broker');
+    assert.equal(await readMetric(registry, BUS_METRICS.undecodable, { topic }), undefined);
+  });
+
+  it('a message whose value is not JSON counts one undecodable; the valid one behind it is consumed', async (t) => {
+    const registry = createRegistry({ defaultMetrics: false });
+    const bus = await started(registry, 1);
+    t.after(() => bus.stop());
+    const topic = unique('metrics-undecodable');
+    await bus.publish(topic, [{ key: 'first', value: 1 }]);
+    const producer = new kafkajs.Kafka({ brokers: [BROKER], logLevel: kafkajs.logLevel.NOTHING }).producer();
+    await producer.connect();
+    try {
+      await producer.send({
+        topic,
+        messages: [
+          { key: 'bad', value: '{not json' },
+          { key: 'good', value: '2' },
+        ],
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    const values: unknown[] = [];
+    await bus.subscribe(topic, { group: 'u', fromBeginning: true }, async (b) => {
+      for (const m of b.messages) values.push(m.value);
+    });
+    await waitFor(async () => (await readMetric(registry, BUS_METRICS.undecodable, { topic })) === 1, 'one undecodable');
+    await waitFor(async () => values.length >= 2, 'the valid messages');
+    assert.deepEqual(values, [1, 2]);
   });
 });
