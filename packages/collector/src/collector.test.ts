@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { FlowRecord } from '@floe/flow';
 import { createMemoryBus, TOPICS } from '@floe/bus';
 import { createRegistry } from '@floe/telemetry';
-import { createCollector, conntrackAvailable } from './index.js';
+import { createCollector } from './index.js';
+import { conntrackNetns, liveSkip } from './test-netns.js';
 
 // Real files from shared/corpora, copied with their source lines in packages/flow/testdata/SOURCES.md.
 const testdata = (p: string) => fileURLToPath(new URL(`../../../packages/flow/testdata/${p}`, import.meta.url));
@@ -113,20 +113,8 @@ test('a live source that exits on its own fails the collector (no zombie)', asyn
   await c.stop();
 });
 
-const live = conntrackAvailable();
-test('live conntrack events in a network namespace become flows', { skip: live.ok ? false : live.reason }, async (t) => {
-  const ns = `floe-col-${randomBytes(3).toString('hex')}`;
-  const ip = (...a: string[]) => execFileSync('ip', a, { stdio: 'pipe' });
-  ip('netns', 'add', ns);
-  t.after(() => {
-    try {
-      ip('netns', 'del', ns);
-    } catch {
-      /* gone */
-    }
-  });
-  ip('-n', ns, 'link', 'set', 'lo', 'up');
-  execFileSync('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: 'table inet t {\n chain o {\n  type filter hook output priority 0;\n  ct state new counter\n }\n}\n' });
+test('live conntrack events in a network namespace become flows', { skip: liveSkip }, async (t) => {
+  const ns = conntrackNetns(t, 'floe-col');
   const bus = createMemoryBus();
   await bus.start();
   t.after(() => bus.stop());

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { ENOBUFS_WARNING, isDataGap, type DataGap, type FlowRecord } from '@floe/flow';
 import { createMemoryBus, TOPICS } from '@floe/bus';
 import { createRegistry } from '@floe/telemetry';
-import { createCollector, conntrackAvailable, GapTracker } from './index.js';
+import { createCollector, GapTracker } from './index.js';
+import { conntrackNetns, liveSkip } from './test-netns.js';
 
 const testdata = (p: string) => fileURLToPath(new URL(`../../../packages/flow/testdata/${p}`, import.meta.url));
 
@@ -139,22 +139,10 @@ test("a replay with an over-long line and bad lines publishes a rejected gap in 
   assert.deepEqual([gap.from, gap.to], [fifth, fifth], 'both rejected lines follow the fifth flow');
 });
 
-const live = conntrackAvailable();
 test('a live conntrack source with no events goes silent (metric, health), and the silence becomes a gap when events come back', {
-  skip: live.ok ? false : live.reason,
+  skip: liveSkip,
 }, async (t) => {
-  const ns = `floe-sil-${randomBytes(3).toString('hex')}`;
-  const ip = (...a: string[]) => execFileSync('ip', a, { stdio: 'pipe' });
-  ip('netns', 'add', ns);
-  t.after(() => {
-    try {
-      ip('netns', 'del', ns);
-    } catch {
-      /* gone */
-    }
-  });
-  ip('-n', ns, 'link', 'set', 'lo', 'up');
-  execFileSync('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: 'table inet t {\n chain o {\n  type filter hook output priority 0;\n  ct state new counter\n }\n}\n' });
+  const ns = conntrackNetns(t, 'floe-sil');
   const r = await rig();
   t.after(() => r.bus.stop());
   const c = createCollector(
