@@ -18,6 +18,18 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 runStoreContract('duckdb :memory:', () => createDuckDbStore({ path: ':memory:' }));
 runStoreContract('duckdb file', () => createDuckDbStore({ path: join(tmp, `contract-${n++}`, 'floe.duckdb') }));
 
+/** Rows of `sql` in the DuckDB file at `path`, read with a connection of its own (the store is stopped). */
+async function readRows(path: string, sql: string): Promise<Record<string, unknown>[]> {
+  const inst = await DuckDBInstance.create(path);
+  const c = await inst.connect();
+  try {
+    return (await c.runAndReadAll(sql)).getRowObjectsJS();
+  } finally {
+    c.closeSync();
+    inst.closeSync();
+  }
+}
+
 describe('duckdb store', { concurrency: false }, () => {
   it('keeps data and migrations across a restart on the same file (migration applied once)', async (t) => {
     const path = join(tmp, 'restart.duckdb');
@@ -36,11 +48,7 @@ describe('duckdb store', { concurrency: false }, () => {
     await s2.insertFlows([flowFixture()]);
     assert.equal((await s2.countFlows()).flows, 1, 'dedup holds across restarts');
     await s2.stop();
-    const inst = await DuckDBInstance.create(path);
-    const c = await inst.connect();
-    const rows = (await c.runAndReadAll('SELECT version FROM schema_migrations ORDER BY version')).getRowObjectsJS();
-    c.closeSync();
-    inst.closeSync();
+    const rows = await readRows(path, 'SELECT version FROM schema_migrations ORDER BY version');
     assert.deepEqual(rows, [{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
   });
 
@@ -140,11 +148,7 @@ describe('duckdb store', { concurrency: false }, () => {
     });
     await s.insertFlows([f]);
     await s.stop();
-    const inst = await DuckDBInstance.create(path);
-    const c = await inst.connect();
-    const row = (await c.runAndReadAll('SELECT * FROM flows')).getRowObjectsJS()[0];
-    c.closeSync();
-    inst.closeSync();
+    const row = (await readRows(path, 'SELECT * FROM flows'))[0];
     assert.equal(row.dedup_key, flowDedupKey(f));
     assert.equal(row.mark, 4_294_967_295n);
     assert.equal(row.observed_at, BigInt(f.observedAt));
@@ -167,11 +171,7 @@ describe('duckdb store', { concurrency: false }, () => {
     } as FlowRecord;
     await s.insertFlows([f]);
     await s.stop();
-    const inst = await DuckDBInstance.create(path);
-    const c = await inst.connect();
-    const row = (await c.runAndReadAll('SELECT * FROM flows')).getRowObjectsJS()[0];
-    c.closeSync();
-    inst.closeSync();
+    const row = (await readRows(path, 'SELECT * FROM flows'))[0];
     assert.equal(row.dedup_key, flowDedupKey(f));
     assert.equal(row.log_prefix, f.logPrefix);
     assert.equal(row.bytes_orig, BigInt(Number.MAX_SAFE_INTEGER));
@@ -188,11 +188,7 @@ describe('duckdb store', { concurrency: false }, () => {
     );
     await s.insertFlows([...flows.slice(0, 1000), flows[5], ...flows.slice(1000)]); // a repeat inside the batch too
     await s.stop();
-    const inst = await DuckDBInstance.create(path);
-    const c = await inst.connect();
-    const rows = (await c.runAndReadAll('SELECT dedup_key, ct_id, src_meta FROM flows')).getRowObjectsJS();
-    c.closeSync();
-    inst.closeSync();
+    const rows = await readRows(path, 'SELECT dedup_key, ct_id, src_meta FROM flows');
     assert.equal(rows.length, 3000);
     const byCt = new Map(flows.map((f) => [f.ctId, f]));
     for (const r of rows) {
