@@ -304,7 +304,7 @@ export function compilePolicy(p: Policy, opts: CompileOptions = {}): CompiledPol
 
     if (egressOn && e.direction === 'egress') {
       const m = egress.lookupParsed(e.da);
-      if (!m || !m.allows(flow.protocol, flow.dstPort)) {
+      if (!m?.allows(flow.protocol, flow.dstPort)) {
         out.push(finding('policy.egress-not-allowed', p.egress.severity, flow, 'src', sm, `egress not on the allow-list: ${where}`, { zone: e.srcZone }));
       }
     }

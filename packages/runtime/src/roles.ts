@@ -353,7 +353,6 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
   if (roles.api && cfg.api.enabled) {
     const k = need('api', 'api');
     const writer: DecisionWriterLike = processor?.decisions ?? createDecisionWriter({ store: store!, bus, responder: responder! });
-    const r = responder!;
     const app = k.buildApp({
       store: store!,
       registry,

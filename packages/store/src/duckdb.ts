@@ -24,7 +24,6 @@ import {
   rowToAudit,
   rowToDeadLetter,
   rowToDecision,
-  rowToFinding,
   toNumber,
   type Row,
 } from './rows.js';

@@ -109,7 +109,7 @@ function identifyJson(line: string): ForeignFormat | undefined {
   }
   if (typeof o !== 'object' || o === null || Array.isArray(o)) return undefined;
   const r = o as Record<string, unknown>;
-  const has = (k: string): boolean => Object.prototype.hasOwnProperty.call(r, k);
+  const has = (k: string): boolean => Object.hasOwn(r, k);
   if (has('id.orig_h') || has('id.resp_h')) return { name: has('conn_state') || has('proto') ? 'Zeek conn.log (JSON)' : 'a Zeek log (JSON)' };
   if (typeof r.flow === 'object' && r.flow !== null && ('IP' in (r.flow as object) || 'verdict' in (r.flow as object))) return { name: 'Cilium Hubble flows (JSON)' };
   const payload = r.jsonPayload as Record<string, unknown> | undefined;
