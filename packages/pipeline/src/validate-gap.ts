@@ -13,8 +13,8 @@ export const MAX_GAP_REASON_LENGTH = 64;
 /** Printable text without control, format (bidi) or line/paragraph separator characters, 1..MAX_GAP_NAME long. */
 const NAME = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+$/u;
 const name = (v: unknown): boolean => typeof v === 'string' && v.length >= 1 && v.length <= MAX_GAP_NAME && NAME.test(v);
-const ms = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-const count = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+/** A non-negative safe integer: a time in ms since epoch, or a count. */
+const whole = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 /**
  * Checks one value of a `floe.gaps.v1` message before it is stored: an object whose `schema` is
@@ -44,15 +44,15 @@ export function checkDataGap(v: unknown): RecordProblem | undefined {
   if (!name(g.node)) return bad('node');
   if (!name(g.source)) return bad('source');
   if (!(DATA_GAP_KINDS as readonly unknown[]).includes(g.kind)) return bad('kind');
-  if (!ms(g.from)) return bad('from');
-  if (!ms(g.to) || g.to < g.from) return bad('to');
-  if (!count(g.count)) return bad('count');
+  if (!whole(g.from)) return bad('from');
+  if (!whole(g.to) || g.to < g.from) return bad('to');
+  if (!whole(g.count)) return bad('count');
   if (g.reasons !== undefined) {
     const r = g.reasons;
     if (typeof r !== 'object' || r === null || Array.isArray(r)) return bad('reasons');
     const entries = Object.entries(r);
     if (entries.length > MAX_GAP_REASONS) return bad('reasons');
-    for (const [k, n] of entries) if (k.length > MAX_GAP_REASON_LENGTH || !NAME.test(k) || !count(n)) return bad('reasons');
+    for (const [k, n] of entries) if (k.length > MAX_GAP_REASON_LENGTH || !NAME.test(k) || !whole(n)) return bad('reasons');
   }
   return undefined;
 }
