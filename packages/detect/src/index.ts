@@ -26,6 +26,8 @@ export { findingId, scanScore, spanPhrase, timingAndThreshold, MITRE_NETWORK_SER
 export { trackDetectorMetrics } from './metrics.js';
 export type { StatsSource } from './metrics.js';
 export { DetectError, DETECT_ERROR_CODES } from './errors.js';
+export { BoundedKeys } from './keyed.js';
+export type { Evicted, Segment } from './keyed.js';
 export type { DetectErrorCode } from './errors.js';
 
 /**
