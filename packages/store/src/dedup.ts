@@ -6,13 +6,15 @@ import type { FlowRecord } from '@floe/flow';
  * the identity and every observed value of the record (source, node, ctId, family, protocol,
  * 5-tuple, ICMP type/code, event, observedAt, start/end, state, assured/unreplied, both
  * directions' counters, zone, mark, reply tuple, log prefix, verdict; absent fields as empty
- * text). The same event seen twice (a replay after a crash) gets the same key. Two conntrack
- * UPDATE events of one connection in one millisecond differ by state or counters and keep two
- * rows; records equal in every field keep one (a known limit: such a pair is indistinguishable).
+ * text, booleans as 1/0, joined by `|`). The same event seen twice (a replay after a crash) gets
+ * the same key. Two conntrack UPDATE events of one connection in one millisecond differ by state
+ * or counters and keep two rows; records equal in every field keep one (a known limit: such a
+ * pair is indistinguishable). The DuckDB adapter computes the same key in SQL (`dedupKeySql`);
+ * the ClickHouse adapter calls this function.
  */
 export function flowDedupKey(f: FlowRecord): string {
-  // The text is exactly the former `[…].join('|')` of these fields (absent as ''), so keys already
-  // stored by either adapter stay valid. A template literal and the one-shot crypto.hash
+  // The text is exactly the former `[…].join('|')` of DEDUP_KEY_FIELDS (absent as ''), so keys
+  // already stored by either adapter stay valid. A template literal and the one-shot crypto.hash
   // (Node >= 20.12) take about half the time per flow of an array join and createHash().
   const text =
     `${f.source ?? ''}|${f.node ?? ''}|${f.ctId ?? ''}|${f.family ?? ''}|${f.protocol ?? ''}|` +
@@ -21,4 +23,51 @@ export function flowDedupKey(f: FlowRecord): string {
     `${f.bytesOrig ?? ''}|${f.packetsOrig ?? ''}|${f.bytesReply ?? ''}|${f.packetsReply ?? ''}|${f.zone ?? ''}|${f.mark ?? ''}|` +
     `${f.replySrcAddr ?? ''}|${f.replyDstAddr ?? ''}|${f.replySrcPort ?? ''}|${f.replyDstPort ?? ''}|${f.logPrefix ?? ''}|${f.verdict ?? ''}`;
   return hash('sha256', text, 'hex').slice(0, 32);
+}
+
+/** The fields of the key text, in order (flowDedupKey's template spells the same list out). */
+export const DEDUP_KEY_FIELDS = [
+  'source',
+  'node',
+  'ctId',
+  'family',
+  'protocol',
+  'srcAddr',
+  'srcPort',
+  'dstAddr',
+  'dstPort',
+  'icmpType',
+  'icmpCode',
+  'event',
+  'observedAt',
+  'start',
+  'end',
+  'state',
+  'assured',
+  'unreplied',
+  'bytesOrig',
+  'packetsOrig',
+  'bytesReply',
+  'packetsReply',
+  'zone',
+  'mark',
+  'replySrcAddr',
+  'replyDstAddr',
+  'replySrcPort',
+  'replyDstPort',
+  'logPrefix',
+  'verdict',
+] as const satisfies ReadonlyArray<keyof FlowRecord>;
+
+const BOOLEAN_KEY_FIELDS: ReadonlySet<string> = new Set(['assured', 'unreplied']);
+
+/**
+ * flowDedupKey as a DuckDB SQL expression over columns named like the FlowRecord fields (the
+ * rows `json_transform` makes of a batch): `left(sha256(text), 32)` of the same text, integers
+ * cast to VARCHAR print as JavaScript prints them, NULL as '', booleans as '1'/'0'. The test
+ * `dedup.test.ts` checks the two agree on real captures.
+ */
+export function dedupKeySql(): string {
+  const parts = DEDUP_KEY_FIELDS.map((f) => (BOOLEAN_KEY_FIELDS.has(f) ? `CASE WHEN "${f}" THEN '1' ELSE '0' END` : `coalesce(CAST("${f}" AS VARCHAR), '')`));
+  return `left(sha256(concat_ws('|', ${parts.join(', ')})), 32)`;
 }

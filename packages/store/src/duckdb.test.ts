@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { FlowRecord } from '@floe/flow';
+import { parseFile, type FlowRecord } from '@floe/flow';
 import { decisionFixture, flowFixture, runStoreContract } from './contract.js';
 import { createDuckDbStore, flowDedupKey } from './duckdb.js';
 import { MIGRATIONS, migrate } from './migrations.js';
@@ -196,6 +197,23 @@ describe('duckdb store', { concurrency: false }, () => {
       assert.equal(r.dedup_key, flowDedupKey(f), `row of ctId ${String(r.ct_id)}`);
       assert.equal(r.src_meta, f.srcMeta === undefined ? null : JSON.stringify(f.srcMeta));
     }
+  });
+
+  it('the key DuckDB computes in SQL equals flowDedupKey on every record of the real captures (all parsers)', async () => {
+    const dir = fileURLToPath(new URL('../../flow/testdata/', import.meta.url));
+    const files = ['conntrack', 'iptables-log', 'ulogd-nfct', 'ulogd-nflog'].flatMap((d) => readdirSync(join(dir, d)).map((f) => join(dir, d, f)));
+    const flows: FlowRecord[] = [];
+    for (const file of files) flows.push(...(await parseFile(file, { format: 'auto' })).records);
+    assert.ok(flows.length > 1000, `${flows.length} records`);
+    const path = join(tmp, 'sqlkey.duckdb');
+    const s = createDuckDbStore({ path });
+    await s.start();
+    await s.insertFlows(flows);
+    await s.stop();
+    const stored = new Set((await readRows(path, 'SELECT dedup_key FROM flows')).map((r) => r.dedup_key as string));
+    const expected = new Set(flows.map(flowDedupKey));
+    assert.equal(stored.size, expected.size);
+    for (const k of expected) assert.ok(stored.has(k), `key ${k} computed in JavaScript is stored`);
   });
 
   it('dedup key tells apart event, observedAt, ctId, node, state and counters; equal records share it', () => {

@@ -4,7 +4,7 @@ import { DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement, type Du
 import type { DataGap, Decision, DecisionAudit, Finding, FlowRecord } from '@floe/flow';
 import { noopLogger } from '@floe/telemetry/lite';
 import { STORE_ERROR_CODES, StoreError } from './errors.js';
-import { flowDedupKey } from './dedup.js';
+import { dedupKeySql } from './dedup.js';
 import { instrumentStore } from './instrument.js';
 import { createStoreMetrics, type StoreDeps } from './metrics.js';
 import { clipWindow, GAP_COLUMNS, gapFilters, gapRow, queryGapPage, summaryOf } from './gaps.js';
@@ -81,25 +81,24 @@ const FLOW_FIELDS: ReadonlyArray<readonly [keyof FlowRecord, string]> = [
   ['dstMeta', 'VARCHAR'],
 ];
 
-/** Column alias of the dedup key in the bulk insert (no FlowRecord field has this name). */
-const KEY_FIELD = '_dedup_key';
+/**
+ * The bulk path, step 1: parameter 1 holds a batch's flows as one JSON array (FlowRecords,
+ * srcMeta/dstMeta as JSON text). DuckDB parses it (`json_transform`) and computes each row's
+ * dedup key (`dedupKeySql`, equal to flowDedupKey's) on its own threads; the event loop makes one
+ * JSON.stringify call per batch.
+ */
+const INSERT_FLOWS_JSON_SQL = `INSERT INTO flows SELECT ${dedupKeySql()}, ${FLOW_FIELDS.map(([f]) => `"${f}"`).join(', ')}
+  FROM (SELECT unnest(json_transform($1::VARCHAR, '${JSON.stringify([Object.fromEntries(FLOW_FIELDS)])}'), recursive := true))`;
 
 /**
- * Keys of the batch (parameter 3: the keys joined by `,`; they are hex) already in `flows`.
- * `observed_at` is part of the key (flowDedupKey), so a stored duplicate lies within the batch's
- * [min, max] `observed_at` (parameters 1 and 2): zone maps skip the rest of the table.
+ * The bulk path, step 2, in the same transaction: of the rows sharing a dedup key, keep the first
+ * stored (lowest rowid) and delete the others — a replayed flow stored earlier, or a repeat inside
+ * the batch. A stored duplicate has the same `observed_at` (part of the key), so only rows within
+ * the batch's [least, greatest] `observed_at` (parameters 1 and 2) are compared; zone maps skip the
+ * rest of the table, and the window reads two narrow columns.
  */
-const STORED_KEYS_SQL = `SELECT dedup_key FROM flows
-  WHERE observed_at BETWEEN $1 AND $2 AND dedup_key IN (SELECT unnest(string_split($3, ',')))`;
-
-/**
- * The bulk path: parameter 1 holds the new flows of a batch as one JSON array (FlowRecords,
- * srcMeta/dstMeta as JSON text), parameter 2 their keys joined by `,`; the two unnests of one
- * SELECT pair them by position. DuckDB parses and converts on its own threads, so the event loop
- * only hashes and makes one JSON.stringify call per batch.
- */
-const INSERT_FLOWS_JSON_SQL = `INSERT INTO flows SELECT ${[KEY_FIELD, ...FLOW_FIELDS.map(([f]) => f)].map((c) => `"${c}"`).join(', ')}
-  FROM (SELECT unnest(string_split($2, ',')) AS "${KEY_FIELD}", unnest(json_transform($1::VARCHAR, '${JSON.stringify([Object.fromEntries(FLOW_FIELDS)])}'), recursive := true))`;
+const DEDUP_FLOWS_SQL = `DELETE FROM flows WHERE rowid IN (
+  SELECT rowid FROM (SELECT rowid, row_number() OVER (PARTITION BY dedup_key ORDER BY rowid) AS n FROM flows WHERE observed_at BETWEEN $1 AND $2) WHERE n > 1)`;
 
 /** A flow as the bulk JSON array holds it: srcMeta/dstMeta as JSON text. */
 function flowForJson(f: FlowRecord): object {
@@ -164,11 +163,11 @@ class Where {
  * Creates the DuckDB store (`@duckdb/node-api`), the embedded default. Inert until `start()`,
  * which opens the file (or `:memory:`) and applies migrations (migrations.ts).
  *
- * Writes: `insertFlows` drops repeats inside the batch, asks which of the remaining keys
- * (flowDedupKey) `flows` already holds within the batch's `observed_at` range, and inserts the
- * others in one prepared statement that reads them from one JSON parameter (`json_transform`,
- * parsed on DuckDB's threads: the bulk path) and their keys from another, in one transaction
- * (rolled back whole on error). Flows must be valid FlowRecords (the processor's decode step
+ * Writes: `insertFlows` serialises the batch as one JSON array and, in one transaction (rolled
+ * back whole on error), inserts it with one prepared statement that parses it and computes each
+ * row's dedup key on DuckDB's threads (`json_transform`, `dedupKeySql`: the bulk path), then
+ * deletes the rows of the batch's `observed_at` range whose key an earlier row holds (a replay,
+ * a repeat inside the batch). Flows must be valid FlowRecords (the processor's decode step
  * checks them): a field of the wrong type is stored as NULL, a missing required field fails the
  * batch (NOT NULL). `flows` has no index on the key since migration 2; operations on one store
  * run one at a time and DuckDB locks the file to one process, so no other writer races the
@@ -192,7 +191,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
   let conn: DuckDBConnection | undefined;
   let starting: Promise<void> | undefined;
   /** The bulk path's two statements, prepared once per connection (planning json_transform each time costs more than small batches do). */
-  let flowStmts: { stored: DuckDBPreparedStatement; insert: DuckDBPreparedStatement } | undefined;
+  let flowStmts: { insert: DuckDBPreparedStatement; dedup: DuckDBPreparedStatement } | undefined;
   /** One connection, one operation at a time. */
   const queue = opQueue<DuckDBConnection>('duckdb', () => conn);
   const serial = queue.run;
@@ -242,7 +241,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
         }
         const c = await instance.connect();
         await migrate(c);
-        flowStmts = { stored: await c.prepare(STORED_KEYS_SQL), insert: await c.prepare(INSERT_FLOWS_JSON_SQL) };
+        flowStmts = { insert: await c.prepare(INSERT_FLOWS_JSON_SQL), dedup: await c.prepare(DEDUP_FLOWS_SQL) };
         conn = c;
         log.info({ path: opts.path }, 'duckdb store opened');
       })();
@@ -252,8 +251,8 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
     async stop(): Promise<void> {
       if (starting) await starting.catch(() => undefined);
       await queue.idle();
-      flowStmts?.stored.destroySync();
       flowStmts?.insert.destroySync();
+      flowStmts?.dedup.destroySync();
       flowStmts = undefined;
       conn?.closeSync();
       instance?.closeSync();
@@ -263,45 +262,29 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
 
     insertFlows(flows: FlowRecord[]): Promise<void> {
       if (flows.length === 0) return serial(async () => undefined);
-      // Hashing and serialising run before the operation queue: they only need the event loop,
-      // so the connection keeps working on earlier operations meanwhile.
-      const batch = new Map<string, FlowRecord>();
+      // Serialising runs before the operation queue: it only needs the event loop, so the
+      // connection keeps working on earlier operations meanwhile.
       let lo = Infinity;
       let hi = -Infinity;
+      let meta = false;
       for (const f of flows) {
-        const key = flowDedupKey(f);
-        if (batch.has(key)) continue;
-        batch.set(key, f);
         if (f.observedAt < lo) lo = f.observedAt;
         if (f.observedAt > hi) hi = f.observedAt;
+        if (f.srcMeta !== undefined || f.dstMeta !== undefined) meta = true;
       }
-      const keys = [...batch.keys()].join(',');
-      const json = (): string => {
-        const list: object[] = [];
-        for (const f of batch.values()) list.push(flowForJson(f));
-        return JSON.stringify(list);
-      };
-      let data = json();
+      let data: string | undefined = JSON.stringify(meta ? flows.map(flowForJson) : flows);
       return serial((c) =>
         tx(c, async () => {
-          const { stored, insert } = flowStmts!;
-          stored.bind([BigInt(lo), BigInt(hi), keys]);
-          const already = (await stored.runAndReadAll()).getRowsJS();
-          let newKeys = keys;
-          if (already.length > 0) {
-            // A replay: serialise again without the keys already stored.
-            for (const [key] of already) batch.delete(key as string);
-            if (batch.size === 0) return;
-            newKeys = [...batch.keys()].join(',');
-            data = json();
-          }
-          // The keys (hex) pair with the array's elements by position (two unnests in one SELECT).
-          insert.bind([data, newKeys]);
+          const { insert, dedup } = flowStmts!;
+          insert.bind([data as string]);
+          data = undefined;
           try {
             await insert.run();
           } finally {
             insert.clearBindings(); // do not hold the batch's JSON until the next insert
           }
+          dedup.bind([BigInt(lo), BigInt(hi)]);
+          await dedup.run();
         }),
       );
     },
