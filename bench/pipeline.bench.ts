@@ -66,16 +66,18 @@ async function run(storeFlows: boolean, messages: BusMessage<FlowRecord[]>[], fl
   );
   await processor.start();
   const cpu0 = process.cpuUsage();
+  const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
   for (let i = 0; i < messages.length; i += 200) await bus.publish(TOPICS.flows, messages.slice(i, i + 200));
   while (processor.health().flows < flows.length) await new Promise((r) => setTimeout(r, 5));
   const secs = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const cpuSecs = (cpu.user + cpu.system) / 1e6;
+  const busyUs = (performance.eventLoopUtilization(elu0).active * 1000) / flows.length;
   const h = processor.health();
   console.log(
     `${label} pipeline (${storeFlows ? 'flows stored' : 'findings and decisions only'}): ${flows.length} flows in ${secs.toFixed(2)} s = ${Math.round(flows.length / secs).toLocaleString('en')} flows/s; ` +
-      `CPU ${(cpuSecs / (flows.length / 1e6)).toFixed(1)} s per million flows; ${h.findings} findings, ${h.decisions} decisions`,
+      `CPU ${(cpuSecs / (flows.length / 1e6)).toFixed(1)} s per million flows (event loop busy ${busyUs.toFixed(1)} µs per flow); ${h.findings} findings, ${h.decisions} decisions`,
   );
   await bus.stop();
   await store.stop();

@@ -29,13 +29,21 @@ export interface ProcessorOptions {
   /** A step running longer than this (ms) is logged as stalled (default 10 000). */
   stallMs?: number;
   /**
-   * Records per chunk of a batch (default 50 000): a larger batch (the in-process bus hands up to
-   * 500 messages at once) is analysed chunk by chunk, and the outputs of a chunk (decide, persist,
-   * publish, dead letters; in chunk order) run while the next chunk is analysed. The batch is
-   * committed once every chunk's outputs succeeded. Smaller chunks cost more per flow (measured:
-   * 2 000 records per chunk took about 25 % more CPU in bench/pipeline.bench.ts).
+   * Most records per chunk of a batch (default 50 000): a larger batch (the in-process bus hands up
+   * to 500 messages at once) is analysed chunk by chunk, and the outputs of a chunk (decide,
+   * persist, publish, dead letters; in chunk order) run while the next chunk is analysed. The
+   * batch is committed once every chunk's outputs succeeded. Chunks shrink towards the batch's
+   * end (`tailChunkRecords`). Smaller chunks cost more per flow (measured: 2 000 records per chunk
+   * took about 25 % more CPU in bench/pipeline.bench.ts), so only the last few are small.
    */
   chunkRecords?: number;
+  /**
+   * Records of a batch's last chunk (default 2 000); each earlier chunk holds twice as many as the
+   * next, up to `chunkRecords`. Analysis costs about three times what storing a flow costs
+   * (bench/pipeline.bench.ts), so a chunk's outputs finish while the next, half as large, is
+   * analysed, and only the small last chunk's outputs wait with nothing to overlap them.
+   */
+  tailChunkRecords?: number;
   /** When the detectors' windows are closed on an idle stream (closer.ts). */
   closer?: WindowCloserOptions;
 }
@@ -166,22 +174,40 @@ export function createProcessor(opts: ProcessorOptions, deps: ProcessorDeps): Pr
   };
 
   const chunkRecords = opts.chunkRecords ?? 50_000;
-  /** The batch's messages in chunks of about `chunkRecords` records (whole messages). */
+  const tailChunkRecords = Math.min(opts.tailChunkRecords ?? 2000, chunkRecords);
+  /**
+   * The batch's messages in chunks of whole messages, cut from the end: the last holds about
+   * `tailChunkRecords` records, each earlier one about twice the next, at most `chunkRecords`.
+   */
   const chunksOf = (batch: BusBatch<unknown>): BusBatch<unknown>[] => {
+    const msgs = batch.messages;
     const out: BusBatch<unknown>[] = [];
-    let part: BusBatch<unknown>['messages'] = [];
+    let end = msgs.length;
+    let want = tailChunkRecords;
     let n = 0;
-    for (const msg of batch.messages) {
-      part.push(msg);
-      n += Array.isArray(msg.value) ? msg.value.length : 1;
-      if (n >= chunkRecords) {
-        out.push({ ...batch, messages: part });
-        part = [];
+    for (let i = msgs.length - 1; i >= 0; i--) {
+      const v = msgs[i].value;
+      n += Array.isArray(v) ? v.length : 1;
+      if (n >= want || i === 0) {
+        out.push({ ...batch, messages: msgs.slice(i, end) });
+        end = i;
         n = 0;
+        want = Math.min(want * 2, chunkRecords);
       }
     }
-    if (part.length) out.push({ ...batch, messages: part });
-    return out;
+    return out.reverse();
+  };
+
+  /**
+   * One batch's analysis at a time, across partitions: analyses share the one JavaScript thread
+   * anyway, and interleaved they would all end together and queue every output at the end; in
+   * turn, one batch's outputs (store I/O) run while the next batch is analysed.
+   */
+  let analysing: Promise<void> = Promise.resolve();
+  const analyzeInTurn = (state: BatchState): Promise<void> => {
+    const run = analysing.then(() => runner.analyze(state));
+    analysing = run.catch(() => undefined);
+    return run;
   };
 
   const handle = async (batch: BusBatch<unknown>): Promise<void> => {
@@ -202,7 +228,7 @@ export function createProcessor(opts: ProcessorOptions, deps: ProcessorDeps): Pr
       for (const [i, chunk] of chunks.entries()) {
         const state = stateOf(chunk);
         states.push(state);
-        await runner.analyze(state);
+        await analyzeInTurn(state);
         closer.observed(state.flows);
         outputs = outputs.then(() => runner.output(state));
         outputs.catch(() => undefined); // awaited below; a failure skips the later chunks' outputs
