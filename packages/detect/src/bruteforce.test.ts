@@ -57,6 +57,23 @@ test('hydra against sshd (200 passwords, 4 tasks): one brute-force finding for t
   assert.equal(new Set(all.map((x) => x.id)).size, 1);
 });
 
+test('hydra: judged when each connection closes (streaming), before any DESTROY; a DESTROY-only stream finds the same 43 by their counters', async () => {
+  const flows = await load(HYDRA);
+  const firstDestroy = flows.findIndex((f) => f.event === 'destroy');
+  const d = createBruteForceDetector(defaultBruteForceOptions());
+  let raisedAt = -1;
+  flows.forEach((f, i) => {
+    if (d.observe(f).length > 0 && raisedAt < 0) raisedAt = i;
+  });
+  assert.ok(raisedAt > 0 && raisedAt < firstDestroy, `raised at record ${raisedAt}, first DESTROY at ${firstDestroy}`);
+  const destroys = flows.filter((f) => f.event === 'destroy');
+  const { last } = run(createBruteForceDetector(defaultBruteForceOptions()), destroys);
+  assert.equal(last.length, 1);
+  assert.deepEqual([last[0].entity.addr, last[0].evidence.failures, last[0].evidence.short], ['10.231.1.2', destroys.length, destroys.length]);
+  // Judged at the DESTROY, 120 s (TIME_WAIT) after each close: the times are the DESTROYs'.
+  assert.ok(last[0].firstSeen >= destroys[0].observedAt);
+});
+
 test('four successful key logins between the same hosts: counted as short connections, but no finding (threshold 10)', async () => {
   const flows = await load(LOGINS);
   const d = createBruteForceDetector(defaultBruteForceOptions());

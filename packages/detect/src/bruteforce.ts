@@ -18,9 +18,16 @@
  *   (nf_conntrack_acct=1); without them an established connection is not judged.
  * - `logged`: a kernel LOG line (`log` event) to the port: a log shows the attempt, not its outcome,
  *   so every logged attempt counts (as iptables' `recent` rate limit on new SSH connections does).
- * Judged on `destroy` events (conntrack destroys a closed TCP connection when TIME_WAIT ends, 120 s
- * after the close: the finding's times are the DESTROY times), `snapshot` lines in a closed state
- * (`TIME_WAIT`, `CLOSE`, counted once per source port within the window) and `log` lines.
+ * When the connection's NEW was seen (a `conntrack -E` stream), it is judged as soon as it starts
+ * closing, at its first UPDATE to FIN_WAIT, CLOSE_WAIT, LAST_ACK, TIME_WAIT or CLOSE: `refused`
+ * when not [ASSURED] (a reset before the handshake completed), `short` when at most
+ * `maxDurationMs` (30 s; floe's choice: hydra's connections in testdata last 0.2 s, and OpenSSH's
+ * LoginGraceTime of 120 s is the longest an unauthenticated connection lives) after its NEW, else
+ * not counted. Otherwise it is judged on its `destroy` event by the counters above (conntrack
+ * destroys a closed TCP connection when TIME_WAIT ends, 120 s after the close; a SYN never
+ * answered is destroyed when SYN_SENT times out), on `snapshot` lines in a closed state
+ * (`TIME_WAIT`, `CLOSE`) and on `log` lines. Each connection counts once (by source port within
+ * the window); the 16 newest connections in flight per key are remembered for the close rule.
  * A successful short login (`ssh host cmd`) looks like a short connection too: only the count
  * separates a few logins from guessing.
  *
@@ -94,6 +101,12 @@ export interface BruteForceOptions {
   ports: number[];
   /** An established connection with at most this many client packets counts as short (default 51: SSHCure's brute-force flows). */
   maxPackets: number;
+  /**
+   * A connection whose NEW was seen and that starts closing (UPDATE to FIN_WAIT, CLOSE_WAIT,
+   * LAST_ACK, TIME_WAIT or CLOSE) at most this long (ms) after it counts as short then, without
+   * waiting for its DESTROY (default 30000).
+   */
+  maxDurationMs: number;
   /** Severity (default 'high': the source is blocked by the responder's default minSeverity). */
   severity: Severity;
   /** Re-emit the finding (same id) each time its failure count doubles (default true in the policy). */
@@ -102,7 +115,7 @@ export interface BruteForceOptions {
 
 /** Defaults of {@link BruteForceOptions} (sources in the module comment). */
 export function defaultBruteForceOptions(): BruteForceOptions {
-  return { windowMs: 600_000, minFailures: 10, ports: [...DEFAULT_AUTH_PORTS], maxPackets: 51, severity: 'high', updateOnDouble: true };
+  return { windowMs: 600_000, minFailures: 10, ports: [...DEFAULT_AUTH_PORTS], maxPackets: 51, maxDurationMs: 30_000, severity: 'high', updateOnDouble: true };
 }
 
 /** @throws DetectError (FLOE_DETECT_BAD_OPTIONS) when a field is out of range. */
@@ -112,6 +125,7 @@ export function checkBruteForceOptions(o: BruteForceOptions, field = 'bruteforce
     minFailures: intAtLeast(`${field}.minFailures`, o.minFailures, 2),
     ports: portList(`${field}.ports`, o.ports),
     maxPackets: intAtLeast(`${field}.maxPackets`, o.maxPackets, 1),
+    maxDurationMs: intAtLeast(`${field}.maxDurationMs`, o.maxDurationMs, 0),
     severity: severityOf(`${field}.severity`, o.severity),
     updateOnDouble: o.updateOnDouble === true,
   });
@@ -128,7 +142,7 @@ const NOT_ESTABLISHED = new Set(['SYN_SENT', 'SYN_RECV', 'CLOSE', 'SYN_SENT2']);
 /** States of a connection that has ended (a `conntrack -L` line). */
 const CLOSED = new Set(['TIME_WAIT', 'CLOSE']);
 
-/** The failure class of a record to an auth port, or 0 when it does not count (see module comment). */
+/** The failure class of a DESTROY, closed `-L` line or LOG record to an auth port by its counters and state (1 refused, 2 short, 3 logged), or 0 (other events: the close-UPDATE rule is in the detector; see module comment). */
 export function failureClass(flow: FlowRecord, maxPackets: number): number {
   switch (flow.event) {
     case 'log':
@@ -169,7 +183,19 @@ interface BruteState extends RuleState {
   emitted: number;
   dstAddr: string;
   dstPort: number;
+  /** Connections in flight (NEW seen, not yet closing): source ports and NEW times, a ring of {@link PENDING}. */
+  pendPorts: number[];
+  pendTimes: number[];
+  pendHead: number;
+  /** True once the key had a NEW: its connections are judged at their close, so a DESTROY counts only when unreplied or still in flight. */
+  sawNew: boolean;
 }
+
+/** Connections in flight remembered per key. */
+const PENDING = 16;
+
+/** TCP states of a connection that is closing. */
+const CLOSING = new Set(['FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'TIME_WAIT', 'CLOSE']);
 
 function newState(flow: FlowRecord): BruteState {
   return {
@@ -186,6 +212,10 @@ function newState(flow: FlowRecord): BruteState {
     emitted: 0,
     dstAddr: flow.dstAddr,
     dstPort: flow.dstPort as number,
+    pendPorts: [],
+    pendTimes: [],
+    pendHead: 0,
+    sawNew: false,
   };
 }
 
@@ -265,20 +295,57 @@ export function createBruteForceDetector(options: BruteForceOptions, deps: Detec
     const t = eventTime(flow);
     let out = keys.tick(t);
     if (flow.protocol !== 6 || flow.dstPort === undefined || !portSet.has(flow.dstPort) || !Number.isFinite(t)) return out;
-    const cls = failureClass(flow, o.maxPackets);
-    if (cls === 0) return out;
+    const ev = flow.event;
+    const sp = flow.srcPort ?? -1;
+    let cls = 0;
+    if (ev === 'update') {
+      if (flow.state === undefined || !CLOSING.has(flow.state)) return out;
+    } else if (ev !== 'new') {
+      cls = failureClass(flow, o.maxPackets);
+      if (cls === 0 && ev !== 'destroy') return out;
+    }
     const key = `${flow.srcAddr}|${flow.dstAddr}|${flow.dstPort}`;
     let st = keys.touch(key);
     if (st === undefined) {
+      // An UPDATE of a connection whose NEW this key never saw, or a DESTROY judged not failed: nothing to keep.
+      if (ev === 'update' || (cls === 0 && ev !== 'new')) return out;
       st = newState(flow);
       out = keys.insert(key, st, out);
-    } else if (st.episode !== undefined && t - st.episode.last >= W) {
+    }
+    if (ev === 'new') {
+      st.sawNew = true;
+      if (st.pendPorts.length < PENDING) {
+        st.pendPorts.push(sp);
+        st.pendTimes.push(t);
+      } else {
+        st.pendPorts[st.pendHead] = sp;
+        st.pendTimes[st.pendHead] = t;
+        st.pendHead = (st.pendHead + 1) % PENDING;
+      }
+      if (t > st.newest) st.newest = t;
+      return out;
+    }
+    if (ev === 'update') {
+      const i = st.pendPorts.indexOf(sp);
+      if (i < 0) return out;
+      st.pendPorts[i] = -2; // judged now; its later UPDATEs and DESTROY do not count again
+      const started = st.pendTimes[i];
+      if (flow.assured !== true) cls = REFUSED;
+      else if (t - started <= o.maxDurationMs) cls = SHORT;
+    } else if (ev === 'destroy' && st.sawNew && flow.unreplied !== true) {
+      // Judged at its close already, unless its close was missed (still in flight: more than
+      // PENDING connections at once); an unreplied SYN has no close and is judged here.
+      const i = st.pendPorts.indexOf(sp);
+      if (i < 0) return out;
+      st.pendPorts[i] = -2;
+    }
+    if (cls === 0) return out;
+    if (st.episode !== undefined && t - st.episode.last >= W) {
       // Quiet for a whole window: the finding is over; a new one needs the threshold again.
       out = keys.close(key, st, out);
       resetCounts(st);
     }
-    // One connection counts once (a connection seen in several dumps, a log line and its DESTROY).
-    const sp = flow.srcPort ?? -1;
+    // One connection counts once (its close UPDATE and its DESTROY, a connection seen in several dumps, a log line and its DESTROY).
     for (let i = 0; i < st.ports.length; i++) if (st.ports[i] === sp && Math.abs(st.times[i] - t) < W) return out;
     keys.attempt();
     const tag = cls | ((flow.verdict === 'accept' ? 1 : flow.verdict === 'drop' ? 2 : 0) << 2) | (hasOwnTime(flow) ? 0 : 16);

@@ -37,6 +37,7 @@ test('default policy file is valid and equals the schema defaults', () => {
       minFailures: 10,
       ports: [21, 22, 23, 110, 143, 389, 445, 587, 636, 993, 995, 1433, 1521, 2379, 3306, 3389, 5432, 5900, 5985, 5986, 6443, 27017],
       maxPackets: 51,
+      maxDurationMs: 30000,
       severity: 'high',
       updateOnDouble: true,
     },

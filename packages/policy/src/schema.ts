@@ -195,6 +195,7 @@ export const policySchema = {
               default: [21, 22, 23, 110, 143, 389, 445, 587, 636, 993, 995, 1433, 1521, 2379, 3306, 3389, 5432, 5900, 5985, 5986, 6443, 27017],
             },
             maxPackets: { type: 'integer', minimum: 1, default: 51 },
+            maxDurationMs: { type: 'integer', minimum: 0, default: 30000 },
             severity: severity('high'),
             updateOnDouble: { type: 'boolean', default: true },
           },
