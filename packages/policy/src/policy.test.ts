@@ -232,3 +232,9 @@ test('every error and issue code is documented in the README', () => {
     assert.ok(readme.includes(`\`${code}\``), `${code} missing from README.md`);
   }
 });
+
+test('issue 7: detectors.beacon.historySize below minConnections is reported at its line', () => {
+  const i = only('version: 1\ndetectors:\n  beacon:\n    minConnections: 12\n    historySize: 8\n');
+  assert.deepEqual([i.line, i.field, i.code], [5, 'detectors.beacon.historySize', 'FLOE_POLICY_BAD_VALUE']);
+  assert.deepEqual(checkPolicy('version: 1\ndetectors:\n  beacon: { minConnections: 12, historySize: 12 }\n', 'p.yaml'), []);
+});
