@@ -8,8 +8,10 @@
  * Half-open = attempts - established, per destination:
  * - attempt: a TCP `new` event (a SYN conntrack tracks, state SYN_SENT or SYN_RECV), a `snapshot`
  *   line still in SYN_SENT/SYN_RECV, a `log` line logged with a drop verdict (a dropped SYN is never
- *   answered); `destroy` and accept-logged lines are not attempts (a DESTROY repeats its NEW; an
- *   accepted log line says nothing of the handshake's outcome);
+ *   answered); for a destination that had no `new` event (a DESTROY-only collector), a `destroy` of
+ *   a connection never [ASSURED] that ended in SYN_SENT, SYN_RECV or CLOSE (timed out or reset
+ *   during the handshake: seen 10 to 120 s late). Accept-logged lines are not attempts (they say
+ *   nothing of the handshake's outcome);
  * - established: an `update` event entering ESTABLISHED (the handshake completed).
  * So a busy server whose clients complete their handshakes stays near zero, and a flood at a
  * closed port (answered by resets) or at a listening one (SYN-ACKs to nowhere) counts in full.
@@ -108,6 +110,8 @@ interface FloodState extends RuleState {
   dstPort: number;
   /** The newest attempt record (the victim's enrichment). */
   last: FlowRecord;
+  /** True once the destination had a `new` event: its DESTROY events then never count. */
+  sawNew: boolean;
 }
 
 function newState(flow: FlowRecord, t: number): FloodState {
@@ -128,6 +132,7 @@ function newState(flow: FlowRecord, t: number): FloodState {
     dstAddr: flow.dstAddr,
     dstPort: flow.dstPort as number,
     last: flow,
+    sawNew: false,
   };
 }
 
@@ -199,7 +204,10 @@ function countSource(st: FloodState, addr: string, flow: FlowRecord): void {
 /** TCP states of a SYN not yet answered by a completed handshake. */
 const HALF_OPEN = new Set(['SYN_SENT', 'SYN_RECV', 'SYN_SENT2']);
 
-/** +1 for an attempt, -1 for a completed handshake, 0 otherwise (see module comment). */
+/**
+ * +1 for an attempt, -1 for a completed handshake, 0 otherwise (see module comment); a `destroy`
+ * that never completed its handshake is +1 here, and counts only for destinations without `new` events.
+ */
 export function synFloodSignal(flow: FlowRecord): number {
   switch (flow.event) {
     case 'new':
@@ -210,6 +218,8 @@ export function synFloodSignal(flow: FlowRecord): number {
       return flow.state !== undefined && HALF_OPEN.has(flow.state) ? 1 : 0;
     case 'log':
       return flow.verdict === 'drop' ? 1 : 0;
+    case 'destroy':
+      return flow.assured !== true && flow.state !== undefined && (HALF_OPEN.has(flow.state) || flow.state === 'CLOSE') ? 1 : 0;
     default:
       return 0;
   }
@@ -317,6 +327,7 @@ export function createSynFloodDetector(options: SynFloodOptions, deps: DetectorD
       if (st !== undefined && t >= st.start) st.established++;
       return out;
     }
+    if (st !== undefined && flow.event === 'destroy' && st.sawNew) return out;
     if (st === undefined) {
       st = newState(flow, t);
       out = keys.insert(key, st, out);
@@ -333,6 +344,7 @@ export function createSynFloodDetector(options: SynFloodOptions, deps: DetectorD
       return out;
     }
     keys.attempt();
+    if (flow.event === 'new') st.sawNew = true;
     st.attempts++;
     st.last = flow;
     if (t < st.first) st.first = t;

@@ -7,12 +7,14 @@
 # Each scenario builds an attacker namespace (10.231.1.2) and a victim namespace (10.231.1.1) on a
 # veth pair (namespaces floe-cap-<random>, removed at the end), starts real servers in the victim
 # (OpenSSH's sshd on 22, python3 -m http.server on 8080), records the victim's
-# `conntrack -E -o extended,timestamp,id` (accounting on, an nft `ct state new` rule) to
+# `conntrack -E -o extended,timestamp,id -b 16777216` (a 16 MiB netlink buffer, so bursts of
+# DESTROY events are not lost; accounting on, an nft `ct state new` rule) to
 # captured-conntrack-E-extended-timestamp-<scenario>.log and runs the client side in the attacker:
 #
 #   ssh-hydra      hydra, 200 random passwords for root (never the real one) against sshd, 4 tasks (sshd allows 6 per connection)
 #   ssh-logins     4 successful key logins (ssh root@victim uname) from the same attacker address
-#   syn-flood      hping3 SYN flood, one source: 1000 SYNs at 500/s to the listening port 8080, then 12 s
+#   syn-flood      hping3 SYN flood, one source: 1000 SYNs at 500/s to the listening port 8080, then 25 s
+#                  (the attacker's kernel resets each handshake: CLOSE, destroyed 10 s later)
 #   syn-spoofed    hping3 --rand-source SYN flood: 1000 SYNs at 500/s to 8080, a random source each, then 12 s
 #   http-burst     30 curl requests to 8080 one after the other (benign burst)
 #   beacon-2s      20 curl requests to 8080, one every 2 s (a beacon)
@@ -83,7 +85,7 @@ EOF
     sleep 0.1
   done
   out="$dir/captured-conntrack-E-extended-timestamp-$name.log"
-  ip netns exec "$vic" conntrack -E -o extended,timestamp,id > "$out" &
+  ip netns exec "$vic" conntrack -E -o extended,timestamp,id -b 16777216 > "$out" &
   ev=$!
   pids="$pids $ev"
   sleep 1
@@ -104,7 +106,7 @@ EOF
     ;;
   syn-flood)
     ip netns exec "$att" hping3 -q -S -p 8080 -i u2000 -c 1000 10.231.1.1 > /dev/null 2>&1 || true
-    hold=12
+    hold=25
     ;;
   syn-spoofed)
     ip netns exec "$att" hping3 -q -S -p 8080 -i u2000 -c 1000 --rand-source 10.231.1.1 > /dev/null 2>&1 || true
