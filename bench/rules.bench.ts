@@ -7,6 +7,8 @@
 //   ~5% spoofed SYN flood: NEW SYN_SENT only, a random source each, to one server's port 80;
 //   ~1% one brute-forcing source against one server's port 22 (DESTROYs of short connections).
 // Event time advances 1 ms per connection; expire() runs once per simulated second.
+// Then memory per key: 100,000 one-shot NEW SYNs to port 22, each its own key in each detector
+// (the limit, maxKeys, is 100,000 by default), heap measured after a gc.
 import { performance } from 'node:perf_hooks';
 import type { FlowRecord } from '@floe/flow';
 import {
@@ -123,3 +125,28 @@ for (const m of makers) {
   run(m, flows.slice(0, 100_000), true); // warm-up
   run(m, flows);
 }
+
+/** Heap per key of each detector over 100,000 one-shot keys; every detector is kept alive so none is collected during another's measurement. */
+function bytesPerKey(): void {
+  const base = { schema: 1 as const, source: 'conntrack' as const, family: 4 as const, protocol: 6, event: 'new' as const, state: 'SYN_SENT', unreplied: true as const };
+  const one: FlowRecord[] = [];
+  for (let i = 0; i < 100_000; i++) {
+    const a = `${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+    one.push({ ...base, observedAt: 1e12 + i, srcAddr: `10.${a}`, dstAddr: `11.${a}`, srcPort: 40000, dstPort: 22, ctId: String(i) });
+  }
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const kept: WindowDetector[] = [];
+  console.log('memory per key (100,000 one-shot NEW SYNs to port 22; key strings and addresses included):');
+  for (const make of makers) {
+    gc?.();
+    const h0 = process.memoryUsage().heapUsed;
+    const d = make();
+    for (const f of one) d.observe(f);
+    gc?.();
+    const per = (process.memoryUsage().heapUsed - h0) / d.stats().keys;
+    kept.push(d);
+    console.log(`  ${d.id}: ${d.stats().keys} keys, ${per.toFixed(0)} bytes per key${gc === undefined ? ' (run with --expose-gc for a real figure)' : ''}`);
+  }
+}
+
+bytesPerKey();

@@ -197,43 +197,53 @@ const PENDING = 16;
 /** TCP states of a connection that is closing. */
 const CLOSING = new Set(['FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'TIME_WAIT', 'CLOSE']);
 
+/**
+ * Shared, never written placeholders of a key's arrays and counts until it needs its own: a key
+ * seen once (most keys) costs no arrays. The arrays are replaced before the first write; the counts
+ * are replaced when a finding is raised.
+ */
+const NO_NUMBERS: number[] = Object.freeze([]) as unknown as number[];
+const NO_CLASSES: [number, number, number, number] = Object.freeze([0, 0, 0, 0]) as unknown as [number, number, number, number];
+const NO_VERDICTS = Object.freeze({ accept: 0, drop: 0, none: 0 }) as { accept: number; drop: number; none: number };
+
 function newState(flow: FlowRecord): BruteState {
   return {
     episode: undefined,
-    times: [],
-    ports: [],
-    classes: [],
+    times: NO_NUMBERS,
+    ports: NO_NUMBERS,
+    classes: NO_NUMBERS,
     head: 0,
     newest: -Infinity,
     failures: 0,
-    byClass: [0, 0, 0, 0],
+    byClass: NO_CLASSES,
     untimed: 0,
-    verdicts: { accept: 0, drop: 0, none: 0 },
+    verdicts: NO_VERDICTS,
     emitted: 0,
     dstAddr: flow.dstAddr,
     dstPort: flow.dstPort as number,
-    pendPorts: [],
-    pendTimes: [],
+    pendPorts: NO_NUMBERS,
+    pendTimes: NO_NUMBERS,
     pendHead: 0,
     sawNew: false,
   };
 }
 
 function resetCounts(st: BruteState): void {
-  st.times.length = 0;
-  st.ports.length = 0;
-  st.classes.length = 0;
+  st.times = NO_NUMBERS;
+  st.ports = NO_NUMBERS;
+  st.classes = NO_NUMBERS;
   st.head = 0;
   st.failures = 0;
-  st.byClass = [0, 0, 0, 0];
+  st.byClass = NO_CLASSES;
   st.untimed = 0;
-  st.verdicts = { accept: 0, drop: 0, none: 0 };
+  st.verdicts = NO_VERDICTS;
   st.emitted = 0;
 }
 
 /**
  * Create the brute-force detector (`bruteforce.auth`). Memory: at most `limits.maxKeys` keys, each
- * holding at most `minFailures` failure times; keys with two failures or more are protected from
+ * holding at most `minFailures` failure times and 16 connections in flight (about 800 bytes of heap a
+ * key seen once, key and addresses included, bench/rules.bench.ts); keys with two failures or more are protected from
  * eviction by one-shot keys (BoundedKeys promote); evictions are counted (`floe_detect_evicted_keys_total`).
  * @throws DetectError (FLOE_DETECT_BAD_OPTIONS) when options or limits are out of range.
  */
@@ -314,6 +324,10 @@ export function createBruteForceDetector(options: BruteForceOptions, deps: Detec
     }
     if (ev === 'new') {
       st.sawNew = true;
+      if (st.pendPorts === NO_NUMBERS) {
+        st.pendPorts = [];
+        st.pendTimes = [];
+      }
       if (st.pendPorts.length < PENDING) {
         st.pendPorts.push(sp);
         st.pendTimes.push(t);
@@ -349,6 +363,11 @@ export function createBruteForceDetector(options: BruteForceOptions, deps: Detec
     for (let i = 0; i < st.ports.length; i++) if (st.ports[i] === sp && Math.abs(st.times[i] - t) < W) return out;
     keys.attempt();
     const tag = cls | ((flow.verdict === 'accept' ? 1 : flow.verdict === 'drop' ? 2 : 0) << 2) | (hasOwnTime(flow) ? 0 : 16);
+    if (st.times === NO_NUMBERS) {
+      st.times = [];
+      st.ports = [];
+      st.classes = [];
+    }
     if (st.times.length < N) {
       st.times.push(t);
       st.ports.push(sp);

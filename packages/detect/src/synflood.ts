@@ -227,7 +227,7 @@ export function synFloodSignal(flow: FlowRecord): number {
 
 /**
  * Create the SYN-flood detector (`dos.synflood`). Memory: at most `limits.maxKeys` destinations
- * (a key is about 400 bytes with its 128-byte source bitmap); a destination with a tenth of the
+ * (about 900 bytes of heap a key with its 128-byte source bitmap, bench/rules.bench.ts); a destination with a tenth of the
  * threshold half-open is protected from eviction; evictions are counted.
  * @throws DetectError (FLOE_DETECT_BAD_OPTIONS) when options or limits are out of range.
  */
