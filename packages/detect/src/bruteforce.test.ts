@@ -10,6 +10,7 @@ const testdata = (name: string) => fileURLToPath(new URL(`../testdata/${name}`, 
 const HYDRA = testdata('captured-conntrack-E-extended-timestamp-ssh-hydra.log');
 const LOGINS = testdata('captured-conntrack-E-extended-timestamp-ssh-logins.log');
 const NMAP_EXPIRY = testdata('captured-conntrack-E-extended-timestamp-nmap-101-ports-until-expiry.log');
+const PROXMOX = testdata('crowdsec-hub-proxmox-pvefw.log');
 
 async function load(path: string): Promise<FlowRecord[]> {
   const r = await parseFile(path, { format: 'conntrack' });
@@ -124,6 +125,18 @@ test('spraying one-shot spoofed sources at sshd does not evict a brute force par
     ['10.231.1.2'],
   );
   assert.ok(d.stats().evictedKeys > 50_000, `one-shot keys were evicted (${d.stats().evictedKeys})`);
+});
+
+test('kernel LOG lines (Proxmox firewall, CrowdSec hub): every logged attempt to ssh counts, with its verdict', async () => {
+  const { records, stats } = await parseFile(PROXMOX, { format: 'kernel-log' });
+  assert.equal(stats.rejected, 0);
+  // 10.3.95.34 -> 10.3.95.200:22 three times in about 3 hours: not within 10 minutes.
+  assert.deepEqual(run(createBruteForceDetector(defaultBruteForceOptions()), records).all, []);
+  const { last } = run(createBruteForceDetector({ ...defaultBruteForceOptions(), minFailures: 3, windowMs: 4 * 3_600_000 }), records);
+  assert.deepEqual(
+    last.map((f) => [f.entity.addr, f.peers[0], f.evidence.logged, f.evidence.verdicts]),
+    [['10.3.95.34', '10.3.95.200', 3, { accept: 0, drop: 2, none: 1 }]],
+  );
 });
 
 test('bad options: FLOE_DETECT_BAD_OPTIONS naming the field', () => {
