@@ -90,6 +90,34 @@ test('a DESTROY-only stream of the flood (reset handshakes, CLOSE 10 s later): t
   assert.equal(run(createSynFloodDetector(defaultSynFloodOptions()), await load(FLOOD)).last[0].evidence.halfOpen, 1000);
 });
 
+test('streaming: raised and updated by observe; the final form when the destination was quiet a window (record-driven, or expire)', async () => {
+  const flows = await load(FLOOD);
+  const firstDestroy = flows.findIndex((f) => f.event === 'destroy');
+  // The full stream: the DESTROY events, 10 s and more after the flood, move event time past the
+  // window's end plus the 5-s lateness and close it from observe.
+  const d = createSynFloodDetector(defaultSynFloodOptions());
+  const seen: Finding[] = [];
+  for (const f of flows) seen.push(...d.observe(f));
+  assert.deepEqual(
+    seen.map((f) => f.evidence.halfOpen),
+    [200, 400, 800, 1000],
+  );
+  assert.deepEqual([d.stats().openFindings, d.stats().finals], [0, 1]);
+  assert.deepEqual(d.flush(), []);
+  // Cut before the DESTROYs (an idle stream): open until expire reaches a quiet window.
+  const e = createSynFloodDetector(defaultSynFloodOptions());
+  const early: Finding[] = [];
+  for (const f of flows.slice(0, firstDestroy)) early.push(...e.observe(f));
+  assert.equal(early.length, 3);
+  const lastSyn = Math.max(...flows.filter((f) => f.event === 'new').map((f) => f.observedAt));
+  assert.deepEqual(e.expire(lastSyn + 9_999), [], 'quiet for less than the 10-s window: still open');
+  assert.deepEqual(
+    e.expire(lastSyn + 10_000).map((f) => [f.id, f.evidence.halfOpen, f.lastSeen]),
+    [[early[0].id, 1000, lastSyn]],
+  );
+  assert.deepEqual(e.flush(), []);
+});
+
 test('the threshold on the real flood: 1000 half-open raise with minHalfOpen 1000, not with 1001', async () => {
   const flows = await load(FLOOD);
   assert.equal(run(createSynFloodDetector({ ...defaultSynFloodOptions(), minHalfOpen: 1000 }), flows).last.length, 1);
