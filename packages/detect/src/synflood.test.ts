@@ -86,6 +86,12 @@ test('a DESTROY-only stream of the flood (reset handshakes, CLOSE 10 s later): t
     last.map((f) => [f.entity.addr, f.evidence.entityRole, f.evidence.halfOpen]),
     [['10.231.1.2', 'source', flows.length]],
   );
+  // A flow-log import of the same (no TCP state; an unanswered SYN has no reply packet): reset
+  // handshakes had replies and do not count, the same flows without replies do.
+  const stateless = flows.map((f) => ({ ...f, state: undefined }));
+  assert.equal(run(createSynFloodDetector(defaultSynFloodOptions()), stateless).last.length, 0);
+  const unanswered = stateless.map((f) => ({ ...f, packetsReply: 0, bytesReply: 0 }));
+  assert.equal(run(createSynFloodDetector(defaultSynFloodOptions()), unanswered).last[0]?.evidence.halfOpen, flows.length);
   // With its NEW events the DESTROYs never count twice (the full capture: 1000, not 2000).
   assert.equal(run(createSynFloodDetector(defaultSynFloodOptions()), await load(FLOOD)).last[0].evidence.halfOpen, 1000);
 });

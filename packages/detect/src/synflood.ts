@@ -10,7 +10,8 @@
  *   line still in SYN_SENT/SYN_RECV, a `log` line logged with a drop verdict (a dropped SYN is never
  *   answered); for a destination that had no `new` event (a DESTROY-only collector), a `destroy` of
  *   a connection never [ASSURED] that ended in SYN_SENT, SYN_RECV or CLOSE (timed out or reset
- *   during the handshake: seen 10 to 120 s late). Accept-logged lines are not attempts (they say
+ *   during the handshake: seen 10 to 120 s late), or, without a TCP state (an imported flow log),
+ *   with no reply packet. Accept-logged lines are not attempts (they say
  *   nothing of the handshake's outcome);
  * - established: an `update` event entering ESTABLISHED (the handshake completed).
  * So a busy server whose clients complete their handshakes stays near zero, and a flood at a
@@ -219,7 +220,10 @@ export function synFloodSignal(flow: FlowRecord): number {
     case 'log':
       return flow.verdict === 'drop' ? 1 : 0;
     case 'destroy':
-      return flow.assured !== true && flow.state !== undefined && (HALF_OPEN.has(flow.state) || flow.state === 'CLOSE') ? 1 : 0;
+      if (flow.assured === true) return 0;
+      // A flow record without a TCP state (an imported flow log): unanswered when nothing came back.
+      if (flow.state === undefined) return flow.packetsReply === 0 ? 1 : 0;
+      return HALF_OPEN.has(flow.state) || flow.state === 'CLOSE' ? 1 : 0;
     default:
       return 0;
   }
