@@ -39,13 +39,16 @@ function lastForms(out: Finding[]): Map<string, Finding> {
 const opts = { ...defaultDetectorOptions(), portscan: { ...defaultDetectorOptions().portscan, minPorts: 20 } };
 
 test('defaults: 60 s windows, 15 ports, 16 hosts, severity high', () => {
-  assert.deepEqual(defaultDetectorOptions(), {
+  const { bruteforce, synflood, beacon, ...scans } = defaultDetectorOptions();
+  assert.deepEqual(scans, {
     portscan: { windowMs: 60_000, minPorts: 15, severity: 'high' },
     hostsweep: { windowMs: 60_000, minHosts: 16, severity: 'high' },
   });
+  // bruteforce, synflood and beacon defaults: rules.test.ts (equal to the policy's)
+  assert.deepEqual([bruteforce?.enabled, synflood?.enabled, beacon?.enabled], [true, true, true]);
   assert.deepEqual(
     createDetectors(opts).map((d) => d.id),
-    ['portscan.vertical', 'hostsweep.horizontal'],
+    ['portscan.vertical', 'hostsweep.horizontal', 'bruteforce.auth', 'dos.synflood', 'beacon.periodic'],
   );
 });
 

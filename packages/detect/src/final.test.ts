@@ -101,7 +101,9 @@ test('the same records shuffled (or reversed) give the same first/last seen, cou
   // Two captures 33 hours apart, mixed in every order: the key of one scan sees records of the
   // other scan's time in between. Each connection's NEW, UPDATE and DESTROY arrive in any order.
   const flows = [...(await load(SCAN101_E)), ...(await load(TOP100))];
-  const offline = () => createDetectors(policyLike, { lateness: Infinity });
+  // beacon.periodic judges each check-in as it comes, over its last few: a periodicity found in
+  // arrival order need not be found in a shuffled one, so it is left out of this order test.
+  const offline = () => createDetectors({ ...policyLike, beacon: { ...defaults.beacon!, enabled: false } }, { lateness: Infinity });
   const summary = (fs: Finding[]) =>
     fs
       .map((f) => ({ entity: f.entity.addr, peers: f.peers, firstSeen: f.firstSeen, lastSeen: f.lastSeen, ev: { ...f.evidence }, summary: f.summary, score: f.score }))

@@ -4,6 +4,9 @@
  */
 import { SEVERITIES, type Severity } from '@floe/flow';
 import { DetectError } from './errors.js';
+import { defaultBruteForceOptions, type BruteForceOptions } from './bruteforce.js';
+import { defaultSynFloodOptions, type SynFloodOptions } from './synflood.js';
+import { defaultBeaconOptions, type BeaconOptions } from './beacon.js';
 
 /**
  * Default lateness (ms of event time): how long after a window ends a record may still arrive and
@@ -37,10 +40,20 @@ export interface HostSweepOptions {
   updateOnDouble?: boolean;
 }
 
-/** Thresholds of every rule detector, keyed like the policy file's `detectors:` section. */
+/**
+ * Thresholds of every rule detector, keyed like the policy file's `detectors:` section (the policy
+ * fills every section). An optional section left out, or saying `enabled: false`, leaves its
+ * detector out of `createDetectors`.
+ */
 export interface DetectorOptions {
   portscan: PortScanOptions;
   hostsweep: HostSweepOptions;
+  /** `bruteforce.auth` (bruteforce.ts). */
+  bruteforce?: BruteForceOptions & { enabled?: boolean };
+  /** `dos.synflood` (synflood.ts). */
+  synflood?: SynFloodOptions & { enabled?: boolean };
+  /** `beacon.periodic` (beacon.ts). */
+  beacon?: BeaconOptions & { enabled?: boolean };
 }
 
 /**
@@ -56,11 +69,18 @@ export interface DetectorLimits {
   maxConnections: number;
 }
 
-/** Defaults: 60 s windows, 15 distinct ports (Zeek's scan.zeek port_scan_threshold), 16 distinct hosts, severity high; tune per site in the policy file. */
+/**
+ * Defaults: 60 s windows, 15 distinct ports (Zeek's scan.zeek port_scan_threshold), 16 distinct
+ * hosts, severity high; brute force, SYN flood and beacon defaults with their sources in
+ * bruteforce.ts, synflood.ts and beacon.ts. Tune per site in the policy file.
+ */
 export function defaultDetectorOptions(): DetectorOptions {
   return {
     portscan: { windowMs: 60_000, minPorts: 15, severity: 'high' },
     hostsweep: { windowMs: 60_000, minHosts: 16, severity: 'high' },
+    bruteforce: { enabled: true, ...defaultBruteForceOptions() },
+    synflood: { enabled: true, ...defaultSynFloodOptions() },
+    beacon: { enabled: true, ...defaultBeaconOptions() },
   };
 }
 

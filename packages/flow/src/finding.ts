@@ -70,6 +70,12 @@ export interface FindingEvidence {
    * records, and no duration is claimed. Absent for findings that do not say.
    */
   timesFromRecords?: boolean;
+  /**
+   * Who the entity is: `source` (the flows' origin, the default when absent) or `victim` (the
+   * destination under attack, as for a SYN flood from spoofed or many sources): a victim-role
+   * finding is never a block target (see {@link entityIsVictim}).
+   */
+  entityRole?: 'source' | 'victim';
   /** Free-form extra facts, detector-specific. */
   [extra: string]: unknown;
 }
@@ -90,4 +96,13 @@ export interface VerdictCounts {
 export function acceptedOnly(f: Pick<Finding, 'evidence'>): boolean {
   const v = f.evidence.verdicts;
   return v !== undefined && v.accept > 0 && v.drop === 0 && v.none === 0;
+}
+
+/**
+ * True when the finding's entity is the victim of the flows, not their source
+ * (`evidence.entityRole === 'victim'`): the responder never blocks it (a SYN flood from spoofed
+ * sources names the destination; blocking it would finish the attacker's work).
+ */
+export function entityIsVictim(f: Pick<Finding, 'evidence'>): boolean {
+  return f.evidence.entityRole === 'victim';
 }

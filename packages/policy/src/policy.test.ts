@@ -31,6 +31,28 @@ test('default policy file is valid and equals the schema defaults', () => {
   assert.deepEqual(d.detectors, {
     portscan: { windowMs: 60000, minPorts: 15, severity: 'high', updateOnDouble: true },
     hostsweep: { windowMs: 60000, minHosts: 16, severity: 'high', updateOnDouble: true },
+    bruteforce: {
+      enabled: true,
+      windowMs: 600000,
+      minFailures: 10,
+      ports: [21, 22, 23, 110, 143, 389, 445, 587, 636, 993, 995, 1433, 1521, 2379, 3306, 3389, 5432, 5900, 5985, 5986, 6443, 27017],
+      maxPackets: 51,
+      maxDurationMs: 30000,
+      severity: 'high',
+      updateOnDouble: true,
+    },
+    synflood: { enabled: true, windowMs: 10000, minHalfOpen: 200, dominantShare: 0.5, severity: 'high', updateOnDouble: true },
+    beacon: {
+      enabled: true,
+      windowMs: 3600000,
+      minConnections: 10,
+      minIntervalMs: 1000,
+      maxJitter: 0.2,
+      historySize: 24,
+      egressOnly: true,
+      severity: 'medium',
+      updateOnDouble: true,
+    },
   });
   assert.ok(Object.isFrozen(d) && Object.isFrozen(d.networks.pods) && Object.isFrozen(d.ingress.default[0]));
   assert.match(d.source.digest, /^[0-9a-f]{12}$/);
@@ -209,4 +231,10 @@ test('every error and issue code is documented in the README', () => {
   for (const code of [...Object.keys(POLICY_ERROR_CODES), ...Object.keys(ISSUE_CODES)]) {
     assert.ok(readme.includes(`\`${code}\``), `${code} missing from README.md`);
   }
+});
+
+test('issue 7: detectors.beacon.historySize below minConnections is reported at its line', () => {
+  const i = only('version: 1\ndetectors:\n  beacon:\n    minConnections: 12\n    historySize: 8\n');
+  assert.deepEqual([i.line, i.field, i.code], [5, 'detectors.beacon.historySize', 'FLOE_POLICY_BAD_VALUE']);
+  assert.deepEqual(checkPolicy('version: 1\ndetectors:\n  beacon: { minConnections: 12, historySize: 12 }\n', 'p.yaml'), []);
 });

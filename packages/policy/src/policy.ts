@@ -67,6 +67,12 @@ function analyseUnsorted(text: string, file: string): Analysis {
     }
   }
 
+  // beacon.periodic judges the check-ins it keeps: it must keep at least minConnections of them.
+  const beacon = data.detectors.beacon;
+  if (beacon.historySize < beacon.minConnections) {
+    src.report(['detectors', 'beacon', 'historySize'], 'FLOE_POLICY_BAD_VALUE', `must be >= detectors.beacon.minConnections (${beacon.minConnections}), got ${beacon.historySize}`);
+  }
+
   // Blocklist files: one CIDR per line, `#` starts a comment.
   const hash = createHash('sha256').update(text);
   const fromFiles: BlocklistFileEntry[] = [];

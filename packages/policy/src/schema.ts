@@ -178,6 +178,59 @@ export const policySchema = {
         // 15 ports: Zeek scan.zeek's port_scan_threshold; 16 hosts: floe's choice
         portscan: windowDetector('minPorts', 15),
         hostsweep: windowDetector('minHosts', 16),
+        // bruteforce.auth: fail2ban sshd jail's findtime (10m) at Zeek's rate (password_guesses_limit
+        // 30 per guessing_timeout 30 min); 51 client packets: SSHCure's brute-force flows (11-51 per flow)
+        bruteforce: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            enabled: { type: 'boolean', default: true },
+            windowMs: { type: 'integer', minimum: 1000, default: 600000 },
+            minFailures: { type: 'integer', minimum: 2, default: 10 },
+            ports: {
+              type: 'array',
+              items: { type: 'integer', minimum: 1, maximum: 65535 },
+              minItems: 1,
+              default: [21, 22, 23, 110, 143, 389, 445, 587, 636, 993, 995, 1433, 1521, 2379, 3306, 3389, 5432, 5900, 5985, 5986, 6443, 27017],
+            },
+            maxPackets: { type: 'integer', minimum: 1, default: 51 },
+            maxDurationMs: { type: 'integer', minimum: 0, default: 30000 },
+            severity: severity('high'),
+            updateOnDouble: { type: 'boolean', default: true },
+          },
+        },
+        // dos.synflood: 200 half-open in 10 s = 20/s, the Suricata threshold example for hping3 floods (track by_dst, count 100, seconds 5)
+        synflood: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            enabled: { type: 'boolean', default: true },
+            windowMs: { type: 'integer', minimum: 1000, default: 10000 },
+            minHalfOpen: { type: 'integer', minimum: 2, default: 200 },
+            dominantShare: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.5 },
+            severity: severity('high'),
+            updateOnDouble: { type: 'boolean', default: true },
+          },
+        },
+        // beacon.periodic: RITA's interval dispersion (MAD / median); 0.2 admits ±40 % uniform jitter, rejects Poisson arrivals (0.69)
+        beacon: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            enabled: { type: 'boolean', default: true },
+            windowMs: { type: 'integer', minimum: 1000, default: 3600000 },
+            minConnections: { type: 'integer', minimum: 3, default: 10 },
+            minIntervalMs: { type: 'integer', minimum: 0, default: 1000 },
+            maxJitter: { type: 'number', minimum: 0, maximum: 10, default: 0.2 },
+            historySize: { type: 'integer', minimum: 3, maximum: 1024, default: 24 },
+            egressOnly: { type: 'boolean', default: true },
+            severity: severity('medium'),
+            updateOnDouble: { type: 'boolean', default: true },
+          },
+        },
       },
     },
     respond: {

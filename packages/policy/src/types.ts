@@ -111,6 +111,22 @@ export interface PolicyDetectors {
   /** updateOnDouble: re-emit the finding (same id, fuller evidence) each time the count doubles. */
   portscan: { windowMs: number; minPorts: number; severity: Severity; updateOnDouble: boolean };
   hostsweep: { windowMs: number; minHosts: number; severity: Severity; updateOnDouble: boolean };
+  /** `bruteforce.auth`: failed or short connections per (source, destination, auth port); defaults and sources in packages/detect/src/bruteforce.ts. */
+  bruteforce: { enabled: boolean; windowMs: number; minFailures: number; ports: number[]; maxPackets: number; maxDurationMs: number; severity: Severity; updateOnDouble: boolean };
+  /** `dos.synflood`: half-open TCP connections per (destination, port); defaults and sources in packages/detect/src/synflood.ts. */
+  synflood: { enabled: boolean; windowMs: number; minHalfOpen: number; dominantShare: number; severity: Severity; updateOnDouble: boolean };
+  /** `beacon.periodic`: regular check-ins per (source, destination, protocol, port); defaults and sources in packages/detect/src/beacon.ts. */
+  beacon: {
+    enabled: boolean;
+    windowMs: number;
+    minConnections: number;
+    minIntervalMs: number;
+    maxJitter: number;
+    historySize: number;
+    egressOnly: boolean;
+    severity: Severity;
+    updateOnDouble: boolean;
+  };
 }
 
 /** `respond`: settings handed to packages/respond. Durations are written `90s`, `15m`, `1h`, `1d` in the file and held here in ms (`…Ms` keys). */

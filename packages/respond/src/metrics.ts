@@ -21,8 +21,11 @@ export interface RespondMetrics {
 
 /** Why a block was refused: the protected set (`never-block`, manual requests throw instead), `too-wide`, or the rate cap. */
 export type RefuseCause = 'never-block' | 'too-wide' | 'rate-limit';
-/** Why a finding led to nothing: severity, an active block, or accept-verdict evidence only. */
-export type IgnoreCause = 'below-severity' | 'already-blocked' | 'accept-verdict';
+/**
+ * Why a finding led to nothing: severity, an active block, accept-verdict evidence only, or an
+ * entity that is the victim of the flows (`evidence.entityRole: 'victim'`, a spoofed SYN flood).
+ */
+export type IgnoreCause = 'below-severity' | 'already-blocked' | 'accept-verdict' | 'victim';
 
 function counter(registry: Registry, name: string, help: string, label: string): Counter<string> {
   const existing = registry.getSingleMetric(name);
@@ -35,7 +38,7 @@ export function createRespondMetrics(registry?: Registry): RespondMetrics {
   if (registry === undefined) return { decision() {}, refused() {}, ignored() {}, seedWithheld() {} };
   const decisions = counter(registry, METRIC.decisions, 'Responder outcomes by kind (create, extend, refused, ignored)', 'outcome');
   const refused = counter(registry, METRIC.refused, 'Blocks refused by the responder, by cause (never-block: the protected set; too-wide; rate-limit)', 'cause');
-  const ignored = counter(registry, METRIC.ignored, 'Findings the responder ignored, by cause (below-severity, already-blocked, accept-verdict)', 'cause');
+  const ignored = counter(registry, METRIC.ignored, 'Findings the responder ignored, by cause (below-severity, already-blocked, accept-verdict, victim)', 'cause');
   const seedWithheld = counter(
     registry,
     METRIC.seedWithheld,

@@ -340,3 +340,13 @@ test('issue 6: seed warns about and counts stored decisions that now overlap the
   assert.deepEqual(r.respond(finding('192.0.2.1'), NOW), { kind: 'ignored', cause: 'already-blocked' });
   assert.equal(assertRefused(r.manualBlock({ target: '203.0.113.9', reason: 'x', user: 'bob' }, NOW), 'never-block').protectedBy, 'never-block');
 });
+
+test('issue 7: a finding whose entity is the victim (a SYN flood from spoofed sources) is never blocked, at any severity', async () => {
+  const victim = finding('203.0.113.50', { detector: 'dos.synflood', severity: 'critical', evidence: { flows: 900, entityRole: 'victim' } });
+  const m = new Registry();
+  assert.deepEqual(createResponder(opts({ minSeverity: 'info' }), { metrics: m }).respond(victim, NOW), { kind: 'ignored', cause: 'victim' });
+  assert.match(await m.getSingleMetricAsString('floe_respond_ignored_total'), /floe_respond_ignored_total\{cause="victim"\} 1/);
+  // the same flood with one dominant source names that source: blocked
+  const source = finding('203.0.113.51', { detector: 'dos.synflood', evidence: { flows: 900, entityRole: 'source' } });
+  assert.equal(decided(createResponder(opts()).respond(source, NOW)).decision.target, '203.0.113.51/32');
+});

@@ -15,7 +15,7 @@
  * rate cap. A finding whose id is the active decision's origin (a redelivery) is ignored as
  * `already-blocked`, so replays are idempotent. A block is active while `expiresAt > now`.
  */
-import { acceptedOnly, severityRank, type Decision, type DecisionAudit, type Finding } from '@floe/flow';
+import { acceptedOnly, entityIsVictim, severityRank, type Decision, type DecisionAudit, type Finding } from '@floe/flow';
 import type { Registry } from 'prom-client';
 import type { ParsedCidr } from '@floe/policy';
 import { RespondError } from './errors.js';
@@ -41,8 +41,8 @@ export type ResponseOutcome =
       protectedBy?: ProtectedKind | 'too-wide';
     }
   /**
-   * Nothing to do: severity below `minSeverity`, already blocked until later, or only accept-verdict
-   * flows (`accept-verdict`). A manual block of an already blocked target carries the active
+   * Nothing to do: severity below `minSeverity`, already blocked until later, only accept-verdict
+   * flows (`accept-verdict`), or an entity that is the victim, not the source (`victim`). A manual block of an already blocked target carries the active
    * decision that stands as `existing`.
    */
   | { kind: 'ignored'; cause: IgnoreCause; existing?: Decision };
@@ -202,6 +202,8 @@ export function createResponder(options: ResponderOptions, deps: ResponderDeps =
     respond(finding, nowMs) {
       if (severityRank(finding.severity) < minRank) return ignore('below-severity');
       if (!o.blockOnAcceptedLogs && acceptedOnly(finding)) return ignore('accept-verdict');
+      // The entity is the target of the flows (a SYN flood from spoofed sources): never block it.
+      if (entityIsVictim(finding)) return ignore('victim');
       const t = normalizeTarget(finding.entity.addr, 'finding.entity.addr');
       const why = `${finding.kind} ${finding.detector} finding ${finding.id} (severity ${finding.severity}, score ${finding.score}): ${finding.summary}`;
       return block(t, finding.id, why, nowMs, undefined, true);
