@@ -9,3 +9,8 @@ export type { EntityWindow, FeatureOptions, FeatureStats } from './features.js';
 export { DistinctCounter, EntropyHistogram, SeenTable, EXACT_DISTINCT, HLL_P, ENTROPY_BUCKETS } from './sketch.js';
 export { ModelError, MODEL_ERROR_CODES } from './errors.js';
 export type { ModelErrorCode } from './errors.js';
+export { trainModel, quantile, modelVersion, TRAIN_DEFAULTS, SCORE_BATCH } from './model.js';
+export type { FloeModel, ModelScore, TrainOptions, FloeModelMeta } from './model.js';
+export { loadModel, MODEL_FILES } from './io.js';
+export { selectBackend, ensureBackend, TFJS_NODE } from './backend.js';
+export type { BackendChoice, BackendName, BackendOptions, BackendLog } from './backend.js';
