@@ -21,6 +21,9 @@ export interface EntityWindow {
   values: Float32Array;
   /** Connection attempts counted (the `flows` feature before scaling). */
   flows: number;
+  /** Times (ms since epoch) of the first and last record counted in the window. */
+  firstSeen: number;
+  lastSeen: number;
   /** Kubernetes identity of the source, when enrichment gave one (the window's last record with srcMeta). */
   meta?: { namespace?: string; pod?: string; workload?: string };
 }
@@ -71,6 +74,8 @@ export interface FeatureStats {
 class EntityState {
   windowStart = 0;
   open = false;
+  firstT = 0;
+  lastT = 0;
   flows = 0;
   readonly addrs = new DistinctCounter();
   readonly ports = new DistinctCounter();
@@ -83,6 +88,8 @@ class EntityState {
   packetsOut = 0;
   packetsIn = 0;
   ended = 0;
+  /** Ended flows whose reply counters are known (packet logs carry none). */
+  replyKnown = 0;
   failed = 0;
   durN = 0;
   durSum = 0;
@@ -106,6 +113,8 @@ class EntityState {
   reset(start: number): void {
     this.windowStart = start;
     this.open = true;
+    this.firstT = Number.POSITIVE_INFINITY;
+    this.lastT = Number.NEGATIVE_INFINITY;
     this.flows = 0;
     this.addrs.reset();
     this.ports.reset();
@@ -114,7 +123,7 @@ class EntityState {
     this.portH.reset();
     this.addrH.reset();
     this.bytesOut = this.bytesIn = this.packetsOut = this.packetsIn = 0;
-    this.ended = this.failed = this.durN = this.durSum = this.durMax = 0;
+    this.ended = this.replyKnown = this.failed = this.durN = this.durSum = this.durMax = 0;
     this.external = this.newDst = this.dns = this.icmp = 0;
     this.lastAttempt = Number.NaN;
     this.gapN = this.gapMean = this.gapM2 = 0;
@@ -290,6 +299,8 @@ export class FeatureWindows {
   }
 
   private add(st: EntityState, flow: FlowRecord, t: number): void {
+    if (t < st.firstT) st.firstT = t;
+    if (t > st.lastT) st.lastT = t;
     const attempt = flow.event === 'new' || flow.event === 'log' || flow.event === 'snapshot' || (flow.event === 'destroy' && !this.sawNew.has(flow.source));
     if (attempt) {
       st.flows++;
@@ -322,6 +333,7 @@ export class FeatureWindows {
       st.packetsOut += flow.packetsOrig ?? 0;
       st.packetsIn += flow.packetsReply ?? 0;
       st.ended++;
+      if (flow.bytesReply !== undefined) st.replyKnown++;
       if (failedFlow(flow)) st.failed++;
       if (flow.start !== undefined && flow.end !== undefined && flow.end >= flow.start) {
         const s = (flow.end - flow.start) / 1000;
@@ -348,7 +360,7 @@ export class FeatureWindows {
     v[F.bytes_in] = Math.log1p(st.bytesIn);
     v[F.packets_out] = Math.log1p(st.packetsOut);
     v[F.packets_in] = Math.log1p(st.packetsIn);
-    v[F.bytes_ratio] = Math.log2((st.bytesOut + 1) / (st.bytesIn + 1));
+    v[F.bytes_ratio] = st.replyKnown > 0 ? Math.log2((st.bytesOut + 1) / (st.bytesIn + 1)) : 0;
     v[F.failed_share] = st.ended > 0 ? st.failed / st.ended : 0;
     v[F.duration_mean] = st.durN > 0 ? Math.log1p(st.durSum / st.durN) : 0;
     v[F.duration_max] = Math.log1p(st.durMax);
@@ -356,7 +368,7 @@ export class FeatureWindows {
     v[F.new_dst_share] = share(st.newDst);
     v[F.port_entropy] = st.portH.entropy();
     v[F.addr_entropy] = st.addrH.entropy();
-    v[F.interval_cv] = st.gapN >= 2 && st.gapMean > 0 ? Math.sqrt(st.gapM2 / st.gapN) / st.gapMean : 1;
+    v[F.interval_cv] = Math.log1p(st.gapN >= 2 && st.gapMean > 0 ? Math.sqrt(st.gapM2 / st.gapN) / st.gapMean : 1);
     v[F.dns_share] = share(st.dns);
     v[F.icmp_share] = share(st.icmp);
     // Baseline: decay the EWMA over the windows the entity was silent, compare, then update.
@@ -382,7 +394,7 @@ export class FeatureWindows {
     st.baseEnd = st.windowStart + this.windowMs;
     st.open = false;
     this.counters.windows++;
-    const w: EntityWindow = { entity: key, start: st.windowStart, end: st.windowStart + this.windowMs, values: v, flows: n };
+    const w: EntityWindow = { entity: key, start: st.windowStart, end: st.windowStart + this.windowMs, values: v, flows: n, firstSeen: st.firstT, lastSeen: st.lastT };
     if (st.meta) w.meta = st.meta;
     return w;
   }

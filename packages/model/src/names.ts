@@ -23,7 +23,7 @@ export const FEATURE_NAMES = [
   'packets_out',
   /** ln(1 + packets received). */
   'packets_in',
-  /** log2((bytes_out + 1) / (bytes_in + 1)): positive when the entity sends more than it receives. */
+  /** log2((bytes_out + 1) / (bytes_in + 1)): positive when the entity sends more than it receives; 0 when no record says what came back (packet logs). */
   'bytes_ratio',
   /** Share of ended flows that were unreplied, refused (TCP never assured) or dropped by a logged verdict. */
   'failed_share',
@@ -39,7 +39,7 @@ export const FEATURE_NAMES = [
   'port_entropy',
   /** Entropy (bits) of the destination addresses of the attempts. */
   'addr_entropy',
-  /** Coefficient of variation of the intervals between attempts (1 with fewer than 2 intervals: no evidence of regularity; near 0 for a beacon). */
+  /** ln(1 + coefficient of variation of the intervals between attempts); the CV is taken as 1 (Poisson arrivals: no evidence either way) with fewer than 2 intervals; near 0 for a beacon. */
   'interval_cv',
   /** Share of attempts to port 53 (DNS). */
   'dns_share',
