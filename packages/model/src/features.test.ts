@@ -20,7 +20,7 @@ test('the nmap capture: the scanner window has 100 ports, entropy and refused co
   const ports = Math.expm1(val(s.values, 'dst_ports'));
   assert.ok(ports > 85 && ports < 115, `ports ${ports}`);
   assert.equal(Math.round(Math.expm1(val(s.values, 'dst_addrs'))), 1);
-  assert.ok(val(s.values, 'port_entropy') > 5, `port entropy ${val(s.values, 'port_entropy')}`);
+  assert.ok(val(s.values, 'port_entropy') > 4.5, `port entropy ${val(s.values, 'port_entropy')}`);
   assert.ok(val(s.values, 'failed_share') > 0.9, `failed ${val(s.values, 'failed_share')}`);
   for (const w of benign) {
     assert.ok(Math.round(Math.expm1(val(w.values, 'dst_ports'))) <= 4);
@@ -146,11 +146,11 @@ test('defaultLeavesCluster: private, loopback and ULA stay inside; a policy dire
   assert.equal(defaultLeavesCluster(f('8.8.8.8', 4, 'internal')), false);
 });
 
-test('DistinctCounter: exact to 32, then within 15 % of the truth at 1 000 and 100 000', () => {
-  const c = new DistinctCounter();
-  for (let i = 0; i < 32; i++) c.add(i * 7919);
+test('DistinctCounter: exact to 16, then within 15 % of the truth at 1 000 and 100 000', () => {
+  const c = DistinctCounter.standalone();
+  for (let i = 0; i < 16; i++) c.add(i * 7919);
   c.add(0);
-  assert.equal(c.count(), 32);
+  assert.equal(c.count(), 16);
   for (const n of [1000, 100_000]) {
     c.reset();
     for (let i = 0; i < n; i++) c.add(i);
@@ -159,7 +159,7 @@ test('DistinctCounter: exact to 32, then within 15 % of the truth at 1 000 and 1
 });
 
 test('EntropyHistogram: 0 for one item, log2(n) for n distinct items spread over the buckets', () => {
-  const h = new EntropyHistogram();
+  const h = EntropyHistogram.standalone();
   for (let i = 0; i < 10; i++) h.add(42);
   assert.equal(h.entropy(), 0);
   h.reset();
