@@ -67,7 +67,7 @@ export class DistinctCounter {
         return;
       }
       this.hll = true;
-      if (this.regs === undefined) this.regs = new Uint8Array(HLL_M);
+      this.regs ??= new Uint8Array(HLL_M);
       for (let i = first; i < first + n; i++) this.addHll(a[i]);
     }
     this.addHll(h);
