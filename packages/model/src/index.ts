@@ -17,3 +17,5 @@ export type { BackendChoice, BackendName, BackendOptions, BackendLog } from './b
 export { createModelDetector, modelFinding, findingScore, readableValue, MODEL_DETECTOR_ID, MODEL_DETECTOR_DEFAULTS } from './detector.js';
 export type { ModelDetector, ModelDetectorOptions, ModelDetectorStats } from './detector.js';
 export { entitiesWithFindings, leaveOut } from './training-set.js';
+export { trackModelMetrics } from './metrics.js';
+export type { ModelStatsSource } from './metrics.js';
