@@ -124,7 +124,7 @@ test('never-seen destinations: the second window to the same peers has a lower n
   assert.ok(val(benign.at(-1)!.values, 'new_dst_share') < val(benign[0].values, 'new_dst_share'));
 });
 
-test('defaultLeavesCluster: private, loopback and ULA stay inside; a policy direction wins', () => {
+test('defaultLeavesCluster: private, loopback and ULA stay inside; egress/internal/ingress from the policy win, external falls back to the address', () => {
   const f = (dst: string, family: 4 | 6 = 4, direction?: FlowRecord['direction']): FlowRecord => ({
     schema: 1,
     observedAt: 0,
@@ -144,6 +144,10 @@ test('defaultLeavesCluster: private, loopback and ULA stay inside; a policy dire
   assert.equal(defaultLeavesCluster(f('fd00:60::1', 6)), false);
   assert.equal(defaultLeavesCluster(f('2001:db8::1', 6)), true);
   assert.equal(defaultLeavesCluster(f('8.8.8.8', 4, 'internal')), false);
+  assert.equal(defaultLeavesCluster(f('10.1.2.3', 4, 'egress')), true);
+  // external: neither end is in the policy's networks: the address decides.
+  assert.equal(defaultLeavesCluster(f('10.1.2.3', 4, 'external')), false);
+  assert.equal(defaultLeavesCluster(f('8.8.8.8', 4, 'external')), true);
 });
 
 test('DistinctCounter: exact to 16, then within 15 % of the truth at 1 000 and 100 000', () => {

@@ -48,9 +48,9 @@ export interface FeatureOptions {
   /** EWMA weight of the newest window in the baseline (default 0.1: about the last 10 windows). */
   baselineAlpha?: number;
   /**
-   * True when a flow leaves the cluster (the compiled policy's classification). Default: the
-   * record's `direction` is `egress` or `external` when set, else its destination is not in
-   * a private, loopback, link-local or ULA range.
+   * True when a flow leaves the cluster (the compiled policy's classification). Default
+   * ({@link defaultLeavesCluster}): `direction` `egress`; not for `internal` or `ingress`; else
+   * (`external` or unset) a destination outside the private, loopback, link-local, CGNAT and ULA ranges.
    */
   leavesCluster?: (flow: FlowRecord) => boolean;
 }
@@ -179,9 +179,14 @@ const PRIVATE_V4: ReadonlyArray<[number, number]> = [
   [0x64400000, 10], // 100.64/10 (RFC 6598 shared, used for pod networks)
 ];
 
-/** Default leavesCluster: direction when the policy set it, else "destination is not private". */
+/**
+ * Default leavesCluster: the policy's direction when it knows one end is ours (`egress` leaves;
+ * `internal`, `ingress` do not), else (`external`: neither end in the policy's networks, or no
+ * direction) "the destination is not a private, loopback, link-local, CGNAT or ULA address".
+ */
 export function defaultLeavesCluster(flow: FlowRecord): boolean {
-  if (flow.direction !== undefined) return flow.direction === 'egress' || flow.direction === 'external';
+  if (flow.direction === 'egress') return true;
+  if (flow.direction === 'internal' || flow.direction === 'ingress') return false;
   const a = flow.dstAddr;
   if (flow.family === 6) {
     const l = a.toLowerCase();

@@ -19,3 +19,4 @@ export type { ModelDetector, ModelDetectorOptions, ModelDetectorStats } from './
 export { entitiesWithFindings, leaveOut } from './training-set.js';
 export { trackModelMetrics } from './metrics.js';
 export type { ModelStatsSource } from './metrics.js';
+export { policyModelDir, scorersFromPolicy } from './policy.js';

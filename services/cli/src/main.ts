@@ -277,7 +277,11 @@ program.parseAsync(process.argv).catch((e: Error & { code?: string; exitCode?: n
   for (let c: unknown = e.cause; !code && c instanceof Error; c = c.cause) code = (c as { code?: string }).code;
   // Bad input or options: the message alone, exit 2 (no stack trace for a user's mistake).
   // An unusable --store / store.path (FLOE_STORE_BAD_PATH) is such a mistake too.
-  if (e instanceof ConfigError || e instanceof UsageError || /^FLOE_(POLICY|CONFIG|FLOW|CLI)_|^FLOE_STORE_BAD_(PATH|CONFIG)$/.test(code ?? '')) {
+  if (
+    e instanceof ConfigError ||
+    e instanceof UsageError ||
+    /^FLOE_(POLICY|CONFIG|FLOW|CLI)_|^FLOE_MODEL_(NOT_FOUND|BAD_FORMAT|FEATURE_MISMATCH|VERSION_MISMATCH)$|^FLOE_STORE_BAD_(PATH|CONFIG)$/.test(code ?? '')
+  ) {
     err(`floe: ${e.message}`);
     process.exit(2);
   }
