@@ -123,8 +123,10 @@ test('too few windows and a bad fpr are refused', async () => {
   await assert.rejects(trainModel(data.benign, { fpr: 1 }), (e: unknown) => e instanceof ModelError && e.code === 'FLOE_MODEL_BAD_OPTIONS' && e.detail === 'fpr');
 });
 
-test('training is deterministic for a seed', async () => {
-  const a = await trainModel(data.benign, { windowMs: FIXTURE_WINDOW_MS, epochs: 20 });
+test('training is deterministic for a seed; the window length is taken from the windows', async () => {
+  const a = await trainModel(data.benign, { epochs: 20 });
+  assert.equal(a.windowMs, FIXTURE_WINDOW_MS);
+  await assert.rejects(trainModel(data.benign, { windowMs: 60_000, epochs: 1 }), (e: unknown) => e instanceof ModelError && e.detail === 'windows');
   const b = await trainModel(data.benign, { windowMs: FIXTURE_WINDOW_MS, epochs: 20 });
   assert.equal(a.version, b.version);
   a.dispose();

@@ -50,7 +50,7 @@ export interface TrainOptions {
    * cannot be resolved by so few windows.
    */
   fpr?: number;
-  /** Window length of the windows (ms; stored with the model; default 60 000). */
+  /** Window length of the windows (ms; stored with the model; default: the first window's `end - start`). */
   windowMs?: number;
   /** Hidden layer widths, encoder side; the decoder mirrors them (default [16, 8]). */
   hidden?: number[];
@@ -259,7 +259,8 @@ class AutoencoderModel implements FloeModel {
  * @throws ModelError FLOE_MODEL_TOO_FEW_WINDOWS (fewer than minWindows), FLOE_MODEL_BAD_OPTIONS.
  */
 export async function trainModel(windows: EntityWindow[], opts: TrainOptions = {}): Promise<FloeModel> {
-  const o = { ...TRAIN_DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as Required<TrainOptions>;
+  const inferred = windows.length > 0 ? { windowMs: windows[0].end - windows[0].start } : {};
+  const o = { ...TRAIN_DEFAULTS, ...inferred, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as Required<TrainOptions>;
   const bad = (field: string, msg: string): never => {
     throw new ModelError('FLOE_MODEL_BAD_OPTIONS', field, msg);
   };
@@ -268,6 +269,8 @@ export async function trainModel(windows: EntityWindow[], opts: TrainOptions = {
   if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1)) bad('batchSize', `must be an integer >= 1, got ${o.batchSize}`);
   if (!(o.hidden.length >= 1 && o.hidden.every((h) => Number.isInteger(h) && h >= 1 && h <= 4096))) bad('hidden', 'must be 1 or more integer widths 1..4096');
   if (!(o.minStd > 0)) bad('minStd', `must be > 0, got ${o.minStd}`);
+  if (!(Number.isInteger(o.windowMs) && o.windowMs >= 1000)) bad('windowMs', `must be an integer >= 1000 ms, got ${o.windowMs}`);
+  if (windows.some((w) => w.end - w.start !== o.windowMs)) bad('windows', `every window must be ${o.windowMs} ms long (one model per window length)`);
   if (windows.length < o.minWindows) {
     throw new ModelError('FLOE_MODEL_TOO_FEW_WINDOWS', 'windows', `${windows.length} training windows; at least ${o.minWindows} are needed`);
   }
