@@ -9,7 +9,7 @@ export type { EntityWindow, FeatureOptions, FeatureStats } from './features.js';
 export { DistinctCounter, EntropyHistogram, SeenTable, SlabPool, EXACT_DISTINCT, HLL_P, ENTROPY_BUCKETS } from './sketch.js';
 export { ModelError, MODEL_ERROR_CODES } from './errors.js';
 export type { ModelErrorCode } from './errors.js';
-export { trainModel, quantile, rankQuantile, modelVersion, TRAIN_DEFAULTS, SCORE_BATCH } from './model.js';
+export { trainModel, quantile, rankQuantile, modelVersion, TRAIN_DEFAULTS, SCORE_BATCH, THRESHOLD_MARGIN } from './model.js';
 export type { FloeModel, ModelScore, TrainOptions, FloeModelMeta } from './model.js';
 export { loadModel, MODEL_FILES } from './io.js';
 export { selectBackend, ensureBackend, TFJS_NODE } from './backend.js';

@@ -46,8 +46,9 @@ export interface TrainOptions {
   /**
    * False-positive rate the threshold is calibrated for (default 0.01, 1 %): the threshold is the
    * nearest-rank (1 - fpr) quantile of the training windows' errors, so at most that share of
-   * them score above it. With fewer than 1/fpr windows it is their largest error: such a rate
-   * cannot be resolved by so few windows.
+   * them score above it (plus a relative margin of THRESHOLD_MARGIN, 1e-4, so that float rounding
+   * in another batch or backend does not lift the window at the quantile over it). With fewer
+   * than 1/fpr windows it is their largest error: such a rate cannot be resolved by so few windows.
    */
   fpr?: number;
   /** Window length of the windows (ms; stored with the model; default: the first window's `end - start`). */
@@ -86,6 +87,9 @@ export const TRAIN_DEFAULTS = Object.freeze({
   minStd: 0.25,
   minWindows: 10,
 });
+
+/** Relative margin added to the calibrated threshold (1e-4): far above float32 rounding, far below any real difference. */
+export const THRESHOLD_MARGIN = 1e-4;
 
 /** Windows scored per batch. */
 export const SCORE_BATCH = 512;
@@ -334,7 +338,9 @@ export async function trainModel(windows: EntityWindow[], opts: TrainOptions = {
   };
   const draft = new AutoencoderModel(net, meta);
   const scores = (await draft.score(windows)).map((s) => s.score).sort((a, b) => a - b);
-  const threshold = rankQuantile(scores, 1 - o.fpr);
+  // A relative margin of THRESHOLD_MARGIN: float32 rounding differs with the batch a window is
+  // scored in and with the backend, and must not lift the training window at the quantile over it.
+  const threshold = rankQuantile(scores, 1 - o.fpr) * (1 + THRESHOLD_MARGIN);
   const weights = await weightBytes(net);
   const final: FloeModelMeta = {
     ...meta,
