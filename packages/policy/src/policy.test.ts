@@ -53,6 +53,7 @@ test('default policy file is valid and equals the schema defaults', () => {
       severity: 'medium',
       updateOnDouble: true,
     },
+    model: { severity: 'medium', topFeatures: 5, minFlows: 1 },
   });
   assert.ok(Object.isFrozen(d) && Object.isFrozen(d.networks.pods) && Object.isFrozen(d.ingress.default[0]));
   assert.match(d.source.digest, /^[0-9a-f]{12}$/);

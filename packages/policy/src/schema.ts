@@ -231,6 +231,19 @@ export const policySchema = {
             updateOnDouble: { type: 'boolean', default: true },
           },
         },
+        // The ML detector (ml.autoencoder, @floe/model): off until `dir` names a model trained by `floe train`.
+        model: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            dir: { type: 'string', minLength: 1 },
+            // medium: below respond.minSeverity's high, so a model finding alone informs and does not block (floe's choice)
+            severity: severity('medium'),
+            topFeatures: { type: 'integer', minimum: 1, maximum: 50, default: 5 },
+            minFlows: { type: 'integer', minimum: 1, default: 1 },
+          },
+        },
       },
     },
     respond: {
