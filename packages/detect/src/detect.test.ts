@@ -38,14 +38,14 @@ function lastForms(out: Finding[]): Map<string, Finding> {
 // port threshold is 15 (asserted in the defaults test).
 const opts = { ...defaultDetectorOptions(), portscan: { ...defaultDetectorOptions().portscan, minPorts: 20 } };
 
-test('defaults: 60 s windows, 15 ports, 16 hosts, severity high', () => {
-  assert.deepEqual(defaultDetectorOptions(), {
-    portscan: { windowMs: 60_000, minPorts: 15, severity: 'high' },
-    hostsweep: { windowMs: 60_000, minHosts: 16, severity: 'high' },
-  });
+test('defaults: 60 s windows, 15 ports, 16 hosts, severity high; exfil, DNS volume and lateral on, dns.resolver off (no resolver named)', () => {
+  const d = defaultDetectorOptions();
+  assert.deepEqual(d.portscan, { windowMs: 60_000, minPorts: 15, severity: 'high' });
+  assert.deepEqual(d.hostsweep, { windowMs: 60_000, minHosts: 16, severity: 'high' });
+  assert.deepEqual(Object.keys(d), ['portscan', 'hostsweep', 'exfil', 'dns', 'lateral']);
   assert.deepEqual(
-    createDetectors(opts).map((d) => d.id),
-    ['portscan.vertical', 'hostsweep.horizontal'],
+    createDetectors(opts).map((x) => x.id),
+    ['portscan.vertical', 'hostsweep.horizontal', 'exfil.volume', 'dns.volume', 'lateral.newpeer'],
   );
 });
 

@@ -6,6 +6,10 @@ import type { Detector } from './detector.js';
 import type { DetectorOptions } from './options.js';
 import { createPortScanDetector, type DetectorDeps, type WindowDetector } from './portscan.js';
 import { createHostSweepDetector } from './hostsweep.js';
+import { createExfilDetector } from './exfil.js';
+import { createDnsResolverDetector } from './dns-resolver.js';
+import { createDnsVolumeDetector } from './dns-volume.js';
+import { createLateralDetector, type ClusterDeps } from './lateral.js';
 
 export type { Detector } from './detector.js';
 export {
@@ -29,12 +33,39 @@ export { DetectError, DETECT_ERROR_CODES } from './errors.js';
 export { BoundedKeys } from './keyed.js';
 export type { Evicted, Segment } from './keyed.js';
 export type { DetectErrorCode } from './errors.js';
+export { createExfilDetector, EXFIL_ID, MITRE_EXFILTRATION, NON_PUBLIC, leavesCluster, fmtBytes } from './exfil.js';
+export { createDnsResolverDetector, DNS_RESOLVER_ID, MITRE_DNS, RESOLVER_EPISODE_MS, isDnsFlow } from './dns-resolver.js';
+export { createDnsVolumeDetector, DNS_VOLUME_ID, MITRE_DGA } from './dns-volume.js';
+export { createLateralDetector, LATERAL_ID, MITRE_REMOTE_SERVICES, LATERAL_PEER_CAPACITY, trustDomain } from './lateral.js';
+export type { ClusterDeps } from './lateral.js';
+export { RotatingBloom, BLOOM_DEFAULT_FP } from './bloom.js';
+export { newEwma, ewmaUpdate, ewmaThreshold } from './baseline.js';
+export type { Ewma } from './baseline.js';
+export {
+  defaultExfilOptions,
+  defaultDnsOptions,
+  defaultLateralOptions,
+  checkExfilOptions,
+  checkDnsOptions,
+  checkLateralOptions,
+} from './rule-options.js';
+export type { ExfilOptions, DnsOptions, LateralOptions } from './rule-options.js';
 
 /**
- * Create every rule detector, in this order: `portscan.vertical`, `hostsweep.horizontal`. With
- * `deps.metrics`, their counters are exported there as `floe_detect_*` (metrics.ts).
+ * Create every rule detector, in this order: `portscan.vertical`, `hostsweep.horizontal`, then,
+ * when their sections are present and on: `exfil.volume` (`exfil.enabled`), `dns.resolver`
+ * (`dns.resolvers` not empty), `dns.volume` (`dns.volume`), `lateral.newpeer` (`lateral.enabled`).
+ * They expect flows classified by the compiled policy (direction, zones, namespaces), as the
+ * pipeline feeds them; `deps.namespaceAllowed` (the policy's `namespaceAllowed`) adds the namespace
+ * trust to lateral-movement evidence. With `deps.metrics`, their counters are exported there as
+ * `floe_detect_*` (metrics.ts).
  * @throws DetectError (FLOE_DETECT_BAD_OPTIONS) when options or limits are out of range.
  */
-export function createDetectors(opts: DetectorOptions, deps: DetectorDeps = {}): Array<Detector & WindowDetector> {
-  return [createPortScanDetector(opts.portscan, deps), createHostSweepDetector(opts.hostsweep, deps)];
+export function createDetectors(opts: DetectorOptions, deps: DetectorDeps & ClusterDeps = {}): Array<Detector & WindowDetector> {
+  const out = [createPortScanDetector(opts.portscan, deps), createHostSweepDetector(opts.hostsweep, deps)];
+  if (opts.exfil?.enabled) out.push(createExfilDetector(opts.exfil, deps));
+  if (opts.dns !== undefined && opts.dns.resolvers.length > 0) out.push(createDnsResolverDetector(opts.dns, deps));
+  if (opts.dns?.volume) out.push(createDnsVolumeDetector(opts.dns, deps));
+  if (opts.lateral?.enabled) out.push(createLateralDetector(opts.lateral, deps));
+  return out;
 }

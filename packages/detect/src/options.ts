@@ -4,6 +4,7 @@
  */
 import { SEVERITIES, type Severity } from '@floe/flow';
 import { DetectError } from './errors.js';
+import { defaultDnsOptions, defaultExfilOptions, defaultLateralOptions, type DnsOptions, type ExfilOptions, type LateralOptions } from './rule-options.js';
 
 /**
  * Default lateness (ms of event time): how long after a window ends a record may still arrive and
@@ -41,6 +42,12 @@ export interface HostSweepOptions {
 export interface DetectorOptions {
   portscan: PortScanOptions;
   hostsweep: HostSweepOptions;
+  /** `exfil.volume` (rule-options.ts); absent: not created. */
+  exfil?: ExfilOptions;
+  /** `dns.resolver` (when `resolvers` is not empty) and `dns.volume` (when `volume`); absent: neither. */
+  dns?: DnsOptions;
+  /** `lateral.newpeer`; absent: not created. */
+  lateral?: LateralOptions;
 }
 
 /**
@@ -61,6 +68,9 @@ export function defaultDetectorOptions(): DetectorOptions {
   return {
     portscan: { windowMs: 60_000, minPorts: 15, severity: 'high' },
     hostsweep: { windowMs: 60_000, minHosts: 16, severity: 'high' },
+    exfil: defaultExfilOptions(),
+    dns: defaultDnsOptions(),
+    lateral: defaultLateralOptions(),
   };
 }
 

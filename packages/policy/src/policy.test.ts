@@ -28,10 +28,23 @@ test('default policy file is valid and equals the schema defaults', () => {
   assert.deepEqual(strip(minimal), strip(d));
   assert.equal(d.respond.ttlMs, 3_600_000);
   assert.deepEqual(d.respond.escalationMs, [3_600_000, 4 * 3_600_000, 24 * 3_600_000]);
-  assert.deepEqual(d.detectors, {
-    portscan: { windowMs: 60000, minPorts: 15, severity: 'high', updateOnDouble: true },
-    hostsweep: { windowMs: 60000, minHosts: 16, severity: 'high', updateOnDouble: true },
+  assert.deepEqual(d.detectors.portscan, { windowMs: 60000, minPorts: 15, severity: 'high', updateOnDouble: true });
+  assert.deepEqual(d.detectors.hostsweep, { windowMs: 60000, minHosts: 16, severity: 'high', updateOnDouble: true });
+  assert.deepEqual(d.detectors.exfil, { enabled: true, windowMs: 300000, minBytes: 50000000, sigmas: 3, alpha: 0.1, learnWindows: 6, minPcr: 0.4, severity: 'high' });
+  assert.deepEqual(d.detectors.dns, {
+    resolvers: [],
+    resolverSeverity: 'medium',
+    volume: true,
+    windowMs: 60000,
+    maxQueries: 600,
+    minQueries: 100,
+    sigmas: 4,
+    alpha: 0.1,
+    learnWindows: 6,
+    maxResolvers: 4,
+    volumeSeverity: 'medium',
   });
+  assert.deepEqual(d.detectors.lateral, { enabled: true, learnMs: 86400000, windowMs: 3600000, manyPeers: 10, severity: 'medium', manySeverity: 'high' });
   assert.ok(Object.isFrozen(d) && Object.isFrozen(d.networks.pods) && Object.isFrozen(d.ingress.default[0]));
   assert.match(d.source.digest, /^[0-9a-f]{12}$/);
 });

@@ -178,6 +178,53 @@ export const policySchema = {
         // 15 ports: Zeek scan.zeek's port_scan_threshold; 16 hosts: floe's choice
         portscan: windowDetector('minPorts', 15),
         hostsweep: windowDetector('minHosts', 16),
+        // Sources of these defaults: packages/detect exfil.ts, dns-volume.ts, lateral.ts.
+        exfil: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            enabled: { type: 'boolean', default: true },
+            windowMs: { type: 'integer', minimum: 1000, default: 300000 },
+            minBytes: { type: 'integer', minimum: 1, default: 50000000 },
+            sigmas: { type: 'number', exclusiveMinimum: 0, default: 3 },
+            alpha: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.1 },
+            learnWindows: { type: 'integer', minimum: 1, default: 6 },
+            minPcr: { type: 'number', minimum: -1, maximum: 1, default: 0.4 },
+            severity: severity('high'),
+          },
+        },
+        dns: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            resolvers: cidrList,
+            resolverSeverity: severity('medium'),
+            volume: { type: 'boolean', default: true },
+            windowMs: { type: 'integer', minimum: 1000, default: 60000 },
+            maxQueries: { type: 'integer', minimum: 1, default: 600 },
+            minQueries: { type: 'integer', minimum: 1, default: 100 },
+            sigmas: { type: 'number', exclusiveMinimum: 0, default: 4 },
+            alpha: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.1 },
+            learnWindows: { type: 'integer', minimum: 1, default: 6 },
+            maxResolvers: { type: 'integer', minimum: 2, default: 4 },
+            volumeSeverity: severity('medium'),
+          },
+        },
+        lateral: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            enabled: { type: 'boolean', default: true },
+            learnMs: { type: 'integer', minimum: 0, default: 86400000 },
+            windowMs: { type: 'integer', minimum: 1000, default: 3600000 },
+            manyPeers: { type: 'integer', minimum: 2, default: 10 },
+            severity: severity('medium'),
+            manySeverity: severity('high'),
+          },
+        },
       },
     },
     respond: {
