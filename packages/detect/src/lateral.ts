@@ -22,9 +22,10 @@
  *
  * Memory: the seen (entity, peer) pairs are a two-generation Bloom filter ({@link RotatingBloom},
  * `peerCapacity` pairs, at most about 2 % false "seen" answers, which miss a new peer, never raise a
- * false one; 1.2 MB per million pairs). Entities are BoundedKeys (`limits.maxKeys`); an entity past
- * its learning period is promoted to the protected segment, so spraying one-shot sources cannot
- * evict it (an evicted entity starts learning again: quiet, counted in `evictedKeys`).
+ * false one; 1.2 MB per million pairs). Entities are BoundedKeys (`limits.maxKeys`); an entity that
+ * has crossed a boundary once is promoted to the protected segment, so spraying one-shot sources
+ * (spoofed addresses have no namespace, so never cross) cannot evict it and restart its learning (an
+ * evicted entity starts learning again: quiet, counted in `evictedKeys`).
  */
 import type { FindingEntity, EndpointMeta, Finding, FlowRecord } from '@floe/flow';
 import { BUILTIN_ZONES } from '@floe/policy';
@@ -70,6 +71,21 @@ export function trustDomain(m: EndpointMeta | undefined): string | undefined {
   return undefined;
 }
 
+/** Name of an endpoint's domain without allocating (namespace, else named zone), or undefined. */
+function domainName(m: EndpointMeta | undefined): string | undefined {
+  if (m === undefined) return undefined;
+  if (m.namespace !== undefined) return m.namespace;
+  return m.zone !== undefined && !BUILTIN.has(m.zone) ? m.zone : undefined;
+}
+
+/** True when both ends have a trust domain and they differ (the same test as comparing {@link trustDomain}s, without building them). */
+function crosses(a: EndpointMeta | undefined, b: EndpointMeta | undefined): boolean {
+  const x = domainName(a);
+  const y = domainName(b);
+  if (x === undefined || y === undefined) return false;
+  return x !== y || (a?.namespace === undefined) !== (b?.namespace === undefined);
+}
+
 function nameOf(addr: string, m: EndpointMeta | undefined): string {
   return m?.namespace !== undefined && m.workload !== undefined ? `${m.namespace}/${m.workload}` : addr;
 }
@@ -88,7 +104,8 @@ interface NewPeer {
 interface LateralState extends Episode {
   /** End of the learning period (ms of event time). */
   learnUntil: number;
-  learnt: boolean;
+  /** True once the entity crossed a boundary (it is then in the protected segment). */
+  crossed: boolean;
   open: boolean;
   first: number;
   last: number;
@@ -175,7 +192,7 @@ export function createLateralDetector(options: LateralOptions, deps: DetectorDep
         id: '',
         end: 0,
         learnUntil: t + o.learnMs,
-        learnt: false,
+        crossed: false,
         open: false,
         first: t,
         last: t,
@@ -192,20 +209,20 @@ export function createLateralDetector(options: LateralOptions, deps: DetectorDep
         if (ev.value.open) out = episodes.closeKey(ev.key, out);
       }
     }
-    const from = trustDomain(flow.srcMeta);
-    const to = trustDomain(flow.dstMeta);
-    if (from === undefined || to === undefined || from === to) return out;
-    const peer = nameOf(flow.dstAddr, flow.dstMeta);
-    const known = seen.testAndAdd(`${key}>${peer}>${flow.protocol}/${flow.dstPort}`);
-    if (t < s.learnUntil) return out;
-    if (!s.learnt) {
-      s.learnt = true;
+    if (!crosses(flow.srcMeta, flow.dstMeta)) return out;
+    // An entity that crosses a boundary has learnt peers worth keeping: protected from eviction.
+    if (!s.crossed) {
+      s.crossed = true;
       states.promote(key);
     }
-    if (known) return out;
+    const peer = nameOf(flow.dstAddr, flow.dstMeta);
+    const known = seen.testAndAdd(`${key}>${peer}>${flow.protocol}/${flow.dstPort}`);
+    if (t < s.learnUntil || known) return out;
     stats.attempts++;
     if (s.open && t >= s.end) out = episodes.closeKey(key, out);
-    const np: NewPeer = { peer, addr: flow.dstAddr, port: flow.dstPort, protocol: flow.protocol, from: from, to, at: t };
+    const from = trustDomain(flow.srcMeta) as string;
+    const to = trustDomain(flow.dstMeta) as string;
+    const np: NewPeer = { peer, addr: flow.dstAddr, port: flow.dstPort, protocol: flow.protocol, from, to, at: t };
     if (allowed !== undefined && from.startsWith('ns:') && to.startsWith('ns:')) np.allowedByPolicy = allowed(from.slice(3), to.slice(3));
     if (!s.open) {
       s.id = findingId(LATERAL_ID, key, t);
