@@ -5,14 +5,18 @@
  * the generation before are forgotten, the way an LRU forgets). A key found only in the old
  * generation is copied into the current one, so keys in use survive rotations.
  *
- * Sizing (Bloom 1970; the usual optimum): each generation has
- * `m = ceil(-n ln p / (ln 2)^2)` bits and `k = round(m / n * ln 2)` hashes for `n = capacity / 2`
- * keys at false-positive rate `p`; a lookup over both generations is a false positive with
- * probability at most `1 - (1 - p)^2`, about `2p` (2 % at the default p = 1 %). A false positive
- * says "seen" for a key never added: for the lateral-movement detector, a new peer missed, never a
- * false alarm. Memory: `2m` bits, about 1.2 MB for a capacity of a million keys at 1 %.
- * Hashing: 32-bit FNV-1a and a second FNV-1a variant combined by double hashing
- * (Kirsch and Mitzenmacher, "Less hashing, same performance", 2006). No allocation per call.
+ * Layout: a blocked Bloom filter (Putze, Sanders and Singler, "Cache-, hash- and space-efficient
+ * Bloom filters", 2007): a key's `k` bits all lie in one 512-bit block (one cache line), so a
+ * lookup touches one line per generation instead of `k`. Blocking raises the false-positive rate a
+ * little at equal size; each generation is therefore given 1.2 times the bits of the classic
+ * optimum `m = -n ln p / (ln 2)^2` for `n = capacity / 2` keys at rate `p`, with
+ * `k = round(m / n * ln 2)` (capped at 12) hashes. A lookup over both generations is a false
+ * positive with probability about `1 - (1 - p)^2 ≈ 2p` (2 % at the default p = 1 %; bloom.test.ts
+ * measures it). A false positive says "seen" for a key never added: for the lateral-movement
+ * detector, a new peer missed, never a false alarm. Memory: about 1.4 MB for a capacity of a
+ * million keys at 1 %. Hashing: 32-bit FNV-1a and a second multiplicative hash of the same pass
+ * (no allocation per call); block from the first, bit positions by double hashing
+ * (Kirsch and Mitzenmacher, "Less hashing, same performance", 2006) from the second.
  */
 
 /** Default false-positive rate of one generation. */
@@ -35,16 +39,23 @@ function hash2(key: string): void {
   h2 = (b | 1) >>> 0;
 }
 
-/** A two-generation Bloom filter over string keys (see module comment). */
+/** Bits per block (one 64-byte cache line). */
+const BLOCK_BITS = 512;
+const BLOCK_WORDS = BLOCK_BITS / 32;
+/** Extra bits given to each generation for the blocked layout (see module comment). */
+const BLOCKED_SIZE_FACTOR = 1.2;
+
+/** A two-generation blocked Bloom filter over string keys (see module comment). */
 export class RotatingBloom {
-  /** Bits per generation. */
+  /** Bits per generation (a multiple of 512). */
   readonly bits: number;
-  /** Hash functions per key. */
+  /** Hash functions (bits set) per key. */
   readonly hashes: number;
   /** Keys a generation takes before it rotates (capacity / 2). */
   readonly perGeneration: number;
   /** Rotations so far (each forgets the keys of the generation before last). */
   rotations = 0;
+  private readonly blocks: number;
   private cur: Uint32Array;
   private old: Uint32Array;
   private count = 0;
@@ -59,9 +70,11 @@ export class RotatingBloom {
     if (!(fpRate > 0 && fpRate < 1)) throw new RangeError(`fpRate must be within (0, 1), got ${fpRate}`);
     this.perGeneration = Math.floor(capacity / 2);
     const n = this.perGeneration;
-    this.bits = Math.max(32, Math.ceil((-n * Math.log(fpRate)) / (Math.LN2 * Math.LN2)));
-    this.hashes = Math.max(1, Math.round((this.bits / n) * Math.LN2));
-    this.cur = new Uint32Array(Math.ceil(this.bits / 32));
+    const optimum = (-n * Math.log(fpRate)) / (Math.LN2 * Math.LN2);
+    this.hashes = Math.min(12, Math.max(1, Math.round((optimum / n) * Math.LN2)));
+    this.blocks = Math.max(1, Math.ceil((optimum * BLOCKED_SIZE_FACTOR) / BLOCK_BITS));
+    this.bits = this.blocks * BLOCK_BITS;
+    this.cur = new Uint32Array(this.blocks * BLOCK_WORDS);
     this.old = new Uint32Array(this.cur.length);
   }
 
@@ -70,21 +83,25 @@ export class RotatingBloom {
     return this.cur.byteLength + this.old.byteLength;
   }
 
+  /** True when every bit of the last hashed key is set in its block of `arr`. */
   private test(arr: Uint32Array): boolean {
-    const m = this.bits;
+    const base = (h1 % this.blocks) * BLOCK_WORDS;
+    const a = h2 & (BLOCK_BITS - 1);
+    const b = (h2 >>> 9) | 1;
     for (let i = 0; i < this.hashes; i++) {
-      const bit = (h1 + Math.imul(i, h2)) >>> 0;
-      const j = bit % m;
-      if ((arr[j >>> 5] & (1 << (j & 31))) === 0) return false;
+      const j = (a + i * b) & (BLOCK_BITS - 1);
+      if ((arr[base + (j >>> 5)] & (1 << (j & 31))) === 0) return false;
     }
     return true;
   }
 
   private set(arr: Uint32Array): void {
-    const m = this.bits;
+    const base = (h1 % this.blocks) * BLOCK_WORDS;
+    const a = h2 & (BLOCK_BITS - 1);
+    const b = (h2 >>> 9) | 1;
     for (let i = 0; i < this.hashes; i++) {
-      const j = ((h1 + Math.imul(i, h2)) >>> 0) % m;
-      arr[j >>> 5] |= 1 << (j & 31);
+      const j = (a + i * b) & (BLOCK_BITS - 1);
+      arr[base + (j >>> 5)] |= 1 << (j & 31);
     }
   }
 
@@ -94,7 +111,7 @@ export class RotatingBloom {
     return this.test(this.cur) || this.test(this.old);
   }
 
-  /** Add `key`; returns whether it was (probably) present already. O(hashes + key length). */
+  /** Add `key`; returns whether it was (probably) present already. O(hashes + key length), one cache line per generation. */
   testAndAdd(key: string): boolean {
     hash2(key);
     if (this.test(this.cur)) return true;

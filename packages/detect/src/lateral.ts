@@ -22,7 +22,7 @@
  *
  * Memory: the seen (entity, peer) pairs are a two-generation Bloom filter ({@link RotatingBloom},
  * `peerCapacity` pairs, at most about 2 % false "seen" answers, which miss a new peer, never raise a
- * false one; 1.2 MB per million pairs). Entities are BoundedKeys (`limits.maxKeys`); an entity that
+ * false one; 1.4 MB per million pairs). Entities are BoundedKeys (`limits.maxKeys`); an entity that
  * has crossed a boundary once is promoted to the protected segment, so spraying one-shot sources
  * (spoofed addresses have no namespace, so never cross) cannot evict it and restart its learning (an
  * evicted entity starts learning again: quiet, counted in `evictedKeys`).
