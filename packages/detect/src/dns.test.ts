@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDetectors, createDnsResolverDetector, createDnsVolumeDetector, defaultDnsOptions, type DnsOptions } from './index.js';
-import { DNS_LOG, labPolicy, lastForms, loadClassified, runFlush } from './test-lab.js';
+import { DNS_LOG, RESOLVERS_LOG, labPolicy, lastForms, loadClassified, runFlush } from './test-lab.js';
 
 const policy = labPolicy('  dns: { resolvers: [10.232.1.53], windowMs: 2000, minQueries: 20, learnWindows: 3 }\n');
 const opts = (o: Partial<DnsOptions> = {}): DnsOptions => ({ ...policy.policy.detectors.dns, ...o });
@@ -62,6 +62,40 @@ test('dns.volume: the steady 3 queries a second alone raise nothing, nor do the 
   assert.equal(runFlush([createDnsVolumeDetector(opts({ learnWindows: 100 }))], flows).length, 0);
   // ...and at maxQueries 150 it raises again, baseline or not.
   assert.equal(lastForms(runFlush([createDnsVolumeDetector(opts({ learnWindows: 100, maxQueries: 150 }))], flows)).length, 1);
+});
+
+test('dns: 10.232.1.6 asking four unnamed resolvers: dns.volume (reason resolvers) and one dns.resolver finding listing all four', async () => {
+  const flows = await loadClassified(RESOLVERS_LOG, policy);
+  const all = runFlush([createDnsVolumeDetector(opts()), createDnsResolverDetector(opts())], flows);
+  const found = lastForms(all);
+  assert.deepEqual(
+    found.map((f) => [f.detector, f.entity.addr]),
+    [
+      ['dns.resolver', '10.232.1.6'],
+      ['dns.volume', '10.232.1.6'],
+    ],
+  );
+  const resolvers = ['198.51.100.53', '198.51.100.54', '198.51.100.55', '198.51.100.56'];
+  const [res, vol] = found;
+  assert.deepEqual(res.peers, resolvers);
+  assert.equal(res.evidence.flows, 8);
+  // Raised at the first resolver, updated when the count doubled (2, then 4), final with the 8th query.
+  assert.deepEqual(
+    all.filter((f) => f.id === res.id).map((f) => [f.evidence.distinctHosts, f.evidence.flows]),
+    [
+      [1, 1],
+      [2, 3],
+      [4, 7],
+      [4, 8],
+    ],
+  );
+  assert.deepEqual(vol.evidence.reasons, ['resolvers']);
+  assert.deepEqual(vol.peers, resolvers);
+  // Raised at the first query to the 4th resolver (the 7th query), final form with all 8.
+  assert.deepEqual(
+    all.filter((f) => f.id === vol.id).map((f) => f.evidence.queries),
+    [7, 8],
+  );
 });
 
 test('dns: the defaults are the policy defaults', () => {

@@ -11,6 +11,7 @@ export const testdata = (name: string) => fileURLToPath(new URL(`../testdata/${n
 export const EXFIL_LOG = testdata('captured-conntrack-E-exfil-upload.log');
 export const DNS_LOG = testdata('captured-conntrack-E-dns.log');
 export const LATERAL_LOG = testdata('captured-conntrack-E-lateral.log');
+export const RESOLVERS_LOG = testdata('captured-conntrack-E-dns-many-resolvers.log');
 
 /** The lab's inventory: 10.232.1.2/.3/.5 in namespace frontend (workloads web, api, cache), .20-.31 in backend. */
 export const LAB_INVENTORY = `version: 1

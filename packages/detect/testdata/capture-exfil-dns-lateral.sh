@@ -21,7 +21,11 @@
 #   10.232.1.2 sends a burst of 400 queries with random names to the named resolver;
 # - captured-conntrack-E-lateral.log: 10.232.1.2 reaches 10.232.1.20:8080 and 10.232.1.3:8080
 #   (learning phase, 0-4 s), then after 6 s again those two, a new same-namespace peer 10.232.1.5:8080,
-#   then 12 new backend peers 10.232.1.20-.31 on tcp/22 (refused) and .21-.31 on tcp/8080.
+#   then 12 new backend peers 10.232.1.20-.31 on tcp/22 (refused) and .21-.31 on tcp/8080;
+# - captured-conntrack-E-dns-many-resolvers.log: 10.232.1.2 asks the named resolver twice a second
+#   for 4 s while 10.232.1.6 asks four resolvers the policy does not name (198.51.100.53-.56) two
+#   queries each.
+# SCENARIOS="exfil dns lateral resolvers" (the default: all) picks which files to re-record.
 # Namespaces are named floe-cap-<random> and removed on exit.
 set -eu
 dir=$(cd "$(dirname "$0")" && pwd)
@@ -38,23 +42,26 @@ ip netns add "$in"; ip netns add "$out"
 ip -n "$in" link set lo up; ip -n "$out" link set lo up
 ip link add fh${id}i type veth peer name fh${id}o
 ip link set fh${id}i netns "$in"; ip link set fh${id}o netns "$out"
-ip -n "$in" addr add 10.232.1.2/24 dev fh${id}i; ip -n "$in" addr add 10.232.1.4/24 dev fh${id}i
+ip -n "$in" addr add 10.232.1.2/24 dev fh${id}i; ip -n "$in" addr add 10.232.1.4/24 dev fh${id}i; ip -n "$in" addr add 10.232.1.6/24 dev fh${id}i
 ip -n "$out" addr add 10.232.1.1/24 dev fh${id}o
 for a in 3 5 20 21 22 23 24 25 26 27 28 29 30 31 53; do ip -n "$out" addr add 10.232.1.$a/32 dev fh${id}o; done
-ip -n "$out" addr add 198.51.100.10/32 dev fh${id}o; ip -n "$out" addr add 198.51.100.53/32 dev fh${id}o
+for a in 10 53 54 55 56; do ip -n "$out" addr add 198.51.100.$a/32 dev fh${id}o; done
 ip -n "$in" link set fh${id}i up; ip -n "$out" link set fh${id}o up
 ip -n "$in" route add 198.51.100.0/24 via 10.232.1.1
 ip netns exec "$in" sysctl -qw net.netfilter.nf_conntrack_acct=1
 printf 'table inet labtrack {\n chain out {\n  type filter hook output priority 10;\n  ct state new counter\n }\n}\n' | ip netns exec "$in" nft -f -
-ip netns exec "$out" python3 "$lab/servers.py" 10.232.1.53 198.51.100.53 &
+ip netns exec "$out" python3 "$lab/servers.py" 10.232.1.53 198.51.100.53 198.51.100.54 198.51.100.55 198.51.100.56 &
 srv=$!
 sleep 1
 x() { ip netns exec "$in" "$@"; }
 closed() { sleep 0.5; x conntrack -D -p tcp --state TIME_WAIT > /dev/null 2>&1 || true; }
 record() { ip netns exec "$in" conntrack -E -o extended,timestamp,id > "$dir/$1" & ev=$!; sleep 1; }
 stop() { sleep "$1"; kill "$ev"; wait "$ev" 2>/dev/null || true; ev=; }
+scenarios=" ${SCENARIOS:-exfil dns lateral resolvers} "
+want() { case "$scenarios" in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 # Exfiltration
+if want exfil; then
 record captured-conntrack-E-exfil-upload.log
 head -c 20000 /dev/urandom > /tmp/floe-cap-$id-small; head -c 30000000 /dev/urandom > /tmp/floe-cap-$id-big
 for r in 1 2 3 4 5 6 7 8; do
@@ -70,8 +77,10 @@ x curl -s -o /dev/null --interface 10.232.1.2 --data-binary @/tmp/floe-cap-$id-b
 closed
 rm -f /tmp/floe-cap-$id-small /tmp/floe-cap-$id-big
 stop 2
+fi
 
 # DNS
+if want dns; then
 record captured-conntrack-E-dns.log
 for r in 1 2 3 4 5 6 7 8 9 10; do x python3 "$lab/dnsq.py" 10.232.1.2 10.232.1.53 3; sleep 1; done
 x python3 "$lab/dnsq.py" 10.232.1.4 198.51.100.53 2
@@ -79,8 +88,10 @@ x python3 "$lab/tcpconnect.py" 10.232.1.4 198.51.100.53 853
 sleep 2
 x python3 "$lab/dnsq.py" 10.232.1.2 10.232.1.53 400
 stop 2
+fi
 
 # Lateral movement
+if want lateral; then
 record captured-conntrack-E-lateral.log
 for r in 1 2 3; do x python3 "$lab/tcpconnect.py" 10.232.1.2 10.232.1.20 8080; x python3 "$lab/tcpconnect.py" 10.232.1.2 10.232.1.3 8080; sleep 1; done
 sleep 6
@@ -91,3 +102,13 @@ sleep 1
 for a in 20 21 22 23 24 25 26 27 28 29 30 31; do x python3 "$lab/tcpconnect.py" 10.232.1.2 10.232.1.$a 22; done
 for a in 21 22 23 24 25 26 27 28 29 30 31; do x python3 "$lab/tcpconnect.py" 10.232.1.2 10.232.1.$a 8080; done
 stop 3
+fi
+
+# Many resolvers
+if want resolvers; then
+record captured-conntrack-E-dns-many-resolvers.log
+x python3 "$lab/dnsq.py" 10.232.1.2 10.232.1.53 2 0.5
+for a in 53 54 55 56; do x python3 "$lab/dnsq.py" 10.232.1.6 198.51.100.$a 2; done
+x python3 "$lab/dnsq.py" 10.232.1.2 10.232.1.53 6 0.5
+stop 2
+fi
