@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createExfilDetector, defaultExfilOptions, type ExfilOptions } from './index.js';
-import { EXFIL_LOG, labPolicy, lastForms, loadClassified, runFlush } from './test-lab.js';
+import { EXFIL_LOG, SLOW_DUMP, SLOW_LOG, labPolicy, lastForms, loadClassified, runFlush } from './test-lab.js';
 
 const policy = labPolicy('  exfil: { windowMs: 5000, minBytes: 100000 }\n');
 const opts = (o: Partial<ExfilOptions> = {}): ExfilOptions => ({ ...policy.policy.detectors.exfil, ...o });
@@ -67,6 +67,30 @@ test('exfil: with a policy that names no networks, a public destination counts a
   const found = lastForms(runFlush([createExfilDetector(opts())], flows));
   assert.equal(found.length, 1);
   assert.equal(found[0].entity.addr, '10.232.1.2');
+});
+
+test('exfil: a connection seen in a dump and then in its DESTROY counts its bytes once (the difference), each part in its own window', async () => {
+  const p = labPolicy('  exfil: { windowMs: 1000, minBytes: 1000000, learnWindows: 100 }\n');
+  const events = await loadClassified(SLOW_LOG, p);
+  const [created] = events.filter((f) => f.event === 'new');
+  const destroy = events.find((f) => f.event === 'destroy')!;
+  // The script took the dump 2 s after starting the upload; the parser stamps it with that time.
+  const [mid] = await loadClassified(SLOW_DUMP, p, created.observedAt + 2000);
+  assert.equal(mid.event, 'snapshot');
+  assert.equal(mid.ctId, destroy.ctId);
+  assert.ok(mid.bytesOrig! > 1_000_000 && mid.bytesOrig! < destroy.bytesOrig!);
+  const flows = [created, mid, ...events.filter((f) => f !== created)];
+  const found = lastForms(runFlush([createExfilDetector(p.policy.detectors.exfil)], flows));
+  assert.deepEqual(
+    found.map((f) => f.evidence.bytesOut),
+    [mid.bytesOrig, destroy.bytesOrig! - mid.bytesOrig!],
+  );
+  // Without the dump: one window, the whole upload.
+  const once = lastForms(runFlush([createExfilDetector(p.policy.detectors.exfil)], events));
+  assert.deepEqual(
+    once.map((f) => f.evidence.bytesOut),
+    [destroy.bytesOrig],
+  );
 });
 
 test('exfil: the defaults are the policy defaults', () => {

@@ -12,6 +12,8 @@ export const EXFIL_LOG = testdata('captured-conntrack-E-exfil-upload.log');
 export const DNS_LOG = testdata('captured-conntrack-E-dns.log');
 export const LATERAL_LOG = testdata('captured-conntrack-E-lateral.log');
 export const RESOLVERS_LOG = testdata('captured-conntrack-E-dns-many-resolvers.log');
+export const SLOW_LOG = testdata('captured-conntrack-E-slow-upload.log');
+export const SLOW_DUMP = testdata('captured-conntrack-L-slow-upload-mid.txt');
 
 /** The lab's inventory: 10.232.1.2/.3/.5 in namespace frontend (workloads web, api, cache), .20-.31 in backend. */
 export const LAB_INVENTORY = `version: 1
@@ -30,9 +32,9 @@ export function labPolicy(detectors: string, opts: { networks?: boolean; invento
   return compilePolicy(parsePolicy(text, 'lab-policy.yaml'), { inventory });
 }
 
-/** Parse a capture (nothing rejected) and classify every record with `policy`. */
-export async function loadClassified(path: string, policy: CompiledPolicy): Promise<FlowRecord[]> {
-  const r = await parseFile(path, { format: 'conntrack' });
+/** Parse a capture (nothing rejected) and classify every record with `policy`; `now` stamps records without a time (a dump). */
+export async function loadClassified(path: string, policy: CompiledPolicy, now?: number): Promise<FlowRecord[]> {
+  const r = await parseFile(path, { format: 'conntrack', ...(now === undefined ? {} : { now: () => now }) });
   assert.equal(r.stats.rejected, 0);
   return r.records.map((f) => policy.classify(f));
 }

@@ -25,7 +25,11 @@
 # - captured-conntrack-E-dns-many-resolvers.log: 10.232.1.2 asks the named resolver twice a second
 #   for 4 s while 10.232.1.6 asks four resolvers the policy does not name (198.51.100.53-.56) two
 #   queries each.
-# SCENARIOS="exfil dns lateral resolvers" (the default: all) picks which files to re-record.
+# - captured-conntrack-E-slow-upload.log and captured-conntrack-L-slow-upload-mid.txt: 10.232.1.2
+#   uploads 4 MB to 198.51.100.10 at 1 MB/s (curl --limit-rate); a `conntrack -L -o extended,id`
+#   dump (no time stamps: a dump has none) is taken 2 s into it, and the closed connection is
+#   deleted at the end so its DESTROY, with the final counters, is in the event stream.
+# SCENARIOS="exfil dns lateral resolvers slow" (the default: all) picks which files to re-record.
 # Namespaces are named floe-cap-<random> and removed on exit.
 set -eu
 dir=$(cd "$(dirname "$0")" && pwd)
@@ -57,7 +61,7 @@ x() { ip netns exec "$in" "$@"; }
 closed() { sleep 0.5; x conntrack -D -p tcp --state TIME_WAIT > /dev/null 2>&1 || true; }
 record() { ip netns exec "$in" conntrack -E -o extended,timestamp,id > "$dir/$1" & ev=$!; sleep 1; }
 stop() { sleep "$1"; kill "$ev"; wait "$ev" 2>/dev/null || true; ev=; }
-scenarios=" ${SCENARIOS:-exfil dns lateral resolvers} "
+scenarios=" ${SCENARIOS:-exfil dns lateral resolvers slow} "
 want() { case "$scenarios" in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 # Exfiltration
@@ -110,5 +114,19 @@ record captured-conntrack-E-dns-many-resolvers.log
 x python3 "$lab/dnsq.py" 10.232.1.2 10.232.1.53 2 0.5
 for a in 53 54 55 56; do x python3 "$lab/dnsq.py" 10.232.1.6 198.51.100.$a 2; done
 x python3 "$lab/dnsq.py" 10.232.1.2 10.232.1.53 6 0.5
+stop 2
+fi
+
+# Slow upload with a dump in the middle
+if want slow; then
+record captured-conntrack-E-slow-upload.log
+head -c 4000000 /dev/urandom > /tmp/floe-cap-$id-slow
+x curl -s -o /dev/null --interface 10.232.1.2 --limit-rate 1M --data-binary @/tmp/floe-cap-$id-slow http://198.51.100.10:8080/up &
+up=$!
+sleep 2
+x conntrack -L -o extended,id -p tcp --dport 8080 > "$dir/captured-conntrack-L-slow-upload-mid.txt" 2>/dev/null
+wait "$up"
+closed
+rm -f /tmp/floe-cap-$id-slow
 stop 2
 fi
