@@ -17,7 +17,8 @@
  */
 import { PROTO, type Finding, type FlowRecord } from '@floe/flow';
 import { CidrSet } from '@floe/policy';
-import { CONNECTION_MEMORY_MS, SeenConnections, eventTime, hasOwnTime, isAttemptEvent } from './attempt.js';
+import { CONNECTION_MEMORY_MS, eventTime, hasOwnTime, isAttemptEvent } from './attempt.js';
+import { CountedOnce } from './once.js';
 import { BoundedKeys } from './keyed.js';
 import { entityOf } from './entity.js';
 import { NONE, OpenEpisodes, countFinding, newStats, push, type Episode } from './episodes.js';
@@ -89,7 +90,7 @@ export function createDnsResolverDetector(options: DnsOptions, deps: DetectorDep
   const named = resolverSet(o.resolvers);
   const stats = newStats();
   const states = new BoundedKeys<ResolverState>(limits.maxKeys);
-  const seen = new SeenConnections(CONNECTION_MEMORY_MS, limits.maxConnections);
+  const seen = new CountedOnce(CONNECTION_MEMORY_MS, limits.maxConnections);
   let highWater = -Infinity;
 
   const build = (key: string, s: ResolverState): Finding => {
@@ -137,11 +138,10 @@ export function createDnsResolverDetector(options: DnsOptions, deps: DetectorDep
     if (t > highWater) {
       highWater = t;
       out = episodes.advance(t, out);
-      seen.prune(t);
     }
     if (named.size === 0 || !isAttemptEvent(flow) || !isDnsFlow(flow) || !fromInside(flow)) return out;
     if (named.has(flow.dstAddr) || named.has(flow.srcAddr)) return out;
-    if (!Number.isNaN(seen.check(flow, t))) return out;
+    if (!seen.first(flow, t)) return out;
     stats.attempts++;
     const key = flow.srcAddr;
     let s = states.touch(key);
@@ -201,10 +201,7 @@ export function createDnsResolverDetector(options: DnsOptions, deps: DetectorDep
   const d: WindowDetector = {
     id: DNS_RESOLVER_ID,
     observe,
-    expire: (nowMs) => {
-      seen.prune(nowMs);
-      return episodes.closeUntil(nowMs, NONE);
-    },
+    expire: (nowMs) => episodes.closeUntil(nowMs, NONE),
     flush: () => episodes.flush(),
     stats: (): WindowStats => ({ ...stats, keys: states.size, openFindings: episodes.size, evictedConnections: seen.evicted }),
   };

@@ -18,7 +18,8 @@
  * promoted to the protected segment). O(1) per record.
  */
 import type { Finding, FlowRecord } from '@floe/flow';
-import { CONNECTION_MEMORY_MS, SeenConnections, eventTime, hasOwnTime, isAttemptEvent } from './attempt.js';
+import { CONNECTION_MEMORY_MS, eventTime, hasOwnTime, isAttemptEvent } from './attempt.js';
+import { CountedOnce } from './once.js';
 import { ewmaThreshold, ewmaUpdate, newEwma, type Ewma } from './baseline.js';
 import { MITRE_DNS, fromInside, isDnsFlow, resolverSet } from './dns-resolver.js';
 import { BoundedKeys } from './keyed.js';
@@ -70,7 +71,7 @@ export function createDnsVolumeDetector(options: DnsOptions, deps: DetectorDeps 
   const W = o.windowMs;
   const stats = newStats();
   const states = new BoundedKeys<VolumeState>(limits.maxKeys);
-  const seen = new SeenConnections(Math.max(W, CONNECTION_MEMORY_MS), limits.maxConnections);
+  const seen = new CountedOnce(Math.max(W, CONNECTION_MEMORY_MS), limits.maxConnections);
   let highWater = -Infinity;
 
   const thresholdOf = (b: Ewma): number => Math.min(o.maxQueries, b.n >= o.learnWindows ? ewmaThreshold(b, o.minQueries, o.sigmas, o.learnWindows) : Infinity);
@@ -156,10 +157,9 @@ export function createDnsVolumeDetector(options: DnsOptions, deps: DetectorDeps 
     if (t > highWater) {
       highWater = t;
       out = episodes.advance(t, out);
-      seen.prune(t);
     }
     if (!isAttemptEvent(flow) || !isDnsFlow(flow) || !fromInside(flow) || named.has(flow.srcAddr)) return out;
-    if (!Number.isNaN(seen.check(flow, t))) return out;
+    if (!seen.first(flow, t)) return out;
     stats.attempts++;
     const key = flow.srcAddr;
     const ws = Math.floor(t / W) * W;
@@ -211,10 +211,7 @@ export function createDnsVolumeDetector(options: DnsOptions, deps: DetectorDeps 
   const d: WindowDetector = {
     id: DNS_VOLUME_ID,
     observe,
-    expire: (nowMs) => {
-      seen.prune(nowMs);
-      return episodes.closeUntil(nowMs, NONE);
-    },
+    expire: (nowMs) => episodes.closeUntil(nowMs, NONE),
     flush: () => episodes.flush(),
     stats: (): WindowStats => ({ ...stats, keys: states.size, openFindings: episodes.size, evictedConnections: seen.evicted }),
   };

@@ -225,7 +225,9 @@ export function createExfilDetector(options: ExfilOptions, deps: DetectorDeps = 
     const ci = flow.bytesReply ?? 0;
     let dOut = co;
     let dIn = ci;
-    if (flow.event !== 'log') {
+    // A DESTROY with no earlier counters remembered (the usual case: conntrack reports counters
+    // only in DESTROY) needs no identity at all.
+    if (flow.event !== 'log' && !(flow.event === 'destroy' && conns.size === 0)) {
       const id = connectionIdentity(flow);
       const prev = conns.get(id);
       if (prev !== undefined) {
