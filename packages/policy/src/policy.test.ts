@@ -55,6 +55,10 @@ test('example policy (every section) is valid and reads its blocklist file', asy
   assert.deepEqual(p.respond.escalationMs, [15 * 60_000, 3_600_000, 86_400_000]);
   assert.equal(p.detectors.portscan.minPorts, 15);
   assert.equal(p.detectors.portscan.severity, 'high', 'a partial section keeps the other defaults');
+  assert.deepEqual(p.detectors.dns.resolvers, ['10.96.0.10']);
+  assert.equal(p.detectors.dns.maxQueries, 600);
+  assert.equal(p.detectors.exfil.minBytes, 100_000_000);
+  assert.equal(p.detectors.lateral.learnMs, 172_800_000);
   assert.deepEqual(
     p.blocklists.fromFiles.map((e) => [e.cidr, e.line]),
     [
