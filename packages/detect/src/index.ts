@@ -1,6 +1,7 @@
 /**
  * @floe/detect: rule detectors over the flow stream, in event time (see README.md).
- * `createDetectors(opts)` gives the vertical port-scan and horizontal host-sweep detectors.
+ * `createDetectors(opts, deps)` gives the scan detectors and, when their policy sections are on, the
+ * exfiltration, DNS and lateral-movement detectors.
  */
 import type { Detector } from './detector.js';
 import type { DetectorOptions } from './options.js';
