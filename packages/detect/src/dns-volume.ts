@@ -141,7 +141,7 @@ export function createDnsVolumeDetector(options: DnsOptions, deps: DetectorDeps 
     s.untimed = 0;
     s.first = t;
     s.last = t;
-    s.resolvers = new Set();
+    s.resolvers.clear();
     s.threshold = thresholdOf(s.baseline);
     s.emitted = 0;
     s.dirty = false;
@@ -165,7 +165,7 @@ export function createDnsVolumeDetector(options: DnsOptions, deps: DetectorDeps 
     const ws = Math.floor(t / W) * W;
     let s = states.touch(key);
     if (s === undefined) {
-      s = { id: '', end: 0, baseline: newEwma() } as VolumeState;
+      s = { id: '', end: 0, baseline: newEwma(), resolvers: new Set() } as VolumeState;
       startWindow(s, ws, t);
       const ev = states.set(key, s);
       if (ev !== undefined) {

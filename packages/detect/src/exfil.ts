@@ -201,7 +201,7 @@ export function createExfilDetector(options: ExfilOptions, deps: DetectorDeps = 
     s.first = t;
     s.last = t;
     s.untimed = 0;
-    s.dsts = new Map();
+    s.dsts.clear();
     s.otherOut = 0;
     s.threshold = ewmaThreshold(s.baseline, o.minBytes, o.sigmas, o.learnWindows);
     s.emittedOut = 0;
@@ -247,7 +247,7 @@ export function createExfilDetector(options: ExfilOptions, deps: DetectorDeps = 
     const ws = Math.floor(t / W) * W;
     let s = states.touch(key);
     if (s === undefined) {
-      s = { id: '', end: 0, winStart: -Infinity, baseline: newEwma() } as ExfilState;
+      s = { id: '', end: 0, winStart: -Infinity, baseline: newEwma(), dsts: new Map() } as ExfilState;
       startWindow(s, ws, t);
       const ev = states.set(key, s);
       if (ev !== undefined) {
