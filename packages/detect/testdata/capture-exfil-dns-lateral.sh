@@ -11,7 +11,7 @@
 # - "out": every server address: 10.232.1.3 and .5 (namespace frontend in the tests' inventory),
 #   10.232.1.20-.31 (namespace backend), 10.232.1.53 (the resolver the tests' policy names), and,
 #   behind a route, 198.51.100.10 (a web server outside the cluster) and 198.51.100.53 (a resolver
-#   the policy does not name). h3lab/servers.py runs an HTTP sink/source on :8080 and a DNS
+#   the policy does not name). capture-lab/servers.py runs an HTTP sink/source on :8080 and a DNS
 #   responder on :53/udp there.
 # Each scenario's `conntrack -E -o extended,timestamp,id` stream of "in" goes to its own file:
 # - captured-conntrack-E-exfil-upload.log: 8 rounds 5 s apart of a 20 kB POST and a 50 kB GET
@@ -33,7 +33,7 @@
 # Namespaces are named floe-cap-<random> and removed on exit.
 set -eu
 dir=$(cd "$(dirname "$0")" && pwd)
-lab="$dir/h3lab"
+lab="$dir/capture-lab"
 id=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 in=floe-cap-in-$id; out=floe-cap-out-$id
 cleanup() {
