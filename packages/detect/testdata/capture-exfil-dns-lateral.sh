@@ -13,7 +13,9 @@
 #   behind a route, 198.51.100.10 (a web server outside the cluster) and 198.51.100.53 (a resolver
 #   the policy does not name). capture-lab/servers.py runs an HTTP sink/source on :8080 and a DNS
 #   responder on :53/udp there.
-# Each scenario's `conntrack -E -o extended,timestamp,id` stream of "in" goes to its own file:
+# Each scenario's `conntrack -E -o extended,timestamp,id` stream of "in" goes to its own file (with a
+# 16 MiB netlink buffer, `-b`: the 400-query burst overflows the default one on a busy machine,
+# ENOBUFS, and conntrack then loses events):
 # - captured-conntrack-E-exfil-upload.log: 8 rounds 5 s apart of a 20 kB POST and a 50 kB GET
 #   from 10.232.1.2 to 198.51.100.10 (normal small uploads), a 20 MB download, then a 30 MB upload;
 # - captured-conntrack-E-dns.log: 10.232.1.2 asks the named resolver 3 queries a second for 10 s,
@@ -59,7 +61,9 @@ srv=$!
 sleep 1
 x() { ip netns exec "$in" "$@"; }
 closed() { sleep 0.5; x conntrack -D -p tcp --state TIME_WAIT > /dev/null 2>&1 || true; }
-record() { ip netns exec "$in" conntrack -E -o extended,timestamp,id > "$dir/$1" & ev=$!; sleep 1; }
+# Each recording starts from an empty table (`conntrack -F`), so the DESTROY events of an earlier
+# scenario's connections (UDP entries expire 30 s after their last packet) stay out of it.
+record() { x conntrack -F 2> /dev/null || true; ip netns exec "$in" conntrack -E -b 16777216 -o extended,timestamp,id > "$dir/$1" & ev=$!; sleep 1; }
 stop() { sleep "$1"; kill "$ev"; wait "$ev" 2>/dev/null || true; ev=; }
 scenarios=" ${SCENARIOS:-exfil dns lateral resolvers slow} "
 want() { case "$scenarios" in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
