@@ -38,17 +38,16 @@ function lastForms(out: Finding[]): Map<string, Finding> {
 // port threshold is 15 (asserted in the defaults test).
 const opts = { ...defaultDetectorOptions(), portscan: { ...defaultDetectorOptions().portscan, minPorts: 20 } };
 
-test('defaults: 60 s windows, 15 ports, 16 hosts, severity high', () => {
-  const { bruteforce, synflood, beacon, ...scans } = defaultDetectorOptions();
-  assert.deepEqual(scans, {
-    portscan: { windowMs: 60_000, minPorts: 15, severity: 'high' },
-    hostsweep: { windowMs: 60_000, minHosts: 16, severity: 'high' },
-  });
+test('defaults: 60 s windows, 15 ports, 16 hosts, severity high; the other rules on, dns.resolver off (no resolver named)', () => {
+  const d = defaultDetectorOptions();
+  assert.deepEqual(d.portscan, { windowMs: 60_000, minPorts: 15, severity: 'high' });
+  assert.deepEqual(d.hostsweep, { windowMs: 60_000, minHosts: 16, severity: 'high' });
+  assert.deepEqual(Object.keys(d), ['portscan', 'hostsweep', 'bruteforce', 'synflood', 'beacon', 'exfil', 'dns', 'lateral']);
   // bruteforce, synflood and beacon defaults: rules.test.ts (equal to the policy's)
-  assert.deepEqual([bruteforce?.enabled, synflood?.enabled, beacon?.enabled], [true, true, true]);
+  assert.deepEqual([d.bruteforce?.enabled, d.synflood?.enabled, d.beacon?.enabled], [true, true, true]);
   assert.deepEqual(
-    createDetectors(opts).map((d) => d.id),
-    ['portscan.vertical', 'hostsweep.horizontal', 'bruteforce.auth', 'dos.synflood', 'beacon.periodic'],
+    createDetectors(opts).map((x) => x.id),
+    ['portscan.vertical', 'hostsweep.horizontal', 'bruteforce.auth', 'dos.synflood', 'beacon.periodic', 'exfil.volume', 'dns.volume', 'lateral.newpeer'],
   );
 });
 

@@ -1,6 +1,7 @@
 /**
  * @floe/detect: rule detectors over the flow stream, in event time (see README.md).
- * `createDetectors(opts)` gives the scan, brute-force, SYN-flood and beacon detectors.
+ * `createDetectors(opts, deps)` gives the scan, brute-force, SYN-flood and beacon detectors and, when
+ * their policy sections are on, the exfiltration, DNS and lateral-movement detectors.
  */
 import type { Detector } from './detector.js';
 import type { DetectorOptions } from './options.js';
@@ -9,6 +10,10 @@ import { createHostSweepDetector } from './hostsweep.js';
 import { createBruteForceDetector } from './bruteforce.js';
 import { createSynFloodDetector } from './synflood.js';
 import { createBeaconDetector } from './beacon.js';
+import { createExfilDetector } from './exfil.js';
+import { createDnsResolverDetector } from './dns-resolver.js';
+import { createDnsVolumeDetector } from './dns-volume.js';
+import { createLateralDetector, type ClusterDeps } from './lateral.js';
 
 export type { Detector } from './detector.js';
 export {
@@ -46,20 +51,45 @@ export { createBeaconDetector, defaultBeaconOptions, checkBeaconOptions, interva
 export type { BeaconOptions, IntervalStats } from './beacon.js';
 export type { Evicted, Segment } from './keyed.js';
 export type { DetectErrorCode } from './errors.js';
+export { createExfilDetector, EXFIL_ID, MITRE_EXFILTRATION, NON_PUBLIC, leavesCluster, fmtBytes } from './exfil.js';
+export { createDnsResolverDetector, DNS_RESOLVER_ID, MITRE_DNS, RESOLVER_EPISODE_MS, isDnsFlow } from './dns-resolver.js';
+export { createDnsVolumeDetector, DNS_VOLUME_ID, MITRE_DGA } from './dns-volume.js';
+export { createLateralDetector, LATERAL_ID, MITRE_REMOTE_SERVICES, LATERAL_PEER_CAPACITY, trustDomain } from './lateral.js';
+export type { ClusterDeps } from './lateral.js';
+export { RotatingBloom, BLOOM_DEFAULT_FP } from './bloom.js';
+export { newEwma, ewmaUpdate, ewmaThreshold } from './baseline.js';
+export type { Ewma } from './baseline.js';
+export {
+  defaultExfilOptions,
+  defaultDnsOptions,
+  defaultLateralOptions,
+  checkExfilOptions,
+  checkDnsOptions,
+  checkLateralOptions,
+} from './rule-options.js';
+export type { ExfilOptions, DnsOptions, LateralOptions } from './rule-options.js';
 
 /**
  * Create every rule detector, in this order: `portscan.vertical`, `hostsweep.horizontal`,
- * `bruteforce.auth`, `dos.synflood`, `beacon.periodic`. The last three run when their section is
- * present (the policy always fills it; `defaultDetectorOptions()` has it) and does not say
- * `enabled: false`; options written before they existed (`{ portscan, hostsweep }`) keep exactly
- * the scan detectors. With `deps.metrics`, their counters are exported there as `floe_detect_*`
- * (metrics.ts).
+ * `bruteforce.auth`, `dos.synflood`, `beacon.periodic` (when their section is present — the policy
+ * always fills it; `defaultDetectorOptions()` has it — and does not say `enabled: false`; options
+ * written before they existed, `{ portscan, hostsweep }`, keep exactly the scan detectors), then,
+ * when their sections are present and on: `exfil.volume` (`exfil.enabled`), `dns.resolver`
+ * (`dns.resolvers` not empty), `dns.volume` (`dns.volume`), `lateral.newpeer` (`lateral.enabled`).
+ * They expect flows classified by the compiled policy (direction, zones, namespaces), as the
+ * pipeline feeds them; `deps.namespaceAllowed` (the policy's `namespaceAllowed`) adds the namespace
+ * trust to lateral-movement evidence. With `deps.metrics`, their counters are exported there as
+ * `floe_detect_*` (metrics.ts).
  * @throws DetectError (FLOE_DETECT_BAD_OPTIONS) when options or limits are out of range.
  */
-export function createDetectors(opts: DetectorOptions, deps: DetectorDeps = {}): Array<Detector & WindowDetector> {
+export function createDetectors(opts: DetectorOptions, deps: DetectorDeps & ClusterDeps = {}): Array<Detector & WindowDetector> {
   const out = [createPortScanDetector(opts.portscan, deps), createHostSweepDetector(opts.hostsweep, deps)];
   if (opts.bruteforce !== undefined && opts.bruteforce.enabled !== false) out.push(createBruteForceDetector(opts.bruteforce, deps));
   if (opts.synflood !== undefined && opts.synflood.enabled !== false) out.push(createSynFloodDetector(opts.synflood, deps));
   if (opts.beacon !== undefined && opts.beacon.enabled !== false) out.push(createBeaconDetector(opts.beacon, deps));
+  if (opts.exfil?.enabled) out.push(createExfilDetector(opts.exfil, deps));
+  if (opts.dns !== undefined && opts.dns.resolvers.length > 0) out.push(createDnsResolverDetector(opts.dns, deps));
+  if (opts.dns?.volume) out.push(createDnsVolumeDetector(opts.dns, deps));
+  if (opts.lateral?.enabled) out.push(createLateralDetector(opts.lateral, deps));
   return out;
 }

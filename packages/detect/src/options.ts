@@ -7,6 +7,7 @@ import { DetectError } from './errors.js';
 import { defaultBruteForceOptions, type BruteForceOptions } from './bruteforce.js';
 import { defaultSynFloodOptions, type SynFloodOptions } from './synflood.js';
 import { defaultBeaconOptions, type BeaconOptions } from './beacon.js';
+import { defaultDnsOptions, defaultExfilOptions, defaultLateralOptions, type DnsOptions, type ExfilOptions, type LateralOptions } from './rule-options.js';
 
 /**
  * Default lateness (ms of event time): how long after a window ends a record may still arrive and
@@ -54,6 +55,12 @@ export interface DetectorOptions {
   synflood?: SynFloodOptions & { enabled?: boolean };
   /** `beacon.periodic` (beacon.ts). */
   beacon?: BeaconOptions & { enabled?: boolean };
+  /** `exfil.volume` (rule-options.ts); absent: not created. */
+  exfil?: ExfilOptions;
+  /** `dns.resolver` (when `resolvers` is not empty) and `dns.volume` (when `volume`); absent: neither. */
+  dns?: DnsOptions;
+  /** `lateral.newpeer`; absent: not created. */
+  lateral?: LateralOptions;
 }
 
 /**
@@ -81,6 +88,9 @@ export function defaultDetectorOptions(): DetectorOptions {
     bruteforce: { enabled: true, ...defaultBruteForceOptions() },
     synflood: { enabled: true, ...defaultSynFloodOptions() },
     beacon: { enabled: true, ...defaultBeaconOptions() },
+    exfil: defaultExfilOptions(),
+    dns: defaultDnsOptions(),
+    lateral: defaultLateralOptions(),
   };
 }
 

@@ -27,6 +27,12 @@ export interface CompiledPolicy {
   classify(flow: FlowRecord): FlowRecord;
   /** Policy findings for one flow (empty when it is fine); deterministic ids (rule + src + dst + dstPort + protocol). */
   evaluate(flow: FlowRecord): Finding[];
+  /**
+   * True when the policy lets namespace `from` reach namespace `to`: the same namespace with
+   * `namespaces.sameNamespace`, or a `namespaces.allow` rule (`*` matches any). Used by the
+   * lateral-movement detector to say whether a new peer across a trust boundary was allowed.
+   */
+  namespaceAllowed(from: string, to: string): boolean;
 }
 
 /** Policy rule ids (Finding.detector) and the MITRE ATT&CK technique each maps to, when one fits. */
@@ -329,6 +335,7 @@ export function compilePolicy(p: Policy, opts: CompileOptions = {}): CompiledPol
     policy: p,
     classify: (flow) => classifyWith(flow, ends(flow)),
     evaluate,
+    namespaceAllowed: (from, to) => (from === to && p.namespaces.sameNamespace) || nsAllowed(from, to),
   };
 }
 

@@ -28,33 +28,52 @@ test('default policy file is valid and equals the schema defaults', () => {
   assert.deepEqual(strip(minimal), strip(d));
   assert.equal(d.respond.ttlMs, 3_600_000);
   assert.deepEqual(d.respond.escalationMs, [3_600_000, 4 * 3_600_000, 24 * 3_600_000]);
-  assert.deepEqual(d.detectors, {
-    portscan: { windowMs: 60000, minPorts: 15, severity: 'high', updateOnDouble: true },
-    hostsweep: { windowMs: 60000, minHosts: 16, severity: 'high', updateOnDouble: true },
-    bruteforce: {
-      enabled: true,
-      windowMs: 600000,
-      minFailures: 10,
-      ports: [21, 22, 23, 110, 143, 389, 445, 587, 636, 993, 995, 1433, 1521, 2379, 3306, 3389, 5432, 5900, 5985, 5986, 6443, 27017],
-      maxPackets: 51,
-      maxDurationMs: 30000,
-      severity: 'high',
-      updateOnDouble: true,
-    },
-    synflood: { enabled: true, windowMs: 10000, minHalfOpen: 200, dominantShare: 0.5, severity: 'high', updateOnDouble: true },
-    beacon: {
-      enabled: true,
-      windowMs: 3600000,
-      minConnections: 10,
-      minIntervalMs: 1000,
-      maxJitter: 0.2,
-      historySize: 24,
-      egressOnly: true,
-      severity: 'medium',
-      updateOnDouble: true,
-    },
-    model: { severity: 'medium', topFeatures: 5, minFlows: 1 },
+  assert.deepEqual(d.detectors.portscan, { windowMs: 60000, minPorts: 15, severity: 'high', updateOnDouble: true });
+  assert.deepEqual(d.detectors.hostsweep, { windowMs: 60000, minHosts: 16, severity: 'high', updateOnDouble: true });
+  assert.deepEqual(d.detectors.exfil, { enabled: true, windowMs: 300000, minBytes: 50000000, sigmas: 3, alpha: 0.1, learnWindows: 6, minPcr: 0.4, severity: 'high' });
+  assert.deepEqual(d.detectors.dns, {
+    resolvers: [],
+    resolverSeverity: 'medium',
+    volume: true,
+    windowMs: 60000,
+    maxQueries: 600,
+    minQueries: 100,
+    sigmas: 4,
+    alpha: 0.1,
+    learnWindows: 6,
+    maxResolvers: 4,
+    volumeSeverity: 'medium',
   });
+  const { bruteforce, synflood, beacon, model } = d.detectors;
+  assert.deepEqual(
+    { bruteforce, synflood, beacon, model },
+    {
+      bruteforce: {
+        enabled: true,
+        windowMs: 600000,
+        minFailures: 10,
+        ports: [21, 22, 23, 110, 143, 389, 445, 587, 636, 993, 995, 1433, 1521, 2379, 3306, 3389, 5432, 5900, 5985, 5986, 6443, 27017],
+        maxPackets: 51,
+        maxDurationMs: 30000,
+        severity: 'high',
+        updateOnDouble: true,
+      },
+      synflood: { enabled: true, windowMs: 10000, minHalfOpen: 200, dominantShare: 0.5, severity: 'high', updateOnDouble: true },
+      beacon: {
+        enabled: true,
+        windowMs: 3600000,
+        minConnections: 10,
+        minIntervalMs: 1000,
+        maxJitter: 0.2,
+        historySize: 24,
+        egressOnly: true,
+        severity: 'medium',
+        updateOnDouble: true,
+      },
+      model: { severity: 'medium', topFeatures: 5, minFlows: 1 },
+    },
+  );
+  assert.deepEqual(d.detectors.lateral, { enabled: true, learnMs: 86400000, windowMs: 3600000, manyPeers: 10, severity: 'medium', manySeverity: 'high' });
   assert.ok(Object.isFrozen(d) && Object.isFrozen(d.networks.pods) && Object.isFrozen(d.ingress.default[0]));
   assert.match(d.source.digest, /^[0-9a-f]{12}$/);
 });
@@ -65,6 +84,10 @@ test('example policy (every section) is valid and reads its blocklist file', asy
   assert.deepEqual(p.respond.escalationMs, [15 * 60_000, 3_600_000, 86_400_000]);
   assert.equal(p.detectors.portscan.minPorts, 15);
   assert.equal(p.detectors.portscan.severity, 'high', 'a partial section keeps the other defaults');
+  assert.deepEqual(p.detectors.dns.resolvers, ['10.96.0.10']);
+  assert.equal(p.detectors.dns.maxQueries, 600);
+  assert.equal(p.detectors.exfil.minBytes, 100_000_000);
+  assert.equal(p.detectors.lateral.learnMs, 172_800_000);
   assert.deepEqual(
     p.blocklists.fromFiles.map((e) => [e.cidr, e.line]),
     [

@@ -133,6 +133,69 @@ export interface PolicyDetectors {
    * features that drove them; windows with fewer than `minFlows` attempts are not scored.
    */
   model: { dir?: string; severity: Severity; topFeatures: number; minFlows: number };
+  /** `exfil.volume`: bytes out of a cluster source to outside destinations far above its own baseline (see packages/detect exfil.ts). */
+  exfil: PolicyExfil;
+  /** `dns.resolver` and `dns.volume` (see packages/detect dns-resolver.ts, dns-volume.ts). */
+  dns: PolicyDns;
+  /** `lateral.newpeer`: new internal peers across a namespace trust boundary (see packages/detect lateral.ts). */
+  lateral: PolicyLateral;
+}
+
+/** `detectors.exfil`: thresholds of `exfil.volume` (defaults and their sources in packages/detect exfil.ts). */
+export interface PolicyExfil {
+  enabled: boolean;
+  /** Tumbling window of event time per source (ms; default 300000). */
+  windowMs: number;
+  /** Bytes out in one window below which nothing is raised, whatever the baseline (default 50000000). */
+  minBytes: number;
+  /** Standard deviations above the baseline mean a window must exceed (default 3). */
+  sigmas: number;
+  /** Weight of the newest window in the EWMA baseline, 0 < alpha <= 1 (default 0.1). */
+  alpha: number;
+  /** Windows with egress a source needs before its baseline counts; until then only `minBytes` applies (default 6). */
+  learnWindows: number;
+  /** Producer-consumer ratio (out - in) / (out + in) a window must reach, -1..1 (default 0.4). */
+  minPcr: number;
+  severity: Severity;
+}
+
+/** `detectors.dns`: named resolvers and DNS volume thresholds (defaults and sources in packages/detect dns-volume.ts). */
+export interface PolicyDns {
+  /** Resolver prefixes the cluster may use; DNS to any other is `dns.resolver`. Empty (default): `dns.resolver` is off. */
+  resolvers: string[];
+  /** Severity of `dns.resolver` (default medium). */
+  resolverSeverity: Severity;
+  /** Turns `dns.volume` on or off (default true). */
+  volume: boolean;
+  /** Tumbling window of event time per source (ms; default 60000). */
+  windowMs: number;
+  /** Queries per window at or above which `dns.volume` is raised, baseline or not (default 600). */
+  maxQueries: number;
+  /** Queries per window below which the baseline test never raises (default 100). */
+  minQueries: number;
+  /** Standard deviations above the baseline mean (default 4). */
+  sigmas: number;
+  /** EWMA weight of the newest window (default 0.1). */
+  alpha: number;
+  /** Windows with DNS a source needs before its baseline counts (default 6). */
+  learnWindows: number;
+  /** Distinct resolvers in one window at or above which `dns.volume` is raised (default 4). */
+  maxResolvers: number;
+  /** Severity of `dns.volume` (default medium). */
+  volumeSeverity: Severity;
+}
+
+/** `detectors.lateral`: thresholds of `lateral.newpeer` (defaults and sources in packages/detect lateral.ts). */
+export interface PolicyLateral {
+  enabled: boolean;
+  /** Learning period per source entity from its first flow (ms; default 86400000): peers seen in it are known. */
+  learnMs: number;
+  /** A finding's window from its first new peer (ms; default 3600000). */
+  windowMs: number;
+  /** New peers in one window that raise the severity to `manySeverity` (default 10). */
+  manyPeers: number;
+  severity: Severity;
+  manySeverity: Severity;
 }
 
 /** `respond`: settings handed to packages/respond. Durations are written `90s`, `15m`, `1h`, `1d` in the file and held here in ms (`…Ms` keys). */

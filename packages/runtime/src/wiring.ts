@@ -40,11 +40,12 @@ export async function loadCompiledPolicy(cfg: Pick<FloeConfig, 'policyFile' | 'i
 }
 
 /**
- * Detectors with the policy's thresholds, findings tagged `policy:<version>`; `deps` adds a metrics
- * registry, limits, or `lateness: Infinity` for an offline analysis (input in any order).
+ * Detectors with the policy's thresholds, findings tagged `policy:<version>`, and the policy's
+ * namespace trust for lateral-movement evidence; `deps` adds a metrics registry, limits, or
+ * `lateness: Infinity` for an offline analysis (input in any order).
  */
 export function detectorsFor(policy: CompiledPolicy, deps: Omit<DetectorDeps, 'producedBy'> = {}) {
-  return createDetectors(policy.policy.detectors, { ...deps, producedBy: `policy:${policy.version}` });
+  return createDetectors(policy.policy.detectors, { ...deps, producedBy: `policy:${policy.version}`, namespaceAllowed: policy.namespaceAllowed });
 }
 
 /** Responder options from the policy's `respond` section and its node and control-plane networks; the host's addresses always protected. */

@@ -1,0 +1,98 @@
+/**
+ * Findings raised and not yet closed, shared by the exfil, DNS and lateral detectors: an episode
+ * (a window with a finding) ends at `end` (ms of event time); it is closed, and its final form
+ * emitted, by the first record at or after `end + lateness` (any key), by `expire(nowMs >= end)`, by
+ * `flush()`, or by its detector (the key's next window, an eviction). The open set holds only
+ * episodes with a finding, so a sweep walks few entries.
+ */
+import type { Finding } from '@floe/flow';
+import type { WindowStats } from './window.js';
+
+/** An episode with a finding: its id and the end of its window (ms). */
+export interface Episode {
+  id: string;
+  end: number;
+}
+
+/** Shared empty result: never mutated (callers copy on first push via {@link push}). */
+export const NONE: Finding[] = [];
+
+/** Append `f` to `out`, allocating only when `out` is the shared empty array. */
+export function push(out: Finding[], f: Finding | undefined): Finding[] {
+  if (f === undefined) return out;
+  if (out === NONE) return [f];
+  out.push(f);
+  return out;
+}
+
+/** The open episodes of one detector, keyed like its state. */
+export class OpenEpisodes<S extends Episode> {
+  private readonly open = new Map<string, S>();
+  private nextClose = Infinity;
+
+  /**
+   * @param lateness ms of event time an episode waits after its end for late records before a
+   *   newer record closes it (`Infinity`: only expire/flush/the detector close it).
+   * @param close builds the final form of an episode (undefined when nothing changed since it
+   *   was last emitted) and resets the detector's state for it; called once per episode.
+   */
+  constructor(
+    private readonly lateness: number,
+    private readonly close: (key: string, s: S) => Finding | undefined,
+  ) {}
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  /** Track `s` (raised now) until its end. */
+  add(key: string, s: S): void {
+    this.open.set(key, s);
+    if (s.end < this.nextClose) this.nextClose = s.end;
+  }
+
+  /** Close the episode of `key` now (its detector ended it: a new window, an eviction). */
+  closeKey(key: string, out: Finding[]): Finding[] {
+    const s = this.open.get(key);
+    if (s === undefined) return out;
+    this.open.delete(key);
+    return push(out, this.close(key, s));
+  }
+
+  /** Event time reached `t` on a record: close the episodes that ended by `t - lateness`. */
+  advance(t: number, out: Finding[]): Finding[] {
+    if (this.lateness === Infinity || t - this.lateness < this.nextClose) return out;
+    return this.closeUntil(t - this.lateness, out);
+  }
+
+  /** Close the episodes that ended by `nowMs`. */
+  closeUntil(nowMs: number, out: Finding[]): Finding[] {
+    let next = Infinity;
+    for (const [k, s] of this.open) {
+      if (s.end <= nowMs) {
+        this.open.delete(k);
+        out = push(out, this.close(k, s));
+      } else if (s.end < next) next = s.end;
+    }
+    this.nextClose = next;
+    return out;
+  }
+
+  /** Close every episode. */
+  flush(): Finding[] {
+    return this.closeUntil(Infinity, NONE);
+  }
+}
+
+/** Mutable counters behind `stats()` (the `floe_detect_*` metrics read them). */
+export function newStats(): WindowStats {
+  return { flows: 0, keys: 0, openFindings: 0, evictedKeys: 0, evictedConnections: 0, attempts: 0, lateFlows: 0, findings: 0, raised: 0, updates: 0, finals: 0 };
+}
+
+/** Count one emitted finding of `kind` in `st`. */
+export function countFinding(st: WindowStats, kind: 'new' | 'update' | 'final'): void {
+  st.findings++;
+  if (kind === 'new') st.raised++;
+  else if (kind === 'update') st.updates++;
+  else st.finals++;
+}
