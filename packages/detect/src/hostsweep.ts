@@ -37,7 +37,7 @@ export function createHostSweepDetector(options: HostSweepOptions, deps: Detecto
       keyOf: (f: FlowRecord) => `${f.srcAddr}|${f.protocol}|${serviceOf(f)}`,
       itemOf: (f: FlowRecord) => f.dstAddr,
       finding(st, flow): Finding {
-        const hosts = [...st.items.keys()] as string[];
+        const hosts = st.itemKeys() as string[];
         hosts.sort(compareAddr);
         const distinct = hosts.length;
         const service = serviceOf(flow);
@@ -51,7 +51,7 @@ export function createHostSweepDetector(options: HostSweepOptions, deps: Detecto
           distinctHosts: distinct,
           hosts: listed,
           protocol: flow.protocol,
-          sample: st.sample.map((s) => ({ ...s })),
+          sample: st.samples(),
           windowMs: o.windowMs,
           threshold: o.minHosts,
           capped: st.capped,
@@ -82,6 +82,7 @@ export function createHostSweepDetector(options: HostSweepOptions, deps: Detecto
     },
     checkLimits(deps.limits, o.minHosts),
     checkLateness(deps.lateness),
+    deps.connections,
   );
   const d: WindowDetector = {
     id: HOSTSWEEP_ID,

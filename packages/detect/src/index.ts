@@ -6,6 +6,7 @@ import type { Detector } from './detector.js';
 import type { DetectorOptions } from './options.js';
 import { createPortScanDetector, type DetectorDeps, type WindowDetector } from './portscan.js';
 import { createHostSweepDetector } from './hostsweep.js';
+import { CONNECTION_MEMORY_MS, SeenConnections } from './attempt.js';
 
 export type { Detector } from './detector.js';
 export {
@@ -20,8 +21,8 @@ export { createPortScanDetector, PORTSCAN_ID } from './portscan.js';
 export type { DetectorDeps, WindowDetector } from './portscan.js';
 export { createHostSweepDetector, HOSTSWEEP_ID } from './hostsweep.js';
 export type { WindowStats, SampleFlow } from './window.js';
-export { SWEEP_STEP_MS } from './window.js';
-export { eventTime, hasOwnTime, isAttemptEvent, connectionIdentity, CONNECTION_MEMORY_MS } from './attempt.js';
+export { SWEEP_STEP_MS, PROTECTED_SHARE } from './window.js';
+export { eventTime, hasOwnTime, isAttemptEvent, connectionIdentity, CONNECTION_MEMORY_MS, SeenConnections } from './attempt.js';
 export { findingId, scanScore, spanPhrase, timingAndThreshold, MITRE_NETWORK_SERVICE_DISCOVERY } from './finding.js';
 export { trackDetectorMetrics } from './metrics.js';
 export type { StatsSource } from './metrics.js';
@@ -36,5 +37,7 @@ export type { DetectErrorCode } from './errors.js';
  * @throws DetectError (FLOE_DETECT_BAD_OPTIONS) when options or limits are out of range.
  */
 export function createDetectors(opts: DetectorOptions, deps: DetectorDeps = {}): Array<Detector & WindowDetector> {
-  return [createPortScanDetector(opts.portscan, deps), createHostSweepDetector(opts.hostsweep, deps)];
+  // One connection memory for the scan detectors: each record's identity is built and looked up once.
+  const scan: DetectorDeps = { ...deps, connections: deps.connections ?? new SeenConnections(CONNECTION_MEMORY_MS, 1) };
+  return [createPortScanDetector(opts.portscan, scan), createHostSweepDetector(opts.hostsweep, scan)];
 }

@@ -44,15 +44,18 @@ export interface DetectorOptions {
 }
 
 /**
- * Memory limits of one windowed detector. Every limit is a count of entries, not bytes;
- * roughly 150 bytes per tracked key plus 60 bytes per distinct item and per connection id.
+ * Memory limits of one windowed detector. Every limit is a count of entries, not bytes. Measured
+ * (bench/memory.bench.ts, one-shot sources, Node 20): about 620 bytes per tracked key of one
+ * detector and about 210 per remembered connection identity (one memory shared by the scan
+ * detectors), plus ~100 bytes per further distinct item of a key. The defaults hold a million
+ * active sources in each scan detector (about 2 GB of heap for all of them at worst).
  */
 export interface DetectorLimits {
-  /** Keys (source/destination pairs, or source/protocol/port triples) tracked at once; least recently seen evicted first (default 100000). */
+  /** Keys (source/destination pairs, or source/protocol/port triples) tracked at once; one-shot keys (probation) evicted first, least recently seen first; keys with two or more distinct items are protected (default 1000000). */
   maxKeys: number;
   /** Distinct items (ports or hosts) kept per key; must be at least the threshold. Beyond it, counts saturate (evidence `capped: true`) (default 1024). */
   maxItemsPerKey: number;
-  /** Connection identities remembered to count each connection once per window (default 200000). */
+  /** Connection identities remembered to count each connection once per window; scan detectors made by `createDetectors` share one memory of the largest of their limits (default 1000000). */
   maxConnections: number;
 }
 
@@ -66,7 +69,7 @@ export function defaultDetectorOptions(): DetectorOptions {
 
 /** Default memory limits (see {@link DetectorLimits}). */
 export function defaultDetectorLimits(): DetectorLimits {
-  return { maxKeys: 100_000, maxItemsPerKey: 1024, maxConnections: 200_000 };
+  return { maxKeys: 1_000_000, maxItemsPerKey: 1024, maxConnections: 1_000_000 };
 }
 
 function positiveInt(field: string, v: unknown, min = 1): number {
