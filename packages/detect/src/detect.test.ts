@@ -38,14 +38,15 @@ function lastForms(out: Finding[]): Map<string, Finding> {
 // port threshold is 15 (asserted in the defaults test).
 const opts = { ...defaultDetectorOptions(), portscan: { ...defaultDetectorOptions().portscan, minPorts: 20 } };
 
-test('defaults: 60 s windows, 15 ports, 16 hosts, severity high', () => {
+test('defaults: 60 s windows, 15 ports, 16 hosts, severity high; random scan 25 pairs over 6 hosts and 6 ports in 5 min', () => {
   assert.deepEqual(defaultDetectorOptions(), {
     portscan: { windowMs: 60_000, minPorts: 15, severity: 'high' },
     hostsweep: { windowMs: 60_000, minHosts: 16, severity: 'high' },
+    randomScan: { windowMs: 300_000, minPairs: 25, minHosts: 6, minPorts: 6, severity: 'high' },
   });
   assert.deepEqual(
     createDetectors(opts).map((d) => d.id),
-    ['portscan.vertical', 'hostsweep.horizontal'],
+    ['portscan.vertical', 'hostsweep.horizontal', 'scan.random'],
   );
 });
 

@@ -37,10 +37,35 @@ export interface HostSweepOptions {
   updateOnDouble?: boolean;
 }
 
+/**
+ * Random scan (masscan style): one source probing many distinct (destination address, port)
+ * pairs, where no single host sees `portscan.minPorts` ports and no single port sees
+ * `hostsweep.minHosts` hosts. Defaults from Zeek's bro-simple-scan (ncsa/bro-simple-scan
+ * scripts/scan.zeek: `scan_threshold = 25` unique host+port attempts of a remote scanner, and its
+ * `Random_Scan` notice when the attempts span more than 5 ports and more than 5 hosts) and Zeek's
+ * base scan.zeek 5 min scan intervals (`addr_scan_interval`, `port_scan_interval`).
+ */
+export interface RandomScanOptions {
+  /** Window length in ms of event time (default 300000: Zeek scan.zeek's 5 min). */
+  windowMs: number;
+  /** Distinct (destination address, protocol, port) pairs of one source within the window that raise a finding (default 25, bro-simple-scan `scan_threshold`). */
+  minPairs: number;
+  /** Distinct destination hosts among the pairs needed as well (default 6: bro-simple-scan calls 5 or fewer hosts a port scan). */
+  minHosts: number;
+  /** Distinct destination ports among the pairs needed as well (default 6: bro-simple-scan calls 5 or fewer ports an address scan). */
+  minPorts: number;
+  /** Severity of the finding (default 'high'). */
+  severity: Severity;
+  /** Also emit an update of the same finding (same id) each time the pair count doubles (default false). */
+  updateOnDouble?: boolean;
+}
+
 /** Thresholds of every rule detector, keyed like the policy file's `detectors:` section. */
 export interface DetectorOptions {
   portscan: PortScanOptions;
   hostsweep: HostSweepOptions;
+  /** `scan.random`; the defaults when absent. */
+  randomScan?: RandomScanOptions;
 }
 
 /**
@@ -59,11 +84,12 @@ export interface DetectorLimits {
   maxConnections: number;
 }
 
-/** Defaults: 60 s windows, 15 distinct ports (Zeek's scan.zeek port_scan_threshold), 16 distinct hosts, severity high; tune per site in the policy file. */
+/** Defaults: 60 s windows, 15 distinct ports (Zeek's scan.zeek port_scan_threshold), 16 distinct hosts, severity high; random scan: see {@link RandomScanOptions}; tune per site in the policy file. */
 export function defaultDetectorOptions(): DetectorOptions {
   return {
     portscan: { windowMs: 60_000, minPorts: 15, severity: 'high' },
     hostsweep: { windowMs: 60_000, minHosts: 16, severity: 'high' },
+    randomScan: { windowMs: 300_000, minPairs: 25, minHosts: 6, minPorts: 6, severity: 'high' },
   };
 }
 
@@ -101,6 +127,23 @@ export function checkHostSweepOptions(o: HostSweepOptions, field = 'hostsweep'):
   return Object.freeze({
     windowMs: positiveInt(`${field}.windowMs`, o.windowMs),
     minHosts: positiveInt(`${field}.minHosts`, o.minHosts, 2),
+    severity: severity(`${field}.severity`, o.severity),
+    updateOnDouble: o.updateOnDouble === true,
+  });
+}
+
+/** @throws DetectError (FLOE_DETECT_BAD_OPTIONS) when a field is out of range. */
+export function checkRandomScanOptions(o: RandomScanOptions, field = 'randomScan'): RandomScanOptions {
+  const minPairs = positiveInt(`${field}.minPairs`, o.minPairs, 2);
+  const minHosts = positiveInt(`${field}.minHosts`, o.minHosts, 1);
+  const minPorts = positiveInt(`${field}.minPorts`, o.minPorts, 1);
+  if (minHosts > minPairs) throw new DetectError('FLOE_DETECT_BAD_OPTIONS', `${field}.minHosts`, `must be <= minPairs ${minPairs}, got ${minHosts}`);
+  if (minPorts > minPairs) throw new DetectError('FLOE_DETECT_BAD_OPTIONS', `${field}.minPorts`, `must be <= minPairs ${minPairs}, got ${minPorts}`);
+  return Object.freeze({
+    windowMs: positiveInt(`${field}.windowMs`, o.windowMs),
+    minPairs,
+    minHosts,
+    minPorts,
     severity: severity(`${field}.severity`, o.severity),
     updateOnDouble: o.updateOnDouble === true,
   });

@@ -212,6 +212,14 @@ export interface WindowSpec {
   keyOf(flow: FlowRecord): string | undefined;
   /** The item a flow adds to its key (a port, a host). */
   itemOf(flow: FlowRecord): string | number;
+  /**
+   * Further condition to raise, besides `threshold` distinct items (for example "more than 5
+   * distinct hosts and ports among the pairs"). It may walk the items: it is asked only when an
+   * attempt adds a new item and the distinct count is a multiple of `threshold` (25, 50, 75...),
+   * so it costs at most `maxItemsPerKey / threshold` item visits per new item, and a window that
+   * becomes ready is raised at most `threshold - 1` items late. Absent: the threshold alone raises.
+   */
+  ready?(state: KeyState): boolean;
   /** Build the finding (id `state.id`) of a key whose window reached the threshold; `ref` is the record that raised it. */
   finding(state: KeyState, ref: FlowRecord): Finding;
 }
@@ -303,11 +311,13 @@ export class DistinctWindows {
     const item = this.spec.itemOf(flow);
     // The item first (its entry takes the key's counts before this attempt when the map is made).
     const items = st.items;
+    let added = true;
     if (items === undefined) {
       if (st.item0 === undefined) {
         st.item0 = item;
       } else if (st.item0 === item) {
         // The sole item again: its newest time so far is the key's last.
+        added = false;
         st.more0 = keepTime(st.more0, Math.min(t, st.last));
       } else {
         // A second distinct item: the key is part-way to a threshold (promoted, see README).
@@ -323,6 +333,7 @@ export class DistinctWindows {
     } else {
       const e = items.get(item);
       if (e !== undefined) {
+        added = false;
         e.n++;
         e.u += u;
         e.a += a;
@@ -337,6 +348,7 @@ export class DistinctWindows {
       } else if (items.size < this.limits.maxItemsPerKey) {
         items.set(item, { f: t, t, n: 1, u, a, d, more: undefined });
       } else {
+        added = false;
         st.capped = true;
       }
     }
@@ -351,7 +363,7 @@ export class DistinctWindows {
     const distinct = st.distinct;
     const r = st.raised;
     if (r === undefined) {
-      if (distinct >= this.spec.threshold) {
+      if (distinct >= this.spec.threshold && (this.spec.ready === undefined || (added && this.readyAt(st, distinct)))) {
         st.raised = { id: findingId(this.spec.detectorId, key, st.first), ref: flow, emittedAt: distinct, dirty: false };
         this.open.set(key, st);
         if (st.first + this.spec.windowMs < this.nextClose) this.nextClose = st.first + this.spec.windowMs;
@@ -367,6 +379,11 @@ export class DistinctWindows {
       r.dirty = true;
     }
     return out;
+  }
+
+  /** Asks `spec.ready` when `distinct` is a multiple of the threshold (see WindowSpec.ready). */
+  private readyAt(st: KeyState, distinct: number): boolean {
+    return distinct % this.spec.threshold === 0 && (this.spec.ready as (s: KeyState) => boolean)(st);
   }
 
   /**

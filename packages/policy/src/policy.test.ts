@@ -31,6 +31,7 @@ test('default policy file is valid and equals the schema defaults', () => {
   assert.deepEqual(d.detectors, {
     portscan: { windowMs: 60000, minPorts: 15, severity: 'high', updateOnDouble: true },
     hostsweep: { windowMs: 60000, minHosts: 16, severity: 'high', updateOnDouble: true },
+    randomScan: { windowMs: 300000, minPairs: 25, minHosts: 6, minPorts: 6, severity: 'high', updateOnDouble: true },
   });
   assert.ok(Object.isFrozen(d) && Object.isFrozen(d.networks.pods) && Object.isFrozen(d.ingress.default[0]));
   assert.match(d.source.digest, /^[0-9a-f]{12}$/);

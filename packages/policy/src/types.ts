@@ -111,6 +111,8 @@ export interface PolicyDetectors {
   /** updateOnDouble: re-emit the finding (same id, fuller evidence) each time the count doubles. */
   portscan: { windowMs: number; minPorts: number; severity: Severity; updateOnDouble: boolean };
   hostsweep: { windowMs: number; minHosts: number; severity: Severity; updateOnDouble: boolean };
+  /** `scan.random`: distinct (host, port) pairs per source, spanning minHosts hosts and minPorts ports. */
+  randomScan: { windowMs: number; minPairs: number; minHosts: number; minPorts: number; severity: Severity; updateOnDouble: boolean };
 }
 
 /** `respond`: settings handed to packages/respond. Durations are written `90s`, `15m`, `1h`, `1d` in the file and held here in ms (`…Ms` keys). */
