@@ -89,6 +89,8 @@ export class SeenConnections {
   private lastCallers = 0;
   private lastId = '';
   private callers = 0;
+  /** Times are held in ms relative to this (the first record's time): small integers, not boxed doubles. */
+  private base = Number.NaN;
 
   /**
    * @param memoryMs ms of event time a counted connection is remembered.
@@ -155,9 +157,11 @@ export class SeenConnections {
     this.seen.promote(this.lastId);
   }
 
-  private compute(flow: FlowRecord, t: number): number {
+  private compute(flow: FlowRecord, at: number): number {
     const id = connectionIdentity(flow);
     this.lastId = id;
+    if (Number.isNaN(this.base)) this.base = Math.floor(at);
+    const t = at - this.base;
     const prev = this.seen.get(id);
     if (prev !== undefined) {
       if (Math.abs(t - prev) < this.memoryMs) {
@@ -165,7 +169,7 @@ export class SeenConnections {
         // A DESTROY after the counted event ends the connection: no event of it comes later, so
         // the identity is forgotten at once (the memory then holds only open connections).
         else if (flow.event === 'destroy') this.seen.delete(id);
-        return prev;
+        return prev + this.base;
       }
       this.seen.delete(id);
     }
@@ -178,7 +182,7 @@ export class SeenConnections {
    * at the first live one: O(identities dropped).
    */
   prune(nowMs: number): void {
-    const cutoff = nowMs - this.memoryMs;
+    const cutoff = nowMs - this.memoryMs - this.base;
     for (const seg of ['probation', 'protected'] as const) {
       for (;;) {
         const o = this.seen.oldest(seg);

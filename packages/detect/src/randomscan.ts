@@ -13,7 +13,7 @@
  * `minPorts` for such sources' sites, or let the policy's allow rules name them.
  */
 import { protocolName, type Finding, type FlowRecord } from '@floe/flow';
-import { DistinctWindows, type KeyState } from './window.js';
+import { DistinctWindows, type WindowView } from './window.js';
 import { checkLateness, checkLimits, checkRandomScanOptions, type RandomScanOptions } from './options.js';
 import { DEFAULT_PRODUCED_BY, EVIDENCE_LIST_MAX, MITRE_NETWORK_SERVICE_DISCOVERY, compareAddr, scanScore, timingAndThreshold } from './finding.js';
 import { trackDetectorMetrics } from './metrics.js';
@@ -41,7 +41,7 @@ function parsePair(s: string): Pair {
 }
 
 /** Distinct hosts and port numbers among a window's pairs. O(pairs). */
-function spread(st: KeyState): { hosts: Set<string>; ports: Set<number>; pairs: Pair[] } {
+function spread(st: WindowView): { hosts: Set<string>; ports: Set<number>; pairs: Pair[] } {
   const hosts = new Set<string>();
   const ports = new Set<number>();
   const pairs: Pair[] = [];

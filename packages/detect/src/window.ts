@@ -97,12 +97,14 @@ interface Raised {
  * one-shot sources of background noise), that item is held inline (`item0`, its counts being the
  * key's own) and no item map exists; the map is made at the second distinct item, which is also
  * when the key is promoted (README: "Eviction"). The sample is one object until a second attempt,
- * the finding state (`raised`) exists only once a finding was raised.
+ * the finding state (`raised`) exists only once a finding was raised, and times are ms relative
+ * to the engine's first record (small integers, not boxed doubles). Internal to the engine; finding
+ * builders see a {@link WindowView}.
  */
 export class KeyState {
-  /** Earliest record time counted in the window (ms since epoch, event time). */
+  /** Earliest record time counted in the window (ms of event time relative to the engine's base). */
   first: number;
-  /** Latest record time counted in the window (ms since epoch, event time). */
+  /** Latest record time counted in the window (relative, as `first`). */
   last: number;
   /** Attempts counted in the window. */
   flows = 0;
@@ -151,11 +153,33 @@ export class KeyState {
     return this.item0 === undefined ? [] : [this.item0];
   }
 
-  /** The sample as a new list of copies. */
-  samples(): SampleFlow[] {
+  /** The sample as a new list (times relative, as held). */
+  sampleList(): SampleFlow[] {
     const s = this.sample;
-    return s === undefined ? [] : Array.isArray(s) ? s.map((x) => ({ ...x })) : [{ ...s }];
+    return s === undefined ? [] : Array.isArray(s) ? s.slice() : [s];
   }
+}
+
+/** A key's window as the finding builders see it (times in ms since epoch, event time). */
+export interface WindowView {
+  /** Earliest record time counted in the window. */
+  first: number;
+  /** Latest record time counted in the window. */
+  last: number;
+  /** Attempts counted in the window. */
+  flows: number;
+  /** Attempts counted whose record carried no time of its own (see `FlowRecord.untimed`). */
+  untimed: number;
+  /** The attempts by logged verdict. */
+  verdicts: VerdictCounts;
+  /** True when items were dropped because of `maxItemsPerKey`. */
+  capped: boolean;
+  /** The finding id ('' before it is raised). */
+  id: string;
+  /** The distinct items, in no particular order (O(items)). */
+  itemKeys(): Array<string | number>;
+  /** The sample (the earliest attempts, by time), as new objects. */
+  samples(): SampleFlow[];
 }
 
 /** Flows kept in `evidence.sample`. */
@@ -219,9 +243,9 @@ export interface WindowSpec {
    * so it costs at most `maxItemsPerKey / threshold` item visits per new item, and a window that
    * becomes ready is raised at most `threshold - 1` items late. Absent: the threshold alone raises.
    */
-  ready?(state: KeyState): boolean;
+  ready?(state: WindowView): boolean;
   /** Build the finding (id `state.id`) of a key whose window reached the threshold; `ref` is the record that raised it. */
-  finding(state: KeyState, ref: FlowRecord): Finding;
+  finding(state: WindowView, ref: FlowRecord): Finding;
 }
 
 /** The windowed distinct counter behind the scan detectors. */
@@ -244,6 +268,8 @@ export class DistinctWindows {
   private nextSweep = -Infinity;
   /** Earliest end (`first + windowMs`) of an open finding's window; Infinity when none. */
   private nextClose = Infinity;
+  /** Key state holds times in ms relative to this (the first record's time), as small integers. */
+  private base = Number.NaN;
 
   /**
    * @param lateness ms of event time a window stays open after it ended, for late records, before
@@ -280,9 +306,18 @@ export class DistinctWindows {
     const counted = this.conns.check(flow, t, this.caller);
     if (!Number.isNaN(counted)) {
       // An attempt is represented by its earliest event, on a tie by its NEW event.
-      if (t < counted || (t === counted && flow.event === 'new')) this.retime(key, counted, t, flow);
+      if (t < counted || (t === counted && flow.event === 'new')) this.retime(key, counted - this.base, t - this.base, flow);
       return out;
     }
+    if (Number.isNaN(this.base)) this.base = Math.floor(t);
+    return this.count(key, flow, t - this.base, out);
+  }
+
+  /**
+   * Count a new attempt of `key` at `t` (ms relative to {@link base}: key state holds times as
+   * small integers, not boxed doubles).
+   */
+  private count(key: string, flow: FlowRecord, t: number, out: Finding[]): Finding[] {
     const windowMs = this.spec.windowMs;
     let st = this.keys.touch(key);
     if (st === undefined) {
@@ -364,17 +399,18 @@ export class DistinctWindows {
     const r = st.raised;
     if (r === undefined) {
       if (distinct >= this.spec.threshold && (this.spec.ready === undefined || (added && this.readyAt(st, distinct)))) {
-        st.raised = { id: findingId(this.spec.detectorId, key, st.first), ref: flow, emittedAt: distinct, dirty: false };
+        const first = st.first + this.base;
+        st.raised = { id: findingId(this.spec.detectorId, key, first), ref: flow, emittedAt: distinct, dirty: false };
         this.open.set(key, st);
-        if (st.first + this.spec.windowMs < this.nextClose) this.nextClose = st.first + this.spec.windowMs;
+        if (first + this.spec.windowMs < this.nextClose) this.nextClose = first + this.spec.windowMs;
         this.raised++;
-        return append(out, this.spec.finding(st, flow));
+        return append(out, this.spec.finding(this.view(st), flow));
       }
     } else if (this.spec.updateOnDouble && distinct >= 2 * r.emittedAt) {
       r.emittedAt = distinct;
       r.dirty = false;
       this.updates++;
-      return append(out, this.spec.finding(st, r.ref));
+      return append(out, this.spec.finding(this.view(st), r.ref));
     } else {
       r.dirty = true;
     }
@@ -383,7 +419,7 @@ export class DistinctWindows {
 
   /** Asks `spec.ready` when `distinct` is a multiple of the threshold (see WindowSpec.ready). */
   private readyAt(st: KeyState, distinct: number): boolean {
-    return distinct % this.spec.threshold === 0 && (this.spec.ready as (s: KeyState) => boolean)(st);
+    return distinct % this.spec.threshold === 0 && (this.spec.ready as (s: WindowView) => boolean)(this.view(st));
   }
 
   /**
@@ -459,8 +495,8 @@ export class DistinctWindows {
         st.last = last;
       }
     }
-    if (st.raised !== undefined && t + this.spec.windowMs < this.nextClose) this.nextClose = t + this.spec.windowMs;
-    const list = st.samples();
+    if (st.raised !== undefined && t + this.base + this.spec.windowMs < this.nextClose) this.nextClose = t + this.base + this.spec.windowMs;
+    const list = st.sampleList();
     const i = list.findIndex((s) => s.at === prev && s.dst === flow.dstAddr && s.dstPort === flow.dstPort);
     if (i >= 0) {
       list.splice(i, 1);
@@ -496,15 +532,16 @@ export class DistinctWindows {
     const windowMs = this.spec.windowMs;
     let nextClose = Infinity;
     for (const [key, st] of this.open) {
-      if (st.first + windowMs > nowMs) {
-        if (st.first + windowMs < nextClose) nextClose = st.first + windowMs;
+      const end = st.first + this.base + windowMs;
+      if (end > nowMs) {
+        if (end < nextClose) nextClose = end;
         continue;
       }
       this.keys.delete(key);
       out = this.close(key, st, out);
     }
     this.nextClose = nextClose;
-    const cutoff = nowMs - windowMs;
+    const cutoff = nowMs - windowMs - this.base;
     for (const seg of SEGMENTS) {
       for (;;) {
         const o = this.keys.oldest(seg);
@@ -517,6 +554,22 @@ export class DistinctWindows {
     return out;
   }
 
+  /** The window as the finding builders see it: absolute times (ms since epoch), copies. */
+  private view(st: KeyState): WindowView {
+    const base = this.base;
+    return {
+      first: st.first + base,
+      last: st.last + base,
+      flows: st.flows,
+      untimed: st.untimed,
+      verdicts: st.verdicts,
+      capped: st.capped,
+      id: st.id,
+      itemKeys: () => st.itemKeys(),
+      samples: () => st.sampleList().map((x) => sampleOut(x, base)),
+    };
+  }
+
   /** Close a key's window (the caller removed or replaces the key): its final form when it changed since last emitted. */
   private close(key: string, st: KeyState, out: Finding[]): Finding[] {
     const r = st.raised;
@@ -525,7 +578,7 @@ export class DistinctWindows {
     if (!r.dirty) return out;
     r.dirty = false;
     this.finals++;
-    return append(out, this.spec.finding(st, r.ref));
+    return append(out, this.spec.finding(this.view(st), r.ref));
   }
 }
 
@@ -600,7 +653,7 @@ function slide(st: KeyState, cutoff: number, t: number): void {
     st.accept = accept;
     st.drop = drop;
   }
-  const s = st.samples().filter((x) => x.at > cutoff);
+  const s = st.sampleList().filter((x) => x.at > cutoff);
   st.sample = s.length === 0 ? undefined : s.length === 1 ? s[0] : s;
   st.capped = false;
 }
@@ -652,9 +705,15 @@ function compareFlow(t: number, flow: FlowRecord, b: SampleFlow): number {
   return (flow.dstPort ?? -1) - (b.dstPort ?? -1);
 }
 
+/** A sample as held: every field present (one object shape, no property backing store), `at` relative. */
 function sampleOf(flow: FlowRecord, t: number): SampleFlow {
-  const s: SampleFlow = { at: t, dst: flow.dstAddr, protocol: flow.protocol };
-  if (flow.dstPort !== undefined) s.dstPort = flow.dstPort;
-  if (flow.state !== undefined) s.state = flow.state;
+  return { at: t, dst: flow.dstAddr, protocol: flow.protocol, dstPort: flow.dstPort, state: flow.state };
+}
+
+/** A held sample as evidence: absolute time, absent fields left out. */
+function sampleOut(x: SampleFlow, base: number): SampleFlow {
+  const s: SampleFlow = { at: x.at + base, dst: x.dst, protocol: x.protocol };
+  if (x.dstPort !== undefined) s.dstPort = x.dstPort;
+  if (x.state !== undefined) s.state = x.state;
   return s;
 }
