@@ -70,6 +70,14 @@ export function connectionIdentity(flow: FlowRecord): string {
   return `${flow.node ?? ''}|${flow.protocol}|${flow.srcAddr}|${sp}|${flow.dstAddr}|${dp}`;
 }
 
+/** One remembered answer of `SeenConnections.check`. */
+interface Memo {
+  flow: FlowRecord | undefined;
+  t: number;
+  result: number;
+  callers: number;
+}
+
 /**
  * Connections counted in the last `memoryMs` of event time and not yet ended by a DESTROY, at most
  * `max` of them, on a {@link BoundedKeys} (least recently seen evicted first, counted in
@@ -83,10 +91,10 @@ export function connectionIdentity(flow: FlowRecord): string {
  */
 export class SeenConnections {
   private seen: BoundedKeys<number>;
-  private lastFlow: FlowRecord | undefined = undefined;
-  private lastT = 0;
-  private lastResult = Number.NaN;
-  private lastCallers = 0;
+  private readonly memo: Memo[] = [
+    { flow: undefined, t: 0, result: Number.NaN, callers: 0 },
+    { flow: undefined, t: 0, result: Number.NaN, callers: 0 },
+  ];
   private lastId = '';
   private callers = 0;
   /** Times are held in ms relative to this (the first record's time): small integers, not boxed doubles. */
@@ -134,15 +142,23 @@ export class SeenConnections {
    */
   check(flow: FlowRecord, t: number, caller = 0): number {
     if (caller !== 0) {
-      if (flow === this.lastFlow && t === this.lastT && (this.lastCallers & caller) === 0) {
-        this.lastCallers |= caller;
-        return this.lastResult;
+      // Two answers are remembered: a detector may ask about a released first attempt and then
+      // the record that released it (gate.ts) before the next detector asks about both.
+      const m = this.memo;
+      for (let i = 0; i < 2; i++) {
+        if (flow === m[i].flow && t === m[i].t && (m[i].callers & caller) === 0) {
+          m[i].callers |= caller;
+          return m[i].result;
+        }
       }
       const r = this.compute(flow, t);
-      this.lastFlow = flow;
-      this.lastT = t;
-      this.lastResult = r;
-      this.lastCallers = caller;
+      const old = m[1];
+      m[1] = m[0];
+      old.flow = flow;
+      old.t = t;
+      old.result = r;
+      old.callers = caller;
+      m[0] = old;
       return r;
     }
     return this.compute(flow, t);

@@ -83,6 +83,7 @@ export function createHostSweepDetector(options: HostSweepOptions, deps: Detecto
     checkLimits(deps.limits, o.minHosts),
     checkLateness(deps.lateness),
     deps.connections,
+    deps.gate,
   );
   const d: WindowDetector = {
     id: HOSTSWEEP_ID,

@@ -7,7 +7,8 @@ import type { DetectorOptions } from './options.js';
 import { createPortScanDetector, type DetectorDeps, type WindowDetector } from './portscan.js';
 import { createHostSweepDetector } from './hostsweep.js';
 import { createRandomScanDetector } from './randomscan.js';
-import { defaultDetectorOptions, type RandomScanOptions } from './options.js';
+import { checkLimits, defaultDetectorOptions, type RandomScanOptions } from './options.js';
+import { FirstSightGate } from './gate.js';
 import { CONNECTION_MEMORY_MS, SeenConnections } from './attempt.js';
 
 export type { Detector } from './detector.js';
@@ -32,6 +33,7 @@ export { trackDetectorMetrics } from './metrics.js';
 export type { StatsSource } from './metrics.js';
 export { DetectError, DETECT_ERROR_CODES } from './errors.js';
 export { BoundedKeys } from './keyed.js';
+export { FirstSightGate } from './gate.js';
 export type { Evicted, Segment } from './keyed.js';
 export type { DetectErrorCode } from './errors.js';
 
@@ -43,7 +45,12 @@ export type { DetectErrorCode } from './errors.js';
  */
 export function createDetectors(opts: DetectorOptions, deps: DetectorDeps = {}): Array<Detector & WindowDetector> {
   // One connection memory for the scan detectors: each record's identity is built and looked up once.
-  const scan: DetectorDeps = { ...deps, connections: deps.connections ?? new SeenConnections(CONNECTION_MEMORY_MS, 1) };
+  // and one first-sighting gate: a source's first attempt is held once for all of them (gate.ts).
+  const scan: DetectorDeps = {
+    ...deps,
+    connections: deps.connections ?? new SeenConnections(CONNECTION_MEMORY_MS, 1),
+    gate: deps.gate ?? new FirstSightGate(checkLimits(deps.limits, 2).maxKeys),
+  };
   return [
     createPortScanDetector(opts.portscan, scan),
     createHostSweepDetector(opts.hostsweep, scan),

@@ -8,6 +8,7 @@ import type { Finding, FlowRecord } from '@floe/flow';
 import type { Registry } from '@floe/telemetry';
 import { DistinctWindows, type WindowStats } from './window.js';
 import type { SeenConnections } from './attempt.js';
+import type { FirstSightGate } from './gate.js';
 import { checkLateness, checkLimits, checkPortScanOptions, type DetectorLimits, type PortScanOptions } from './options.js';
 import { DEFAULT_PRODUCED_BY, EVIDENCE_LIST_MAX, MITRE_NETWORK_SERVICE_DISCOVERY, scanScore, timingAndThreshold } from './finding.js';
 import { trackDetectorMetrics } from './metrics.js';
@@ -36,6 +37,8 @@ export interface DetectorDeps {
    * all of them); `createDetectors` passes one to the scan detectors. A private memory when absent.
    */
   connections?: SeenConnections;
+  /** First-sighting gate shared with other scan detectors (gate.ts); `createDetectors` passes one. None: every attempt counts at once. */
+  gate?: FirstSightGate;
 }
 
 /** A windowed detector with counters. */
@@ -95,6 +98,7 @@ export function createPortScanDetector(options: PortScanOptions, deps: DetectorD
     checkLimits(deps.limits, o.minPorts),
     checkLateness(deps.lateness),
     deps.connections,
+    deps.gate,
   );
   const d: WindowDetector = {
     id: PORTSCAN_ID,

@@ -117,6 +117,7 @@ export function createRandomScanDetector(options: RandomScanOptions, deps: Detec
     checkLimits(deps.limits, o.minPairs),
     checkLateness(deps.lateness),
     deps.connections,
+    deps.gate,
   );
   const d: WindowDetector = {
     id: RANDOMSCAN_ID,

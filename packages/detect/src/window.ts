@@ -41,6 +41,7 @@
 import type { Finding, FlowRecord, VerdictCounts } from '@floe/flow';
 import { CONNECTION_MEMORY_MS, SeenConnections, eventTime, hasOwnTime, isAttemptEvent } from './attempt.js';
 import { BoundedKeys, type Segment } from './keyed.js';
+import { HOLD, RELEASE, type FirstSightGate } from './gate.js';
 import { findingId } from './finding.js';
 import { DEFAULT_LATENESS_MS, type DetectorLimits } from './options.js';
 
@@ -209,6 +210,10 @@ export interface WindowStats {
   promotedKeys: number;
   /** Keys in the protected segment now. */
   protectedKeys: number;
+  /** Held first attempts of one-shot sources dropped to make room in the shared gate (gate.ts; reported by its first detector only). */
+  evictedHeld: number;
+  /** Sources in the shared gate now, held or released (its first detector only). */
+  heldSources: number;
   /** Connection identities evicted because `maxConnections` was reached (a shared memory reports them under its first detector only). */
   evictedConnections: number;
   /** Flows that counted as a new connection attempt. */
@@ -256,6 +261,7 @@ export class DistinctWindows {
   private readonly open = new Map<string, KeyState>();
   private readonly conns: SeenConnections;
   private readonly caller: number;
+  private readonly gateCaller: number;
   private flows = 0;
   private attempts = 0;
   private lateFlows = 0;
@@ -276,17 +282,21 @@ export class DistinctWindows {
    *   a newer record closes it; `Infinity` turns the record-driven sweep off.
    * @param conns a connection memory shared with other detectors (see `SeenConnections.register`);
    *   a private one of `limits.maxConnections` when absent.
+   * @param gate a first-sighting gate shared with the other scan detectors (gate.ts); none: every
+   *   attempt is counted at once.
    */
   constructor(
     private readonly spec: WindowSpec,
     private readonly limits: DetectorLimits,
     private readonly lateness: number = DEFAULT_LATENESS_MS,
     conns?: SeenConnections,
+    private readonly gate?: FirstSightGate,
   ) {
     const memoryMs = Math.max(spec.windowMs, CONNECTION_MEMORY_MS);
     this.conns = conns ?? new SeenConnections(memoryMs, limits.maxConnections);
     this.caller = this.conns.register(memoryMs, limits.maxConnections);
     this.keys = new BoundedKeys<KeyState>(limits.maxKeys, PROTECTED_SHARE);
+    this.gateCaller = gate?.register() ?? 0;
   }
 
   /** Count one flow; returns the findings it triggers (usually none): raised, updated, or closed windows' final forms. */
@@ -303,6 +313,23 @@ export class DistinctWindows {
     if (!isAttemptEvent(flow)) return out;
     const key = this.spec.keyOf(flow);
     if (key === undefined) return out;
+    const gate = this.gate;
+    if (gate !== undefined) {
+      const g = gate.check(flow, this.gateCaller);
+      if (g === HOLD) return out;
+      if (g === RELEASE) {
+        // The source's held first attempt counts first, as if it had come through.
+        const first = gate.released as FlowRecord;
+        const k = this.spec.keyOf(first);
+        if (k !== undefined) out = this.attempt(first, k, eventTime(first), out);
+      }
+    }
+    return this.attempt(flow, key, t, out);
+  }
+
+  /** An attempt event of `key` at `t` (absolute ms): checked against the connection memory, then counted. */
+  private attempt(flow: FlowRecord, key: string, t: number, out: Finding[]): Finding[] {
+    if (!Number.isFinite(t)) return out;
     const counted = this.conns.check(flow, t, this.caller);
     if (!Number.isNaN(counted)) {
       // An attempt is represented by its earliest event, on a tie by its NEW event.
@@ -517,6 +544,8 @@ export class DistinctWindows {
       promotedKeys: this.promoted,
       protectedKeys: this.keys.sizeOf('protected'),
       evictedConnections: this.caller === 1 ? this.conns.evicted : 0,
+      evictedHeld: this.gateCaller === 1 ? (this.gate as FirstSightGate).evicted : 0,
+      heldSources: this.gateCaller === 1 ? (this.gate as FirstSightGate).size : 0,
       attempts: this.attempts,
       lateFlows: this.lateFlows,
       findings: this.raised + this.updates + this.finals,
