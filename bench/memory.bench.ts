@@ -6,8 +6,10 @@
 // `lateness: Infinity` (as `floe analyze` runs them: nothing expires, so every source stays
 // tracked). Heap is measured with `process.memoryUsage().heapUsed` after a full GC before and after
 // feeding; the records are built one at a time and dropped, so the difference is detector state.
-// Prints bytes per source for each detector alone, then for all of `createDetectors` together
-// (their shared connection memory included).
+// Prints bytes per source for each detector alone (its keys and its own connection memory), then
+// for all of `createDetectors` together: with one SYN per source (each source's attempt held once
+// by their shared first-sighting gate) and with two (other connections, one service: every source
+// passes the gate and is tracked by all three scan detectors and their shared connection memory).
 import type { FlowRecord } from '@floe/flow';
 import { createDetectors, createHostSweepDetector, createPortScanDetector, defaultDetectorLimits, defaultDetectorOptions, type Detector, type WindowDetector } from '@floe/detect';
 import { mulberry32 } from './random.js';
@@ -48,7 +50,8 @@ function heap(): number {
 
 const limits = { ...defaultDetectorLimits(), maxKeys: Math.max(N, defaultDetectorLimits().maxKeys), maxConnections: Math.max(N, defaultDetectorLimits().maxConnections) };
 
-function measure(name: string, make: () => Array<Detector & WindowDetector>): void {
+/** `shots` SYNs per source (other source ports: other connections, one service). */
+function measure(name: string, make: () => Array<Detector & WindowDetector>, shots = 1): void {
   const before = heap();
   let dets: Array<Detector & WindowDetector> | undefined = make();
   const rnd = mulberry32(7);
@@ -56,6 +59,10 @@ function measure(name: string, make: () => Array<Detector & WindowDetector>): vo
   for (let i = 0; i < N; i++) {
     const f = record(i, rnd);
     for (const d of dets) d.observe(f);
+    for (let s = 1; s < shots; s++) {
+      const g = { ...f, srcPort: ((f.srcPort as number) + s) & 65535, observedAt: f.observedAt + s };
+      for (const d of dets) d.observe(g);
+    }
   }
   const secs = (performance.now() - t0) / 1000;
   const after = heap();
@@ -63,7 +70,7 @@ function measure(name: string, make: () => Array<Detector & WindowDetector>): vo
   const evicted = dets.reduce((s, d) => s + d.stats().evictedKeys, 0);
   const bytes = after - before;
   console.log(
-    `${name.padEnd(28)} sources ${N}  keys ${keys.join('+')}  evicted ${evicted}  heap ${(bytes / 2 ** 20).toFixed(0)} MiB  = ${(bytes / N).toFixed(0)} bytes/source  (${Math.round(N / secs)} records/s)`,
+    `${name.padEnd(44)} sources ${N}  keys ${keys.join('+')}  evicted ${evicted}  heap ${(bytes / 2 ** 20).toFixed(0)} MiB  = ${(bytes / N).toFixed(0)} bytes/source  (${Math.round((N * 1) / secs)} sources/s)`,
   );
   dets = undefined;
 }
@@ -73,5 +80,6 @@ const deps = { lateness: Number.POSITIVE_INFINITY, limits };
 console.log(`limits: maxKeys ${limits.maxKeys}, maxConnections ${limits.maxConnections}; node ${process.version}`);
 measure('portscan.vertical', () => [createPortScanDetector(opts.portscan, deps)]);
 measure('hostsweep.horizontal', () => [createHostSweepDetector(opts.hostsweep, deps)]);
-measure('createDetectors (all)', () => createDetectors(opts, deps));
+measure('createDetectors, 1 SYN per source (held)', () => createDetectors(opts, deps));
+measure('createDetectors, 2 SYNs per source (tracked)', () => createDetectors(opts, deps), 2);
 console.log(`rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);

@@ -11,7 +11,7 @@
  * - `floe_detect_open_findings{detector}` — findings raised whose window has not closed.
  * - `floe_detect_evicted_keys_total{detector,reason}` — state forgotten because a memory limit was
  *   reached (`limits.maxKeys`, `limits.maxConnections`): `max_keys` (a key with one distinct item,
- *   from probation), `max_keys_protected` (a key part-way to its threshold: probation was empty),
+ *   from probation), `max_keys_partway` (a key with two or more distinct items, part-way to its threshold: demoted from the protected segment, then evicted),
  *   `max_sources_held` (a one-shot source's held first attempt, in the scan detectors' shared gate;
  *   reported under the first scan detector), `max_connections` (a connection identity, which may
  *   then count twice; shared memory, reported under the first scan detector).
@@ -34,7 +34,7 @@ interface Tracked {
   reported: Record<CounterField, number>;
 }
 
-type CounterField = 'flows' | 'raised' | 'updates' | 'finals' | 'evictedKeys' | 'evictedProtected' | 'evictedHeld' | 'evictedConnections' | 'lateFlows';
+type CounterField = 'flows' | 'raised' | 'updates' | 'finals' | 'evictedKeys' | 'evictedPartway' | 'evictedHeld' | 'evictedConnections' | 'lateFlows';
 
 const ZERO: Readonly<Record<CounterField, number>> = Object.freeze({
   flows: 0,
@@ -42,7 +42,7 @@ const ZERO: Readonly<Record<CounterField, number>> = Object.freeze({
   updates: 0,
   finals: 0,
   evictedKeys: 0,
-  evictedProtected: 0,
+  evictedPartway: 0,
   evictedHeld: 0,
   evictedConnections: 0,
   lateFlows: 0,
@@ -78,9 +78,9 @@ function drain(registry: Registry, m: DetectMetricSet): void {
       if (v > 0) m.findings.inc({ detector, kind }, v);
     }
     const ek = d('evictedKeys');
-    const ep = d('evictedProtected');
+    const ep = d('evictedPartway');
     if (ek - ep > 0) m.evicted.inc({ detector, reason: 'max_keys' }, ek - ep);
-    if (ep > 0) m.evicted.inc({ detector, reason: 'max_keys_protected' }, ep);
+    if (ep > 0) m.evicted.inc({ detector, reason: 'max_keys_partway' }, ep);
     const eh = d('evictedHeld');
     if (eh > 0) m.evicted.inc({ detector, reason: 'max_sources_held' }, eh);
     const ec = d('evictedConnections');
@@ -155,7 +155,7 @@ export function trackDetectorMetrics(registry: Registry, source: StatsSource): v
       () =>
         new Counter({
           name: 'floe_detect_evicted_keys_total',
-          help: 'Detector state forgotten because a memory limit was reached: max_keys (a key with one distinct item), max_keys_protected (a key part-way to its threshold), max_sources_held (a one-shot source held by the scan detectors), max_connections (a connection identity).',
+          help: 'Detector state forgotten because a memory limit was reached: max_keys (a key with one distinct item), max_keys_partway (a key part-way to its threshold), max_sources_held (a one-shot source held by the scan detectors), max_connections (a connection identity).',
           labelNames: ['detector', 'reason'],
           registers: [registry],
           collect,

@@ -193,7 +193,7 @@ test('a key evicted by maxKeys while its finding is open emits its final form fi
     out.map((f) => f.evidence.distinctPorts),
     [22],
   );
-  assert.deepEqual([d.stats().evictedKeys, d.stats().evictedProtected, d.stats().protectedKeys], [1, 0, 1]);
+  assert.deepEqual([d.stats().evictedKeys, d.stats().evictedPartway, d.stats().protectedKeys], [1, 1, 1], 'the evicted scanner was part-way (demoted)');
 });
 
 test('records without their own time: counted, but no duration claimed and timesFromRecords false', () => {

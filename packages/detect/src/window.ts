@@ -204,8 +204,8 @@ export interface WindowStats {
   openFindings: number;
   /** Keys evicted because `maxKeys` was reached (both segments). */
   evictedKeys: number;
-  /** Of those, keys evicted from the protected segment (part-way to a threshold: probation was empty). */
-  evictedProtected: number;
+  /** Of those, keys with two or more distinct items (part-way to a threshold: promoted, then demoted as the least recently seen of a full protected segment). */
+  evictedPartway: number;
   /** Keys promoted so far (they reached two distinct items). */
   promotedKeys: number;
   /** Keys in the protected segment now. */
@@ -269,6 +269,7 @@ export class DistinctWindows {
   private updates = 0;
   private finals = 0;
   private promoted = 0;
+  private evictedPartway = 0;
   /** Newest event time seen (ms), and when the next record-driven sweep is due. */
   private highWater = -Infinity;
   private nextSweep = -Infinity;
@@ -350,7 +351,10 @@ export class DistinctWindows {
     if (st === undefined) {
       st = new KeyState(t);
       const ev = this.keys.set(key, st);
-      if (ev !== undefined) out = this.close(ev.key, ev.value, out);
+      if (ev !== undefined) {
+        if (ev.value.items !== undefined) this.evictedPartway++;
+        out = this.close(ev.key, ev.value, out);
+      }
     } else if (st.raised !== undefined) {
       if (t >= st.first + windowMs) {
         out = this.close(key, st, out);
@@ -540,7 +544,7 @@ export class DistinctWindows {
       keys: this.keys.size,
       openFindings: this.open.size,
       evictedKeys: this.keys.evicted.probation + this.keys.evicted.protected,
-      evictedProtected: this.keys.evicted.protected,
+      evictedPartway: this.evictedPartway,
       promotedKeys: this.promoted,
       protectedKeys: this.keys.sizeOf('protected'),
       evictedConnections: this.caller === 1 ? this.conns.evicted : 0,
