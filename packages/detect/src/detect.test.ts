@@ -272,3 +272,21 @@ test('scanScore: 0.5..0.75 at the threshold, rising with the count, within [0, 1
   assert.ok(scanScore(40, 20, 0, 60_000) > scanScore(20, 20, 0, 60_000));
   assert.ok(scanScore(65535, 20, 0, 60_000) <= 1);
 });
+
+test('memory: a key past maxItemsPerKey keeps an approximate distinct count (HyperLogLog) in evidence.distinctEstimate', () => {
+  const d = createPortScanDetector(opts.portscan, { limits: { maxItemsPerKey: 30 } });
+  run(
+    d,
+    Array.from({ length: 2000 }, (_, i) => flow({ dstPort: 1 + i, observedAt: T0 + i })),
+  );
+  const [f] = d.flush();
+  assert.deepEqual([f.evidence.distinctPorts, f.evidence.capped, f.evidence.flows], [30, true, 2000]);
+  const est = f.evidence.distinctEstimate as number;
+  assert.ok(Math.abs(est - 2000) / 2000 <= 3 * (1.04 / 64), `estimate ${est} for 2000 ports`);
+  const exact = createPortScanDetector(opts.portscan);
+  run(
+    exact,
+    Array.from({ length: 200 }, (_, i) => flow({ dstPort: 1 + i, observedAt: T0 + i })),
+  );
+  assert.equal(exact.flush()[0].evidence.distinctEstimate, undefined, 'absent while the counts are exact');
+});

@@ -55,6 +55,7 @@ export function createHostSweepDetector(options: HostSweepOptions, deps: Detecto
           windowMs: o.windowMs,
           threshold: o.minHosts,
           capped: st.capped,
+          ...(st.distinctEstimate !== undefined ? { distinctEstimate: st.distinctEstimate } : {}),
           timesFromRecords: timed,
         };
         if (flow.dstPort !== undefined) {

@@ -88,6 +88,8 @@ export function createPortScanDetector(options: PortScanOptions, deps: DetectorD
             windowMs: o.windowMs,
             threshold: o.minPorts,
             capped: st.capped,
+            ...(st.distinctEstimate !== undefined ? { distinctEstimate: st.distinctEstimate } : {}),
+            ...(st.distinctEstimate !== undefined ? { distinctEstimate: st.distinctEstimate } : {}),
             timesFromRecords: timed,
           },
           mitre: MITRE_NETWORK_SERVICE_DISCOVERY,

@@ -107,6 +107,8 @@ export function createRandomScanDetector(options: RandomScanOptions, deps: Detec
             minHosts: o.minHosts,
             minPorts: o.minPorts,
             capped: st.capped,
+            ...(st.distinctEstimate !== undefined ? { distinctEstimate: st.distinctEstimate } : {}),
+            ...(st.distinctEstimate !== undefined ? { distinctEstimate: st.distinctEstimate } : {}),
             timesFromRecords: timed,
           },
           mitre: MITRE_NETWORK_SERVICE_DISCOVERY,
