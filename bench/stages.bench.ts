@@ -1,7 +1,9 @@
 // Records per second on ONE core (one thread, nothing else in the loop) for each stage of the
 // analysis of kernel LOG lines, and for all together (issue 7 part 6; target for parse + policy +
 // rules: >= 300,000 records/s). Prints figures; asserts nothing.
-// Run: node --expose-gc --conditions=floe-source --import tsx bench/stages.bench.ts [records=300000] [trials=3]
+// Run: npm run build && node --expose-gc --import tsx bench/stages.bench.ts [records=300000] [trials=3]
+// (against the built packages: with --conditions=floe-source tsx compiles them with a `__name`
+// helper that costs a few % in closures made per line);
 // (STAGES=rules,parse runs only the stages whose names start so; add --cpu-prof to profile them.)
 //
 // Input: bench/noise.ts (internet background noise, nearly every line a new source, and three
