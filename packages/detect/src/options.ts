@@ -70,15 +70,16 @@ export interface DetectorOptions {
 
 /**
  * Memory limits of one windowed detector. Every limit is a count of entries, not bytes. Measured
- * (bench/memory.bench.ts, one-shot sources, Node 20): about 620 bytes per tracked key of one
- * detector and about 210 per remembered connection identity (one memory shared by the scan
- * detectors), plus ~100 bytes per further distinct item of a key. The defaults hold a million
- * active sources in each scan detector (about 2 GB of heap for all of them at worst).
+ * (bench/memory.bench.ts, Node 20, heap after GC, 1M sources): about 790 bytes per key of one
+ * detector with its connection identity; with `createDetectors`, 270 bytes per one-shot source
+ * (held once by the shared gate) and 2,230 per source tracked by all three scan detectors (their
+ * shared connection memory included); a key past `maxItemsPerKey` adds a 4 KiB sketch. The
+ * defaults hold a million active sources in each scan detector (about 2.2 GB of heap at worst).
  */
 export interface DetectorLimits {
-  /** Keys (source/destination pairs, or source/protocol/port triples) tracked at once; one-shot keys (probation) evicted first, least recently seen first; keys with two or more distinct items are protected (default 1000000). */
+  /** Keys (source/destination pairs, or source/protocol/port triples) tracked at once (and, with `createDetectors`, sources in the shared first-sighting gate); keys with one distinct item (probation) evicted first, least recently seen first; keys with two or more are protected (default 1000000). */
   maxKeys: number;
-  /** Distinct items (ports or hosts) kept per key; must be at least the threshold. Beyond it, counts saturate (evidence `capped: true`) (default 1024). */
+  /** Distinct items (ports or hosts) kept per key; must be at least the threshold. Beyond it, exact counts saturate (evidence `capped: true`) and `distinctEstimate` counts on approximately (HyperLogLog) (default 1024). */
   maxItemsPerKey: number;
   /** Connection identities remembered to count each connection once per window; scan detectors made by `createDetectors` share one memory of the largest of their limits (default 1000000). */
   maxConnections: number;
