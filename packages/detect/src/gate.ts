@@ -26,6 +26,7 @@
 import type { FlowRecord } from '@floe/flow';
 import { BoundedKeys } from './keyed.js';
 import { connectionIdentity, eventTime } from './attempt.js';
+import { detachRecord } from './retain.js';
 
 /** Answer of {@link FirstSightGate.check}: hold the record (count nothing now). */
 export const HOLD = 0;
@@ -96,7 +97,9 @@ export class FirstSightGate {
     const held = this.sources.touch(src);
     if (held === null) return PASS;
     if (held === undefined) {
-      this.sources.set(src, flow);
+      // A copy, so that the held record does not pin the input text its strings were cut from.
+      const copy = detachRecord(flow);
+      this.sources.set(copy.srcAddr, copy);
       this.held++;
       return HOLD;
     }
@@ -104,7 +107,7 @@ export class FirstSightGate {
       // The held connection again: keep its earliest event (on a tie its NEW), as the connection memory does.
       const t = eventTime(flow);
       const h = eventTime(held);
-      if (t < h || (t === h && flow.event === 'new' && held.event !== 'new')) this.sources.set(src, flow);
+      if (t < h || (t === h && flow.event === 'new' && held.event !== 'new')) this.sources.set(src, detachRecord(flow));
       return HOLD;
     }
     this.sources.set(src, null);

@@ -44,6 +44,7 @@ import { CONNECTION_MEMORY_MS, SeenConnections, eventTime, hasOwnTime, isAttempt
 import { BoundedKeys, type Segment } from './keyed.js';
 import { HOLD, RELEASE, type FirstSightGate } from './gate.js';
 import { HyperLogLog } from './sketch/hll.js';
+import { detach } from './retain.js';
 import { findingId } from './finding.js';
 import { DEFAULT_LATENESS_MS, type DetectorLimits } from './options.js';
 
@@ -359,7 +360,7 @@ export class DistinctWindows {
     let st = this.keys.touch(key);
     if (st === undefined) {
       st = new KeyState(t);
-      const ev = this.keys.set(key, st);
+      const ev = this.keys.set(detach(key), st);
       if (ev !== undefined) {
         if (ev.value.items !== undefined) this.evictedPartway++;
         out = this.close(ev.key, ev.value, out);
@@ -389,7 +390,7 @@ export class DistinctWindows {
     let added = true;
     if (items === undefined) {
       if (st.item0 === undefined) {
-        st.item0 = item;
+        st.item0 = typeof item === 'string' ? detach(item) : item;
       } else if (st.item0 === item) {
         // The sole item again: its newest time so far is the key's last.
         added = false;
@@ -398,7 +399,7 @@ export class DistinctWindows {
         // A second distinct item: the key is part-way to a threshold (promoted, see README).
         const m = new Map<string | number, ItemEntry>();
         m.set(st.item0, { f: st.first, t: st.last, n: st.flows, u: st.untimed, a: st.accept, d: st.drop, more: st.more0 });
-        m.set(item, { f: t, t, n: 1, u, a, d, more: undefined });
+        m.set(typeof item === 'string' ? detach(item) : item, { f: t, t, n: 1, u, a, d, more: undefined });
         st.items = m;
         st.item0 = undefined;
         st.more0 = undefined;
@@ -421,7 +422,7 @@ export class DistinctWindows {
         }
         if (t < e.f) e.f = t;
       } else if (items.size < this.limits.maxItemsPerKey) {
-        items.set(item, { f: t, t, n: 1, u, a, d, more: undefined });
+        items.set(typeof item === 'string' ? detach(item) : item, { f: t, t, n: 1, u, a, d, more: undefined });
       } else {
         added = false;
         if (!st.capped) {
@@ -757,7 +758,7 @@ function compareFlow(t: number, flow: FlowRecord, b: SampleFlow): number {
 
 /** A sample as held: every field present (one object shape, no property backing store), `at` relative. */
 function sampleOf(flow: FlowRecord, t: number): SampleFlow {
-  return { at: t, dst: flow.dstAddr, protocol: flow.protocol, dstPort: flow.dstPort, state: flow.state };
+  return { at: t, dst: detach(flow.dstAddr), protocol: flow.protocol, dstPort: flow.dstPort, state: flow.state === undefined ? undefined : detach(flow.state) };
 }
 
 /** A held sample as evidence: absolute time, absent fields left out. */
