@@ -82,7 +82,7 @@ test('gate: a first attempt is held; its own later events keep it held (earliest
   assert.equal(g.check(first, a), 0, 'its NEW, earlier: still held, and kept instead');
   const other = rec({ ctId: '2', srcPort: 40001, dstPort: 23, observedAt: 1_796_000_000_500 });
   assert.equal(g.check(other, a), 2, 'RELEASE');
-  assert.equal(g.released, first);
+  assert.deepEqual(g.released, first, 'a copy of the held record (detached strings)');
   assert.equal(g.check(other, b), 2);
   assert.equal(g.check(rec({ ctId: '3', srcPort: 40002 }), a), 1, 'PASS from then on');
   assert.deepEqual([g.held, g.releasedCount, g.size], [1, 1, 1]);
