@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import type { FlowRecord } from '@floe/flow';
 import { detach, detachRecord } from './retain.js';
 
 setFlagsFromString('--expose-gc');
@@ -31,7 +32,18 @@ test('a 13-character substring pins its 16 MB parent; its detached copy does not
 });
 
 test('detachRecord copies a record with equal fields', () => {
-  const r = { srcAddr: '2001:db8::1234:5678', dstPort: 22, state: 'SYN_SENT' };
+  const r: FlowRecord = {
+    schema: 1,
+    observedAt: 1,
+    source: 'kernel-log',
+    event: 'log',
+    family: 6,
+    protocol: 6,
+    srcAddr: '2001:db8::1234:5678',
+    dstAddr: '2001:db8::1',
+    dstPort: 22,
+    logPrefix: '[UFW BLOCK] ',
+  };
   const c = detachRecord(r);
   assert.notEqual(c, r);
   assert.deepEqual(c, r);

@@ -5,6 +5,7 @@
  * one address held for a one-shot source keeps a chunk of the input alive: measured, `floe analyze`
  * then held the whole file in memory. `detach` returns an equal string that references nothing.
  */
+import type { FlowRecord } from '@floe/flow';
 
 /** Shortest substring V8 slices instead of copying (`SlicedString::kMinLength`). */
 const SLICE_MIN = 13;
@@ -17,12 +18,22 @@ export function detach(s: string): string {
   return s.length < SLICE_MIN ? s : ` ${s}`.slice(1);
 }
 
-/** A shallow copy of `r` whose string fields are detached (see {@link detach}). */
-export function detachRecord<T extends object>(r: T): T {
-  const c = { ...r } as Record<string, unknown>;
-  for (const k in c) {
-    const v = c[k];
-    if (typeof v === 'string' && v.length >= SLICE_MIN) c[k] = detach(v);
-  }
-  return c as T;
+/**
+ * A shallow copy of a flow record whose text fields cut from the input (addresses, node, state,
+ * conntrack id, log prefix, interfaces) are detached (see {@link detach}); enrichment objects
+ * (`srcMeta`, `dstMeta`) are shared, they are not cut from input lines.
+ */
+export function detachRecord(r: FlowRecord): FlowRecord {
+  const c = { ...r };
+  c.srcAddr = detach(r.srcAddr);
+  c.dstAddr = detach(r.dstAddr);
+  if (r.replySrcAddr !== undefined) c.replySrcAddr = detach(r.replySrcAddr);
+  if (r.replyDstAddr !== undefined) c.replyDstAddr = detach(r.replyDstAddr);
+  if (r.node !== undefined) c.node = detach(r.node);
+  if (r.state !== undefined) c.state = detach(r.state);
+  if (r.ctId !== undefined) c.ctId = detach(r.ctId);
+  if (r.logPrefix !== undefined) c.logPrefix = detach(r.logPrefix);
+  if (r.inIface !== undefined) c.inIface = detach(r.inIface);
+  if (r.outIface !== undefined) c.outIface = detach(r.outIface);
+  return c;
 }
