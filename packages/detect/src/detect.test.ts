@@ -38,16 +38,17 @@ function lastForms(out: Finding[]): Map<string, Finding> {
 // port threshold is 15 (asserted in the defaults test).
 const opts = { ...defaultDetectorOptions(), portscan: { ...defaultDetectorOptions().portscan, minPorts: 20 } };
 
-test('defaults: 60 s windows, 15 ports, 16 hosts, severity high; the other rules on, dns.resolver off (no resolver named)', () => {
+test('defaults: 60 s windows, 15 ports, 16 hosts, severity high; random scan 25 pairs over 6 hosts and 6 ports in 5 min; the other rules on, dns.resolver off (no resolver named)', () => {
   const d = defaultDetectorOptions();
   assert.deepEqual(d.portscan, { windowMs: 60_000, minPorts: 15, severity: 'high' });
   assert.deepEqual(d.hostsweep, { windowMs: 60_000, minHosts: 16, severity: 'high' });
-  assert.deepEqual(Object.keys(d), ['portscan', 'hostsweep', 'bruteforce', 'synflood', 'beacon', 'exfil', 'dns', 'lateral']);
+  assert.deepEqual(d.randomScan, { windowMs: 300_000, minPairs: 25, minHosts: 6, minPorts: 6, severity: 'high' });
+  assert.deepEqual(Object.keys(d).sort(), ['beacon', 'bruteforce', 'dns', 'exfil', 'hostsweep', 'lateral', 'portscan', 'randomScan', 'synflood']);
   // bruteforce, synflood and beacon defaults: rules.test.ts (equal to the policy's)
   assert.deepEqual([d.bruteforce?.enabled, d.synflood?.enabled, d.beacon?.enabled], [true, true, true]);
   assert.deepEqual(
     createDetectors(opts).map((x) => x.id),
-    ['portscan.vertical', 'hostsweep.horizontal', 'bruteforce.auth', 'dos.synflood', 'beacon.periodic', 'exfil.volume', 'dns.volume', 'lateral.newpeer'],
+    ['portscan.vertical', 'hostsweep.horizontal', 'scan.random', 'bruteforce.auth', 'dos.synflood', 'beacon.periodic', 'exfil.volume', 'dns.volume', 'lateral.newpeer'],
   );
 });
 
@@ -272,4 +273,22 @@ test('scanScore: 0.5..0.75 at the threshold, rising with the count, within [0, 1
   assert.equal(scanScore(20, 20, 0, 60_000), 0.75);
   assert.ok(scanScore(40, 20, 0, 60_000) > scanScore(20, 20, 0, 60_000));
   assert.ok(scanScore(65535, 20, 0, 60_000) <= 1);
+});
+
+test('memory: a key past maxItemsPerKey keeps an approximate distinct count (HyperLogLog) in evidence.distinctEstimate', () => {
+  const d = createPortScanDetector(opts.portscan, { limits: { maxItemsPerKey: 30 } });
+  run(
+    d,
+    Array.from({ length: 2000 }, (_, i) => flow({ dstPort: 1 + i, observedAt: T0 + i })),
+  );
+  const [f] = d.flush();
+  assert.deepEqual([f.evidence.distinctPorts, f.evidence.capped, f.evidence.flows], [30, true, 2000]);
+  const est = f.evidence.distinctEstimate as number;
+  assert.ok(Math.abs(est - 2000) / 2000 <= 3 * (1.04 / 64), `estimate ${est} for 2000 ports`);
+  const exact = createPortScanDetector(opts.portscan);
+  run(
+    exact,
+    Array.from({ length: 200 }, (_, i) => flow({ dstPort: 1 + i, observedAt: T0 + i })),
+  );
+  assert.equal(exact.flush()[0].evidence.distinctEstimate, undefined, 'absent while the counts are exact');
 });

@@ -86,7 +86,24 @@ export class OpenEpisodes<S extends Episode> {
 
 /** Mutable counters behind `stats()` (the `floe_detect_*` metrics read them). */
 export function newStats(): WindowStats {
-  return { flows: 0, keys: 0, openFindings: 0, evictedKeys: 0, evictedConnections: 0, attempts: 0, lateFlows: 0, findings: 0, raised: 0, updates: 0, finals: 0 };
+  return {
+    flows: 0,
+    keys: 0,
+    openFindings: 0,
+    evictedKeys: 0,
+    evictedConnections: 0,
+    attempts: 0,
+    lateFlows: 0,
+    findings: 0,
+    raised: 0,
+    updates: 0,
+    finals: 0,
+    evictedPartway: 0,
+    promotedKeys: 0,
+    protectedKeys: 0,
+    evictedHeld: 0,
+    heldSources: 0,
+  };
 }
 
 /** Count one emitted finding of `kind` in `st`. */

@@ -37,7 +37,7 @@ export function createHostSweepDetector(options: HostSweepOptions, deps: Detecto
       keyOf: (f: FlowRecord) => `${f.srcAddr}|${f.protocol}|${serviceOf(f)}`,
       itemOf: (f: FlowRecord) => f.dstAddr,
       finding(st, flow): Finding {
-        const hosts = [...st.items.keys()] as string[];
+        const hosts = st.itemKeys() as string[];
         hosts.sort(compareAddr);
         const distinct = hosts.length;
         const service = serviceOf(flow);
@@ -51,10 +51,11 @@ export function createHostSweepDetector(options: HostSweepOptions, deps: Detecto
           distinctHosts: distinct,
           hosts: listed,
           protocol: flow.protocol,
-          sample: st.sample.map((s) => ({ ...s })),
+          sample: st.samples(),
           windowMs: o.windowMs,
           threshold: o.minHosts,
           capped: st.capped,
+          ...(st.distinctEstimate !== undefined ? { distinctEstimate: st.distinctEstimate } : {}),
           timesFromRecords: timed,
         };
         if (flow.dstPort !== undefined) {
@@ -82,6 +83,8 @@ export function createHostSweepDetector(options: HostSweepOptions, deps: Detecto
     },
     checkLimits(deps.limits, o.minHosts),
     checkLateness(deps.lateness),
+    deps.connections,
+    deps.gate,
   );
   const d: WindowDetector = {
     id: HOSTSWEEP_ID,

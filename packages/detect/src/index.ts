@@ -1,7 +1,8 @@
 /**
  * @floe/detect: rule detectors over the flow stream, in event time (see README.md).
- * `createDetectors(opts, deps)` gives the scan, brute-force, SYN-flood and beacon detectors and, when
- * their policy sections are on, the exfiltration, DNS and lateral-movement detectors.
+ * `createDetectors(opts, deps)` gives the scan detectors (vertical port scan, horizontal host sweep,
+ * random scan), the brute-force, SYN-flood and beacon detectors and, when their policy sections are
+ * on, the exfiltration, DNS and lateral-movement detectors.
  */
 import type { Detector } from './detector.js';
 import type { DetectorOptions } from './options.js';
@@ -14,6 +15,10 @@ import { createExfilDetector } from './exfil.js';
 import { createDnsResolverDetector } from './dns-resolver.js';
 import { createDnsVolumeDetector } from './dns-volume.js';
 import { createLateralDetector, type ClusterDeps } from './lateral.js';
+import { createRandomScanDetector } from './randomscan.js';
+import { checkLimits, defaultDetectorOptions, type RandomScanOptions } from './options.js';
+import { FirstSightGate } from './gate.js';
+import { CONNECTION_MEMORY_MS, SeenConnections } from './attempt.js';
 
 export type { Detector } from './detector.js';
 export {
@@ -21,15 +26,17 @@ export {
   defaultDetectorLimits,
   checkPortScanOptions,
   checkHostSweepOptions,
+  checkRandomScanOptions,
   DEFAULT_LATENESS_MS,
 } from './options.js';
-export type { DetectorOptions, PortScanOptions, HostSweepOptions, DetectorLimits } from './options.js';
+export type { DetectorOptions, PortScanOptions, HostSweepOptions, RandomScanOptions, DetectorLimits } from './options.js';
 export { createPortScanDetector, PORTSCAN_ID } from './portscan.js';
 export type { DetectorDeps, WindowDetector } from './portscan.js';
 export { createHostSweepDetector, HOSTSWEEP_ID } from './hostsweep.js';
+export { createRandomScanDetector, RANDOMSCAN_ID } from './randomscan.js';
 export type { WindowStats, SampleFlow } from './window.js';
-export { SWEEP_STEP_MS } from './window.js';
-export { eventTime, hasOwnTime, isAttemptEvent, connectionIdentity, CONNECTION_MEMORY_MS } from './attempt.js';
+export { SWEEP_STEP_MS, PROTECTED_SHARE } from './window.js';
+export { eventTime, hasOwnTime, isAttemptEvent, connectionIdentity, CONNECTION_MEMORY_MS, SeenConnections } from './attempt.js';
 export { findingId, scanScore, spanPhrase, timingAndThreshold, MITRE_NETWORK_SERVICE_DISCOVERY } from './finding.js';
 export { trackDetectorMetrics } from './metrics.js';
 export type { StatsSource } from './metrics.js';
@@ -49,6 +56,7 @@ export { createSynFloodDetector, defaultSynFloodOptions, checkSynFloodOptions, s
 export type { SynFloodOptions } from './synflood.js';
 export { createBeaconDetector, defaultBeaconOptions, checkBeaconOptions, intervalStats, BEACON_ID, MITRE_APPLICATION_LAYER_PROTOCOL } from './beacon.js';
 export type { BeaconOptions, IntervalStats } from './beacon.js';
+export { FirstSightGate } from './gate.js';
 export type { Evicted, Segment } from './keyed.js';
 export type { DetectErrorCode } from './errors.js';
 export { createExfilDetector, EXFIL_ID, MITRE_EXFILTRATION, NON_PUBLIC, leavesCluster, fmtBytes } from './exfil.js';
@@ -71,6 +79,7 @@ export type { ExfilOptions, DnsOptions, LateralOptions } from './rule-options.js
 
 /**
  * Create every rule detector, in this order: `portscan.vertical`, `hostsweep.horizontal`,
+ * `scan.random` (the three sharing one connection memory and one first-sighting gate), then
  * `bruteforce.auth`, `dos.synflood`, `beacon.periodic` (when their section is present — the policy
  * always fills it; `defaultDetectorOptions()` has it — and does not say `enabled: false`; options
  * written before they existed, `{ portscan, hostsweep }`, keep exactly the scan detectors), then,
@@ -83,7 +92,18 @@ export type { ExfilOptions, DnsOptions, LateralOptions } from './rule-options.js
  * @throws DetectError (FLOE_DETECT_BAD_OPTIONS) when options or limits are out of range.
  */
 export function createDetectors(opts: DetectorOptions, deps: DetectorDeps & ClusterDeps = {}): Array<Detector & WindowDetector> {
-  const out = [createPortScanDetector(opts.portscan, deps), createHostSweepDetector(opts.hostsweep, deps)];
+  // One connection memory for the scan detectors: each record's identity is built and looked up once;
+  // and one first-sighting gate: a source's first attempt is held once for all of them (gate.ts).
+  const scan: DetectorDeps = {
+    ...deps,
+    connections: deps.connections ?? new SeenConnections(CONNECTION_MEMORY_MS, 1),
+    gate: deps.gate ?? new FirstSightGate(checkLimits(deps.limits, 2).maxKeys),
+  };
+  const out: Array<Detector & WindowDetector> = [
+    createPortScanDetector(opts.portscan, scan),
+    createHostSweepDetector(opts.hostsweep, scan),
+    createRandomScanDetector(opts.randomScan ?? (defaultDetectorOptions().randomScan as RandomScanOptions), scan),
+  ];
   if (opts.bruteforce !== undefined && opts.bruteforce.enabled !== false) out.push(createBruteForceDetector(opts.bruteforce, deps));
   if (opts.synflood !== undefined && opts.synflood.enabled !== false) out.push(createSynFloodDetector(opts.synflood, deps));
   if (opts.beacon !== undefined && opts.beacon.enabled !== false) out.push(createBeaconDetector(opts.beacon, deps));

@@ -70,3 +70,31 @@ test('evictions by reason and late flows; two instances of one detector add up o
   assert.equal(m.get('floe_detect_flows_total{detector="portscan.vertical"}'), 29);
   assert.equal(m.get('floe_detect_tracked_keys{detector="portscan.vertical"}'), 13);
 });
+
+test('evictions of the scan detectors: held one-shot sources (shared gate) and keys part-way to a threshold', async () => {
+  const registry = createRegistry({ defaultMetrics: false });
+  const t0 = 1_796_161_454_267;
+  const flow = (src: string, port: number, i: number): FlowRecord => ({
+    schema: 1,
+    observedAt: t0 + i,
+    source: 'kernel-log',
+    event: 'log',
+    family: 4,
+    protocol: 6,
+    srcAddr: src,
+    dstAddr: '10.231.1.1',
+    srcPort: 40000 + i,
+    dstPort: port,
+  });
+  const dets = createDetectors(defaultDetectorOptions(), { metrics: registry, limits: { maxKeys: 10 } });
+  // 25 one-shot sources: the gate holds 10, evicts 15.
+  for (let i = 0; i < 25; i++) for (const d of dets) d.observe(flow(`198.18.0.${i}`, 80, i));
+  // 12 sources with two ports each: each first attempt takes a gate entry (12 more evictions), each
+  // second releases it; portscan's 12 keys reach two ports (promoted); 8 stay protected, the
+  // demoted ones are probation's only keys, so its 2 evictions are part-way keys.
+  for (let i = 0; i < 12; i++) for (const p of [22, 23]) for (const d of dets) d.observe(flow(`198.19.0.${i}`, p, 100 + 2 * i + p));
+  const m = await scrape(registry);
+  assert.equal(m.get('floe_detect_evicted_keys_total{detector="portscan.vertical",reason="max_sources_held"}'), 15 + 12);
+  assert.equal(m.get('floe_detect_evicted_keys_total{detector="portscan.vertical",reason="max_keys_partway"}'), 2);
+  assert.equal(m.get('floe_detect_evicted_keys_total{detector="hostsweep.horizontal",reason="max_sources_held"}'), undefined, 'reported once, under the first detector');
+});

@@ -10,8 +10,11 @@
  * - `floe_detect_tracked_keys{detector}` — keys (source/destination pairs, source/service triples) held now.
  * - `floe_detect_open_findings{detector}` — findings raised whose window has not closed.
  * - `floe_detect_evicted_keys_total{detector,reason}` — state forgotten because a memory limit was
- *   reached: `max_keys` (a key and its counts; `limits.maxKeys`), `max_connections` (a connection
- *   identity, which may then count twice; `limits.maxConnections`).
+ *   reached (`limits.maxKeys`, `limits.maxConnections`): `max_keys` (a key with one distinct item,
+ *   from probation), `max_keys_partway` (a key with two or more distinct items, part-way to its threshold: demoted from the protected segment, then evicted),
+ *   `max_sources_held` (a one-shot source's held first attempt, in the scan detectors' shared gate;
+ *   reported under the first scan detector), `max_connections` (a connection identity, which may
+ *   then count twice; shared memory, reported under the first scan detector).
  * - `floe_detect_flows_dropped_total{detector,cause}` — attempts not counted: `late` (`windowMs` or
  *   more older than their key's window).
  */
@@ -31,9 +34,19 @@ interface Tracked {
   reported: Record<CounterField, number>;
 }
 
-type CounterField = 'flows' | 'raised' | 'updates' | 'finals' | 'evictedKeys' | 'evictedConnections' | 'lateFlows';
+type CounterField = 'flows' | 'raised' | 'updates' | 'finals' | 'evictedKeys' | 'evictedPartway' | 'evictedHeld' | 'evictedConnections' | 'lateFlows';
 
-const ZERO: Readonly<Record<CounterField, number>> = Object.freeze({ flows: 0, raised: 0, updates: 0, finals: 0, evictedKeys: 0, evictedConnections: 0, lateFlows: 0 });
+const ZERO: Readonly<Record<CounterField, number>> = Object.freeze({
+  flows: 0,
+  raised: 0,
+  updates: 0,
+  finals: 0,
+  evictedKeys: 0,
+  evictedPartway: 0,
+  evictedHeld: 0,
+  evictedConnections: 0,
+  lateFlows: 0,
+});
 
 const sourcesOf = new WeakMap<Registry, Set<Tracked>>();
 
@@ -65,7 +78,11 @@ function drain(registry: Registry, m: DetectMetricSet): void {
       if (v > 0) m.findings.inc({ detector, kind }, v);
     }
     const ek = d('evictedKeys');
-    if (ek > 0) m.evicted.inc({ detector, reason: 'max_keys' }, ek);
+    const ep = d('evictedPartway');
+    if (ek - ep > 0) m.evicted.inc({ detector, reason: 'max_keys' }, ek - ep);
+    if (ep > 0) m.evicted.inc({ detector, reason: 'max_keys_partway' }, ep);
+    const eh = d('evictedHeld');
+    if (eh > 0) m.evicted.inc({ detector, reason: 'max_sources_held' }, eh);
     const ec = d('evictedConnections');
     if (ec > 0) m.evicted.inc({ detector, reason: 'max_connections' }, ec);
     const late = d('lateFlows');
@@ -138,7 +155,7 @@ export function trackDetectorMetrics(registry: Registry, source: StatsSource): v
       () =>
         new Counter({
           name: 'floe_detect_evicted_keys_total',
-          help: 'Detector state forgotten because a memory limit was reached: max_keys (a key and its counts), max_connections (a connection identity).',
+          help: 'Detector state forgotten because a memory limit was reached: max_keys (a key with one distinct item), max_keys_partway (a key part-way to its threshold), max_sources_held (a one-shot source held by the scan detectors), max_connections (a connection identity).',
           labelNames: ['detector', 'reason'],
           registers: [registry],
           collect,

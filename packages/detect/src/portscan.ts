@@ -7,6 +7,8 @@
 import type { Finding, FlowRecord } from '@floe/flow';
 import type { Registry } from '@floe/telemetry';
 import { DistinctWindows, type WindowStats } from './window.js';
+import type { SeenConnections } from './attempt.js';
+import type { FirstSightGate } from './gate.js';
 import { checkLateness, checkLimits, checkPortScanOptions, type DetectorLimits, type PortScanOptions } from './options.js';
 import { DEFAULT_PRODUCED_BY, EVIDENCE_LIST_MAX, MITRE_NETWORK_SERVICE_DISCOVERY, scanScore, timingAndThreshold } from './finding.js';
 import { trackDetectorMetrics } from './metrics.js';
@@ -30,6 +32,13 @@ export interface DetectorDeps {
    * (an offline analysis): windows then close only by a record of their own key, `expire` or `flush`.
    */
   lateness?: number;
+  /**
+   * Connection memory shared with other detectors (one identity string and lookup per record for
+   * all of them); `createDetectors` passes one to the scan detectors. A private memory when absent.
+   */
+  connections?: SeenConnections;
+  /** First-sighting gate shared with other scan detectors (gate.ts); `createDetectors` passes one. None: every attempt counts at once. */
+  gate?: FirstSightGate;
 }
 
 /** A windowed detector with counters. */
@@ -54,7 +63,7 @@ export function createPortScanDetector(options: PortScanOptions, deps: DetectorD
       keyOf: (f: FlowRecord) => (f.dstPort === undefined ? undefined : `${f.srcAddr}|${f.dstAddr}`),
       itemOf: (f: FlowRecord) => f.dstPort as number,
       finding(st, ref): Finding {
-        const ports = [...st.items.keys()] as number[];
+        const ports = st.itemKeys() as number[];
         ports.sort((a, b) => a - b);
         const distinct = ports.length;
         const timed = st.untimed === 0;
@@ -75,10 +84,12 @@ export function createPortScanDetector(options: PortScanOptions, deps: DetectorD
             verdicts: { ...st.verdicts },
             distinctPorts: distinct,
             ports: ports.slice(0, EVIDENCE_LIST_MAX),
-            sample: st.sample.map((s) => ({ ...s })),
+            sample: st.samples(),
             windowMs: o.windowMs,
             threshold: o.minPorts,
             capped: st.capped,
+            ...(st.distinctEstimate !== undefined ? { distinctEstimate: st.distinctEstimate } : {}),
+            ...(st.distinctEstimate !== undefined ? { distinctEstimate: st.distinctEstimate } : {}),
             timesFromRecords: timed,
           },
           mitre: MITRE_NETWORK_SERVICE_DISCOVERY,
@@ -88,6 +99,8 @@ export function createPortScanDetector(options: PortScanOptions, deps: DetectorD
     },
     checkLimits(deps.limits, o.minPorts),
     checkLateness(deps.lateness),
+    deps.connections,
+    deps.gate,
   );
   const d: WindowDetector = {
     id: PORTSCAN_ID,

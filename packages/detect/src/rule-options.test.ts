@@ -64,10 +64,10 @@ test('rule options: sections switched off create no detector', () => {
   const ids = createDetectors({ ...withoutOthers, exfil: { ...o.exfil!, enabled: false }, dns: { ...o.dns!, volume: false }, lateral: { ...o.lateral!, enabled: false } }).map(
     (d) => d.id,
   );
-  assert.deepEqual(ids, ['portscan.vertical', 'hostsweep.horizontal']);
+  assert.deepEqual(ids, ['portscan.vertical', 'hostsweep.horizontal', 'scan.random']);
   const { exfil: _e, dns: _d, lateral: _l, ...scansOnly } = withoutOthers;
   assert.deepEqual(
     createDetectors(scansOnly).map((d) => d.id),
-    ['portscan.vertical', 'hostsweep.horizontal'],
+    ['portscan.vertical', 'hostsweep.horizontal', 'scan.random'],
   );
 });

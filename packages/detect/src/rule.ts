@@ -52,7 +52,24 @@ export interface RuleSpec<S extends RuleState> {
 
 /** An empty counter set (same shape as the scan detectors', for `floe_detect_*`). */
 function zeroStats(): WindowStats {
-  return { flows: 0, keys: 0, openFindings: 0, evictedKeys: 0, evictedConnections: 0, attempts: 0, lateFlows: 0, findings: 0, raised: 0, updates: 0, finals: 0 };
+  return {
+    flows: 0,
+    keys: 0,
+    openFindings: 0,
+    evictedKeys: 0,
+    evictedConnections: 0,
+    attempts: 0,
+    lateFlows: 0,
+    findings: 0,
+    raised: 0,
+    updates: 0,
+    finals: 0,
+    evictedPartway: 0,
+    promotedKeys: 0,
+    protectedKeys: 0,
+    evictedHeld: 0,
+    heldSources: 0,
+  };
 }
 
 const NONE: Finding[] = [];

@@ -22,14 +22,14 @@ test('createDetectors: the three rule detectors by default, left out with enable
   const { exfil: _e, dns: _d, lateral: _l, ...d } = defaultDetectorOptions();
   assert.deepEqual(
     createDetectors(d).map((x) => x.id),
-    ['portscan.vertical', 'hostsweep.horizontal', 'bruteforce.auth', 'dos.synflood', 'beacon.periodic'],
+    ['portscan.vertical', 'hostsweep.horizontal', 'scan.random', 'bruteforce.auth', 'dos.synflood', 'beacon.periodic'],
   );
   const off = { ...d, bruteforce: { ...d.bruteforce!, enabled: false }, synflood: { ...d.synflood!, enabled: false }, beacon: { ...d.beacon!, enabled: false } };
   assert.deepEqual(
     createDetectors(off).map((x) => x.id),
-    ['portscan.vertical', 'hostsweep.horizontal'],
+    ['portscan.vertical', 'hostsweep.horizontal', 'scan.random'],
   );
-  assert.equal(createDetectors({ portscan: d.portscan, hostsweep: d.hostsweep }).length, 2);
+  assert.equal(createDetectors({ portscan: d.portscan, hostsweep: d.hostsweep }).length, 3, 'the scan detectors (scan.random with its defaults)');
 });
 
 async function scrape(registry: ReturnType<typeof createRegistry>): Promise<Map<string, number>> {

@@ -179,18 +179,21 @@ test('flush: the final form of every open finding once; a second flush returns n
 });
 
 test('a key evicted by maxKeys while its finding is open emits its final form first', () => {
+  // maxKeys 2: the protected segment holds 1 key (PROTECTED_SHARE 0.8). The scanner is protected
+  // until another key reaches two ports and demotes it; then it is probation's only key.
   const d = createPortScanDetector(opts, { limits: { maxKeys: 2 } });
   run(
     d,
     probes(22, (i) => i),
   );
-  d.observe(flow({ srcAddr: '10.231.1.3', observedAt: T0 + 30 }));
-  const out = d.observe(flow({ srcAddr: '10.231.1.4', observedAt: T0 + 31 }));
+  assert.deepEqual(d.observe(flow({ srcAddr: '10.231.1.3', observedAt: T0 + 30 })), [], 'a one-shot key evicts nothing yet');
+  assert.deepEqual(d.observe(flow({ srcAddr: '10.231.1.3', dstPort: 81, observedAt: T0 + 31 })), []);
+  const out = d.observe(flow({ srcAddr: '10.231.1.4', observedAt: T0 + 32 }));
   assert.deepEqual(
     out.map((f) => f.evidence.distinctPorts),
     [22],
   );
-  assert.equal(d.stats().evictedKeys, 1);
+  assert.deepEqual([d.stats().evictedKeys, d.stats().evictedPartway, d.stats().protectedKeys], [1, 1, 1], 'the evicted scanner was part-way (demoted)');
 });
 
 test('records without their own time: counted, but no duration claimed and timesFromRecords false', () => {

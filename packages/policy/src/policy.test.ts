@@ -44,6 +44,7 @@ test('default policy file is valid and equals the schema defaults', () => {
     maxResolvers: 4,
     volumeSeverity: 'medium',
   });
+  assert.deepEqual(d.detectors.randomScan, { windowMs: 300000, minPairs: 25, minHosts: 6, minPorts: 6, severity: 'high', updateOnDouble: true });
   const { bruteforce, synflood, beacon, model } = d.detectors;
   assert.deepEqual(
     { bruteforce, synflood, beacon, model },

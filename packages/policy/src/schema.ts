@@ -178,6 +178,21 @@ export const policySchema = {
         // 15 ports: Zeek scan.zeek's port_scan_threshold; 16 hosts: floe's choice
         portscan: windowDetector('minPorts', 15),
         hostsweep: windowDetector('minHosts', 16),
+        // 25 pairs: Zeek bro-simple-scan's scan_threshold (unique host+port attempts of a remote
+        // scanner); > 5 hosts and > 5 ports: its Random_Scan notice; 5 min: Zeek scan.zeek's intervals
+        randomScan: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            windowMs: { type: 'integer', minimum: 1000, default: 300000 },
+            minPairs: { type: 'integer', minimum: 2, default: 25 },
+            minHosts: { type: 'integer', minimum: 1, default: 6 },
+            minPorts: { type: 'integer', minimum: 1, default: 6 },
+            severity: severity('high'),
+            updateOnDouble: { type: 'boolean', default: true },
+          },
+        },
         // bruteforce.auth: fail2ban sshd jail's findtime (10m) at Zeek's rate (password_guesses_limit
         // 30 per guessing_timeout 30 min); 51 client packets: SSHCure's brute-force flows (11-51 per flow)
         bruteforce: {

@@ -111,6 +111,8 @@ export interface PolicyDetectors {
   /** updateOnDouble: re-emit the finding (same id, fuller evidence) each time the count doubles. */
   portscan: { windowMs: number; minPorts: number; severity: Severity; updateOnDouble: boolean };
   hostsweep: { windowMs: number; minHosts: number; severity: Severity; updateOnDouble: boolean };
+  /** `scan.random`: distinct (host, port) pairs per source, spanning minHosts hosts and minPorts ports. */
+  randomScan: { windowMs: number; minPairs: number; minHosts: number; minPorts: number; severity: Severity; updateOnDouble: boolean };
   /** `bruteforce.auth`: failed or short connections per (source, destination, auth port); defaults and sources in packages/detect/src/bruteforce.ts. */
   bruteforce: { enabled: boolean; windowMs: number; minFailures: number; ports: number[]; maxPackets: number; maxDurationMs: number; severity: Severity; updateOnDouble: boolean };
   /** `dos.synflood`: half-open TCP connections per (destination, port); defaults and sources in packages/detect/src/synflood.ts. */
