@@ -18,8 +18,8 @@ export const EVAL_ERROR_CODES = {
 export type EvalErrorCode = keyof typeof EVAL_ERROR_CODES;
 
 /** A whole input or an option cannot be used. */
-export class EvalError extends Error {
-  override readonly name = 'EvalError';
+export class FloeEvalError extends Error {
+  override readonly name = 'FloeEvalError';
   readonly code: EvalErrorCode;
   /** The file concerned, when known. */
   readonly file?: string;

@@ -20,7 +20,7 @@
  */
 import { eventTime, type Detector } from '@floe/detect';
 import type { Finding, FlowRecord } from '@floe/flow';
-import { EvalError } from './errors.js';
+import { FloeEvalError } from './errors.js';
 import type { LabelledRecord } from './import/types.js';
 import { prf, rocAuc, rocCurve, type Prf, type RocPoint } from './metrics.js';
 import type { WindowScorer } from './scorer.js';
@@ -157,11 +157,11 @@ function score(name: string, kind: PredictorResult['kind'], predicted: Set<strin
 
 /**
  * Evaluate rules and model on `records` (any order: they are replayed in event-time order).
- * @throws EvalError FLOE_EVAL_BAD_OPTIONS for a window that is not a positive integer of ms.
+ * @throws FloeEvalError FLOE_EVAL_BAD_OPTIONS for a window that is not a positive integer of ms.
  */
 export async function evaluate(records: LabelledRecord[], opts: EvaluateOptions): Promise<EvalReport> {
   const windowMs = opts.windowMs ?? DEFAULT_EVAL_WINDOW_MS;
-  if (!Number.isInteger(windowMs) || windowMs <= 0) throw new EvalError('FLOE_EVAL_BAD_OPTIONS', `window ${windowMs} ms: a positive integer of ms`);
+  if (!Number.isInteger(windowMs) || windowMs <= 0) throw new FloeEvalError('FLOE_EVAL_BAD_OPTIONS', `window ${windowMs} ms: a positive integer of ms`);
   const ordered = timeOrdered(records);
   const flows = ordered.map((r) => r.flow);
   const truth = groundTruth(ordered, windowMs);

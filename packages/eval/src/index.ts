@@ -11,7 +11,7 @@ export type { ConnFlags } from './import/state.js';
 export { ctuLabel } from './import/ctu.js';
 export { nslKddLabel } from './import/nslkdd.js';
 export { syntheticSource, SYNTHETIC_DESTINATION } from './import/build.js';
-export { EvalError, EVAL_ERROR_CODES } from './errors.js';
+export { FloeEvalError, EVAL_ERROR_CODES } from './errors.js';
 export type { EvalErrorCode } from './errors.js';
 export { prf, rocCurve, rocAuc } from './metrics.js';
 export type { Prf, RocPoint, Confusion } from './metrics.js';

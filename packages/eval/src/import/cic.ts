@@ -17,7 +17,7 @@
  * attack class (`DoS Hulk`, `Portscan`, `X - Attempted` kept as its own class).
  */
 import { parseError, type ParseError } from '@floe/flow';
-import { EvalError } from '../errors.js';
+import { FloeEvalError } from '../errors.js';
 import { buildFlow, Columns } from './build.js';
 import { dateTimeToMs, port, protocol, splitCsv, uint } from './fields.js';
 import { binaryLabel, UNKNOWN } from './label.js';
@@ -82,7 +82,7 @@ export function createCicImporter(): RowImporter {
         cols = new Columns(c);
         for (const [k, names] of Object.entries(SPELLINGS)) at[k] = cols.find(...names);
         const missing = REQUIRED.filter((k) => at[k] < 0).map((k) => SPELLINGS[k][0]);
-        if (missing.length > 0) throw new EvalError('FLOE_EVAL_BAD_HEADER', `line ${lineNo}: no column ${missing.join(', ')} (CICFlowMeter CSV with addresses expected)`);
+        if (missing.length > 0) throw new FloeEvalError('FLOE_EVAL_BAD_HEADER', `line ${lineNo}: no column ${missing.join(', ')} (CICFlowMeter CSV with addresses expected)`);
         return null;
       }
       if (c.length !== cols.names.length) return parseError(lineNo, 'bad-column-count', line, `${c.length} of ${cols.names.length} columns`);
@@ -92,7 +92,7 @@ export function createCicImporter(): RowImporter {
           at[k] >= 0
             ? Math.max(
                 0,
-                SPELLINGS[k].findIndex((n) => n === cols!.names[at[k]].trim()),
+                SPELLINGS[k].indexOf(cols!.names[at[k]].trim()),
               )
             : 0
         ];

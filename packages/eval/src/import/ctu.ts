@@ -16,7 +16,7 @@
  * anything else are unknown (CTU-13 says background traffic is unlabelled, not benign).
  */
 import { parseError, type ParseError } from '@floe/flow';
-import { EvalError } from '../errors.js';
+import { FloeEvalError } from '../errors.js';
 import { buildFlow, Columns } from './build.js';
 import { dateTimeToMs, decimal, NOT_IP, port, protocol, uint } from './fields.js';
 import { BENIGN, UNKNOWN } from './label.js';
@@ -38,7 +38,7 @@ const REQUIRED = ['StartTime', 'Dur', 'Proto', 'SrcAddr', 'Sport', 'DstAddr', 'D
 export function createCtuImporter(): RowImporter {
   let cols: Columns | undefined;
   let sep = ',';
-  let pos: Record<string, number> = {};
+  const pos: Record<string, number> = {};
   const imp: RowImporter = {
     format: 'ctu',
     synthesized: { addresses: false, times: false },
@@ -50,7 +50,7 @@ export function createCtuImporter(): RowImporter {
         cols = new Columns(line.split(sep));
         const missing = REQUIRED.filter((n) => cols!.find(n) < 0);
         if (missing.length > 0)
-          throw new EvalError('FLOE_EVAL_BAD_HEADER', `line ${lineNo}: no column ${missing.join(', ')} (expected the binetflow header StartTime,Dur,Proto,...)`);
+          throw new FloeEvalError('FLOE_EVAL_BAD_HEADER', `line ${lineNo}: no column ${missing.join(', ')} (expected the binetflow header StartTime,Dur,Proto,...)`);
         for (const n of [...REQUIRED, 'SrcPkts', 'Label']) pos[n] = cols.find(n);
         return null;
       }

@@ -1,7 +1,7 @@
 /** Streaming import of a labelled file: bytes in, LabelledRecords out, constant memory. */
 import { createReadStream } from 'node:fs';
 import { checkLine, DEFAULT_MAX_LINE_BYTES, LineReader, parseError, ParseStats, type ParseError } from '@floe/flow';
-import { EvalError } from '../errors.js';
+import { FloeEvalError } from '../errors.js';
 import { createCicImporter } from './cic.js';
 import { createCtuImporter } from './ctu.js';
 import { createNslKddImporter } from './nslkdd.js';
@@ -9,7 +9,7 @@ import type { LabelledFormat, LabelledRecord, RowImporter, Synthesized } from '.
 import { createUnswImporter } from './unsw.js';
 import { createZeekConnImporter } from './zeek.js';
 
-/** A new row importer for one file of `format`. @throws EvalError FLOE_EVAL_BAD_FORMAT_NAME for an unknown name. */
+/** A new row importer for one file of `format`. @throws FloeEvalError FLOE_EVAL_BAD_FORMAT_NAME for an unknown name. */
 export function createImporter(format: LabelledFormat): RowImporter {
   switch (format) {
     case 'unsw-nb15':
@@ -23,7 +23,7 @@ export function createImporter(format: LabelledFormat): RowImporter {
     case 'zeek-conn':
       return createZeekConnImporter();
     default:
-      throw new EvalError('FLOE_EVAL_BAD_FORMAT_NAME', String(format));
+      throw new FloeEvalError('FLOE_EVAL_BAD_FORMAT_NAME', String(format));
   }
 }
 
@@ -54,7 +54,7 @@ export interface ImportOptions {
  * and control bytes are handled as for every flow input) and the format's RowImporter. Yields
  * one record at a time: memory stays constant whatever the file's size. A bad row is counted and
  * reported through `onError`, never thrown.
- * @throws EvalError FLOE_EVAL_BAD_HEADER when the header lacks the format's columns.
+ * @throws FloeEvalError FLOE_EVAL_BAD_HEADER when the header lacks the format's columns.
  */
 export async function* importLines(input: AsyncIterable<Buffer | Uint8Array | string>, format: LabelledFormat, opts: ImportOptions): AsyncGenerator<LabelledRecord> {
   const stats = opts.stats ?? new ImportStats();
@@ -78,7 +78,7 @@ export async function* importLines(input: AsyncIterable<Buffer | Uint8Array | st
     try {
       r = imp.parseLine(checked.text, l.no);
     } catch (e) {
-      if (e instanceof EvalError) throw new EvalError(e.code, e.detail, opts.file);
+      if (e instanceof FloeEvalError) throw new FloeEvalError(e.code, e.detail, opts.file);
       r = parseError(l.no, 'parser-error', checked.text);
     }
     if (r === null) {

@@ -15,7 +15,7 @@
  * rule detectors that count flows per source cannot fire on it; times are the real Stime/Ltime.
  */
 import { parseError, type ParseError } from '@floe/flow';
-import { EvalError } from '../errors.js';
+import { FloeEvalError } from '../errors.js';
 import { buildFlow, Columns, SYNTHETIC_DESTINATION, syntheticSource } from './build.js';
 import { decimal, NOT_IP, port, protocol, SERVICE_PORTS, splitCsv, uint } from './fields.js';
 import { binaryLabel } from './label.js';
@@ -95,7 +95,7 @@ export function createUnswImporter(): RowImporter {
         for (const n of ['srcip', 'sport', 'dstip', 'dsport', 'proto', 'state', 'dur', 'sbytes', 'dbytes', 'spkts', 'dpkts', 'service', 'stime', 'attack_cat', 'label'])
           at[n] = cols.find(n);
         const missing = ['proto', 'dur', 'sbytes', 'dbytes', 'stime', 'label'].filter((n) => at[n] < 0);
-        if (missing.length > 0) throw new EvalError('FLOE_EVAL_BAD_HEADER', `line ${lineNo}: no column ${missing.join(', ')}`);
+        if (missing.length > 0) throw new FloeEvalError('FLOE_EVAL_BAD_HEADER', `line ${lineNo}: no column ${missing.join(', ')}`);
         if (at.srcip < 0 || at.dstip < 0) {
           syn.addresses = true;
           syn.note = 'UNSW-NB15 rows here have no addresses: one synthetic source per row (198.18.0.0/15), so an entity window is one row';

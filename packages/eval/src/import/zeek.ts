@@ -18,7 +18,7 @@
  * column gives `unknown` rows.
  */
 import { parseError, type ParseError } from '@floe/flow';
-import { EvalError } from '../errors.js';
+import { FloeEvalError } from '../errors.js';
 import { buildFlow } from './build.js';
 import { decimal, port, protocol, secondsToMs, splitCsv, uint } from './fields.js';
 import { binaryLabel, UNKNOWN } from './label.js';
@@ -37,7 +37,7 @@ export function createZeekConnImporter(): RowImporter {
   let csv = false;
   const setNames = (n: string[], lineNo: number): void => {
     const missing = REQUIRED.filter((r) => !n.includes(r));
-    if (missing.length > 0) throw new EvalError('FLOE_EVAL_BAD_HEADER', `line ${lineNo}: no column ${missing.join(', ')}`);
+    if (missing.length > 0) throw new FloeEvalError('FLOE_EVAL_BAD_HEADER', `line ${lineNo}: no column ${missing.join(', ')}`);
     names = n;
     idx = new Map(n.map((name, i) => [name, i]));
   };
@@ -60,7 +60,7 @@ export function createZeekConnImporter(): RowImporter {
       const v = val(name);
       if (v === undefined) return undefined;
       const n = uint(v);
-      return n === undefined ? null : n;
+      return n ?? null;
     };
     const counters: Record<string, number | undefined> = {};
     for (const c of ['orig_ip_bytes', 'resp_ip_bytes', 'orig_bytes', 'resp_bytes', 'orig_pkts', 'resp_pkts']) {
@@ -140,13 +140,13 @@ export function createZeekConnImporter(): RowImporter {
       if (!names) {
         // CSV flavour: the first line is the header.
         const h = splitCsv(line);
-        if (h && h.includes('ts') && h.includes('id.orig_h')) {
+        if (h?.includes('ts') && h.includes('id.orig_h')) {
           setNames(h, lineNo);
           csv = true;
           sep = ',';
           return null;
         }
-        throw new EvalError('FLOE_EVAL_BAD_HEADER', `line ${lineNo}: no #fields line, JSON object or CSV header (ts,uid,id.orig_h,...) before the first row`);
+        throw new FloeEvalError('FLOE_EVAL_BAD_HEADER', `line ${lineNo}: no #fields line, JSON object or CSV header (ts,uid,id.orig_h,...) before the first row`);
       }
       const cells = csv ? splitCsv(line) : line.split(sep);
       if (!cells) return parseError(lineNo, 'bad-quote', line);
