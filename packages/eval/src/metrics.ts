@@ -15,11 +15,14 @@ export interface Prf {
   f1: number | null;
 }
 
-/** P = tp/(tp+fp), R = tp/(tp+fn), F1 = 2PR/(P+R); null where a denominator is 0 (F1 is 0 when P+R is 0). */
+/**
+ * P = tp/(tp+fp), R = tp/(tp+fn), F1 = 2PR/(P+R). P is null when nothing was predicted, R when
+ * there is no positive; F1 is null without positives and 0 when tp is 0 (nothing found).
+ */
 export function prf(tp: number, fp: number, fn: number): Prf {
   const precision = tp + fp > 0 ? tp / (tp + fp) : null;
   const recall = tp + fn > 0 ? tp / (tp + fn) : null;
-  const f1 = precision === null || recall === null ? null : precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
+  const f1 = recall === null ? null : tp === 0 ? 0 : (2 * precision! * recall) / (precision! + recall);
   return { precision, recall, f1 };
 }
 

@@ -7,6 +7,9 @@ import { DEFAULT_MAX_LINE_BYTES, escapeText } from '@floe/flow';
 import { runFloe } from './run.js';
 import { composeRoles, rolesOf, runService, ROLES, type Role } from '@floe/runtime';
 import { FLOE_KIT } from './components.js';
+import { evalCommand, parseFraction } from './eval.js';
+import { evalModels } from './eval-model.js';
+import { LABELLED_FORMATS } from '@floe/eval';
 
 const FORMATS = ['auto', 'conntrack', 'conntrack-xml', 'kernel-log', 'ulogd-json'] as const;
 const out = (line: string) => {
@@ -139,6 +142,35 @@ program
   .action(async (files: string[], o) => {
     const r = await analyzeFiles(files, { format: o.format, policyFile: o.policy, inventoryFile: o.inventory, json: !!o.json, maxLineBytes: o.maxLineBytes }, out, err);
     for (const line of summaryLines(r)) (o.json ? err : out)(line);
+  });
+
+program
+  .command('eval')
+  .description(
+    'Evaluate the detectors on a labelled data set: precision, recall and F1 per detector and attack class,\n' +
+      "per source address and 60 s window, for rules, model and both, and the model's ROC AUC. Exit 2 for bad input.",
+  )
+  .requiredOption('--input <file>', 'labelled flow file')
+  .addOption(new Option('--format <name>', 'data set format of --input').choices([...LABELLED_FORMATS]).makeOptionMandatory())
+  .option('--model <dir>', 'saved model directory (floe train --out DIR); all input rows are evaluated')
+  .option('--train <file>', 'train the model on this labelled file (its benign windows) and evaluate on all of --input')
+  .addOption(new Option('--train-format <name>', 'format of --train (default: --format)').choices([...LABELLED_FORMATS]))
+  .option(
+    '--train-split <f>',
+    'without --model/--train: train on the first fraction of the rows in time order, evaluate the rest (0: no training, evaluate all)',
+    parseFraction,
+    0.5,
+  )
+  .option('--policy <file>', 'policy YAML whose detector thresholds are used (default: the embedded policy)')
+  .option('--json', 'print the whole result as one JSON object')
+  .option('--roc <file.svg>', "write the model's ROC curve as SVG")
+  .action(async (o) => {
+    await evalCommand(
+      { input: o.input, format: o.format, model: o.model, train: o.train, trainFormat: o.trainFormat, trainSplit: o.trainSplit, policyFile: o.policy, json: !!o.json, roc: o.roc },
+      evalModels,
+      out,
+      err,
+    );
   });
 
 const policy = program.command('policy').description('Policy files');

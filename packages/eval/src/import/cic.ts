@@ -87,15 +87,7 @@ export function createCicImporter(): RowImporter {
       }
       if (c.length !== cols.names.length) return parseError(lineNo, 'bad-column-count', line, `${c.length} of ${cols.names.length} columns`);
       const get = (k: string): string => (at[k] >= 0 ? c[at[k]].trim() : '');
-      const name = (k: string): string =>
-        SPELLINGS[k][
-          at[k] >= 0
-            ? Math.max(
-                0,
-                SPELLINGS[k].indexOf(cols!.names[at[k]].trim()),
-              )
-            : 0
-        ];
+      const name = (k: string): string => SPELLINGS[k][at[k] >= 0 ? Math.max(0, SPELLINGS[k].indexOf(cols!.names[at[k]].trim())) : 0];
       const proto = protocol(get('proto'));
       if (proto === undefined) return parseError(lineNo, 'bad-value', line, name('proto'));
       const start = dateTimeToMs(get('ts')) ?? dmyToMs(get('ts'));
