@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+const FX = (name: string): string => fileURLToPath(new URL(`../../../packages/eval/fixtures/${name}`, import.meta.url));
+
+function floe(args: string[]) {
+  const r = spawnSync(process.execPath, ['--conditions=floe-source', '--import', 'tsx', MAIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, FLOE_LOG_LEVEL: 'warn' },
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('floe eval --json: one object with input, split, policy and a report per predictor and class', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'floe-eval-'));
+  const roc = join(dir, 'roc.svg');
+  const r = floe(['eval', '--input', FX('iot23-34-1.sample.csv'), '--format', 'zeek-conn', '--train-split', '0', '--json', '--roc', roc]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 1);
+  const o = JSON.parse(lines[0]);
+  assert.deepEqual(Object.keys(o).sort(), ['input', 'policy', 'report', 'split', 'synthesized']);
+  assert.equal(o.input.rows, 6);
+  assert.deepEqual(o.input.byClass, { benign: 2, PartOfAHorizontalPortScan: 2, DDoS: 1, 'C&C': 1 });
+  assert.deepEqual(o.split, { kind: 'time', fraction: 0, cutMs: o.split.cutMs, trainRows: 0, testRows: 6 });
+  assert.match(o.policy, /^policy:/);
+  // One source (192.168.1.195) in 4 windows: the two benign rows share a minute; the scan rows
+  // (3 s apart), the DDoS row and the C&C row make three attack windows.
+  assert.equal(o.report.windowMs, 60000);
+  assert.deepEqual(o.report.windows, { positive: 3, negative: 1, unknown: 0 });
+  assert.deepEqual(o.report.classes, { 'C&C': 1, DDoS: 1, PartOfAHorizontalPortScan: 1 });
+  const names = o.report.predictors.map((p: { name: string }) => p.name);
+  assert.ok(names.includes('portscan.vertical') && names.includes('hostsweep.horizontal') && names.includes('rules'), names.join());
+  for (const p of o.report.predictors) {
+    for (const k of ['tp', 'fp', 'fn', 'tn', 'precision', 'recall', 'f1', 'outside', 'perClass']) assert.ok(k in p, `${p.name}.${k}`);
+    assert.equal(p.tp + p.fn, o.report.windows.positive);
+    assert.equal(p.fp + p.tn, o.report.windows.negative);
+  }
+  assert.equal(o.report.model.available, false);
+  assert.match(o.report.model.message, /^model not/);
+  assert.match(readFileSync(roc, 'utf8'), /^<svg [^>]*>[\s\S]*no curve[\s\S]*<\/svg>\n$/);
+});
+
+test('floe eval human output names the split, the synthesized entities and the tables', () => {
+  const r = floe(['eval', '--input', FX('nsl-kdd.sample.csv'), '--format', 'nsl-kdd']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^note {5}NSL-KDD has no addresses or times/m);
+  assert.match(r.stdout, /^split {4}time-ordered: first 3 rows .* last 3 evaluated$/m);
+  assert.match(r.stdout, /^predictor +findings +TP +FP +FN +TN +precision +recall +F1 +outside$/m);
+  assert.match(r.stdout, /^rules +0 +0 +0 +2 +1 +- +0\.000 +0\.000 +0$/m);
+  assert.match(r.stdout, /^per attack class/m);
+});
+
+test('floe eval: --help lists its options; a wrong format or header exits 2 with the file named', () => {
+  const h = floe(['eval', '--help']);
+  assert.equal(h.code, 0);
+  for (const f of ['--input', '--format', '--model', '--train', '--train-format', '--train-split', '--policy', '--json', '--roc']) assert.ok(h.stdout.includes(f), f);
+  const bad = floe(['eval', '--input', FX('nsl-kdd.sample.csv'), '--format', 'cic-ids']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /FLOE_EVAL_BAD_HEADER.*nsl-kdd\.sample\.csv.*line 1: no column Src IP/);
+  const split = floe(['eval', '--input', FX('nsl-kdd.sample.csv'), '--format', 'nsl-kdd', '--train-split', '1']);
+  assert.equal(split.code, 2);
+  assert.match(split.stderr, /--train-split.*a decimal fraction/);
+});
