@@ -28,8 +28,8 @@ import type { WindowScorer } from './scorer.js';
 /** Default window: 60 s tumbling (the issue's window; the model's FeatureWindows default too). */
 export const DEFAULT_EVAL_WINDOW_MS = 60_000;
 
-/** Truth of one entity window. */
-interface Truth {
+/** Truth of one entity window: any attack row, any benign row, the attack classes of its rows. */
+export interface WindowTruth {
   attack: boolean;
   benign: boolean;
   classes: Set<string> | undefined;
@@ -99,11 +99,9 @@ export function timeOrdered(records: LabelledRecord[]): LabelledRecord[] {
     .map((x) => x.r);
 }
 
-/**
- * Ground truth per entity window of `records`.
- */
-export function groundTruth(records: readonly LabelledRecord[], windowMs: number): Map<string, Truth> {
-  const truth = new Map<string, Truth>();
+/** Ground truth per entity window (key: {@link windowKey}) of `records`. */
+export function groundTruth(records: readonly LabelledRecord[], windowMs: number): Map<string, WindowTruth> {
+  const truth = new Map<string, WindowTruth>();
   for (const r of records) {
     const k = windowKey(r.flow.srcAddr, eventTime(r.flow), windowMs);
     let t = truth.get(k);
@@ -127,7 +125,7 @@ export function runDetectors(detectors: readonly Detector[], flows: readonly Flo
   return [...latest.values()];
 }
 
-function score(name: string, kind: PredictorResult['kind'], predicted: Set<string>, truth: Map<string, Truth>, outside: number, findings?: number): PredictorResult {
+function score(name: string, kind: PredictorResult['kind'], predicted: Set<string>, truth: Map<string, WindowTruth>, outside: number, findings?: number): PredictorResult {
   let tp = 0;
   let fp = 0;
   let fn = 0;

@@ -16,7 +16,7 @@ export type { EvalErrorCode } from './errors.js';
 export { prf, rocCurve, rocAuc } from './metrics.js';
 export type { Prf, RocPoint, Confusion } from './metrics.js';
 export { evaluate, groundTruth, runDetectors, timeOrdered, windowKey, DEFAULT_EVAL_WINDOW_MS } from './evaluate.js';
-export type { EvalReport, EvaluateOptions, PredictorResult, ModelResult } from './evaluate.js';
+export type { EvalReport, EvaluateOptions, PredictorResult, ModelResult, WindowTruth } from './evaluate.js';
 export { timeSplit } from './split.js';
 export type { Split } from './split.js';
 export { rocSvg } from './roc-svg.js';

@@ -117,7 +117,7 @@ export async function evalCommand(o: EvalCliOptions, models: () => Promise<Model
     const truth = groundTruth(records, windowMs);
     const benign = (entity: string, start: number): boolean => {
       const t = truth.get(windowKey(entity, start, windowMs));
-      return t !== undefined && t.benign && !t.attack;
+      return t?.benign === true && !t.attack;
     };
     if (![...truth.values()].some((t) => t.benign && !t.attack)) {
       modelMessage = 'model not trained: the training part has no benign window';
