@@ -2,6 +2,24 @@ import type { Finding, FlowRecord } from '@floe/flow';
 import type { CompiledPolicy } from '@floe/policy';
 import type { Detector } from '@floe/detect';
 
+/**
+ * An async detector fed by the pipeline after the rule detectors: `observe` only counts the flow
+ * into its windows (constant cost), windows that close wait in its queue, and `drain` scores them
+ * in batches and returns its findings. The ML detector of @floe/model (`ml.autoencoder`) is one.
+ */
+export interface WindowScorer {
+  readonly id: string;
+  observe(flow: FlowRecord): void;
+  /** Event time reached `nowMs`: queue the windows ended by then. */
+  expire(nowMs: number): void;
+  /** End of input: queue every open window. */
+  flush(): void;
+  /** Score what is queued (in batches, yielding between them); the findings of anomalous windows. */
+  drain(): Promise<Finding[]>;
+  /** Windows waiting to be scored. */
+  pending(): number;
+}
+
 /** Per-flow analysis shared by the streaming processor (steps policy and detect) and `floe analyze`. */
 export interface Pipeline {
   /**
@@ -27,13 +45,25 @@ export interface Pipeline {
   expire(nowMs: number): Finding[];
   /** End of input (end of a replay or analyze run, a processor stopping): the final form of every detector finding still open. */
   flush(): Finding[];
+  /**
+   * The async scorers' findings for the windows that closed so far (detect, expire and flush
+   * queue them): scored in batches. Resolves to [] without a scorer. Call after detect (the
+   * processor's score step), and after expire / flush.
+   */
+  drain(): Promise<Finding[]>;
+  /** Windows waiting in the scorers' queues. */
+  pending(): number;
 }
 
 /** Finding ids remembered for de-duplication (oldest forgotten first). */
 export const DEDUP_IDS = 100_000;
 
-/** Builds the pipeline. `classify` and `evaluate` are the policy's compiled matchers. */
-export function createPipeline(deps: { policy: CompiledPolicy; detectors: Detector[] }): Pipeline {
+/**
+ * Builds the pipeline. `classify` and `evaluate` are the policy's compiled matchers; `scorers`
+ * (the ML detector) see every classified flow after the rule detectors.
+ */
+export function createPipeline(deps: { policy: CompiledPolicy; detectors: Detector[]; scorers?: WindowScorer[] }): Pipeline {
+  const scorers = deps.scorers ?? [];
   const seen = new Set<string>();
   const repeats = new Map<string, number>();
   const keep = (f: Finding): boolean => {
@@ -54,6 +84,7 @@ export function createPipeline(deps: { policy: CompiledPolicy; detectors: Detect
   const detect = (flow: FlowRecord): Finding[] => {
     const out: Finding[] = [];
     for (const d of deps.detectors) for (const f of d.observe(flow)) out.push(f);
+    for (const s of scorers) s.observe(flow);
     return out;
   };
   return {
@@ -66,10 +97,22 @@ export function createPipeline(deps: { policy: CompiledPolicy; detectors: Detect
       return r;
     },
     expire(nowMs) {
+      for (const s of scorers) s.expire(nowMs);
       return deps.detectors.flatMap((d) => d.expire(nowMs));
     },
     flush() {
+      for (const s of scorers) s.flush();
       return deps.detectors.flatMap((d) => d.flush());
+    },
+    async drain() {
+      const out: Finding[] = [];
+      for (const s of scorers) if (s.pending() > 0) for (const f of await s.drain()) if (keep(f)) out.push(f);
+      return out;
+    },
+    pending() {
+      let n = 0;
+      for (const s of scorers) n += s.pending();
+      return n;
     },
   };
 }

@@ -54,9 +54,16 @@ export function createWindowCloser(
   let timer: NodeJS.Timeout | undefined;
   let tail: Promise<void> = Promise.resolve();
 
+  /** Writes the rule detectors' final forms, then the async scorers' findings (scored after the writes before them). */
   const enqueue = (findings: Finding[]): Promise<void> => {
-    if (findings.length === 0) return tail;
-    tail = tail.then(() => deps.write(findings)).catch((err: unknown) => deps.onError(err));
+    const scored = deps.pipeline.pending() > 0;
+    if (findings.length === 0 && !scored) return tail;
+    tail = tail
+      .then(async () => {
+        const all = scored ? [...findings, ...(await deps.pipeline.drain())] : findings;
+        if (all.length) await deps.write(all);
+      })
+      .catch((err: unknown) => deps.onError(err));
     return tail;
   };
 

@@ -4,7 +4,8 @@
  * `floe analyze`. See README.md.
  */
 export { createPipeline, DEDUP_IDS } from './analysis.js';
-export type { Pipeline } from './analysis.js';
+export type { Pipeline, WindowScorer } from './analysis.js';
+export { scoreStep } from './steps/score.js';
 export { createProcessor, gapsGroup } from './processor.js';
 export { createGapHandler, GAP_STEPS } from './gaps.js';
 export type { GapHandlerDeps } from './gaps.js';

@@ -14,6 +14,7 @@ import type { BatchState } from './step.js';
 import { decodeStep } from './steps/decode.js';
 import { policyStep } from './steps/policy.js';
 import { detectStep } from './steps/detect.js';
+import { scoreStep } from './steps/score.js';
 import { decideStep } from './steps/decide.js';
 import { persistStep } from './steps/persist.js';
 import { publishStep } from './steps/publish.js';
@@ -101,7 +102,7 @@ export interface Processor {
 
 /**
  * The stream processor: each batch of floe.flows.v1 goes through the named steps decode →
- * policy → detect → decide → persist → publish (steps/, one file each), run by the runner
+ * policy → detect → score → decide → persist → publish (steps/, one file each), run by the runner
  * (runner.ts), then its dead letters go to the `dead_letters` table and floe.deadletter.v1. The
  * handler resolves, and the bus commits the batch, only after all of them succeeded
  * (at-least-once; store writes are idempotent by key). Messages that are not JSON reach the
@@ -124,6 +125,7 @@ export function createProcessor(opts: ProcessorOptions, deps: ProcessorDeps): Pr
       decodeStep,
       policyStep(deps.pipeline),
       detectStep(deps.pipeline),
+      scoreStep(deps.pipeline, (err) => log.error({ err: messageOf(err) }, 'scoring windows failed; their model findings are lost, the batch goes on')),
       decideStep({ responder: deps.responder, writer, now }),
       persistStep({ store: deps.store, storeFlows: opts.storeFlows }),
       publishStep({ bus: deps.bus }),

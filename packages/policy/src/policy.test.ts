@@ -31,6 +31,7 @@ test('default policy file is valid and equals the schema defaults', () => {
   assert.deepEqual(d.detectors, {
     portscan: { windowMs: 60000, minPorts: 15, severity: 'high', updateOnDouble: true },
     hostsweep: { windowMs: 60000, minHosts: 16, severity: 'high', updateOnDouble: true },
+    model: { severity: 'medium', topFeatures: 5, minFlows: 1 },
   });
   assert.ok(Object.isFrozen(d) && Object.isFrozen(d.networks.pods) && Object.isFrozen(d.ingress.default[0]));
   assert.match(d.source.digest, /^[0-9a-f]{12}$/);

@@ -178,6 +178,19 @@ export const policySchema = {
         // 15 ports: Zeek scan.zeek's port_scan_threshold; 16 hosts: floe's choice
         portscan: windowDetector('minPorts', 15),
         hostsweep: windowDetector('minHosts', 16),
+        // The ML detector (ml.autoencoder, @floe/model): off until `dir` names a model trained by `floe train`.
+        model: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            dir: { type: 'string', minLength: 1 },
+            // medium: below respond.minSeverity's high, so a model finding alone informs and does not block (floe's choice)
+            severity: severity('medium'),
+            topFeatures: { type: 'integer', minimum: 1, maximum: 50, default: 5 },
+            minFlows: { type: 'integer', minimum: 1, default: 1 },
+          },
+        },
       },
     },
     respond: {

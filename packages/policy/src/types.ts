@@ -111,6 +111,12 @@ export interface PolicyDetectors {
   /** updateOnDouble: re-emit the finding (same id, fuller evidence) each time the count doubles. */
   portscan: { windowMs: number; minPorts: number; severity: Severity; updateOnDouble: boolean };
   hostsweep: { windowMs: number; minHosts: number; severity: Severity; updateOnDouble: boolean };
+  /**
+   * The ML detector `ml.autoencoder`: `dir` is a model directory written by `floe train` (relative
+   * to the policy file; absent: the detector is off); findings at `severity` name the `topFeatures`
+   * features that drove them; windows with fewer than `minFlows` attempts are not scored.
+   */
+  model: { dir?: string; severity: Severity; topFeatures: number; minFlows: number };
 }
 
 /** `respond`: settings handed to packages/respond. Durations are written `90s`, `15m`, `1h`, `1d` in the file and held here in ms (`…Ms` keys). */

@@ -5,6 +5,7 @@ import { checkPolicyFile } from './policy-check.js';
 import { analyzeFiles, parseMaxLineBytes, summaryLines, UsageError } from './analyze.js';
 import { DEFAULT_MAX_LINE_BYTES, escapeText } from '@floe/flow';
 import { runFloe } from './run.js';
+import { trainFromInputs } from './train.js';
 import { composeRoles, rolesOf, runService, ROLES, type Role } from '@floe/runtime';
 import { FLOE_KIT } from './components.js';
 import { evalCommand, parseFraction } from './eval.js';
@@ -139,9 +140,71 @@ program
   .option('--inventory <file>', 'inventory YAML/JSON mapping addresses to namespace and workload')
   .option('--json', 'one finding per line (NDJSON) on stdout; the summary goes to stderr')
   .option('--max-line-bytes <n>', 'longest line read; longer lines are counted as rejected (line-too-long) and skipped', parseMaxLineBytes, DEFAULT_MAX_LINE_BYTES)
+  .option('--model <dir>', "also run the ML detector ml.autoencoder with the model in DIR (written by `floe train`); default: the policy's detectors.model.dir")
   .action(async (files: string[], o) => {
-    const r = await analyzeFiles(files, { format: o.format, policyFile: o.policy, inventoryFile: o.inventory, json: !!o.json, maxLineBytes: o.maxLineBytes }, out, err);
+    const r = await analyzeFiles(
+      files,
+      { format: o.format, policyFile: o.policy, inventoryFile: o.inventory, json: !!o.json, maxLineBytes: o.maxLineBytes, modelDir: o.model },
+      out,
+      err,
+    );
     for (const line of summaryLines(r)) (o.json ? err : out)(line);
+  });
+
+/** `--fpr`: a decimal in (0, 0.5]. */
+function parseFpr(v: string): number {
+  const n = /^(0(\.[0-9]+)?|\.[0-9]+)$/.test(v.trim()) ? Number(v.trim()) : Number.NaN;
+  if (!(n > 0 && n <= 0.5)) throw new InvalidArgumentError('a false-positive rate: a decimal number in (0, 0.5], such as 0.01');
+  return n;
+}
+/** `--window`: `<n>s`, `<n>m` or `<n>ms`, 1 s .. 1 h. */
+function parseWindow(v: string): number {
+  const m = /^([0-9]{1,7})(ms|s|m)$/.exec(v.trim());
+  const n = m ? Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : 60_000) : Number.NaN;
+  if (!(n >= 1000 && n <= 3_600_000)) throw new InvalidArgumentError('a window of 1s to 60m, written 60s, 5m or 30000ms');
+  return n;
+}
+function parseEpochs(v: string): number {
+  const n = /^[0-9]{1,6}$/.test(v.trim()) ? Number(v.trim()) : Number.NaN;
+  if (!(n >= 1 && n <= 100_000)) throw new InvalidArgumentError('an integer 1..100000');
+  return n;
+}
+
+program
+  .command('train')
+  .description(
+    'Train the ML detector (ml.autoencoder): read flow files, cut them into per-source windows (window\n' +
+      'features), leave out every source the rule and policy detectors raise a finding for over the same input,\n' +
+      'fit an autoencoder (TensorFlow.js) to the rest and set its threshold to the (1 - fpr) quantile of its\n' +
+      'training errors. Writes DIR/model.json + DIR/weights.bin (TensorFlow.js layers format) and\n' +
+      'DIR/floe-model.json (features, scaling, threshold, version). Use it with `floe analyze --model DIR`\n' +
+      'or the policy key detectors.model.dir. Exit 2 for unusable input or options, or too few windows.',
+  )
+  .requiredOption('--input <file...>', 'flow files (the formats of `floe analyze`), read in order as one stream')
+  .addOption(new Option('--format <name>', 'input format').choices(FORMATS).default('auto'))
+  .requiredOption('--out <dir>', 'model directory to write (created)')
+  .option('--fpr <rate>', 'false-positive rate the threshold is calibrated for, on the training windows', parseFpr, 0.01)
+  .option('--window <length>', 'window length: 60s (default), 5m, 30000ms', parseWindow, 60_000)
+  .option('--epochs <n>', 'training epochs (default 150)', parseEpochs)
+  .option('--policy <file>', 'policy YAML whose detectors decide which sources to leave out (default: the embedded policy)')
+  .option('--inventory <file>', 'inventory YAML/JSON mapping addresses to namespace and workload')
+  .option('--max-line-bytes <n>', 'longest line read; longer lines are counted as rejected and skipped', parseMaxLineBytes, DEFAULT_MAX_LINE_BYTES)
+  .action(async (o) => {
+    await trainFromInputs(
+      {
+        inputs: o.input,
+        format: o.format,
+        out: o.out,
+        fpr: o.fpr,
+        windowMs: o.window,
+        epochs: o.epochs,
+        policyFile: o.policy,
+        inventoryFile: o.inventory,
+        maxLineBytes: o.maxLineBytes,
+      },
+      out,
+      err,
+    );
   });
 
 program
