@@ -5,8 +5,8 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 
 /**
  * SVG (480×520 px) of `points` (false positive rate on x, true positive rate on y), with the
- * chance diagonal, a 0.2 grid, `title` and the AUC in the legend. An empty curve draws the axes
- * and says there is no curve.
+ * chance diagonal, a 0.2 grid, `title` (lines split at `\n`, each cut to 70 characters) and the
+ * AUC in the legend. An empty curve draws the axes and says there is no curve.
  */
 export function rocSvg(points: readonly RocPoint[], auc: number | null | undefined, title: string): string {
   const L = 60;
@@ -17,8 +17,11 @@ export function rocSvg(points: readonly RocPoint[], auc: number | null | undefin
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="480" height="520" viewBox="0 0 480 520" font-family="sans-serif" font-size="12">`,
     `<rect width="480" height="520" fill="white"/>`,
-    `<text x="240" y="28" text-anchor="middle" font-size="14">${esc(title)}</text>`,
   ];
+  title
+    .split('\n')
+    .slice(0, 2)
+    .forEach((line, i) => parts.push(`<text x="240" y="${18 + i * 17}" text-anchor="middle" font-size="13">${esc(line.length > 70 ? `${line.slice(0, 69)}…` : line)}</text>`));
   for (let i = 0; i <= 5; i++) {
     const v = i / 5;
     parts.push(`<line x1="${x(v)}" y1="${y(0)}" x2="${x(v)}" y2="${y(1)}" stroke="#ddd"/>`);

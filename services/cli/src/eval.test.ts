@@ -69,3 +69,43 @@ test('floe eval: --help lists its options; a wrong format or header exits 2 with
   assert.equal(split.code, 2);
   assert.match(split.stderr, /--train-split.*a decimal fraction/);
 });
+
+test('floe eval trains the model on another file (by-file split) and reports it with its ROC', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'floe-eval-'));
+  const roc = join(dir, 'roc.svg');
+  const r = floe([
+    'eval',
+    '--input',
+    FX('iot23-34-1.sample.csv'),
+    '--format',
+    'zeek-conn',
+    '--train',
+    FX('iot23-honeypot-4-1-benign.sample.csv'),
+    '--epochs',
+    '20',
+    '--json',
+    '--roc',
+    roc,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /trained ae-[0-9a-f]{16} on 64 benign windows/);
+  const o = JSON.parse(r.stdout);
+  assert.equal(o.split.kind, 'file');
+  assert.equal(o.split.trainRows, 120);
+  assert.equal(o.split.testRows, 6);
+  const m = o.report.model;
+  assert.equal(m.available, true);
+  assert.equal(m.id, 'ml.autoencoder');
+  assert.match(m.version, /^ae-[0-9a-f]{16}$/);
+  assert.equal(m.scored, 4);
+  assert.equal(m.unscored, 0);
+  assert.ok(m.auc >= 0 && m.auc <= 1, String(m.auc));
+  assert.deepEqual(m.roc[0], { fpr: 0, tpr: 0, threshold: null }); // Infinity is null in JSON
+  assert.deepEqual([m.roc.at(-1).fpr, m.roc.at(-1).tpr], [1, 1]);
+  const names = o.report.predictors.map((p: { name: string }) => p.name);
+  assert.deepEqual(names.slice(-3), ['rules', 'ml.autoencoder', 'rules+model']);
+  const [rules, model, both] = o.report.predictors.slice(-3);
+  // OR of rules and model: at least what each found, and never more false positives than both together.
+  assert.ok(both.tp >= Math.max(rules.tp, model.tp) && both.fp <= rules.fp + model.fp);
+  assert.match(readFileSync(roc, 'utf8'), /<polyline [^>]*points="60\.0,430\.0 [^"]*440\.0,50\.0"\/>/);
+});

@@ -123,10 +123,16 @@ export async function evalCommand(o: EvalCliOptions, models: () => Promise<Model
       modelMessage = 'model not trained: the training part has no benign window';
       return;
     }
-    scorer = await mp.provider.train(
-      records.map((r) => r.flow),
-      benign,
-    );
+    try {
+      scorer = await mp.provider.train(
+        records.map((r) => r.flow),
+        benign,
+      );
+    } catch (e) {
+      // Too few benign windows and the like: the rules are still evaluated, the model line says why.
+      if (!(e as { code?: string }).code?.startsWith('FLOE_MODEL_')) throw e;
+      modelMessage = `model not trained: ${escapeText((e as Error).message)}`;
+    }
   };
   if (o.model) {
     split = { kind: 'none', trainRows: 0, testRows: ordered.length };
@@ -135,7 +141,8 @@ export async function evalCommand(o: EvalCliOptions, models: () => Promise<Model
       try {
         scorer = await mp.provider.load(o.model);
       } catch (e) {
-        throw new UsageError(`--model ${escapeText(o.model)}: ${escapeText((e as Error).message)}`);
+        const code = (e as { code?: string }).code;
+        throw new UsageError(`--model ${escapeText(o.model)}: ${escapeText((e as Error).message)}${code ? ` [${code}]` : ''}`);
       }
     }
   } else if (o.train) {
@@ -170,7 +177,7 @@ export async function evalCommand(o: EvalCliOptions, models: () => Promise<Model
     report,
   };
   if (o.roc) {
-    const title = `ROC of ${report.model.id ?? 'the model'} on ${o.input.split('/').pop()} (${o.format})`;
+    const title = `ROC of ${report.model.id ?? 'the model'} ${report.model.version ?? ''} (${report.model.auc === undefined ? report.model.message : `${report.model.scored} windows`})\n${o.input.split('/').pop()} [${o.format}], ${split.kind === 'time' ? `time split ${split.fraction}` : split.kind === 'file' ? `trained on ${split.trainFile?.split('/').pop()}` : 'saved model'}`;
     writeFileSync(o.roc, rocSvg(report.model.roc ?? [], report.model.auc, title));
   }
   if (o.json) out(JSON.stringify(result));

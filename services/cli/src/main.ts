@@ -227,10 +227,12 @@ program
   .option('--policy <file>', 'policy YAML whose detector thresholds are used (default: the embedded policy)')
   .option('--json', 'print the whole result as one JSON object')
   .option('--roc <file.svg>', "write the model's ROC curve as SVG")
+  .option('--fpr <rate>', 'when training: false-positive rate the threshold is calibrated for, on the training windows', parseFpr, 0.01)
+  .option('--epochs <n>', 'when training: epochs (default 150)', parseEpochs)
   .action(async (o) => {
     await evalCommand(
       { input: o.input, format: o.format, model: o.model, train: o.train, trainFormat: o.trainFormat, trainSplit: o.trainSplit, policyFile: o.policy, json: !!o.json, roc: o.roc },
-      evalModels,
+      evalModels(err, { fpr: o.fpr, epochs: o.epochs }),
       out,
       err,
     );
