@@ -177,7 +177,7 @@ export async function evalCommand(o: EvalCliOptions, models: () => Promise<Model
     report,
   };
   if (o.roc) {
-    const title = `ROC of ${report.model.id ?? 'the model'} ${report.model.version ?? ''} (${report.model.auc === undefined ? report.model.message : `${report.model.scored} windows`})\n${o.input.split('/').pop()} [${o.format}], ${split.kind === 'time' ? `time split ${split.fraction}` : split.kind === 'file' ? `trained on ${split.trainFile?.split('/').pop()}` : 'saved model'}`;
+    const title = `ROC of ${report.model.id ? `${report.model.id} ${report.model.version}` : 'the model'} (${report.model.auc === undefined ? report.model.message : `${report.model.scored} windows`})\n${o.input.split('/').pop()} [${o.format}], ${split.kind === 'time' ? `time split ${split.fraction}` : split.kind === 'file' ? `trained on ${split.trainFile?.split('/').pop()}` : 'saved model'}`;
     writeFileSync(o.roc, rocSvg(report.model.roc ?? [], report.model.auc, title));
   }
   if (o.json) out(JSON.stringify(result));
