@@ -5,7 +5,7 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 
 /**
  * SVG (480×520 px) of `points` (false positive rate on x, true positive rate on y), with the
- * chance diagonal, a 0.2 grid, `title` (lines split at `\n`, each cut to 70 characters) and the
+ * chance diagonal, a 0.2 grid, `title` (lines split at `\n`, each cut to 66 characters) and the
  * AUC in the legend. An empty curve draws the axes and says there is no curve.
  */
 export function rocSvg(points: readonly RocPoint[], auc: number | null | undefined, title: string): string {
@@ -21,7 +21,7 @@ export function rocSvg(points: readonly RocPoint[], auc: number | null | undefin
   title
     .split('\n')
     .slice(0, 2)
-    .forEach((line, i) => parts.push(`<text x="240" y="${18 + i * 17}" text-anchor="middle" font-size="13">${esc(line.length > 70 ? `${line.slice(0, 69)}…` : line)}</text>`));
+    .forEach((line, i) => parts.push(`<text x="240" y="${18 + i * 17}" text-anchor="middle" font-size="12">${esc(line.length > 66 ? `${line.slice(0, 65)}…` : line)}</text>`));
   for (let i = 0; i <= 5; i++) {
     const v = i / 5;
     parts.push(`<line x1="${x(v)}" y1="${y(0)}" x2="${x(v)}" y2="${y(1)}" stroke="#ddd"/>`);
