@@ -109,3 +109,23 @@ test('floe eval trains the model on another file (by-file split) and reports it 
   assert.ok(both.tp >= Math.max(rules.tp, model.tp) && both.fp <= rules.fp + model.fp);
   assert.match(readFileSync(roc, 'utf8'), /<polyline [^>]*points="60\.0,430\.0 [^"]*440\.0,50\.0"\/>/);
 });
+
+test('floe eval --model DIR scores every input row with a saved model (no split)', async () => {
+  const { importFile } = await import('@floe/eval');
+  const { extractFeatures, trainModel } = await import('@floe/model');
+  const flows = [];
+  for await (const r of importFile(FX('iot23-honeypot-4-1-benign.sample.csv'), 'zeek-conn')) flows.push(r.flow);
+  const model = await trainModel(extractFeatures(flows), { epochs: 20 });
+  const dir = mkdtempSync(join(tmpdir(), 'floe-eval-model-'));
+  await model.save(dir);
+  model.dispose();
+  const r = floe(['eval', '--input', FX('iot23-34-1.sample.csv'), '--format', 'zeek-conn', '--model', dir, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const o = JSON.parse(r.stdout);
+  assert.deepEqual(o.split, { kind: 'none', trainRows: 0, testRows: 6 });
+  assert.equal(o.report.model.version, model.version);
+  assert.equal(o.report.model.scored, 4);
+  const bad = floe(['eval', '--input', FX('iot23-34-1.sample.csv'), '--format', 'zeek-conn', '--model', join(dir, 'nope')]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--model .*nope.*\[FLOE_MODEL_/);
+});
