@@ -4,6 +4,7 @@ import { createModelDetector, findingScore, MODEL_DETECTOR_ID } from './detector
 import { captureWindows, FIXTURE_WINDOW_MS } from './fixtures.js';
 import { trainModel } from './model.js';
 import { records } from './testdata.js';
+import { createRegistry } from '@floe/telemetry';
 
 const model = await trainModel((await captureWindows()).benign, { windowMs: FIXTURE_WINDOW_MS });
 
@@ -32,6 +33,21 @@ test('streaming the nmap capture: one ml.autoencoder finding for the scanner, no
   assert.ok(f.score > 0.5 && f.score <= 1);
   assert.ok(f.firstSeen <= f.lastSeen && f.lastSeen - f.firstSeen < FIXTURE_WINDOW_MS);
   assert.equal(det.stats().findings, 1);
+});
+
+test('metrics: windows scored, findings and the queue are exported as floe_model_*', async () => {
+  const registry = createRegistry({ defaultMetrics: false });
+  const det = createModelDetector(model, { minFlows: 2 }, { metrics: registry });
+  for (const r of await records('captured-conntrack-E-extended-timestamp-nmap-top100-scan.log')) det.observe(r);
+  det.flush();
+  const queued = det.pending();
+  assert.match(await registry.metrics(), new RegExp(`floe_model_queue_windows ${queued}\\b`));
+  await det.drain();
+  const text = await registry.metrics();
+  assert.match(text, new RegExp(`floe_model_windows_total\\{outcome="scored"\\} ${queued}\\b`));
+  assert.match(text, /floe_model_findings_total 1\b/);
+  assert.match(text, /floe_model_tracked_entities 2\b/);
+  assert.equal(det.stats().skipped + queued, det.stats().windows);
 });
 
 test('a full queue drops the oldest windows and counts them', async () => {

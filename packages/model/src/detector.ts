@@ -10,6 +10,8 @@ import { ModelError } from './errors.js';
 import { FeatureWindows, type EntityWindow, type FeatureOptions } from './features.js';
 import type { FloeModel, ModelScore } from './model.js';
 import { F } from './names.js';
+import { trackModelMetrics } from './metrics.js';
+import type { Registry } from '@floe/telemetry/lite';
 
 /** Detector id of the model's findings. */
 export const MODEL_DETECTOR_ID = 'ml.autoencoder';
@@ -41,6 +43,8 @@ export interface ModelDetectorStats {
   findings: number;
   /** Windows dropped because the queue was full (scoring fell behind). */
   dropped: number;
+  /** Windows not scored: fewer attempts than minFlows. */
+  skipped: number;
   queued: number;
   entities: number;
   evictedEntities: number;
@@ -119,20 +123,24 @@ export function modelFinding(w: EntityWindow, s: ModelScore, model: FloeModel, s
 }
 
 /**
- * Creates the ML detector over a loaded model. Windows are the model's `windowMs`.
+ * Creates the ML detector over a loaded model. Windows are the model's `windowMs`. With
+ * `deps.metrics` its counters are exported there as `floe_model_*` (metrics.ts).
  * @throws ModelError FLOE_MODEL_BAD_OPTIONS for bad options.
  */
-export function createModelDetector(model: FloeModel, opts: ModelDetectorOptions = {}): ModelDetector {
+export function createModelDetector(model: FloeModel, opts: ModelDetectorOptions = {}, deps: { metrics?: Registry } = {}): ModelDetector {
   const o = { ...MODEL_DETECTOR_DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as Required<ModelDetectorOptions>;
   if (!(Number.isInteger(o.maxQueue) && o.maxQueue >= 1)) throw new ModelError('FLOE_MODEL_BAD_OPTIONS', 'maxQueue', `must be an integer >= 1, got ${o.maxQueue}`);
   if (!(Number.isInteger(o.topFeatures) && o.topFeatures >= 1)) throw new ModelError('FLOE_MODEL_BAD_OPTIONS', 'topFeatures', `must be an integer >= 1, got ${o.topFeatures}`);
   const fw = new FeatureWindows({ ...(opts.features ?? {}), windowMs: model.windowMs });
   let queue: EntityWindow[] = [];
-  const c = { windows: 0, scored: 0, findings: 0, dropped: 0 };
+  const c = { windows: 0, scored: 0, findings: 0, dropped: 0, skipped: 0 };
   const enqueue = (ws: EntityWindow[]): void => {
     for (const w of ws) {
       c.windows++;
-      if (w.flows < o.minFlows) continue;
+      if (w.flows < o.minFlows) {
+        c.skipped++;
+        continue;
+      }
       queue.push(w);
     }
     if (queue.length > o.maxQueue) {
@@ -142,7 +150,7 @@ export function createModelDetector(model: FloeModel, opts: ModelDetectorOptions
     }
   };
   const closed: EntityWindow[] = [];
-  return {
+  const det: ModelDetector = {
     id: MODEL_DETECTOR_ID,
     model,
     observe(flow) {
@@ -175,4 +183,6 @@ export function createModelDetector(model: FloeModel, opts: ModelDetectorOptions
       return { ...c, queued: queue.length, entities: s.entities, evictedEntities: s.evicted };
     },
   };
+  if (deps.metrics) trackModelMetrics(deps.metrics, det);
+  return det;
 }

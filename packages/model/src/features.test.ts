@@ -20,7 +20,7 @@ test('the nmap capture: the scanner window has 100 ports, entropy and refused co
   const ports = Math.expm1(val(s.values, 'dst_ports'));
   assert.ok(ports > 85 && ports < 115, `ports ${ports}`);
   assert.equal(Math.round(Math.expm1(val(s.values, 'dst_addrs'))), 1);
-  assert.ok(val(s.values, 'port_entropy') > 5, `port entropy ${val(s.values, 'port_entropy')}`);
+  assert.ok(val(s.values, 'port_entropy') > 4.5, `port entropy ${val(s.values, 'port_entropy')}`);
   assert.ok(val(s.values, 'failed_share') > 0.9, `failed ${val(s.values, 'failed_share')}`);
   for (const w of benign) {
     assert.ok(Math.round(Math.expm1(val(w.values, 'dst_ports'))) <= 4);
@@ -124,7 +124,7 @@ test('never-seen destinations: the second window to the same peers has a lower n
   assert.ok(val(benign.at(-1)!.values, 'new_dst_share') < val(benign[0].values, 'new_dst_share'));
 });
 
-test('defaultLeavesCluster: private, loopback and ULA stay inside; a policy direction wins', () => {
+test('defaultLeavesCluster: private, loopback and ULA stay inside; egress/internal/ingress from the policy win, external falls back to the address', () => {
   const f = (dst: string, family: 4 | 6 = 4, direction?: FlowRecord['direction']): FlowRecord => ({
     schema: 1,
     observedAt: 0,
@@ -144,13 +144,17 @@ test('defaultLeavesCluster: private, loopback and ULA stay inside; a policy dire
   assert.equal(defaultLeavesCluster(f('fd00:60::1', 6)), false);
   assert.equal(defaultLeavesCluster(f('2001:db8::1', 6)), true);
   assert.equal(defaultLeavesCluster(f('8.8.8.8', 4, 'internal')), false);
+  assert.equal(defaultLeavesCluster(f('10.1.2.3', 4, 'egress')), true);
+  // external: neither end is in the policy's networks: the address decides.
+  assert.equal(defaultLeavesCluster(f('10.1.2.3', 4, 'external')), false);
+  assert.equal(defaultLeavesCluster(f('8.8.8.8', 4, 'external')), true);
 });
 
-test('DistinctCounter: exact to 32, then within 15 % of the truth at 1 000 and 100 000', () => {
-  const c = new DistinctCounter();
-  for (let i = 0; i < 32; i++) c.add(i * 7919);
+test('DistinctCounter: exact to 16, then within 15 % of the truth at 1 000 and 100 000', () => {
+  const c = DistinctCounter.standalone();
+  for (let i = 0; i < 16; i++) c.add(i * 7919);
   c.add(0);
-  assert.equal(c.count(), 32);
+  assert.equal(c.count(), 16);
   for (const n of [1000, 100_000]) {
     c.reset();
     for (let i = 0; i < n; i++) c.add(i);
@@ -159,7 +163,7 @@ test('DistinctCounter: exact to 32, then within 15 % of the truth at 1 000 and 1
 });
 
 test('EntropyHistogram: 0 for one item, log2(n) for n distinct items spread over the buckets', () => {
-  const h = new EntropyHistogram();
+  const h = EntropyHistogram.standalone();
   for (let i = 0; i < 10; i++) h.add(42);
   assert.equal(h.entropy(), 0);
   h.reset();

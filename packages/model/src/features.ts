@@ -8,7 +8,10 @@ import { BoundedKeys, eventTime } from '@floe/detect';
 import type { FlowRecord, FlowSource } from '@floe/flow';
 import { ModelError } from './errors.js';
 import { F, FEATURE_COUNT } from './names.js';
-import { DistinctCounter, EntropyHistogram, SeenTable, hashString, mix32 } from './sketch.js';
+import { DISTINCT_WORDS, DistinctCounter, ENTROPY_WORDS, EntropyHistogram, SeenTable, SlabPool, hashString, mix32 } from './sketch.js';
+
+/** Slab words of one entity: four distinct counters and two entropy histograms (536 bytes). */
+export const ENTITY_WORDS = 4 * DISTINCT_WORDS + 2 * ENTROPY_WORDS;
 
 /** One entity's features over one window. */
 export interface EntityWindow {
@@ -45,9 +48,9 @@ export interface FeatureOptions {
   /** EWMA weight of the newest window in the baseline (default 0.1: about the last 10 windows). */
   baselineAlpha?: number;
   /**
-   * True when a flow leaves the cluster (the compiled policy's classification). Default: the
-   * record's `direction` is `egress` or `external` when set, else its destination is not in
-   * a private, loopback, link-local or ULA range.
+   * True when a flow leaves the cluster (the compiled policy's classification). Default
+   * ({@link defaultLeavesCluster}): `direction` `egress`; not for `internal` or `ingress`; else
+   * (`external` or unset) a destination outside the private, loopback, link-local, CGNAT and ULA ranges.
    */
   leavesCluster?: (flow: FlowRecord) => boolean;
 }
@@ -77,12 +80,12 @@ class EntityState {
   firstT = 0;
   lastT = 0;
   flows = 0;
-  readonly addrs = new DistinctCounter();
-  readonly ports = new DistinctCounter();
-  readonly prefixes = new DistinctCounter();
-  readonly pairs = new DistinctCounter();
-  readonly portH = new EntropyHistogram();
-  readonly addrH = new EntropyHistogram();
+  readonly addrs: DistinctCounter;
+  readonly ports: DistinctCounter;
+  readonly prefixes: DistinctCounter;
+  readonly pairs: DistinctCounter;
+  readonly portH: EntropyHistogram;
+  readonly addrH: EntropyHistogram;
   bytesOut = 0;
   bytesIn = 0;
   packetsOut = 0;
@@ -109,6 +112,17 @@ class EntityState {
   baseFlows = 0;
   baseAddrs = 0;
   baseBytes = 0;
+
+  /** @param slot this entity's ENTITY_WORDS words of the pool (zeroed). */
+  constructor(readonly slot: [Uint32Array, number]) {
+    const [a, o] = slot;
+    this.addrs = new DistinctCounter(a, o);
+    this.ports = new DistinctCounter(a, o + DISTINCT_WORDS);
+    this.prefixes = new DistinctCounter(a, o + 2 * DISTINCT_WORDS);
+    this.pairs = new DistinctCounter(a, o + 3 * DISTINCT_WORDS);
+    this.portH = new EntropyHistogram(a, o + 4 * DISTINCT_WORDS);
+    this.addrH = new EntropyHistogram(a, o + 4 * DISTINCT_WORDS + ENTROPY_WORDS);
+  }
 
   reset(start: number): void {
     this.windowStart = start;
@@ -165,9 +179,14 @@ const PRIVATE_V4: ReadonlyArray<[number, number]> = [
   [0x64400000, 10], // 100.64/10 (RFC 6598 shared, used for pod networks)
 ];
 
-/** Default leavesCluster: direction when the policy set it, else "destination is not private". */
+/**
+ * Default leavesCluster: the policy's direction when it knows one end is ours (`egress` leaves;
+ * `internal`, `ingress` do not), else (`external`: neither end in the policy's networks, or no
+ * direction) "the destination is not a private, loopback, link-local, CGNAT or ULA address".
+ */
 export function defaultLeavesCluster(flow: FlowRecord): boolean {
-  if (flow.direction !== undefined) return flow.direction === 'egress' || flow.direction === 'external';
+  if (flow.direction === 'egress') return true;
+  if (flow.direction === 'internal' || flow.direction === 'ingress') return false;
   const a = flow.dstAddr;
   if (flow.family === 6) {
     const l = a.toLowerCase();
@@ -224,6 +243,7 @@ export class FeatureWindows {
   private readonly leaves: (flow: FlowRecord) => boolean;
   private readonly entities: BoundedKeys<EntityState>;
   private readonly seen: SeenTable;
+  private readonly pool = new SlabPool(ENTITY_WORDS);
   private readonly sawNew = new Set<FlowSource>();
   private maxT = Number.NEGATIVE_INFINITY;
   private nextSweep = Number.POSITIVE_INFINITY;
@@ -249,11 +269,12 @@ export class FeatureWindows {
     const key = flow.srcAddr;
     let st = this.entities.touch(key);
     if (st === undefined) {
-      st = new EntityState();
+      st = new EntityState(this.pool.alloc());
       const ev = this.entities.set(key, st);
       if (ev !== undefined) {
         this.counters.evicted++;
         if (ev.value.open) out.push(this.close(ev.key, ev.value));
+        this.pool.release(ev.value.slot);
       }
     }
     const start = t - (t % this.windowMs);

@@ -1,7 +1,7 @@
 /**
  * The window features, in the order of `EntityWindow.values`. Counts, bytes and durations are
  * log-scaled (`ln(1 + x)`) because they are heavy-tailed; shares are in [0, 1]; entropies are
- * in bits (0..6, see sketch.ts); `*_vs_baseline` are the window's log value minus the entity's
+ * in bits (0..5, see sketch.ts); `*_vs_baseline` are the window's log value minus the entity's
  * EWMA of it over its past windows.
  */
 export const FEATURE_NAMES = [

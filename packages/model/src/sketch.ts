@@ -24,7 +24,9 @@ export function mix32(x: number): number {
 }
 
 /** Items held exactly before a {@link DistinctCounter} switches to its HyperLogLog registers. */
-export const EXACT_DISTINCT = 32;
+export const EXACT_DISTINCT = 16;
+/** 32-bit words a DistinctCounter keeps in its slab: the count, then the exact items. */
+export const DISTINCT_WORDS = 1 + EXACT_DISTINCT;
 /** HyperLogLog precision of {@link DistinctCounter}: 2^8 = 256 one-byte registers, standard error 1.04/√256 ≈ 6.5 % (Flajolet et al. 2007). */
 export const HLL_P = 8;
 const HLL_M = 1 << HLL_P;
@@ -32,26 +34,41 @@ const HLL_M = 1 << HLL_P;
 const HLL_ALPHA = 0.7213 / (1 + 1.079 / HLL_M);
 
 /**
- * Distinct count of 32-bit hashes: exact up to {@link EXACT_DISTINCT} items (a linear scan of a
- * small array), then a HyperLogLog of 256 registers (with linear counting for small estimates).
- * Memory: 128 bytes, plus 256 once past the exact range.
+ * Distinct count of 32-bit hashes: exact up to {@link EXACT_DISTINCT} items (a linear scan of
+ * words in a shared slab), then a HyperLogLog of 256 one-byte registers (allocated on the first
+ * overflow and kept for reuse; linear counting for small estimates). 68 bytes of slab, plus 256
+ * once past the exact range.
  */
 export class DistinctCounter {
-  private readonly exact = new Uint32Array(EXACT_DISTINCT);
-  private n = 0;
   private regs: Uint8Array | undefined;
+  private hll = false;
+
+  /** @param a the slab, @param off the first of the DISTINCT_WORDS words this counter owns. */
+  constructor(
+    private readonly a: Uint32Array,
+    private readonly off: number,
+  ) {}
+
+  /** A counter with its own words (tests, one-off use). */
+  static standalone(): DistinctCounter {
+    return new DistinctCounter(new Uint32Array(DISTINCT_WORDS), 0);
+  }
 
   /** Adds one hashed item. */
   add(h: number): void {
-    if (this.regs === undefined) {
-      const ex = this.exact;
-      for (let i = 0; i < this.n; i++) if (ex[i] === h) return;
-      if (this.n < EXACT_DISTINCT) {
-        ex[this.n++] = h;
+    if (!this.hll) {
+      const a = this.a;
+      const n = a[this.off];
+      const first = this.off + 1;
+      for (let i = first; i < first + n; i++) if (a[i] === h) return;
+      if (n < EXACT_DISTINCT) {
+        a[first + n] = h;
+        a[this.off] = n + 1;
         return;
       }
-      this.regs = new Uint8Array(HLL_M);
-      for (let i = 0; i < this.n; i++) this.addHll(ex[i]);
+      this.hll = true;
+      this.regs ??= new Uint8Array(HLL_M);
+      for (let i = first; i < first + n; i++) this.addHll(a[i]);
     }
     this.addHll(h);
   }
@@ -65,10 +82,10 @@ export class DistinctCounter {
     if (rank > regs[idx]) regs[idx] = rank;
   }
 
-  /** The distinct count (exact below {@link EXACT_DISTINCT}, else an estimate). */
+  /** The distinct count (exact up to {@link EXACT_DISTINCT}, else an estimate). */
   count(): number {
-    const regs = this.regs;
-    if (regs === undefined) return this.n;
+    if (!this.hll) return this.a[this.off];
+    const regs = this.regs as Uint8Array;
     let sum = 0;
     let zeros = 0;
     for (let i = 0; i < HLL_M; i++) {
@@ -80,46 +97,94 @@ export class DistinctCounter {
     return e;
   }
 
-  /** Forgets every item (keeps the HyperLogLog registers allocated, zeroed). */
+  /** Forgets every item (keeps the registers allocated, zeroed). */
   reset(): void {
-    this.n = 0;
-    if (this.regs) this.regs.fill(0);
-    this.regs = undefined;
+    this.a[this.off] = 0;
+    if (this.hll) (this.regs as Uint8Array).fill(0);
+    this.hll = false;
   }
 }
 
-/** Buckets of an {@link EntropyHistogram}: its entropy is at most log2(64) = 6 bits. */
-export const ENTROPY_BUCKETS = 64;
+/** Buckets of an {@link EntropyHistogram}: its entropy is at most log2(32) = 5 bits. */
+export const ENTROPY_BUCKETS = 32;
+/** 32-bit words an EntropyHistogram keeps in its slab: the total, then the bucket counts. */
+export const ENTROPY_WORDS = 1 + ENTROPY_BUCKETS;
 
 /**
  * Shannon entropy (bits) of a stream of hashed items, over {@link ENTROPY_BUCKETS} hash buckets:
  * exact while the items fall into distinct buckets, a lower bound otherwise (collisions merge
- * items). 256 bytes.
+ * items). 132 bytes of slab.
  */
 export class EntropyHistogram {
-  private readonly counts = new Uint32Array(ENTROPY_BUCKETS);
-  private total = 0;
+  constructor(
+    private readonly a: Uint32Array,
+    private readonly off: number,
+  ) {}
+
+  /** A histogram with its own words (tests, one-off use). */
+  static standalone(): EntropyHistogram {
+    return new EntropyHistogram(new Uint32Array(ENTROPY_WORDS), 0);
+  }
 
   add(h: number): void {
-    this.counts[mix32(h) & (ENTROPY_BUCKETS - 1)]++;
-    this.total++;
+    this.a[this.off + 1 + (mix32(h) & (ENTROPY_BUCKETS - 1))]++;
+    this.a[this.off]++;
   }
 
   /** Entropy in bits (0 for no item or a single repeated item). */
   entropy(): number {
-    const n = this.total;
+    const a = this.a;
+    const n = a[this.off];
     if (n === 0) return 0;
     let s = 0;
-    for (let i = 0; i < ENTROPY_BUCKETS; i++) {
-      const c = this.counts[i];
+    for (let i = this.off + 1; i <= this.off + ENTROPY_BUCKETS; i++) {
+      const c = a[i];
       if (c > 0) s += c * Math.log2(c);
     }
     return Math.max(0, Math.log2(n) - s / n);
   }
 
   reset(): void {
-    this.counts.fill(0);
-    this.total = 0;
+    this.a.fill(0, this.off, this.off + ENTROPY_WORDS);
+  }
+}
+
+/**
+ * Fixed-size slots of 32-bit words carved from large chunks, so that an entity's counters cost no
+ * allocation of their own: `alloc` takes a freed slot or the next unused one (a new chunk of
+ * `chunkSlots` slots when needed), `release` gives one back.
+ */
+export class SlabPool {
+  private readonly chunks: Uint32Array[] = [];
+  private readonly free: Array<[Uint32Array, number]> = [];
+  private used = 0;
+
+  constructor(
+    readonly words: number,
+    readonly chunkSlots = 1024,
+  ) {}
+
+  /** A zeroed slot: its chunk and first word. */
+  alloc(): [Uint32Array, number] {
+    const f = this.free.pop();
+    if (f) {
+      f[0].fill(0, f[1], f[1] + this.words);
+      return f;
+    }
+    const c = Math.floor(this.used / this.chunkSlots);
+    if (c === this.chunks.length) this.chunks.push(new Uint32Array(this.words * this.chunkSlots));
+    const off = (this.used % this.chunkSlots) * this.words;
+    this.used++;
+    return [this.chunks[c], off];
+  }
+
+  release(slot: [Uint32Array, number]): void {
+    this.free.push(slot);
+  }
+
+  /** Bytes held by the chunks. */
+  get bytes(): number {
+    return this.chunks.length * this.words * this.chunkSlots * 4;
   }
 }
 

@@ -110,7 +110,12 @@ export interface RoleKit<P = unknown, A extends { close(): PromiseLike<unknown> 
     conntrackAvailable(command: string): { ok: boolean; reason?: string };
   };
   processor?: {
-    createPipeline(deps: { policy: CompiledPolicy; detectors: Detector[] }): P;
+    createPipeline(deps: { policy: CompiledPolicy; detectors: Detector[]; scorers?: unknown[] }): P;
+    /**
+     * The async scorers the policy asks for (the ML detector when `detectors.model.dir` names a
+     * model: @floe/model `scorersFromPolicy`); absent: none. A rejection stops the start.
+     */
+    loadScorers?(policy: CompiledPolicy, deps: { logger?: Logger; metrics?: Registry }): Promise<unknown[]>;
     createProcessor(
       opts: { group: string; storeFlows: boolean },
       deps: {
@@ -339,7 +344,11 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
         responder: responder!,
         logger: log,
         metrics: registry,
-        pipeline: k.createPipeline({ policy: policy!, detectors: detectorsFor(policy!, { metrics: registry }) }),
+        pipeline: k.createPipeline({
+          policy: policy!,
+          detectors: detectorsFor(policy!, { metrics: registry }),
+          scorers: k.loadScorers ? await k.loadScorers(policy!, { logger: log, metrics: registry }) : [],
+        }),
         onFinding: opts.onFinding,
         onDecision: opts.onDecision ? (d) => opts.onDecision!(d) : undefined,
         onFailure: (e) => ctx.fail('processor', e),

@@ -8,7 +8,7 @@ import { STORE_ERROR_CODES, StoreError } from './errors.js';
 import { clipWindow, gapFilters, gapRow, queryGapPage, summaryOf } from './gaps.js';
 import { instrumentStore } from './instrument.js';
 import { createStoreMetrics, type StoreDeps } from './metrics.js';
-import { AUDIT_LIMIT, pageLimit, queryDecisionPage, queryFindingPage, type Filter, type KeysetFetch } from './paging.js';
+import { AUDIT_LIMIT, pageLimit, queryDecisionPage, queryFindingPage, readFlowPage, type Filter, type KeysetFetch } from './paging.js';
 import { opQueue } from './queue.js';
 import { auditRow, deadLetterRow, decisionRow, findingRow, mergeFinding, rowToAudit, rowToDeadLetter, rowToDecision, rowToFinding, toNumber, type Row } from './rows.js';
 import type { DeadLetterRow, DecisionQuery, FindingQuery, GapQuery, GapSummary, GapSummaryQuery, Page, Store } from './store.js';
@@ -493,6 +493,17 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
         );
         return summaryOf(got);
       });
+    },
+
+    readFlows(q) {
+      return readFlowPage(q, (filters, after, limit) =>
+        serial(async (c) => {
+          const w = Where.of(filters);
+          const a = after ? '(observed_at > {as:Int64} OR (observed_at = {as:Int64} AND dedup_key > {ak:String}))' : undefined;
+          const params = after ? { ...w.params, as: after.s, ak: after.k, lim: limit } : { ...w.params, lim: limit };
+          return rows(c, `SELECT * FROM flows FINAL ${w.sql(a)} ORDER BY observed_at, dedup_key LIMIT {lim:UInt32}`, params, { do_not_merge_across_partitions_select_final: 1 });
+        }),
+      );
     },
 
     countFlows(): Promise<{ flows: number; bytes: number }> {

@@ -119,6 +119,47 @@ export function runStoreContract(name: string, makeStore: () => Store | Promise<
       assert.deepEqual(await s.countFlows(), { flows: 3, bytes: 600 + 4000 + 100 });
     });
 
+    it('readFlows: oldest first in pages with a cursor, since/until filter, every field round-trips', async (t) => {
+      const s = await started(t);
+      const full = flowFixture({
+        observedAt: T0 + 5,
+        start: T0 + 1,
+        end: T0 + 4,
+        srcMeta: { namespace: 'shop', pod: 'web-1', workload: 'web' },
+        replyDstAddr: '192.0.2.1',
+        replyDstPort: 8443,
+        unreplied: true,
+        zone: 3,
+        mark: 7,
+        verdict: 'accept',
+        direction: 'egress',
+        logPrefix: 'p',
+      });
+      const flows = [full, ...Array.from({ length: 4 }, (_, i) => flowFixture({ observedAt: T0 + i, srcPort: 50_000 + i }))];
+      await s.insertFlows(flows);
+      const all: FlowRecord[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const p = await s.readFlows({ limit: 2, cursor });
+        all.push(...p.items);
+        cursor = p.next;
+        pages++;
+      } while (cursor !== undefined && pages < 10);
+      assert.equal(pages, 3);
+      assert.deepEqual(
+        all.map((f) => f.observedAt),
+        [T0, T0 + 1, T0 + 2, T0 + 3, T0 + 5],
+      );
+      assert.deepEqual(all[4], full);
+      assert.deepEqual(
+        (await s.readFlows({ since: T0 + 1, until: T0 + 3 })).items.map((f) => f.srcPort),
+        [50_001, 50_002],
+      );
+      await assert.rejects(s.readFlows({ cursor: 'nope' }), { code: 'FLOE_STORE_BAD_CURSOR' });
+      await assert.rejects(s.readFlows({ limit: 0 }), { code: 'FLOE_STORE_BAD_QUERY' });
+    });
+
     it('findings upsert by id: first seen is the minimum, the later lastSeen wins evidence; fields round-trip', async (t) => {
       const s = await started(t);
       const first = findingFixture();

@@ -9,7 +9,7 @@ import { instrumentStore } from './instrument.js';
 import { createStoreMetrics, type StoreDeps } from './metrics.js';
 import { clipWindow, GAP_COLUMNS, gapFilters, gapRow, queryGapPage, summaryOf } from './gaps.js';
 import { migrate } from './migrations.js';
-import { AUDIT_LIMIT, pageLimit, queryDecisionPage, queryFindingPage, type Filter, type KeysetFetch } from './paging.js';
+import { AUDIT_LIMIT, pageLimit, queryDecisionPage, queryFindingPage, readFlowPage, type Filter, type KeysetFetch } from './paging.js';
 import { opQueue } from './queue.js';
 import {
   AUDIT_COLUMNS,
@@ -436,6 +436,17 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
         );
         return summaryOf(got);
       });
+    },
+
+    readFlows(q) {
+      return readFlowPage(q, (filters, after, limit) =>
+        serial(async (c) => {
+          const w = Where.of(filters);
+          const a = after ? '(observed_at > ? OR (observed_at = ? AND dedup_key > ?))' : undefined;
+          const params = after ? [...w.params, after.s, after.s, after.k] : [...w.params];
+          return rows(c, `SELECT * FROM flows ${w.sql(a)} ORDER BY observed_at, dedup_key LIMIT ?`, [...params, limit]);
+        }),
+      );
     },
 
     countFlows(): Promise<{ flows: number; bytes: number }> {

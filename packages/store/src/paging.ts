@@ -1,8 +1,9 @@
 import type { Decision, Finding } from '@floe/flow';
 import { normalizeAddr, normalizeCidr, SEVERITIES, severityRank } from '@floe/flow';
 import { STORE_ERROR_CODES, StoreError } from './errors.js';
-import { rowToDecision, rowToFinding, type Row } from './rows.js';
-import type { DecisionQuery, FindingQuery, Page } from './store.js';
+import { rowToDecision, rowToFinding, rowToFlow, toNumber, type Row } from './rows.js';
+import type { DecisionQuery, FindingQuery, FlowScanQuery, Page } from './store.js';
+import type { FlowRecord } from '@floe/flow';
 
 /**
  * Query checks, filters, keyset cursors and pages shared by the DuckDB and ClickHouse adapters,
@@ -16,9 +17,41 @@ export const PAGE_LIMIT = Object.freeze({ default: 100, max: 1000 });
 /** Default and largest row count of queryAudit. */
 export const AUDIT_LIMIT = Object.freeze({ default: 100, max: 10_000 });
 
+/** Default and largest page of readFlows (rows). */
+export const FLOW_SCAN_LIMIT = Object.freeze({ default: 10_000, max: 100_000 });
+
+/**
+ * Fetches up to `limit` flows rows matching `filters`, after (`observed_at`, `dedup_key`) = `after`
+ * when given, ordered by both ascending: each adapter's own SQL, in its operation queue.
+ */
+export type FlowScanFetch = (filters: Filter[], after: { s: number; k: string } | undefined, limit: number) => Promise<Row[]>;
+
+/**
+ * One page of readFlows, shared by the adapters: checks the query, fetches `limit + 1` rows to
+ * know whether a next page exists, and makes its cursor from the last row returned.
+ * @throws StoreError FLOE_STORE_BAD_QUERY (limit, times), FLOE_STORE_BAD_CURSOR.
+ */
+export async function readFlowPage(q: FlowScanQuery, fetch: FlowScanFetch): Promise<{ items: FlowRecord[]; next?: string }> {
+  const limit = pageLimit(q.limit, FLOW_SCAN_LIMIT.max, FLOW_SCAN_LIMIT.default);
+  const filters: Filter[] = [];
+  const since = queryTime('since', q.since);
+  const until = queryTime('until', q.until);
+  if (since !== undefined) filters.push({ column: 'observed_at', op: '>=', type: 'Int64', value: since });
+  if (until !== undefined) filters.push({ column: 'observed_at', op: '<', type: 'Int64', value: until });
+  const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, 'l');
+  const rows = await fetch(filters, after, limit + 1);
+  const page = rows.slice(0, limit);
+  const out: { items: FlowRecord[]; next?: string } = { items: page.map(rowToFlow) };
+  if (rows.length > limit) {
+    const last = page[page.length - 1];
+    out.next = encodeCursor({ t: 'l', s: toNumber(last.observed_at), k: String(last.dedup_key) });
+  }
+  return out;
+}
+
 /** Cursor payloads: `t` tells the query kind, `s` the sort time (ms), `k` the tie-breaking key. */
 export interface CursorData {
-  t: 'f' | 'd' | 'g';
+  t: 'f' | 'd' | 'g' | 'l';
   s: number;
   k: string;
 }

@@ -1,4 +1,4 @@
-import type { Decision, DecisionAudit, Finding } from '@floe/flow';
+import type { Decision, DecisionAudit, Finding, FlowRecord } from '@floe/flow';
 import type { DeadLetterRow } from './store.js';
 import { severityRank } from '@floe/flow';
 
@@ -219,4 +219,54 @@ export function rowToDeadLetter(r: Row): DeadLetterRow {
   };
   if (r.record_no !== null && r.record_no !== undefined) d.record = toNumber(r.record_no);
   return d;
+}
+
+/** `flows` columns and the FlowRecord field each holds (both adapters; the text columns src_meta/dst_meta hold JSON). */
+const FLOW_COLUMN_FIELDS: ReadonlyArray<readonly [string, keyof FlowRecord, 'n' | 's' | 'b' | 'j']> = [
+  ['observed_at', 'observedAt', 'n'],
+  ['start_ms', 'start', 'n'],
+  ['end_ms', 'end', 'n'],
+  ['node', 'node', 's'],
+  ['source', 'source', 's'],
+  ['event', 'event', 's'],
+  ['family', 'family', 'n'],
+  ['protocol', 'protocol', 'n'],
+  ['src_addr', 'srcAddr', 's'],
+  ['dst_addr', 'dstAddr', 's'],
+  ['src_port', 'srcPort', 'n'],
+  ['dst_port', 'dstPort', 'n'],
+  ['icmp_type', 'icmpType', 'n'],
+  ['icmp_code', 'icmpCode', 'n'],
+  ['reply_src_addr', 'replySrcAddr', 's'],
+  ['reply_dst_addr', 'replyDstAddr', 's'],
+  ['reply_src_port', 'replySrcPort', 'n'],
+  ['reply_dst_port', 'replyDstPort', 'n'],
+  ['bytes_orig', 'bytesOrig', 'n'],
+  ['packets_orig', 'packetsOrig', 'n'],
+  ['bytes_reply', 'bytesReply', 'n'],
+  ['packets_reply', 'packetsReply', 'n'],
+  ['state', 'state', 's'],
+  ['assured', 'assured', 'b'],
+  ['unreplied', 'unreplied', 'b'],
+  ['zone', 'zone', 'n'],
+  ['mark', 'mark', 'n'],
+  ['ct_id', 'ctId', 's'],
+  ['log_prefix', 'logPrefix', 's'],
+  ['verdict', 'verdict', 's'],
+  ['in_iface', 'inIface', 's'],
+  ['out_iface', 'outIface', 's'],
+  ['direction', 'direction', 's'],
+  ['src_meta', 'srcMeta', 'j'],
+  ['dst_meta', 'dstMeta', 'j'],
+];
+
+/** The FlowRecord of a `flows` row: NULL columns stay absent; booleans may come back as 0/1 or `'true'`. */
+export function rowToFlow(r: Row): FlowRecord {
+  const f: Record<string, unknown> = { schema: 1 };
+  for (const [col, field, kind] of FLOW_COLUMN_FIELDS) {
+    const v = r[col];
+    if (v === null || v === undefined) continue;
+    f[field] = kind === 'n' ? toNumber(v) : kind === 'b' ? v === true || v === 1 || v === 'true' : kind === 'j' ? JSON.parse(v as string) : v;
+  }
+  return f as unknown as FlowRecord;
 }

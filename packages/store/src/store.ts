@@ -6,6 +6,14 @@ import type { DataGap, DataGapKind, DeadLetter, Decision, DecisionAudit, Finding
  * Writes are idempotent: inserting the same finding id or decision target twice keeps one row.
  * Times are ms since epoch.
  */
+/** readFlows' query: times in ms since epoch. */
+export interface FlowScanQuery {
+  since?: number;
+  until?: number;
+  limit?: number;
+  cursor?: string;
+}
+
 export interface Store {
   readonly name: string;
   /** Opens the database and applies pending migrations. Safe twice. */
@@ -26,6 +34,13 @@ export interface Store {
   queryAudit(q: { target?: string; limit?: number }): Promise<DecisionAudit[]>;
   /** Counts for summaries and tests. */
   countFlows(): Promise<{ flows: number; bytes: number }>;
+  /**
+   * Stored flows with `observedAt` in [since, until) (ms), oldest first (by observedAt, then the
+   * dedup key), `limit` per page (default 10 000, 1..100 000) after `cursor`; `next` is the cursor
+   * of the following page, absent on the last. For retraining the model (`floe train --from-store`).
+   * @throws StoreError FLOE_STORE_BAD_CURSOR, FLOE_STORE_BAD_QUERY (limit, times).
+   */
+  readFlows(q: FlowScanQuery): Promise<{ items: FlowRecord[]; next?: string }>;
   /** Appends dead-lettered messages and records (table `dead_letters`); never de-duplicated. */
   insertDeadLetters(rows: DeadLetterRow[]): Promise<void>;
   /** Dead letters, latest first; `limit` default 100 (1..10000); `reason` filters. */

@@ -3,6 +3,7 @@ import { createPipeline, createProcessor, type Pipeline } from '@floe/pipeline';
 import { createEnforcer } from '@floe/enforcer';
 import { API_KIT, type buildApp } from '@floe/api';
 import type { RoleKit } from '@floe/runtime';
+import { scorersFromPolicy } from '@floe/model';
 
 /**
  * Every role's implementation, for `floe run` (all roles in one process) and `floe serve --role`
@@ -10,7 +11,7 @@ import type { RoleKit } from '@floe/runtime';
  */
 export const FLOE_KIT: RoleKit<Pipeline, ReturnType<typeof buildApp>> = Object.freeze({
   collector: { createCollector, conntrackAvailable },
-  processor: { createPipeline, createProcessor },
+  processor: { createPipeline, createProcessor, loadScorers: scorersFromPolicy },
   enforcer: { createEnforcer },
   api: API_KIT,
 });

@@ -5,7 +5,9 @@ import { checkPolicyFile } from './policy-check.js';
 import { analyzeFiles, parseMaxLineBytes, summaryLines, UsageError } from './analyze.js';
 import { DEFAULT_MAX_LINE_BYTES, escapeText } from '@floe/flow';
 import { runFloe } from './run.js';
-import { trainFromInputs } from './train.js';
+import { storeInput, trainFromInputs } from './train.js';
+import { createStore } from '@floe/store';
+import { storeConfigOf } from '@floe/runtime';
 import { composeRoles, rolesOf, runService, ROLES, type Role } from '@floe/runtime';
 import { FLOE_KIT } from './components.js';
 import { evalCommand, parseFraction } from './eval.js';
@@ -164,6 +166,17 @@ function parseWindow(v: string): number {
   if (!(n >= 1000 && n <= 3_600_000)) throw new InvalidArgumentError('a window of 1s to 60m, written 60s, 5m or 30000ms');
   return n;
 }
+/** `--since`: a duration back from now (`24h`, `7d`, `90m`) or an ISO 8601 time. */
+function parseSince(v: string): number {
+  const m = /^([0-9]{1,6})(m|h|d)$/.exec(v.trim());
+  const t = m
+    ? Date.now() - Number(m[1]) * (m[2] === 'm' ? 60_000 : m[2] === 'h' ? 3_600_000 : 86_400_000)
+    : /^\d{4}-\d{2}-\d{2}/.test(v.trim())
+      ? Date.parse(v.trim())
+      : Number.NaN;
+  if (!Number.isFinite(t)) throw new InvalidArgumentError('a duration back from now (90m, 24h, 7d) or an ISO 8601 time (2026-12-01T00:00:00Z)');
+  return t;
+}
 function parseEpochs(v: string): number {
   const n = /^[0-9]{1,6}$/.test(v.trim()) ? Number(v.trim()) : Number.NaN;
   if (!(n >= 1 && n <= 100_000)) throw new InvalidArgumentError('an integer 1..100000');
@@ -178,9 +191,15 @@ program
       'fit an autoencoder (TensorFlow.js) to the rest and set its threshold to the (1 - fpr) quantile of its\n' +
       'training errors. Writes DIR/model.json + DIR/weights.bin (TensorFlow.js layers format) and\n' +
       'DIR/floe-model.json (features, scaling, threshold, version). Use it with `floe analyze --model DIR`\n' +
-      'or the policy key detectors.model.dir. Exit 2 for unusable input or options, or too few windows.',
+      'or the policy key detectors.model.dir. With --from-store the flows come from the store (after any\n' +
+      '--input files) and every source its findings name is left out too. Exit 2 for unusable input or\n' +
+      'options, or too few windows.',
   )
-  .requiredOption('--input <file...>', 'flow files (the formats of `floe analyze`), read in order as one stream')
+  .option('--input <file...>', 'flow files (the formats of `floe analyze`), read in order as one stream')
+  .option('--from-store', "read the store's flows table (and leave out the sources its findings name)")
+  .option('--since <when>', 'with --from-store: flows and findings from this time on: 90m, 24h, 7d back from now, or an ISO 8601 time', parseSince)
+  .option('--store <path>', "with --from-store: the DuckDB file (default: the configuration's store, data/floe.duckdb)")
+  .option('-c, --config <file>', 'with --from-store: configuration YAML naming the store (duckdb or clickhouse)')
   .addOption(new Option('--format <name>', 'input format').choices(FORMATS).default('auto'))
   .requiredOption('--out <dir>', 'model directory to write (created)')
   .option('--fpr <rate>', 'false-positive rate the threshold is calibrated for, on the training windows', parseFpr, 0.01)
@@ -190,21 +209,36 @@ program
   .option('--inventory <file>', 'inventory YAML/JSON mapping addresses to namespace and workload')
   .option('--max-line-bytes <n>', 'longest line read; longer lines are counted as rejected and skipped', parseMaxLineBytes, DEFAULT_MAX_LINE_BYTES)
   .action(async (o) => {
-    await trainFromInputs(
-      {
-        inputs: o.input,
-        format: o.format,
-        out: o.out,
-        fpr: o.fpr,
-        windowMs: o.window,
-        epochs: o.epochs,
-        policyFile: o.policy,
-        inventoryFile: o.inventory,
-        maxLineBytes: o.maxLineBytes,
-      },
-      out,
-      err,
-    );
+    if (!o.input && !o.fromStore) throw new UsageError('train: give --input FILE... or --from-store');
+    if (!o.fromStore && (o.since !== undefined || o.store)) throw new UsageError('train: --since and --store go with --from-store');
+    let store: ReturnType<typeof createStore> | undefined;
+    let extra: Awaited<ReturnType<typeof storeInput>> | undefined;
+    if (o.fromStore) {
+      const cfg = loadConfig({ file: o.config, overrides: (o.store ? { store: { path: o.store } } : {}) as never });
+      store = createStore(storeConfigOf(cfg));
+      await store.start();
+    }
+    try {
+      if (store) extra = await storeInput(store, o.since, err);
+      await trainFromInputs(
+        {
+          inputs: o.input ?? [],
+          extra,
+          format: o.format,
+          out: o.out,
+          fpr: o.fpr,
+          windowMs: o.window,
+          epochs: o.epochs,
+          policyFile: o.policy,
+          inventoryFile: o.inventory,
+          maxLineBytes: o.maxLineBytes,
+        },
+        out,
+        err,
+      );
+    } finally {
+      await store?.stop();
+    }
   });
 
 program
@@ -277,7 +311,11 @@ program.parseAsync(process.argv).catch((e: Error & { code?: string; exitCode?: n
   for (let c: unknown = e.cause; !code && c instanceof Error; c = c.cause) code = (c as { code?: string }).code;
   // Bad input or options: the message alone, exit 2 (no stack trace for a user's mistake).
   // An unusable --store / store.path (FLOE_STORE_BAD_PATH) is such a mistake too.
-  if (e instanceof ConfigError || e instanceof UsageError || /^FLOE_(POLICY|CONFIG|FLOW|CLI)_|^FLOE_STORE_BAD_(PATH|CONFIG)$/.test(code ?? '')) {
+  if (
+    e instanceof ConfigError ||
+    e instanceof UsageError ||
+    /^FLOE_(POLICY|CONFIG|FLOW|CLI)_|^FLOE_MODEL_(NOT_FOUND|BAD_FORMAT|FEATURE_MISMATCH|VERSION_MISMATCH)$|^FLOE_STORE_BAD_(PATH|CONFIG)$/.test(code ?? '')
+  ) {
     err(`floe: ${e.message}`);
     process.exit(2);
   }

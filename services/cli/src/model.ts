@@ -2,10 +2,10 @@
  * The ML detector for the `floe` commands: loads the model a flag or the policy names, and turns
  * the model package's errors into usage errors (exit 2) with their code.
  */
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { escapeText } from '@floe/flow';
 import type { CompiledPolicy } from '@floe/policy';
-import { createModelDetector, ensureBackend, loadModel, ModelError, type ModelDetector } from '@floe/model';
+import { createModelDetector, ensureBackend, loadModel, ModelError, policyModelDir, type ModelDetector } from '@floe/model';
 import { UsageError } from './analyze.js';
 
 /**
@@ -13,11 +13,7 @@ import { UsageError } from './analyze.js';
  * the policy's `detectors.model.dir` (relative to the policy file), else none.
  */
 export function modelDirOf(policy: CompiledPolicy, flag?: string): string | undefined {
-  if (flag) return resolve(flag);
-  const dir = policy.policy.detectors.model?.dir;
-  if (!dir) return undefined;
-  const file = policy.policy.source.file;
-  return isAbsolute(dir) || !file || file.startsWith('<') ? resolve(dir) : resolve(dirname(file), dir);
+  return flag ? resolve(flag) : policyModelDir(policy);
 }
 
 /**

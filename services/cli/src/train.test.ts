@@ -86,3 +86,69 @@ test('floe train: --help tells its options; bad options and too few windows exit
   assert.equal(few.code, 2);
   assert.match(few.stderr, /at least 10 are needed \[FLOE_MODEL_TOO_FEW_WINDOWS\]/);
 });
+
+test('floe train --from-store: the store flows are read, and sources its findings name are left out', async () => {
+  const { createDuckDbStore } = await import('@floe/store');
+  const { parseFile } = await import('@floe/flow');
+  const file = join(dir, 'floe.duckdb');
+  const store = createDuckDbStore({ path: file });
+  await store.start();
+  let n = 0;
+  for (const f of TRAIN) {
+    const { records } = await parseFile(f, { format: 'auto' });
+    await store.insertFlows(records);
+    n += records.length;
+  }
+  const stored = (await store.countFlows()).flows;
+  // A finding stored earlier about the benign client: it must be left out of training.
+  const T0 = Date.parse('2026-11-30T00:00:00Z');
+  await store.insertFindings([
+    {
+      id: 'x:1',
+      schema: 1,
+      firstSeen: T0,
+      lastSeen: T0,
+      detector: 'portscan.vertical',
+      kind: 'detector',
+      severity: 'high',
+      score: 1,
+      entity: { addr: '10.70.0.2' },
+      peers: [],
+      summary: 's',
+      evidence: { flows: 1 },
+      producedBy: 't',
+    },
+  ]);
+  await store.stop();
+  assert.ok(stored > 0 && stored <= n);
+  const out = join(dir, 'from-store');
+  const r = floe(['train', '--from-store', '--store', file, '--since', '2026-01-01T00:00:00Z', '--window', '5s', '--epochs', '10', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /the store's findings since 2026-01-01T00:00:00\.000Z: 1, naming 1 entities/);
+  assert.match(r.stderr, new RegExp(`the store's flows: ${stored} records`));
+  const meta = JSON.parse(readFileSync(join(out, 'floe-model.json'), 'utf8'));
+  const m = /(\d+) windows used, (\d+) left out \((\d+) entities with findings\)/.exec(r.stdout);
+  assert.ok(m, r.stdout);
+  assert.equal(meta.trainingWindows, Number(m[1]));
+  // 10.70.0.2's windows are left out with the scanners': more left out than by the rules alone.
+  const rulesOnly = floe(['train', '--input', ...TRAIN, '--window', '5s', '--epochs', '10', '--out', join(dir, 'rules-only')]);
+  const m2 = /(\d+) windows used, (\d+) left out \((\d+) entities with findings\)/.exec(rulesOnly.stdout);
+  assert.ok(m2);
+  assert.equal(Number(m[3]), Number(m2[3]) + 1);
+  assert.ok(Number(m[2]) > Number(m2[2]));
+  assert.equal(floe(['train', '--out', join(dir, 'y')]).code, 2);
+});
+
+test('floe run with a policy naming the model (detectors.model.dir, relative to the policy file): the replayed scanner gets an ml.autoencoder finding', () => {
+  const policy = join(dir, 'policy.yaml');
+  writeFileSync(policy, 'version: 1\ndetectors:\n  model: { dir: model }\n');
+  const r = floe(['run', '--replay', NMAP, '--speed', 'max', '--exit-after-replay', '--api-port', '0', '--store', ':memory:', '--policy', policy]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^finding\s+medium\s+ml\.autoencoder\s+10\.50\.0\.2 .*driven by .*\(model ae-[0-9a-f]{16}\)$/m);
+  assert.doesNotMatch(r.stdout, /ml\.autoencoder\s+10\.70\.0\.2/);
+  const bad = join(dir, 'policy-bad.yaml');
+  writeFileSync(bad, 'version: 1\ndetectors:\n  model: { dir: no-such-model }\n');
+  const b = floe(['run', '--replay', NMAP, '--speed', 'max', '--exit-after-replay', '--api-port', '0', '--store', ':memory:', '--policy', bad]);
+  assert.equal(b.code, 2, b.stderr);
+  assert.match(b.stderr, /FLOE_MODEL_NOT_FOUND|no such file/);
+});

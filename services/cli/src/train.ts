@@ -7,6 +7,7 @@ import { escapeText, type FlowRecord, type FormatName } from '@floe/flow';
 import { createPipeline } from '@floe/pipeline';
 import { detectorsFor, loadCompiledPolicy } from '@floe/runtime';
 import { ensureBackend, FeatureWindows, leaveOut, ModelError, trainModel, type EntityWindow } from '@floe/model';
+import type { Store } from '@floe/store';
 import { checkInputs, readFlowFiles, UsageError } from './analyze.js';
 
 /** Options of `floe train`. */
@@ -119,4 +120,42 @@ export async function trainFromInputs(o: TrainCliOptions, out: (line: string) =>
     if (e instanceof ModelError) throw new UsageError(`${escapeText(e.message)} [${e.code}]`);
     throw e;
   }
+}
+
+/** Findings per page when collecting the entities the store's findings name. */
+const FINDINGS_PAGE = 1000;
+
+/**
+ * The store as a training input: the entities named by its findings whose last seen is at or
+ * after `since` (any detector; left out of training), and its flows with `observedAt` at or after
+ * `since`, oldest first, read page by page while training reads them.
+ */
+export async function storeInput(store: Store, since: number | undefined, err: (line: string) => void): Promise<NonNullable<TrainCliOptions['extra']>> {
+  const flagged = new Set<string>();
+  let findings = 0;
+  let cursor: string | undefined;
+  do {
+    const p = await store.queryFindings({ from: since, limit: FINDINGS_PAGE, cursor });
+    for (const f of p.items) flagged.add(f.entity.addr);
+    findings += p.items.length;
+    cursor = p.next;
+  } while (cursor !== undefined);
+  err(`floe train: the store's findings${since !== undefined ? ` since ${new Date(since).toISOString()}` : ''}: ${findings}, naming ${flagged.size} entities`);
+  let read = 0;
+  async function* records(): AsyncGenerator<FlowRecord> {
+    let c: string | undefined;
+    do {
+      const p = await store.readFlows({ since, cursor: c });
+      for (const r of p.items) yield r;
+      read += p.items.length;
+      c = p.next;
+    } while (c !== undefined);
+  }
+  return {
+    records: records(),
+    flagged,
+    get label() {
+      return `the store's flows: ${read} records`;
+    },
+  };
 }
