@@ -15,5 +15,6 @@ test('rocSvg maps (fpr, tpr) onto the 380 px plot square and prints the AUC', ()
   assert.match(svg, /<polyline [^>]*points="60\.0,430\.0 250\.0,50\.0 440\.0,50\.0"\/>/);
   assert.match(svg, />AUC 0\.750</);
   assert.match(svg, />ROC &lt;test&gt; &amp; co</);
+  assert.match(svg, /^<svg [^>]*>\n<title>ROC &lt;test&gt; &amp; co<\/title>/);
   assert.doesNotMatch(rocSvg([], null, 't'), /<polyline/);
 });

@@ -5,7 +5,7 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 
 /**
  * SVG (480×520 px) of `points` (false positive rate on x, true positive rate on y), with the
- * chance diagonal, a 0.2 grid, `title` (lines split at `\n`, each cut to 66 characters) and the
+ * chance diagonal, a 0.2 grid, `title` (also the SVG's `<title>`; lines split at `\n`, each cut to 66 characters) and the
  * AUC in the legend. An empty curve draws the axes and says there is no curve.
  */
 export function rocSvg(points: readonly RocPoint[], auc: number | null | undefined, title: string): string {
@@ -16,6 +16,7 @@ export function rocSvg(points: readonly RocPoint[], auc: number | null | undefin
   const y = (v: number): string => (T + (1 - v) * S).toFixed(1);
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="480" height="520" viewBox="0 0 480 520" font-family="sans-serif" font-size="12">`,
+    `<title>${esc(title.replace(/\n/g, ' — '))}</title>`,
     `<rect width="480" height="520" fill="white"/>`,
   ];
   title
