@@ -10,6 +10,9 @@ import { createStore } from '@floe/store';
 import { storeConfigOf } from '@floe/runtime';
 import { composeRoles, rolesOf, runService, ROLES, type Role } from '@floe/runtime';
 import { FLOE_KIT } from './components.js';
+import { evalCommand, parseFraction } from './eval.js';
+import { evalModels } from './eval-model.js';
+import { LABELLED_FORMATS } from '@floe/eval';
 
 const FORMATS = ['auto', 'conntrack', 'conntrack-xml', 'kernel-log', 'ulogd-json'] as const;
 const out = (line: string) => {
@@ -236,6 +239,37 @@ program
     } finally {
       await store?.stop();
     }
+  });
+
+program
+  .command('eval')
+  .description(
+    'Evaluate the detectors on a labelled data set: precision, recall and F1 per detector and attack class,\n' +
+      "per source address and 60 s window, for rules, model and both, and the model's ROC AUC. Exit 2 for bad input.",
+  )
+  .requiredOption('--input <file>', 'labelled flow file')
+  .addOption(new Option('--format <name>', 'data set format of --input').choices([...LABELLED_FORMATS]).makeOptionMandatory())
+  .option('--model <dir>', 'saved model directory (floe train --out DIR); all input rows are evaluated')
+  .option('--train <file>', 'train the model on this labelled file (its benign windows) and evaluate on all of --input')
+  .addOption(new Option('--train-format <name>', 'format of --train (default: --format)').choices([...LABELLED_FORMATS]))
+  .option(
+    '--train-split <f>',
+    'without --model/--train: train on the first fraction of the rows in time order, evaluate the rest (0: no training, evaluate all)',
+    parseFraction,
+    0.5,
+  )
+  .option('--policy <file>', 'policy YAML whose detector thresholds are used (default: the embedded policy)')
+  .option('--json', 'print the whole result as one JSON object')
+  .option('--roc <file.svg>', "write the model's ROC curve as SVG")
+  .option('--fpr <rate>', 'when training: false-positive rate the threshold is calibrated for, on the training windows', parseFpr, 0.01)
+  .option('--epochs <n>', 'when training: epochs (default 150)', parseEpochs)
+  .action(async (o) => {
+    await evalCommand(
+      { input: o.input, format: o.format, model: o.model, train: o.train, trainFormat: o.trainFormat, trainSplit: o.trainSplit, policyFile: o.policy, json: !!o.json, roc: o.roc },
+      evalModels(err, { fpr: o.fpr, epochs: o.epochs }),
+      out,
+      err,
+    );
   });
 
 const policy = program.command('policy').description('Policy files');
