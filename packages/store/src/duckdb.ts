@@ -118,7 +118,13 @@ const upsertFindingsSql = (rows: number): string =>
     .join(', ');
 const UPSERT_FINDING_SQL = upsertFindingsSql(1);
 
-const UPSERT_DECISION_SQL = `INSERT OR REPLACE INTO decisions (${DECISION_COLUMNS.join(', ')}) VALUES (${DECISION_COLUMNS.map(() => '?').join(', ')})`;
+/**
+ * A decision replaces the row of its target: DELETE then INSERT in one transaction (upsertDecision).
+ * DuckDB's `INSERT OR REPLACE` costs about 2.5 times as much per row (4.1 against 1.6 ms measured,
+ * one decision per transaction): at a few hundred decisions per scan it was the store's bottleneck.
+ */
+const DELETE_DECISION_SQL = 'DELETE FROM decisions WHERE target = ?';
+const INSERT_DECISION_SQL = `INSERT INTO decisions (${DECISION_COLUMNS.join(', ')}) VALUES (${DECISION_COLUMNS.map(() => '?').join(', ')})`;
 const INSERT_DEAD_LETTER_SQL = `INSERT INTO dead_letters (${DEAD_LETTER_COLUMNS.join(', ')}) VALUES (${DEAD_LETTER_COLUMNS.map(() => '?').join(', ')})`;
 /** A gap already stored (same gap_key) is left as it is: redelivery stores nothing twice. */
 const INSERT_GAP_SQL = `INSERT INTO data_gaps (${GAP_COLUMNS.join(', ')}) VALUES (${GAP_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (gap_key) DO NOTHING`;
@@ -192,6 +198,8 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
   let starting: Promise<void> | undefined;
   /** The bulk path's two statements, prepared once per connection (planning json_transform each time costs more than small batches do). */
   let flowStmts: { insert: DuckDBPreparedStatement; dedup: DuckDBPreparedStatement } | undefined;
+  /** upsertDecision's three statements, prepared once per connection. */
+  let decisionStmts: { remove: DuckDBPreparedStatement; insert: DuckDBPreparedStatement; audit: DuckDBPreparedStatement } | undefined;
   /** One connection, one operation at a time. */
   const queue = opQueue<DuckDBConnection>('duckdb', () => conn);
   const serial = queue.run;
@@ -242,6 +250,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
         const c = await instance.connect();
         await migrate(c);
         flowStmts = { insert: await c.prepare(INSERT_FLOWS_JSON_SQL), dedup: await c.prepare(DEDUP_FLOWS_SQL) };
+        decisionStmts = { remove: await c.prepare(DELETE_DECISION_SQL), insert: await c.prepare(INSERT_DECISION_SQL), audit: await c.prepare(INSERT_AUDIT_SQL) };
         conn = c;
         log.info({ path: opts.path }, 'duckdb store opened');
       })();
@@ -254,6 +263,8 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
       flowStmts?.insert.destroySync();
       flowStmts?.dedup.destroySync();
       flowStmts = undefined;
+      for (const st of Object.values(decisionStmts ?? {})) st.destroySync();
+      decisionStmts = undefined;
       conn?.closeSync();
       instance?.closeSync();
       conn = undefined;
@@ -314,8 +325,13 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
     upsertDecision(decision: Decision, audit: DecisionAudit): Promise<void> {
       return serial((c) =>
         tx(c, async () => {
-          await c.run(UPSERT_DECISION_SQL, decisionValues(decision));
-          await c.run(INSERT_AUDIT_SQL, auditValues(audit));
+          const { remove, insert, audit: addAudit } = decisionStmts!;
+          remove.bind([decision.target]);
+          await remove.run();
+          insert.bind(decisionValues(decision));
+          await insert.run();
+          addAudit.bind(auditValues(audit));
+          await addAudit.run();
         }),
       );
     },
