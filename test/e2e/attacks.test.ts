@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Finding } from '@floe/flow';
-import { analyze, AttackLab, attackTestBlocker, newEventStats, type Analysis, type Capture } from '../helpers/attack.js';
+import { analyze, AttackLab, attackTestBlocker, newEventStats, replayDecisions, type Analysis, type Capture } from '../helpers/attack.js';
 
 const blocker = attackTestBlocker();
 if (blocker && process.env.CI) throw new Error(`the attack end-to-end tests must run in CI: ${blocker}`);
@@ -166,10 +166,18 @@ test('hping3 SYN flood from the attacker: dos.synflood naming the attacker', { s
   assert.ok(c.lines.filter((x) => x.includes('SYN_RECV') && x.includes(`src=${l.attackerAddr} `)).length >= 1900, 'the victim answered (SYN_RECV)');
   const a = analyze([c.file]);
   report(t, c, a);
+  // floe run's responder (dry-run on a replay) blocks the attacker, not the victim
+  const blocks = replayDecisions(c.file);
+  t.diagnostic(`floe run --replay decisions: ${JSON.stringify(blocks)}`);
+  assert.ok(!blocks.some((b) => b.target.startsWith(`${l.victimAddr}/`)), 'the victim is not blocked');
   const f = a.findings.filter((x) => x.detector === 'dos.synflood');
   assert.ok(
     f.some((x) => names(x, l.attackerAddr) && names(x, l.victimAddr)),
     'a SYN-flood finding naming the attacker and the victim (dos.synflood, issue 7 H2)',
+  );
+  assert.ok(
+    blocks.some((b) => b.target === `${l.attackerAddr}/32` && b.detector === 'dos.synflood'),
+    'floe run blocks the flooding attacker for dos.synflood',
   );
 });
 
@@ -195,6 +203,8 @@ test('hping3 SYN flood from random spoofed sources: dos.synflood for the victim,
     [],
     'no finding (and so no block) about a spoofed source',
   );
+  // floe run's responder (dry-run on a replay) blocks nobody: not a spoofed source, not the victim
+  assert.deepEqual(replayDecisions(c.file), [], 'no block decision');
   const f = a.findings.filter((x) => x.detector === 'dos.synflood' && x.entity.addr === l.victimAddr);
   assert.equal(f.length, 1, 'one SYN-flood finding keyed by the victim (dos.synflood, issue 7 H2)');
 });

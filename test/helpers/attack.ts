@@ -97,6 +97,32 @@ export function analyze(files: string[]): Analysis {
   return { findings, parsed, rejected, stderr: r.stderr };
 }
 
+/** A block decision `floe run` printed: the target (address/prefix) and the detector behind it. */
+export interface BlockDecision {
+  target: string;
+  detector: string;
+}
+
+/**
+ * Replays a capture through the built `floe run` (the processor and responder of one process,
+ * embedded default policy, `--speed max --exit-after-replay`, in-memory store, dry-run as every
+ * replay) and returns the block decisions it printed.
+ * @throws Error when floe exits non-zero or prints no processing summary.
+ */
+export function replayDecisions(file: string): BlockDecision[] {
+  const r = spawnSync(process.execPath, [FLOE, 'run', '--replay', file, '--speed', 'max', '--exit-after-replay', '--store', ':memory:', '--api-port', '0'], {
+    encoding: 'utf8',
+    env: { ...process.env, FLOE_LOG_LEVEL: 'warn' },
+    timeout: 60_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.status !== 0 || !/^summary {2}processed \d+ flows/m.test(r.stdout))
+    throw new Error(`floe run --replay exited ${r.status}: ${r.stdout.slice(-2000)} ${r.stderr.slice(-2000)}`);
+  const out: BlockDecision[] = [];
+  for (const m of r.stdout.matchAll(/^decision block\s+(\S+)\s.*— detector (\S+)/gm)) out.push({ target: m[1], detector: m[2] });
+  return out;
+}
+
 /** Counts per field of a capture's NEW events: distinct destination ports per destination host and hosts per port, for one source. */
 export function newEventStats(lines: string[], src: string): { flows: number; maxPortsPerHost: number; maxHostsPerPort: number; hosts: number } {
   const portsByHost = new Map<string, Set<string>>();
