@@ -128,17 +128,18 @@ test('nmap ping sweep (-sn) of the victim /24: hostsweep.horizontal for the atta
 
 test('random scan over the victim subnet (hping3 --rand-dest): scan.random for the attacker, not a vertical scan or sweep', { skip: blocker, timeout: 60_000 }, async (t) => {
   const l = lab(t);
-  // 400 SYNs, each to a random address of the /24 and the next port (20000, 20001, ...): no host
+  // 250 SYNs, each to a random address of the /24 and the next port (20000, 20001, ...): no host
   // sees 15 ports and no port sees 16 hosts, so only distinct (address, port) pairs show it.
+  // (hping3's random addresses are far from uniform: with 400 SYNs one host got 15 in one run.)
   const c = await l.capture('hping3-random-scan', async () => {
-    const r = await l.run(l.attacker, 'hping3', ['-q', '-S', '--rand-dest', '-I', l.attackerIf, '-p', '++20000', '-i', 'u2000', '-c', '400', `${l.victimNet}.x`], 30_000);
-    assert.equal(transmitted(r.stdout + r.stderr), 400, r.stderr);
+    const r = await l.run(l.attacker, 'hping3', ['-q', '-S', '--rand-dest', '-I', l.attackerIf, '-p', '++20000', '-i', 'u2000', '-c', '250', `${l.victimNet}.x`], 30_000);
+    assert.equal(transmitted(r.stdout + r.stderr), 250, r.stderr);
   });
   const s = newEventStats(c.lines, l.attackerAddr);
   t.diagnostic(`random scan: ${JSON.stringify(s)}`);
-  assert.ok(s.flows >= 380, `the probes were tracked: ${s.flows}`);
+  assert.ok(s.flows >= 245, `the probes were tracked: ${s.flows}`);
   // hping3's random addresses are not uniform (about 140 distinct of 256 in 400 draws here)
-  assert.ok(s.hosts >= 100, `spread over the subnet: ${s.hosts} hosts`);
+  assert.ok(s.hosts >= 80, `spread over the subnet: ${s.hosts} hosts`);
   assert.ok(s.maxPortsPerHost < 15 && s.maxHostsPerPort < 16, 'below the vertical-scan and host-sweep thresholds');
   const a = analyze([c.file]);
   report(t, c, a);
