@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
 # Installs the Debian packages floe's live tests and `floe run` on live traffic need:
 # conntrack (conntrack-tools), nftables, iproute2 (ip netns), nmap (the real scanner the
-# end-to-end test uses). Idempotent: installs only what is missing. Needs root; without root it
-# lists what is missing and exits 0 (the live tests then skip, except under CI=true).
+# end-to-end tests use), and the attack and benign-traffic tools of test/e2e/attacks.test.ts:
+# hping3 (SYN flood, random scan), hydra (SSH password guessing), openssh-server and -client
+# (sshd, ssh, ssh-keygen), curl (HTTP beacon and benign requests), python3 (http.server),
+# iputils-ping, bind9-dnsutils (dig) and dnsmasq-base (a DNS server, no service). Idempotent:
+# installs only what is missing. Needs root; without root it lists what is missing and exits 0
+# (the live tests then skip, except under CI=true).
 set -euo pipefail
-declare -A pkg=([conntrack]=conntrack [nft]=nftables [ip]=iproute2 [nmap]=nmap)
+declare -A pkg=(
+  [conntrack]=conntrack [nft]=nftables [ip]=iproute2 [nmap]=nmap
+  [hping3]=hping3 [hydra]=hydra [sshd]=openssh-server [ssh]=openssh-client [ssh-keygen]=openssh-client
+  [curl]=curl [python3]=python3 [ping]=iputils-ping [dig]=bind9-dnsutils [dnsmasq]=dnsmasq-base
+)
 missing=()
-for tool in conntrack nft ip nmap; do
-  command -v "$tool" >/dev/null 2>&1 || missing+=("${pkg[$tool]}")
+for tool in conntrack nft ip nmap hping3 hydra sshd ssh ssh-keygen curl python3 ping dig dnsmasq; do
+  # sbin tools (sshd, dnsmasq, hping3) are looked up there too, for a non-root PATH
+  PATH="$PATH:/usr/sbin:/sbin" command -v "$tool" >/dev/null 2>&1 && continue
+  p=${pkg[$tool]}
+  [[ " ${missing[*]} " == *" $p "* ]] || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
@@ -17,4 +28,6 @@ fi
 echo "setup-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null
+# The tests start their own sshd and dnsmasq inside network namespaces. Note: on a host run by
+# systemd, installing openssh-server also starts the host's sshd service (not in this container).
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
