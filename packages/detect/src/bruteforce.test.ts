@@ -58,15 +58,14 @@ test('hydra against sshd (200 passwords, 4 tasks): one brute-force finding for t
   assert.equal(new Set(all.map((x) => x.id)).size, 1);
 });
 
-test('hydra: judged when each connection closes (streaming), before any DESTROY; a DESTROY-only stream finds the same 43 by their counters', async () => {
+test('hydra: judged at each DESTROY by its counters (default); with maxDurationMs 30 s at each close, before any DESTROY; a DESTROY-only stream finds the same 43', async () => {
   const flows = await load(HYDRA);
   const firstDestroy = flows.findIndex((f) => f.event === 'destroy');
-  const d = createBruteForceDetector(defaultBruteForceOptions());
-  let raisedAt = -1;
-  flows.forEach((f, i) => {
-    if (d.observe(f).length > 0 && raisedAt < 0) raisedAt = i;
-  });
-  assert.ok(raisedAt > 0 && raisedAt < firstDestroy, `raised at record ${raisedAt}, first DESTROY at ${firstDestroy}`);
+  const raisedAt = (d: ReturnType<typeof createBruteForceDetector>): number => flows.findIndex((f) => d.observe(f).length > 0);
+  const atDestroy = raisedAt(createBruteForceDetector(defaultBruteForceOptions()));
+  assert.ok(atDestroy > firstDestroy, `raised at record ${atDestroy}, first DESTROY at ${firstDestroy}: the close alone says nothing about the bytes`);
+  const atClose = raisedAt(createBruteForceDetector({ ...defaultBruteForceOptions(), maxDurationMs: 30_000 }));
+  assert.ok(atClose > 0 && atClose < firstDestroy, `raised at record ${atClose}, first DESTROY at ${firstDestroy}`);
   const destroys = flows.filter((f) => f.event === 'destroy');
   const { last } = run(createBruteForceDetector(defaultBruteForceOptions()), destroys);
   assert.equal(last.length, 1);
@@ -75,15 +74,15 @@ test('hydra: judged when each connection closes (streaming), before any DESTROY;
   assert.ok(last[0].firstSeen >= destroys[0].observedAt);
 });
 
-test('four successful key logins between the same hosts: counted as short connections, but no finding (threshold 10)', async () => {
+test('four successful key logins between the same hosts: sessions (4.9 kB from the client, above maxClientBytes), none counted', async () => {
   const flows = await load(LOGINS);
   const d = createBruteForceDetector(defaultBruteForceOptions());
-  const { all } = run(d, flows);
-  assert.deepEqual(all, []);
-  assert.equal(d.stats().attempts, 4, 'the four logins were judged, not skipped');
-  // Just under and at the threshold: 4 logins raise with minFailures 4, not with 5.
-  assert.equal(run(createBruteForceDetector({ ...defaultBruteForceOptions(), minFailures: 5 }), flows).last.length, 0);
-  assert.equal(run(createBruteForceDetector({ ...defaultBruteForceOptions(), minFailures: 4 }), flows).last.length, 1);
+  assert.deepEqual(run(d, flows).all, []);
+  assert.equal(d.stats().attempts, 0, 'no login counted as a failure');
+  // With maxClientBytes above their bytes they count as short: 4 raise with minFailures 4, not with 5.
+  const loose = { ...defaultBruteForceOptions(), maxClientBytes: 10_000 };
+  assert.equal(run(createBruteForceDetector({ ...loose, minFailures: 5 }), flows).last.length, 0);
+  assert.equal(run(createBruteForceDetector({ ...loose, minFailures: 4 }), flows).last.length, 1);
 });
 
 test('failure classes on real records: an unanswered SYN is refused, a login is short, NEW/UPDATE never count', async () => {
@@ -97,7 +96,8 @@ test('failure classes on real records: an unanswered SYN is refused, a login is 
   );
   const login = (await load(LOGINS)).filter((f) => f.dstPort === 22);
   const destroy = login.find((f) => f.event === 'destroy') as FlowRecord;
-  assert.equal(failureClass(destroy, 51), 2);
+  assert.equal(failureClass(destroy, 51), 2, 'short by packets when the bytes are not limited');
+  assert.equal(failureClass(destroy, 51, 4000), 0, 'a key login sends more than 4000 bytes: a session');
   assert.equal(failureClass(destroy, (destroy.packetsOrig as number) - 1), 0, 'more client packets than maxPackets: a session, not counted');
   assert.equal(failureClass({ ...destroy, packetsOrig: undefined }, 51), 0, 'no counters (nf_conntrack_acct=0): not judged');
   assert.ok(login.filter((f) => f.event !== 'destroy').every((f) => failureClass(f, 51) === 0));

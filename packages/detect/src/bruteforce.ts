@@ -14,16 +14,20 @@
  *   and closed (`CLOSE`, `SYN_SENT`, `SYN_RECV` at DESTROY): a reset or no answer.
  * - `short`: an established connection that closed with at most `maxPackets` packets from the
  *   client (SSHCure, Hellemons et al., "SSHCure: a flow-based SSH intrusion detection system",
- *   AIMS 2012: brute-force flows carry 11 to 51 packets per flow). Needs the counters
- *   (nf_conntrack_acct=1); without them an established connection is not judged.
+ *   AIMS 2012: brute-force flows carry 11 to 51 packets per flow) and at most `maxClientBytes`
+ *   bytes from the client (4000; floe's choice, measured on real captures between network
+ *   namespaces: hydra's failed-password connections to OpenSSH sent 1.8–2.5 kB, OpenSSH key logins
+ *   running a command 4.9–6.8 kB, test/e2e/captures). Needs the counters (nf_conntrack_acct=1);
+ *   without them an established connection is not judged.
  * - `logged`: a kernel LOG line (`log` event) to the port: a log shows the attempt, not its outcome,
  *   so every logged attempt counts (as iptables' `recent` rate limit on new SSH connections does).
  * When the connection's NEW was seen (a `conntrack -E` stream), it is judged as soon as it starts
  * closing, at its first UPDATE to FIN_WAIT, CLOSE_WAIT, LAST_ACK, TIME_WAIT or CLOSE: `refused`
- * when not [ASSURED] (a reset before the handshake completed), `short` when at most
- * `maxDurationMs` (30 s; floe's choice: hydra's connections in testdata last 0.2 s, and OpenSSH's
- * LoginGraceTime of 120 s is the longest an unauthenticated connection lives) after its NEW, else
- * not counted. Otherwise it is judged on its `destroy` event by the counters above (conntrack
+ * when not [ASSURED] (a reset before the handshake completed), and, when `maxDurationMs` is set
+ * (default 0: off), `short` when it closes at most that long after its NEW. The close rule is off
+ * by default because a close says nothing about the bytes: an hour of real benign traffic
+ * (test/e2e/captures/benign-hour.log) had 121 OpenSSH key logins closing within 30 s, which it
+ * counted as failures. Other connections are judged on their `destroy` event by the counters above (conntrack
  * destroys a closed TCP connection when TIME_WAIT ends, 120 s after the close; a SYN never
  * answered is destroyed when SYN_SENT times out), on `snapshot` lines in a closed state
  * (`TIME_WAIT`, `CLOSE`) and on `log` lines. Each connection counts once (by source port within
@@ -101,10 +105,13 @@ export interface BruteForceOptions {
   ports: number[];
   /** An established connection with at most this many client packets counts as short (default 51: SSHCure's brute-force flows). */
   maxPackets: number;
+  /** An established connection that sent more than this many bytes from the client is a session, not a failure (default 4000; see the module comment). */
+  maxClientBytes: number;
   /**
-   * A connection whose NEW was seen and that starts closing (UPDATE to FIN_WAIT, CLOSE_WAIT,
-   * LAST_ACK, TIME_WAIT or CLOSE) at most this long (ms) after it counts as short then, without
-   * waiting for its DESTROY (default 30000).
+   * When above 0: a connection whose NEW was seen and that starts closing (UPDATE to FIN_WAIT,
+   * CLOSE_WAIT, LAST_ACK, TIME_WAIT or CLOSE) at most this long (ms) after it counts as short then,
+   * without waiting for its DESTROY and its counters (default 0: off; faster, but it counts short
+   * successful logins too).
    */
   maxDurationMs: number;
   /** Severity (default 'high': the source is blocked by the responder's default minSeverity). */
@@ -115,7 +122,7 @@ export interface BruteForceOptions {
 
 /** Defaults of {@link BruteForceOptions} (sources in the module comment). */
 export function defaultBruteForceOptions(): BruteForceOptions {
-  return { windowMs: 600_000, minFailures: 10, ports: [...DEFAULT_AUTH_PORTS], maxPackets: 51, maxDurationMs: 30_000, severity: 'high', updateOnDouble: true };
+  return { windowMs: 600_000, minFailures: 10, ports: [...DEFAULT_AUTH_PORTS], maxPackets: 51, maxClientBytes: 4000, maxDurationMs: 0, severity: 'high', updateOnDouble: true };
 }
 
 /** @throws DetectError (FLOE_DETECT_BAD_OPTIONS) when a field is out of range. */
@@ -125,6 +132,7 @@ export function checkBruteForceOptions(o: BruteForceOptions, field = 'bruteforce
     minFailures: intAtLeast(`${field}.minFailures`, o.minFailures, 2),
     ports: portList(`${field}.ports`, o.ports),
     maxPackets: intAtLeast(`${field}.maxPackets`, o.maxPackets, 1),
+    maxClientBytes: intAtLeast(`${field}.maxClientBytes`, o.maxClientBytes ?? 4000, 1),
     maxDurationMs: intAtLeast(`${field}.maxDurationMs`, o.maxDurationMs, 0),
     severity: severityOf(`${field}.severity`, o.severity),
     updateOnDouble: o.updateOnDouble === true,
@@ -143,7 +151,7 @@ const NOT_ESTABLISHED = new Set(['SYN_SENT', 'SYN_RECV', 'CLOSE', 'SYN_SENT2']);
 const CLOSED = new Set(['TIME_WAIT', 'CLOSE']);
 
 /** The failure class of a DESTROY, closed `-L` line or LOG record to an auth port by its counters and state (1 refused, 2 short, 3 logged), or 0 (other events: the close-UPDATE rule is in the detector; see module comment). */
-export function failureClass(flow: FlowRecord, maxPackets: number): number {
+export function failureClass(flow: FlowRecord, maxPackets: number, maxClientBytes = Number.POSITIVE_INFINITY): number {
   switch (flow.event) {
     case 'log':
       return LOGGED;
@@ -158,7 +166,7 @@ export function failureClass(flow: FlowRecord, maxPackets: number): number {
   if (flow.unreplied === true) return REFUSED;
   if (flow.assured !== true && flow.state !== undefined && NOT_ESTABLISHED.has(flow.state)) return REFUSED;
   if (flow.packetsOrig === undefined) return 0;
-  return flow.packetsOrig <= maxPackets ? SHORT : 0;
+  return flow.packetsOrig <= maxPackets && (flow.bytesOrig === undefined || flow.bytesOrig <= maxClientBytes) ? SHORT : 0;
 }
 
 /**
@@ -311,7 +319,7 @@ export function createBruteForceDetector(options: BruteForceOptions, deps: Detec
     if (ev === 'update') {
       if (flow.state === undefined || !CLOSING.has(flow.state)) return out;
     } else if (ev !== 'new') {
-      cls = failureClass(flow, o.maxPackets);
+      cls = failureClass(flow, o.maxPackets, o.maxClientBytes);
       if (cls === 0 && ev !== 'destroy') return out;
     }
     const key = `${flow.srcAddr}|${flow.dstAddr}|${flow.dstPort}`;
@@ -342,16 +350,18 @@ export function createBruteForceDetector(options: BruteForceOptions, deps: Detec
     if (ev === 'update') {
       const i = st.pendPorts.indexOf(sp);
       if (i < 0) return out;
-      st.pendPorts[i] = -2; // judged now; its later UPDATEs and DESTROY do not count again
       const started = st.pendTimes[i];
       if (flow.assured !== true) cls = REFUSED;
-      else if (t - started <= o.maxDurationMs) cls = SHORT;
+      else if (o.maxDurationMs > 0 && t - started <= o.maxDurationMs) cls = SHORT;
+      if (cls === 0) return out; // not judged at its close: its DESTROY's counters decide
+      st.pendPorts[i] = -2; // judged now; its later UPDATEs and DESTROY do not count again
     } else if (ev === 'destroy' && st.sawNew && flow.unreplied !== true) {
       // Judged at its close already, unless its close was missed (still in flight: more than
       // PENDING connections at once); an unreplied SYN has no close and is judged here.
+      // A connection whose slot was reused (more than PENDING in flight) is judged here too; the
+      // source-port check below keeps one connection from counting twice.
       const i = st.pendPorts.indexOf(sp);
-      if (i < 0) return out;
-      st.pendPorts[i] = -2;
+      if (i >= 0) st.pendPorts[i] = -2;
     }
     if (cls === 0) return out;
     if (st.episode !== undefined && t - st.episode.last >= W) {

@@ -210,7 +210,10 @@ export const policySchema = {
               default: [21, 22, 23, 110, 143, 389, 445, 587, 636, 993, 995, 1433, 1521, 2379, 3306, 3389, 5432, 5900, 5985, 5986, 6443, 27017],
             },
             maxPackets: { type: 'integer', minimum: 1, default: 51 },
-            maxDurationMs: { type: 'integer', minimum: 0, default: 30000 },
+            // 4000 client bytes: floe's choice, measured (hydra's failed logins 1.8-2.5 kB, OpenSSH key logins 4.9-6.8 kB: test/e2e/captures)
+            maxClientBytes: { type: 'integer', minimum: 1, default: 4000 },
+            // 0: connections are judged at their DESTROY (by counters), not at their close
+            maxDurationMs: { type: 'integer', minimum: 0, default: 0 },
             severity: severity('high'),
             updateOnDouble: { type: 'boolean', default: true },
           },

@@ -114,7 +114,17 @@ export interface PolicyDetectors {
   /** `scan.random`: distinct (host, port) pairs per source, spanning minHosts hosts and minPorts ports. */
   randomScan: { windowMs: number; minPairs: number; minHosts: number; minPorts: number; severity: Severity; updateOnDouble: boolean };
   /** `bruteforce.auth`: failed or short connections per (source, destination, auth port); defaults and sources in packages/detect/src/bruteforce.ts. */
-  bruteforce: { enabled: boolean; windowMs: number; minFailures: number; ports: number[]; maxPackets: number; maxDurationMs: number; severity: Severity; updateOnDouble: boolean };
+  bruteforce: {
+    enabled: boolean;
+    windowMs: number;
+    minFailures: number;
+    ports: number[];
+    maxPackets: number;
+    maxClientBytes: number;
+    maxDurationMs: number;
+    severity: Severity;
+    updateOnDouble: boolean;
+  };
   /** `dos.synflood`: half-open TCP connections per (destination, port); defaults and sources in packages/detect/src/synflood.ts. */
   synflood: { enabled: boolean; windowMs: number; minHalfOpen: number; dominantShare: number; severity: Severity; updateOnDouble: boolean };
   /** `beacon.periodic`: regular check-ins per (source, destination, protocol, port); defaults and sources in packages/detect/src/beacon.ts. */
