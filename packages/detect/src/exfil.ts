@@ -306,7 +306,7 @@ export function createExfilDetector(options: ExfilOptions, deps: DetectorDeps = 
         ref: undefined,
       };
       startWindow(s, ws, t);
-      const ev = states.set(key, s);
+      const ev = states.add(key, s);
       if (ev !== undefined) {
         stats.evictedKeys++;
         if (ev.value.open) out = episodes.closeKey(ev.key, out);
