@@ -31,12 +31,13 @@
  * is promoted to the protected segment, so spraying one-shot sources cannot erase it. O(1) per
  * record (a few Map operations); allocation only for counter-bearing egress events.
  */
-import type { Finding, FlowRecord } from '@floe/flow';
+import type { EndpointMeta, Finding, FlowRecord } from '@floe/flow';
 import { CidrSet } from '@floe/policy';
 import { connectionIdentity, eventTime, hasOwnTime } from './attempt.js';
 import { ewmaThreshold, ewmaUpdate, newEwma, type Ewma } from './baseline.js';
 import { BoundedKeys } from './keyed.js';
-import { entityOf } from './entity.js';
+import { entityOfSource } from './entity.js';
+import { detach } from './retain.js';
 import { NONE, OpenEpisodes, countFinding, newStats, push, type Episode } from './episodes.js';
 import { DEFAULT_PRODUCED_BY, findingId } from './finding.js';
 import { trackDetectorMetrics } from './metrics.js';
@@ -112,7 +113,13 @@ interface ExfilState extends Episode {
   dirty: boolean;
   /** True while the window's finding is open (in the episodes set). */
   open: boolean;
-  ref: FlowRecord | undefined;
+  /**
+   * The source's enrichment on the window's first counted flow (the finding's entity: the key and
+   * this). Not the flow itself: a record held per source would pin its input line (retain.ts).
+   */
+  refMeta: EndpointMeta | undefined;
+  /** Whether the window counted a flow yet (refMeta is then set). */
+  hasRef: boolean;
 }
 
 const DSTS_TRACKED = 64;
@@ -133,13 +140,13 @@ function destinationCount(s: ExfilState): number {
 function addDestination(s: ExfilState, addr: string, bytes: number): void {
   if (s.dst0 === addr) s.dst0Out += bytes;
   else if (s.dst0 === undefined) {
-    s.dst0 = addr;
+    s.dst0 = detach(addr);
     s.dst0Out = bytes;
   } else {
     const m = (s.dsts ??= new Map());
     const d = m.get(addr);
     if (d !== undefined) m.set(addr, d + bytes);
-    else if (1 + m.size < DSTS_TRACKED) m.set(addr, bytes);
+    else if (1 + m.size < DSTS_TRACKED) m.set(detach(addr), bytes);
     else s.otherOut += bytes;
   }
 }
@@ -174,7 +181,6 @@ export function createExfilDetector(options: ExfilOptions, deps: DetectorDeps = 
     const sd = Math.sqrt(Math.max(0, s.baseline.variance));
     const learnt = s.baseline.n >= o.learnWindows;
     const timed = s.untimed === 0;
-    const ref = s.ref as FlowRecord;
     const base = learnt
       ? `baseline ${fmtBytes(s.baseline.mean)} ± ${fmtBytes(sd)} per window over ${s.baseline.n} windows`
       : `no baseline yet (${s.baseline.n} of ${o.learnWindows} windows)`;
@@ -187,7 +193,7 @@ export function createExfilDetector(options: ExfilOptions, deps: DetectorDeps = 
       kind: 'detector',
       severity: o.severity,
       score: Math.round((1 - 0.5 * Math.min(1, s.threshold / Math.max(1, s.out))) * 1000) / 1000,
-      entity: entityOf(ref),
+      entity: entityOfSource(key, s.refMeta),
       peers: dsts.map((d) => d[0]),
       summary: `${key} sent ${fmtBytes(s.out)} out of the cluster to ${destinationCount(s)}${s.otherOut > 0 ? '+' : ''} destination(s) in a ${W / 1000} s window (received ${fmtBytes(s.in)}, PCR ${pcr.toFixed(2)}); ${base}; threshold ${fmtBytes(s.threshold)}`,
       evidence: {
@@ -243,7 +249,8 @@ export function createExfilDetector(options: ExfilOptions, deps: DetectorDeps = 
     s.threshold = ewmaThreshold(s.baseline, o.minBytes, o.sigmas, o.learnWindows);
     s.emittedOut = 0;
     s.dirty = false;
-    s.ref = undefined;
+    s.refMeta = undefined;
+    s.hasRef = false;
   };
 
   const observe = (flow: FlowRecord): Finding[] => {
@@ -303,10 +310,11 @@ export function createExfilDetector(options: ExfilOptions, deps: DetectorDeps = 
         emittedOut: 0,
         dirty: false,
         open: false,
-        ref: undefined,
+        refMeta: undefined,
+        hasRef: false,
       };
       startWindow(s, ws, t);
-      const ev = states.add(key, s);
+      const ev = states.add(detach(key), s);
       if (ev !== undefined) {
         stats.evictedKeys++;
         if (ev.value.open) out = episodes.closeKey(ev.key, out);
@@ -325,7 +333,10 @@ export function createExfilDetector(options: ExfilOptions, deps: DetectorDeps = 
     if (t < s.first) s.first = t;
     if (t > s.last) s.last = t;
     if (!hasOwnTime(flow)) s.untimed++;
-    s.ref ??= flow;
+    if (!s.hasRef) {
+      s.hasRef = true;
+      s.refMeta = flow.srcMeta;
+    }
     if (dOut > 0) addDestination(s, flow.dstAddr, dOut);
     if (s.emittedOut === 0) {
       const total = s.out + s.in;

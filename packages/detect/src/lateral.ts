@@ -33,6 +33,7 @@ import { eventTime, hasOwnTime, isAttemptEvent } from './attempt.js';
 import { RotatingBloom } from './bloom.js';
 import { BoundedKeys } from './keyed.js';
 import { entityOf } from './entity.js';
+import { detach } from './retain.js';
 import { NONE, OpenEpisodes, countFinding, newStats, push, type Episode } from './episodes.js';
 import { DEFAULT_PRODUCED_BY, findingId } from './finding.js';
 import { trackDetectorMetrics } from './metrics.js';
@@ -206,7 +207,7 @@ export function createLateralDetector(options: LateralOptions, deps: DetectorDep
         dirty: false,
         entity: undefined,
       };
-      const ev = states.add(key, s);
+      const ev = states.add(detach(key), s);
       if (ev !== undefined) {
         stats.evictedKeys++;
         if (ev.value.open) out = episodes.closeKey(ev.key, out);
