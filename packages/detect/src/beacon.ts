@@ -268,8 +268,10 @@ export function createBeaconDetector(options: BeaconOptions, deps: DetectorDeps 
     if (t > st.newestConn) st.newestConn = t;
     if (merged) return out;
     // A new check-in.
-    if (st.times === NO_TIMES) st.times = [];
-    if (st.times.length < o.historySize) st.times.push(t);
+    // A one-element literal for the first check-in: most keys (one-shot sources) never get a
+    // second, and [] grows to 16 slots at its first push.
+    if (st.times === NO_TIMES) st.times = [t];
+    else if (st.times.length < o.historySize) st.times.push(t);
     else {
       st.times[st.head] = t;
       st.head = (st.head + 1) % o.historySize;

@@ -333,10 +333,9 @@ export function createBruteForceDetector(options: BruteForceOptions, deps: Detec
     if (ev === 'new') {
       st.sawNew = true;
       if (st.pendPorts === NO_NUMBERS) {
-        st.pendPorts = [];
-        st.pendTimes = [];
-      }
-      if (st.pendPorts.length < PENDING) {
+        st.pendPorts = [sp];
+        st.pendTimes = [t];
+      } else if (st.pendPorts.length < PENDING) {
         st.pendPorts.push(sp);
         st.pendTimes.push(t);
       } else {
@@ -374,11 +373,11 @@ export function createBruteForceDetector(options: BruteForceOptions, deps: Detec
     keys.attempt();
     const tag = cls | ((flow.verdict === 'accept' ? 1 : flow.verdict === 'drop' ? 2 : 0) << 2) | (hasOwnTime(flow) ? 0 : 16);
     if (st.times === NO_NUMBERS) {
-      st.times = [];
-      st.ports = [];
-      st.classes = [];
-    }
-    if (st.times.length < N) {
+      // One-element literals for the first failure: most keys never get a second ([] grows to 16 slots at its first push).
+      st.times = [t];
+      st.ports = [sp];
+      st.classes = [tag];
+    } else if (st.times.length < N) {
       st.times.push(t);
       st.ports.push(sp);
       st.classes.push(tag);

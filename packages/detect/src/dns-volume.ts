@@ -167,7 +167,7 @@ export function createDnsVolumeDetector(options: DnsOptions, deps: DetectorDeps 
     if (s === undefined) {
       s = { id: '', end: 0, baseline: newEwma(), resolvers: new Set() } as VolumeState;
       startWindow(s, ws, t);
-      const ev = states.set(key, s);
+      const ev = states.add(key, s);
       if (ev !== undefined) {
         stats.evictedKeys++;
         if (ev.value.open) out = episodes.closeKey(ev.key, out);

@@ -31,12 +31,13 @@
  * is promoted to the protected segment, so spraying one-shot sources cannot erase it. O(1) per
  * record (a few Map operations); allocation only for counter-bearing egress events.
  */
-import type { Finding, FlowRecord } from '@floe/flow';
+import type { EndpointMeta, Finding, FlowRecord } from '@floe/flow';
 import { CidrSet } from '@floe/policy';
 import { connectionIdentity, eventTime, hasOwnTime } from './attempt.js';
 import { ewmaThreshold, ewmaUpdate, newEwma, type Ewma } from './baseline.js';
 import { BoundedKeys } from './keyed.js';
-import { entityOf } from './entity.js';
+import { entityOfSource } from './entity.js';
+import { detach } from './retain.js';
 import { NONE, OpenEpisodes, countFinding, newStats, push, type Episode } from './episodes.js';
 import { DEFAULT_PRODUCED_BY, findingId } from './finding.js';
 import { trackDetectorMetrics } from './metrics.js';
@@ -95,8 +96,14 @@ interface ExfilState extends Episode {
   first: number;
   last: number;
   untimed: number;
-  /** Bytes out per destination in the window (at most 64 destinations; the rest in `otherOut`). */
-  dsts: Map<string, number>;
+  /**
+   * Bytes out per destination in the window (at most 64 destinations; the rest in `otherOut`): the
+   * first destination inline (`dst0`, `dst0Out`; most sources have one), the others in `dsts`,
+   * made at the second (no Map per one-destination source).
+   */
+  dst0: string | undefined;
+  dst0Out: number;
+  dsts: Map<string, number> | undefined;
   otherOut: number;
   /** Bytes out that raise a finding in this window (fixed at the window's start). */
   threshold: number;
@@ -106,10 +113,43 @@ interface ExfilState extends Episode {
   dirty: boolean;
   /** True while the window's finding is open (in the episodes set). */
   open: boolean;
-  ref: FlowRecord | undefined;
+  /**
+   * The source's enrichment on the window's first counted flow (the finding's entity: the key and
+   * this). Not the flow itself: a record held per source would pin its input line (retain.ts).
+   */
+  refMeta: EndpointMeta | undefined;
+  /** Whether the window counted a flow yet (refMeta is then set). */
+  hasRef: boolean;
 }
 
 const DSTS_TRACKED = 64;
+
+/** The window's destinations and their bytes out, in no particular order. */
+function destinations(s: ExfilState): Array<[string, number]> {
+  const list: Array<[string, number]> = s.dst0 === undefined ? [] : [[s.dst0, s.dst0Out]];
+  if (s.dsts !== undefined) for (const e of s.dsts) list.push(e);
+  return list;
+}
+
+/** Number of destinations tracked in the window. */
+function destinationCount(s: ExfilState): number {
+  return (s.dst0 === undefined ? 0 : 1) + (s.dsts === undefined ? 0 : s.dsts.size);
+}
+
+/** Add `bytes` out to `addr` in the window (a new destination past DSTS_TRACKED goes to `otherOut`). */
+function addDestination(s: ExfilState, addr: string, bytes: number): void {
+  if (s.dst0 === addr) s.dst0Out += bytes;
+  else if (s.dst0 === undefined) {
+    s.dst0 = detach(addr);
+    s.dst0Out = bytes;
+  } else {
+    const m = (s.dsts ??= new Map());
+    const d = m.get(addr);
+    if (d !== undefined) m.set(addr, d + bytes);
+    else if (1 + m.size < DSTS_TRACKED) m.set(detach(addr), bytes);
+    else s.otherOut += bytes;
+  }
+}
 
 /** Counters last seen per connection (bytes out, bytes in). */
 interface Counters {
@@ -135,11 +175,12 @@ export function createExfilDetector(options: ExfilOptions, deps: DetectorDeps = 
   const build = (key: string, s: ExfilState): Finding => {
     const total = s.out + s.in;
     const pcr = total === 0 ? 0 : (s.out - s.in) / total;
-    const dsts = [...s.dsts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, EXFIL_DESTINATIONS_KEPT);
+    const dsts = destinations(s)
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, EXFIL_DESTINATIONS_KEPT);
     const sd = Math.sqrt(Math.max(0, s.baseline.variance));
     const learnt = s.baseline.n >= o.learnWindows;
     const timed = s.untimed === 0;
-    const ref = s.ref as FlowRecord;
     const base = learnt
       ? `baseline ${fmtBytes(s.baseline.mean)} ± ${fmtBytes(sd)} per window over ${s.baseline.n} windows`
       : `no baseline yet (${s.baseline.n} of ${o.learnWindows} windows)`;
@@ -152,9 +193,9 @@ export function createExfilDetector(options: ExfilOptions, deps: DetectorDeps = 
       kind: 'detector',
       severity: o.severity,
       score: Math.round((1 - 0.5 * Math.min(1, s.threshold / Math.max(1, s.out))) * 1000) / 1000,
-      entity: entityOf(ref),
+      entity: entityOfSource(key, s.refMeta),
       peers: dsts.map((d) => d[0]),
-      summary: `${key} sent ${fmtBytes(s.out)} out of the cluster to ${s.dsts.size}${s.otherOut > 0 ? '+' : ''} destination(s) in a ${W / 1000} s window (received ${fmtBytes(s.in)}, PCR ${pcr.toFixed(2)}); ${base}; threshold ${fmtBytes(s.threshold)}`,
+      summary: `${key} sent ${fmtBytes(s.out)} out of the cluster to ${destinationCount(s)}${s.otherOut > 0 ? '+' : ''} destination(s) in a ${W / 1000} s window (received ${fmtBytes(s.in)}, PCR ${pcr.toFixed(2)}); ${base}; threshold ${fmtBytes(s.threshold)}`,
       evidence: {
         flows: s.events,
         bytes: s.out,
@@ -201,12 +242,15 @@ export function createExfilDetector(options: ExfilOptions, deps: DetectorDeps = 
     s.first = t;
     s.last = t;
     s.untimed = 0;
-    s.dsts.clear();
+    s.dst0 = undefined;
+    s.dst0Out = 0;
+    s.dsts?.clear();
     s.otherOut = 0;
     s.threshold = ewmaThreshold(s.baseline, o.minBytes, o.sigmas, o.learnWindows);
     s.emittedOut = 0;
     s.dirty = false;
-    s.ref = undefined;
+    s.refMeta = undefined;
+    s.hasRef = false;
   };
 
   const observe = (flow: FlowRecord): Finding[] => {
@@ -247,9 +291,30 @@ export function createExfilDetector(options: ExfilOptions, deps: DetectorDeps = 
     const ws = Math.floor(t / W) * W;
     let s = states.touch(key);
     if (s === undefined) {
-      s = { id: '', end: 0, winStart: -Infinity, baseline: newEwma(), dsts: new Map() } as ExfilState;
+      s = {
+        id: '',
+        end: 0,
+        winStart: -Infinity,
+        out: 0,
+        in: 0,
+        events: 0,
+        first: t,
+        last: t,
+        untimed: 0,
+        dst0: undefined,
+        dst0Out: 0,
+        dsts: undefined,
+        otherOut: 0,
+        threshold: 0,
+        baseline: newEwma(),
+        emittedOut: 0,
+        dirty: false,
+        open: false,
+        refMeta: undefined,
+        hasRef: false,
+      };
       startWindow(s, ws, t);
-      const ev = states.set(key, s);
+      const ev = states.add(detach(key), s);
       if (ev !== undefined) {
         stats.evictedKeys++;
         if (ev.value.open) out = episodes.closeKey(ev.key, out);
@@ -268,13 +333,11 @@ export function createExfilDetector(options: ExfilOptions, deps: DetectorDeps = 
     if (t < s.first) s.first = t;
     if (t > s.last) s.last = t;
     if (!hasOwnTime(flow)) s.untimed++;
-    s.ref ??= flow;
-    if (dOut > 0) {
-      const d = s.dsts.get(flow.dstAddr);
-      if (d !== undefined) s.dsts.set(flow.dstAddr, d + dOut);
-      else if (s.dsts.size < DSTS_TRACKED) s.dsts.set(flow.dstAddr, dOut);
-      else s.otherOut += dOut;
+    if (!s.hasRef) {
+      s.hasRef = true;
+      s.refMeta = flow.srcMeta;
     }
+    if (dOut > 0) addDestination(s, flow.dstAddr, dOut);
     if (s.emittedOut === 0) {
       const total = s.out + s.in;
       if (s.out >= s.threshold && (s.out - s.in) / total >= o.minPcr) {

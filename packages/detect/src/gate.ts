@@ -99,7 +99,7 @@ export class FirstSightGate {
     if (held === undefined) {
       // A copy, so that the held record does not pin the input text its strings were cut from.
       const copy = detachRecord(flow);
-      this.sources.set(copy.srcAddr, copy);
+      this.sources.add(copy.srcAddr, copy);
       this.held++;
       return HOLD;
     }

@@ -126,9 +126,18 @@ export class BoundedKeys<V> {
       this.touch(key);
       return undefined;
     }
+    return this.add(key, value);
+  }
+
+  /**
+   * Insert `key`, which the caller knows is absent (its `touch` or `get` just missed, nothing
+   * inserted since): `set` without the lookup of an existing entry. Returns the evicted entry, if
+   * any. Adding a present key would leave its old node in a list: the caller must not.
+   */
+  add(key: string, value: V): Evicted<V> | undefined {
     let out: Evicted<V> | undefined;
     if (this.index.size >= this.capacity) out = this.evictOne();
-    const node = { key, value, seg: 'probation' } as Node<V>;
+    const node: Node<V> = { key, value, seg: 'probation', prev: this.probation.sentinel, next: this.probation.sentinel };
     this.probation.pushFront(node);
     this.index.set(key, node);
     return out;

@@ -33,6 +33,7 @@ import { eventTime, hasOwnTime, isAttemptEvent } from './attempt.js';
 import { RotatingBloom } from './bloom.js';
 import { BoundedKeys } from './keyed.js';
 import { entityOf } from './entity.js';
+import { detach } from './retain.js';
 import { NONE, OpenEpisodes, countFinding, newStats, push, type Episode } from './episodes.js';
 import { DEFAULT_PRODUCED_BY, findingId } from './finding.js';
 import { trackDetectorMetrics } from './metrics.js';
@@ -52,6 +53,9 @@ export const LATERAL_PEER_CAPACITY = 1_000_000;
 
 /** New peers listed in a finding's evidence, at most. */
 const PEERS_KEPT = 50;
+
+/** The peers of a state that never opened a finding: shared and never pushed to (opening one sets a fresh list). */
+const NO_PEERS: NewPeer[] = [];
 
 /** What the lateral detector needs from the compiled policy beyond the classified flow. */
 export interface ClusterDeps {
@@ -198,12 +202,12 @@ export function createLateralDetector(options: LateralOptions, deps: DetectorDep
         last: t,
         count: 0,
         untimed: 0,
-        peers: [],
+        peers: NO_PEERS,
         emitted: 0,
         dirty: false,
         entity: undefined,
       };
-      const ev = states.set(key, s);
+      const ev = states.add(detach(key), s);
       if (ev !== undefined) {
         stats.evictedKeys++;
         if (ev.value.open) out = episodes.closeKey(ev.key, out);

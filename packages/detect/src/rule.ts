@@ -116,9 +116,9 @@ export class RuleKeys<S extends RuleState> {
     return this.keys.touch(key);
   }
 
-  /** Insert a new key; an evicted key's open episode is closed into `out`. */
+  /** Insert a new key (absent: its touch just missed); an evicted key's open episode is closed into `out`. */
   insert(key: string, state: S, out: Finding[]): Finding[] {
-    const ev = this.keys.set(key, state);
+    const ev = this.keys.add(key, state);
     if (ev === undefined) return out;
     this.counters.evictedKeys++;
     return this.close(ev.key, ev.value, out);

@@ -360,7 +360,7 @@ export class DistinctWindows {
     let st = this.keys.touch(key);
     if (st === undefined) {
       st = new KeyState(t);
-      const ev = this.keys.set(detach(key), st);
+      const ev = this.keys.add(detach(key), st);
       if (ev !== undefined) {
         if (ev.value.items !== undefined) this.evictedPartway++;
         out = this.close(ev.key, ev.value, out);

@@ -345,3 +345,30 @@ test('finding ids are deterministic from rule, src, dst, protocol and the hour',
   assert.notEqual(a[0].id, e[0].id);
   assert.match(a[0].id, /^[0-9a-f]{24}$/);
 });
+
+test('evaluate of the record classify just returned (its ends reused) gives what evaluate of the raw record gives; a changed address is read again', async () => {
+  const policy = compilePolicy(await loadPolicyFile(join(pkg, 'policies/example.yaml')));
+  const flows = testdata('captured-conntrack-E-extended-timestamp-nmap-top100-scan.log')
+    .split('\n')
+    .filter((l) => l.includes('[NEW]'))
+    .map((l) => fromConntrackLine(l));
+  let findings = 0;
+  for (const raw of flows) {
+    const fromRaw = policy.evaluate(raw);
+    const classified = policy.classify(raw);
+    assert.deepEqual(policy.evaluate(classified), fromRaw);
+    findings += fromRaw.length;
+  }
+  assert.ok(findings > 0, 'the capture breaks the example policy');
+  // Mutated after classify: the blocklisted attacker 10.50.0.2 replaced by another source.
+  const scan = flows.find((f) => f.srcAddr === '10.50.0.2') as FlowRecord;
+  const c = policy.classify(scan);
+  const before = policy.evaluate(c).map((x) => x.detector);
+  assert.ok(before.includes('policy.blocklist'));
+  c.srcAddr = '192.0.2.77';
+  assert.deepEqual(
+    policy.evaluate(c).map((x) => x.detector),
+    policy.evaluate({ ...scan, srcAddr: '192.0.2.77' }).map((x) => x.detector),
+  );
+  assert.ok(!policy.evaluate(c).some((x) => x.detector === 'policy.blocklist' && x.entity.addr === '192.0.2.77'));
+});

@@ -239,24 +239,50 @@ export function compilePolicy(p: Policy, opts: CompileOptions = {}): CompiledPol
   }
 
   const dport = (f: FlowRecord): string => (f.dstPort !== undefined ? `:${f.dstPort}` : '');
-  const proto = (n: number): string => Object.entries(PROTO).find(([, v]) => v === n)?.[0] ?? String(n);
+  const proto = (n: number): string => PROTO_NAMES.get(n) ?? String(n);
+  /** The flow in a finding's summary: `src -> dst[:port]/proto` (built only for a finding). */
+  const whereOf = (flow: FlowRecord): string => `${flow.srcAddr} -> ${flow.dstAddr}${dport(flow)}/${proto(flow.protocol)}`;
+
+  // The record `classify` returned last and its ends: the pipeline evaluates what it just
+  // classified, and classifying a classified record again changes nothing (fields it has win), so
+  // evaluate reads that record as it is, unless its addresses, metadata or direction changed since.
+  let lastOut: FlowRecord | undefined;
+  let lastEnds: Ends | undefined;
+  let lastSrc = '';
+  let lastDst = '';
+  let lastSm: EndpointMeta | undefined;
+  let lastDm: EndpointMeta | undefined;
+  let lastDir: FlowDirection | undefined;
+
+  function classify(flow: FlowRecord): FlowRecord {
+    const e = ends(flow);
+    const out = classifyWith(flow, e);
+    lastOut = out;
+    lastEnds = e;
+    lastSrc = out.srcAddr;
+    lastDst = out.dstAddr;
+    lastSm = out.srcMeta;
+    lastDm = out.dstMeta;
+    lastDir = out.direction;
+    return out;
+  }
 
   function evaluate(input: FlowRecord): Finding[] {
-    const e = ends(input);
+    const same = input === lastOut && input.srcAddr === lastSrc && input.dstAddr === lastDst && input.srcMeta === lastSm && input.dstMeta === lastDm && input.direction === lastDir;
+    const e = same ? (lastEnds as Ends) : ends(input);
     if (!e.sa || !e.da) return [];
-    const flow = classifyWith(input, e);
+    const flow = same ? input : classifyWith(input, e);
     const sm = flow.srcMeta;
     const dm = flow.dstMeta;
     const out: Finding[] = [];
-    const where = `${flow.srcAddr} -> ${flow.dstAddr}${dport(flow)}/${proto(flow.protocol)}`;
 
     const bs = blocklist.lookupParsed(e.sa);
     if (bs !== undefined) {
-      out.push(finding('policy.blocklist', p.blocklists.severity, flow, 'src', sm, `blocklisted source ${flow.srcAddr} (${bs}): ${where}`, { side: 'src', listedBy: bs }));
+      out.push(finding('policy.blocklist', p.blocklists.severity, flow, 'src', sm, `blocklisted source ${flow.srcAddr} (${bs}): ${whereOf(flow)}`, { side: 'src', listedBy: bs }));
     }
     const bd = blocklist.lookupParsed(e.da);
     if (bd !== undefined) {
-      out.push(finding('policy.blocklist', p.blocklists.severity, flow, 'dst', dm, `flow to blocklisted ${flow.dstAddr} (${bd}): ${where}`, { side: 'dst', listedBy: bd }));
+      out.push(finding('policy.blocklist', p.blocklists.severity, flow, 'dst', dm, `flow to blocklisted ${flow.dstAddr} (${bd}): ${whereOf(flow)}`, { side: 'dst', listedBy: bd }));
     }
 
     if (meta.enabled && metadataAddrs.hasParsed(e.da)) {
@@ -270,7 +296,7 @@ export function compilePolicy(p: Policy, opts: CompileOptions = {}): CompiledPol
             flow,
             'src',
             sm,
-            `pod ${sm?.namespace ? `${sm.namespace}/${sm.pod ?? flow.srcAddr}` : flow.srcAddr} reached the cloud metadata API: ${where}`,
+            `pod ${sm?.namespace ? `${sm.namespace}/${sm.pod ?? flow.srcAddr}` : flow.srcAddr} reached the cloud metadata API: ${whereOf(flow)}`,
             {},
           ),
         );
@@ -285,7 +311,7 @@ export function compilePolicy(p: Policy, opts: CompileOptions = {}): CompiledPol
           flow,
           'src',
           sm,
-          `non-control-plane ${flow.srcAddr}${sm?.zone ? ` (zone ${sm.zone})` : ''} reached etcd: ${where}`,
+          `non-control-plane ${flow.srcAddr}${sm?.zone ? ` (zone ${sm.zone})` : ''} reached etcd: ${whereOf(flow)}`,
           {},
         ),
       );
@@ -301,7 +327,7 @@ export function compilePolicy(p: Policy, opts: CompileOptions = {}): CompiledPol
             flow,
             'src',
             sm,
-            `ingress to port ${flow.dstPort}/${proto(flow.protocol)} not allowed in zone ${e.dstZone}: ${where}`,
+            `ingress to port ${flow.dstPort}/${proto(flow.protocol)} not allowed in zone ${e.dstZone}: ${whereOf(flow)}`,
             { zone: e.dstZone },
           ),
         );
@@ -311,7 +337,7 @@ export function compilePolicy(p: Policy, opts: CompileOptions = {}): CompiledPol
     if (egressOn && e.direction === 'egress') {
       const m = egress.lookupParsed(e.da);
       if (!m?.allows(flow.protocol, flow.dstPort)) {
-        out.push(finding('policy.egress-not-allowed', p.egress.severity, flow, 'src', sm, `egress not on the allow-list: ${where}`, { zone: e.srcZone }));
+        out.push(finding('policy.egress-not-allowed', p.egress.severity, flow, 'src', sm, `egress not on the allow-list: ${whereOf(flow)}`, { zone: e.srcZone }));
       }
     }
 
@@ -320,7 +346,7 @@ export function compilePolicy(p: Policy, opts: CompileOptions = {}): CompiledPol
       const dn = dm?.namespace;
       if (sn !== undefined && dn !== undefined && !(sn === dn && p.namespaces.sameNamespace) && !nsAllowed(sn, dn)) {
         out.push(
-          finding('policy.namespace-boundary', p.namespaces.severity, flow, 'src', sm, `namespace ${sn} may not reach namespace ${dn}: ${where}`, {
+          finding('policy.namespace-boundary', p.namespaces.severity, flow, 'src', sm, `namespace ${sn} may not reach namespace ${dn}: ${whereOf(flow)}`, {
             fromNamespace: sn,
             toNamespace: dn,
           }),
@@ -333,11 +359,15 @@ export function compilePolicy(p: Policy, opts: CompileOptions = {}): CompiledPol
   return {
     version,
     policy: p,
-    classify: (flow) => classifyWith(flow, ends(flow)),
+    classify,
     evaluate,
     namespaceAllowed: (from, to) => (from === to && p.namespaces.sameNamespace) || nsAllowed(from, to),
   };
 }
+
+/** Protocol number -> its first name in PROTO (as `Object.entries(PROTO).find` gives it). */
+const PROTO_NAMES = new Map<number, string>();
+for (const [name, n] of Object.entries(PROTO)) if (!PROTO_NAMES.has(n)) PROTO_NAMES.set(n, name);
 
 const PORT_PROTOS = new Set<number>(Object.values(PORT_PROTOCOL_NUMBERS));
 function isPortProtocol(n: number): boolean {

@@ -186,10 +186,50 @@ function parseBsdTime(s: string, mo: number, ds: number, de: number, ts: number,
     if (f < 0) return -1;
     ms = Math.floor(Number(`0.${s.slice(ts + 9, te)}`) * 1000);
   }
-  const year = new Date(nowMs).getFullYear();
-  let t = new Date(year, mo, d, hh, mi, se, ms).getTime();
-  if (t > nowMs + 86_400_000) t = new Date(year - 1, mo, d, hh, mi, se, ms).getTime();
+  const year = localYear(nowMs);
+  let t = localTime(year, mo, d, hh, mi, se, ms);
+  if (t > nowMs + 86_400_000) t = localTime(year - 1, mo, d, hh, mi, se, ms);
   return t;
+}
+
+// Caches for parseBsdTime (lines come in time order: the year and the minute rarely change).
+let yearFrom = 0;
+let yearTo = -1;
+let yearOf = 0;
+let minuteKey = -1;
+let minuteMs = 0;
+
+/** The local year of `nowMs`: `new Date(nowMs).getFullYear()`, kept with its [start, end) in ms. */
+function localYear(nowMs: number): number {
+  if (nowMs >= yearFrom && nowMs < yearTo) return yearOf;
+  const y = new Date(nowMs).getFullYear();
+  const from = new Date(y, 0, 1).getTime();
+  const to = new Date(y + 1, 0, 1).getTime();
+  yearOf = y;
+  // Only when nowMs lies in [from, to) as computed (it does unless the zone's rules are odd): else no cache.
+  if (nowMs >= from && nowMs < to) {
+    yearFrom = from;
+    yearTo = to;
+  } else {
+    yearFrom = 0;
+    yearTo = -1;
+  }
+  return y;
+}
+
+/**
+ * `new Date(year, mo, d, hh, mi, se, ms).getTime()` (local time) for the parsed ranges, with the
+ * start of the minute cached: zone offsets change on minute boundaries, so within a minute the
+ * time is the minute's start plus se s and ms ms. A leap second (se 60) is not cached.
+ */
+function localTime(year: number, mo: number, d: number, hh: number, mi: number, se: number, ms: number): number {
+  if (se >= 60) return new Date(year, mo, d, hh, mi, se, ms).getTime();
+  const key = (((year * 12 + mo) * 32 + d) * 24 + hh) * 60 + mi;
+  if (key !== minuteKey) {
+    minuteMs = new Date(year, mo, d, hh, mi, 0, 0).getTime();
+    minuteKey = key;
+  }
+  return minuteMs + se * 1000 + ms;
 }
 
 /** A syslog program tag before the kernel body: `kernel:`, `pvefw-logger:`, `NAME[PID]:`. */
@@ -197,24 +237,31 @@ function isTag(t: string): boolean {
   return t === 'kernel:' || t === 'pvefw-logger:' || t === 'ulogd:' || /^[A-Za-z0-9_./-]{1,64}\[\d{1,10}\]:$/.test(t);
 }
 
+/** The time of the bracket parseBracket read last (ms since epoch, or -1 for an uptime). */
+let bracketTime = -1;
+
 const WDAYS = new Set(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']);
 
 /**
  * A bracket at s[i] (`[  203.842973]` dmesg/journald monotonic uptime, or dmesg -T
- * `[Fri Mar 12 14:10:18 2021]` local time): [time or -1, index after it and its blanks], or
- * undefined when s[i] is not such a bracket.
+ * `[Fri Mar 12 14:10:18 2021]` local time): the index after it and its blanks, its time (or -1)
+ * left in `bracketTime`; -1 when s[i] is not such a bracket. (No pair allocated per line.)
  */
-function parseBracket(s: string, i: number, limit: number): [number, number] | undefined {
-  if (s.charCodeAt(i) !== 91) return undefined;
+function parseBracket(s: string, i: number, limit: number): number {
+  if (s.charCodeAt(i) !== 91) return -1;
   let j = skipSpaces(s, i + 1);
   const st = j;
   while (j < limit && (isDigit(s.charCodeAt(j)) || s.charCodeAt(j) === 46)) j++;
-  if (j > st && s.charCodeAt(j) === 93) return [-1, skipSpaces(s, j + 1)];
+  if (j > st && s.charCodeAt(j) === 93) {
+    bracketTime = -1;
+    return skipSpaces(s, j + 1);
+  }
   const m = /^\[([A-Z][a-z]{2}) ([A-Z][a-z]{2}) +(\d{1,2}) (\d\d):(\d\d):(\d\d) (\d{4})\]/.exec(s.slice(i, i + 32));
-  if (m === null || !WDAYS.has(m[1]) || MONTHS[m[2]] === undefined) return undefined;
+  if (m === null || !WDAYS.has(m[1]) || MONTHS[m[2]] === undefined) return -1;
   const [d, hh, mi, se, y] = [Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), Number(m[7])];
-  if (d < 1 || d > 31 || hh > 23 || mi > 59 || se > 60 || y < 1970) return undefined;
-  return [new Date(y, MONTHS[m[2]], d, hh, mi, se).getTime(), skipSpaces(s, i + m[0].length)];
+  if (d < 1 || d > 31 || hh > 23 || mi > 59 || se > 60 || y < 1970) return -1;
+  bracketTime = new Date(y, MONTHS[m[2]], d, hh, mi, se).getTime();
+  return skipSpaces(s, i + m[0].length);
 }
 
 /** Proxmox pvefw-logger fields `VMID LEVEL CHAIN TIME` at s[i..]: [time, index after] or undefined. */
@@ -229,6 +276,20 @@ function parsePve(line: string, i: number): [number, number] | undefined {
   return pt === undefined ? undefined : [pt[0], skipSpaces(line, pt[1])];
 }
 
+/** Proxmox pvefw fields at line[i..] (parsePve): when there, their time and end go into `h`; whether they were. */
+function pveAt(line: string, i: number, h: Header): boolean {
+  if (!isDigit(line.charCodeAt(i))) return false;
+  const p = parsePve(line, i);
+  if (p === undefined) return false;
+  h.time = p[0];
+  h.pvefw = true;
+  h.prefixStart = p[1];
+  return true;
+}
+
+/** The one Header parseHeader fills (its caller reads it before the next line). */
+const header: Header = { time: -1, prefixStart: 0, pvefw: false };
+
 /**
  * Parse the header before the kernel body (see createKernelLogParser); never fails. In order:
  * `<PRI>`; RFC 5424 version; a time (RFC 3339, RFC 3164, or a dmesg/journald bracket); the RFC
@@ -236,7 +297,10 @@ function parsePve(line: string, i: number): [number, number] | undefined {
  * (their time wins over the syslog header's).
  */
 function parseHeader(line: string, bodyStart: number, nowMs: number): Header {
-  const h: Header = { time: -1, prefixStart: 0, pvefw: false };
+  const h = header;
+  h.time = -1;
+  h.prefixStart = 0;
+  h.pvefw = false;
   let i = 0;
   // <PRI>
   if (line.charCodeAt(0) === 60) {
@@ -272,22 +336,13 @@ function parseHeader(line: string, bodyStart: number, nowMs: number): Header {
     }
   } else if (c === 91) {
     const b = parseBracket(line, i, bodyStart);
-    if (b !== undefined) {
-      h.time = b[0];
-      i = b[1];
+    if (b >= 0) {
+      h.time = bracketTime;
+      i = b;
       bracket = true;
     }
   }
-  const pve = (): boolean => {
-    if (!isDigit(line.charCodeAt(i))) return false;
-    const p = parsePve(line, i);
-    if (p === undefined) return false;
-    h.time = p[0];
-    h.pvefw = true;
-    h.prefixStart = p[1];
-    return true;
-  };
-  if (pve()) return h;
+  if (pveAt(line, i, h)) return h;
   if (rfc5424 && hadTime) {
     // HOST APP PROCID MSGID SD
     for (let k = 0; k < 4 && i < bodyStart; k++) i = skipSpaces(line, tokenEnd(line, i));
@@ -309,16 +364,64 @@ function parseHeader(line: string, bodyStart: number, nowMs: number): Header {
   } else if (line.startsWith('kernel: ', i)) {
     i = skipSpaces(line, i + 8);
   }
-  if (pve()) return h;
+  if (pveAt(line, i, h)) return h;
   // dmesg uptime [  203.842973] after the tag
   const b = parseBracket(line, i, bodyStart);
-  if (b !== undefined) {
-    if (h.time < 0) h.time = b[0];
-    i = b[1];
-    if (pve()) return h;
+  if (b >= 0) {
+    if (h.time < 0) h.time = bracketTime;
+    i = b;
+    if (pveAt(line, i, h)) return h;
   }
   h.prefixStart = i;
   return h;
+}
+
+const F_OTHER = 0;
+const F_IN = 1;
+const F_OUT = 2;
+const F_SRC = 3;
+const F_DST = 4;
+const F_LEN = 5;
+const F_PROTO = 6;
+const F_SPT = 7;
+const F_DPT = 8;
+const F_TYPE = 9;
+const F_CODE = 10;
+const F_MARK = 11;
+
+/** The body field whose key is s[i, i + n) (F_*), F_OTHER for any other key; reads in place. */
+function fieldOf(s: string, i: number, n: number): number {
+  switch (n) {
+    case 2:
+      return s.startsWith('IN', i) ? F_IN : F_OTHER;
+    case 3:
+      if (s.startsWith('SRC', i)) return F_SRC;
+      if (s.startsWith('DST', i)) return F_DST;
+      if (s.startsWith('SPT', i)) return F_SPT;
+      if (s.startsWith('DPT', i)) return F_DPT;
+      if (s.startsWith('LEN', i)) return F_LEN;
+      return s.startsWith('OUT', i) ? F_OUT : F_OTHER;
+    case 4:
+      if (s.startsWith('TYPE', i)) return F_TYPE;
+      if (s.startsWith('CODE', i)) return F_CODE;
+      return s.startsWith('MARK', i) ? F_MARK : F_OTHER;
+    case 5:
+      return s.startsWith('PROTO', i) ? F_PROTO : F_OTHER;
+    default:
+      return F_OTHER;
+  }
+}
+
+/** PROTO=s[v0, e): a name of PROTO_NAMES or a decimal number; -1 when neither (range not checked). */
+function protoNumber(s: string, v0: number, e: number): number {
+  // A number never names PROTO_NAMES, so digits go straight to parseUint; TCP and UDP without a slice.
+  if (isDigit(s.charCodeAt(v0))) return parseUint(s, v0, e);
+  if (e - v0 === 3) {
+    if (s.startsWith('TCP', v0)) return 6;
+    if (s.startsWith('UDP', v0)) return 17;
+  }
+  const val = s.slice(v0, e);
+  return PROTO_NAMES[val] ?? parseUint(val);
 }
 
 /** Parse one kernel LOG line (see createKernelLogParser). */
@@ -367,58 +470,62 @@ export function parseKernelLogLine(line: string, lineNo: number, now: () => numb
     if (e > end) e = end;
     const eq = line.indexOf('=', i);
     if (eq > 0 && eq < e) {
-      const key = line.slice(i, eq);
-      const val = line.slice(eq + 1, e);
-      switch (key) {
-        case 'IN':
+      // The key is read in place (fieldOf) and a value sliced only when it is kept: no string per token.
+      const v0 = eq + 1;
+      switch (fieldOf(line, i, eq - i)) {
+        case F_IN:
           if (inIface === undefined) {
+            const val = line.slice(v0, e);
             if (!isIfaceName(val)) return parseError(lineNo, 'bad-interface', line, 'IN');
             inIface = val;
           }
           break;
-        case 'OUT':
+        case F_OUT:
           if (outIface === undefined) {
+            const val = line.slice(v0, e);
             if (!isIfaceName(val)) return parseError(lineNo, 'bad-interface', line, 'OUT');
             outIface = val;
           }
           break;
-        case 'SRC':
-          if (src === '') src = val;
+        case F_SRC:
+          if (src === '') src = line.slice(v0, e);
           break;
-        case 'DST':
-          if (dst === '') dst = val;
+        case F_DST:
+          if (dst === '') dst = line.slice(v0, e);
           break;
-        case 'LEN':
+        case F_LEN:
           if (len < 0) {
-            len = parseUint(val);
+            len = parseUint(line, v0, e);
             if (len < 0 || len > 65535 + 40) return parseError(lineNo, 'bad-number', line, 'LEN');
           }
           break;
-        case 'PROTO':
+        case F_PROTO:
           if (protocol < 0) {
-            const p = PROTO_NAMES[val] ?? parseUint(val);
+            const p = protoNumber(line, v0, e);
             if (p < 0 || p > 255) return parseError(lineNo, 'bad-value', line, 'PROTO');
             protocol = p;
           }
           break;
-        case 'SPT':
-        case 'DPT': {
-          const p = parsePort(val);
-          if (p < 0) return parseError(lineNo, 'bad-port', line, key);
-          if (key === 'SPT') sport = p;
+        case F_SPT:
+        case F_DPT: {
+          const p = parsePort(line, v0, e);
+          const spt = line.charCodeAt(i) === 83; /* S */
+          if (p < 0) return parseError(lineNo, 'bad-port', line, spt ? 'SPT' : 'DPT');
+          if (spt) sport = p;
           else dport = p;
           break;
         }
-        case 'TYPE':
-        case 'CODE': {
-          const v = parseUint(val);
-          if (v < 0 || v > 255) return parseError(lineNo, 'bad-number', line, key);
-          if (key === 'TYPE') icmpType = v;
+        case F_TYPE:
+        case F_CODE: {
+          const v = parseUint(line, v0, e);
+          const type = line.charCodeAt(i) === 84; /* T */
+          if (v < 0 || v > 255) return parseError(lineNo, 'bad-number', line, type ? 'TYPE' : 'CODE');
+          if (type) icmpType = v;
           else icmpCode = v;
           break;
         }
-        case 'MARK': {
-          const v = parseU32(val);
+        case F_MARK: {
+          const v = parseU32(line, v0, e);
           if (v < 0) return parseError(lineNo, 'bad-number', line, 'MARK');
           mark = v;
           break;

@@ -15,19 +15,22 @@ export function parseUint(text: string, start = 0, end = text.length): number {
   return v <= Number.MAX_SAFE_INTEGER ? v : -1;
 }
 
-/** Parse a port number (0-65535) from text; -1 when invalid. */
-export function parsePort(text: string): number {
-  const v = parseUint(text);
+/** Parse a port number (0-65535) from text[start, end); -1 when invalid. */
+export function parsePort(text: string, start = 0, end = text.length): number {
+  const v = parseUint(text, start, end);
   return v > 65535 ? -1 : v;
 }
 
-/** Parse an unsigned 32-bit integer in decimal or 0x-hex form (marks are printed both ways); -1 when invalid. */
-export function parseU32(text: string): number {
+/**
+ * Parse an unsigned 32-bit integer in decimal or 0x-hex form (marks are printed both ways) from
+ * text[start, end); -1 when invalid.
+ */
+export function parseU32(text: string, start = 0, end = text.length): number {
   let v: number;
-  if (text.length > 2 && text.charCodeAt(0) === 48 && (text.charCodeAt(1) | 32) === 120) {
-    if (text.length > 10) return -1;
+  if (end - start > 2 && text.charCodeAt(start) === 48 && (text.charCodeAt(start + 1) | 32) === 120) {
+    if (end - start > 10) return -1;
     v = 0;
-    for (let i = 2; i < text.length; i++) {
+    for (let i = start + 2; i < end; i++) {
       const c = text.charCodeAt(i);
       let h: number;
       if (c >= 48 && c <= 57) h = c - 48;
@@ -36,7 +39,7 @@ export function parseU32(text: string): number {
       v = v * 16 + h;
     }
   } else {
-    v = parseUint(text);
+    v = parseUint(text, start, end);
   }
   return v > 0xffffffff ? -1 : v;
 }
