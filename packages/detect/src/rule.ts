@@ -16,6 +16,7 @@
 import type { Finding, FlowRecord } from '@floe/flow';
 import { BoundedKeys, type Segment } from './keyed.js';
 import { findingId } from './finding.js';
+import { newStats } from './episodes.js';
 import { SWEEP_STEP_MS, type WindowStats } from './window.js';
 
 /** An open finding of one key. Times are ms since epoch (event time). */
@@ -50,28 +51,6 @@ export interface RuleSpec<S extends RuleState> {
   finding(key: string, state: S): Finding;
 }
 
-/** An empty counter set (same shape as the scan detectors', for `floe_detect_*`). */
-function zeroStats(): WindowStats {
-  return {
-    flows: 0,
-    keys: 0,
-    openFindings: 0,
-    evictedKeys: 0,
-    evictedConnections: 0,
-    attempts: 0,
-    lateFlows: 0,
-    findings: 0,
-    raised: 0,
-    updates: 0,
-    finals: 0,
-    evictedPartway: 0,
-    promotedKeys: 0,
-    protectedKeys: 0,
-    evictedHeld: 0,
-    heldSources: 0,
-  };
-}
-
 const NONE: Finding[] = [];
 
 /** Append `f` to `out`, allocating only when `out` is the shared empty array. */
@@ -85,7 +64,7 @@ function push(out: Finding[], f: Finding): Finding[] {
 export class RuleKeys<S extends RuleState> {
   private readonly keys: BoundedKeys<S>;
   private readonly open = new Map<string, S>();
-  private readonly counters = zeroStats();
+  private readonly counters = newStats();
   private highWater = -Infinity;
   private nextSweep = -Infinity;
 
