@@ -38,7 +38,7 @@ for (const [cat, names] of Object.entries({
 export function nslKddLabel(text: string): Label {
   const t = text.trim().replace(/\.$/, '');
   if (t === 'normal') return BENIGN;
-  return { kind: 'attack', cls: CATEGORY[t] ?? t, detail: t };
+  return { kind: 'attack', cls: Object.hasOwn(CATEGORY, t) ? CATEGORY[t] : t, detail: t };
 }
 
 /** Positions of the used columns in the headerless files (kddcup.names order). */

@@ -187,3 +187,15 @@ test('RFC 3164 stamps give the time of the line; a stamp ahead of now is last ye
   const bad = p.parseLine(`Jan 41 10:00:00 host ${body}`, 3) as FlowRecord;
   assert.equal(bad.observedAt, jan, 'an impossible day falls back to now');
 });
+
+test('PROTO= names only the protocols of its table: an inherited object property (constructor, __proto__, toString) is rejected, not a protocol', () => {
+  const parser = createKernelLogParser({ now: () => NOW });
+  const line = (proto: string) =>
+    `Dec  1 10:00:00 host kernel: [UFW BLOCK] IN=eth0 OUT= MAC=00:00:00:00:00:00:00:00:00:00:00:00:08:00 SRC=10.0.0.1 DST=10.0.0.2 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=${proto} SPT=1234 DPT=22 WINDOW=64240 RES=0x00 SYN URGP=0`;
+  const ok = parser.parseLine(line('TCP'), 1);
+  assert.ok(ok && !isParseError(ok) && ok.protocol === 6);
+  for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+    const r = parser.parseLine(line(name), 2);
+    assert.ok(r !== null && isParseError(r), `PROTO=${name} is rejected`);
+  }
+});

@@ -421,7 +421,8 @@ function protoNumber(s: string, v0: number, e: number): number {
     if (s.startsWith('UDP', v0)) return 17;
   }
   const val = s.slice(v0, e);
-  return PROTO_NAMES[val] ?? parseUint(val);
+  // own names only: an inherited property (`PROTO=constructor`, `__proto__`) is not a protocol
+  return Object.hasOwn(PROTO_NAMES, val) ? PROTO_NAMES[val] : parseUint(val);
 }
 
 /** Parse one kernel LOG line (see createKernelLogParser). */
