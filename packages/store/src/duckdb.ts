@@ -203,6 +203,13 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
   /** One connection, one operation at a time. */
   const queue = opQueue<DuckDBConnection>('duckdb', () => conn);
   const serial = queue.run;
+  /**
+   * The flows bulk path has a connection and queue of its own: only it writes `flows`, so its
+   * transactions never conflict with the other tables' (DuckDB's optimistic concurrency), and a
+   * batch of flows neither waits behind decision upserts nor delays them.
+   */
+  let flowConn: DuckDBConnection | undefined;
+  const flowQueue = opQueue<DuckDBConnection>('duckdb', () => flowConn);
 
   async function tx<T>(c: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
     await c.run('BEGIN TRANSACTION');
@@ -249,9 +256,11 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
         }
         const c = await instance.connect();
         await migrate(c);
-        flowStmts = { insert: await c.prepare(INSERT_FLOWS_JSON_SQL), dedup: await c.prepare(DEDUP_FLOWS_SQL) };
+        const fc = await instance.connect();
+        flowStmts = { insert: await fc.prepare(INSERT_FLOWS_JSON_SQL), dedup: await fc.prepare(DEDUP_FLOWS_SQL) };
         decisionStmts = { remove: await c.prepare(DELETE_DECISION_SQL), insert: await c.prepare(INSERT_DECISION_SQL), audit: await c.prepare(INSERT_AUDIT_SQL) };
         conn = c;
+        flowConn = fc;
         log.info({ path: opts.path }, 'duckdb store opened');
       })();
       return starting;
@@ -259,20 +268,22 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
 
     async stop(): Promise<void> {
       if (starting) await starting.catch(() => undefined);
-      await queue.idle();
+      await Promise.all([queue.idle(), flowQueue.idle()]);
       flowStmts?.insert.destroySync();
       flowStmts?.dedup.destroySync();
       flowStmts = undefined;
       for (const st of Object.values(decisionStmts ?? {})) st.destroySync();
       decisionStmts = undefined;
       conn?.closeSync();
+      flowConn?.closeSync();
       instance?.closeSync();
       conn = undefined;
+      flowConn = undefined;
       instance = undefined;
     },
 
     insertFlows(flows: FlowRecord[]): Promise<void> {
-      if (flows.length === 0) return serial(async () => undefined);
+      if (flows.length === 0) return flowQueue.run(async () => undefined);
       // Serialising runs before the operation queue: it only needs the event loop, so the
       // connection keeps working on earlier operations meanwhile.
       let lo = Infinity;
@@ -284,7 +295,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
         if (f.srcMeta !== undefined || f.dstMeta !== undefined) meta = true;
       }
       let data: string | undefined = JSON.stringify(meta ? flows.map(flowForJson) : flows);
-      return serial((c) =>
+      return flowQueue.run((c) =>
         tx(c, async () => {
           const { insert, dedup } = flowStmts!;
           insert.bind([data as string]);
