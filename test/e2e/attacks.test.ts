@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Finding } from '@floe/flow';
-import { analyze, AttackLab, attackTestBlocker, newEventStats, replayDecisions, type Analysis, type Capture } from '../helpers/attack.js';
+import { analyze, AttackLab, attackTestBlocker, newEventStats, replayDecisions, replayRun, type Analysis, type Capture } from '../helpers/attack.js';
 
 const blocker = attackTestBlocker();
 if (blocker && process.env.CI) throw new Error(`the attack end-to-end tests must run in CI: ${blocker}`);
@@ -285,6 +285,13 @@ test('HTTP beacon every 2 s (curl, 12 requests): beacon.periodic for the attacke
   const f = by(a, 'beacon.periodic', l.attackerAddr);
   assert.equal(f.length, 1, 'one beacon finding for the attacker (beacon.periodic, issue 7 H2)');
   assert.ok(names(f[0], l.victimAddr));
+  // The processor path classifies the flows first (neither end is in the default policy's
+  // networks: `external`); the beacon must count them there too, not only in analyze.
+  const run = replayRun(c.file);
+  assert.ok(
+    run.findings.some((x) => x.detector === 'beacon.periodic' && x.entity === l.attackerAddr),
+    `floe run --replay finds the beacon too: ${JSON.stringify(run.findings)}`,
+  );
 });
 
 test('benign traffic between the same hosts (HTTP burst, ssh sessions, DNS, ping): no finding', { skip: blocker, timeout: 90_000 }, async (t) => {

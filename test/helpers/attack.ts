@@ -103,6 +103,12 @@ export interface BlockDecision {
   detector: string;
 }
 
+/** A finding line `floe run` printed: its detector and entity address. */
+export interface RunFinding {
+  detector: string;
+  entity: string;
+}
+
 /**
  * Replays a capture through the built `floe run` (the processor and responder of one process,
  * embedded default policy, `--speed max --exit-after-replay`, in-memory store, dry-run as every
@@ -110,6 +116,14 @@ export interface BlockDecision {
  * @throws Error when floe exits non-zero or prints no processing summary.
  */
 export function replayDecisions(file: string): BlockDecision[] {
+  return replayRun(file).decisions;
+}
+
+/**
+ * Like replayDecisions, and also the findings `floe run` printed (every form: raised, updated, final).
+ * @throws Error when floe exits non-zero or prints no processing summary.
+ */
+export function replayRun(file: string): { decisions: BlockDecision[]; findings: RunFinding[] } {
   const r = spawnSync(process.execPath, [FLOE, 'run', '--replay', file, '--speed', 'max', '--exit-after-replay', '--store', ':memory:', '--api-port', '0'], {
     encoding: 'utf8',
     env: { ...process.env, FLOE_LOG_LEVEL: 'warn' },
@@ -118,9 +132,11 @@ export function replayDecisions(file: string): BlockDecision[] {
   });
   if (r.status !== 0 || !/^summary {2}processed \d+ flows/m.test(r.stdout))
     throw new Error(`floe run --replay exited ${r.status}: ${r.stdout.slice(-2000)} ${r.stderr.slice(-2000)}`);
-  const out: BlockDecision[] = [];
-  for (const m of r.stdout.matchAll(/^decision block\s+(\S+)\s.*— detector (\S+)/gm)) out.push({ target: m[1], detector: m[2] });
-  return out;
+  const decisions: BlockDecision[] = [];
+  for (const m of r.stdout.matchAll(/^decision block\s+(\S+)\s.*— detector (\S+)/gm)) decisions.push({ target: m[1], detector: m[2] });
+  const findings: RunFinding[] = [];
+  for (const m of r.stdout.matchAll(/^finding\s+\S+\s+(\S+)\s+(\S+)/gm)) findings.push({ detector: m[1], entity: m[2] });
+  return { decisions, findings };
 }
 
 /** Counts per field of a capture's NEW events: distinct destination ports per destination host and hosts per port, for one source. */

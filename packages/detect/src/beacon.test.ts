@@ -85,11 +85,13 @@ test('a burst of 30 requests: one check-in, no finding; with minIntervalMs 0 the
   assert.ok(s !== undefined && s.medianMs < 1000, `median ${s?.medianMs} ms`);
 });
 
-test('egressOnly: the same beacon marked internal by the policy is ignored, marked egress it is found', async () => {
+test('egressOnly: the same beacon marked internal or ingress by the policy is ignored, marked egress or external (neither end in its networks) it is found', async () => {
   const flows = await load(BEACON);
-  const as = (direction: 'internal' | 'egress') => flows.map((f) => ({ ...f, direction }));
+  const as = (direction: 'internal' | 'ingress' | 'egress' | 'external') => flows.map((f) => ({ ...f, direction }));
   assert.equal(run(createBeaconDetector(defaultBeaconOptions()), as('internal')).last.length, 0);
+  assert.equal(run(createBeaconDetector(defaultBeaconOptions()), as('ingress')).last.length, 0);
   assert.equal(run(createBeaconDetector(defaultBeaconOptions()), as('egress')).last.length, 1);
+  assert.equal(run(createBeaconDetector(defaultBeaconOptions()), as('external')).last.length, 1);
   assert.equal(run(createBeaconDetector({ ...defaultBeaconOptions(), egressOnly: false }), as('internal')).last.length, 1);
 });
 

@@ -25,8 +25,10 @@
  * connections at one moment, not when they began, so `snapshot` and untimed records are ignored);
  * `destroy` only for pairs that never had a `new` (a DESTROY-only collector; a pair with NEW events
  * would count each connection twice, the DESTROY 120 s later after TIME_WAIT).
- * With `egressOnly` (default), flows whose direction the policy knows and is not `egress` are
- * ignored: in-cluster health probes and metric scrapes are periodic too. Severity `medium`: below
+ * With `egressOnly` (default), flows the policy knows stay inside (`internal`) or come in
+ * (`ingress`) are ignored: in-cluster health probes and metric scrapes are periodic too. `egress`,
+ * `external` (neither end in the policy's networks: a host without networks in its policy, a
+ * router's transit traffic) and unclassified flows count: nothing says they stay inside. Severity `medium`: below
  * the responder's default `minSeverity` (high), so a beacon is reported, not blocked (blocking the
  * beaconing host is a containment decision; the C2 address is the peer).
  */
@@ -233,7 +235,7 @@ export function createBeaconDetector(options: BeaconOptions, deps: DetectorDeps 
     let out = keys.tick(t);
     const ev = flow.event;
     if ((ev !== 'new' && ev !== 'log' && ev !== 'destroy') || !Number.isFinite(t) || !hasOwnTime(flow)) return out;
-    if (o.egressOnly && flow.direction !== undefined && flow.direction !== 'egress') return out;
+    if (o.egressOnly && (flow.direction === 'internal' || flow.direction === 'ingress')) return out;
     const key = `${flow.srcAddr}|${flow.dstAddr}|${flow.protocol}|${flow.dstPort ?? ''}`;
     let st = keys.touch(key);
     if (st === undefined) {
