@@ -2,30 +2,14 @@
 // http.server every 2 s, every 1.5-2.5 s, with exponential gaps (not periodic), and in one burst.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
-import { parseFile, type Finding, type FlowRecord } from '@floe/flow';
-import { BEACON_ID, createBeaconDetector, DetectError, defaultBeaconOptions, intervalStats, type WindowDetector } from './index.js';
+import { type FlowRecord } from '@floe/flow';
+import { BEACON_ID, createBeaconDetector, DetectError, defaultBeaconOptions, intervalStats } from './index.js';
+import { loadCapture as load, runDetector as run, testdata } from './test-captures.js';
 
-const testdata = (name: string) => fileURLToPath(new URL(`../testdata/${name}`, import.meta.url));
 const BEACON = testdata('captured-conntrack-E-extended-timestamp-beacon-2s.log');
 const JITTER = testdata('captured-conntrack-E-extended-timestamp-beacon-jitter.log');
 const BURSTY = testdata('captured-conntrack-E-extended-timestamp-http-bursty.log');
 const BURST = testdata('captured-conntrack-E-extended-timestamp-http-burst.log');
-
-async function load(path: string): Promise<FlowRecord[]> {
-  const r = await parseFile(path, { format: 'conntrack' });
-  assert.equal(r.stats.rejected, 0);
-  return r.records;
-}
-
-function run(d: WindowDetector, flows: Iterable<FlowRecord>): { all: Finding[]; last: Finding[] } {
-  const all: Finding[] = [];
-  for (const f of flows) all.push(...d.observe(f));
-  all.push(...d.flush());
-  const byId = new Map<string, Finding>();
-  for (const f of all) byId.set(f.id, f);
-  return { all, last: [...byId.values()] };
-}
 
 /** Interval statistics of the NEW events of a capture, as the detector computes them. */
 function newStats(flows: FlowRecord[]) {

@@ -2,31 +2,14 @@
 // sshd between network namespaces, and successful key logins between the same two hosts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
-import { parseFile, type Finding, type FlowRecord } from '@floe/flow';
-import { BRUTEFORCE_ID, createBruteForceDetector, DetectError, defaultBruteForceOptions, failureClass, type WindowDetector } from './index.js';
+import { parseFile, type FlowRecord } from '@floe/flow';
+import { BRUTEFORCE_ID, createBruteForceDetector, DetectError, defaultBruteForceOptions, failureClass } from './index.js';
+import { loadCapture as load, runDetector as run, testdata } from './test-captures.js';
 
-const testdata = (name: string) => fileURLToPath(new URL(`../testdata/${name}`, import.meta.url));
 const HYDRA = testdata('captured-conntrack-E-extended-timestamp-ssh-hydra.log');
 const LOGINS = testdata('captured-conntrack-E-extended-timestamp-ssh-logins.log');
 const NMAP_EXPIRY = testdata('captured-conntrack-E-extended-timestamp-nmap-101-ports-until-expiry.log');
 const PROXMOX = testdata('crowdsec-hub-proxmox-pvefw.log');
-
-async function load(path: string): Promise<FlowRecord[]> {
-  const r = await parseFile(path, { format: 'conntrack' });
-  assert.equal(r.stats.rejected, 0);
-  return r.records;
-}
-
-/** Every finding emitted (observe, then flush), and the last form of each id. */
-function run(d: WindowDetector, flows: Iterable<FlowRecord>): { all: Finding[]; last: Finding[] } {
-  const all: Finding[] = [];
-  for (const f of flows) all.push(...d.observe(f));
-  all.push(...d.flush());
-  const byId = new Map<string, Finding>();
-  for (const f of all) byId.set(f.id, f);
-  return { all, last: [...byId.values()] };
-}
 
 test('hydra against sshd (200 passwords, 4 tasks): one brute-force finding for the attacker, every connection short', async () => {
   const flows = await load(HYDRA);

@@ -21,13 +21,11 @@ import { CONNECTION_MEMORY_MS, eventTime, hasOwnTime, isAttemptEvent } from './a
 import { CountedOnce } from './once.js';
 import { BoundedKeys } from './keyed.js';
 import { entityOf } from './entity.js';
-import { NONE, OpenEpisodes, countFinding, newStats, push, type Episode } from './episodes.js';
+import { NONE, OpenEpisodes, countFinding, episodeDetector, episodeEmitter, newStats, type Episode } from './episodes.js';
 import { DEFAULT_PRODUCED_BY, compareAddr, findingId } from './finding.js';
-import { trackDetectorMetrics } from './metrics.js';
 import { checkLateness, checkLimits } from './options.js';
 import { checkDnsOptions, type DnsOptions } from './rule-options.js';
 import type { DetectorDeps, WindowDetector } from './portscan.js';
-import type { WindowStats } from './window.js';
 
 /** Detector id of the unnamed-resolver detector. */
 export const DNS_RESOLVER_ID = 'dns.resolver';
@@ -129,6 +127,7 @@ export function createDnsResolverDetector(options: DnsOptions, deps: DetectorDep
     countFinding(stats, 'final');
     return build(key, s);
   });
+  const emit = episodeEmitter(episodes, stats, build);
 
   const observe = (flow: FlowRecord): Finding[] => {
     stats.flows++;
@@ -186,25 +185,13 @@ export function createDnsResolverDetector(options: DnsOptions, deps: DetectorDep
     u.services.set(svc, (u.services.get(svc) ?? 0) + 1);
     if (s.emitted === 0) {
       s.emitted = s.resolvers.size;
-      episodes.add(key, s);
-      countFinding(stats, 'new');
-      out = push(out, build(key, s));
+      out = emit.raise(key, s, out);
     } else if (s.resolvers.size >= 2 * s.emitted) {
       s.emitted = s.resolvers.size;
-      s.dirty = false;
-      countFinding(stats, 'update');
-      out = push(out, build(key, s));
+      out = emit.update(key, s, out);
     } else s.dirty = true;
     return out;
   };
 
-  const d: WindowDetector = {
-    id: DNS_RESOLVER_ID,
-    observe,
-    expire: (nowMs) => episodes.closeUntil(nowMs, NONE),
-    flush: () => episodes.flush(),
-    stats: (): WindowStats => ({ ...stats, keys: states.size, openFindings: episodes.size, evictedConnections: seen.evicted }),
-  };
-  if (deps.metrics !== undefined) trackDetectorMetrics(deps.metrics, d);
-  return d;
+  return episodeDetector(DNS_RESOLVER_ID, observe, episodes, stats, () => ({ keys: states.size, evictedConnections: seen.evicted }), deps.metrics);
 }

@@ -24,13 +24,11 @@ import { ewmaThreshold, ewmaUpdate, newEwma, type Ewma } from './baseline.js';
 import { MITRE_DNS, fromInside, isDnsFlow, resolverSet } from './dns-resolver.js';
 import { BoundedKeys } from './keyed.js';
 import { entityOf } from './entity.js';
-import { NONE, OpenEpisodes, countFinding, newStats, push, type Episode } from './episodes.js';
+import { NONE, OpenEpisodes, countFinding, episodeDetector, episodeEmitter, newStats, type Episode } from './episodes.js';
 import { DEFAULT_PRODUCED_BY, compareAddr, findingId } from './finding.js';
-import { trackDetectorMetrics } from './metrics.js';
 import { checkLateness, checkLimits } from './options.js';
 import { checkDnsOptions, type DnsOptions } from './rule-options.js';
 import type { DetectorDeps, WindowDetector } from './portscan.js';
-import type { WindowStats } from './window.js';
 
 /** Detector id of the DNS volume detector. */
 export const DNS_VOLUME_ID = 'dns.volume';
@@ -133,6 +131,7 @@ export function createDnsVolumeDetector(options: DnsOptions, deps: DetectorDeps 
     countFinding(stats, 'final');
     return build(key, s);
   });
+  const emit = episodeEmitter(episodes, stats, build);
 
   const startWindow = (s: VolumeState, ws: number, t: number): void => {
     s.winStart = ws;
@@ -193,28 +192,16 @@ export function createDnsVolumeDetector(options: DnsOptions, deps: DetectorDeps 
         s.emitted = s.queries;
         s.open = true;
         states.promote(key);
-        episodes.add(key, s);
-        countFinding(stats, 'new');
-        out = push(out, build(key, s));
+        out = emit.raise(key, s, out);
       }
     } else if (s.open) {
       if (s.queries >= 2 * s.emitted) {
         s.emitted = s.queries;
-        s.dirty = false;
-        countFinding(stats, 'update');
-        out = push(out, build(key, s));
+        out = emit.update(key, s, out);
       } else s.dirty = true;
     }
     return out;
   };
 
-  const d: WindowDetector = {
-    id: DNS_VOLUME_ID,
-    observe,
-    expire: (nowMs) => episodes.closeUntil(nowMs, NONE),
-    flush: () => episodes.flush(),
-    stats: (): WindowStats => ({ ...stats, keys: states.size, openFindings: episodes.size, evictedConnections: seen.evicted }),
-  };
-  if (deps.metrics !== undefined) trackDetectorMetrics(deps.metrics, d);
-  return d;
+  return episodeDetector(DNS_VOLUME_ID, observe, episodes, stats, () => ({ keys: states.size, evictedConnections: seen.evicted }), deps.metrics);
 }

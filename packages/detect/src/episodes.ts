@@ -7,6 +7,9 @@
  */
 import type { Finding } from '@floe/flow';
 import type { WindowStats } from './window.js';
+import type { WindowDetector } from './portscan.js';
+import type { Registry } from 'prom-client';
+import { trackDetectorMetrics } from './metrics.js';
 
 /** An episode with a finding: its id and the end of its window (ms). */
 export interface Episode {
@@ -112,4 +115,57 @@ export function countFinding(st: WindowStats, kind: 'new' | 'update' | 'final'):
   if (kind === 'new') st.raised++;
   else if (kind === 'update') st.updates++;
   else st.finals++;
+}
+
+/** State an episode's raised and updated forms are built from: `dirty` when counts changed since. */
+export interface EmittingEpisode extends Episode {
+  dirty: boolean;
+}
+
+/**
+ * The raised and updated forms of one detector's episodes: `raise` opens the episode (until its
+ * end), counts a `new` finding and appends it; `update` counts an `update` and appends it, clearing
+ * `dirty`. The caller sets its own "count when last emitted" before either.
+ */
+export function episodeEmitter<S extends EmittingEpisode>(
+  episodes: OpenEpisodes<S>,
+  stats: WindowStats,
+  build: (key: string, s: S) => Finding,
+): { raise(key: string, s: S, out: Finding[]): Finding[]; update(key: string, s: S, out: Finding[]): Finding[] } {
+  return {
+    raise(key, s, out) {
+      episodes.add(key, s);
+      countFinding(stats, 'new');
+      return push(out, build(key, s));
+    },
+    update(key, s, out) {
+      s.dirty = false;
+      countFinding(stats, 'update');
+      return push(out, build(key, s));
+    },
+  };
+}
+
+/**
+ * The detector of an episode-based rule: `observe` as given, `expire`/`flush` close episodes,
+ * `stats()` is `stats` with the live key and open-episode counts and `extra()`; exported as
+ * `floe_detect_*` on `metrics` when given.
+ */
+export function episodeDetector<S extends Episode>(
+  id: string,
+  observe: WindowDetector['observe'],
+  episodes: OpenEpisodes<S>,
+  stats: WindowStats,
+  extra: () => Partial<WindowStats>,
+  metrics: Registry | undefined,
+): WindowDetector {
+  const d: WindowDetector = {
+    id,
+    observe,
+    expire: (nowMs) => episodes.closeUntil(nowMs, NONE),
+    flush: () => episodes.flush(),
+    stats: (): WindowStats => ({ ...stats, openFindings: episodes.size, ...extra() }),
+  };
+  if (metrics !== undefined) trackDetectorMetrics(metrics, d);
+  return d;
 }

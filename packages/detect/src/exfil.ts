@@ -38,13 +38,11 @@ import { ewmaThreshold, ewmaUpdate, newEwma, type Ewma } from './baseline.js';
 import { BoundedKeys } from './keyed.js';
 import { entityOfSource } from './entity.js';
 import { detach } from './retain.js';
-import { NONE, OpenEpisodes, countFinding, newStats, push, type Episode } from './episodes.js';
+import { NONE, OpenEpisodes, countFinding, episodeDetector, episodeEmitter, newStats, type Episode } from './episodes.js';
 import { DEFAULT_PRODUCED_BY, findingId } from './finding.js';
-import { trackDetectorMetrics } from './metrics.js';
 import { checkLateness, checkLimits } from './options.js';
 import { checkExfilOptions, type ExfilOptions } from './rule-options.js';
 import type { DetectorDeps, WindowDetector } from './portscan.js';
-import type { WindowStats } from './window.js';
 
 /** Detector id of the exfiltration detector. */
 export const EXFIL_ID = 'exfil.volume';
@@ -225,6 +223,7 @@ export function createExfilDetector(options: ExfilOptions, deps: DetectorDeps = 
     countFinding(stats, 'final');
     return build(key, s);
   });
+  const emit = episodeEmitter(episodes, stats, build);
 
   /** End the current window of `s`: close its finding, or fold it into the baseline. */
   const endWindow = (key: string, s: ExfilState, out: Finding[]): Finding[] => {
@@ -345,30 +344,18 @@ export function createExfilDetector(options: ExfilOptions, deps: DetectorDeps = 
         s.emittedOut = s.out;
         s.open = true;
         states.promote(key);
-        episodes.add(key, s);
-        countFinding(stats, 'new');
-        out = push(out, build(key, s));
+        out = emit.raise(key, s, out);
       }
     } else if (s.open) {
       if (s.out >= 2 * s.emittedOut) {
         s.emittedOut = s.out;
-        s.dirty = false;
-        countFinding(stats, 'update');
-        out = push(out, build(key, s));
+        out = emit.update(key, s, out);
       } else s.dirty = true;
     }
     return out;
   };
 
-  const d: WindowDetector = {
-    id: EXFIL_ID,
-    observe,
-    expire: (nowMs) => episodes.closeUntil(nowMs, NONE),
-    flush: () => episodes.flush(),
-    stats: (): WindowStats => ({ ...stats, keys: states.size, openFindings: episodes.size }),
-  };
-  if (deps.metrics !== undefined) trackDetectorMetrics(deps.metrics, d);
-  return d;
+  return episodeDetector(EXFIL_ID, observe, episodes, stats, () => ({ keys: states.size }), deps.metrics);
 }
 
 /** Bytes in SI units for summaries: `950 B`, `21.2 kB`, `30.1 MB`, `1.20 GB`. */

@@ -34,13 +34,11 @@ import { RotatingBloom } from './bloom.js';
 import { BoundedKeys } from './keyed.js';
 import { entityOf } from './entity.js';
 import { detach } from './retain.js';
-import { NONE, OpenEpisodes, countFinding, newStats, push, type Episode } from './episodes.js';
+import { NONE, OpenEpisodes, countFinding, episodeDetector, episodeEmitter, newStats, type Episode } from './episodes.js';
 import { DEFAULT_PRODUCED_BY, findingId } from './finding.js';
-import { trackDetectorMetrics } from './metrics.js';
 import { checkLateness, checkLimits } from './options.js';
 import { checkLateralOptions, type LateralOptions } from './rule-options.js';
 import type { DetectorDeps, WindowDetector } from './portscan.js';
-import type { WindowStats } from './window.js';
 
 /** Detector id of the lateral-movement detector. */
 export const LATERAL_ID = 'lateral.newpeer';
@@ -177,6 +175,7 @@ export function createLateralDetector(options: LateralOptions, deps: DetectorDep
     countFinding(stats, 'final');
     return build(key, s);
   });
+  const emit = episodeEmitter(episodes, stats, build);
 
   const observe = (flow: FlowRecord): Finding[] => {
     stats.flows++;
@@ -248,25 +247,13 @@ export function createLateralDetector(options: LateralOptions, deps: DetectorDep
     if (!s.open) {
       s.open = true;
       s.emitted = 1;
-      episodes.add(key, s);
-      countFinding(stats, 'new');
-      out = push(out, build(key, s));
+      out = emit.raise(key, s, out);
     } else if (s.count === o.manyPeers || (s.count > o.manyPeers && s.count >= 2 * s.emitted)) {
       s.emitted = s.count;
-      s.dirty = false;
-      countFinding(stats, 'update');
-      out = push(out, build(key, s));
+      out = emit.update(key, s, out);
     } else s.dirty = true;
     return out;
   };
 
-  const d: WindowDetector = {
-    id: LATERAL_ID,
-    observe,
-    expire: (nowMs) => episodes.closeUntil(nowMs, NONE),
-    flush: () => episodes.flush(),
-    stats: (): WindowStats => ({ ...stats, keys: states.size, openFindings: episodes.size }),
-  };
-  if (deps.metrics !== undefined) trackDetectorMetrics(deps.metrics, d);
-  return d;
+  return episodeDetector(LATERAL_ID, observe, episodes, stats, () => ({ keys: states.size }), deps.metrics);
 }

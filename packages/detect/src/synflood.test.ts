@@ -3,29 +3,13 @@
 // of curl requests between the same hosts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
-import { parseFile, type Finding, type FlowRecord } from '@floe/flow';
-import { createSynFloodDetector, DetectError, defaultSynFloodOptions, synFloodSignal, SYNFLOOD_ID, type WindowDetector } from './index.js';
+import { type Finding } from '@floe/flow';
+import { createSynFloodDetector, DetectError, defaultSynFloodOptions, synFloodSignal, SYNFLOOD_ID } from './index.js';
+import { loadCapture as load, runDetector as run, testdata } from './test-captures.js';
 
-const testdata = (name: string) => fileURLToPath(new URL(`../testdata/${name}`, import.meta.url));
 const FLOOD = testdata('captured-conntrack-E-extended-timestamp-syn-flood.log');
 const SPOOFED = testdata('captured-conntrack-E-extended-timestamp-syn-spoofed.log');
 const BURST = testdata('captured-conntrack-E-extended-timestamp-http-burst.log');
-
-async function load(path: string): Promise<FlowRecord[]> {
-  const r = await parseFile(path, { format: 'conntrack' });
-  assert.equal(r.stats.rejected, 0);
-  return r.records;
-}
-
-function run(d: WindowDetector, flows: Iterable<FlowRecord>): { all: Finding[]; last: Finding[] } {
-  const all: Finding[] = [];
-  for (const f of flows) all.push(...d.observe(f));
-  all.push(...d.flush());
-  const byId = new Map<string, Finding>();
-  for (const f of all) byId.set(f.id, f);
-  return { all, last: [...byId.values()] };
-}
 
 test('hping3 SYN flood from one source (1000 SYNs at 500/s to a listening port): the source is the entity', async () => {
   const flows = await load(FLOOD);
