@@ -27,7 +27,7 @@ export interface FloeConfig {
   api: { enabled: boolean; host: string; port: number; token?: string; tokenFile?: string; allowUnauthenticated: boolean };
   /** Health endpoint of each role main (ports per role, so roles sharing a host network do not collide). */
   health: { host: string; collectorPort: number; processorPort: number; enforcerPort: number; apiPort: number; shutdownTimeoutMs: number };
-  store: { kind: 'duckdb' | 'clickhouse'; path: string; url: string; database: string; retentionDays: number };
+  store: { kind: 'duckdb' | 'clickhouse'; path: string; threads: number; url: string; database: string; retentionDays: number };
   /** `topicPrefix`: Kafka topic name prefix ('' = none), see schema.ts. */
   bus: { kind: 'memory' | 'kafka'; brokers: string[]; partitions: number; topicPrefix: string; consumerRestarts: number };
 }

@@ -144,6 +144,13 @@ export const configSchema = {
       properties: {
         kind: { enum: ['duckdb', 'clickhouse'], default: 'duckdb', description: 'Store adapter.' },
         path: { type: 'string', default: 'data/floe.duckdb', description: 'DuckDB file (":memory:" for none).' },
+        threads: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 1024,
+          default: 0,
+          description: 'DuckDB worker threads (0: one fewer than the cores, at least 1, so the event loop keeps a core).',
+        },
         url: { type: 'string', default: 'http://127.0.0.1:8123', description: 'ClickHouse HTTP URL.' },
         database: { type: 'string', default: 'floe', description: 'ClickHouse database.' },
         retentionDays: { type: 'integer', minimum: 1, default: 30, description: 'Days flows are kept.' },

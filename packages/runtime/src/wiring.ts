@@ -114,7 +114,7 @@ export function busConfigOf(cfg: Pick<FloeConfig, 'bus'>, clientId = 'floe'): Bu
 export function storeConfigOf(cfg: Pick<FloeConfig, 'store'>): StoreConfig {
   const s = cfg.store;
   if (s.kind === 'duckdb') {
-    return { kind: 'duckdb', path: s.path };
+    return { kind: 'duckdb', path: s.path, threads: s.threads };
   }
   const clickhouse = { kind: 'clickhouse' as const, url: s.url, database: s.database, retentionDays: s.retentionDays };
   return clickhouse;

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement, type DuckDBValue } from '@duckdb/node-api';
 import type { DataGap, Decision, DecisionAudit, Finding, FlowRecord } from '@floe/flow';
 import { noopLogger } from '@floe/telemetry/lite';
@@ -33,6 +34,18 @@ import type { DeadLetterRow, DecisionQuery, FindingQuery, GapQuery, GapSummary, 
 export interface DuckDbStoreOptions {
   /** Database file (its folder is created when missing), or `:memory:`. */
   path: string;
+  /**
+   * DuckDB worker threads; absent or 0: `defaultDuckDbThreads()` (one fewer than the cores, at
+   * least 1). The embedded store shares its process with the event loop that parses, classifies
+   * and detects; with as many DuckDB threads as cores, the two compete for the same cores and the
+   * flow inserts cost about a quarter more CPU for no more throughput (bench/README.md).
+   */
+  threads?: number;
+}
+
+/** One fewer DuckDB thread than the machine has cores (os.availableParallelism), at least 1. */
+export function defaultDuckDbThreads(): number {
+  return Math.max(1, availableParallelism() - 1);
 }
 
 export { AUDIT_LIMIT, PAGE_LIMIT } from './paging.js';
@@ -95,10 +108,13 @@ const INSERT_FLOWS_JSON_SQL = `INSERT INTO flows SELECT ${dedupKeySql()}, ${FLOW
  * stored (lowest rowid) and delete the others — a replayed flow stored earlier, or a repeat inside
  * the batch. A stored duplicate has the same `observed_at` (part of the key), so only rows within
  * the batch's [least, greatest] `observed_at` (parameters 1 and 2) are compared; zone maps skip the
- * rest of the table, and the window reads two narrow columns.
+ * rest of the table. The keys that occur more than once are found by a hash aggregate (GROUP BY …
+ * HAVING count(*) > 1, no sort); without duplicates, the usual case, nothing else happens.
  */
-const DEDUP_FLOWS_SQL = `DELETE FROM flows WHERE rowid IN (
-  SELECT rowid FROM (SELECT rowid, row_number() OVER (PARTITION BY dedup_key ORDER BY rowid) AS n FROM flows WHERE observed_at BETWEEN $1 AND $2) WHERE n > 1)`;
+const DEDUP_FLOWS_SQL = `DELETE FROM flows USING (
+    SELECT dedup_key AS k, min(rowid) AS keep FROM flows WHERE observed_at BETWEEN $1 AND $2 GROUP BY dedup_key HAVING count(*) > 1
+  ) AS d
+  WHERE flows.observed_at BETWEEN $1 AND $2 AND flows.dedup_key = d.k AND flows.rowid <> d.keep`;
 
 /** A flow as the bulk JSON array holds it: srcMeta/dstMeta as JSON text. */
 function flowForJson(f: FlowRecord): object {
@@ -249,7 +265,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
       starting ??= (async () => {
         if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
         try {
-          instance = await DuckDBInstance.create(opts.path);
+          instance = await DuckDBInstance.create(opts.path, { threads: String(opts.threads || defaultDuckDbThreads()) });
         } catch (e) {
           // locked by another process, a newer storage version, a file that changed since the check
           throw new StoreError(STORE_ERROR_CODES.BAD_PATH, `store path ${opts.path}: DuckDB cannot open it: ${(e as Error).message}`, { cause: e });
