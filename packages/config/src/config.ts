@@ -11,7 +11,7 @@ export interface FloeConfig {
   policyFile?: string;
   inventoryFile?: string;
   collector: {
-    conntrack: { enabled: 'auto' | 'on' | 'off'; command: string; netns?: string };
+    conntrack: { enabled: 'auto' | 'on' | 'off'; command: string; netns?: string; bufferBytes: number };
     /** Replay of a capture file instead of live events (`file` absent: live). speed 0 = no waiting. */
     replay: { file?: string; format: 'auto' | 'conntrack' | 'conntrack-xml' | 'kernel-log' | 'ulogd-json'; speed: number; exitWhenDone: boolean };
     batchSize: number;

@@ -31,6 +31,14 @@ export const configSchema = {
             enabled: { enum: ['auto', 'on', 'off'], default: 'auto', description: 'Live `conntrack -E` events: auto = when root and the conntrack tool are present.' },
             command: { type: 'string', default: 'conntrack', description: 'conntrack binary.' },
             netns: { type: 'string', description: 'Read events inside this network namespace (`ip netns exec`).' },
+            bufferBytes: {
+              type: 'integer',
+              minimum: 0,
+              maximum: 1073741824,
+              default: 8388608,
+              description:
+                'Netlink receive buffer of `conntrack -E` in bytes (`-b`; as root the kernel grants it past net.core.rmem_max). A burst larger than the buffer is lost (conntrack warns ENOBUFS; floe records a data gap). 0: the kernel default. Default 8 MiB, the largest buffer conntrackd grows to by default (NetlinkBufferSizeMaxGrowth, conntrackd.conf(5)).',
+            },
           },
         },
         replay: {

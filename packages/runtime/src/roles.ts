@@ -38,7 +38,9 @@ export interface ServiceContext {
 }
 
 /** A collector source: live `conntrack -E`, or a capture file replayed at `speed` (1 = as recorded). */
-export type CollectorSourceSpec = { kind: 'conntrack'; command: string; netns?: string } | { kind: 'replay'; file: string; format: FormatName | 'auto'; speed: number | 'max' };
+export type CollectorSourceSpec =
+  | { kind: 'conntrack'; command: string; netns?: string; bufferBytes?: number }
+  | { kind: 'replay'; file: string; format: FormatName | 'auto'; speed: number | 'max' };
 
 /** The shape of @floe/collector's collector, as the composition uses it. */
 export interface CollectorLike {
@@ -242,7 +244,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
       const want = cfg.collector.conntrack.enabled;
       const avail = want === 'off' ? { ok: false, reason: 'collector.conntrack.enabled is off' } : c.conntrackAvailable(cfg.collector.conntrack.command);
       if (avail.ok) {
-        sources.push({ kind: 'conntrack', command: cfg.collector.conntrack.command, netns: cfg.collector.conntrack.netns });
+        sources.push({ kind: 'conntrack', command: cfg.collector.conntrack.command, netns: cfg.collector.conntrack.netns, bufferBytes: cfg.collector.conntrack.bufferBytes });
         out(
           `source   live conntrack events (${cfg.collector.conntrack.command} -E)${cfg.collector.conntrack.netns ? ` in netns ${escapeText(cfg.collector.conntrack.netns)}` : ''}`,
         );
