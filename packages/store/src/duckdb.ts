@@ -265,7 +265,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
       starting ??= (async () => {
         if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
         try {
-          instance = await DuckDBInstance.create(opts.path, { threads: String(opts.threads || defaultDuckDbThreads()) });
+          instance = await DuckDBInstance.create(opts.path, { threads: String(opts.threads !== undefined && opts.threads > 0 ? opts.threads : defaultDuckDbThreads()) });
         } catch (e) {
           // locked by another process, a newer storage version, a file that changed since the check
           throw new StoreError(STORE_ERROR_CODES.BAD_PATH, `store path ${opts.path}: DuckDB cannot open it: ${(e as Error).message}`, { cause: e });
