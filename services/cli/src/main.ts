@@ -297,8 +297,9 @@ program
     }
     warnUnknownEnv();
     const cfg = loadConfig({ file: o.config });
-    // never print the API token
-    out(JSON.stringify(cfg.api.token ? { ...cfg, api: { ...cfg.api, token: '<redacted>' } } : cfg, null, 2));
+    // never print the API token nor a webhook's HMAC secret
+    const sinks = Object.fromEntries(Object.entries(cfg.alert.sinks).map(([k, v]) => [k, 'secret' in v && v.secret !== undefined ? { ...v, secret: '<redacted>' } : v]));
+    out(JSON.stringify({ ...cfg, api: cfg.api.token ? { ...cfg.api, token: '<redacted>' } : cfg.api, alert: { ...cfg.alert, sinks } }, null, 2));
   });
 
 program.parseAsync(process.argv).catch((e: Error & { code?: string; exitCode?: number }) => {
