@@ -207,6 +207,7 @@ test('alertmanager: the alert arrives with labels alertname/detector/severity/en
   const d = createAlertDispatcher({
     ...FAST,
     resendIntervalMs: 1000,
+    resolveAfterMs: 4000,
     sinks: { am: { type: 'alertmanager', url: am.url, generatorUrl: 'http://floe.example/v1/findings/{id}' } },
     routes: [{ sinks: ['am'] }],
   });
@@ -231,6 +232,19 @@ test('alertmanager: the alert arrives with labels alertname/detector/severity/en
   await until('a re-send', 10_000, async () => Date.parse((await am.alerts())[0]?.endsAt ?? '0') > firstEnds);
   d.resolve(f.id);
   await until('the alert resolved', 10_000, async () => (await am.alerts()).length === 0);
+
+  // the final form of a finding (its window closed) ends its alert too
+  const g = testFinding({ id: 'portscan.vertical:g', entity: { addr: '192.0.2.20' } });
+  d.notify(g);
+  await until('the second alert', 10_000, async () => (await am.alerts()).some((x) => x.labels.entity === '192.0.2.20'));
+  d.notify({ ...g, evidence: { ...g.evidence, flows: 300 } }, 'final');
+  await until('the second alert ended by its final form', 10_000, async () => !(await am.alerts()).some((x) => x.labels.entity === '192.0.2.20'));
+
+  // a finding with no update for resolveAfterMs is over
+  const h = testFinding({ id: 'portscan.vertical:h', entity: { addr: '192.0.2.30' } });
+  d.notify(h);
+  await until('the third alert', 10_000, async () => (await am.alerts()).some((x) => x.labels.entity === '192.0.2.30'));
+  await until('the third alert resolved after resolveAfterMs without update', 15_000, async () => !(await am.alerts()).some((x) => x.labels.entity === '192.0.2.30'));
 });
 
 for (const transport of ['udp', 'tcp', 'tls'] as const) {
