@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -175,4 +175,31 @@ test('a port-scan finding of a replayed nmap capture reaches Alertmanager, rsysl
   assert.equal(count(hook.got), 1, 'the webhook got the finding once');
   assert.equal(count(late.got), 1, 'the late receiver got it once');
   assert.equal(rs.lines().filter((l) => l.includes(`cs2=${f.id} `)).length, 1, 'rsyslog got it once');
+});
+
+test('floe run refuses an alert sink whose secret file is missing (exit 2, naming the key) and a route naming no sink', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'floe-e2e-alert-cfg-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const run = (yaml: string) => {
+    const cfg = join(dir, 'floe.yaml');
+    writeFileSync(cfg, yaml);
+    const r = spawnSync(
+      process.execPath,
+      [FLOE, 'run', '-c', cfg, '--replay', CAPTURE, '--speed', 'max', '--store', ':memory:', '--api-port', '0', '--dry-run', '--exit-after-replay'],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, FLOE_LOG_LEVEL: 'warn' },
+        timeout: 60_000,
+      },
+    );
+    return r;
+  };
+  const missing = run(
+    `alert:\n  sinks:\n    soc: { type: webhook, url: "http://127.0.0.1:1/h", secretFile: ${JSON.stringify(join(dir, 'nope'))} }\n  routes:\n    - { sinks: [soc] }\n`,
+  );
+  assert.equal(missing.status, 2, missing.stderr);
+  assert.match(missing.stderr, /alert\.sinks\.soc\.secretFile: cannot read \(ENOENT\)/);
+  const unknown = run(`alert:\n  sinks: {}\n  routes:\n    - { name: soc, sinks: [pager] }\n`);
+  assert.equal(unknown.status, 2, unknown.stderr);
+  assert.match(unknown.stderr, /route soc names sink "pager"/);
 });

@@ -45,7 +45,7 @@ export interface AlertHealth {
 
 /** The dispatcher. */
 export interface AlertDispatcher {
-  /** Builds the sinks (reads secret and TLS files), loads the dead-letter file, starts the timers. Safe twice. @throws AlertError FLOE_ALERT_BAD_CONFIG. */
+  /** Loads the dead-letter file and starts the timers. Safe twice. */
   start(): Promise<void>;
   /** Sends what groups still hold, waits up to drainTimeoutMs for the queues, dead-letters the rest, closes the sinks. Safe twice and before start. */
   stop(): Promise<void>;
@@ -69,8 +69,10 @@ interface Group {
 }
 
 /**
- * A dispatcher over the `alert` configuration section.
- * @throws AlertError FLOE_ALERT_BAD_CONFIG when a route names a sink that is not configured.
+ * A dispatcher over the `alert` configuration section. Builds the sinks (reads their secret and
+ * TLS files; no network I/O until start).
+ * @throws AlertError FLOE_ALERT_BAD_CONFIG when a route names a sink that is not configured, or a
+ *   sink's secret or TLS file is missing or unreadable.
  */
 export function createAlertDispatcher(config: Partial<AlertConfig>, deps: AlertDispatcherDeps = {}): AlertDispatcher {
   const cfg: AlertConfig = { ...defaultAlertConfig(), ...config };
@@ -86,7 +88,11 @@ export function createAlertDispatcher(config: Partial<AlertConfig>, deps: AlertD
   const dl = createDeadLetterStore(cfg.deadLetter.file);
   dl.overflowed((l) => m.dropped.inc({ sink: l.sink, cause: 'dead-letter-full' }));
   const groups = new Map<string, Group>();
+  // The sinks are built here (their secret and TLS files read), so a mistake in them is a
+  // configuration error at composition (exit 2), not a failure after other components started.
   const sinks = new Map<string, Sink>();
+  const host = deps.hostname ?? osHostname();
+  for (const name of sinkNames) sinks.set(name, deps.sinks?.[name] ?? createSink(name, cfg.sinks[name], { hostname: host, version: deps.version ?? '0.1.0', now, timing: cfg }));
   const queues = new Map<string, SinkQueue>();
   let ticker: NodeJS.Timeout | undefined;
   let prober: NodeJS.Timeout | undefined;
@@ -123,11 +129,6 @@ export function createAlertDispatcher(config: Partial<AlertConfig>, deps: AlertD
   return {
     start() {
       started ??= (async () => {
-        const host = deps.hostname ?? osHostname();
-        for (const name of sinkNames) {
-          const sink = deps.sinks?.[name] ?? createSink(name, cfg.sinks[name], { hostname: host, version: deps.version ?? '0.1.0', now, timing: cfg });
-          sinks.set(name, sink);
-        }
         const loaded = dl.load();
         for (const [name, sink] of sinks) queues.set(name, createSinkQueue(sink, cfg, { metrics: m, logger: log, deadLetters: dl, now }));
         if (loaded) log.info({ deadLetters: loaded }, 'alert dead letters loaded for redelivery');

@@ -315,7 +315,7 @@ program.parseAsync(process.argv).catch((e: Error & { code?: string; exitCode?: n
   if (
     e instanceof ConfigError ||
     e instanceof UsageError ||
-    /^FLOE_(POLICY|CONFIG|FLOW|CLI)_|^FLOE_MODEL_(NOT_FOUND|BAD_FORMAT|FEATURE_MISMATCH|VERSION_MISMATCH)$|^FLOE_STORE_BAD_(PATH|CONFIG)$/.test(code ?? '')
+    /^FLOE_(POLICY|CONFIG|FLOW|CLI)_|^FLOE_MODEL_(NOT_FOUND|BAD_FORMAT|FEATURE_MISMATCH|VERSION_MISMATCH)$|^FLOE_STORE_BAD_(PATH|CONFIG)$|^FLOE_ALERT_BAD_CONFIG$/.test(code ?? '')
   ) {
     err(`floe: ${e.message}`);
     process.exit(2);
