@@ -115,3 +115,42 @@ test('dispatcher: a route naming an undefined sink is refused (FLOE_ALERT_BAD_CO
     (e: unknown) => e instanceof AlertError && e.code === 'FLOE_ALERT_BAD_CONFIG' && /route r names sink "nope"/.test(e.message),
   );
 });
+
+test('dispatcher: a dead letter older than redeliverWithinMs is dropped (expired), not redelivered, when the sink is back', async () => {
+  const registry = createRegistry({ defaultMetrics: false });
+  let clock = 1_000_000;
+  let up = false;
+  const got: Notification[] = [];
+  const sink: Sink = {
+    name: 'flaky',
+    type: 'webhook',
+    async send(n) {
+      if (!up) throw new AlertError('FLOE_ALERT_SINK_FAILED', 'flaky: connection refused');
+      got.push(n);
+    },
+    async close() {},
+  };
+  const d = createAlertDispatcher(
+    { ...fast, deadLetter: { redeliverWithinMs: 5000, probeIntervalMs: 20 }, routes: [{ sinks: ['flaky'] }] },
+    { metrics: registry, sinks: { flaky: sink }, now: () => clock },
+  );
+  await d.start();
+  d.notify(entity(1)); // dead-lettered at 1 000 000
+  const until = async (cond: () => Promise<boolean>) => {
+    for (let i = 0; i < 200 && !(await cond()); i++) await settle();
+  };
+  await until(async () => (await readMetric(registry, 'floe_alert_dead_lettered_total', { sink: 'flaky' })) === 1);
+  clock += 2000;
+  d.notify(entity(2)); // the sink is down: straight to the dead letters, at 1 002 000
+  clock += 4000; // the first letter is 6 s old (past the 5 s window), the second 4 s
+  up = true;
+  await until(async () => got.length === 1);
+  await d.stop();
+  assert.deepEqual(
+    got.map((n) => n.findings[0].entity.addr),
+    ['10.0.1.2'],
+  );
+  assert.equal(await readMetric(registry, 'floe_alert_dropped_total', { sink: 'flaky', cause: 'expired' }), 1);
+  assert.equal(await readMetric(registry, 'floe_alert_dead_lettered_total', { sink: 'flaky', cause: 'sink-down' }), 1);
+  assert.equal(await readMetric(registry, 'floe_alert_redelivered_total', { sink: 'flaky' }), 1);
+});

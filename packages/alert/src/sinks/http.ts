@@ -1,3 +1,4 @@
+import { escapeText } from '@floe/flow';
 import { AlertError } from '../errors.js';
 
 /**
@@ -22,5 +23,6 @@ export async function postJson(label: string, url: string, body: string, headers
   const text = await res.text().catch(() => '');
   if (res.ok) return;
   const code = res.status === 408 || res.status === 429 || res.status >= 500 ? 'FLOE_ALERT_SINK_FAILED' : 'FLOE_ALERT_SINK_REJECTED';
-  throw new AlertError(code, `${label}: HTTP ${res.status} ${JSON.stringify(text.slice(0, 200))}`);
+  // the receiver's answer is input: escaped before it can reach a log
+  throw new AlertError(code, `${label}: HTTP ${res.status} ${escapeText(text.slice(0, 200))}`);
 }
