@@ -287,3 +287,28 @@ for (const transport of ['udp', 'tcp', 'tls'] as const) {
     await until('one notification (grouped by detector) of two messages counted', 5000, async () => (await readMetric(registry, 'floe_alert_sent_total', { sink: 'siem' })) === 1);
   });
 }
+
+test('syslog tcp: rsyslog stopped and started again on its port gets the alert raised while it was down (dead letter, redelivery)', {
+  skip: blocker,
+  timeout: 60_000,
+}, async (t) => {
+  const dir = tmp(t);
+  let rs = await startRsyslog(dir, 'tcp');
+  t.after(() => rs.stop());
+  const registry = createRegistry({ defaultMetrics: false });
+  const d = createAlertDispatcher(
+    { ...FAST, sinks: { siem: { type: 'syslog', transport: 'tcp', host: '127.0.0.1', port: rs.port } }, routes: [{ sinks: ['siem'] }] },
+    { metrics: registry },
+  );
+  t.after(() => d.stop());
+  await d.start();
+  const cs2 = (l: string) => parseCefExtension(splitCefHeader(l.split(' ').slice(2).join(' '))[7]).cs2;
+  d.notify(testFinding({ id: 'portscan.vertical:before' }));
+  await until('the first line', 10_000, () => rs.lines().length === 1);
+  await rs.stop(); // the receiver goes away (its connection closes)
+  d.notify(testFinding({ id: 'portscan.vertical:while-down', entity: { addr: '192.0.2.50' } }));
+  await until('the delivery dead-lettered', 10_000, async () => (await readMetric(registry, 'floe_alert_dead_lettered_total', { sink: 'siem' })) === 1);
+  rs = await startRsyslog(dir, 'tcp', undefined, rs.port); // back on the same port, same output file
+  await until('the redelivered line', 10_000, () => rs.lines().length === 2);
+  assert.deepEqual(rs.lines().map(cs2), ['portscan.vertical:before', 'portscan.vertical:while-down']);
+});

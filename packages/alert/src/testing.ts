@@ -144,9 +144,10 @@ export interface RsyslogProcess {
  * Starts `rsyslogd -n` (foreground) with its own config in `dir`: one input of `transport` on a
  * free loopback port (imudp; imtcp; imtcp with the gtls driver, anonymous clients, `tls` as the
  * server certificate), every message written by omfile with the template `%app-name% %msgid% %msg%`.
+ * `atPort`: listen there (a restart on the same port) instead of a free one.
  */
-export async function startRsyslog(dir: string, transport: 'udp' | 'tcp' | 'tls', tls?: { ca: string; cert: string; key: string }): Promise<RsyslogProcess> {
-  const port = await freePort();
+export async function startRsyslog(dir: string, transport: 'udp' | 'tcp' | 'tls', tls?: { ca: string; cert: string; key: string }, atPort?: number): Promise<RsyslogProcess> {
+  const port = atPort ?? (await freePort());
   const file = join(dir, 'received.log');
   const conf = join(dir, 'rsyslog.conf');
   const lines: string[] = [];
