@@ -135,7 +135,12 @@ export function createAlertDispatcher(config: Partial<AlertConfig>, deps: AlertD
         ticker = setInterval(
           () => {
             const at = now();
-            for (const [name, sink] of sinks) for (const n of sink.tick?.(at) ?? []) queues.get(name)?.push(n);
+            for (const [name, sink] of sinks) {
+              const q = queues.get(name);
+              // a down sink's re-sends would only pile up as dead letters: its ticks wait until it is back
+              if (!q || q.health().down) continue;
+              for (const n of sink.tick?.(at) ?? []) q.push(n);
+            }
             sweep(at);
           },
           Math.min(1000, cfg.resendIntervalMs),
