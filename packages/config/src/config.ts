@@ -30,7 +30,51 @@ export interface FloeConfig {
   store: { kind: 'duckdb' | 'clickhouse'; path: string; threads: number; url: string; database: string; retentionDays: number };
   /** `topicPrefix`: Kafka topic name prefix ('' = none), see schema.ts. */
   bus: { kind: 'memory' | 'kafka'; brokers: string[]; partitions: number; topicPrefix: string; consumerRestarts: number };
+  /** Alert sinks and routes (the shape @floe/alert's AlertConfig takes); see schema.ts. */
+  alert: AlertSection;
 }
+
+/** The `alert` section (see schema.ts for each key). Durations are ms. */
+export interface AlertSection {
+  enabled: boolean;
+  groupWaitMs: number;
+  groupIntervalMs: number;
+  resendIntervalMs: number;
+  resolveAfterMs: number;
+  queueSize: number;
+  drainTimeoutMs: number;
+  retry: { retries: number; minDelayMs: number; maxDelayMs: number; factor: number };
+  deadLetter: { file?: string; redeliverWithinMs: number; probeIntervalMs: number };
+  sinks: Record<string, AlertSinkSection>;
+  routes: Array<{
+    name?: string;
+    minSeverity?: 'info' | 'low' | 'medium' | 'high' | 'critical';
+    detectors?: string[];
+    namespaces?: string[];
+    sinks: string[];
+    groupBy?: Array<'detector' | 'entity' | 'severity' | 'namespace'>;
+    groupWaitMs?: number;
+    groupIntervalMs?: number;
+  }>;
+}
+
+/** One sink of `alert.sinks`, by type (schema.ts requires url for the HTTP ones, transport/host/port for syslog). */
+export type AlertSinkSection =
+  | { type: 'webhook'; url: string; secret?: string; secretFile?: string; timeoutMs?: number }
+  | { type: 'slack'; url: string; timeoutMs?: number }
+  | {
+      type: 'syslog';
+      transport: 'udp' | 'tcp' | 'tls';
+      host: string;
+      port: number;
+      facility?: number;
+      caFile?: string;
+      certFile?: string;
+      keyFile?: string;
+      serverName?: string;
+      timeoutMs?: number;
+    }
+  | { type: 'alertmanager'; url: string; generatorUrl?: string; timeoutMs?: number };
 
 /** A configuration mistake, with where it was made. */
 export class ConfigError extends Error {
@@ -160,6 +204,7 @@ function applyEnv(base: Obj, env: NodeJS.ProcessEnv, issues: string[], envOf: Ma
         if (Object.keys(child).length === 0) delete target[key];
         continue;
       }
+      if (holdsObjects(sub)) continue; // maps and lists of objects (alert.sinks, alert.routes): file only
       const raw = env[name];
       if (raw === undefined || raw === '') continue;
       const v = parseEnv(raw, sub);
@@ -183,7 +228,7 @@ export function configEnvNames(): string[] {
     for (const [key, sub] of Object.entries(props)) {
       const name = `${prefix}_${snake(key)}`;
       if (sub.type === 'object' && sub.properties) walk(sub.properties, name);
-      else names.push(name);
+      else if (!holdsObjects(sub)) names.push(name);
     }
   };
   walk(configSchema.properties as Record<string, SchemaNode>, 'FLOE');
@@ -223,6 +268,14 @@ interface SchemaNode {
   type?: string;
   properties?: Record<string, SchemaNode>;
   enum?: readonly string[];
+  additionalProperties?: SchemaNode | boolean;
+  items?: SchemaNode;
+}
+
+/** A map or list whose entries are objects (alert.sinks, alert.routes): set in the file, not by an environment variable. */
+function holdsObjects(s: SchemaNode): boolean {
+  const entry = typeof s.additionalProperties === 'object' ? s.additionalProperties : s.items;
+  return entry?.type === 'object';
 }
 
 function parseEnv(raw: string, s: SchemaNode): Json | undefined {
@@ -269,7 +322,12 @@ export function describeConfig(): Array<[string, string, string]> {
     for (const [k, s] of Object.entries(props)) {
       const key = prefix ? `${prefix}.${k}` : k;
       if (s.type === 'object' && s.properties) walk(s.properties as typeof props, key);
-      else rows.push([key, s.default === undefined ? '' : JSON.stringify(s.default), s.description ?? '']);
+      else {
+        rows.push([key, s.default === undefined ? '' : JSON.stringify(s.default), s.description ?? '']);
+        // maps and lists of objects (alert.sinks, alert.routes): their entries' keys too
+        const entry = typeof s.additionalProperties === 'object' ? s.additionalProperties : s.items;
+        if (holdsObjects(s) && entry?.properties) walk(entry.properties as typeof props, `${key}${s.type === 'array' ? '[]' : '.<name>'}`);
+      }
     }
   };
   walk(configSchema.properties as never, '');

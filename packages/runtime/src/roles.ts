@@ -8,6 +8,7 @@ import type { CompiledPolicy } from '@floe/policy';
 import type { Detector } from '@floe/detect';
 import { createDecisionWriter, type ProtectedSet, type Responder, type ResponseOutcome } from '@floe/respond';
 import type { Logger, Registry } from '@floe/telemetry';
+import { createAlertDispatcher, type AlertDispatcher, type SuppressFn } from '@floe/alert';
 import type { Component, ComponentHealth } from './lifecycle.js';
 import { busConfigOf, detectorsFor, loadCompiledPolicy, nodeAddresses, protectedSetFor, responderFor, storeConfigOf } from './wiring.js';
 import { adapterDeps } from './wiring.js';
@@ -195,6 +196,8 @@ export interface ComposeOptions {
   out?: (line: string) => void;
   onFinding?: (f: Finding) => void;
   onDecision?: (d: Decision) => void;
+  /** Suppression rules the alert dispatcher consults (a suppressed finding is not alerted, and counted). */
+  alertSuppress?: SuppressFn;
 }
 
 /**
@@ -335,6 +338,30 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
     out('enforcer disabled (enforcer.enabled: false)');
   }
 
+  // Alerting (@floe/alert) with the processor: before it in start order, so it stops after the
+  // processor has written its final findings, and sends what its groups still hold.
+  let alerts: AlertDispatcher | undefined;
+  if (roles.processor && cfg.alert.enabled && cfg.alert.routes.length > 0) {
+    const a = createAlertDispatcher(cfg.alert, { logger: log, metrics: registry, hostname: cfg.node, suppress: opts.alertSuppress });
+    alerts = a;
+    components.push({
+      name: 'alert',
+      async start() {
+        await a.start();
+        out(`alerts   ${cfg.alert.routes.length} route(s) to ${Object.keys(cfg.alert.sinks).map(escapeText).join(', ')}`);
+      },
+      stop: () => a.stop(),
+      health: () => a.health() as unknown as ComponentHealth,
+    });
+  }
+  const onFinding =
+    alerts || opts.onFinding
+      ? (f: Finding) => {
+          alerts?.notify(f);
+          opts.onFinding?.(f);
+        }
+      : undefined;
+
   let processor: ProcessorLike | undefined;
   if (roles.processor) {
     const k = need('processor', 'processor');
@@ -351,7 +378,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
           detectors: detectorsFor(policy!, { metrics: registry }),
           scorers: k.loadScorers ? await k.loadScorers(policy!, { logger: log, metrics: registry }) : [],
         }),
-        onFinding: opts.onFinding,
+        onFinding,
         onDecision: opts.onDecision ? (d) => opts.onDecision!(d) : undefined,
         onFailure: (e) => ctx.fail('processor', e),
       },
@@ -427,6 +454,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
               if (cancelled) return;
               // the replay is the whole input: its findings' final counts, not those at the last doubling
               await processor?.flush();
+              alerts?.flush(); // the replay's alerts leave now, not at their group's time
               for (const s of c.health().sources) {
                 const reasons = Object.entries(s.byReason)
                   .map(([k, v]) => `${escapeText(k.slice(0, 80))}=${v}`)

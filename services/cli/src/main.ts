@@ -297,8 +297,9 @@ program
     }
     warnUnknownEnv();
     const cfg = loadConfig({ file: o.config });
-    // never print the API token
-    out(JSON.stringify(cfg.api.token ? { ...cfg, api: { ...cfg.api, token: '<redacted>' } } : cfg, null, 2));
+    // never print the API token nor a webhook's HMAC secret
+    const sinks = Object.fromEntries(Object.entries(cfg.alert.sinks).map(([k, v]) => [k, 'secret' in v && v.secret !== undefined ? { ...v, secret: '<redacted>' } : v]));
+    out(JSON.stringify({ ...cfg, api: cfg.api.token ? { ...cfg.api, token: '<redacted>' } : cfg.api, alert: { ...cfg.alert, sinks } }, null, 2));
   });
 
 program.parseAsync(process.argv).catch((e: Error & { code?: string; exitCode?: number }) => {
@@ -314,7 +315,7 @@ program.parseAsync(process.argv).catch((e: Error & { code?: string; exitCode?: n
   if (
     e instanceof ConfigError ||
     e instanceof UsageError ||
-    /^FLOE_(POLICY|CONFIG|FLOW|CLI)_|^FLOE_MODEL_(NOT_FOUND|BAD_FORMAT|FEATURE_MISMATCH|VERSION_MISMATCH)$|^FLOE_STORE_BAD_(PATH|CONFIG)$/.test(code ?? '')
+    /^FLOE_(POLICY|CONFIG|FLOW|CLI)_|^FLOE_MODEL_(NOT_FOUND|BAD_FORMAT|FEATURE_MISMATCH|VERSION_MISMATCH)$|^FLOE_STORE_BAD_(PATH|CONFIG)$|^FLOE_ALERT_BAD_CONFIG$/.test(code ?? '')
   ) {
     err(`floe: ${e.message}`);
     process.exit(2);
