@@ -104,6 +104,8 @@ export interface ApiAppDeps extends ApiDecisionHandlers {
    * this process applies them at once (the triage sync's refresh).
    */
   onTriageChange?: () => Promise<void>;
+  /** The policy's `respond.neverBlock` (listed by GET /v1/never-block next to the run-time entries). */
+  policyNeverBlock?: readonly string[];
 }
 
 /**
@@ -404,6 +406,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
       },
       ...k.createDecisionHandlers({ responder: responder!, writer, store: store!, onDecision: opts.onDecision }),
       onTriageChange: sync ? () => sync.refresh() : undefined,
+      policyNeverBlock: policy?.policy.respond.neverBlock,
     });
     let listening = false;
     components.push({
