@@ -85,15 +85,17 @@ export function auditHook(access: RouteAccess): (req: FastifyRequest, reply: Fas
     if (!cfg || !access.audit) return;
     const status = reply.statusCode;
     try {
-      await access.audit(req, {
-        action: cfg.action,
-        target: cfg.target(req),
-        status,
-        outcome: status < 400 ? 'ok' : status < 500 ? 'refused' : 'error',
-        subject: identityOf(req),
-        from: req.ip,
-        at: now(),
-      });
+      await Promise.resolve(
+        access.audit(req, {
+          action: cfg.action,
+          target: cfg.target(req),
+          status,
+          outcome: status < 400 ? 'ok' : status < 500 ? 'refused' : 'error',
+          subject: identityOf(req),
+          from: req.ip,
+          at: now(),
+        }),
+      );
     } catch (err) {
       req.log.error({ err, action: cfg.action }, 'audit callback failed');
     }

@@ -17,7 +17,6 @@ import {
   decisionSchema,
   decisionsQuerySchema,
   errorSchema,
-  findingSchema,
   findingsQuerySchema,
   gapsPageSchema,
   gapsQuerySchema,

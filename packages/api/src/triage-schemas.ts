@@ -29,6 +29,7 @@ export const triageBodySchema = {
   additionalProperties: false,
   properties: { state: { type: 'string', enum: [...TRIAGE_STATES] }, reason: reasonSchema },
   if: { properties: { state: { const: 'false_positive' } } },
+  // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keywords (draft 7), not a thenable
   then: { required: ['reason'] },
 } as const;
 
