@@ -309,7 +309,8 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
   // may change them), and at once after this process's API did.
   let sync: TriageSync | undefined;
   if (store && (guard || suppressor)) {
-    sync = createTriageSync({ store, guard, suppressor, logger: log });
+    // the enforcer (built below) re-checks its blocks before a never-block change is answered
+    sync = createTriageSync({ store, guard, suppressor, logger: log, onNeverBlockChanged: async () => enforcer?.protectedChanged?.() });
     components.push(sync);
   }
 
@@ -343,9 +344,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
       { bus, store, logger: log, metrics: registry, guard },
     );
     enforcer = e;
-    guard?.onChange(() => {
-      e.protectedChanged?.().catch((err: unknown) => log.error({ err: (err as Error).message }, 'enforcer: re-checking blocks after a never-block change failed'));
-    });
+
     components.push({
       name: 'enforcer',
       async start() {

@@ -2,8 +2,9 @@
  * Keeps this process's run-time never-block entries and suppression rules in step with the
  * store (issue 8): loaded at start, re-read every `intervalMs` (another process — the API of a
  * scale-out deployment — may have changed them) and at once when this process's API changed
- * them (`refresh`). A changed never-block list goes into the shared LiveProtectedSet, whose
- * listeners (the enforcer) re-check their blocks; the suppressor gets the unexpired rules.
+ * them (`refresh`). A changed never-block list goes into the shared LiveProtectedSet, then
+ * `onNeverBlockChanged` (the enforcer re-checks its blocks) is awaited; the suppressor gets the
+ * unexpired rules.
  */
 import type { LiveProtectedSet, RuntimeNeverBlock, Suppressor } from '@floe/respond';
 import type { NeverBlockEntry, Store } from '@floe/store';
@@ -25,6 +26,12 @@ export interface TriageSyncDeps {
   intervalMs?: number;
   /** Clock, ms since epoch; default Date.now. */
   now?: () => number;
+  /**
+   * Awaited after the never-block list changed (the enforcer's protectedChanged: blocks covering a
+   * new entry leave the kernel before `refresh` resolves, so before the API answers). A failure
+   * rejects the refresh; the list stays applied to the guard.
+   */
+  onNeverBlockChanged?: () => Promise<void>;
 }
 
 /** The sync: a lifecycle component plus an immediate refresh. */
@@ -55,6 +62,7 @@ export function createTriageSync(deps: TriageSyncDeps): TriageSync {
         deps.guard.setRuntimeNeverBlock(entries);
         lastNeverBlock = key;
         deps.logger?.info({ entries: entries.length }, 'run-time never-block list loaded');
+        await deps.onNeverBlockChanged?.();
       }
     }
     if (deps.suppressor) {
