@@ -22,12 +22,12 @@ import { parseCidr, type ParsedCidr } from '@floe/policy';
 import type { SuppressionRule } from '@floe/store';
 import { Counter, type Registry } from 'prom-client';
 import { RespondError } from './errors.js';
-import { overlaps } from './target.js';
+import { normalizeTarget, overlaps } from './target.js';
 
 /** The rule fields matching uses (a stored SuppressionRule has them all). */
 export type SuppressionRuleLike = Pick<SuppressionRule, 'id' | 'detector' | 'entity' | 'namespace' | 'port' | 'expiresAt' | 'reason'>;
 
-/** What `check` returns for a suppressed finding: the first matching rule, by id. */
+/** What `check` returns for a suppressed finding: the first matching rule in the order given. */
 export interface SuppressionMatch {
   ruleId: string;
   /** The rule's reason, for logs and alert sinks. */
@@ -80,7 +80,7 @@ function compile(rule: SuppressionRuleLike, i: number): Compiled {
   let entity: ParsedCidr | undefined;
   if (rule.entity !== undefined) {
     try {
-      entity = parseCidr(rule.entity);
+      entity = normalizeTarget(rule.entity, 'entity');
     } catch (e) {
       bad(`entity: ${(e as Error).message}`);
     }
