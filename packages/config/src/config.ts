@@ -30,6 +30,8 @@ export interface FloeConfig {
   store: { kind: 'duckdb' | 'clickhouse'; path: string; url: string; database: string; retentionDays: number };
   /** `topicPrefix`: Kafka topic name prefix ('' = none), see schema.ts. */
   bus: { kind: 'memory' | 'kafka'; brokers: string[]; partitions: number; topicPrefix: string; consumerRestarts: number };
+  /** Re-read period of the run-time never-block list and suppression rules (ms), see schema.ts. */
+  triage: { syncIntervalMs: number };
 }
 
 /** A configuration mistake, with where it was made. */

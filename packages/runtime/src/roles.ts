@@ -310,7 +310,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
   let sync: TriageSync | undefined;
   if (store && (guard || suppressor)) {
     // the enforcer (built below) re-checks its blocks before a never-block change is answered
-    sync = createTriageSync({ store, guard, suppressor, logger: log, onNeverBlockChanged: async () => enforcer?.protectedChanged?.() });
+    sync = createTriageSync({ store, guard, suppressor, logger: log, intervalMs: cfg.triage.syncIntervalMs, onNeverBlockChanged: async () => enforcer?.protectedChanged?.() });
     components.push(sync);
   }
 
