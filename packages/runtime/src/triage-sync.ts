@@ -49,7 +49,8 @@ export function neverBlockLabel(e: NeverBlockEntry): string {
 export function createTriageSync(deps: TriageSyncDeps): TriageSync {
   const now = deps.now ?? Date.now;
   let timer: NodeJS.Timeout | undefined;
-  let lastNeverBlock = '';
+  /** The entries the guard holds now (those it was built with), so an unchanged list calls nothing. */
+  let lastNeverBlock = JSON.stringify(deps.guard?.runtimeNeverBlock() ?? []);
   let lastRules = '';
   let running: Promise<void> | undefined;
 
