@@ -35,11 +35,19 @@ export interface AuditEvent {
 /** Receives every mutating call of these plugins after it is answered (audited also when refused). */
 export type AuditFn = (req: FastifyRequest, event: AuditEvent) => void | Promise<void>;
 
+/**
+ * The default audit: one info line per mutating call in the API's log (`msg: "audit"`, the event
+ * under `audit`), until an audit log store is plugged in through `ApiDeps.audit`.
+ */
+export const logAudit: AuditFn = (req, event) => {
+  req.log.info({ audit: event }, 'audit');
+};
+
 /** Options every plugin of this group takes. */
 export interface RouteAccess {
   /** Default: {@link bearerAuthorize} of no token — everything allowed. */
   authorize?: Authorize;
-  /** Default: none (the decision audit of the store still records blocks). */
+  /** Default: none in the plugins; buildApp passes {@link logAudit} when ApiDeps.audit is absent. */
   audit?: AuditFn;
   /** Clock, ms since epoch; default Date.now. */
   now?: () => number;

@@ -3,7 +3,7 @@ import type { DataGapKind, Decision, Severity } from '@floe/flow';
 import type { Store, TriageState } from '@floe/store';
 import { Counter, type Registry } from 'prom-client';
 import { requireBearer } from './auth.js';
-import { bearerAuthorize, type AuditFn, type Authorize } from './access.js';
+import { bearerAuthorize, logAudit, type AuditFn, type Authorize } from './access.js';
 import { decisionExtendRoutes } from './decision-extend.js';
 import { neverBlockRoutes } from './never-block.js';
 import { suppressionRoutes } from './suppressions.js';
@@ -57,7 +57,7 @@ export interface ApiDeps {
    * behind the bearer token when one is set.
    */
   authorize?: Authorize;
-  /** Receives every mutating call of those routes once answered (access.ts AuditEvent). */
+  /** Receives every mutating call of those routes once answered (access.ts AuditEvent); default logAudit (an info log line). */
   audit?: AuditFn;
   /** PATCH /v1/decisions/:target (createDecisionHandlers' onExtend); absent: the route is not registered. */
   onExtend?: (req: ManualBlockRequest) => Promise<Decision>;
@@ -395,7 +395,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
 
   // Issue 8: triage, suppression rules, the never-block list and decision extension, each a plugin
   // of its own file taking the same access options (authorize, audit).
-  const access = { authorize: deps.authorize ?? bearerAuthorize(deps.token), audit: deps.audit, now };
+  const access = { authorize: deps.authorize ?? bearerAuthorize(deps.token), audit: deps.audit ?? logAudit, now };
   void app.register(triageRoutes, { ...access, store: deps.store });
   void app.register(suppressionRoutes, { ...access, store: deps.store, onChange: deps.onTriageChange });
   void app.register(neverBlockRoutes, { ...access, store: deps.store, onChange: deps.onTriageChange, policyNeverBlock: deps.policyNeverBlock });

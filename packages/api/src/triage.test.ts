@@ -153,6 +153,18 @@ describe('triage (issue 8)', () => {
     assert.equal((await h.call('POST', '/v1/findings/f-a/triage', { state: 'resolved' }, { authorization: 'Bearer s3cret' })).status, 201);
     assert.equal((await h.call('GET', '/v1/suppressions')).status, 200);
     assert.equal((await h.call('GET', '/v1/never-block')).status, 200);
+    // no audit option: each mutation is an info line of the API's log, refusals included
+    const audits = h.logs.filter((l) => l.msg === 'audit').map((l) => l.audit as AuditEvent);
+    assert.deepEqual(
+      audits.map((a) => [a.action, a.status, a.outcome]),
+      [
+        ['finding.triage', 401, 'refused'],
+        ['suppression.create', 401, 'refused'],
+        ['never-block.add', 401, 'refused'],
+        ['suppression.delete', 401, 'refused'],
+        ['finding.triage', 201, 'ok'],
+      ],
+    );
   });
 });
 
