@@ -32,6 +32,8 @@ export interface FloeConfig {
   bus: { kind: 'memory' | 'kafka'; brokers: string[]; partitions: number; topicPrefix: string; consumerRestarts: number };
   /** Alert sinks and routes (the shape @floe/alert's AlertConfig takes); see schema.ts. */
   alert: AlertSection;
+  /** Re-read period of the run-time never-block list and suppression rules (ms), see schema.ts. */
+  triage: { syncIntervalMs: number };
 }
 
 /** The `alert` section (see schema.ts for each key). Durations are ms. */

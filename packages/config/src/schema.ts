@@ -320,5 +320,20 @@ export const configSchema = {
         },
       },
     },
+    triage: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        syncIntervalMs: {
+          type: 'integer',
+          minimum: 100,
+          maximum: 3600000,
+          default: 5000,
+          description:
+            "How often each process re-reads the run-time never-block list and the suppression rules from the store (ms); a change made through this process's API applies at once, other processes see it within this period.",
+        },
+      },
+    },
   },
 } as const;

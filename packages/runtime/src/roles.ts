@@ -6,11 +6,12 @@ import { createBus, type Bus } from '@floe/bus';
 import { createStore, type Store } from '@floe/store';
 import type { CompiledPolicy } from '@floe/policy';
 import type { Detector } from '@floe/detect';
-import { createDecisionWriter, type ProtectedSet, type Responder, type ResponseOutcome } from '@floe/respond';
+import { createDecisionWriter, createSuppressor, type LiveProtectedSet, type ProtectedSet, type Responder, type ResponseOutcome, type Suppressor } from '@floe/respond';
 import type { Logger, Registry } from '@floe/telemetry';
 import { createAlertDispatcher, type AlertDispatcher, type SuppressFn } from '@floe/alert';
 import type { Component, ComponentHealth } from './lifecycle.js';
-import { busConfigOf, detectorsFor, loadCompiledPolicy, nodeAddresses, protectedSetFor, responderFor, storeConfigOf } from './wiring.js';
+import { busConfigOf, detectorsFor, liveProtectedSetFor, loadCompiledPolicy, nodeAddresses, responderFor, storeConfigOf } from './wiring.js';
+import { createTriageSync, type TriageSync } from './triage-sync.js';
 import { adapterDeps } from './wiring.js';
 
 /** The four roles of floe (ARCHITECTURE.md, "The data path"). */
@@ -73,6 +74,8 @@ export interface EnforcerLike {
   start(): Promise<void>;
   stop(): Promise<void>;
   health(): { ok: boolean; mode: 'nft' | 'dry-run' };
+  /** The guard changed (a run-time never-block entry): re-check every block and reconcile now. */
+  protectedChanged?(): Promise<void>;
 }
 
 /** A manual block as the API hands it over. */
@@ -87,6 +90,8 @@ export interface ManualBlock {
 export interface ApiDecisionHandlers {
   onManualBlock: (req: ManualBlock) => Promise<{ decision: Decision; change: 'create' | 'extend' }>;
   onUnblock: (target: string, user: string) => Promise<boolean>;
+  /** Extends an active block through the responder (PATCH /v1/decisions/:target). */
+  onExtend?: (req: ManualBlock) => Promise<Decision>;
 }
 
 /** What @floe/api's buildApp needs from the composition. */
@@ -97,6 +102,13 @@ export interface ApiAppDeps extends ApiDecisionHandlers {
   health: () => Record<string, unknown> & { ok: boolean };
   /** Bearer token POST/DELETE /v1/decisions require; absent = open (see the kit's resolveApiToken). */
   token?: string;
+  /**
+   * Called after the API changed the never-block list or the suppression rules in the store:
+   * this process applies them at once (the triage sync's refresh).
+   */
+  onTriageChange?: () => Promise<void>;
+  /** The policy's `respond.neverBlock` (listed by GET /v1/never-block next to the run-time entries). */
+  policyNeverBlock?: readonly string[];
 }
 
 /**
@@ -196,7 +208,10 @@ export interface ComposeOptions {
   out?: (line: string) => void;
   onFinding?: (f: Finding) => void;
   onDecision?: (d: Decision) => void;
-  /** Suppression rules the alert dispatcher consults (a suppressed finding is not alerted, and counted). */
+  /**
+   * Suppression rules the alert dispatcher consults (a suppressed finding is not alerted, and
+   * counted); default: the suppressor the responder asks (the store's rules, kept in sync).
+   */
   alertSuppress?: SuppressFn;
 }
 
@@ -282,6 +297,11 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
     out(`policy   ${cfg.policyFile === undefined ? 'embedded default' : escapeText(cfg.policyFile)} (version ${policy.version})`);
   }
 
+  // One protected set for the responder and the enforcer: run-time never-block entries (issue 8)
+  // reach both at once.
+  const guard: LiveProtectedSet | undefined = needsPolicy ? liveProtectedSetFor(policy!, nodeAddrs) : undefined;
+  const suppressor: Suppressor | undefined = decides ? createSuppressor([], { metrics: registry }) : undefined;
+
   const clientId = `floe-${(Object.keys(roles) as Role[]).filter((r) => roles[r]).join('-')}`;
   let store: Store | undefined;
   if (decides || (roles.enforcer && cfg.store.kind === 'clickhouse')) {
@@ -292,12 +312,22 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
   const bus = createBus(busConfigOf(cfg, clientId), adapterDeps(ctx));
   components.push({ name: 'bus', start: () => bus.start(), stop: () => bus.stop() });
 
+  // The run-time never-block list and the suppression rules: loaded from the store before the
+  // responder seeds and the enforcer rebuilds, re-read every few seconds (another process's API
+  // may change them), and at once after this process's API did.
+  let sync: TriageSync | undefined;
+  if (store && (guard || suppressor)) {
+    // the enforcer (built below) re-checks its blocks before a never-block change is answered
+    sync = createTriageSync({ store, guard, suppressor, logger: log, intervalMs: cfg.triage.syncIntervalMs, onNeverBlockChanged: async () => enforcer?.protectedChanged?.() });
+    components.push(sync);
+  }
+
   // A replay in this process is a demonstration unless --enforce: its decisions are stored as
   // dry-run ones, so a later live run on the same store never applies them.
   const replayDryRun = replaying && !opts.enforceReplays && roles.enforcer;
   let responder: Responder | undefined;
   if (decides) {
-    const r = responderFor(policy!, nodeAddrs, replayDryRun ? { dryRun: true } : {}, { metrics: registry, logger: log });
+    const r = responderFor(policy!, nodeAddrs, replayDryRun ? { dryRun: true } : {}, { metrics: registry, logger: log, guard, suppressor });
     responder = r;
     const dry = replayDryRun || policy!.policy.respond.dryRun;
     const st = store!;
@@ -319,9 +349,10 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
     const dryRun = cfg.enforcer.dryRun || (replaying && !opts.enforceReplays);
     const e = need('enforcer', 'enforcer').createEnforcer(
       { node: cfg.node, reconcileIntervalMs: cfg.enforcer.reconcileIntervalMs, dryRun, nft: { table: cfg.enforcer.table, netns: cfg.enforcer.netns } },
-      { bus, store, logger: log, metrics: registry, guard: protectedSetFor(policy!, nodeAddrs) },
+      { bus, store, logger: log, metrics: registry, guard },
     );
     enforcer = e;
+
     components.push({
       name: 'enforcer',
       async start() {
@@ -342,7 +373,12 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
   // processor has written its final findings, and sends what its groups still hold.
   let alerts: AlertDispatcher | undefined;
   if (roles.processor && cfg.alert.enabled && cfg.alert.routes.length > 0) {
-    const a = createAlertDispatcher(cfg.alert, { logger: log, metrics: registry, hostname: cfg.node, suppress: opts.alertSuppress });
+    const a = createAlertDispatcher(cfg.alert, {
+      logger: log,
+      metrics: registry,
+      hostname: cfg.node,
+      suppress: opts.alertSuppress ?? (suppressor ? (f) => suppressor.check(f) : undefined),
+    });
     alerts = a;
     components.push({
       name: 'alert',
@@ -405,6 +441,8 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
         return { ok: Object.values(parts).every((h) => h?.ok ?? true), node: cfg.node, ...parts };
       },
       ...k.createDecisionHandlers({ responder: responder!, writer, store: store!, onDecision: opts.onDecision }),
+      onTriageChange: sync ? () => sync.refresh() : undefined,
+      policyNeverBlock: policy?.policy.respond.neverBlock,
     });
     let listening = false;
     components.push({

@@ -5,7 +5,7 @@ import type { BusConfig } from '@floe/bus';
 import type { StoreConfig } from '@floe/store';
 import { compilePolicy, defaultPolicy, loadInventoryFile, loadPolicyFile, type CompiledPolicy } from '@floe/policy';
 import { createDetectors, type DetectorDeps } from '@floe/detect';
-import { createProtectedSet, createResponder, type ProtectedSet, type Responder, type ResponderOptions } from '@floe/respond';
+import { createLiveProtectedSet, createProtectedSet, createResponder, type LiveProtectedSet, type ProtectedSet, type Responder, type ResponderOptions } from '@floe/respond';
 import type { Logger, Registry } from '@floe/telemetry';
 
 /**
@@ -76,6 +76,22 @@ export function responderOptions(policy: CompiledPolicy, nodeAddrs: string[], ov
 export function protectedSetFor(policy: CompiledPolicy, nodeAddrs: string[]): ProtectedSet {
   const r = policy.policy.respond;
   return createProtectedSet({
+    neverBlock: r.neverBlock,
+    nodes: policy.policy.networks.nodes,
+    controlPlane: policy.policy.networks.controlPlane,
+    hostAddrs: nodeAddrs,
+    minPrefixLength: r.minPrefixLength,
+  });
+}
+
+/**
+ * The protected set of {@link protectedSetFor} whose run-time never-block entries (the API's
+ * `/v1/never-block`, stored) can change: one per process, shared by the responder and the
+ * enforcer so an entry added at run time wins on every path at once (issue 8).
+ */
+export function liveProtectedSetFor(policy: CompiledPolicy, nodeAddrs: string[]): LiveProtectedSet {
+  const r = policy.policy.respond;
+  return createLiveProtectedSet({
     neverBlock: r.neverBlock,
     nodes: policy.policy.networks.nodes,
     controlPlane: policy.policy.networks.controlPlane,

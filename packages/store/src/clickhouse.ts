@@ -11,7 +11,8 @@ import { createStoreMetrics, type StoreDeps } from './metrics.js';
 import { AUDIT_LIMIT, pageLimit, queryDecisionPage, queryFindingPage, readFlowPage, type Filter, type KeysetFetch } from './paging.js';
 import { opQueue } from './queue.js';
 import { auditRow, deadLetterRow, decisionRow, findingRow, mergeFinding, rowToAudit, rowToDeadLetter, rowToDecision, rowToFinding, toNumber, type Row } from './rows.js';
-import type { DeadLetterRow, DecisionQuery, FindingQuery, GapQuery, GapSummary, GapSummaryQuery, Page, Store } from './store.js';
+import type { DeadLetterRow, DecisionQuery, FindingQuery, GapQuery, GapSummary, GapSummaryQuery, Page, Store, StoredFinding } from './store.js';
+import { attachTriage, CURRENT_TRIAGE_SELECT, markRow, neverBlockRow, rowToNeverBlock, rowToSuppression, rowToTriage, suppressionRow, triageRow } from './triage.js';
 
 /** Options of the ClickHouse store. */
 export interface ClickHouseStoreOptions {
@@ -53,7 +54,7 @@ class Where {
   /** Adds each filter as `column op {pN:type}`. */
   static of(filters: Filter[]): Where {
     const w = new Where();
-    for (const f of filters) w.add(`${f.column} ${f.op} ?`, f.type, f.value);
+    for (const f of filters) w.add(f.expr ?? `${f.column} ${f.op} ?`, f.type, f.value);
     return w;
   }
   sql(extra?: string): string {
@@ -302,6 +303,14 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
     return { version: toNumber(got[0]?.v ?? 0), live: toNumber(got[0]?.live ?? 0) > 0 };
   }
 
+  /** Highest stored version of a key in a ReplacingMergeTree(version, is_deleted) table, and whether it is live (FINAL). */
+  async function keyVersion(c: ClickHouseClient, table: 'suppressions' | 'never_block', column: 'id' | 'cidr', key: string): Promise<{ version: number; live: boolean }> {
+    const got = await rows(c, `SELECT max(version) AS v, (SELECT count() FROM ${table} FINAL WHERE ${column} = {k:String}) AS live FROM ${table} WHERE ${column} = {k:String}`, {
+      k: key,
+    });
+    return { version: toNumber(got[0]?.v ?? 0), live: toNumber(got[0]?.live ?? 0) > 0 };
+  }
+
   const store: Store = {
     name: 'clickhouse',
 
@@ -415,8 +424,90 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
       return serial((c) => insert(c, 'decision_audit', [auditRow(audit)]));
     },
 
-    queryFindings(q: FindingQuery): Promise<Page<Finding>> {
-      return queryFindingPage(q, fetchPage);
+    async queryFindings(q: FindingQuery): Promise<Page<StoredFinding>> {
+      const page = await queryFindingPage(q, fetchPage);
+      if (page.items.length === 0) return page;
+      const ids = page.items.map((f) => f.id);
+      return serial(async (c) => {
+        const triage = await rows(c, `${CURRENT_TRIAGE_SELECT} WHERE finding_id IN {ids:Array(String)} GROUP BY finding_id`, { ids });
+        const marks = await rows(c, 'SELECT finding_id, rule_id, at_ms FROM finding_suppressions FINAL WHERE finding_id IN {ids:Array(String)}', { ids });
+        return attachTriage(page, triage, marks);
+      });
+    },
+
+    triageFinding(t) {
+      return serial(async (c) => {
+        const found = await rows(c, 'SELECT count() AS n FROM findings WHERE id = {id:String}', { id: t.findingId });
+        if (toNumber(found[0]?.n ?? 0) === 0) return false;
+        await insert(c, 'finding_triage', [triageRow(t)]);
+        return true;
+      });
+    },
+
+    triageHistory(findingId) {
+      return serial(async (c) =>
+        (await rows(c, 'SELECT finding_id, state, reason, by_user, at_ms FROM finding_triage WHERE finding_id = {id:String} ORDER BY seq', { id: findingId })).map(rowToTriage),
+      );
+    },
+
+    markSuppressed(marks) {
+      return serial((c) => insert(c, 'finding_suppressions', marks.map(markRow)));
+    },
+
+    putSuppression(rule) {
+      return serial(async (c) => {
+        const { version } = await keyVersion(c, 'suppressions', 'id', rule.id);
+        await insert(c, 'suppressions', [{ ...suppressionRow(rule), version: version + 1, is_deleted: 0 }]);
+      });
+    },
+
+    deleteSuppression(id) {
+      return serial(async (c) => {
+        const { version, live } = await keyVersion(c, 'suppressions', 'id', id);
+        if (!live) return false;
+        await insert(c, 'suppressions', [
+          { id, detector: null, entity: null, namespace: null, port: null, expires_at: 0, reason: '', created_by: '', created_at: 0, version: version + 1, is_deleted: 1 },
+        ]);
+        return true;
+      });
+    },
+
+    listSuppressions(q = {}) {
+      const w = new Where();
+      if (q.activeAt !== undefined) w.add('s.expires_at > ?', 'Int64', q.activeAt);
+      return serial(async (c) =>
+        (
+          await rows(
+            c,
+            `SELECT s.id AS id, s.detector AS detector, s.entity AS entity, s.namespace AS namespace, s.port AS port, s.expires_at AS expires_at,
+               s.reason AS reason, s.created_by AS created_by, s.created_at AS created_at, m.n AS suppressed, m.last AS last_match
+             FROM suppressions AS s FINAL
+             LEFT JOIN (SELECT rule_id, count() AS n, max(at_ms) AS last FROM finding_suppressions FINAL GROUP BY rule_id) AS m ON m.rule_id = s.id
+             ${w.sql()} ORDER BY s.created_at DESC, s.id DESC`,
+            w.params,
+          )
+        ).map(rowToSuppression),
+      );
+    },
+
+    putNeverBlock(entry) {
+      return serial(async (c) => {
+        const { version } = await keyVersion(c, 'never_block', 'cidr', entry.cidr);
+        await insert(c, 'never_block', [{ ...neverBlockRow(entry), version: version + 1, is_deleted: 0 }]);
+      });
+    },
+
+    deleteNeverBlock(cidr) {
+      return serial(async (c) => {
+        const { version, live } = await keyVersion(c, 'never_block', 'cidr', cidr);
+        if (!live) return false;
+        await insert(c, 'never_block', [{ cidr, reason: '', created_by: '', created_at: 0, version: version + 1, is_deleted: 1 }]);
+        return true;
+      });
+    },
+
+    listNeverBlock() {
+      return serial(async (c) => (await rows(c, 'SELECT cidr, reason, created_by, created_at FROM never_block FINAL ORDER BY created_at, cidr')).map(rowToNeverBlock));
     },
 
     queryDecisions(q: DecisionQuery): Promise<Page<Decision>> {

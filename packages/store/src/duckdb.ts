@@ -28,7 +28,22 @@ import {
   toNumber,
   type Row,
 } from './rows.js';
-import type { DeadLetterRow, DecisionQuery, FindingQuery, GapQuery, GapSummary, GapSummaryQuery, Page, Store } from './store.js';
+import type { DeadLetterRow, DecisionQuery, FindingQuery, GapQuery, GapSummary, GapSummaryQuery, Page, Store, StoredFinding } from './store.js';
+import {
+  attachTriage,
+  CURRENT_TRIAGE_SELECT,
+  MARK_COLUMNS,
+  markRow,
+  NEVER_BLOCK_COLUMNS,
+  neverBlockRow,
+  rowToNeverBlock,
+  rowToSuppression,
+  rowToTriage,
+  SUPPRESSION_COLUMNS,
+  suppressionRow,
+  TRIAGE_COLUMNS,
+  triageRow,
+} from './triage.js';
 
 /** Options of the DuckDB store. */
 export interface DuckDbStoreOptions {
@@ -172,7 +187,7 @@ class Where {
   /** Adds each filter as `column op ?`. */
   static of(filters: Filter[]): Where {
     const w = new Where();
-    for (const f of filters) w.add(`${f.column} ${f.op} ?`, f.value);
+    for (const f of filters) w.add(f.expr ?? `${f.column} ${f.op} ?`, f.value);
     return w;
   }
   sql(extra?: string): string {
@@ -380,8 +395,99 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
       });
     },
 
-    queryFindings(q: FindingQuery): Promise<Page<Finding>> {
-      return queryFindingPage(q, fetchPage);
+    async queryFindings(q: FindingQuery): Promise<Page<StoredFinding>> {
+      const page = await queryFindingPage(q, fetchPage);
+      if (page.items.length === 0) return page;
+      const ids = page.items.map((f) => f.id);
+      const inList = `(${ids.map(() => '?').join(', ')})`;
+      return serial(async (c) => {
+        const triage = await rows(c, `${CURRENT_TRIAGE_SELECT} WHERE finding_id IN ${inList} GROUP BY finding_id`, ids);
+        const marks = await rows(c, `SELECT ${MARK_COLUMNS.join(', ')} FROM finding_suppressions WHERE finding_id IN ${inList}`, ids);
+        return attachTriage(page, triage, marks);
+      });
+    },
+
+    triageFinding(t) {
+      return serial((c) =>
+        tx(c, async () => {
+          const found = await rows(c, 'SELECT 1 AS x FROM findings WHERE id = ?', [t.findingId]);
+          if (found.length === 0) return false;
+          const r = triageRow(t);
+          await c.run(
+            `INSERT INTO finding_triage (${TRIAGE_COLUMNS.join(', ')}) VALUES (${TRIAGE_COLUMNS.map(() => '?').join(', ')})`,
+            TRIAGE_COLUMNS.map((k) => r[k]),
+          );
+          return true;
+        }),
+      );
+    },
+
+    triageHistory(findingId) {
+      return serial(async (c) => (await rows(c, 'SELECT * FROM finding_triage WHERE finding_id = ? ORDER BY seq', [findingId])).map(rowToTriage));
+    },
+
+    markSuppressed(marks) {
+      return serial(async (c) => {
+        if (marks.length === 0) return;
+        await tx(c, async () => {
+          for (const m of marks) {
+            const r = markRow(m);
+            await c.run(
+              `INSERT INTO finding_suppressions (${MARK_COLUMNS.join(', ')}) VALUES (?, ?, ?)
+               ON CONFLICT (finding_id) DO UPDATE SET rule_id = excluded.rule_id, at_ms = excluded.at_ms WHERE excluded.at_ms >= finding_suppressions.at_ms`,
+              MARK_COLUMNS.map((k) => r[k]),
+            );
+          }
+        });
+      });
+    },
+
+    putSuppression(rule) {
+      const r = suppressionRow(rule);
+      return serial(async (c) => {
+        await c.run(
+          `INSERT OR REPLACE INTO suppressions (${SUPPRESSION_COLUMNS.join(', ')}) VALUES (${SUPPRESSION_COLUMNS.map(() => '?').join(', ')})`,
+          SUPPRESSION_COLUMNS.map((k) => r[k]),
+        );
+      });
+    },
+
+    deleteSuppression(id) {
+      return serial(async (c) => (await rows(c, 'DELETE FROM suppressions WHERE id = ? RETURNING id', [id])).length > 0);
+    },
+
+    listSuppressions(q = {}) {
+      const w = new Where();
+      if (q.activeAt !== undefined) w.add('s.expires_at > ?', q.activeAt);
+      return serial(async (c) =>
+        (
+          await rows(
+            c,
+            `SELECT s.*, coalesce(m.n, 0) AS suppressed, m.last AS last_match FROM suppressions s
+             LEFT JOIN (SELECT rule_id, count(*) AS n, max(at_ms) AS last FROM finding_suppressions GROUP BY rule_id) m ON m.rule_id = s.id
+             ${w.sql()} ORDER BY s.created_at DESC, s.id DESC`,
+            w.params,
+          )
+        ).map(rowToSuppression),
+      );
+    },
+
+    putNeverBlock(entry) {
+      const r = neverBlockRow(entry);
+      return serial(async (c) => {
+        await c.run(
+          `INSERT OR REPLACE INTO never_block (${NEVER_BLOCK_COLUMNS.join(', ')}) VALUES (?, ?, ?, ?)`,
+          NEVER_BLOCK_COLUMNS.map((k) => r[k]),
+        );
+      });
+    },
+
+    deleteNeverBlock(cidr) {
+      return serial(async (c) => (await rows(c, 'DELETE FROM never_block WHERE cidr = ? RETURNING cidr', [cidr])).length > 0);
+    },
+
+    listNeverBlock() {
+      return serial(async (c) => (await rows(c, 'SELECT * FROM never_block ORDER BY created_at, cidr', [])).map(rowToNeverBlock));
     },
 
     queryDecisions(q: DecisionQuery): Promise<Page<Decision>> {
