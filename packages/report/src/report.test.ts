@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { FlowRecord } from '@floe/flow';
+import { compilePolicy, parsePolicy } from '@floe/policy';
+import { createDuckDbStore } from '@floe/store';
+import { decisionFixture, findingFixture, flowFixture } from '@floe/store/contract';
+import { buildReport, openReportArchive, REPORT_FORMATS } from './index.js';
+import { figuresOfCsv, figuresOfHtml, figuresOfJson, figuresOfPdfText, parseCsvLine, pdfToText } from './read-back.js';
+
+const H = 3_600_000;
+const T = Date.parse('2026-11-30T10:00:00Z');
+const POLICY = compilePolicy(
+  parsePolicy(
+    `version: 1
+name: report-test
+networks:
+  pods: [10.244.0.0/16]
+  controlPlane: [10.0.0.10]
+  zones: { dmz: [192.0.2.0/24] }
+egress:
+  allow:
+    - { to: [203.0.113.0/24], protocol: tcp, ports: [443] }
+namespaces:
+  allow:
+    - { from: shop, to: [pay] }
+`,
+    'report-test.yaml',
+  ),
+);
+
+/** Flows of a small cluster: classified by the policy (as the pipeline stores them). */
+function flows(): FlowRecord[] {
+  const f = (i: number, over: Partial<FlowRecord>): FlowRecord => POLICY.classify(flowFixture({ observedAt: T + i * 60_000, ctId: String(i), ...over }));
+  const out: FlowRecord[] = [];
+  // an outside host probes 30 pod ports (1 allowed: 6443) in hour 0
+  for (let p = 0; p < 30; p++) out.push(f(p, { srcAddr: '198.51.100.7', dstAddr: '10.244.1.5', dstPort: p === 0 ? 6443 : 1000 + p }));
+  // egress: 443 to the allow-list (fine), 8443 to it and 443 elsewhere (not allowed), in hour 1
+  out.push(f(60, { srcAddr: '10.244.1.5', dstAddr: '203.0.113.9', dstPort: 443 }));
+  out.push(f(61, { srcAddr: '10.244.1.5', dstAddr: '203.0.113.9', dstPort: 8443 }));
+  out.push(f(62, { srcAddr: '10.244.1.5', dstAddr: '198.51.100.80', dstPort: 443 }));
+  // namespaces: shop -> pay allowed, pay -> shop not
+  out.push(f(63, { srcAddr: '10.244.1.5', dstAddr: '10.244.2.6', srcMeta: { namespace: 'shop' }, dstMeta: { namespace: 'pay' } }));
+  out.push(f(64, { srcAddr: '10.244.2.6', dstAddr: '10.244.1.5', srcMeta: { namespace: 'pay' }, dstMeta: { namespace: 'shop' } }));
+  // a pod asks the metadata API; a pod reaches etcd and the kubelet; the control plane reaches etcd (fine)
+  out.push(f(65, { srcAddr: '10.244.1.5', dstAddr: '169.254.169.254', dstPort: 80 }));
+  out.push(f(66, { srcAddr: '10.244.1.5', dstAddr: '10.0.0.10', dstPort: 2379 }));
+  out.push(f(67, { srcAddr: '10.244.1.5', dstAddr: '10.0.0.10', dstPort: 10250 }));
+  out.push(f(68, { srcAddr: '10.0.0.10', dstAddr: '10.0.0.10', dstPort: 2380, srcPort: 40_100 }));
+  // dmz -> pods: a zone crossing
+  out.push(f(69, { srcAddr: '192.0.2.4', dstAddr: '10.244.1.5', dstPort: 8080 }));
+  return out;
+}
+
+async function seeded(t: { after: (fn: () => Promise<void>) => void }) {
+  const store = createDuckDbStore({ path: ':memory:' });
+  await store.start();
+  t.after(() => store.stop());
+  await store.insertFlows(flows());
+  await store.insertFindings([
+    findingFixture({ id: 'scan', firstSeen: T, lastSeen: T + 30 * 60_000, entity: { addr: '198.51.100.7' } }),
+    findingFixture({ id: 'ns', severity: 'medium', detector: 'policy.namespace-boundary', kind: 'policy', firstSeen: T + H, lastSeen: T + H }),
+  ]);
+  const d = decisionFixture({ target: '198.51.100.7/32', updatedAt: T + 10 * 60_000, durationMs: H });
+  await store.upsertDecision(d, { at: d.updatedAt, target: d.target, change: 'create', origin: 'scan', reason: 'portscan.vertical' });
+  await store.insertGaps([{ schema: 1, node: 'node-a', source: 'conntrack', kind: 'enobufs', from: T + H, to: T + H + 1000, count: 2 }]);
+  return store;
+}
+
+test('a report judges flow groups with the policy: inbound ports, egress allow-list, namespace and zone boundaries, metadata API, etcd and control-plane ports', async (t) => {
+  const store = await seeded(t);
+  const r = await buildReport(store, { from: T, to: T + 2 * H, policy: POLICY, now: () => T + 3 * H });
+  const fig = Object.fromEntries(r.figures.map((f) => [f.key, f.value]));
+  assert.equal(fig['flows.total'], 40);
+  assert.equal(fig['flows.inbound'], 30, 'the 30 probes come from outside the policy networks');
+  assert.equal(fig['flows.inbound_not_allowed'], 29, '6443 is in the default ingress set');
+  assert.equal(fig['flows.outbound'], 4, 'three egress flows and the metadata API (outside every network)');
+  assert.equal(fig['flows.egress_not_allowed'], 3, '8443 to the allowed prefix, 443 elsewhere, the metadata API');
+  assert.equal(fig['flows.namespace_boundary'], 1);
+  assert.equal(fig['flows.metadata_api'], 1);
+  assert.equal(fig['flows.metadata_api_violations'], 1);
+  assert.equal(fig['flows.etcd_outside'], 1, 'the control plane reaching etcd is not counted');
+  assert.equal(fig['flows.control_plane_ports_outside'], 2, 'a pod reached the kubelet, the outside host reached 6443');
+  assert.equal(fig['flows.zone_crossings'], 30 - 30 + 1 + 2 + 0, 'dmz -> pods and pods -> controlPlane (etcd, kubelet)');
+  assert.equal(fig['namespaces.seen'], 2);
+  assert.equal(fig['findings.total'], 2);
+  assert.equal(fig['findings.high'], 1);
+  assert.equal(fig['blocks.total'], 1);
+  assert.equal(fig['blocks.duration_ms_total'], H);
+  assert.equal(fig['gaps.enobufs_warnings'], 2);
+  assert.equal(r.completeness.status, 'incomplete', 'an ENOBUFS gap makes the data incomplete');
+  const status = Object.fromEntries(r.controls.map((c) => [c.id, c.status]));
+  assert.equal(status['1.3.1'], 'exceptions');
+  assert.equal(status['5.3.1'], 'exceptions');
+});
+
+test('a period without flows is NO DATA, never compliant; bad ranges and zones are refused', async (t) => {
+  const store = await seeded(t);
+  const r = await buildReport(store, { from: T + 10 * H, to: T + 11 * H, policy: POLICY });
+  assert.equal(r.completeness.status, 'no-data');
+  assert.match(r.completeness.statement, /^NO DATA/);
+  assert.ok(r.controls.every((c) => c.status === 'no-data'));
+  await assert.rejects(buildReport(store, { from: T, to: T, policy: POLICY }), { code: 'FLOE_REPORT_BAD_RANGE' });
+  await assert.rejects(buildReport(store, { from: T, to: T + 400 * 24 * H, policy: POLICY }), { code: 'FLOE_REPORT_BAD_RANGE' });
+  await assert.rejects(buildReport(store, { from: T, to: T + H, policy: POLICY, scope: { zones: ['nowhere'] } }), { code: 'FLOE_REPORT_BAD_SCOPE' });
+  const dmz = await buildReport(store, { from: T, to: T + 2 * H, policy: POLICY, scope: { zones: ['dmz'] } });
+  assert.equal(dmz.traffic.flows, 1);
+});
+
+test('every format states the same figures as the JSON (CSV parsed, HTML rows, PDF text via pdftotext); kept and listed', async (t) => {
+  const store = await seeded(t);
+  const r = await buildReport(store, { from: T, to: T + 2 * H, policy: POLICY, scope: { cluster: 'test <b>&"' } });
+  const dir = mkdtempSync(join(tmpdir(), 'floe-report-'));
+  const archive = openReportArchive(dir);
+  const kept = await archive.save(r, REPORT_FORMATS);
+  assert.deepEqual(kept.formats, ['json', 'csv', 'html', 'pdf']);
+  assert.deepEqual(
+    (await archive.list()).map((k) => k.id),
+    [r.id],
+  );
+  const json = figuresOfJson((await archive.read(r.id, 'json')).toString());
+  assert.equal(json.size, r.figures.length);
+  assert.deepEqual(figuresOfCsv((await archive.read(r.id, 'csv')).toString()), json);
+  const page = (await archive.read(r.id, 'html')).toString();
+  assert.deepEqual(figuresOfHtml(page), json);
+  assert.ok(!page.includes('<b>&"'), 'data text is escaped in HTML');
+  assert.ok(!/<script|src=|href=/i.test(page), 'self-contained: no script, no external resource');
+  assert.equal((page.match(/<svg /g) ?? []).length, 3, 'three inline SVG charts');
+  const pdf = join(dir, `${r.id}.pdf`);
+  assert.equal(readFileSync(pdf).subarray(0, 5).toString(), '%PDF-');
+  const text = pdfToText(pdf);
+  assert.deepEqual(figuresOfPdfText(text, [...json.keys()]), json);
+  assert.match(text, /INCOMPLETE DATA/);
+  await assert.rejects(archive.read('rpt-../../etc/passwd', 'json'), { code: 'FLOE_REPORT_NOT_FOUND' });
+  await assert.rejects(archive.read(r.id.replace(/.$/, r.id.endsWith('0') ? '1' : '0'), 'json'), { code: 'FLOE_REPORT_NOT_FOUND' });
+  // the PDF renders (poppler) to a page image
+  execFileSync('pdftoppm', ['-png', '-r', '60', '-f', '1', '-l', '1', pdf, join(dir, 'page')]);
+  assert.ok(readFileSync(join(dir, 'page-1.png')).subarray(1, 4).toString() === 'PNG');
+});
+
+test('CSV cells: RFC 4180 quoting and no formula injection', async () => {
+  const { csvCell } = await import('./csv.js');
+  assert.equal(csvCell('a,"b"'), '"a,""b"""');
+  assert.equal(csvCell('=cmd|x'), "'=cmd|x");
+  assert.deepEqual(parseCsvLine(`x,${csvCell('a,"b"\r\nc')},3`), ['x', 'a,"b"\r\nc', '3']);
+  writeFileSync(join(tmpdir(), 'floe-csv-check.csv'), csvCell('-1'));
+});
