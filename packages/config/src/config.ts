@@ -30,6 +30,19 @@ export interface FloeConfig {
   store: { kind: 'duckdb' | 'clickhouse'; path: string; url: string; database: string; retentionDays: number };
   /** `topicPrefix`: Kafka topic name prefix ('' = none), see schema.ts. */
   bus: { kind: 'memory' | 'kafka'; brokers: string[]; partitions: number; topicPrefix: string; consumerRestarts: number };
+  /** Compliance reports (@floe/report): where they are kept, the cluster label, schedules; see schema.ts. */
+  report: { dir: string; cluster?: string; schedules: ReportScheduleConfig[] };
+}
+
+/** One scheduled report: `cron` (5 fields, UTC) or `everyMs`; the period is the `rangeMs` before each run. */
+export interface ReportScheduleConfig {
+  name: string;
+  cron?: string;
+  everyMs?: number;
+  rangeMs: number;
+  formats: Array<'json' | 'csv' | 'html' | 'pdf'>;
+  namespaces: string[];
+  zones: string[];
 }
 
 /** A configuration mistake, with where it was made. */

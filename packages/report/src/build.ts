@@ -175,7 +175,9 @@ export async function buildReport(store: Store, o: BuildReportOptions): Promise<
     let status: ControlResult['status'];
     if (agg.flows.flows === 0) status = 'no-data';
     else if (ev.some((e) => EXCEPTION_FIGURES.has(e.key) && e.value > 0 && !evidence[kindOf(e.key)]?.notEvaluable)) status = 'exceptions';
+    // not evaluable: flows cannot show it (CIS 5.3), or the policy can judge none of its exception kinds
     else if (c.framework === 'CIS Kubernetes Benchmark' || (kinds.length > 0 && kinds.every((k) => evidence[k].notEvaluable !== undefined))) status = 'not-evaluable';
+    else if (exceptionKinds(kinds).length > 0 && exceptionKinds(kinds).every((k) => evidence[k].notEvaluable !== undefined)) status = 'not-evaluable';
     else status = 'no-exceptions';
     return { framework: c.framework, id: c.id, title: c.title, source: c.source, status, evidence: ev, limits: c.limits };
   });
@@ -207,6 +209,10 @@ export async function buildReport(store: Store, o: BuildReportOptions): Promise<
   if (agg.flows.first !== undefined) report.traffic.first = agg.flows.first;
   if (agg.flows.last !== undefined) report.traffic.last = agg.flows.last;
   return report;
+}
+
+function exceptionKinds(kinds: EvidenceKind[]): EvidenceKind[] {
+  return kinds.filter((k) => EXCEPTION_FIGURES.has(EVIDENCE_FIGURE[k][0]));
 }
 
 function kindOf(figure: string): EvidenceKind {

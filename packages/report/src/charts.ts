@@ -47,10 +47,13 @@ export function reportCharts(r: Report): ChartSpec[] {
   ];
 }
 
-/** A "nice" axis maximum at or above `v` (1, 2, 5 × 10^n), at least 1. */
+/**
+ * A "nice" axis maximum at or above `v` with four equal integer ticks: 4 × a step of 1, 2 or 5 ×
+ * 10^n (at least 1), so every tick label is a whole number (722 -> 800, 5 -> 8, 1 -> 4).
+ */
 export function niceMax(v: number): number {
-  if (v <= 1) return 1;
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
+  const want = Math.max(1, v / 4);
+  const p = 10 ** Math.floor(Math.log10(want));
+  for (const m of [1, 2, 5, 10]) if (m * p >= want) return 4 * m * p;
+  return 40 * p;
 }

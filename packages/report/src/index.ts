@@ -8,3 +8,4 @@ export { renderHtml, svgBarChart } from './html.js';
 export { renderPdf, pdfText } from './pdf.js';
 export { reportCharts, type ChartSpec } from './charts.js';
 export { openReportArchive, REPORT_ID, type KeptReport, type ReportArchive } from './archive.js';
+export { figuresOfCsv, figuresOfHtml, figuresOfJson, figuresOfPdfText, parseCsvLine, pdfToText } from './read-back.js';

@@ -22,7 +22,7 @@ const STATUS_COLOR: Record<string, string> = { 'no-data': '#b0192f', exceptions:
  * characters are dropped. Data text (namespaces, detector names) goes through it.
  */
 export function pdfText(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').replace(/[^\u0020-\u00ff]/g, '?');
+  return s.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, '').replace(/[^\n\u0020-\u00ff]/g, '?');
 }
 
 /** Starts a new page when fewer than `need` points are left. */
@@ -31,7 +31,7 @@ function room(doc: Doc, need: number): void {
 }
 
 function heading(doc: Doc, text: string): void {
-  room(doc, 60);
+  room(doc, 110);
   doc.moveDown(0.6).font('Helvetica-Bold').fontSize(13).fillColor('#222').text(text, MARGIN, doc.y);
   doc
     .moveTo(MARGIN, doc.y + 1)
@@ -165,10 +165,10 @@ export function renderPdf(r: Report): Promise<Buffer> {
   table(
     doc,
     [
-      { title: 'Control', width: 95 },
-      { title: 'Requirement, and what flow records can show', width: 250 },
-      { title: 'Status', width: 80, color: (row) => STATUS_COLOR[row[4]] ?? '#222' },
-      { title: 'Evidence', width: CONTENT_W - 425 },
+      { title: 'Control', width: 78 },
+      { title: 'Requirement, and what flow records can show', width: 210 },
+      { title: 'Status', width: 62, color: (row) => STATUS_COLOR[row[4]] ?? '#222' },
+      { title: 'Evidence', width: CONTENT_W - 350 },
     ],
     r.controls.map((k) => [`${k.framework} ${k.id}`, `${k.title}. ${k.limits}`, STATUS_TEXT[k.status], k.evidence.map((e) => `${e.key} = ${num(e.value)}`).join('\n'), k.status]),
   );

@@ -29,6 +29,6 @@ export function protoName(p: number): string {
 export const STATUS_TEXT: Record<string, string> = {
   'no-data': 'NO DATA',
   'not-evaluable': 'not evaluable from flows',
-  exceptions: 'EXCEPTIONS FOUND',
-  'no-exceptions': 'no exceptions seen',
+  exceptions: 'EXCEPTIONS',
+  'no-exceptions': 'none seen',
 };
