@@ -19,6 +19,8 @@ import {
   targetParamsSchema,
   userHeaderSchema,
 } from './schemas.js';
+import { openReportArchive } from '@floe/report';
+import { reportRoutes, type ReportRoutesOptions } from './reports.js';
 import { LIMIT, normalizeAddress, normalizeCidr, parseBool, parseDuration, parseLimit, parseTime } from './values.js';
 
 /** What the API needs; it owns none of it (STYLE.md pattern 15). */
@@ -46,6 +48,11 @@ export interface ApiDeps {
   token?: string;
   /** Clock (ms since epoch) for `active=`; default Date.now. */
   now?: () => number;
+  /**
+   * Kept compliance reports (reports.ts): a folder (report.dir) or the plugin's options. Absent:
+   * no /v1/reports routes.
+   */
+  reports?: string | ReportRoutesOptions;
 }
 
 /** Where startApi listens. */
@@ -368,6 +375,10 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
       return reply.status(204).send();
     },
   );
+
+  if (deps.reports !== undefined) {
+    void app.register(reportRoutes, typeof deps.reports === 'string' ? { archive: openReportArchive(deps.reports) } : deps.reports);
+  }
 
   return app;
 }

@@ -9,3 +9,5 @@ export { renderPdf, pdfText } from './pdf.js';
 export { reportCharts, type ChartSpec } from './charts.js';
 export { openReportArchive, REPORT_ID, type KeptReport, type ReportArchive } from './archive.js';
 export { figuresOfCsv, figuresOfHtml, figuresOfJson, figuresOfPdfText, parseCsvLine, pdfToText } from './read-back.js';
+export { reportJsonSchema, keptReportJsonSchema } from './schema.js';
+export { createReportScheduler, checkSchedules, type ReportSchedule, type ReportScheduler, type ReportSchedulerDeps } from './schedule.js';

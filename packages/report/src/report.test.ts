@@ -8,7 +8,8 @@ import type { FlowRecord } from '@floe/flow';
 import { compilePolicy, parsePolicy } from '@floe/policy';
 import { createDuckDbStore } from '@floe/store';
 import { decisionFixture, findingFixture, flowFixture } from '@floe/store/contract';
-import { buildReport, openReportArchive, REPORT_FORMATS } from './index.js';
+import { Ajv } from 'ajv';
+import { buildReport, keptReportJsonSchema, openReportArchive, REPORT_FORMATS, reportJsonSchema } from './index.js';
 import { figuresOfCsv, figuresOfHtml, figuresOfJson, figuresOfPdfText, parseCsvLine, pdfToText } from './read-back.js';
 
 const H = 3_600_000;
@@ -121,6 +122,9 @@ test('every format states the same figures as the JSON (CSV parsed, HTML rows, P
     (await archive.list()).map((k) => k.id),
     [r.id],
   );
+  const ajv = new Ajv({ strict: false });
+  assert.ok(ajv.validate(reportJsonSchema, JSON.parse((await archive.read(r.id, 'json')).toString())), ajv.errorsText());
+  assert.ok(ajv.validate({ type: 'array', items: keptReportJsonSchema }, await archive.list()), ajv.errorsText());
   const json = figuresOfJson((await archive.read(r.id, 'json')).toString());
   assert.equal(json.size, r.figures.length);
   assert.deepEqual(figuresOfCsv((await archive.read(r.id, 'csv')).toString()), json);
