@@ -101,6 +101,7 @@ test('compliance report of the port-scan replay: four formats, numbers equal to 
     'findings.total': `SELECT count(*) FROM findings WHERE first_seen < ${to} AND last_seen >= ${from}`,
     'findings.high': `SELECT count(*) FROM findings WHERE first_seen < ${to} AND last_seen >= ${from} AND severity = 'high'`,
     'findings.medium': `SELECT count(*) FROM findings WHERE first_seen < ${to} AND last_seen >= ${from} AND severity = 'medium'`,
+    'findings.blocked': `SELECT count(*) FROM findings WHERE first_seen < ${to} AND last_seen >= ${from} AND id IN (SELECT origin FROM decisions)`,
     'blocks.total': `SELECT count(*) FROM decisions WHERE created_at >= ${from} AND created_at < ${to}`,
     'blocks.dry_run': `SELECT count(*) FROM decisions WHERE created_at >= ${from} AND created_at < ${to} AND dry_run`,
     'blocks.duration_ms_total': `SELECT coalesce(sum(duration_ms), 0) FROM decisions WHERE created_at >= ${from} AND created_at < ${to}`,
@@ -109,7 +110,7 @@ test('compliance report of the port-scan replay: four formats, numbers equal to 
   t.diagnostic(`direct counts: ${JSON.stringify(direct)}`);
   assert.ok(direct['flows.total'] > 700, 'the replay stored the capture');
   assert.ok(direct['flows.inbound_not_allowed'] > 90, 'the scan of 100 ports is inbound to ports the policy does not allow');
-  assert.ok(direct['findings.high'] >= 1 && direct['blocks.total'] >= 1, 'the scan raised a finding and a (dry-run) block');
+  assert.ok(direct['findings.high'] >= 1 && direct['blocks.total'] >= 1 && direct['findings.blocked'] >= 1, 'the scan raised a finding and a (dry-run) block for it');
 
   const json = figuresOfJson(readFileSync(join(out, `${id}.json`), 'utf8'));
   for (const [k, v] of Object.entries(direct)) assert.equal(json.get(k), v, `${k}: report ${json.get(k)}, direct count ${v}`);

@@ -74,7 +74,7 @@ export const CONTROLS: readonly Control[] = Object.freeze([
     id: 'SC-7(5)',
     title: 'Deny by default, allow by exception',
     source: NIST,
-    figures: ['flows.inbound_not_allowed', 'flows.egress_not_allowed', 'blocks.total'],
+    figures: ['flows.inbound_not_allowed', 'flows.egress_not_allowed', 'blocks.total', 'findings.blocked'],
     limits:
       'Flows to ports or destinations outside the allowed sets show traffic that a deny-by-default boundary would have refused; whether it was refused shows only where the source records a verdict.',
   },

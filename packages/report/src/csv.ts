@@ -33,7 +33,10 @@ export function renderCsv(r: Report): string {
   for (const f of r.figures) rows.push(['figure', f.key, f.label, f.value]);
   for (const c of r.controls) rows.push(['control', `${c.framework} ${c.id}`, c.title, c.status]);
   for (const h of r.traffic.hourly) rows.push(['flows_per_hour', iso(h.hour), 'flow records', h.flows]);
-  for (const c of r.findings.counts) rows.push(['findings', `${c.severity}/${c.detector}`, `${c.severity} findings of ${c.detector}`, c.findings]);
+  for (const c of r.findings.counts) {
+    rows.push(['findings', `${c.severity}/${c.detector}`, `${c.severity} findings of ${c.detector}`, c.findings]);
+    rows.push(['findings_blocked', `${c.severity}/${c.detector}`, `${c.severity} findings of ${c.detector} acted on with a block`, c.blocked]);
+  }
   for (const h of r.blocks.hourly) rows.push(['blocks_per_hour', iso(h.hour), 'block decisions', h.blocks]);
   for (const g of r.completeness.gapGroups) rows.push(['gap', `${g.node}/${g.source}/${g.kind}`, `gap records (count ${g.count}, ${g.ms} ms)`, g.gaps]);
   for (const [kind, e] of Object.entries(r.evidence)) {

@@ -87,7 +87,9 @@ export function renderHtml(r: Report): string {
   const evidence = Object.entries(r.evidence)
     .map(([k, e]) => evidenceRows(k, e))
     .join('');
-  const findings = r.findings.counts.map((f) => `<tr><td>${html(f.severity)}</td><td>${html(f.detector)}</td><td class="num">${num(f.findings)}</td></tr>`).join('');
+  const findings = r.findings.counts
+    .map((f) => `<tr><td>${html(f.severity)}</td><td>${html(f.detector)}</td><td class="num">${num(f.findings)}</td><td class="num">${num(f.blocked)}</td></tr>`)
+    .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${html(r.title)} ${html(r.id)}</title><style>${CSS}</style></head><body>
 <h1>${html(r.title)}</h1>
@@ -106,7 +108,7 @@ ${notEval ? `<p>Not evaluable:</p><ul>${notEval}</ul>` : ''}
 <div class="charts">${reportCharts(r).map(svgBarChart).join('\n')}</div>
 <h2>Findings</h2>
 <p>Triage state: not recorded by this store; every finding counts as open.</p>
-${findings ? `<table><tr><th>severity</th><th>detector</th><th>findings</th></tr>${findings}</table>` : '<p>No findings in this period.</p>'}
+${findings ? `<table><tr><th>severity</th><th>detector</th><th>findings</th><th>acted on with a block</th></tr>${findings}</table>` : '<p>No findings in this period.</p>'}
 <h2>Blocks</h2>
 <p>${num(r.blocks.total)} block decisions (${num(r.blocks.enforced)} enforced, ${num(r.blocks.dryRun)} dry-run); ordered block time ${duration(r.blocks.totalDurationMs)}, shortest ${duration(r.blocks.minDurationMs)}, longest ${duration(r.blocks.maxDurationMs)}.</p>
 <h2>Evidence (busiest flow groups per kind)</h2>

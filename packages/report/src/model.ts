@@ -30,7 +30,10 @@ export interface Report {
   findings: {
     total: number;
     bySeverity: Record<Severity, number>;
-    counts: Array<{ severity: Severity; detector: string; findings: number }>;
+    /** Per severity and detector; `blocked`: of them, findings a stored block decision names as its origin. */
+    counts: Array<{ severity: Severity; detector: string; findings: number; blocked: number }>;
+    /** Findings acted on with a block (any severity). */
+    blocked: number;
     /** Triage states are not recorded by this store version: every finding counts as open. */
     triage: 'not-recorded';
   };

@@ -194,11 +194,12 @@ export function renderPdf(r: Report): Promise<Buffer> {
     table(
       doc,
       [
-        { title: 'Severity', width: 90 },
-        { title: 'Detector', width: 300 },
-        { title: 'Findings', width: CONTENT_W - 390, align: 'right' },
+        { title: 'Severity', width: 80 },
+        { title: 'Detector', width: 250 },
+        { title: 'Findings', width: 80, align: 'right' },
+        { title: 'Acted on with a block', width: CONTENT_W - 410, align: 'right' },
       ],
-      r.findings.counts.map((f) => [f.severity, f.detector, num(f.findings)]),
+      r.findings.counts.map((f) => [f.severity, f.detector, num(f.findings), num(f.blocked)]),
     );
   } else doc.text('No findings in this period.');
 

@@ -36,6 +36,7 @@ test('a report judges flow groups with the policy: inbound ports, egress allow-l
   assert.equal(fig['namespaces.seen'], 2);
   assert.equal(fig['findings.total'], 2);
   assert.equal(fig['findings.high'], 1);
+  assert.equal(fig['findings.blocked'], 1, 'the block names the scan finding as its origin');
   assert.equal(fig['blocks.total'], 1);
   assert.equal(fig['blocks.duration_ms_total'], H);
   assert.equal(fig['gaps.enobufs_warnings'], 2);

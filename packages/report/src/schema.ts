@@ -97,7 +97,7 @@ export const reportJsonSchema = {
     findings: {
       type: 'object',
       additionalProperties: false,
-      required: ['total', 'bySeverity', 'counts', 'triage'],
+      required: ['total', 'bySeverity', 'counts', 'blocked', 'triage'],
       properties: {
         total: int,
         bySeverity: severityCounts,
@@ -106,10 +106,11 @@ export const reportJsonSchema = {
           items: {
             type: 'object',
             additionalProperties: false,
-            required: ['severity', 'detector', 'findings'],
-            properties: { severity: { enum: [...SEVERITIES] }, detector: str, findings: int },
+            required: ['severity', 'detector', 'findings', 'blocked'],
+            properties: { severity: { enum: [...SEVERITIES] }, detector: str, findings: int, blocked: int },
           },
         },
+        blocked: int,
         triage: { const: 'not-recorded' },
       },
     },

@@ -58,7 +58,7 @@ export async function seed(store: Store): Promise<void> {
     findingFixture({ id: 'scan', firstSeen: T, lastSeen: T + 30 * 60_000, entity: { addr: '198.51.100.7' } }),
     findingFixture({ id: 'ns', severity: 'medium', detector: 'policy.namespace-boundary', kind: 'policy', firstSeen: T + H, lastSeen: T + H }),
   ]);
-  const d = decisionFixture({ target: '198.51.100.7/32', updatedAt: T + 10 * 60_000, durationMs: H });
+  const d = decisionFixture({ target: '198.51.100.7/32', updatedAt: T + 10 * 60_000, durationMs: H, origin: 'scan' });
   await store.upsertDecision(d, { at: d.updatedAt, target: d.target, change: 'create', origin: 'scan', reason: 'portscan.vertical' });
   await store.insertGaps([{ schema: 1, node: 'node-a', source: 'conntrack', kind: 'enobufs', from: T + H, to: T + H + 1000, count: 2 }]);
 }

@@ -537,7 +537,7 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
         );
         const fc = await rows(
           c,
-          `SELECT severity, detector, count() AS findings FROM findings FINAL WHERE first_seen < {to:Int64} AND last_seen >= {from:Int64}${fNs} GROUP BY severity, detector`,
+          `SELECT severity, detector, count() AS findings, countIf(id IN (SELECT origin FROM decisions FINAL WHERE is_deleted = 0)) AS blocked FROM findings FINAL WHERE first_seen < {to:Int64} AND last_seen >= {from:Int64}${fNs} GROUP BY severity, detector`,
           params,
         );
         const dec = (

@@ -528,7 +528,7 @@ export function runStoreContract(name: string, makeStore: () => Store | Promise<
         findingFixture({ id: 'c', firstSeen: h0 + 2 * H, lastSeen: h0 + 2 * H + 1 }), // starts at to: out
       ]);
       {
-        const d = decisionFixture({ target: '198.51.100.7/32', updatedAt: h0 + H + 100, durationMs: 600_000 });
+        const d = decisionFixture({ target: '198.51.100.7/32', updatedAt: h0 + H + 100, durationMs: 600_000, origin: 'b' });
         await s.upsertDecision(d, auditFor(d, 'create'));
       }
       {
@@ -570,8 +570,8 @@ export function runStoreContract(name: string, makeStore: () => Store | Promise<
       assert.deepEqual(all.findings, {
         total: 2,
         counts: [
-          { severity: 'high', detector: 'portscan.vertical', findings: 1 },
-          { severity: 'medium', detector: 'policy.ingress-port', findings: 1 },
+          { severity: 'high', detector: 'portscan.vertical', findings: 1, blocked: 0 },
+          { severity: 'medium', detector: 'policy.ingress-port', findings: 1, blocked: 1 },
         ],
       });
       assert.deepEqual(all.decisions, {

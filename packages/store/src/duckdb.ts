@@ -492,7 +492,11 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
              coalesce(src_zone, ''), coalesce(dst_zone, '') LIMIT ?`,
           [...sp, r.groupLimit],
         );
-        const fc = await rows(c, `SELECT severity, detector, count(*) AS findings FROM findings ${fiw.sql()} GROUP BY severity, detector`, fiw.params);
+        const fc = await rows(
+          c,
+          `SELECT severity, detector, count(*) AS findings, count(*) FILTER (WHERE id IN (SELECT origin FROM decisions)) AS blocked FROM findings ${fiw.sql()} GROUP BY severity, detector`,
+          fiw.params,
+        );
         const dec = (
           await rows(
             c,

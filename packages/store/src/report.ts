@@ -56,6 +56,8 @@ export interface ReportFindingCount {
   severity: Severity;
   detector: string;
   findings: number;
+  /** Of them, findings a stored block decision names as its origin (the finding was acted on). */
+  blocked: number;
 }
 
 /** What reportAggregates returns. */
@@ -163,10 +165,10 @@ export function compareGroups(a: ReportFlowGroup, b: ReportFlowGroup): number {
   );
 }
 
-/** Finding counts from rows `severity, detector, findings`, severity descending then detector. */
+/** Finding counts from rows `severity, detector, findings, blocked`, severity descending then detector. */
 export function findingCounts(rows: Row[]): ReportAggregates['findings'] {
   const counts = rows
-    .map((r) => ({ severity: String(r.severity) as Severity, detector: String(r.detector), findings: toNumber(r.findings) }))
+    .map((r) => ({ severity: String(r.severity) as Severity, detector: String(r.detector), findings: toNumber(r.findings), blocked: toNumber(r.blocked) }))
     .sort((a, b) => SEVERITIES.indexOf(b.severity) - SEVERITIES.indexOf(a.severity) || cmp(a.detector, b.detector));
   return { total: counts.reduce((n, c) => n + c.findings, 0), counts };
 }
