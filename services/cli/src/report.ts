@@ -3,6 +3,7 @@ import { escapeText } from '@floe/flow';
 import { buildReport, iso, openReportArchive, type ReportFormat } from '@floe/report';
 import { loadCompiledPolicy, storeConfigOf } from '@floe/runtime';
 import { createStore } from '@floe/store';
+import { join } from 'node:path';
 import { UsageError } from './analyze.js';
 
 /** Options of `floe report`. */
@@ -60,9 +61,11 @@ export async function reportCommand(cfg: FloeConfig, o: ReportCommandOptions, ou
     progress(`rendering ${o.formats.join(', ')}`);
     const kept = await openReportArchive(o.out).save(report, o.formats);
     out(`report ${report.id}: ${report.completeness.statement}`);
-    for (const f of kept.formats) out(`wrote ${o.out}/${report.id}.${f}`);
+    // the folder is the user's text: escaped before it reaches the terminal
+    for (const f of kept.formats) out(`wrote ${escapeText(join(o.out, `${report.id}.${f}`))}`);
     const exceptions = report.controls.filter((c) => c.status === 'exceptions').map((c) => `${c.framework} ${c.id}`);
-    out(`controls with exceptions: ${exceptions.length ? exceptions.join(', ') : 'none'}`);
+    if (report.completeness.status === 'no-data') out('controls: no data, nothing evaluated');
+    else out(`controls with exceptions: ${exceptions.length ? exceptions.join(', ') : 'none seen'}`);
   } finally {
     await store.stop();
   }
