@@ -105,6 +105,7 @@ test('compliance report of the port-scan replay: four formats, numbers equal to 
     'blocks.total': `SELECT count(*) FROM decisions WHERE created_at >= ${from} AND created_at < ${to}`,
     'blocks.dry_run': `SELECT count(*) FROM decisions WHERE created_at >= ${from} AND created_at < ${to} AND dry_run`,
     'blocks.duration_ms_total': `SELECT coalesce(sum(duration_ms), 0) FROM decisions WHERE created_at >= ${from} AND created_at < ${to}`,
+    'gaps.dead_letters': `SELECT count(*) FROM dead_letters WHERE at_ms >= ${from} AND at_ms < ${to}`,
     'gaps.rejected_lines': `SELECT coalesce(sum(count), 0) FROM data_gaps WHERE kind = 'rejected' AND to_ms >= ${from} AND from_ms < ${to}`,
   });
   t.diagnostic(`direct counts: ${JSON.stringify(direct)}`);

@@ -148,7 +148,7 @@ export async function buildReport(store: Store, o: BuildReportOptions): Promise<
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   for (const c of agg.findings.counts) bySeverity[c.severity] += c.findings;
   const groupsTruncated = agg.flows.groupsTotal > agg.flows.groups.length;
-  const completeness = completenessOf(agg.flows.flows, gaps, groupsTruncated);
+  const completeness = completenessOf(agg.flows.flows, gaps, agg.deadLetters, groupsTruncated);
   const blocks = { ...agg.decisions, enforced: agg.decisions.total - agg.decisions.dryRun };
 
   const figures: Figure[] = [
@@ -166,6 +166,7 @@ export async function buildReport(store: Store, o: BuildReportOptions): Promise<
     { key: 'blocks.duration_ms_max', label: 'longest block (ms)', value: blocks.maxDurationMs },
     { key: 'gaps.records', label: 'data gap records', value: gaps.gaps },
     { key: 'gaps.rejected_lines', label: 'input records rejected', value: gaps.rejectedLines },
+    { key: 'gaps.dead_letters', label: 'records the processor could not handle', value: agg.deadLetters },
     { key: 'gaps.enobufs_warnings', label: 'kernel event loss (ENOBUFS) warnings', value: gaps.enobufsWarnings },
     { key: 'gaps.silent_ms', label: 'collector silence (ms)', value: gaps.silentMs },
   ];
@@ -220,8 +221,8 @@ function kindOf(figure: string): EvidenceKind {
   return EVIDENCE_KINDS.find((k) => EVIDENCE_FIGURE[k][0] === figure) as EvidenceKind;
 }
 
-function completenessOf(flows: number, g: Awaited<ReturnType<Store['gapSummary']>>, groupsTruncated: boolean): Completeness {
-  const base = { gaps: g.gaps, rejectedLines: g.rejectedLines, enobufsWarnings: g.enobufsWarnings, silentMs: g.silentMs, gapGroups: g.groups, groupsTruncated };
+function completenessOf(flows: number, g: Awaited<ReturnType<Store['gapSummary']>>, deadLetters: number, groupsTruncated: boolean): Completeness {
+  const base = { gaps: g.gaps, rejectedLines: g.rejectedLines, deadLetters, enobufsWarnings: g.enobufsWarnings, silentMs: g.silentMs, gapGroups: g.groups, groupsTruncated };
   if (flows === 0) {
     return {
       status: 'no-data',
@@ -229,9 +230,10 @@ function completenessOf(flows: number, g: Awaited<ReturnType<Store['gapSummary']
       ...base,
     };
   }
-  if (g.gaps > 0 || groupsTruncated) {
+  if (g.gaps > 0 || deadLetters > 0 || groupsTruncated) {
     const parts: string[] = [];
     if (g.rejectedLines > 0) parts.push(`${g.rejectedLines} input records rejected`);
+    if (deadLetters > 0) parts.push(`${deadLetters} records the processor could not handle (dead letters)`);
     if (g.enobufsWarnings > 0) parts.push(`${g.enobufsWarnings} kernel event-loss (ENOBUFS) warnings`);
     if (g.silentMs > 0) parts.push(`collectors silent for ${Math.round(g.silentMs / 1000)} s`);
     if (groupsTruncated) parts.push('more flow groups than the report reads (counts of exceptions are lower bounds)');
@@ -240,7 +242,7 @@ function completenessOf(flows: number, g: Awaited<ReturnType<Store['gapSummary']
   }
   return {
     status: 'complete',
-    statement: 'Complete data: flow records were stored and no gap (rejected records, event loss, silent collector) was recorded for this period.',
+    statement: 'Complete data: flow records were stored and no gap (rejected or dead-lettered records, event loss, silent collector) was recorded for this period.',
     ...base,
   };
 }

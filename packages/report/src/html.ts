@@ -97,7 +97,7 @@ export function renderHtml(r: Report): string {
 <small>report ${html(r.id)} · generated ${iso(r.generatedAt)} · policy ${html(r.policy.name ?? '')} ${html(r.policy.version)}</small></p>
 <div class="banner ${c.status}" data-completeness="${c.status}">${html(c.statement)}</div>
 <h2>Data completeness</h2>
-<p>${num(r.traffic.flows)} flow records · ${num(c.gaps)} gap records · ${num(c.rejectedLines)} input records rejected · ${num(c.enobufsWarnings)} kernel event-loss (ENOBUFS) warnings · collectors silent ${duration(c.silentMs)}${c.groupsTruncated ? ' · flow groups cut: exception counts are lower bounds' : ''}</p>
+<p>${num(r.traffic.flows)} flow records · ${num(c.gaps)} gap records · ${num(c.rejectedLines)} input records rejected · ${num(c.deadLetters)} dead-lettered · ${num(c.enobufsWarnings)} kernel event-loss (ENOBUFS) warnings · collectors silent ${duration(c.silentMs)}${c.groupsTruncated ? ' · flow groups cut: exception counts are lower bounds' : ''}</p>
 ${gaps ? `<table><tr><th>node</th><th>source</th><th>kind</th><th>gaps</th><th>count</th><th>time lost</th></tr>${gaps}</table>` : ''}
 <h2>Controls</h2>
 <table><tr><th>control</th><th>requirement and what flows can show</th><th>status</th><th>evidence</th></tr>${controls}</table>

@@ -69,6 +69,8 @@ export interface Completeness {
   statement: string;
   gaps: number;
   rejectedLines: number;
+  /** Messages and records the processor dead-lettered in the period (lost to the data). */
+  deadLetters: number;
   enobufsWarnings: number;
   silentMs: number;
   gapGroups: GapGroup[];

@@ -157,7 +157,7 @@ export function renderPdf(r: Report): Promise<Buffer> {
   doc.y = by + bh + 6;
   doc.font('Helvetica').fontSize(9).fillColor('#222');
   doc.text(
-    `${num(r.traffic.flows)} flow records · ${num(c.gaps)} gap records · ${num(c.rejectedLines)} input records rejected · ${num(c.enobufsWarnings)} kernel event-loss (ENOBUFS) warnings · collectors silent ${duration(c.silentMs)}${c.groupsTruncated ? ' · flow groups cut: exception counts are lower bounds' : ''}`,
+    `${num(r.traffic.flows)} flow records · ${num(c.gaps)} gap records · ${num(c.rejectedLines)} input records rejected · ${num(c.deadLetters)} dead-lettered · ${num(c.enobufsWarnings)} kernel event-loss (ENOBUFS) warnings · collectors silent ${duration(c.silentMs)}${c.groupsTruncated ? ' · flow groups cut: exception counts are lower bounds' : ''}`,
     { width: CONTENT_W },
   );
 

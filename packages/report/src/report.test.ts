@@ -40,6 +40,7 @@ test('a report judges flow groups with the policy: inbound ports, egress allow-l
   assert.equal(fig['blocks.total'], 1);
   assert.equal(fig['blocks.duration_ms_total'], H);
   assert.equal(fig['gaps.enobufs_warnings'], 2);
+  assert.equal(fig['gaps.dead_letters'], 1);
   assert.equal(r.completeness.status, 'incomplete', 'an ENOBUFS gap makes the data incomplete');
   const status = Object.fromEntries(r.controls.map((c) => [c.id, c.status]));
   assert.equal(status['1.3.1'], 'exceptions');

@@ -67,12 +67,13 @@ export const reportJsonSchema = {
     completeness: {
       type: 'object',
       additionalProperties: false,
-      required: ['status', 'statement', 'gaps', 'rejectedLines', 'enobufsWarnings', 'silentMs', 'gapGroups', 'groupsTruncated'],
+      required: ['status', 'statement', 'gaps', 'rejectedLines', 'deadLetters', 'enobufsWarnings', 'silentMs', 'gapGroups', 'groupsTruncated'],
       properties: {
         status: { enum: ['no-data', 'incomplete', 'complete'] },
         statement: str,
         gaps: int,
         rejectedLines: int,
+        deadLetters: int,
         enobufsWarnings: int,
         silentMs: int,
         gapGroups: {

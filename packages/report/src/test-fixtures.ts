@@ -60,5 +60,8 @@ export async function seed(store: Store): Promise<void> {
   ]);
   const d = decisionFixture({ target: '198.51.100.7/32', updatedAt: T + 10 * 60_000, durationMs: H, origin: 'scan' });
   await store.upsertDecision(d, { at: d.updatedAt, target: d.target, change: 'create', origin: 'scan', reason: 'portscan.vertical' });
+  await store.insertDeadLetters([
+    { schema: 1, reason: 'invalid', detail: 'bad', topic: 'floe.flows.v1', partition: 0, offset: '1', key: 'k', payload: '', group: 'processor', step: 'decode', at: T + H },
+  ]);
   await store.insertGaps([{ schema: 1, node: 'node-a', source: 'conntrack', kind: 'enobufs', from: T + H, to: T + H + 1000, count: 2 }]);
 }

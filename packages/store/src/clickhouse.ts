@@ -554,6 +554,7 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
            WHERE is_deleted = 0 AND created_at >= {from:Int64} AND created_at < {to:Int64} GROUP BY hour`,
           params,
         );
+        const dl = toNumber((await rows(c, 'SELECT count() AS n FROM dead_letters WHERE at_ms >= {from:Int64} AND at_ms < {to:Int64}', params))[0].n);
         const n = toNumber(tot.n);
         const flows: ReportAggregates['flows'] = {
           flows: n,
@@ -571,6 +572,7 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
         return {
           flows,
           findings: findingCounts(fc),
+          deadLetters: dl,
           decisions: {
             total: toNumber(dec.n),
             dryRun: toNumber(dec.dry),

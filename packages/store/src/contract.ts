@@ -539,7 +539,22 @@ export function runStoreContract(name: string, makeStore: () => Store | Promise<
         const d = decisionFixture({ target: '203.0.113.10/32', updatedAt: h0 + 2 * H });
         await s.upsertDecision(d, auditFor(d, 'create'));
       } // out
+      const dead: DeadLetterRow = {
+        schema: 1,
+        reason: 'invalid',
+        detail: 'bad',
+        topic: 'floe.flows.v1',
+        partition: 0,
+        offset: '1',
+        key: 'k',
+        payload: '',
+        group: 'processor',
+        step: 'decode',
+        at: h0 + H,
+      };
+      await s.insertDeadLetters([dead, { ...dead, at: h0 + 2 * H }]); // the second at `to`: out
       const all = await s.reportAggregates({ from: h0, to: h0 + 2 * H });
+      assert.equal(all.deadLetters, 1);
       assert.equal(all.flows.flows, 4);
       assert.equal(all.flows.bytes, 2 * 4600 + 60);
       assert.equal(all.flows.first, h0);

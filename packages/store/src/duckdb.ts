@@ -510,6 +510,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
           `SELECT (created_at // ${REPORT_BUCKET_MS}) * ${REPORT_BUCKET_MS} AS hour, count(*) AS n FROM decisions WHERE created_at >= ? AND created_at < ? GROUP BY hour`,
           [r.from, r.to],
         );
+        const dl = toNumber((await rows(c, 'SELECT count(*) AS n FROM dead_letters WHERE at_ms >= ? AND at_ms < ?', [r.from, r.to]))[0].n);
         const flows: ReportAggregates['flows'] = {
           flows: toNumber(tot.n),
           bytes: toNumber(tot.b),
@@ -523,6 +524,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
         return {
           flows,
           findings: findingCounts(fc),
+          deadLetters: dl,
           decisions: {
             total: toNumber(dec.n),
             dryRun: toNumber(dec.dry),

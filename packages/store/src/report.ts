@@ -84,6 +84,11 @@ export interface ReportAggregates {
     /** Per severity and detector, severity descending then detector. */
     counts: ReportFindingCount[];
   };
+  /**
+   * Messages and records the processor dead-lettered (could not handle: undecodable, invalid,
+   * a step failed) with `at` in [from, to): input lost to the period's data. Not scoped.
+   */
+  deadLetters: number;
   decisions: {
     /** Block decisions created in [from, to) (the latest row of each target). */
     total: number;
