@@ -28,7 +28,7 @@ export function protoName(p: number): string {
 /** Human wording of a control status. */
 export const STATUS_TEXT: Record<string, string> = {
   'no-data': 'NO DATA',
-  'not-evaluable': 'not evaluable from flows',
+  'not-evaluable': 'not evaluable',
   exceptions: 'EXCEPTIONS',
   'no-exceptions': 'none seen',
 };
