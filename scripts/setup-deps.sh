@@ -6,7 +6,8 @@
 # (sshd, ssh, ssh-keygen), curl (HTTP beacon and benign requests), python3 (http.server),
 # iputils-ping, bind9-dnsutils (dig) and dnsmasq-base (a DNS server, no service); the real alert
 # receivers of packages/alert's tests: prometheus-alertmanager, rsyslog and rsyslog-gnutls (its
-# TLS driver), and openssl (their throw-away certificates). Idempotent:
+# TLS driver), and openssl (their throw-away certificates); poppler-utils (pdftoppm, pdftotext:
+# the compliance report tests read back and render the PDF reports). Idempotent:
 # installs only what is missing. Needs root; without root it lists what is missing and exits 0
 # (the live tests then skip, except under CI=true).
 set -euo pipefail
@@ -15,9 +16,10 @@ declare -A pkg=(
   [hping3]=hping3 [hydra]=hydra [sshd]=openssh-server [ssh]=openssh-client [ssh-keygen]=openssh-client
   [curl]=curl [python3]=python3 [ping]=iputils-ping [dig]=bind9-dnsutils [dnsmasq]=dnsmasq-base
   [prometheus-alertmanager]=prometheus-alertmanager [rsyslogd]=rsyslog [openssl]=openssl
+  [pdftoppm]=poppler-utils [pdftotext]=poppler-utils
 )
 missing=()
-for tool in conntrack nft ip nmap hping3 hydra sshd ssh ssh-keygen curl python3 ping dig dnsmasq prometheus-alertmanager rsyslogd openssl; do
+for tool in conntrack nft ip nmap hping3 hydra sshd ssh ssh-keygen curl python3 ping dig dnsmasq prometheus-alertmanager rsyslogd openssl pdftoppm pdftotext; do
   # sbin tools (sshd, dnsmasq, hping3) are looked up there too, for a non-root PATH
   PATH="$PATH:/usr/sbin:/sbin" command -v "$tool" >/dev/null 2>&1 && continue
   p=${pkg[$tool]}

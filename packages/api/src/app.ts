@@ -24,6 +24,8 @@ import {
   targetParamsSchema,
   userHeaderSchema,
 } from './schemas.js';
+import { openReportArchive } from '@floe/report';
+import { reportRoutes, type ReportRoutesOptions } from './reports.js';
 import { LIMIT, normalizeAddress, normalizeCidr, parseBool, parseDuration, parseLimit, parseTime } from './values.js';
 
 /** What the API needs; it owns none of it (STYLE.md pattern 15). */
@@ -65,6 +67,11 @@ export interface ApiDeps {
   onTriageChange?: () => Promise<void>;
   /** The policy's `respond.neverBlock`, listed by GET /v1/never-block. */
   policyNeverBlock?: readonly string[];
+  /**
+   * Kept compliance reports (reports.ts): a folder (report.dir) or the plugin's options. Absent:
+   * no /v1/reports routes.
+   */
+  reports?: string | ReportRoutesOptions;
 }
 
 /** Where startApi listens. */
@@ -400,6 +407,9 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   void app.register(suppressionRoutes, { ...access, store: deps.store, onChange: deps.onTriageChange });
   void app.register(neverBlockRoutes, { ...access, store: deps.store, onChange: deps.onTriageChange, policyNeverBlock: deps.policyNeverBlock });
   if (deps.onExtend) void app.register(decisionExtendRoutes, { ...access, onExtend: deps.onExtend });
+  if (deps.reports !== undefined) {
+    void app.register(reportRoutes, typeof deps.reports === 'string' ? { archive: openReportArchive(deps.reports), authorize: access.authorize } : deps.reports);
+  }
 
   return app;
 }

@@ -12,7 +12,7 @@
 import { escapeText } from '@floe/flow';
 
 /** Where a code comes from: the API itself, or a domain package whose errors the API passes on. */
-export type ErrorSource = 'api' | 'respond' | 'store';
+export type ErrorSource = 'api' | 'respond' | 'store' | 'report';
 
 /** One entry of the catalogue. */
 export interface CatalogueEntry {
@@ -63,6 +63,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   FLOE_STORE_BAD_CURSOR: { status: 400, source: 'store', description: 'the paging cursor is not one the API produced for this route' },
   FLOE_STORE_BAD_QUERY: { status: 400, source: 'store', description: 'a query value is out of range' },
   FLOE_STORE_NOT_STARTED: { status: 503, source: 'store', description: 'the store is not open (starting or stopping)' },
+  FLOE_REPORT_NOT_FOUND: { status: 404, source: 'report', description: 'no kept report with that id, or not kept in that format' },
 } as const satisfies Record<string, CatalogueEntry>);
 
 /** A code of the catalogue. */

@@ -11,3 +11,4 @@ export * from './errors.js';
 export * from './kit.js';
 export * from './token.js';
 export * from './values.js';
+export * from './reports.js';

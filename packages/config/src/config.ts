@@ -34,6 +34,19 @@ export interface FloeConfig {
   alert: AlertSection;
   /** Re-read period of the run-time never-block list and suppression rules (ms), see schema.ts. */
   triage: { syncIntervalMs: number };
+  /** Compliance reports (@floe/report): where they are kept, the cluster label, schedules; see schema.ts. */
+  report: { dir: string; cluster?: string; schedules: ReportScheduleConfig[] };
+}
+
+/** One scheduled report: `cron` (5 fields, UTC) or `everyMs`; the period is the `rangeMs` before each run. */
+export interface ReportScheduleConfig {
+  name: string;
+  cron?: string;
+  everyMs?: number;
+  rangeMs: number;
+  formats: Array<'json' | 'csv' | 'html' | 'pdf'>;
+  namespaces: string[];
+  zones: string[];
 }
 
 /** The `alert` section (see schema.ts for each key). Durations are ms. */

@@ -164,6 +164,46 @@ export const configSchema = {
         retentionDays: { type: 'integer', minimum: 1, default: 30, description: 'Days flows are kept.' },
       },
     },
+    report: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        dir: {
+          type: 'string',
+          minLength: 1,
+          default: 'data/reports',
+          description: 'Folder of kept compliance reports (files <id>.<format> and index.json); served by GET /v1/reports.',
+        },
+        cluster: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 253,
+          description: 'Cluster name printed in the scope of every report (one store records one cluster). Absent: "(this store)".',
+        },
+        schedules: {
+          type: 'array',
+          default: [],
+          maxItems: 50,
+          description:
+            'Scheduled reports, made by the api role: { name, cron (5-field cron, UTC) or everyMs (>= 60000), rangeMs (period ending at the run, default 86400000), formats (default [json, pdf]), namespaces, zones }.',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name'],
+            properties: {
+              name: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
+              cron: { type: 'string', minLength: 9, maxLength: 100 },
+              everyMs: { type: 'integer', minimum: 60000 },
+              rangeMs: { type: 'integer', minimum: 60000, maximum: 31622400000, default: 86400000 },
+              formats: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: ['json', 'csv', 'html', 'pdf'] }, default: ['json', 'pdf'] },
+              namespaces: { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 253 }, default: [] },
+              zones: { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 253 }, default: [] },
+            },
+          },
+        },
+      },
+    },
     bus: {
       type: 'object',
       additionalProperties: false,

@@ -5,6 +5,7 @@ import { detectFile, escapeText, readFailure, unreadableFormatMessage, type Deci
 import { createBus, type Bus } from '@floe/bus';
 import { createStore, type Store } from '@floe/store';
 import type { CompiledPolicy } from '@floe/policy';
+import { createReportScheduler, openReportArchive } from '@floe/report';
 import type { Detector } from '@floe/detect';
 import { createDecisionWriter, createSuppressor, type LiveProtectedSet, type ProtectedSet, type Responder, type ResponseOutcome, type Suppressor } from '@floe/respond';
 import type { Logger, Registry } from '@floe/telemetry';
@@ -109,6 +110,8 @@ export interface ApiAppDeps extends ApiDecisionHandlers {
   onTriageChange?: () => Promise<void>;
   /** The policy's `respond.neverBlock` (listed by GET /v1/never-block next to the run-time entries). */
   policyNeverBlock?: readonly string[];
+  /** Folder of kept compliance reports (report.dir), served by GET /v1/reports. */
+  reports?: string;
 }
 
 /**
@@ -432,6 +435,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
       registry,
       logger: log.child({ component: 'api' }),
       token: apiToken,
+      reports: cfg.report.dir,
       health: () => {
         const parts: Record<string, ComponentHealth | undefined> = {
           collector: collector?.health() as ComponentHealth | undefined,
@@ -450,12 +454,32 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
       async start() {
         const addr = await k.startApi(app, { host: cfg.api.host, port: cfg.api.port });
         listening = true;
-        out(`api      ${addr}  (GET /v1/findings, /v1/decisions, /v1/gaps, /metrics, /healthz)`);
+        out(`api      ${addr}  (GET /v1/findings, /v1/decisions, /v1/gaps, /v1/reports, /metrics, /healthz)`);
       },
       async stop() {
         await app.close();
       },
       health: () => ({ ok: listening }),
+    });
+  }
+
+  // scheduled compliance reports (report.schedules): made by the api role, kept in report.dir
+  if (roles.api && cfg.report.schedules.length > 0) {
+    const scheduler = createReportScheduler(cfg.report.schedules, {
+      store: store!,
+      policy: policy!,
+      archive: openReportArchive(cfg.report.dir),
+      cluster: cfg.report.cluster,
+      logger: log,
+      metrics: registry,
+    });
+    components.push({
+      name: 'report-scheduler',
+      start: async () => {
+        scheduler.start();
+        out(`reports  ${cfg.report.schedules.map((x) => x.name).join(', ')} -> ${escapeText(cfg.report.dir)}`);
+      },
+      stop: () => scheduler.stop(),
     });
   }
 

@@ -612,5 +612,124 @@ export function runStoreContract(name: string, makeStore: () => Store | Promise<
       await s.putNeverBlock(a);
       assert.deepEqual(await s.listNeverBlock(), [a, b]);
     });
+
+    it('report aggregates: flows per hour, direction and group in scope, findings by severity, blocks and durations; [from, to) boundaries', async (t) => {
+      const s = await started(t);
+      const H = 3_600_000;
+      const h0 = Math.floor(T0 / H) * H;
+      const shop = { namespace: 'shop', zone: 'pods' };
+      const pay = { namespace: 'pay', zone: 'pods' };
+      await s.insertFlows([
+        flowFixture({ observedAt: h0, ctId: '1', direction: 'internal', srcMeta: shop, dstMeta: pay }),
+        flowFixture({ observedAt: h0 + 10, ctId: '2', direction: 'internal', srcMeta: shop, dstMeta: pay }),
+        flowFixture({
+          observedAt: h0 + H + 5,
+          ctId: '3',
+          srcAddr: '198.51.100.7',
+          dstPort: 22,
+          bytesOrig: 60,
+          bytesReply: undefined,
+          direction: 'ingress',
+          dstMeta: { zone: 'pods' },
+        }),
+        flowFixture({ observedAt: h0 + H + 6, ctId: '4', srcAddr: '198.51.100.7', dstPort: undefined, protocol: 1, srcPort: undefined, bytesOrig: 0, bytesReply: 0 }),
+        flowFixture({ observedAt: h0 + 2 * H, ctId: '5' }), // at `to`: out
+        flowFixture({ observedAt: h0 - 1, ctId: '6' }), // before `from`: out
+      ]);
+      await s.insertFindings([
+        findingFixture({ id: 'a', firstSeen: h0 - 10, lastSeen: h0 }), // ends at from: in
+        findingFixture({ id: 'b', severity: 'medium', detector: 'policy.ingress-port', kind: 'policy', firstSeen: h0 + H, lastSeen: h0 + H, entity: { addr: '198.51.100.7' } }),
+        findingFixture({ id: 'c', firstSeen: h0 + 2 * H, lastSeen: h0 + 2 * H + 1 }), // starts at to: out
+      ]);
+      {
+        const d = decisionFixture({ target: '198.51.100.7/32', updatedAt: h0 + H + 100, durationMs: 600_000, origin: 'b' });
+        await s.upsertDecision(d, auditFor(d, 'create'));
+      }
+      {
+        const d = decisionFixture({ target: '203.0.113.9/32', updatedAt: h0 + 5, durationMs: 3_600_000, dryRun: true });
+        await s.upsertDecision(d, auditFor(d, 'create'));
+      }
+      {
+        const d = decisionFixture({ target: '203.0.113.10/32', updatedAt: h0 + 2 * H });
+        await s.upsertDecision(d, auditFor(d, 'create'));
+      } // out
+      const dead: DeadLetterRow = {
+        schema: 1,
+        reason: 'invalid',
+        detail: 'bad',
+        topic: 'floe.flows.v1',
+        partition: 0,
+        offset: '1',
+        key: 'k',
+        payload: '',
+        group: 'processor',
+        step: 'decode',
+        at: h0 + H,
+      };
+      await s.insertDeadLetters([dead, { ...dead, at: h0 + 2 * H }]); // the second at `to`: out
+      const all = await s.reportAggregates({ from: h0, to: h0 + 2 * H });
+      assert.equal(all.deadLetters, 1);
+      assert.equal(all.flows.flows, 4);
+      assert.equal(all.flows.bytes, 2 * 4600 + 60);
+      assert.equal(all.flows.first, h0);
+      assert.equal(all.flows.last, h0 + H + 6);
+      assert.deepEqual(all.flows.hourly, [
+        { hour: h0, flows: 2 },
+        { hour: h0 + H, flows: 2 },
+      ]);
+      assert.deepEqual(all.flows.byDirection, { internal: 2, ingress: 1, unknown: 1 });
+      assert.equal(all.flows.groupsTotal, 3);
+      assert.deepEqual(all.flows.groups, [
+        {
+          srcAddr: '10.0.0.5',
+          dstAddr: '10.0.1.9',
+          protocol: 6,
+          dstPort: 443,
+          direction: 'internal',
+          srcNamespace: 'shop',
+          dstNamespace: 'pay',
+          srcZone: 'pods',
+          dstZone: 'pods',
+          flows: 2,
+          bytes: 9200,
+        },
+        { srcAddr: '198.51.100.7', dstAddr: '10.0.1.9', protocol: 1, flows: 1, bytes: 0 },
+        { srcAddr: '198.51.100.7', dstAddr: '10.0.1.9', protocol: 6, dstPort: 22, direction: 'ingress', dstZone: 'pods', flows: 1, bytes: 60 },
+      ]);
+      assert.deepEqual(all.findings, {
+        total: 2,
+        counts: [
+          { severity: 'high', detector: 'portscan.vertical', findings: 1, blocked: 0 },
+          { severity: 'medium', detector: 'policy.ingress-port', findings: 1, blocked: 1 },
+        ],
+      });
+      assert.deepEqual(all.decisions, {
+        total: 2,
+        dryRun: 1,
+        totalDurationMs: 4_200_000,
+        minDurationMs: 600_000,
+        maxDurationMs: 3_600_000,
+        hourly: [
+          { hour: h0, blocks: 1 },
+          { hour: h0 + H, blocks: 1 },
+        ],
+      });
+      const ns = await s.reportAggregates({ from: h0, to: h0 + 2 * H, namespaces: ['pay'], groupLimit: 1 });
+      assert.equal(ns.flows.flows, 2);
+      assert.equal(ns.flows.groupsTotal, 1);
+      assert.deepEqual(ns.findings, { total: 0, counts: [] }); // no finding names namespace pay
+      const zone = await s.reportAggregates({ from: h0, to: h0 + 2 * H, zones: ['pods'], groupLimit: 1 });
+      assert.equal(zone.flows.flows, 3);
+      assert.equal(zone.flows.groupsTotal, 2);
+      assert.equal(zone.flows.groups.length, 1, 'groupLimit cuts the groups, not the counts');
+      const empty = await s.reportAggregates({ from: h0 + 3 * H, to: h0 + 4 * H });
+      assert.equal(empty.flows.flows, 0);
+      assert.equal(empty.flows.first, undefined);
+      assert.deepEqual(empty.flows.hourly, []);
+      assert.deepEqual(empty.decisions, { total: 0, dryRun: 0, totalDurationMs: 0, minDurationMs: 0, maxDurationMs: 0, hourly: [] });
+      await assert.rejects(s.reportAggregates({ from: h0, to: h0 }), { code: 'FLOE_STORE_BAD_QUERY' });
+      await assert.rejects(s.reportAggregates({ from: Number.NaN, to: h0 }), { code: 'FLOE_STORE_BAD_QUERY' });
+      await assert.rejects(s.reportAggregates({ from: h0, to: h0 + 1, groupLimit: 0 }), { code: 'FLOE_STORE_BAD_QUERY' });
+    });
   });
 }

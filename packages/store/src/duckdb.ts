@@ -12,6 +12,7 @@ import { clipWindow, GAP_COLUMNS, gapFilters, gapRow, queryGapPage, summaryOf } 
 import { migrate } from './migrations.js';
 import { AUDIT_LIMIT, pageLimit, queryDecisionPage, queryFindingPage, readFlowPage, type Filter, type KeysetFetch } from './paging.js';
 import { opQueue } from './queue.js';
+import { checkReportQuery, compareGroups, findingCounts, hourly, REPORT_BUCKET_MS, rowToGroup, type ReportAggregates, type ReportQuery } from './report.js';
 import {
   AUDIT_COLUMNS,
   DEAD_LETTER_COLUMNS,
@@ -579,6 +580,83 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
           return rows(c, `SELECT * FROM flows ${w.sql(a)} ORDER BY observed_at, dedup_key LIMIT ?`, [...params, limit]);
         }),
       );
+    },
+
+    async reportAggregates(q: ReportQuery): Promise<ReportAggregates> {
+      const r = checkReportQuery(q);
+      const fw = new Where();
+      fw.add('observed_at >= ?', r.from);
+      fw.add('observed_at < ?', r.to);
+      const inList = (n: number) => `(${Array.from({ length: n }, () => '?').join(', ')})`;
+      if (r.namespaces.length) fw.add(`(src_ns IN ${inList(r.namespaces.length)} OR dst_ns IN ${inList(r.namespaces.length)})`, ...r.namespaces, ...r.namespaces);
+      if (r.zones.length) fw.add(`(src_zone IN ${inList(r.zones.length)} OR dst_zone IN ${inList(r.zones.length)})`, ...r.zones, ...r.zones);
+      // the scoped flows: namespaces and zones read from the srcMeta/dstMeta JSON text
+      const scoped = `(SELECT observed_at, src_addr, dst_addr, protocol, dst_port, direction,
+          coalesce(bytes_orig, 0) + coalesce(bytes_reply, 0) AS bytes,
+          nullif(json_extract_string(src_meta, '$.namespace'), '') AS src_ns, nullif(json_extract_string(dst_meta, '$.namespace'), '') AS dst_ns,
+          nullif(json_extract_string(src_meta, '$.zone'), '') AS src_zone, nullif(json_extract_string(dst_meta, '$.zone'), '') AS dst_zone
+        FROM flows WHERE observed_at >= ? AND observed_at < ?) AS s ${fw.sql()}`;
+      const sp = [r.from, r.to, ...fw.params];
+      const keys = 'src_addr, dst_addr, protocol, dst_port, direction, src_ns, dst_ns, src_zone, dst_zone';
+      const fiw = new Where();
+      fiw.add('first_seen < ?', r.to);
+      fiw.add('last_seen >= ?', r.from);
+      if (r.namespaces.length) fiw.add(`entity_namespace IN ${inList(r.namespaces.length)}`, ...r.namespaces);
+      return serial(async (c) => {
+        const tot = (await rows(c, `SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b, min(observed_at) AS first, max(observed_at) AS last FROM ${scoped}`, sp))[0];
+        const hours = await rows(c, `SELECT (observed_at // ${REPORT_BUCKET_MS}) * ${REPORT_BUCKET_MS} AS hour, count(*) AS n FROM ${scoped} GROUP BY hour`, sp);
+        const dirs = await rows(c, `SELECT coalesce(direction, 'unknown') AS d, count(*) AS n FROM ${scoped} GROUP BY d`, sp);
+        const groupsTotal = toNumber((await rows(c, `SELECT count(*) AS n FROM (SELECT 1 FROM ${scoped} GROUP BY ${keys})`, sp))[0].n);
+        const groups = await rows(
+          c,
+          `SELECT ${keys}, count(*) AS flows, sum(bytes) AS bytes FROM ${scoped} GROUP BY ${keys}
+           ORDER BY flows DESC, src_addr, dst_addr, protocol, coalesce(dst_port, -1), coalesce(direction, ''), coalesce(src_ns, ''), coalesce(dst_ns, ''),
+             coalesce(src_zone, ''), coalesce(dst_zone, '') LIMIT ?`,
+          [...sp, r.groupLimit],
+        );
+        const fc = await rows(
+          c,
+          `SELECT severity, detector, count(*) AS findings, count(*) FILTER (WHERE id IN (SELECT origin FROM decisions)) AS blocked FROM findings ${fiw.sql()} GROUP BY severity, detector`,
+          fiw.params,
+        );
+        const dec = (
+          await rows(
+            c,
+            `SELECT count(*) AS n, count(*) FILTER (WHERE dry_run) AS dry, coalesce(sum(duration_ms), 0) AS s, coalesce(min(duration_ms), 0) AS mn,
+               coalesce(max(duration_ms), 0) AS mx FROM decisions WHERE created_at >= ? AND created_at < ?`,
+            [r.from, r.to],
+          )
+        )[0];
+        const dh = await rows(
+          c,
+          `SELECT (created_at // ${REPORT_BUCKET_MS}) * ${REPORT_BUCKET_MS} AS hour, count(*) AS n FROM decisions WHERE created_at >= ? AND created_at < ? GROUP BY hour`,
+          [r.from, r.to],
+        );
+        const dl = toNumber((await rows(c, 'SELECT count(*) AS n FROM dead_letters WHERE at_ms >= ? AND at_ms < ?', [r.from, r.to]))[0].n);
+        const flows: ReportAggregates['flows'] = {
+          flows: toNumber(tot.n),
+          bytes: toNumber(tot.b),
+          hourly: hourly(hours, 'flows'),
+          byDirection: Object.fromEntries(dirs.map((d) => [String(d.d), toNumber(d.n)])),
+          groups: groups.map(rowToGroup).sort(compareGroups),
+          groupsTotal,
+        };
+        if (tot.first !== null) flows.first = toNumber(tot.first);
+        if (tot.last !== null) flows.last = toNumber(tot.last);
+        return {
+          flows,
+          findings: findingCounts(fc),
+          deadLetters: dl,
+          decisions: {
+            total: toNumber(dec.n),
+            dryRun: toNumber(dec.dry),
+            totalDurationMs: toNumber(dec.s),
+            minDurationMs: toNumber(dec.mn),
+            maxDurationMs: toNumber(dec.mx),
+            hourly: hourly(dh, 'blocks'),
+          },
+        };
+      });
     },
 
     countFlows(): Promise<{ flows: number; bytes: number }> {

@@ -1,3 +1,4 @@
+import type { ReportAggregates, ReportQuery } from './report.js';
 import type { DataGap, DataGapKind, DeadLetter, Decision, DecisionAudit, Finding, FlowRecord, Severity } from '@floe/flow';
 
 /**
@@ -95,6 +96,13 @@ export interface Store {
   deleteNeverBlock(cidr: string): Promise<boolean>;
   /** The run-time never-block list, oldest first. */
   listNeverBlock(): Promise<NeverBlockEntry[]>;
+  /**
+   * Counts for a compliance report over [from, to) in a scope (namespaces, zones): flow records,
+   * bytes, per hour and direction, and flow groups a policy can judge; findings by severity and
+   * detector; block decisions and their durations. Counted in SQL (report.ts), never by loading flows.
+   * @throws StoreError FLOE_STORE_BAD_QUERY (times, from >= to, scope lists, groupLimit).
+   */
+  reportAggregates(q: ReportQuery): Promise<ReportAggregates>;
 }
 
 /** Triage states of a finding: `open` until someone triages it. */
