@@ -35,6 +35,10 @@ export const CLICKHOUSE_DEFAULT_RETENTION_DAYS = 30;
  * - `data_gaps` (step 3): DataGap v1 records, ReplacingMergeTree whose sorting key ends in
  *   `gap_key` (gaps.ts gapKey): a redelivered gap collapses to one row (reads use FINAL, and
  *   insertGaps skips keys already stored). Times are Int64 ms since epoch like `flows`.
+ * - `api_tokens` (step 4): ReplacingMergeTree(version) by `id`; a revocation writes the row
+ *   again with `revoked_at` and a higher version (reads use FINAL). Only the SHA-256 `hash` of a
+ *   token is stored. `api_audit` (step 4): one row per mutating API call, unique `id`, sorted by
+ *   (at_ms, id) (ReplacingMergeTree only so that the shared keyset read may use FINAL).
  */
 export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
   {
@@ -199,6 +203,40 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
         reasons Nullable(String)
       ) ENGINE = ReplacingMergeTree
       ORDER BY (node, source, kind, from_ms, gap_key)`,
+    ],
+  },
+  {
+    version: 4,
+    name: 'api_tokens (hashes of API tokens) and api_audit (every mutating API call)',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS api_tokens (
+        id String,
+        name String,
+        role LowCardinality(String),
+        hash String,
+        created_at Int64,
+        created_by String,
+        expires_at Nullable(Int64),
+        revoked_at Nullable(Int64),
+        version UInt64
+      ) ENGINE = ReplacingMergeTree(version)
+      ORDER BY id`,
+      `CREATE TABLE IF NOT EXISTS api_audit (
+        id String,
+        at_ms Int64,
+        subject String,
+        via LowCardinality(String),
+        role LowCardinality(Nullable(String)),
+        method LowCardinality(String),
+        route String,
+        path String,
+        status Int32,
+        ip String,
+        action LowCardinality(Nullable(String)),
+        target Nullable(String),
+        request_id String
+      ) ENGINE = ReplacingMergeTree
+      ORDER BY (at_ms, id)`,
     ],
   },
 ];

@@ -11,6 +11,7 @@ import { createStoreMetrics, type StoreDeps } from './metrics.js';
 import { AUDIT_LIMIT, pageLimit, queryDecisionPage, queryFindingPage, readFlowPage, type Filter, type KeysetFetch } from './paging.js';
 import { opQueue } from './queue.js';
 import { auditRow, deadLetterRow, decisionRow, findingRow, mergeFinding, rowToAudit, rowToDeadLetter, rowToDecision, rowToFinding, toNumber, type Row } from './rows.js';
+import { apiAuditRow, apiTokenRow, checkApiToken, queryApiAuditPage, rowToApiToken, type ApiAuditEntry, type ApiAuditQuery, type ApiTokenRecord } from './access.js';
 import type { DeadLetterRow, DecisionQuery, FindingQuery, GapQuery, GapSummary, GapSummaryQuery, Page, Store } from './store.js';
 
 /** Options of the ClickHouse store. */
@@ -504,6 +505,46 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
           return rows(c, `SELECT * FROM flows FINAL ${w.sql(a)} ORDER BY observed_at, dedup_key LIMIT {lim:UInt32}`, params, { do_not_merge_across_partitions_select_final: 1 });
         }),
       );
+    },
+
+    async insertApiToken(t: ApiTokenRecord): Promise<void> {
+      checkApiToken(t);
+      return serial(async (c) => {
+        if ((await rows(c, 'SELECT id FROM api_tokens WHERE id = {id:String}', { id: t.id })).length)
+          throw new StoreError(STORE_ERROR_CODES.BAD_QUERY, `api token ${t.id} exists already`);
+        await insert(c, 'api_tokens', [{ ...apiTokenRow(t), version: 1 }]);
+      });
+    },
+
+    getApiToken(id: string): Promise<ApiTokenRecord | undefined> {
+      return serial(async (c) => {
+        const got = await rows(c, 'SELECT * FROM api_tokens FINAL WHERE id = {id:String}', { id });
+        return got.length ? rowToApiToken(got[0]) : undefined;
+      });
+    },
+
+    listApiTokens(): Promise<ApiTokenRecord[]> {
+      return serial(async (c) => (await rows(c, 'SELECT * FROM api_tokens FINAL ORDER BY created_at DESC, id')).map(rowToApiToken));
+    },
+
+    revokeApiToken(id: string, at: number): Promise<boolean> {
+      // A new version of the row with revoked_at set; the ReplacingMergeTree keeps the highest.
+      return serial(async (c) => {
+        const got = await rows(c, 'SELECT *, toUInt64(version) AS v FROM api_tokens FINAL WHERE id = {id:String}', { id });
+        if (got.length === 0) return false;
+        const t = rowToApiToken(got[0]);
+        if (t.revokedAt !== undefined) return false;
+        await insert(c, 'api_tokens', [{ ...apiTokenRow({ ...t, revokedAt: at }), version: toNumber(got[0].v) + 1 }]);
+        return true;
+      });
+    },
+
+    appendApiAudit(entry: ApiAuditEntry): Promise<void> {
+      return serial((c) => insert(c, 'api_audit', [apiAuditRow(entry)]));
+    },
+
+    queryApiAudit(q: ApiAuditQuery): Promise<Page<ApiAuditEntry>> {
+      return queryApiAuditPage(q, fetchPage);
     },
 
     countFlows(): Promise<{ flows: number; bytes: number }> {

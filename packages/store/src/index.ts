@@ -8,3 +8,4 @@ export * from './factory.js';
 export * from './metrics.js';
 export { instrumentStore } from './instrument.js';
 export * from './path.js';
+export * from './access.js';

@@ -33,6 +33,9 @@ const WRITES: ReadonlyMap<string, RowsOf> = new Map<string, RowsOf>([
   ],
   ['appendAudit', () => [['decision_audit', 1]]],
   ['insertGaps', (a) => [['data_gaps', len(a[0])]]],
+  ['insertApiToken', () => [['api_tokens', 1]]],
+  ['revokeApiToken', (_a, done) => [['api_tokens', done === true ? 1 : 0]]],
+  ['appendApiAudit', () => [['api_audit', 1]]],
 ]);
 
 /**

@@ -24,7 +24,9 @@ export interface Migration {
  * append-only, ordered by `seq` from a sequence. dead_letters (step 3): append-only, by `seq`;
  * `payload` is the original bytes in base64. data_gaps (step 4): DataGap v1 records, `gap_key`
  * (gaps.ts gapKey) primary key so a redelivered gap is stored once; times in ms since epoch as
- * the flows' (the collector's clock); `reasons` JSON text.
+ * the flows' (the collector's clock); `reasons` JSON text. api_tokens (step 5): API tokens by
+ * `id`, only the SHA-256 `hash` of the secret (access.ts); api_audit (step 5): one row per
+ * mutating API call, read newest first by (at_ms, id).
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -199,6 +201,37 @@ export const MIGRATIONS: readonly Migration[] = [
         to_ms BIGINT NOT NULL,
         count BIGINT NOT NULL,
         reasons VARCHAR
+      )`,
+    ],
+  },
+  {
+    version: 5,
+    name: 'api_tokens (hashes of API tokens) and api_audit (every mutating API call)',
+    statements: [
+      `CREATE TABLE api_tokens (
+        id VARCHAR PRIMARY KEY,
+        name VARCHAR NOT NULL,
+        role VARCHAR NOT NULL,
+        hash VARCHAR NOT NULL,
+        created_at BIGINT NOT NULL,
+        created_by VARCHAR NOT NULL,
+        expires_at BIGINT,
+        revoked_at BIGINT
+      )`,
+      `CREATE TABLE api_audit (
+        id VARCHAR NOT NULL,
+        at_ms BIGINT NOT NULL,
+        subject VARCHAR NOT NULL,
+        via VARCHAR NOT NULL,
+        role VARCHAR,
+        method VARCHAR NOT NULL,
+        route VARCHAR NOT NULL,
+        path VARCHAR NOT NULL,
+        status INTEGER NOT NULL,
+        ip VARCHAR NOT NULL,
+        action VARCHAR,
+        target VARCHAR,
+        request_id VARCHAR NOT NULL
       )`,
     ],
   },

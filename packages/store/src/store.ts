@@ -1,3 +1,4 @@
+import type { ApiAccessStore } from './access.js';
 import type { DataGap, DataGapKind, DeadLetter, Decision, DecisionAudit, Finding, FlowRecord, Severity } from '@floe/flow';
 
 /**
@@ -14,7 +15,7 @@ export interface FlowScanQuery {
   cursor?: string;
 }
 
-export interface Store {
+export interface Store extends ApiAccessStore {
   readonly name: string;
   /** Opens the database and applies pending migrations. Safe twice. */
   start(): Promise<void>;
