@@ -20,6 +20,14 @@ function failures(registry: Registry): Counter {
   return (registry.getSingleMetric(name) as Counter | undefined) ?? new Counter({ name, help: 'API audit entries the store failed to write', registers: [registry] });
 }
 
+/**
+ * A unique entry id that sorts in write order within one process (the monotonic clock in ns, 16
+ * hex digits, then 4 random bytes), so entries of one millisecond page in the order they were made.
+ */
+function entryId(): string {
+  return `${process.hrtime.bigint().toString(16).padStart(16, '0')}${randomBytes(4).toString('hex')}`;
+}
+
 /** Installs the audit hook on `app`. */
 export function installAudit(app: FastifyInstance, store: Pick<Store, 'appendApiAudit'>, registry: Registry, now: () => number): void {
   const failed = failures(registry);
@@ -28,7 +36,7 @@ export function installAudit(app: FastifyInstance, store: Pick<Store, 'appendApi
     const id = req.identity ?? ANONYMOUS;
     const path = escapeText(req.url.split('?')[0]);
     const entry: ApiAuditEntry = {
-      id: randomBytes(8).toString('hex'),
+      id: entryId(),
       at: now(),
       subject: id.subject,
       via: id.via,
