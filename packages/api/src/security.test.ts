@@ -13,6 +13,10 @@ import type { ApiRole } from './identity.js';
 import type { SecurityOptions } from './security.js';
 import { harness, T0, type Harness } from './test-harness.js';
 
+/** A parsed answer body (tests read fields of known routes). */
+// biome-ignore lint/suspicious/noExplicitAny: answer bodies are read field by field in assertions
+type Json = Record<string, any>;
+
 interface Server {
   h: Harness;
   base: string;
@@ -22,7 +26,7 @@ interface Server {
     method: string,
     path: string,
     opts?: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> },
-  ): Promise<{ status: number; type: string; headers: Headers; json: Record<string, any> }>;
+  ): Promise<{ status: number; type: string; headers: Headers; json: Json }>;
 }
 
 async function server(t: TestContext, security: SecurityOptions = { anonymousRole: undefined }): Promise<Server> {
@@ -44,7 +48,7 @@ async function server(t: TestContext, security: SecurityOptions = { anonymousRol
     }
     const res = await fetch(`${base}${path}`, { method, headers, body });
     const text = await res.text();
-    let json: Record<string, any> = {};
+    let json: Json = {};
     try {
       json = text ? JSON.parse(text) : {};
     } catch {

@@ -71,14 +71,14 @@ async function authenticate(header: string, opts: SecurityOptions, store: Pick<S
     return { subject: `token:${got.id}`, role: isApiRole(got.role) ? got.role : undefined, via: 'token' };
   }
   if (opts.oidc && looksLikeJwt(text)) {
-    try {
-      const o = await opts.oidc(text);
-      // an OIDC subject is the issuer's text: escaped and cut before it reaches a log or the audit
-      const sub = `oidc:${escapeText(o.sub).slice(0, 200)}`;
-      return o.role ? { subject: sub, role: o.role, via: 'oidc' } : { subject: sub, via: 'oidc' };
-    } catch (e) {
-      return unauthorized(`the OIDC token is refused: ${e instanceof OidcRefusal ? e.reason : 'verification failed'}`);
-    }
+    return opts.oidc(text).then(
+      (o): Identity => {
+        // an OIDC subject is the issuer's text: escaped and cut before it reaches a log or the audit
+        const sub = `oidc:${escapeText(o.sub).slice(0, 200)}`;
+        return o.role ? { subject: sub, role: o.role, via: 'oidc' } : { subject: sub, via: 'oidc' };
+      },
+      (e: unknown) => unauthorized(`the OIDC token is refused: ${e instanceof OidcRefusal ? e.reason : 'verification failed'}`),
+    );
   }
   return unauthorized('the bearer token is not valid');
 }
