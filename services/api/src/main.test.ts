@@ -35,7 +35,7 @@ test('api main: health endpoint, manual block and unblock through the decision w
   assert.equal(code, 0, s.stderr.join('\n'));
 });
 
-test('api main: a non-loopback api.host without a token exits 2 with the reason; with FLOE_API_TOKEN writes need it', { timeout: 60_000 }, async () => {
+test('api main: a non-loopback api.host without a token exits 2 with the reason; with FLOE_API_TOKEN reads and writes need it', { timeout: 60_000 }, async () => {
   const refused = spawnService(MAIN, [], { FLOE_HEALTH_API_PORT: '0', FLOE_API_PORT: '0', FLOE_STORE_PATH: ':memory:', FLOE_API_HOST: '0.0.0.0' });
   const { code } = await refused.exited;
   assert.equal(code, 2, refused.stderr.join('\n'));
@@ -53,7 +53,9 @@ test('api main: a non-loopback api.host without a token exits 2 with the reason;
   assert.equal(denied.status, 401);
   const ok = await fetch(`${api}/v1/decisions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
   assert.equal(ok.status, 201, await ok.clone().text());
-  assert.equal((await fetch(`${api}/v1/decisions?active=true`)).status, 200);
+  assert.equal((await fetch(`${api}/v1/decisions?active=true`)).status, 401, 'with a shared token, reads need a token too');
+  assert.equal((await fetch(`${api}/v1/decisions?active=true`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+  assert.equal((await fetch(`${api}/healthz`)).status, 200, '/healthz stays open');
   s.child.kill('SIGTERM');
   assert.equal((await s.exited).code, 0, s.stderr.join('\n'));
 });
