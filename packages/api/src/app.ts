@@ -90,7 +90,7 @@ const ROUTES = new WeakMap<FastifyInstance, RouteOptions[]>();
  * Every route `app` registered (method, url, schema), as fastify's onRoute hook saw them,
  * including routes plugins add later. Hidden routes (`schema.hide`: the /docs assets) included.
  */
-export function registeredRoutes(app: FastifyInstance): ReadonlyArray<Pick<RouteOptions, 'method' | 'url' | 'schema'>> {
+export function registeredRoutes(app: FastifyInstance): ReadonlyArray<Pick<RouteOptions, 'method' | 'url' | 'schema' | 'onRequest'>> {
   return ROUTES.get(app) ?? [];
 }
 
