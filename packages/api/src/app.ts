@@ -307,7 +307,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   };
 
   app.register(async (api) => {
-    await installSecurity(api, deps.store, security, now);
+    await installSecurity(api, deps.store, security, now, deps.registry);
     installAudit(api, deps.store, deps.registry, now);
     await api.register(swagger, {
       openapi: {

@@ -140,6 +140,15 @@ describe('roles over HTTP: nobody, viewer, analyst, admin', () => {
       }
     }
     assert.equal((await s.h.store.queryDecisions({})).total, 0);
+    const m = await s.call('GET', '/metrics');
+    for (const [reason, n] of [
+      ['expired', 2],
+      ['revoked', 2],
+      ['unknown', 8],
+      ['scheme', 4],
+    ] as const) {
+      assert.match(String(m.json.text), new RegExp(`^floe_api_auth_failures_total\\{reason="${reason}"\\} ${n}$`, 'm'), reason);
+    }
   });
 
   it('a token made through the API works at once and stops working when revoked through the API; the list never shows a secret or hash', async (t) => {
@@ -259,6 +268,8 @@ describe('rate limits and /metrics', () => {
     const retry = Number(r.headers.get('retry-after'));
     assert.ok(Number.isInteger(retry) && retry >= 1 && retry <= 60, String(retry));
     assert.equal((await s.call('GET', '/healthz')).status, 200, '/healthz is never limited');
+    const m = await s.h.registry.metrics();
+    assert.match(m, /^floe_api_rate_limited_total\{limit="address"\} 1$/m);
   });
 
   it('per token: one identity over its budget gets 429 while another token from the same address goes on', async (t) => {

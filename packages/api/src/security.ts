@@ -17,6 +17,7 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Store } from '@floe/store';
+import { Counter, type Registry } from 'prom-client';
 import { escapeText } from '@floe/flow';
 import { AUTH_REALM, tokenMatches } from './auth.js';
 import { API_TOKEN_RE, verifyApiToken } from './api-tokens.js';
@@ -53,21 +54,29 @@ export interface SecurityOptions {
 /** The subject of the shared token. */
 export const SHARED_TOKEN_SUBJECT = 'config:api.token';
 
-function unauthorized(detail: string): ApiError {
-  return new ApiError('FLOE_API_UNAUTHORIZED', detail, { headers: { 'www-authenticate': `Bearer realm="${AUTH_REALM}", error="invalid_token"` } });
+/** Why a presented credential failed: the `reason` label of floe_api_auth_failures_total. */
+export type AuthFailureReason = 'scheme' | 'unknown' | 'expired' | 'revoked' | 'oidc';
+
+/** A 401 for a failed credential, with its reason for the metric. */
+function unauthorized(detail: string, reason: AuthFailureReason): ApiError & { reason: AuthFailureReason } {
+  return Object.assign(new ApiError('FLOE_API_UNAUTHORIZED', detail, { headers: { 'www-authenticate': `Bearer realm="${AUTH_REALM}", error="invalid_token"` } }), { reason });
+}
+
+function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: L[]): Counter<L> {
+  return (registry.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter({ name, help, labelNames, registers: [registry] });
 }
 
 type Limiter = (req: FastifyRequest) => Promise<{ isExceeded?: boolean; ttlInSeconds?: number; isAllowed: boolean }>;
 
 /** The identity a credential stands for, or the 401 that refuses it. */
-async function authenticate(header: string, opts: SecurityOptions, store: Pick<Store, 'getApiToken'>, now: number): Promise<Identity | ApiError> {
+async function authenticate(header: string, opts: SecurityOptions, store: Pick<Store, 'getApiToken'>, now: number): Promise<Identity | (ApiError & { reason: AuthFailureReason })> {
   const m = /^Bearer +(\S+) *$/i.exec(header);
-  if (!m) return unauthorized('the Authorization header must be "Bearer <token>"');
+  if (!m) return unauthorized('the Authorization header must be "Bearer <token>"', 'scheme');
   const text = m[1];
   if (opts.sharedToken && tokenMatches(text, opts.sharedToken)) return { subject: SHARED_TOKEN_SUBJECT, role: opts.sharedTokenRole ?? 'admin', via: 'token' };
   if (API_TOKEN_RE.test(text)) {
     const got = await verifyApiToken(store, text, now);
-    if (typeof got === 'string') return unauthorized(got === 'unknown' ? 'the bearer token is not valid' : `the bearer token is ${got}`);
+    if (typeof got === 'string') return unauthorized(got === 'unknown' ? 'the bearer token is not valid' : `the bearer token is ${got}`, got);
     return { subject: `token:${got.id}`, role: isApiRole(got.role) ? got.role : undefined, via: 'token' };
   }
   if (opts.oidc && looksLikeJwt(text)) {
@@ -77,18 +86,20 @@ async function authenticate(header: string, opts: SecurityOptions, store: Pick<S
         const sub = `oidc:${escapeText(o.sub).slice(0, 200)}`;
         return o.role ? { subject: sub, role: o.role, via: 'oidc' } : { subject: sub, via: 'oidc' };
       },
-      (e: unknown) => unauthorized(`the OIDC token is refused: ${e instanceof OidcRefusal ? e.reason : 'verification failed'}`),
+      (e: unknown) => unauthorized(`the OIDC token is refused: ${e instanceof OidcRefusal ? e.reason : 'verification failed'}`, 'oidc'),
     );
   }
-  return unauthorized('the bearer token is not valid');
+  return unauthorized('the bearer token is not valid', 'unknown');
 }
 
 /**
  * Installs authentication and rate limits on `app` (see the module comment). Call it before any
  * route is added.
  */
-export async function installSecurity(app: FastifyInstance, store: Pick<Store, 'getApiToken'>, opts: SecurityOptions, now: () => number): Promise<void> {
+export async function installSecurity(app: FastifyInstance, store: Pick<Store, 'getApiToken'>, opts: SecurityOptions, now: () => number, registry: Registry): Promise<void> {
   const limits = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimit };
+  const authFailures = counter(registry, 'floe_api_auth_failures_total', 'Bearer credentials the API refused, by reason', ['reason']);
+  const limited = counter(registry, 'floe_api_rate_limited_total', 'Requests refused with 429 by the API rate limits, by limit', ['limit']);
   await app.register(rateLimit, { global: false, timeWindow: limits.windowMs, max: limits.perAddress });
   const create = (app as unknown as { createRateLimit(o: object): Limiter }).createRateLimit;
   const perAddress = create({ max: limits.perAddress, timeWindow: limits.windowMs, keyGenerator: (req: FastifyRequest) => `addr:${req.ip}` });
@@ -96,6 +107,7 @@ export async function installSecurity(app: FastifyInstance, store: Pick<Store, '
   const check = async (limiter: Limiter, req: FastifyRequest, what: string) => {
     const r = await limiter(req);
     if (r.isExceeded) {
+      limited.inc({ limit: what });
       const retry = String(Math.max(1, r.ttlInSeconds ?? 1));
       throw new ApiError('FLOE_API_RATE_LIMITED', `too many requests from this ${what}; retry after ${retry} s`, { headers: { 'retry-after': retry } });
     }
@@ -117,6 +129,7 @@ export async function installSecurity(app: FastifyInstance, store: Pick<Store, '
     }
     const got = await authenticate(header, opts, store, now());
     if (got instanceof ApiError) {
+      authFailures.inc({ reason: got.reason });
       req.authFailure = got;
       return;
     }
