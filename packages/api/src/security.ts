@@ -34,7 +34,7 @@ export interface RateLimitOptions {
 }
 
 /** Default limits (also the `api.rateLimit` configuration defaults). */
-export const DEFAULT_RATE_LIMITS: Readonly<RateLimitOptions> = Object.freeze({ perAddress: 1200, perToken: 600, windowMs: 60_000 });
+export const DEFAULT_RATE_LIMITS: Readonly<RateLimitOptions> = Object.freeze({ perAddress: 6000, perToken: 3000, windowMs: 60_000 });
 
 /** Who may call, and how often (ApiDeps.security). */
 export interface SecurityOptions {

@@ -140,7 +140,7 @@ test('issue 8: api roles, rate limits, TLS and OIDC keys: defaults, environment 
   assert.equal(d.api.tokenRole, 'admin');
   assert.equal(d.api.anonymousRole, undefined);
   assert.equal(d.api.metricsRequireAuth, false);
-  assert.deepEqual(d.api.rateLimit, { perAddress: 1200, perToken: 600, windowMs: 60_000 });
+  assert.deepEqual(d.api.rateLimit, { perAddress: 6000, perToken: 3000, windowMs: 60_000 });
   assert.deepEqual(d.api.tls, {});
   assert.deepEqual(d.api.oidc, { roleClaim: 'roles', roles: {}, clockToleranceSec: 30 });
   const c = loadConfig({

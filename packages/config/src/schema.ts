@@ -132,13 +132,13 @@ export const configSchema = {
             perAddress: {
               type: 'integer',
               minimum: 1,
-              default: 1200,
+              default: 6000,
               description: 'Requests one client address may make per rateLimit.windowMs (every request counts); 429 with Retry-After beyond.',
             },
             perToken: {
               type: 'integer',
               minimum: 1,
-              default: 600,
+              default: 3000,
               description: 'Requests one authenticated identity (token or OIDC subject) may make per rateLimit.windowMs; 429 with Retry-After beyond.',
             },
             windowMs: { type: 'integer', minimum: 1000, default: 60000, description: 'Rate-limit window (ms).' },
