@@ -2,7 +2,8 @@
  * Authentication and rate limits of every request (one app-level `onRequest` hook, before any
  * route hook and before the body is read):
  *
- * 1. the client address is counted (`perAddress` requests per window, @fastify/rate-limit's store);
+ * 1. the client address is counted (`perAddress` requests per window, @fastify/rate-limit's store
+ *    and key: an IPv4-mapped IPv6 address counts as its IPv4 address, IPv6 by /64);
  * 2. the `Authorization: Bearer` credential, when present, becomes `request.identity`: the shared
  *    `api.token` (role `api.tokenRole`), a stored API token (`floe_<id>_<secret>`, api-tokens.ts),
  *    or, with OIDC configured, a JWT of the issuer (oidc.ts). A credential that fails leaves the
@@ -102,7 +103,8 @@ export async function installSecurity(app: FastifyInstance, store: Pick<Store, '
   const limited = counter(registry, 'floe_api_rate_limited_total', 'Requests refused with 429 by the API rate limits, by limit', ['limit']);
   await app.register(rateLimit, { global: false, timeWindow: limits.windowMs, max: limits.perAddress });
   const create = (app as unknown as { createRateLimit(o: object): Limiter }).createRateLimit;
-  const perAddress = create({ max: limits.perAddress, timeWindow: limits.windowMs, keyGenerator: (req: FastifyRequest) => `addr:${req.ip}` });
+  // the plugin's own key for addresses: IPv4-mapped IPv6 as IPv4, other IPv6 grouped by /64
+  const perAddress = create({ max: limits.perAddress, timeWindow: limits.windowMs });
   const perToken = create({ max: limits.perToken, timeWindow: limits.windowMs, keyGenerator: (req: FastifyRequest) => `id:${req.identity.subject}` });
   const check = async (limiter: Limiter, req: FastifyRequest, what: string) => {
     const r = await limiter(req);
