@@ -1,6 +1,7 @@
 /**
  * The API audit log: every mutating request (POST, PUT, PATCH, DELETE) — refused ones included —
- * is written to the store's `api_audit` table before its answer leaves (an `onSend` hook): who
+ * except those the rate limits refuse (429, counted in floe_api_rate_limited_total: a flood must
+ * not fill the audit table) — is written to the store's `api_audit` table before its answer leaves (an `onSend` hook): who
  * (the authenticated identity, never a header the caller chose), what (method, route, path, and
  * the action and target the handler named with auditMutation), when, from where (client
  * address) and the result (HTTP status). A failed write is logged and counted; the answer is sent.
@@ -32,7 +33,7 @@ function entryId(): string {
 export function installAudit(app: FastifyInstance, store: Pick<Store, 'appendApiAudit'>, registry: Registry, now: () => number): void {
   const failed = failures(registry);
   app.addHook('onSend', async (req, reply, payload) => {
-    if (!MUTATING_METHODS.has(req.method)) return payload;
+    if (!MUTATING_METHODS.has(req.method) || req.rateLimited) return payload;
     const id = req.identity ?? ANONYMOUS;
     const path = escapeText(req.url.split('?')[0]);
     const entry: ApiAuditEntry = {

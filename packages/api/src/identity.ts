@@ -52,6 +52,8 @@ declare module 'fastify' {
     auditDetail?: AuditDetail;
     /** A presented credential that failed (bad, expired, revoked); requireRole answers it with 401. */
     authFailure?: ApiError;
+    /** Refused by the API's rate limits (429): counted, not audited (a flood must not fill the audit table). */
+    rateLimited?: boolean;
   }
 }
 

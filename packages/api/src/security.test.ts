@@ -278,6 +278,15 @@ describe('rate limits and /metrics', () => {
     for (let i = 0; i < 4; i++) viewer.push((await s.call('GET', '/v1/findings', { token: s.tokens.viewer })).status);
     assert.deepEqual(viewer, [200, 200, 200, 429]);
     assert.equal((await s.call('GET', '/v1/findings', { token: s.tokens.analyst })).status, 200);
+    // mutating calls over the limit are refused before the handler and counted, not audited
+    const posts = [];
+    for (let i = 0; i < 4; i++) posts.push((await s.call('POST', '/v1/decisions', { token: s.tokens.analyst, body: block(`198.51.100.${40 + i}`) })).status);
+    assert.deepEqual(posts, [201, 201, 429, 429]);
+    assert.equal((await s.h.store.queryDecisions({})).total, 2);
+    assert.deepEqual(
+      (await s.h.store.queryApiAudit({})).items.map((e) => e.status),
+      [201, 201],
+    );
   });
 
   it('metricsRequireAuth: /metrics needs a token of any role; /healthz stays open', async (t) => {

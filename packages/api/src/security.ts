@@ -110,6 +110,7 @@ export async function installSecurity(app: FastifyInstance, store: Pick<Store, '
     const r = await limiter(req);
     if (r.isExceeded) {
       limited.inc({ limit: what });
+      req.rateLimited = true;
       const retry = String(Math.max(1, r.ttlInSeconds ?? 1));
       throw new ApiError('FLOE_API_RATE_LIMITED', `too many requests from this ${what}; retry after ${retry} s`, { headers: { 'retry-after': retry } });
     }
