@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import fp from 'fastify-plugin';
 import type { DataGapKind, Severity } from '@floe/flow';
 import type { Store } from '@floe/store';
 import { Counter, type Registry } from 'prom-client';
@@ -57,8 +58,9 @@ export interface ApiDeps {
   /** HTTPS: PEM certificate chain and key (api.tls; read by resolveApiTls). Absent: HTTP. */
   tls?: { cert: string | Buffer; key: string | Buffer };
   /**
-   * More routes (A2 triage, A4 reports…): fastify plugins registered inside the /v1 scope after
-   * the core routes, so they get authentication, rate limits, the audit and the OpenAPI document.
+   * More routes (A2 triage, A4 reports…): fastify plugins registered after the core routes. Any
+   * plugin registered on the app (these, or `app.register(...)` in buildApp) gets authentication,
+   * rate limits, the audit and the OpenAPI document, which live in the root context.
    */
   plugins?: ReadonlyArray<(api: FastifyInstance) => Promise<void>>;
   /** Clock (ms since epoch) for `active=`; default Date.now. */
@@ -306,28 +308,38 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     anonymousRole: deps.security && 'anonymousRole' in deps.security ? deps.security.anonymousRole : sharedToken || deps.security?.oidc ? undefined : 'admin',
   };
 
-  app.register(async (api) => {
-    await installSecurity(api, deps.store, security, now, deps.registry);
-    installAudit(api, deps.store, deps.registry, now);
-    await api.register(swagger, {
-      openapi: {
-        openapi: '3.1.0',
-        info: {
-          title: 'floe API',
-          version: '1.0.0',
-          description:
-            'Findings, decisions, data gaps, API tokens and the audit log of floe. Errors are RFC 9457 problem details (application/problem+json) with a stable `code`; times are RFC 3339; lists page with `next` → `cursor`.',
-        },
-        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an API token (floe token create), the shared api.token, or an OIDC JWT' } } },
+  // Authentication, rate limits, the audit and the OpenAPI document belong to the ROOT context
+  // (fastify-plugin): every route registered after them — the core routes below and any plugin
+  // registered on this app later, at any depth — is authenticated, limited, audited and documented.
+  app.register(
+    fp(
+      async (root) => {
+        await installSecurity(root, deps.store, security, now, deps.registry);
+        installAudit(root, deps.store, deps.registry, now);
+        await root.register(swagger, {
+          openapi: {
+            openapi: '3.1.0',
+            info: {
+              title: 'floe API',
+              version: '1.0.0',
+              description:
+                'Findings, decisions, data gaps, API tokens and the audit log of floe. Errors are RFC 9457 problem details (application/problem+json) with a stable `code`; times are RFC 3339; lists page with `next` → `cursor`.',
+            },
+            components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an API token (floe token create), the shared api.token, or an OIDC JWT' } } },
+          },
+        });
+        await root.register(swaggerUi, { routePrefix: '/docs' });
       },
-    });
-    await api.register(swaggerUi, { routePrefix: '/docs' });
-    await api.register(async (v1) => coreRoutes(v1, deps, now));
-    await api.register(async (v1) => tokenRoutes(v1, { store: deps.store, now }));
-    await api.register(async (v1) => auditRoutes(v1, { store: deps.store }));
-    for (const plugin of deps.plugins ?? []) await api.register(plugin);
-    api.get('/openapi.json', { schema: { ...routeDoc('This OpenAPI 3.1 document', 'meta'), response: { 200: { type: 'object', additionalProperties: true } } } }, async () =>
-      api.swagger(),
+      { name: 'floe-api-security' },
+    ),
+  );
+  app.register(async (v1) => coreRoutes(v1, deps, now));
+  app.register(async (v1) => tokenRoutes(v1, { store: deps.store, now }));
+  app.register(async (v1) => auditRoutes(v1, { store: deps.store }));
+  for (const plugin of deps.plugins ?? []) app.register(plugin);
+  app.register(async (meta) => {
+    meta.get('/openapi.json', { schema: { ...routeDoc('This OpenAPI 3.1 document', 'meta'), response: { 200: { type: 'object', additionalProperties: true } } } }, async () =>
+      app.swagger(),
     );
   });
   return app;

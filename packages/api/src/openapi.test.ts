@@ -41,7 +41,15 @@ async function laterPlugin(api: FastifyInstance): Promise<void> {
 
 describe('OpenAPI 3.1', () => {
   it('/openapi.json validates as OpenAPI 3.1 and lists every registered route, a later plugin’s too', async (t) => {
-    const h = await harness(t, { api: { plugins: [laterPlugin] } });
+    const h = await harness(t, { api: { plugins: [laterPlugin], security: { anonymousRole: undefined } } });
+    // a plugin registered straight on the app (as A2's triage routes are), not through deps.plugins
+    h.app.register(async (api) => {
+      api.get(
+        '/v1/example/list',
+        { onRequest: requireRole('viewer'), schema: { summary: 'another later route', tags: ['example'], security: [{ bearer: [] }], response: { 200: { type: 'object' } } } },
+        async () => ({}),
+      );
+    });
     const r = await h.app.inject({ method: 'GET', url: '/openapi.json' });
     assert.equal(r.statusCode, 200);
     const doc = r.json() as Doc;
@@ -64,7 +72,12 @@ describe('OpenAPI 3.1', () => {
       [],
       'documented but not registered',
     );
+    // the later routes are authenticated like the core ones
+    const anon = await h.app.inject({ method: 'GET', url: '/v1/example/list' });
+    assert.equal(anon.statusCode, 401, anon.body);
+    assert.equal(anon.json().code, 'FLOE_API_UNAUTHORIZED');
     for (const want of [
+      'GET /v1/example/list',
       'GET /v1/findings',
       'POST /v1/decisions',
       'DELETE /v1/decisions/{target}',

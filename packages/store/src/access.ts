@@ -74,7 +74,7 @@ export interface ApiAuditQuery {
 }
 
 /**
- * The part of the Store port that holds API access records (both adapters, migration 5):
+ * The part of the Store port that holds API access records (DuckDB migration 6, ClickHouse migration 5):
  * tokens and the API audit log.
  */
 export interface ApiAccessStore {
@@ -98,9 +98,9 @@ export interface ApiAccessStore {
   queryApiAudit(q: ApiAuditQuery): Promise<Page<ApiAuditEntry>>;
 }
 
-/** Column order of `api_tokens` (migration 5 in both adapters). */
+/** Column order of `api_tokens` (DuckDB migration 6, ClickHouse migration 5). */
 export const API_TOKEN_COLUMNS = ['id', 'name', 'role', 'hash', 'created_at', 'created_by', 'expires_at', 'revoked_at'] as const;
-/** Column order of `api_audit` (migration 5 in both adapters). */
+/** Column order of `api_audit` (DuckDB migration 6, ClickHouse migration 5). */
 export const API_AUDIT_COLUMNS = ['id', 'at_ms', 'subject', 'via', 'role', 'method', 'route', 'path', 'status', 'ip', 'action', 'target', 'request_id'] as const;
 
 /** The row of a token record. */

@@ -35,9 +35,9 @@ export const CLICKHOUSE_DEFAULT_RETENTION_DAYS = 30;
  * - `data_gaps` (step 3): DataGap v1 records, ReplacingMergeTree whose sorting key ends in
  *   `gap_key` (gaps.ts gapKey): a redelivered gap collapses to one row (reads use FINAL, and
  *   insertGaps skips keys already stored). Times are Int64 ms since epoch like `flows`.
- * - `api_tokens` (step 4): ReplacingMergeTree(version) by `id`; a revocation writes the row
+ * - `api_tokens` (step 5): ReplacingMergeTree(version) by `id`; a revocation writes the row
  *   again with `revoked_at` and a higher version (reads use FINAL). Only the SHA-256 `hash` of a
- *   token is stored. `api_audit` (step 4): one row per mutating API call, unique `id`, sorted by
+ *   token is stored. `api_audit` (step 5): one row per mutating API call, unique `id`, sorted by
  *   (at_ms, id) (ReplacingMergeTree only so that the shared keyset read may use FINAL).
  */
 export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
@@ -205,8 +205,9 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
       ORDER BY (node, source, kind, from_ms, gap_key)`,
     ],
   },
+  // Version 4 is issue 8's triage and suppression tables (branch s4-a2, merged on main); 5 follows it.
   {
-    version: 4,
+    version: 5,
     name: 'api_tokens (hashes of API tokens) and api_audit (every mutating API call)',
     statements: [
       `CREATE TABLE IF NOT EXISTS api_tokens (

@@ -24,8 +24,8 @@ export interface Migration {
  * append-only, ordered by `seq` from a sequence. dead_letters (step 3): append-only, by `seq`;
  * `payload` is the original bytes in base64. data_gaps (step 4): DataGap v1 records, `gap_key`
  * (gaps.ts gapKey) primary key so a redelivered gap is stored once; times in ms since epoch as
- * the flows' (the collector's clock); `reasons` JSON text. api_tokens (step 5): API tokens by
- * `id`, only the SHA-256 `hash` of the secret (access.ts); api_audit (step 5): one row per
+ * the flows' (the collector's clock); `reasons` JSON text. api_tokens (step 6): API tokens by
+ * `id`, only the SHA-256 `hash` of the secret (access.ts); api_audit (step 6): one row per
  * mutating API call, read newest first by (at_ms, id).
  */
 export const MIGRATIONS: readonly Migration[] = [
@@ -204,8 +204,9 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  // Version 5 is issue 8's triage and suppression tables (branch s4-a2, merged on main); 6 follows it.
   {
-    version: 5,
+    version: 6,
     name: 'api_tokens (hashes of API tokens) and api_audit (every mutating API call)',
     statements: [
       `CREATE TABLE api_tokens (
