@@ -97,6 +97,9 @@ export const problemSchema = {
   },
 } as const;
 
+/** The former name of {@link problemSchema}, kept for route files written against it. */
+export const errorSchema = problemSchema;
+
 /** A page of items: `next` is absent on the last page; `total` counts every match. */
 export function pageSchema(item: object): object {
   return {
