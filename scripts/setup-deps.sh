@@ -7,7 +7,8 @@
 # iputils-ping, bind9-dnsutils (dig) and dnsmasq-base (a DNS server, no service); the real alert
 # receivers of packages/alert's tests: prometheus-alertmanager, rsyslog and rsyslog-gnutls (its
 # TLS driver), and openssl (their throw-away certificates); poppler-utils (pdftoppm, pdftotext:
-# the compliance report tests read back and render the PDF reports). Idempotent:
+# the compliance report tests read back and render the PDF reports); openssl also makes the API TLS
+# test's CA and certificate. Idempotent:
 # installs only what is missing. Needs root; without root it lists what is missing and exits 0
 # (the live tests then skip, except under CI=true).
 set -euo pipefail

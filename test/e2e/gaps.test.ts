@@ -91,9 +91,23 @@ test("a replay with rejected lines: collector → bus → processor → DuckDB; 
   const at = flows20[19];
   const r = await app.inject({ method: 'GET', url: `/v1/gaps?from=${new Date(Math.min(...flows20)).toISOString()}&to=${Math.max(...flows20) + 1}` });
   assert.equal(r.statusCode, 200, r.body);
-  const body = r.json() as { items: DataGap[]; total: number; summary: { gaps: number; rejectedLines: number; groups: unknown[] } };
+  const body = r.json() as {
+    items: Array<Omit<DataGap, 'from' | 'to'> & { from: string; to: string }>;
+    total: number;
+    summary: { gaps: number; rejectedLines: number; groups: unknown[] };
+  };
   assert.deepEqual(body.items, [
-    { schema: 1, node: 'e2e-node', source: 'replay', kind: 'rejected', from: at, to: at, count: 2, reasons: { 'line-too-long': 1, 'control-byte': 1 } },
+    // times answer in RFC 3339 (issue 8)
+    {
+      schema: 1,
+      node: 'e2e-node',
+      source: 'replay',
+      kind: 'rejected',
+      from: new Date(at).toISOString(),
+      to: new Date(at).toISOString(),
+      count: 2,
+      reasons: { 'line-too-long': 1, 'control-byte': 1 },
+    },
   ]);
   assert.deepEqual([body.total, body.summary.gaps, body.summary.rejectedLines], [1, 1, 2]);
   assert.deepEqual(body.summary.groups, [{ node: 'e2e-node', source: 'replay', kind: 'rejected', gaps: 1, count: 2, ms: 0 }]);

@@ -66,13 +66,13 @@ async function startFloe(t: { after(fn: () => unknown): void; diagnostic(s: stri
   };
 }
 
-async function post(f: Floe, target: string): Promise<{ status: number; body: { code?: string; message?: string; target?: string } }> {
+async function post(f: Floe, target: string): Promise<{ status: number; body: { code?: string; detail?: string; target?: string } }> {
   const r = await fetch(`${f.api}/v1/decisions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ target, reason: 'issue 6 test', duration: '1h' }),
   });
-  return { status: r.status, body: (await r.json()) as { code?: string; message?: string } };
+  return { status: r.status, body: (await r.json()) as { code?: string; detail?: string } };
 }
 
 /** The value of one sample of a Prometheus text metric (0 when absent). */
@@ -150,7 +150,7 @@ test('issue 6: a stored block meets a new never-block entry after a restart of f
   const again = await post(second, '10.20.0.5');
   assert.equal(again.status, 422);
   assert.equal(again.body.code, 'FLOE_RESPOND_NEVER_BLOCK');
-  assert.match(again.body.message ?? '', /respond\.neverBlock\[0\]/);
+  assert.match(again.body.detail ?? '', /respond\.neverBlock\[0\]/);
   for (const [target, status, code] of [
     ['1.0.0.0/8', 400, 'FLOE_RESPOND_TOO_WIDE'],
     ['2000::/3', 400, 'FLOE_RESPOND_TOO_WIDE'],
@@ -160,7 +160,7 @@ test('issue 6: a stored block meets a new never-block entry after a restart of f
     ['::0.0.0.1', 422, 'FLOE_RESPOND_PROTECTED'],
   ] as const) {
     const r = await post(second, target);
-    assert.deepEqual([r.status, r.body.code], [status, code], `${target}: ${r.body.message}`);
+    assert.deepEqual([r.status, r.body.code], [status, code], `${target}: ${r.body.detail}`);
   }
   assert.equal(blocked(ns, '255.255.255.255'), false);
 });
@@ -219,7 +219,7 @@ test('issue 6: node addresses are never blocked, by the host-sweep detector on r
 
   for (const target of [lab.attackerAddr, lab.victimAddrA, '10.231.2.1', '10.231.1.0/24', '10.231.0.0/16']) {
     const r = await post(floe, target);
-    assert.deepEqual([r.status, r.body.code], [422, 'FLOE_RESPOND_PROTECTED'], `${target}: ${r.body.message}`);
+    assert.deepEqual([r.status, r.body.code], [422, 'FLOE_RESPOND_PROTECTED'], `${target}: ${r.body.detail}`);
   }
   const since = Date.now();
   await until('two reconcile passes', 10000, async () => (await lastReconcileAt(floe)) > since + 300 || undefined, 100);

@@ -24,7 +24,8 @@ const required = scaleOutRequired();
 interface DecisionItem {
   target: string;
   dryRun: boolean;
-  expiresAt: number;
+  /** RFC 3339. */
+  expiresAt: string;
 }
 
 test('scale-out: an enforcer started after the decisions rebuilds the nftables set from the compacted topic; a tombstone removes an element', {
@@ -82,7 +83,7 @@ test('scale-out: an enforcer started after the decisions rebuilds the nftables s
   const short = await block('192.0.2.50', '1s');
   await unblock('192.0.2.99/32');
   const expected = ['198.51.100.7/32', '2001:db8:1::/64', '2001:db8::7/128', '203.0.113.0/24'];
-  await until('the short block to expire', 5000, () => Date.now() > short.expiresAt + 100 || undefined, 50);
+  await until('the short block to expire', 5000, () => Date.now() > Date.parse(short.expiresAt) + 100 || undefined, 50);
   assert.deepEqual(await active(), expected, 'the api reports the four active blocks');
   assert.deepEqual(nftBlockedTargets(ns), [], 'nothing is enforced in the namespace before the enforcer starts');
 

@@ -8,8 +8,7 @@
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { requireBearer } from './auth.js';
 
-/** API roles, least to most privileged: viewer < analyst < admin. */
-export type ApiRole = 'viewer' | 'analyst' | 'admin';
+import type { ApiRole } from './identity.js';
 
 /** Returns the preHandler that lets `role` (or a higher one) through and refuses others with a catalogued error. */
 export type Authorize = (role: ApiRole) => preHandlerAsyncHookHandler;
@@ -79,6 +78,10 @@ export function identityOf(req: FastifyRequest): string {
 /** Route config key naming a mutating route's audit action. */
 export interface AuditConfig {
   audit?: { action: string; target: (req: FastifyRequest) => string };
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig extends AuditConfig {}
 }
 
 /**

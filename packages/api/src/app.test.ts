@@ -6,6 +6,8 @@ import type { Store } from '@floe/store';
 import { decisionFixture, findingFixture } from '@floe/store/contract';
 import { Counter } from 'prom-client';
 import { startApi } from './app.js';
+import { problem } from './errors.js';
+import { decisionOut, findingOut } from './times.js';
 import { tokenMatches } from './auth.js';
 import { harness, T0 } from './test-harness.js';
 
@@ -59,7 +61,7 @@ describe('api', () => {
     assert.deepEqual(await ids(`from=${new Date(T0 - 2000).toISOString()}&to=${T0}`), ['c', 'b']);
     const full = await h.app.inject({ method: 'GET', url: '/v1/findings?detector=bruteforce.ssh' });
     assert.deepEqual(full.json(), {
-      items: [{ ...findingFixture({ id: 'b', lastSeen: T0 - 2000, severity: 'high', detector: 'bruteforce.ssh', entity: { addr: '10.0.0.7' } }), state: 'open' }],
+      items: [{ ...findingOut(findingFixture({ id: 'b', lastSeen: T0 - 2000, severity: 'high', detector: 'bruteforce.ssh', entity: { addr: '10.0.0.7' } })), state: 'open' }],
       total: 1,
     });
   });
@@ -107,7 +109,7 @@ describe('api', () => {
     for (const qs of ['limit=1.5', 'limit=%2B5', 'limit=1e2', 'limit=0x10', 'limit=%205', 'limit=', 'limit=1&limit=2']) {
       const r = await h.app.inject({ method: 'GET', url: `/v1/findings?${qs}` });
       assert.equal(r.statusCode, 400, `${qs}: ${r.body}`);
-      assert.match(r.json().message, /querystring\/limit/, qs);
+      assert.match(r.json().detail, /querystring\/limit/, qs);
     }
   });
 
@@ -155,7 +157,7 @@ describe('api', () => {
     for (const e of ['198.51.100.07', 'host.example', '198.51.100.0/24', '::1%lo', ' 198.51.100.7']) {
       const r = await h.app.inject({ method: 'GET', url: '/v1/findings', query: { entity: e } });
       assert.equal(r.statusCode, 400, `${e}: ${r.body}`);
-      assert.match(r.json().message, /querystring\/entity must be an IPv4\/IPv6 address/);
+      assert.match(r.json().detail, /querystring\/entity must be an IPv4\/IPv6 address/);
     }
   });
 
@@ -169,13 +171,13 @@ describe('api', () => {
     });
     assert.equal(r.statusCode, 201, r.body);
     assert.equal(r.headers['floe-block'], 'created');
-    const d = r.json() as Decision;
+    const d = r.json() as ReturnType<typeof decisionOut>;
     assert.equal(d.target, '203.0.113.7/32');
     assert.equal(d.durationMs, 4 * 3_600_000);
-    assert.equal(d.expiresAt, T0 + 4 * 3_600_000);
-    assert.equal(d.origin, 'api:alice');
-    assert.equal(d.reason, 'manual block by alice: scanner');
-    assert.deepEqual(await h.store.getDecision('203.0.113.7/32'), d);
+    assert.equal(d.expiresAt, new Date(T0 + 4 * 3_600_000).toISOString(), 'RFC 3339 out');
+    assert.equal(d.origin, 'api:anonymous', 'x-floe-user names nobody: the (anonymous, open) caller does');
+    assert.equal(d.reason, 'manual block by anonymous: scanner');
+    assert.deepEqual(decisionOut((await h.store.getDecision('203.0.113.7/32'))!), d);
     assert.deepEqual(
       (await h.store.queryAudit({ target: '203.0.113.7/32' })).map((a) => a.change),
       ['create'],
@@ -184,7 +186,7 @@ describe('api', () => {
     assert.equal(r2.statusCode, 201, r2.body);
     assert.equal(r2.json().target, '198.51.100.0/24');
     assert.equal(r2.json().durationMs, 60_000);
-    assert.equal(r2.json().origin, 'api:api');
+    assert.equal(r2.json().origin, 'api:anonymous');
     const r3 = await h.app.inject({ method: 'POST', url: '/v1/decisions', payload: { target: '2001:DB8:0:0::/64', reason: 'y' } });
     assert.equal(r3.statusCode, 201, r3.body);
     assert.equal(r3.json().target, '2001:db8::/64');
@@ -236,7 +238,7 @@ describe('api', () => {
       const r = await h.app.inject({ method: 'POST', url: '/v1/decisions', payload });
       assert.equal(r.statusCode, 400, `${JSON.stringify(payload)} ${r.body}`);
       assert.equal(r.json().code, 'FLOE_API_BAD_REQUEST');
-      assert.match(r.json().message, msg, JSON.stringify(payload));
+      assert.match(r.json().detail, msg, JSON.stringify(payload));
     }
     for (const body of ['[]', '"203.0.113.7"', '5', 'null', 'true']) {
       const r = await h.app.inject({ method: 'POST', url: '/v1/decisions', payload: body, headers: { 'content-type': 'application/json' } });
@@ -290,21 +292,21 @@ describe('api', () => {
       assert.equal(kept.statusCode, 409, `${duration}: ${kept.body}`);
       const body = kept.json();
       assert.equal(body.code, 'FLOE_RESPOND_ALREADY_BLOCKED');
-      assert.match(body.message, /already blocked until 2025-03-01T14:00:00\.000Z/);
+      assert.match(body.detail, /already blocked until 2025-03-01T14:00:00\.000Z/);
       assert.deepEqual(body.decision, first.json(), 'the 409 carries the decision that stands');
     }
-    assert.deepEqual(await h.store.getDecision('203.0.113.7/32'), first.json(), 'a kept block is unchanged in the store');
+    assert.deepEqual(decisionOut((await h.store.getDecision('203.0.113.7/32'))!), first.json(), 'a kept block is unchanged in the store');
     const longer = await post('3h');
     assert.equal(longer.statusCode, 200, longer.body);
     assert.equal(longer.headers['floe-block'], 'extended');
-    const ext = longer.json() as Decision;
-    assert.equal(ext.expiresAt, T0 + 30 * 60_000 + 3 * 3_600_000);
-    assert.equal(ext.createdAt, T0);
-    assert.equal(ext.updatedAt, T0 + 30 * 60_000);
-    assert.deepEqual(await h.store.getDecision('203.0.113.7/32'), ext);
+    const ext = longer.json() as ReturnType<typeof decisionOut>;
+    assert.equal(ext.expiresAt, new Date(T0 + 30 * 60_000 + 3 * 3_600_000).toISOString());
+    assert.equal(ext.createdAt, new Date(T0).toISOString());
+    assert.equal(ext.updatedAt, new Date(T0 + 30 * 60_000).toISOString());
+    assert.deepEqual(decisionOut((await h.store.getDecision('203.0.113.7/32'))!), ext);
     assert.deepEqual((await h.store.queryAudit({ target: '203.0.113.7/32' })).map((a) => a.change).sort(), ['create', 'extend']);
     // After it expires, a block is new again: 201.
-    h.clock.now = ext.expiresAt;
+    h.clock.now = Date.parse(ext.expiresAt);
     const again = await post('1h');
     assert.equal(again.statusCode, 201, again.body);
     assert.equal(again.json().count, 2, 'a repeat within the escalation window is the next step');
@@ -325,12 +327,12 @@ describe('api', () => {
     await h.store.upsertDecision(other, { at: other.updatedAt, target: other.target, change: 'create', origin: other.origin, reason: other.reason, decision: other });
     const kept = await h.app.inject({ method: 'POST', url: '/v1/decisions', payload: { target: '203.0.113.50', duration: '1h', reason: 'r' } });
     assert.equal(kept.statusCode, 409, kept.body);
-    assert.deepEqual(kept.json().decision, other);
+    assert.deepEqual(kept.json().decision, decisionOut(other));
     assert.deepEqual(await h.store.getDecision(other.target), other, 'not shortened');
     const ext = await h.app.inject({ method: 'POST', url: '/v1/decisions', payload: { target: '203.0.113.50', duration: '1d', reason: 'r' } });
     assert.equal(ext.statusCode, 200, ext.body);
-    assert.equal(ext.json().createdAt, other.createdAt);
-    assert.equal(ext.json().expiresAt, T0 + 86_400_000);
+    assert.equal(ext.json().createdAt, new Date(other.createdAt).toISOString());
+    assert.equal(ext.json().expiresAt, new Date(T0 + 86_400_000).toISOString());
     // a stored dry-run decision (a demo replay) does not stand for a block: a new one is made
     const dry = decisionFixture({ target: '203.0.113.51/32', updatedAt: T0, createdAt: T0, durationMs: 86_400_000, expiresAt: T0 + 86_400_000, dryRun: true });
     await h.store.upsertDecision(dry, { at: T0, target: dry.target, change: 'create', origin: dry.origin, reason: dry.reason, decision: dry });
@@ -345,7 +347,7 @@ describe('api', () => {
       const r = await h.app.inject({ method: 'POST', url: '/v1/decisions', payload: { target, reason: 'r' } });
       assert.equal(r.statusCode, 422, `${target}: ${r.body}`);
       assert.equal(r.json().code, 'FLOE_RESPOND_NEVER_BLOCK');
-      assert.match(r.json().message, /refused: .* overlaps .*\(respond\.neverBlock\[\d\]\)/);
+      assert.match(r.json().detail, /refused: .* overlaps .*\(respond\.neverBlock\[\d\]\)/);
     }
     assert.equal((await h.store.queryDecisions({})).total, 0);
     assert.deepEqual(
@@ -358,7 +360,7 @@ describe('api', () => {
     const h = await harness(t);
     const r = await h.app.inject({ method: 'POST', url: '/v1/decisions', payload: { target: '203.0.113.9', reason: 'red \u001b[31mALERT\u001b[0m\r\nfake line \u009b2J \u202e' } });
     assert.equal(r.statusCode, 201, r.body);
-    assert.equal(r.json().reason, 'manual block by api: red \\x1b[31mALERT\\x1b[0m\\r\\nfake line \\u{9b}2J \\u{202e}');
+    assert.equal(r.json().reason, 'manual block by anonymous: red \\x1b[31mALERT\\x1b[0m\\r\\nfake line \\u{9b}2J \\u{202e}');
     // eslint-disable-next-line no-control-regex
     assert.doesNotMatch(JSON.stringify((await h.store.queryAudit({ target: '203.0.113.9/32' }))[0]), /[\u0000-\u001f\u007f-\u009f\u202e]/);
   });
@@ -389,7 +391,7 @@ describe('api', () => {
       ['192.0.2.1/32'],
     );
     assert.equal(p2.next, undefined);
-    assert.deepEqual(p2.items[0], ds[0]);
+    assert.deepEqual(p2.items[0], decisionOut(ds[0]));
     for (const qs of ['active=maybe', 'active=1', 'active=TRUE', 'active=', 'active=true&active=false']) {
       const bad = await h.app.inject({ method: 'GET', url: `/v1/decisions?${qs}` });
       assert.equal(bad.statusCode, 400, qs);
@@ -406,7 +408,7 @@ describe('api', () => {
     assert.equal(del.statusCode, 204, del.body);
     assert.equal(del.body, '');
     assert.equal(await h.store.getDecision('198.51.100.0/24'), undefined);
-    assert.equal((await h.store.queryAudit({ target: '198.51.100.0/24' }))[0].origin, 'api:bob');
+    assert.equal((await h.store.queryAudit({ target: '198.51.100.0/24' }))[0].origin, 'api:anonymous', 'the x-floe-user header names nobody');
     const again = await h.app.inject({ method: 'DELETE', url });
     assert.equal(again.statusCode, 404);
     assert.equal(again.json().code, 'FLOE_API_NOT_FOUND');
@@ -427,7 +429,7 @@ describe('api', () => {
       ]) {
         const r = await h.app.inject(req);
         assert.ok(r.statusCode >= 400 && r.statusCode < 500, `${req.method} ${req.url.slice(0, 60)}: ${r.statusCode}`);
-        const { message } = r.json() as { message: string };
+        const { detail: message } = r.json() as { detail: string };
         assert.doesNotMatch(message, raw, `${req.method} ${req.url.slice(0, 60)}`);
         assert.ok(message.length <= 400, `${req.method} ${req.url.slice(0, 60)}: ${message.length} chars`);
       }
@@ -456,7 +458,8 @@ describe('api', () => {
     await h.bus.stop();
     const crash = await h.app.inject({ method: 'POST', url: '/v1/decisions', payload: { target: '203.0.113.7', reason: 'r' } });
     assert.equal(crash.statusCode, 500);
-    assert.deepEqual(crash.json(), { statusCode: 500, code: 'FLOE_API_INTERNAL', message: 'internal error' });
+    assert.deepEqual(crash.json(), { ...problem('FLOE_API_INTERNAL', 'internal error'), instance: '/v1/decisions' });
+    assert.match(String(crash.headers['content-type']), /^application\/problem\+json/);
     const logged = h.logs.filter((l) => l.level >= 50);
     assert.equal(logged.length, 1, JSON.stringify(logged));
     assert.equal(logged[0].msg, 'request failed: unexpected error');
@@ -491,7 +494,7 @@ describe('api', () => {
         s.on('error', reject);
       });
       assert.match(res, /^HTTP\/1\.1 400 /, JSON.stringify(req));
-      assert.deepEqual(JSON.parse(res.slice(res.indexOf('\r\n\r\n') + 4)), { statusCode: 400, code: 'FLOE_API_BAD_REQUEST', message: 'malformed HTTP request' });
+      assert.deepEqual(JSON.parse(res.slice(res.indexOf('\r\n\r\n') + 4)), problem('FLOE_API_BAD_REQUEST', 'malformed HTTP request'));
     }
     assert.equal((await h.store.queryDecisions({})).total, 0);
   });
@@ -512,15 +515,15 @@ it('POST /v1/decisions refuses unknown fields and explains formats', async (t) =
   const { app } = await harness(t);
   const r = await app.inject({ method: 'POST', url: '/v1/decisions', payload: { target: '198.51.100.9', durationMs: 60000, reason: 'x' } });
   assert.equal(r.statusCode, 400);
-  assert.match(r.json().message, /body has an unknown field "durationMs"/);
+  assert.match(r.json().detail, /body has an unknown field "durationMs"/);
   const q = await app.inject({ method: 'GET', url: '/v1/findings?from=yesterday' });
   assert.equal(q.statusCode, 400);
-  assert.match(q.json().message, /querystring\/from must be a time: ms since epoch or ISO 8601/);
+  assert.match(q.json().detail, /querystring\/from must be a time: ms since epoch or ISO 8601/);
   const s = await app.inject({ method: 'GET', url: '/v1/findings?minSeverity=urgent' });
-  assert.match(s.json().message, /must be one of: info, low, medium, high, critical/);
+  assert.match(s.json().detail, /must be one of: info, low, medium, high, critical/);
   const u = await app.inject({ method: 'GET', url: '/v1/findings?limt=5' });
   assert.equal(u.statusCode, 400);
-  assert.match(u.json().message, /unknown field "limt"/);
+  assert.match(u.json().detail, /unknown field "limt"/);
 });
 
 describe('bearer token on the write routes', () => {
@@ -566,16 +569,20 @@ describe('bearer token on the write routes', () => {
     assert.match(m.body, /floe_api_requests_total\{method="POST",route="\/v1\/decisions",status="401"\} 9/);
   });
 
-  it('token configured: the right token gives 201 and 204 (scheme case-insensitive); GET routes stay open', async (t) => {
+  it('token configured: the right token gives 201 and 204 (scheme case-insensitive) as config:api.token; reads need it too, /healthz stays open', async (t) => {
     const h = await harness(t, { api: { token: TOKEN } });
     const r = await h.app.inject(post(`Bearer ${TOKEN}`));
     assert.equal(r.statusCode, 201, r.body);
     assert.equal(r.json().target, '198.51.100.9/32');
-    assert.equal(r.json().origin, 'api:soc');
-    for (const url of ['/healthz', '/metrics', '/v1/findings', '/v1/decisions?active=true']) {
-      assert.equal((await h.app.inject({ method: 'GET', url })).statusCode, 200, url);
+    assert.equal(r.json().origin, 'api:config:api.token', 'the authenticated subject, not x-floe-user: soc');
+    assert.equal((await h.app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
+    for (const url of ['/metrics', '/v1/findings', '/v1/decisions?active=true']) {
+      assert.equal((await h.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${TOKEN}` } })).statusCode, 200, url);
     }
-    const list = await h.app.inject({ method: 'GET', url: '/v1/decisions' });
+    for (const url of ['/v1/findings', '/v1/decisions?active=true', '/v1/gaps']) {
+      assert.equal((await h.app.inject({ method: 'GET', url })).statusCode, 401, url);
+    }
+    const list = await h.app.inject({ method: 'GET', url: '/v1/decisions', headers: { authorization: `Bearer ${TOKEN}` } });
     assert.deepEqual(
       list.json().items.map((x: { target: string }) => x.target),
       ['198.51.100.9/32'],

@@ -1,22 +1,32 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import fp from 'fastify-plugin';
 import type { DataGapKind, Decision, Severity } from '@floe/flow';
-import type { Store, TriageState } from '@floe/store';
 import { Counter, type Registry } from 'prom-client';
-import { requireBearer } from './auth.js';
-import { bearerAuthorize, logAudit, type AuditFn, type Authorize } from './access.js';
+import { installAudit } from './audit.js';
+import { auditMutation, requireRole, type ApiRole } from './identity.js';
+import { installSecurity, type SecurityOptions } from './security.js';
+import { auditRoutes } from './routes/audit.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { decisionOut, findingOut, gapOut, rfc3339 } from './times.js';
+import type { Store, StoredFinding, TriageState } from '@floe/store';
+import { logAudit, type AuditFn, type Authorize } from './access.js';
 import { decisionExtendRoutes } from './decision-extend.js';
 import { neverBlockRoutes } from './never-block.js';
 import { suppressionRoutes } from './suppressions.js';
 import { triageRoutes } from './triage.js';
 import { findingAnswerSchema } from './triage-schemas.js';
 import type { ManualBlockRequest, ManualBlockResult } from './decisions.js';
-import { ApiError, ERROR_CATALOGUE, INTERNAL_ERROR_BODY, toErrorBody, type ErrorBody } from './errors.js';
+import { ApiError, ERROR_CATALOGUE, INTERNAL_ERROR_BODY, PROBLEM_CONTENT_TYPE, problem, toErrorBody, type ErrorBody } from './errors.js';
 import { escapeText } from '@floe/flow';
 import {
   blockBodySchema,
   decisionSchema,
   decisionsQuerySchema,
   errorSchema,
+  problemSchema,
+  findingSchema,
   findingsQuerySchema,
   gapsPageSchema,
   gapsQuerySchema,
@@ -46,11 +56,22 @@ export interface ApiDeps {
   /** A pino logger, or false / absent for none. */
   logger?: FastifyBaseLogger | false;
   /**
-   * Bearer token POST and DELETE /v1/decisions require (`Authorization: Bearer <token>`,
-   * compared in constant time; 401 FLOE_API_UNAUTHORIZED otherwise). Absent or empty: those
-   * routes are open. GET routes, /healthz and /metrics are always open.
+   * The shared bearer token (`api.token`; compared in constant time) — kept for compatibility:
+   * the same as `security.sharedToken`. When neither this, `security.sharedToken` nor
+   * `security.oidc` is set and `security` does not say otherwise, anonymous callers are admin
+   * (the open loopback API of earlier versions; resolveApiToken refuses it on other hosts).
    */
   token?: string;
+  /** Authentication, roles and rate limits (security.ts). */
+  security?: SecurityOptions;
+  /** HTTPS: PEM certificate chain and key (api.tls; read by resolveApiTls). Absent: HTTP. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /**
+   * More routes (A2 triage, A4 reports…): fastify plugins registered after the core routes. Any
+   * plugin registered on the app (these, or `app.register(...)` in buildApp) gets authentication,
+   * rate limits, the audit and the OpenAPI document, which live in the root context.
+   */
+  plugins?: ReadonlyArray<(api: FastifyInstance) => Promise<void>>;
   /** Clock (ms since epoch) for `active=`; default Date.now. */
   now?: () => number;
   /**
@@ -92,7 +113,27 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
  */
 export const BLOCK_CHANGE_HEADER = 'floe-block';
 
-const DEFAULT_USER = 'api';
+/** Routes each app registered (onRoute), for the OpenAPI coverage test. */
+const ROUTES = new WeakMap<FastifyInstance, RouteOptions[]>();
+
+/**
+ * Every route `app` registered (method, url, schema), as fastify's onRoute hook saw them,
+ * including routes plugins add later. Hidden routes (`schema.hide`: the /docs assets) included.
+ */
+export function registeredRoutes(app: FastifyInstance): ReadonlyArray<Pick<RouteOptions, 'method' | 'url' | 'schema' | 'onRequest'>> {
+  return ROUTES.get(app) ?? [];
+}
+
+/** The decisions' user: the authenticated subject, escaped and cut to 128 characters (never x-floe-user). */
+function userOf(req: FastifyRequest): string {
+  return escapeText(req.identity.subject).slice(0, 128) || 'anonymous';
+}
+
+/** OpenAPI fields of a route: summary, tag, the role it needs and the bearer security scheme. */
+export function routeDoc(summary: string, tag: string, role?: ApiRole): { summary: string; tags: string[]; description?: string; security?: Array<Record<string, string[]>> } {
+  if (role === undefined) return { summary, tags: [tag], security: [] };
+  return { summary, tags: [tag], description: `Role: ${role} or higher.`, security: [{ bearer: [] }] };
+}
 
 /** Query strings arrive as text and are checked by schema, then converted here (no coercion). */
 interface FindingsQuery {
@@ -190,38 +231,53 @@ function safeRequest(req: FastifyRequest): Record<string, unknown> {
   return { method: req.method, url: escapeText(url.length > 200 ? `${url.slice(0, 200)}…` : url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
 }
 
+/** The answer to a request node's HTTP parser refused (it never reaches routing). */
+const MALFORMED_HTTP_BODY = JSON.stringify(problem('FLOE_API_BAD_REQUEST', 'malformed HTTP request'));
+
+/** Sends a problem body with its status, content type and the error's headers. */
+function sendProblem(reply: { status(c: number): unknown; type(t: string): unknown; send(b: unknown): unknown }, body: ErrorBody, path: string): unknown {
+  body.instance = escapeText(path.split('?')[0].slice(0, 200));
+  reply.status(body.status);
+  reply.type(PROBLEM_CONTENT_TYPE);
+  return reply.send(body);
+}
+
 /**
  * Builds the floe API without listening (tests drive it with `inject()`; `startApi` listens).
  *
- * Routes: GET /healthz, GET /metrics, GET /v1/findings, GET /v1/decisions, POST /v1/decisions,
- * DELETE /v1/decisions/:target, GET /v1/gaps — see README.md. Every route validates its input with a JSON
- * schema (no type coercion) and serialises its output with one; bodies must be
- * application/json (else 415); one error handler maps errors to `{ statusCode, code, message }`
- * through the catalogue (errors.ts), anything uncatalogued to a logged 500.
+ * Routes (README.md has the table and the roles matrix): GET /healthz (open), GET /metrics,
+ * GET /openapi.json and /docs (the OpenAPI 3.1 document and its interactive page, open),
+ * GET /v1/findings, /v1/decisions, /v1/gaps (viewer), POST /v1/decisions and
+ * DELETE /v1/decisions/:target (analyst), POST/GET /v1/tokens, DELETE /v1/tokens/:id and
+ * GET /v1/audit (admin), then `deps.plugins`. Every route validates its input with a JSON schema
+ * (no type coercion) and serialises its output with one; times answer in RFC 3339; bodies must be
+ * application/json (else 415); errors are RFC 9457 problem+json with a stable FLOE_* code
+ * (errors.ts), anything uncatalogued a logged 500. Every request is authenticated and rate-limited
+ * (security.ts); every mutating one is audited (audit.ts).
  */
 export function buildApp(deps: ApiDeps): FastifyInstance {
   const now = deps.now ?? Date.now;
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger.child({}, { serializers: { req: safeRequest } }) } : { logger: false }),
+    ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key } } : {}),
     bodyLimit: BODY_LIMIT_BYTES,
+    exposeHeadRoutes: false,
     // A request node's HTTP parser refuses (control bytes in the URL or a header, a bad request
-    // line, headers too large) never reaches routing: answer it with a catalogued body too.
+    // line, headers too large) never reaches routing: answer it with a problem body too.
     clientErrorHandler: (err, socket) => {
       if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || !socket.writable) {
         socket.destroy();
         return;
       }
-      const body = JSON.stringify({ statusCode: 400, code: 'FLOE_API_BAD_REQUEST', message: 'malformed HTTP request' } satisfies ErrorBody);
-      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      const body = MALFORMED_HTTP_BODY;
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     },
     // Errors fastify raises before routing (a malformed %-escape in the path: FST_ERR_BAD_URL)
-    // get the same catalogued body as every other error.
+    // get the same problem body as every other error.
     frameworkErrors: (err, req, reply) => {
       const known = toErrorBody(err);
       if (known === undefined) req.log.error({ err }, 'request failed: unexpected error');
-      const body = known ?? INTERNAL_ERROR_BODY;
-      // (frameworkErrors' reply is typed for no route schema; the body is the error schema's)
-      void (reply as unknown as { status(code: number): { send(b: ErrorBody): unknown } }).status(body.statusCode).send(body);
+      void sendProblem(reply as never, known ?? { ...INTERNAL_ERROR_BODY }, req.url);
     },
     // Unknown fields are errors, not silently dropped (fastify's default removes them): a
     // client that sends `durationMs` must hear that the field is `duration`.
@@ -245,6 +301,11 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
       },
     },
   }) as unknown as FastifyInstance;
+  const routes: RouteOptions[] = [];
+  ROUTES.set(app, routes);
+  app.addHook('onRoute', (r) => {
+    routes.push(r);
+  });
   // JSON only: fastify also parses text/plain by default, which then failed the schema as a 400;
   // any body that is not application/json is a 415 (FLOE_API_UNSUPPORTED_MEDIA_TYPE).
   app.removeContentTypeParser('text/plain');
@@ -254,35 +315,100 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     requests.inc({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
   });
 
-  // One error handler: catalogued errors with their status; anything else is a 500 with a
-  // generic message, logged once here with its cause.
+  // One error handler: catalogued errors with their status as problem+json; anything else is a
+  // 500 with a generic detail, logged once here with its cause.
   app.setErrorHandler((err, req, reply) => {
     const body = toErrorBody(err);
     if (body === undefined) {
       req.log.error({ err }, 'request failed: unexpected error');
-      return reply.status(500).send(INTERNAL_ERROR_BODY);
+      return sendProblem(reply, { ...INTERNAL_ERROR_BODY }, req.url);
     }
     if (err instanceof ApiError) reply.headers(err.headers);
-    if (body.statusCode >= 500) req.log.warn({ code: body.code, message: body.message }, 'request failed');
-    else req.log.debug({ code: body.code, message: body.message }, 'request refused');
-    return reply.status(body.statusCode).send(body);
+    if (body.status >= 500) req.log.warn({ code: body.code, detail: body.detail }, 'request failed');
+    else req.log.debug({ code: body.code, detail: body.detail }, 'request refused');
+    return sendProblem(reply, body, req.url);
   });
-  app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({ statusCode: 404, code: 'FLOE_API_NOT_FOUND', message: `no route ${req.method} ${escapeText(req.url.split('?')[0].slice(0, 200))}` }),
+  app.setNotFoundHandler((req, reply) => sendProblem(reply, problem('FLOE_API_NOT_FOUND', `no route ${req.method} ${escapeText(req.url.split('?')[0].slice(0, 200))}`), req.url));
+
+  const sharedToken = deps.security?.sharedToken ?? deps.token;
+  const security: SecurityOptions = {
+    ...deps.security,
+    sharedToken,
+    // no credential of any kind configured: the open loopback API of earlier versions
+    anonymousRole: deps.security && 'anonymousRole' in deps.security ? deps.security.anonymousRole : sharedToken || deps.security?.oidc ? undefined : 'admin',
+  };
+
+  // Authentication, rate limits, the audit and the OpenAPI document belong to the ROOT context
+  // (fastify-plugin): every route registered after them — the core routes below and any plugin
+  // registered on this app later, at any depth — is authenticated, limited, audited and documented.
+  app.register(
+    fp(
+      async (root) => {
+        await installSecurity(root, deps.store, security, now, deps.registry);
+        installAudit(root, deps.store, deps.registry, now);
+        await root.register(swagger, {
+          openapi: {
+            openapi: '3.1.0',
+            info: {
+              title: 'floe API',
+              version: '1.0.0',
+              description:
+                'Findings, decisions, data gaps, API tokens and the audit log of floe. Errors are RFC 9457 problem details (application/problem+json) with a stable `code`; times are RFC 3339; lists page with `next` → `cursor`.',
+            },
+            components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an API token (floe token create), the shared api.token, or an OIDC JWT' } } },
+          },
+        });
+        await root.register(swaggerUi, { routePrefix: '/docs' });
+      },
+      { name: 'floe-api-security' },
+    ),
   );
+  app.register(async (v1) => coreRoutes(v1, deps, now));
+  app.register(async (v1) => tokenRoutes(v1, { store: deps.store, now }));
+  app.register(async (v1) => auditRoutes(v1, { store: deps.store }));
+  for (const plugin of deps.plugins ?? []) app.register(plugin);
+  // Issue 8: triage, suppression rules, the never-block list, decision extension and the kept
+  // reports, each a plugin of its own file taking the same access options: the role check of
+  // requireRole (the root context authenticated the caller) and an audit line (the root
+  // context's audit log records every mutating call in the store).
+  const access = { authorize: deps.authorize ?? (requireRole as Authorize), audit: deps.audit ?? logAudit, now };
+  app.register(triageRoutes, { ...access, store: deps.store });
+  app.register(suppressionRoutes, { ...access, store: deps.store, onChange: deps.onTriageChange });
+  app.register(neverBlockRoutes, { ...access, store: deps.store, onChange: deps.onTriageChange, policyNeverBlock: deps.policyNeverBlock });
+  if (deps.onExtend) app.register(decisionExtendRoutes, { ...access, onExtend: deps.onExtend });
+  if (deps.reports !== undefined) {
+    app.register(reportRoutes, typeof deps.reports === 'string' ? { archive: openReportArchive(deps.reports), authorize: access.authorize } : deps.reports);
+  }
+  app.register(async (meta) => {
+    meta.get('/openapi.json', { schema: { ...routeDoc('This OpenAPI 3.1 document', 'meta'), response: { 200: { type: 'object', additionalProperties: true } } } }, async () =>
+      app.swagger(),
+    );
+  });
+  return app;
+}
 
-  /** An error schema for every status the catalogue has. */
-  const errors = Object.fromEntries([...new Set(Object.values(ERROR_CATALOGUE).map((e) => e.status))].map((s) => [s, errorSchema]));
+/** An error schema for every status the catalogue has, as RFC 9457 problem+json. */
+const ERROR_RESPONSES = Object.fromEntries(
+  [...new Set(Object.values(ERROR_CATALOGUE).map((e) => e.status))].map((s) => [
+    s,
+    { description: 'problem details (RFC 9457)', content: { [PROBLEM_CONTENT_TYPE]: { schema: problemSchema } } },
+  ]),
+);
 
-  // Write routes check the token before their body or params are parsed: a client without it
-  // learns nothing about the request's shape.
-  const token = deps.token;
-  const writeAuth = token ? { onRequest: async (req: { headers: { authorization?: string } }) => requireBearer(req.headers.authorization, token) } : {};
+/** /healthz, /metrics and the findings, decisions and gaps routes. */
+async function coreRoutes(app: FastifyInstance, deps: ApiDeps, now: () => number): Promise<void> {
+  const errors = ERROR_RESPONSES;
+  const viewer = requireRole('viewer');
+  const analyst = requireRole('analyst');
 
   app.get(
     '/healthz',
     {
-      schema: { response: { 200: { type: 'object', additionalProperties: true }, 503: { type: 'object', additionalProperties: true } } },
+      config: { floePublic: true },
+      schema: {
+        ...routeDoc('Health of the process (open, no token)', 'meta'),
+        response: { 200: { type: 'object', additionalProperties: true }, 503: { type: 'object', additionalProperties: true } },
+      },
     },
     async (_req, reply) => {
       const h = deps.health();
@@ -290,15 +416,30 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     },
   );
 
-  app.get('/metrics', async (_req, reply) => {
-    const text = await deps.registry.metrics();
-    return reply.type(deps.registry.contentType).send(text);
-  });
+  app.get(
+    '/metrics',
+    {
+      ...(deps.security?.metricsRequireAuth ? { onRequest: viewer } : {}),
+      schema: {
+        ...routeDoc('Prometheus metrics (text exposition format)', 'meta', deps.security?.metricsRequireAuth ? 'viewer' : undefined),
+        response: { 200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errors },
+      },
+    },
+    async (_req, reply) => {
+      const text = await deps.registry.metrics();
+      return reply.type(deps.registry.contentType).send(text);
+    },
+  );
 
   app.get<{ Querystring: FindingsQuery }>(
     '/v1/findings',
     {
-      schema: { querystring: findingsQuerySchema, response: { 200: pageSchema(findingAnswerSchema), ...errors } },
+      onRequest: viewer,
+      schema: {
+        ...routeDoc('Findings, newest lastSeen first', 'findings', 'viewer'),
+        querystring: findingsQuerySchema,
+        response: { 200: pageSchema(findingAnswerSchema), ...errors },
+      },
     },
     async (req) => {
       const q = req.query;
@@ -313,20 +454,25 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
         limit: limit(q.limit),
         cursor: q.cursor,
       });
-      return { ...page, items: page.items.map((f) => ({ ...f, state: f.triage?.state ?? 'open' })) };
+      return { ...page, items: page.items.map(findingAnswer) };
     },
   );
 
   app.get<{ Querystring: DecisionsQuery }>(
     '/v1/decisions',
     {
-      schema: { querystring: decisionsQuerySchema, response: { 200: pageSchema(decisionSchema), ...errors } },
+      onRequest: viewer,
+      schema: {
+        ...routeDoc('Block decisions, newest updatedAt first', 'decisions', 'viewer'),
+        querystring: decisionsQuerySchema,
+        response: { 200: pageSchema(decisionSchema), ...errors },
+      },
     },
     async (req) => {
       const q = req.query;
       const t = now();
       const active = q.active === undefined ? undefined : parseBool(q.active);
-      return deps.store.queryDecisions({
+      const page = await deps.store.queryDecisions({
         activeAt: active === true ? t : undefined,
         expiredAt: active === false ? t : undefined,
         target: q.target === undefined ? undefined : cidr('querystring/target', q.target),
@@ -336,28 +482,35 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
         limit: limit(q.limit),
         cursor: q.cursor,
       });
+      return { ...page, items: page.items.map(decisionOut) };
     },
   );
 
   app.get<{ Querystring: GapsQuery }>(
     '/v1/gaps',
     {
-      schema: { querystring: gapsQuerySchema, response: { 200: gapsPageSchema, ...errors } },
+      onRequest: viewer,
+      schema: { ...routeDoc('Data gaps of a period and its completeness summary', 'gaps', 'viewer'), querystring: gapsQuerySchema, response: { 200: gapsPageSchema, ...errors } },
     },
     async (req) => {
       const q = req.query;
       const filters = { from: time('from', q.from), to: time('to', q.to), node: q.node, source: q.source, kind: q.kind };
       // the summary covers the whole period (every page), so each page states the data's completeness
       const [page, summary] = await Promise.all([deps.store.queryGaps({ ...filters, limit: limit(q.limit), cursor: q.cursor }), deps.store.gapSummary(filters)]);
-      return { ...page, summary };
+      return { ...page, items: page.items.map(gapOut), summary };
     },
   );
 
   app.post<{ Body: { target: string; duration?: string | number; reason: string }; Headers: { 'x-floe-user'?: string } }>(
     '/v1/decisions',
     {
-      ...writeAuth,
-      schema: { headers: userHeaderSchema, body: blockBodySchema, response: { 200: decisionSchema, 201: decisionSchema, ...errors } },
+      onRequest: analyst,
+      schema: {
+        ...routeDoc('Block a target (manual decision)', 'decisions', 'analyst'),
+        headers: userHeaderSchema,
+        body: blockBodySchema,
+        response: { 200: decisionSchema, 201: decisionSchema, ...errors },
+      },
     },
     async (req, reply) => {
       const b = req.body;
@@ -366,52 +519,64 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
         durationMs = parseDuration(b.duration);
         if (durationMs === undefined) throw new ApiError('FLOE_API_BAD_REQUEST', 'body/duration must be 1 ms .. 365 d, as an integer of ms or <n>ms|s|m|h|d');
       }
+      const target = cidr('body/target', b.target);
+      auditMutation(req, { action: 'decision.block', target });
       const request: ManualBlockRequest = {
-        target: cidr('body/target', b.target),
+        target,
         // stored and printed as given, but never able to drive a terminal (escape.ts)
         reason: escapeText(b.reason),
-        user: req.headers['x-floe-user'] ?? DEFAULT_USER,
+        user: userOf(req),
       };
       if (durationMs !== undefined) request.durationMs = durationMs;
-      const { decision, change } = await deps.onManualBlock(request);
-      const extended = change === 'extend';
+      let result: ManualBlockResult;
+      try {
+        result = await deps.onManualBlock(request);
+      } catch (e) {
+        // the 409's standing decision answers in RFC 3339 like every other decision
+        if (e instanceof ApiError && e.extra.decision)
+          throw new ApiError(e.code, e.message, { headers: { ...e.headers }, extra: { ...e.extra, decision: decisionOut(e.extra.decision as never) } });
+        throw e;
+      }
+      const extended = result.change === 'extend';
+      if (extended) auditMutation(req, { action: 'decision.extend', target });
       return reply
         .status(extended ? 200 : 201)
         .header(BLOCK_CHANGE_HEADER, extended ? 'extended' : 'created')
-        .send(decision);
+        .send(decisionOut(result.decision));
     },
   );
 
   app.delete<{ Params: { target: string }; Headers: { 'x-floe-user'?: string } }>(
     '/v1/decisions/:target',
     {
-      ...writeAuth,
+      onRequest: analyst,
       schema: {
+        ...routeDoc('Lift the block on a target', 'decisions', 'analyst'),
         headers: userHeaderSchema,
         params: targetParamsSchema,
-        response: { 204: { type: 'null' }, ...errors },
+        response: { 204: { type: 'null', description: 'unblocked' }, ...errors },
       },
     },
     async (req, reply) => {
       const target = cidr('params/target', req.params.target);
-      const removed = await deps.onUnblock(target, req.headers['x-floe-user'] ?? DEFAULT_USER);
+      auditMutation(req, { action: 'decision.unblock', target });
+      const removed = await deps.onUnblock(target, userOf(req));
       if (!removed) throw new ApiError('FLOE_API_NOT_FOUND', `no decision for ${target}`);
       return reply.status(204).send();
     },
   );
+}
 
-  // Issue 8: triage, suppression rules, the never-block list and decision extension, each a plugin
-  // of its own file taking the same access options (authorize, audit).
-  const access = { authorize: deps.authorize ?? bearerAuthorize(deps.token), audit: deps.audit ?? logAudit, now };
-  void app.register(triageRoutes, { ...access, store: deps.store });
-  void app.register(suppressionRoutes, { ...access, store: deps.store, onChange: deps.onTriageChange });
-  void app.register(neverBlockRoutes, { ...access, store: deps.store, onChange: deps.onTriageChange, policyNeverBlock: deps.policyNeverBlock });
-  if (deps.onExtend) void app.register(decisionExtendRoutes, { ...access, onExtend: deps.onExtend });
-  if (deps.reports !== undefined) {
-    void app.register(reportRoutes, typeof deps.reports === 'string' ? { archive: openReportArchive(deps.reports), authorize: access.authorize } : deps.reports);
-  }
-
-  return app;
+/**
+ * A stored finding as GET /v1/findings answers it: times in RFC 3339 (findingOut), its triage
+ * `state` (`open` when never triaged), and its latest triage change and suppression mark, when it
+ * has them, with their times in RFC 3339 too.
+ */
+function findingAnswer(f: StoredFinding): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...findingOut(f), state: f.triage?.state ?? 'open' };
+  if (f.triage) out.triage = { ...f.triage, at: rfc3339(f.triage.at) };
+  if (f.suppression) out.suppression = { ...f.suppression, at: rfc3339(f.suppression.at) };
+  return out;
 }
 
 /**

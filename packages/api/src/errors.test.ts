@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { RESPOND_ERROR_CODES } from '@floe/respond';
 import { STORE_ERROR_CODES, StoreError } from '@floe/store';
-import { ApiError, ERROR_CATALOGUE, NOT_API_ERRORS, toErrorBody, type ErrorCode } from './errors.js';
+import { ApiError, ERROR_CATALOGUE, NOT_API_ERRORS, problem, toErrorBody, type ErrorCode } from './errors.js';
 
 const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
 const [table, rest] = doc.split('## Codes that never reach the API');
@@ -28,13 +28,15 @@ test('every code of @floe/respond and @floe/store is catalogued or listed as nev
 test('toErrorBody: catalogued codes keep code, status and message; uncatalogued errors are undefined (500 by the handler)', () => {
   for (const [code, e] of Object.entries(ERROR_CATALOGUE)) {
     const err = Object.assign(new Error(`m ${code}`), { code });
-    assert.deepEqual(toErrorBody(err), { statusCode: e.status, code, message: `m ${code}` });
+    assert.deepEqual(toErrorBody(err), { type: `urn:floe:problem:${code}`, title: e.title, status: e.status, code, detail: `m ${code}` });
   }
-  assert.deepEqual(toErrorBody(new StoreError('FLOE_STORE_BAD_CURSOR', 'bad')), { statusCode: 400, code: 'FLOE_STORE_BAD_CURSOR', message: 'bad' });
+  assert.deepEqual(toErrorBody(new StoreError('FLOE_STORE_BAD_CURSOR', 'bad')), problem('FLOE_STORE_BAD_CURSOR', 'bad'));
   assert.deepEqual(toErrorBody(new ApiError('FLOE_RESPOND_ALREADY_BLOCKED', 'kept', { extra: { decision: { target: 'x' } } })), {
-    statusCode: 409,
+    type: 'urn:floe:problem:FLOE_RESPOND_ALREADY_BLOCKED',
+    title: 'Already blocked',
+    status: 409,
     code: 'FLOE_RESPOND_ALREADY_BLOCKED',
-    message: 'kept',
+    detail: 'kept',
     decision: { target: 'x' },
   });
   for (const err of [

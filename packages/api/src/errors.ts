@@ -5,7 +5,8 @@
  * keeps the two in step, and another fails when @floe/respond or @floe/store gains a code that
  * is neither here nor listed in NOT_API_ERRORS.
  *
- * Every error response has the body `{ statusCode, code, message }` (plus `decision` for
+ * Every error response is RFC 9457 problem details (`application/problem+json`:
+ * `{ type, title, status, detail, instance, code }`, plus `decision` for
  * FLOE_RESPOND_ALREADY_BLOCKED). A thrown error whose `code` is not in the catalogue is an
  * internal error: 500 FLOE_API_INTERNAL with a generic message, logged once with its cause.
  */
@@ -18,6 +19,8 @@ export type ErrorSource = 'api' | 'respond' | 'store' | 'report';
 export interface CatalogueEntry {
   /** HTTP status of the response. */
   readonly status: number;
+  /** The RFC 9457 `title`: a short summary of the problem type, the same for every occurrence. */
+  readonly title: string;
   /** Who raises it. */
   readonly source: ErrorSource;
   /** One line for operators (docs/errors.md says more). */
@@ -28,42 +31,70 @@ export interface CatalogueEntry {
 export const ERROR_CATALOGUE = Object.freeze({
   FLOE_API_BAD_REQUEST: {
     status: 400,
+    title: 'Bad request',
     source: 'api',
     description: 'the request failed its schema (query, params, headers or body; a wrong type is never coerced), is not valid JSON, or a value is out of range',
   },
-  FLOE_API_UNAUTHORIZED: { status: 401, source: 'api', description: 'a bearer token is configured and the request to a write route lacks it or carries a wrong one' },
+  FLOE_API_UNAUTHORIZED: {
+    status: 401,
+    title: 'Authentication required',
+    source: 'api',
+    description:
+      'the route needs a role and the request has no bearer token (and anonymous callers have none), or its token is unknown, malformed, expired, revoked or fails OIDC verification',
+  },
+  FLOE_API_FORBIDDEN: {
+    status: 403,
+    title: 'Role too low',
+    source: 'api',
+    description: 'the caller is authenticated but its role is below what the route requires (viewer < analyst < admin)',
+  },
+  FLOE_API_RATE_LIMITED: {
+    status: 429,
+    title: 'Too many requests',
+    source: 'api',
+    description: 'the client address or the authenticated identity made more requests than api.rateLimit allows in its window; Retry-After says when to try again',
+  },
   FLOE_API_NOT_FOUND: {
     status: 404,
+    title: 'Not found',
     source: 'api',
     description: 'no such route; no decision for the target to delete or no active block to extend; no such finding to triage, suppression rule or run-time never-block entry',
   },
-  FLOE_API_PAYLOAD_TOO_LARGE: { status: 413, source: 'api', description: 'the request body is larger than the limit (1 MiB)' },
-  FLOE_API_UNSUPPORTED_MEDIA_TYPE: { status: 415, source: 'api', description: 'the request has a body that is not application/json' },
-  FLOE_API_INTERNAL: { status: 500, source: 'api', description: 'an unexpected error; details are in the server log, not in the response' },
-  FLOE_RESPOND_BAD_TARGET: { status: 400, source: 'respond', description: 'the block target is not an address or a prefix without host bits' },
-  FLOE_RESPOND_BAD_REQUEST: { status: 400, source: 'respond', description: 'the manual block request has a bad duration, reason or user' },
+  FLOE_API_PAYLOAD_TOO_LARGE: { status: 413, title: 'Request body too large', source: 'api', description: 'the request body is larger than the limit (1 MiB)' },
+  FLOE_API_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type', source: 'api', description: 'the request has a body that is not application/json' },
+  FLOE_API_INTERNAL: { status: 500, title: 'Internal error', source: 'api', description: 'an unexpected error; details are in the server log, not in the response' },
+  FLOE_RESPOND_BAD_TARGET: { status: 400, title: 'Bad block target', source: 'respond', description: 'the block target is not an address or a prefix without host bits' },
+  FLOE_RESPOND_BAD_REQUEST: { status: 400, title: 'Bad block request', source: 'respond', description: 'the manual block request has a bad duration, reason or user' },
   FLOE_RESPOND_TOO_WIDE: {
     status: 400,
+    title: 'Block target too wide',
     source: 'respond',
     description: 'the target prefix is wider than respond.minPrefixLength allows (default: shorter than /16 IPv4, /32 IPv6)',
   },
   FLOE_RESPOND_ALREADY_BLOCKED: {
     status: 409,
+    title: 'Already blocked',
     source: 'respond',
     description: 'the target is blocked until at least the requested expiry already; the existing decision is kept and returned in `decision`',
   },
-  FLOE_RESPOND_NEVER_BLOCK: { status: 422, source: 'respond', description: 'the target is on (or overlaps) the never-block list; floe will not block it' },
+  FLOE_RESPOND_NEVER_BLOCK: {
+    status: 422,
+    title: 'Target on the never-block list',
+    source: 'respond',
+    description: 'the target is on (or overlaps) the never-block list; floe will not block it',
+  },
   FLOE_RESPOND_PROTECTED: {
     status: 422,
+    title: 'Target protected',
     source: 'respond',
     description: 'the target is in (or overlaps) the protected set (nodes, control plane, own and special addresses) or is wider than the prefix limit; floe will not block it',
   },
-  FLOE_RESPOND_REFUSED: { status: 422, source: 'respond', description: 'the responder refused the block for another reason, named in the message' },
-  FLOE_RESPOND_RATE_LIMIT: { status: 429, source: 'respond', description: 'the responder refused a new block: rate cap reached' },
-  FLOE_STORE_BAD_CURSOR: { status: 400, source: 'store', description: 'the paging cursor is not one the API produced for this route' },
-  FLOE_STORE_BAD_QUERY: { status: 400, source: 'store', description: 'a query value is out of range' },
-  FLOE_STORE_NOT_STARTED: { status: 503, source: 'store', description: 'the store is not open (starting or stopping)' },
-  FLOE_REPORT_NOT_FOUND: { status: 404, source: 'report', description: 'no kept report with that id, or not kept in that format' },
+  FLOE_RESPOND_REFUSED: { status: 422, title: 'Block refused', source: 'respond', description: 'the responder refused the block for another reason, named in the message' },
+  FLOE_RESPOND_RATE_LIMIT: { status: 429, title: 'Block rate cap reached', source: 'respond', description: 'the responder refused a new block: rate cap reached' },
+  FLOE_STORE_BAD_CURSOR: { status: 400, title: 'Bad paging cursor', source: 'store', description: 'the paging cursor is not one the API produced for this route' },
+  FLOE_STORE_BAD_QUERY: { status: 400, title: 'Bad query value', source: 'store', description: 'a query value is out of range' },
+  FLOE_STORE_NOT_STARTED: { status: 503, title: 'Store not open', source: 'store', description: 'the store is not open (starting or stopping)' },
+  FLOE_REPORT_NOT_FOUND: { status: 404, title: 'Report not found', source: 'report', description: 'no kept report with that id, or not kept in that format' },
 } as const satisfies Record<string, CatalogueEntry>);
 
 /** A code of the catalogue. */
@@ -108,16 +139,38 @@ export class ApiError extends Error {
   }
 }
 
-/** The body of every error response; `decision` only with FLOE_RESPOND_ALREADY_BLOCKED. */
+/**
+ * The body of every error response: an RFC 9457 problem details object (media type
+ * `application/problem+json`) with the stable `code` as an extension member. `type` is
+ * `urn:floe:problem:<code>` (one URI per code, documented in docs/errors.md); `instance` is the
+ * request path; `decision` only with FLOE_RESPOND_ALREADY_BLOCKED.
+ */
 export interface ErrorBody {
-  statusCode: number;
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
   code: ErrorCode;
-  message: string;
   [extra: string]: unknown;
 }
 
+/** Media type of error responses (RFC 9457 section 3). */
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** The problem `type` URI of a code. */
+export function problemType(code: ErrorCode): string {
+  return `urn:floe:problem:${code}`;
+}
+
+/** A problem body for `code` with `detail` (not escaped here: toErrorBody does that). */
+export function problem(code: ErrorCode, detail: string, extra: Record<string, unknown> = {}): ErrorBody {
+  const e = ERROR_CATALOGUE[code];
+  return { ...extra, type: problemType(code), title: e.title, status: e.status, detail, code };
+}
+
 /** The generic answer to an unexpected error (the cause goes to the log only). */
-export const INTERNAL_ERROR_BODY: Readonly<ErrorBody> = Object.freeze({ statusCode: 500, code: 'FLOE_API_INTERNAL', message: 'internal error' });
+export const INTERNAL_ERROR_BODY: Readonly<ErrorBody> = Object.freeze(problem('FLOE_API_INTERNAL', 'internal error'));
 
 /**
  * Maps any thrown value to an error response body, or undefined when it is an unexpected error
@@ -130,7 +183,7 @@ export const INTERNAL_ERROR_BODY: Readonly<ErrorBody> = Object.freeze({ statusCo
  */
 export function toErrorBody(err: unknown): ErrorBody | undefined {
   const body = errorBody(err);
-  if (body) body.message = safeMessage(body.message);
+  if (body) body.detail = safeMessage(body.detail);
   return body;
 }
 
@@ -147,17 +200,17 @@ export function safeMessage(message: string): string {
 }
 
 function errorBody(err: unknown): ErrorBody | undefined {
-  if (err instanceof ApiError) return { ...err.extra, statusCode: err.statusCode, code: err.code, message: err.message };
+  if (err instanceof ApiError) return problem(err.code, err.message, err.extra);
   if (err === null || typeof err !== 'object') return undefined;
   const e = err as { code?: unknown; statusCode?: unknown; message?: unknown; validation?: unknown };
   const message = typeof e.message === 'string' ? e.message : 'bad request';
-  if (e.validation !== undefined) return { statusCode: 400, code: 'FLOE_API_BAD_REQUEST', message };
-  if (isCatalogued(e.code)) return { statusCode: ERROR_CATALOGUE[e.code].status, code: e.code, message };
+  if (e.validation !== undefined) return problem('FLOE_API_BAD_REQUEST', message);
+  if (isCatalogued(e.code)) return problem(e.code, message);
   const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
   if (typeof e.code === 'string' && e.code.startsWith('FST_') && status >= 400 && status < 500) {
-    if (status === 413) return { statusCode: 413, code: 'FLOE_API_PAYLOAD_TOO_LARGE', message };
-    if (status === 415) return { statusCode: 415, code: 'FLOE_API_UNSUPPORTED_MEDIA_TYPE', message };
-    return { statusCode: 400, code: 'FLOE_API_BAD_REQUEST', message };
+    if (status === 413) return problem('FLOE_API_PAYLOAD_TOO_LARGE', message);
+    if (status === 415) return problem('FLOE_API_UNSUPPORTED_MEDIA_TYPE', message);
+    return problem('FLOE_API_BAD_REQUEST', message);
   }
   return undefined;
 }

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import type { DataGap } from '@floe/flow';
 import { gapFixture } from '@floe/store/contract';
 import { harness, T0 } from './test-harness.js';
+import { gapOut } from './times.js';
 
 const silent: DataGap = { schema: 1, node: 'node-a', source: 'conntrack', kind: 'silent', from: T0 - 60_000, to: T0, count: 0 };
 const enobufs: DataGap = { schema: 1, node: 'node-b', source: 'conntrack', kind: 'enobufs', from: T0 + 1000, to: T0 + 2000, count: 3 };
@@ -27,24 +28,24 @@ describe('GET /v1/gaps', () => {
       return r.json() as GapsBody;
     };
     const all = await get('');
-    assert.deepEqual(all.items, [rejected, enobufs, silent]);
+    assert.deepEqual(all.items, [rejected, enobufs, silent].map(gapOut), 'RFC 3339 times out');
     assert.deepEqual([all.total, all.summary.gaps, all.summary.enobufsWarnings, all.summary.rejectedLines, all.summary.silentMs], [3, 3, 3, 2, 60_000]);
 
     // the last 30 s of the silence and the ENOBUFS burst; RFC 3339 and ms alike
     const part = await get(`?from=${new Date(T0 - 30_000).toISOString()}&to=${T0 + 5000}`);
-    assert.deepEqual(part.items, [enobufs, silent]);
+    assert.deepEqual(part.items, [enobufs, silent].map(gapOut));
     assert.equal(part.summary.silentMs, 30_000, 'silence clipped to the period');
     assert.deepEqual(part, await get(`?from=${T0 - 30_000}&to=${T0 + 5000}`));
 
-    assert.deepEqual((await get('?kind=enobufs')).items, [enobufs]);
-    assert.deepEqual((await get('?node=node-b&source=conntrack')).items, [enobufs]);
+    assert.deepEqual((await get('?kind=enobufs')).items, [gapOut(enobufs)]);
+    assert.deepEqual((await get('?node=node-b&source=conntrack')).items, [gapOut(enobufs)]);
 
     // pages: the summary is of the whole period on every page
     const p1 = await get('?limit=2');
     assert.equal(p1.items.length, 2);
     assert.ok(p1.next);
     const p2 = await get(`?limit=2&cursor=${p1.next}`);
-    assert.deepEqual(p2.items, [silent]);
+    assert.deepEqual(p2.items, [gapOut(silent)]);
     assert.equal(p2.next, undefined);
     assert.deepEqual(p2.summary, p1.summary);
   });

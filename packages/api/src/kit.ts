@@ -5,7 +5,8 @@
  */
 import { buildApp, startApi } from './app.js';
 import { createDecisionHandlers } from './decisions.js';
+import { resolveApiSecurity } from './security-config.js';
 import { resolveApiToken } from './token.js';
 
-/** `{ buildApp, startApi, resolveApiToken, createDecisionHandlers }` for RoleKit.api. */
-export const API_KIT = Object.freeze({ buildApp, startApi, resolveApiToken, createDecisionHandlers });
+/** `{ buildApp, startApi, resolveApiToken, resolveApiSecurity, createDecisionHandlers }` for RoleKit.api. */
+export const API_KIT = Object.freeze({ buildApp, startApi, resolveApiToken, resolveApiSecurity, createDecisionHandlers });

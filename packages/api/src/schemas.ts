@@ -7,9 +7,17 @@ import { TRIAGE_STATES } from '@floe/store';
 
 const str = { type: 'string' } as const;
 const int = { type: 'integer' } as const;
+/** A time in an answer: RFC 3339 in UTC with ms (`2025-03-01T12:00:00.000Z`). */
+export const timeOutSchema = { type: 'string', format: 'date-time', examples: ['2025-03-01T12:00:00.000Z'] } as const;
+const tOut = timeOutSchema;
 
-/** A time: ms since epoch or an ISO 8601 date-time (format `floe-time`, see values.ts parseTime). */
-export const timeSchema = { type: 'string', format: 'floe-time', maxLength: 40 } as const;
+/** A time in a query: an RFC 3339 / ISO 8601 date-time, or ms since epoch (format `floe-time`, see values.ts parseTime). */
+export const timeSchema = {
+  type: 'string',
+  format: 'floe-time',
+  maxLength: 40,
+  description: 'RFC 3339 date-time (2025-03-01T12:00:00Z) or ms since epoch',
+} as const;
 /** An address or CIDR prefix (format `floe-cidr`, see values.ts normalizeCidr). */
 export const cidrSchema = { type: 'string', format: 'floe-cidr', minLength: 2, maxLength: 64 } as const;
 /** An address (format `floe-addr`, see values.ts normalizeAddress). */
@@ -28,8 +36,8 @@ export const findingSchema = {
   properties: {
     id: str,
     schema: int,
-    firstSeen: int,
-    lastSeen: int,
+    firstSeen: tOut,
+    lastSeen: tOut,
     detector: str,
     kind: str,
     severity: str,
@@ -62,22 +70,36 @@ export const decisionSchema = {
       ],
     },
     durationMs: int,
-    expiresAt: int,
+    expiresAt: tOut,
     origin: str,
     reason: str,
     count: int,
     dryRun: { type: 'boolean' },
-    createdAt: int,
-    updatedAt: int,
+    createdAt: tOut,
+    updatedAt: tOut,
   },
 } as const;
 
-/** Error response body; `decision` only with FLOE_RESPOND_ALREADY_BLOCKED (the block that stands). */
-export const errorSchema = {
+/**
+ * Error response body: RFC 9457 problem details (`application/problem+json`) with the stable
+ * `code`; `decision` only with FLOE_RESPOND_ALREADY_BLOCKED (the block that stands).
+ */
+export const problemSchema = {
   type: 'object',
-  required: ['statusCode', 'code', 'message'],
-  properties: { statusCode: int, code: str, message: str, decision: decisionSchema },
+  required: ['type', 'title', 'status', 'detail', 'code'],
+  properties: {
+    type: { type: 'string', description: 'urn:floe:problem:<code>' },
+    title: str,
+    status: int,
+    detail: str,
+    instance: { type: 'string', description: 'the request path' },
+    code: { type: 'string', description: 'stable FLOE_* code (docs/errors.md)' },
+    decision: decisionSchema,
+  },
 } as const;
+
+/** The former name of {@link problemSchema}, kept for route files written against it. */
+export const errorSchema = problemSchema;
 
 /** A page of items: `next` is absent on the last page; `total` counts every match. */
 export function pageSchema(item: object): object {
@@ -120,7 +142,10 @@ export const decisionsQuerySchema = {
   },
 } as const;
 
-/** `x-floe-user` header: who asks (default `api`). */
+/**
+ * `x-floe-user` header: accepted for compatibility and IGNORED — the audit and the decisions name
+ * the authenticated identity, never a header the caller chose.
+ */
 export const userHeaderSchema = {
   type: 'object',
   properties: { 'x-floe-user': { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._@:-]+$' } },
@@ -177,8 +202,8 @@ export const gapSchema = {
     node: str,
     source: str,
     kind: str,
-    from: int,
-    to: int,
+    from: tOut,
+    to: tOut,
     count: int,
     reasons: { type: 'object', additionalProperties: int },
   },
@@ -209,4 +234,75 @@ export const gapsPageSchema = {
   type: 'object',
   required: ['items', 'total', 'summary'],
   properties: { items: { type: 'array', items: gapSchema }, next: str, total: int, summary: gapSummarySchema },
+} as const;
+
+/** An API token as listed (never its hash or secret). */
+export const tokenSchema = {
+  type: 'object',
+  required: ['id', 'name', 'role', 'createdAt', 'createdBy'],
+  properties: { id: str, name: str, role: { type: 'string', enum: ['viewer', 'analyst', 'admin'] }, createdAt: tOut, createdBy: str, expiresAt: tOut, revokedAt: tOut },
+} as const;
+
+/** POST /v1/tokens body. */
+export const tokenBodySchema = {
+  type: 'object',
+  required: ['role'],
+  additionalProperties: false,
+  properties: {
+    role: { type: 'string', enum: ['viewer', 'analyst', 'admin'] },
+    name: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^\\p{Cc}\\p{Cf}]+$' },
+    expires: { type: 'string', pattern: '^[0-9]{1,6}(m|h|d|w)$', description: 'lifetime: <n>m|h|d|w (30d), 1 minute .. 10 years; absent: no expiry' },
+  },
+} as const;
+
+/** POST /v1/tokens answer: the token record and, once, its secret text. */
+export const newTokenSchema = {
+  type: 'object',
+  required: ['token', 'secret'],
+  properties: { token: tokenSchema, secret: { type: 'string', description: 'the bearer token; shown once, never stored' } },
+} as const;
+
+/** DELETE /v1/tokens/:id path parameters. */
+export const tokenParamsSchema = {
+  type: 'object',
+  required: ['id'],
+  additionalProperties: false,
+  properties: { id: { type: 'string', pattern: '^[a-z0-9]{8,32}$' } },
+} as const;
+
+/** An API audit entry. */
+export const auditEntrySchema = {
+  type: 'object',
+  required: ['id', 'at', 'subject', 'via', 'method', 'route', 'path', 'status', 'ip', 'requestId'],
+  properties: {
+    id: str,
+    at: tOut,
+    subject: str,
+    via: { type: 'string', enum: ['token', 'oidc', 'anonymous'] },
+    role: str,
+    method: str,
+    route: str,
+    path: str,
+    status: int,
+    ip: str,
+    action: str,
+    target: str,
+    requestId: str,
+  },
+} as const;
+
+/** GET /v1/audit query string. */
+export const auditQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    from: timeSchema,
+    to: timeSchema,
+    subject: { type: 'string', minLength: 1, maxLength: 256 },
+    method: { type: 'string', enum: ['POST', 'PUT', 'PATCH', 'DELETE'] },
+    status: { type: 'string', pattern: '^[1-5][0-9]{2}$' },
+    action: { type: 'string', minLength: 1, maxLength: 64 },
+    limit: limitSchema,
+    cursor: cursorSchema,
+  },
 } as const;

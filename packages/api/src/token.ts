@@ -32,7 +32,7 @@ export const TOKEN_RE = /^[\x21-\x7e]{16,4096}$/;
 export const TOKEN_FILE_MAX_BYTES = 8192;
 
 /** The `api` keys resolveApiToken reads. */
-export type ApiTokenConfig = Pick<FloeConfig['api'], 'host' | 'token' | 'tokenFile' | 'allowUnauthenticated'>;
+export type ApiTokenConfig = Pick<FloeConfig['api'], 'host' | 'token' | 'tokenFile' | 'allowUnauthenticated'> & Partial<Pick<FloeConfig['api'], 'anonymousRole' | 'oidc'>>;
 
 /**
  * The API's bearer token from `api.token` or `api.tokenFile` (read now, whitespace trimmed),
@@ -55,11 +55,13 @@ export function resolveApiToken(api: ApiTokenConfig, readFile: (path: string) =>
     if (!TOKEN_RE.test(token))
       throw bad('FLOE_CONFIG_API_TOKEN', `api.tokenFile ${escapeText(api.tokenFile)}: the token must be 16..4096 printable ASCII characters without spaces`);
   }
-  if (token === undefined && !isLoopbackHost(api.host) && !api.allowUnauthenticated) {
+  // exposed without a shared token: fine when OIDC or stored tokens are the only way in (anonymousRole none)
+  const closed = api.oidc?.issuer !== undefined || api.anonymousRole === 'none';
+  if (token === undefined && !isLoopbackHost(api.host) && !api.allowUnauthenticated && !closed) {
     throw bad(
       'FLOE_CONFIG_API_UNAUTHENTICATED',
       `api.host ${api.host} is not a loopback address and no api.token / api.tokenFile (FLOE_API_TOKEN, FLOE_API_TOKEN_FILE) is set: ` +
-        'anyone reaching the port could block and unblock addresses. Set a token, listen on 127.0.0.1, or set api.allowUnauthenticated: true',
+        'anyone reaching the port could block and unblock addresses. Set a token, api.oidc or api.anonymousRole: none (per-person tokens: floe token create), listen on 127.0.0.1, or set api.allowUnauthenticated: true',
     );
   }
   return token;

@@ -7,6 +7,8 @@ import { cidrSchema, findingSchema, timeSchema } from './schemas.js';
 
 const str = { type: 'string' } as const;
 const int = { type: 'integer' } as const;
+/** A time in an answer: RFC 3339 text (times.ts rfc3339). */
+const rfc3339 = { type: 'string', format: 'date-time' } as const;
 
 /** Free text given by a person (a reason): 1..500 characters, stored escaped. */
 export const reasonSchema = { type: 'string', minLength: 1, maxLength: 500 } as const;
@@ -155,7 +157,7 @@ export const findingAnswerSchema = {
   properties: {
     ...findingSchema.properties,
     state: { type: 'string', enum: [...TRIAGE_STATES] },
-    triage: { type: 'object', required: ['state', 'by', 'at'], properties: { state: str, reason: str, by: str, at: int } },
-    suppression: { type: 'object', required: ['ruleId', 'at'], properties: { ruleId: str, at: int } },
+    triage: { type: 'object', required: ['state', 'by', 'at'], properties: { state: str, reason: str, by: str, at: rfc3339 } },
+    suppression: { type: 'object', required: ['ruleId', 'at'], properties: { ruleId: str, at: rfc3339 } },
   },
 } as const;

@@ -137,3 +137,25 @@ test('api.token, api.tokenFile, api.allowUnauthenticated: defaults, environment 
   assert.throws(() => loadConfig({ env: { FLOE_API_TOKEN: 'short' } }), /api\.token: must NOT have fewer than 16 characters/);
   assert.throws(() => loadConfig({ env: { FLOE_API_TOKEN: 'a token with spaces in it' } }), /api\.token: must match pattern/);
 });
+
+test('issue 8: api roles, rate limits, TLS and OIDC keys: defaults, environment names, refusals', () => {
+  const d = defaultConfig();
+  assert.equal(d.api.tokenRole, 'admin');
+  assert.equal(d.api.anonymousRole, undefined);
+  assert.equal(d.api.metricsRequireAuth, false);
+  assert.deepEqual(d.api.rateLimit, { perAddress: 6000, perToken: 3000, windowMs: 60_000 });
+  assert.deepEqual(d.api.tls, {});
+  assert.deepEqual(d.api.oidc, { roleClaim: 'roles', roles: {}, clockToleranceSec: 30 });
+  const c = loadConfig({
+    env: { FLOE_API_ANONYMOUS_ROLE: 'none', FLOE_API_RATE_LIMIT_PER_TOKEN: '5', FLOE_API_TLS_CERT: '/etc/floe/tls.crt', FLOE_API_OIDC_ISSUER: 'https://idp.example' },
+    overrides: { api: { oidc: { roles: { 'soc-analysts': 'analyst' } } } },
+  });
+  assert.equal(c.api.anonymousRole, 'none');
+  assert.equal(c.api.rateLimit.perToken, 5);
+  assert.equal(c.api.tls.cert, '/etc/floe/tls.crt');
+  assert.equal(c.api.oidc.issuer, 'https://idp.example');
+  assert.deepEqual(c.api.oidc.roles, { 'soc-analysts': 'analyst' });
+  assert.throws(() => loadConfig({ env: { FLOE_API_TOKEN_ROLE: 'root' } }), /api\.tokenRole: must be one of viewer, analyst, admin/);
+  assert.throws(() => loadConfig({ env: { FLOE_API_RATE_LIMIT_PER_ADDRESS: '0' } }), /api\.rateLimit\.perAddress: must be >= 1/);
+  assert.throws(() => loadConfig({ overrides: { api: { oidc: { roles: { x: 'superuser' } } } } }), /api\.oidc\.roles\.x: must be one of viewer, analyst, admin/);
+});

@@ -4,6 +4,9 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument, LineCounter, isMap, isSeq, type Node as YamlNode } from 'yaml';
 import { configSchema } from './schema.js';
 
+/** API roles, least to most privileged (packages/api identity.ts). */
+export type ApiRoleName = 'viewer' | 'analyst' | 'admin';
+
 /** The validated configuration of one floe process (see schema.ts for every key's meaning). */
 export interface FloeConfig {
   node: string;
@@ -24,7 +27,24 @@ export interface FloeConfig {
   processor: { storeFlows: boolean; group: string };
   enforcer: { enabled: boolean; dryRun: boolean; reconcileIntervalMs: number; netns?: string; table: string };
   /** `token` / `tokenFile`: bearer token for the API's block/unblock routes (absent: none); see schema.ts. */
-  api: { enabled: boolean; host: string; port: number; token?: string; tokenFile?: string; allowUnauthenticated: boolean };
+  api: {
+    enabled: boolean;
+    host: string;
+    port: number;
+    token?: string;
+    tokenFile?: string;
+    allowUnauthenticated: boolean;
+    /** Role of the shared token. */
+    tokenRole: ApiRoleName;
+    /** Role of a request without a token; absent: admin when no token and no OIDC is configured, else none. */
+    anonymousRole?: ApiRoleName | 'none';
+    metricsRequireAuth: boolean;
+    rateLimit: { perAddress: number; perToken: number; windowMs: number };
+    /** PEM files; both set: HTTPS. */
+    tls: { cert?: string; key?: string };
+    /** OIDC bearer tokens (issuer absent: off). */
+    oidc: { issuer?: string; audience?: string; jwksUri?: string; roleClaim: string; roles: Record<string, ApiRoleName>; clockToleranceSec: number };
+  };
   /** Health endpoint of each role main (ports per role, so roles sharing a host network do not collide). */
   health: { host: string; collectorPort: number; processorPort: number; enforcerPort: number; apiPort: number; shutdownTimeoutMs: number };
   store: { kind: 'duckdb' | 'clickhouse'; path: string; threads: number; url: string; database: string; retentionDays: number };

@@ -108,7 +108,7 @@ export const configSchema = {
           maxLength: 4096,
           pattern: '^[\\x21-\\x7e]+$',
           description:
-            'Bearer token POST and DELETE /v1/decisions require (`Authorization: Bearer <token>`); 16+ printable ASCII characters, no spaces. Absent (and no tokenFile): no authentication. Prefer FLOE_API_TOKEN or tokenFile to writing it in a file others read.',
+            'Shared bearer token (`Authorization: Bearer <token>`) with role api.tokenRole (default admin); 16+ printable ASCII characters, no spaces. Per-person tokens: `floe token create`. Prefer FLOE_API_TOKEN or tokenFile to writing it in a file others read.',
         },
         tokenFile: {
           type: 'string',
@@ -120,6 +120,64 @@ export const configSchema = {
           default: false,
           description:
             'Let the api role listen on a non-loopback host without a token (anyone reaching the port can block and unblock). Without it, that configuration is refused (exit 2).',
+        },
+        tokenRole: {
+          enum: ['viewer', 'analyst', 'admin'],
+          default: 'admin',
+          description: 'Role of the shared api.token / api.tokenFile (roles: viewer < analyst < admin; see packages/api/README.md).',
+        },
+        anonymousRole: {
+          enum: ['none', 'viewer', 'analyst', 'admin'],
+          description:
+            'Role of a request without a bearer token. Absent: admin when neither api.token/tokenFile nor api.oidc is set (the open loopback API of earlier versions), none otherwise (401).',
+        },
+        metricsRequireAuth: { type: 'boolean', default: false, description: 'GET /metrics requires a bearer token of any role (viewer and up). /healthz always stays open.' },
+        rateLimit: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            perAddress: {
+              type: 'integer',
+              minimum: 1,
+              default: 6000,
+              description: 'Requests one client address may make per rateLimit.windowMs (every request counts); 429 with Retry-After beyond.',
+            },
+            perToken: {
+              type: 'integer',
+              minimum: 1,
+              default: 3000,
+              description: 'Requests one authenticated identity (token or OIDC subject) may make per rateLimit.windowMs; 429 with Retry-After beyond.',
+            },
+            windowMs: { type: 'integer', minimum: 1000, default: 60000, description: 'Rate-limit window (ms).' },
+          },
+        },
+        tls: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            cert: { type: 'string', minLength: 1, description: 'PEM certificate (chain) file: with tls.key the API serves HTTPS only.' },
+            key: { type: 'string', minLength: 1, description: 'PEM private key file of tls.cert.' },
+          },
+        },
+        oidc: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            issuer: { type: 'string', minLength: 1, description: 'OIDC issuer (`iss`) whose JWT bearer tokens the API accepts; absent: OIDC off. Needs jwksUri and audience.' },
+            audience: { type: 'string', minLength: 1, description: 'Required `aud` of OIDC tokens.' },
+            jwksUri: { type: 'string', minLength: 1, description: "URL of the issuer's JWKS (RFC 7517), fetched and cached by jose." },
+            roleClaim: { type: 'string', minLength: 1, default: 'roles', description: "Claim holding the caller's roles or groups (a string or an array of strings)." },
+            roles: {
+              type: 'object',
+              additionalProperties: { enum: ['viewer', 'analyst', 'admin'] },
+              default: {},
+              description: 'Claim value → floe role, e.g. {"soc-analysts": "analyst"}; the highest matching role wins; no match: 403.',
+            },
+            clockToleranceSec: { type: 'integer', minimum: 0, maximum: 300, default: 30, description: 'Clock skew allowed on exp/nbf/iat (s).' },
+          },
         },
       },
     },

@@ -101,7 +101,7 @@ export interface ApiAppDeps extends ApiDecisionHandlers {
   registry: Registry;
   logger?: Logger;
   health: () => Record<string, unknown> & { ok: boolean };
-  /** Bearer token POST/DELETE /v1/decisions require; absent = open (see the kit's resolveApiToken). */
+  /** The shared bearer token (api.token); see the kit's resolveApiToken. */
   token?: string;
   /**
    * Called after the API changed the never-block list or the suppression rules in the store:
@@ -112,6 +112,10 @@ export interface ApiAppDeps extends ApiDecisionHandlers {
   policyNeverBlock?: readonly string[];
   /** Folder of kept compliance reports (report.dir), served by GET /v1/reports. */
   reports?: string;
+  /** Authentication, roles and rate limits (@floe/api SecurityOptions), from the kit's resolveApiSecurity. */
+  security?: object;
+  /** HTTPS certificate and key (api.tls). */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 /**
@@ -164,6 +168,11 @@ export interface RoleKit<P = unknown, A extends { close(): PromiseLike<unknown> 
      * @throws Error FLOE_CONFIG_API_TOKEN / FLOE_CONFIG_API_UNAUTHENTICATED (exit 2).
      */
     resolveApiToken(api: FloeConfig['api']): string | undefined;
+    /**
+     * Roles, OIDC, rate limits and TLS from `api.*` (given the shared token).
+     * @throws Error FLOE_CONFIG_API_TLS / FLOE_CONFIG_API_OIDC (exit 2).
+     */
+    resolveApiSecurity?(api: FloeConfig['api'], token: string | undefined): { security?: object; tls?: { cert: Buffer; key: Buffer } };
     /** Manual block and unblock over the responder and the decision writer. */
     createDecisionHandlers(deps: { responder: Responder; writer: DecisionWriterLike; store: Store; onDecision?: (d: Decision) => void }): ApiDecisionHandlers;
   };
@@ -246,6 +255,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
 
   // The API's token and exposure check, before anything is built (a refusal exits 2).
   const apiToken = roles.api && cfg.api.enabled ? need('api', 'api').resolveApiToken(cfg.api) : undefined;
+  const apiSecurity = roles.api && cfg.api.enabled ? need('api', 'api').resolveApiSecurity?.(cfg.api, apiToken) : undefined;
 
   // Sources first: decide what this process reads, and say it.
   const sources: CollectorSourceSpec[] = [];
@@ -436,6 +446,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
       logger: log.child({ component: 'api' }),
       token: apiToken,
       reports: cfg.report.dir,
+      ...apiSecurity,
       health: () => {
         const parts: Record<string, ComponentHealth | undefined> = {
           collector: collector?.health() as ComponentHealth | undefined,
@@ -454,7 +465,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
       async start() {
         const addr = await k.startApi(app, { host: cfg.api.host, port: cfg.api.port });
         listening = true;
-        out(`api      ${addr}  (GET /v1/findings, /v1/decisions, /v1/gaps, /v1/reports, /metrics, /healthz)`);
+        out(`api      ${addr}  (GET /v1/findings, /v1/decisions, /v1/gaps, /v1/reports, /v1/audit, /metrics, /healthz; OpenAPI: /openapi.json, /docs)`);
       },
       async stop() {
         await app.close();

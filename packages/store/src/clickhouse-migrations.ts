@@ -39,6 +39,10 @@ export const CLICKHOUSE_DEFAULT_RETENTION_DAYS = 30;
  *   row of a finding is its state), `finding_suppressions` (ReplacingMergeTree(at_ms) by finding),
  *   `suppressions` and `never_block` (ReplacingMergeTree(version, is_deleted) like `decisions`:
  *   delete writes a tombstone; reads use FINAL).
+ * - `api_tokens` (step 5): ReplacingMergeTree(version) by `id`; a revocation writes the row
+ *   again with `revoked_at` and a higher version (reads use FINAL). Only the SHA-256 `hash` of a
+ *   token is stored. `api_audit` (step 5): one row per mutating API call, unique `id`, sorted by
+ *   (at_ms, id) (ReplacingMergeTree only so that the shared keyset read may use FINAL).
  */
 export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
   {
@@ -247,6 +251,40 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
         is_deleted UInt8
       ) ENGINE = ReplacingMergeTree(version, is_deleted)
       ORDER BY cidr`,
+    ],
+  },
+  {
+    version: 5,
+    name: 'api_tokens (hashes of API tokens) and api_audit (every mutating API call)',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS api_tokens (
+        id String,
+        name String,
+        role LowCardinality(String),
+        hash String,
+        created_at Int64,
+        created_by String,
+        expires_at Nullable(Int64),
+        revoked_at Nullable(Int64),
+        version UInt64
+      ) ENGINE = ReplacingMergeTree(version)
+      ORDER BY id`,
+      `CREATE TABLE IF NOT EXISTS api_audit (
+        id String,
+        at_ms Int64,
+        subject String,
+        via LowCardinality(String),
+        role LowCardinality(Nullable(String)),
+        method LowCardinality(String),
+        route String,
+        path String,
+        status Int32,
+        ip String,
+        action LowCardinality(Nullable(String)),
+        target Nullable(String),
+        request_id String
+      ) ENGINE = ReplacingMergeTree
+      ORDER BY (at_ms, id)`,
     ],
   },
 ];

@@ -14,6 +14,7 @@ import { checkReportQuery, compareGroups, findingCounts, hourly, REPORT_BUCKET_M
 import { auditRow, deadLetterRow, decisionRow, findingRow, mergeFinding, rowToAudit, rowToDeadLetter, rowToDecision, rowToFinding, toNumber, type Row } from './rows.js';
 import type { DeadLetterRow, DecisionQuery, FindingQuery, GapQuery, GapSummary, GapSummaryQuery, Page, Store, StoredFinding } from './store.js';
 import { attachTriage, CURRENT_TRIAGE_SELECT, markRow, neverBlockRow, rowToNeverBlock, rowToSuppression, rowToTriage, suppressionRow, triageRow } from './triage.js';
+import { apiAuditRow, apiTokenRow, checkApiToken, queryApiAuditPage, rowToApiToken, type ApiAuditEntry, type ApiAuditQuery, type ApiTokenRecord } from './access.js';
 
 /** Options of the ClickHouse store. */
 export interface ClickHouseStoreOptions {
@@ -674,6 +675,46 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
           },
         };
       });
+    },
+
+    async insertApiToken(t: ApiTokenRecord): Promise<void> {
+      checkApiToken(t);
+      return serial(async (c) => {
+        if ((await rows(c, 'SELECT id FROM api_tokens WHERE id = {id:String}', { id: t.id })).length)
+          throw new StoreError(STORE_ERROR_CODES.BAD_QUERY, `api token ${t.id} exists already`);
+        await insert(c, 'api_tokens', [{ ...apiTokenRow(t), version: 1 }]);
+      });
+    },
+
+    getApiToken(id: string): Promise<ApiTokenRecord | undefined> {
+      return serial(async (c) => {
+        const got = await rows(c, 'SELECT * FROM api_tokens FINAL WHERE id = {id:String}', { id });
+        return got.length ? rowToApiToken(got[0]) : undefined;
+      });
+    },
+
+    listApiTokens(): Promise<ApiTokenRecord[]> {
+      return serial(async (c) => (await rows(c, 'SELECT * FROM api_tokens FINAL ORDER BY created_at DESC, id')).map(rowToApiToken));
+    },
+
+    revokeApiToken(id: string, at: number): Promise<boolean> {
+      // A new version of the row with revoked_at set; the ReplacingMergeTree keeps the highest.
+      return serial(async (c) => {
+        const got = await rows(c, 'SELECT *, toUInt64(version) AS v FROM api_tokens FINAL WHERE id = {id:String}', { id });
+        if (got.length === 0) return false;
+        const t = rowToApiToken(got[0]);
+        if (t.revokedAt !== undefined) return false;
+        await insert(c, 'api_tokens', [{ ...apiTokenRow({ ...t, revokedAt: at }), version: toNumber(got[0].v) + 1 }]);
+        return true;
+      });
+    },
+
+    appendApiAudit(entry: ApiAuditEntry): Promise<void> {
+      return serial((c) => insert(c, 'api_audit', [apiAuditRow(entry)]));
+    },
+
+    queryApiAudit(q: ApiAuditQuery): Promise<Page<ApiAuditEntry>> {
+      return queryApiAuditPage(q, fetchPage);
     },
 
     countFlows(): Promise<{ flows: number; bytes: number }> {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import type { DataGap, Decision, DecisionAudit, Finding, FlowRecord } from '@floe/flow';
 import type { DeadLetterRow, FindingTriage, Store, SuppressionRule } from './store.js';
+import type { ApiAuditEntry, ApiTokenRecord } from './access.js';
 
 const T0 = Date.parse('2025-03-01T12:00:00Z');
 
@@ -731,5 +732,94 @@ export function runStoreContract(name: string, makeStore: () => Store | Promise<
       await assert.rejects(s.reportAggregates({ from: Number.NaN, to: h0 }), { code: 'FLOE_STORE_BAD_QUERY' });
       await assert.rejects(s.reportAggregates({ from: h0, to: h0 + 1, groupLimit: 0 }), { code: 'FLOE_STORE_BAD_QUERY' });
     });
+
+    // Issue 8: API tokens (only a hash stored) and the API audit log.
+    it('api tokens: stored by id with their hash, listed newest first, revoked once, id unique', async (t) => {
+      const s = await started(t);
+      const a = apiTokenFixture({ id: 'aaaa1111', name: 'grafana', role: 'viewer', createdAt: T0 });
+      const b = apiTokenFixture({ id: 'bbbb2222', name: 'soc', role: 'admin', createdAt: T0 + 1000, expiresAt: T0 + 86_400_000 });
+      await s.insertApiToken(a);
+      await s.insertApiToken(b);
+      await assert.rejects(s.insertApiToken(a), { code: 'FLOE_STORE_BAD_QUERY' });
+      await assert.rejects(s.insertApiToken({ ...a, id: 'x', hash: 'nothex' }), { code: 'FLOE_STORE_BAD_QUERY' });
+      assert.deepEqual(await s.getApiToken('aaaa1111'), a);
+      assert.equal(await s.getApiToken("aaaa1111' OR '1'='1"), undefined, 'an id is data, never SQL');
+      assert.deepEqual(
+        (await s.listApiTokens()).map((x) => x.id),
+        ['bbbb2222', 'aaaa1111'],
+      );
+      assert.equal(await s.revokeApiToken('aaaa1111', T0 + 5000), true);
+      assert.equal(await s.revokeApiToken('aaaa1111', T0 + 6000), false, 'revoked already');
+      assert.equal(await s.revokeApiToken('nosuch00', T0 + 6000), false);
+      assert.deepEqual(await s.getApiToken('aaaa1111'), { ...a, revokedAt: T0 + 5000 });
+      assert.deepEqual(await s.getApiToken('bbbb2222'), b);
+      assert.equal((await s.listApiTokens()).length, 2);
+    });
+
+    it('api audit: appended, newest first in pages with a cursor, filters by subject, method, status, action and [from, to)', async (t) => {
+      const s = await started(t);
+      const all: ApiAuditEntry[] = [];
+      for (let i = 0; i < 7; i++) {
+        all.push(
+          apiAuditFixture({
+            id: `e${i}`,
+            at: T0 + Math.floor(i / 2) * 1000,
+            subject: i % 2 ? 'token:aaaa1111' : 'anonymous',
+            via: i % 2 ? 'token' : 'anonymous',
+            role: i % 2 ? 'admin' : undefined,
+            status: i % 3 === 0 ? 401 : 201,
+            action: i === 6 ? 'token.create' : undefined,
+          }),
+        );
+      }
+      for (const e of all) await s.appendApiAudit(e);
+      const expected = [...all].sort((x, y) => y.at - x.at || (x.id < y.id ? 1 : -1));
+      const seen: ApiAuditEntry[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const p = await s.queryApiAudit({ limit: 3, cursor });
+        assert.equal(p.total, 7);
+        seen.push(...p.items);
+        cursor = p.next;
+        pages++;
+      } while (cursor && pages < 10);
+      assert.equal(pages, 3);
+      assert.deepEqual(seen, expected, 'every field round-trips, absent ones stay absent');
+      const ids = async (q: Parameters<Store['queryApiAudit']>[0]) => (await s.queryApiAudit(q)).items.map((e) => e.id).sort();
+      assert.deepEqual(await ids({ subject: 'token:aaaa1111' }), ['e1', 'e3', 'e5']);
+      assert.deepEqual(await ids({ status: 401 }), ['e0', 'e3', 'e6']);
+      assert.deepEqual(await ids({ action: 'token.create' }), ['e6']);
+      assert.deepEqual(await ids({ method: 'DELETE' }), []);
+      assert.deepEqual(await ids({ from: T0 + 1000, to: T0 + 3000 }), ['e2', 'e3', 'e4', 'e5']);
+      await assert.rejects(s.queryApiAudit({ status: 42 }), { code: 'FLOE_STORE_BAD_QUERY' });
+      const dpage = await s.queryFindings({});
+      assert.equal(dpage.next, undefined);
+      await assert.rejects(s.queryApiAudit({ cursor: 'bm9wZQ' }), { code: 'FLOE_STORE_BAD_CURSOR' });
+    });
   });
+}
+
+/** An API token record (the hash of `floe_<id>_secret`); override any field. */
+export function apiTokenFixture(over: Partial<ApiTokenRecord> = {}): ApiTokenRecord {
+  return { id: 'tok00001', name: 'test', role: 'viewer', hash: 'a'.repeat(64), createdAt: T0, createdBy: 'cli:root', ...over };
+}
+
+/** An API audit entry of a POST /v1/decisions; override any field (undefined fields are left out). */
+export function apiAuditFixture(over: Partial<ApiAuditEntry> = {}): ApiAuditEntry {
+  const e: ApiAuditEntry = {
+    id: 'e0',
+    at: T0,
+    subject: 'anonymous',
+    via: 'anonymous',
+    method: 'POST',
+    route: '/v1/decisions',
+    path: '/v1/decisions',
+    status: 201,
+    ip: '127.0.0.1',
+    requestId: 'req-1',
+    ...over,
+  };
+  for (const k of Object.keys(e) as Array<keyof ApiAuditEntry>) if (e[k] === undefined) delete e[k];
+  return e;
 }

@@ -45,6 +45,18 @@ import {
   TRIAGE_COLUMNS,
   triageRow,
 } from './triage.js';
+import {
+  API_AUDIT_COLUMNS,
+  API_TOKEN_COLUMNS,
+  apiAuditRow,
+  apiTokenRow,
+  checkApiToken,
+  queryApiAuditPage,
+  rowToApiToken,
+  type ApiAuditEntry,
+  type ApiAuditQuery,
+  type ApiTokenRecord,
+} from './access.js';
 
 /** Options of the DuckDB store. */
 export interface DuckDbStoreOptions {
@@ -657,6 +669,47 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
           },
         };
       });
+    },
+
+    async insertApiToken(t: ApiTokenRecord): Promise<void> {
+      checkApiToken(t);
+      const r = apiTokenRow(t);
+      return serial(async (c) => {
+        if ((await rows(c, 'SELECT id FROM api_tokens WHERE id = ?', [t.id])).length) throw new StoreError(STORE_ERROR_CODES.BAD_QUERY, `api token ${t.id} exists already`);
+        await c.run(
+          `INSERT INTO api_tokens (${API_TOKEN_COLUMNS.join(', ')}) VALUES (${API_TOKEN_COLUMNS.map(() => '?').join(', ')})`,
+          API_TOKEN_COLUMNS.map((k) => r[k] as DuckDBValue),
+        );
+      });
+    },
+
+    getApiToken(id: string): Promise<ApiTokenRecord | undefined> {
+      return serial(async (c) => {
+        const got = await rows(c, 'SELECT * FROM api_tokens WHERE id = ?', [id]);
+        return got.length ? rowToApiToken(got[0]) : undefined;
+      });
+    },
+
+    listApiTokens(): Promise<ApiTokenRecord[]> {
+      return serial(async (c) => (await rows(c, 'SELECT * FROM api_tokens ORDER BY created_at DESC, id', [])).map(rowToApiToken));
+    },
+
+    revokeApiToken(id: string, at: number): Promise<boolean> {
+      return serial(async (c) => (await rows(c, 'UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING id', [at, id])).length > 0);
+    },
+
+    appendApiAudit(entry: ApiAuditEntry): Promise<void> {
+      const r = apiAuditRow(entry);
+      return serial(async (c) => {
+        await c.run(
+          `INSERT INTO api_audit (${API_AUDIT_COLUMNS.join(', ')}) VALUES (${API_AUDIT_COLUMNS.map(() => '?').join(', ')})`,
+          API_AUDIT_COLUMNS.map((k) => r[k] as DuckDBValue),
+        );
+      });
+    },
+
+    queryApiAudit(q: ApiAuditQuery): Promise<Page<ApiAuditEntry>> {
+      return queryApiAuditPage(q, fetchPage);
     },
 
     countFlows(): Promise<{ flows: number; bytes: number }> {

@@ -39,6 +39,9 @@ const WRITES: ReadonlyMap<string, RowsOf> = new Map<string, RowsOf>([
   ['deleteSuppression', (_a, ok) => [['suppressions', ok === true ? 1 : 0]]],
   ['putNeverBlock', () => [['never_block', 1]]],
   ['deleteNeverBlock', (_a, ok) => [['never_block', ok === true ? 1 : 0]]],
+  ['insertApiToken', () => [['api_tokens', 1]]],
+  ['revokeApiToken', (_a, done) => [['api_tokens', done === true ? 1 : 0]]],
+  ['appendApiAudit', () => [['api_audit', 1]]],
 ]);
 
 /**

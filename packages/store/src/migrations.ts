@@ -28,6 +28,9 @@ export interface Migration {
  * (append-only history by `seq`; a finding's current state is its latest row), `finding_suppressions`
  * (one row per suppressed finding: the rule and when), `suppressions` (rules, by `id`) and
  * `never_block` (the run-time never-block list, by `cidr`).
+ * the flows' (the collector's clock); `reasons` JSON text. api_tokens (step 6): API tokens by
+ * `id`, only the SHA-256 `hash` of the secret (access.ts); api_audit (step 6): one row per
+ * mutating API call, read newest first by (at_ms, id).
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -239,6 +242,37 @@ export const MIGRATIONS: readonly Migration[] = [
         reason VARCHAR NOT NULL,
         created_by VARCHAR NOT NULL,
         created_at BIGINT NOT NULL
+      )`,
+    ],
+  },
+  {
+    version: 6,
+    name: 'api_tokens (hashes of API tokens) and api_audit (every mutating API call)',
+    statements: [
+      `CREATE TABLE api_tokens (
+        id VARCHAR PRIMARY KEY,
+        name VARCHAR NOT NULL,
+        role VARCHAR NOT NULL,
+        hash VARCHAR NOT NULL,
+        created_at BIGINT NOT NULL,
+        created_by VARCHAR NOT NULL,
+        expires_at BIGINT,
+        revoked_at BIGINT
+      )`,
+      `CREATE TABLE api_audit (
+        id VARCHAR NOT NULL,
+        at_ms BIGINT NOT NULL,
+        subject VARCHAR NOT NULL,
+        via VARCHAR NOT NULL,
+        role VARCHAR,
+        method VARCHAR NOT NULL,
+        route VARCHAR NOT NULL,
+        path VARCHAR NOT NULL,
+        status INTEGER NOT NULL,
+        ip VARCHAR NOT NULL,
+        action VARCHAR,
+        target VARCHAR,
+        request_id VARCHAR NOT NULL
       )`,
     ],
   },

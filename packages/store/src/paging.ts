@@ -51,7 +51,7 @@ export async function readFlowPage(q: FlowScanQuery, fetch: FlowScanFetch): Prom
 
 /** Cursor payloads: `t` tells the query kind, `s` the sort time (ms), `k` the tie-breaking key. */
 export interface CursorData {
-  t: 'f' | 'd' | 'g' | 'l';
+  t: 'f' | 'd' | 'g' | 'l' | 'a';
   s: number;
   k: string;
 }
@@ -228,8 +228,8 @@ export const decisionCursor = (d: { updatedAt: number; target: string }): Cursor
 
 /** Where a keyset page is read: the table, its sort column (ms since epoch) and its tie-breaking key column. */
 export interface KeysetSource {
-  table: 'findings' | 'decisions' | 'data_gaps';
-  sort: 'last_seen' | 'updated_at' | 'from_ms';
+  table: 'findings' | 'decisions' | 'data_gaps' | 'api_audit';
+  sort: 'last_seen' | 'updated_at' | 'from_ms' | 'at_ms';
   key: 'id' | 'target' | 'gap_key';
 }
 

@@ -1,4 +1,5 @@
 import type { ReportAggregates, ReportQuery } from './report.js';
+import type { ApiAccessStore } from './access.js';
 import type { DataGap, DataGapKind, DeadLetter, Decision, DecisionAudit, Finding, FlowRecord, Severity } from '@floe/flow';
 
 /**
@@ -15,7 +16,7 @@ export interface FlowScanQuery {
   cursor?: string;
 }
 
-export interface Store {
+export interface Store extends ApiAccessStore {
   readonly name: string;
   /** Opens the database and applies pending migrations. Safe twice. */
   start(): Promise<void>;

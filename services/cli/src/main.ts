@@ -15,6 +15,7 @@ import { evalModels } from './eval-model.js';
 import { LABELLED_FORMATS } from '@floe/eval';
 import { checkRange, parseFormats } from '@floe/report';
 import { parseReportTime, reportCommand } from './report.js';
+import { tokenCreate, tokenList, tokenRevoke } from './token.js';
 
 const FORMATS = ['auto', 'conntrack', 'conntrack-xml', 'kernel-log', 'ulogd-json'] as const;
 const out = (line: string) => {
@@ -323,6 +324,48 @@ policy
     const ok = await checkPolicyFile(file, out, err);
     if (!ok) process.exitCode = 1;
   });
+
+/** Runs `fn` on the configured store (opened and closed here). */
+async function withStore(config: string | undefined, fn: (store: ReturnType<typeof createStore>) => Promise<void>): Promise<void> {
+  const cfg = loadConfig({ file: config });
+  const store = createStore(storeConfigOf(cfg));
+  await store.start();
+  try {
+    await fn(store);
+  } finally {
+    await store.stop();
+  }
+}
+
+const token = program
+  .command('token')
+  .description(
+    'API tokens in the configured store (only a SHA-256 hash is kept). With the embedded DuckDB store, run while floe run is\n' +
+      'stopped (the file is locked to one process), or use the API: POST/GET/DELETE /v1/tokens (admin).',
+  );
+token
+  .command('create')
+  .description('Create a token and print its secret once (first line), then its id, role and expiry')
+  .addOption(new Option('--role <role>', 'viewer (read), analyst (+ triage, blocks), admin (+ tokens, audit)').choices(['viewer', 'analyst', 'admin']).makeOptionMandatory())
+  .option('--name <name>', 'a label (default: the id)')
+  .option('--expires <ttl>', 'lifetime: 90m, 12h, 30d, 4w (default: never)')
+  .option('-c, --config <file>', 'configuration YAML naming the store')
+  .action(async (o: { role: string; name?: string; expires?: string; config?: string }) => {
+    await withStore(o.config, async (store) => {
+      await tokenCreate(store, o, out);
+    });
+  });
+token
+  .command('list')
+  .description('List tokens: id, role, state (active, expired, revoked), created, expires, name; never a secret')
+  .option('-c, --config <file>', 'configuration YAML naming the store')
+  .action(async (o: { config?: string }) => withStore(o.config, (store) => tokenList(store, out)));
+token
+  .command('revoke')
+  .description('Revoke a token by id; it is refused from then on')
+  .argument('<id>', 'token id (floe token list)')
+  .option('-c, --config <file>', 'configuration YAML naming the store')
+  .action(async (id: string, o: { config?: string }) => withStore(o.config, (store) => tokenRevoke(store, id, out)));
 
 program
   .command('config')
