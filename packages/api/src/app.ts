@@ -24,7 +24,6 @@ import {
   blockBodySchema,
   decisionSchema,
   decisionsQuerySchema,
-  errorSchema,
   problemSchema,
   findingSchema,
   findingsQuerySchema,
