@@ -92,6 +92,17 @@ export class FirstSightGate {
     return a;
   }
 
+  /**
+   * The answer the scan detectors already gave about `flow` (they come first in `createDetectors`
+   * and ask about every attempt event), for a detector that follows the gate without changing it
+   * (`beacon.periodic`, `lateral.newpeer` for address entities): HOLD, RELEASE (count
+   * {@link released} first) or PASS. PASS when no one asked about `flow` (a record the scan
+   * detectors do not count): the follower then counts it at once, as without a gate.
+   */
+  answerFor(flow: FlowRecord): number {
+    return flow === this.lastFlow ? this.lastAnswer : PASS;
+  }
+
   private decide(flow: FlowRecord): number {
     const src = flow.srcAddr;
     const held = this.sources.touch(src);
