@@ -53,6 +53,7 @@ import { trackDetectorMetrics } from './metrics.js';
 import { checkLateness, defaultDetectorLimits, type DetectorLimits } from './options.js';
 import type { DetectorDeps, WindowDetector } from './portscan.js';
 import { type RuleState, RuleKeys } from './rule.js';
+import { HOLD, RELEASE } from './gate.js';
 
 /** Detector id of the brute-force detector. */
 export const BRUTEFORCE_ID = 'bruteforce.auth';
@@ -309,9 +310,27 @@ export function createBruteForceDetector(options: BruteForceOptions, deps: Detec
 
   const keys = new RuleKeys<BruteState>({ detectorId: BRUTEFORCE_ID, quietMs: W, staleMs: W, lastActivity: (s) => s.newest, finding }, maxKeys, checkLateness(deps.lateness));
 
+  const gate = deps.gate;
   const observe = (flow: FlowRecord): Finding[] => {
     const t = eventTime(flow);
-    let out = keys.tick(t);
+    const out = keys.tick(t);
+    if (gate !== undefined) {
+      // Kernel LOG lines follow the scan detectors' gate (gate.ts): a source's first line is held
+      // (one failure raises nothing) and judged on release, at its own time. The gate merges only
+      // lines of one connection (node and 5-tuple), which count once here too (same source port).
+      // Conntrack events do not follow it: a held NEW's DESTROY (its outcome) would be lost.
+      const g = gate.answerFor(flow);
+      if (g === HOLD && flow.event === 'log') return out;
+      if (g === RELEASE) {
+        const first = gate.released as FlowRecord;
+        if (first.event === 'log') return judge(flow, t, judge(first, eventTime(first), out));
+      }
+    }
+    return judge(flow, t, out);
+  };
+
+  /** Judge `flow` at `t`: a failure of its key, a connection in flight, or nothing. */
+  const judge = (flow: FlowRecord, t: number, out: Finding[]): Finding[] => {
     if (flow.protocol !== 6 || flow.dstPort === undefined || !portSet.has(flow.dstPort) || !Number.isFinite(t)) return out;
     const ev = flow.event;
     const sp = flow.srcPort ?? -1;

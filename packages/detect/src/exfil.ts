@@ -78,10 +78,19 @@ export const NON_PUBLIC: readonly string[] = Object.freeze([
 const nonPublic = new CidrSet();
 for (const c of NON_PUBLIC) nonPublic.add(c);
 
+/** The last destination looked up in NON_PUBLIC and whether it is public (records of a node repeat its address). */
+let lastDst = '';
+let lastPublic = false;
+
 /** True when the flow leaves the cluster: direction `egress`, or, with no direction, a public destination. */
 export function leavesCluster(flow: FlowRecord): boolean {
   if (flow.direction !== undefined) return flow.direction === 'egress';
-  return !nonPublic.has(flow.dstAddr);
+  const d = flow.dstAddr;
+  if (d !== lastDst) {
+    lastPublic = !nonPublic.has(d);
+    lastDst = detach(d); // not the input line it was cut from (retain.ts)
+  }
+  return lastPublic;
 }
 
 interface ExfilState extends Episode {
@@ -121,6 +130,9 @@ interface ExfilState extends Episode {
 }
 
 const DSTS_TRACKED = 64;
+
+/** Shared, never written baseline of a source until its first window is folded in (most sources have one window). */
+const NO_BASELINE: Ewma = Object.freeze(newEwma()) as Ewma;
 
 /** The window's destinations and their bytes out, in no particular order. */
 function destinations(s: ExfilState): Array<[string, number]> {
@@ -228,7 +240,10 @@ export function createExfilDetector(options: ExfilOptions, deps: DetectorDeps = 
   /** End the current window of `s`: close its finding, or fold it into the baseline. */
   const endWindow = (key: string, s: ExfilState, out: Finding[]): Finding[] => {
     if (s.open) out = episodes.closeKey(key, out);
-    else if (s.emittedOut === 0 && s.out > 0) ewmaUpdate(s.baseline, s.out, o.alpha);
+    else if (s.emittedOut === 0 && s.out > 0) {
+      if (s.baseline === NO_BASELINE) s.baseline = newEwma();
+      ewmaUpdate(s.baseline, s.out, o.alpha);
+    }
     return out;
   };
 
@@ -305,7 +320,7 @@ export function createExfilDetector(options: ExfilOptions, deps: DetectorDeps = 
         dsts: undefined,
         otherOut: 0,
         threshold: 0,
-        baseline: newEwma(),
+        baseline: NO_BASELINE,
         emittedOut: 0,
         dirty: false,
         open: false,

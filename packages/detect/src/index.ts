@@ -104,11 +104,13 @@ export function createDetectors(opts: DetectorOptions, deps: DetectorDeps & Clus
     createHostSweepDetector(opts.hostsweep, scan),
     createRandomScanDetector(opts.randomScan ?? (defaultDetectorOptions().randomScan as RandomScanOptions), scan),
   ];
-  if (opts.bruteforce !== undefined && opts.bruteforce.enabled !== false) out.push(createBruteForceDetector(opts.bruteforce, deps));
-  if (opts.synflood !== undefined && opts.synflood.enabled !== false) out.push(createSynFloodDetector(opts.synflood, deps));
-  // Beacon and lateral movement follow the scan detectors' gate (gate.answerFor): a source seen
-  // once costs them nothing (neither can raise on one record), its held record counts on release.
+
+  // Brute force (kernel LOG lines), beacon and lateral movement follow the scan detectors' gate
+  // (gate.answerFor): a source seen once costs them nothing (none can raise on one record), its
+  // held record counts on release.
   const follow: DetectorDeps & ClusterDeps = { ...deps, gate: scan.gate };
+  if (opts.bruteforce !== undefined && opts.bruteforce.enabled !== false) out.push(createBruteForceDetector(opts.bruteforce, follow));
+  if (opts.synflood !== undefined && opts.synflood.enabled !== false) out.push(createSynFloodDetector(opts.synflood, deps));
   if (opts.beacon !== undefined && opts.beacon.enabled !== false) out.push(createBeaconDetector(opts.beacon, follow));
   if (opts.exfil?.enabled) out.push(createExfilDetector(opts.exfil, deps));
   if (opts.dns !== undefined && opts.dns.resolvers.length > 0) out.push(createDnsResolverDetector(opts.dns, deps));
