@@ -42,7 +42,7 @@ import { trackDetectorMetrics } from './metrics.js';
 import { checkLateness, defaultDetectorLimits } from './options.js';
 import type { DetectorDeps, WindowDetector } from './portscan.js';
 import { type RuleState, RuleKeys } from './rule.js';
-import { HOLD, RELEASE } from './gate.js';
+import { GateFollower } from './gate.js';
 
 /** Detector id of the beacon detector. */
 export const BEACON_ID = 'beacon.periodic';
@@ -238,21 +238,21 @@ export function createBeaconDetector(options: BeaconOptions, deps: DetectorDeps 
     return !(o.egressOnly && (flow.direction === 'internal' || flow.direction === 'ingress'));
   };
 
-  const gate = deps.gate;
+  const follow = deps.gate === undefined ? undefined : new GateFollower(deps.gate);
   const observe = (flow: FlowRecord): Finding[] => {
     const t = eventTime(flow);
     let out = keys.tick(t);
-    if (!counts(flow, t)) return out;
-    if (gate !== undefined) {
-      // A source's first attempt is held by the shared gate (gate.ts): one check-in raises nothing.
-      const g = gate.answerFor(flow);
-      if (g === HOLD) return out;
-      if (g === RELEASE) {
-        const first = gate.released as FlowRecord;
-        const tf = eventTime(first);
-        if (counts(first, tf)) out = checkIn(first, tf, out);
+    if (follow !== undefined) {
+      // The scan detectors' gate (gate.ts GateFollower): one check-in raises nothing, so a source's
+      // first record counts right before its next one.
+      if (!follow.admit(flow, false)) return out;
+      const b = follow.before;
+      if (b !== undefined) {
+        const tb = eventTime(b);
+        if (counts(b, tb)) out = checkIn(b, tb, out);
       }
     }
+    if (!counts(flow, t)) return out;
     return checkIn(flow, t, out);
   };
 

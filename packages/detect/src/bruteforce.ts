@@ -53,7 +53,7 @@ import { trackDetectorMetrics } from './metrics.js';
 import { checkLateness, defaultDetectorLimits, type DetectorLimits } from './options.js';
 import type { DetectorDeps, WindowDetector } from './portscan.js';
 import { type RuleState, RuleKeys } from './rule.js';
-import { HOLD, RELEASE } from './gate.js';
+import { GateFollower } from './gate.js';
 
 /** Detector id of the brute-force detector. */
 export const BRUTEFORCE_ID = 'bruteforce.auth';
@@ -310,21 +310,17 @@ export function createBruteForceDetector(options: BruteForceOptions, deps: Detec
 
   const keys = new RuleKeys<BruteState>({ detectorId: BRUTEFORCE_ID, quietMs: W, staleMs: W, lastActivity: (s) => s.newest, finding }, maxKeys, checkLateness(deps.lateness));
 
-  const gate = deps.gate;
+  const follow = deps.gate === undefined ? undefined : new GateFollower(deps.gate);
   const observe = (flow: FlowRecord): Finding[] => {
     const t = eventTime(flow);
-    const out = keys.tick(t);
-    if (gate !== undefined) {
-      // Kernel LOG lines follow the scan detectors' gate (gate.ts): a source's first line is held
-      // (one failure raises nothing) and judged on release, at its own time. The gate merges only
-      // lines of one connection (node and 5-tuple), which count once here too (same source port).
-      // Conntrack events do not follow it: a held NEW's DESTROY (its outcome) would be lost.
-      const g = gate.answerFor(flow);
-      if (g === HOLD && flow.event === 'log') return out;
-      if (g === RELEASE) {
-        const first = gate.released as FlowRecord;
-        if (first.event === 'log') return judge(flow, t, judge(first, eventTime(first), out));
-      }
+    let out = keys.tick(t);
+    if (follow !== undefined) {
+      // The scan detectors' gate (gate.ts GateFollower): one failure raises nothing (minFailures >=
+      // 2), so a source's first record is judged right before its next one (a held NEW before its
+      // DESTROY): each source's records in their own order.
+      if (!follow.admit(flow, false)) return out;
+      const b = follow.before;
+      if (b !== undefined) out = judge(b, eventTime(b), out);
     }
     return judge(flow, t, out);
   };

@@ -36,6 +36,7 @@ import { CidrSet } from '@floe/policy';
 import { connectionIdentity, eventTime, hasOwnTime } from './attempt.js';
 import { ewmaThreshold, ewmaUpdate, newEwma, type Ewma } from './baseline.js';
 import { BoundedKeys } from './keyed.js';
+import { GateFollower } from './gate.js';
 import { entityOfSource } from './entity.js';
 import { detach } from './retain.js';
 import { NONE, OpenEpisodes, countFinding, episodeDetector, episodeEmitter, newStats, type Episode } from './episodes.js';
@@ -267,6 +268,7 @@ export function createExfilDetector(options: ExfilOptions, deps: DetectorDeps = 
     s.hasRef = false;
   };
 
+  const follow = deps.gate === undefined ? undefined : new GateFollower(deps.gate);
   const observe = (flow: FlowRecord): Finding[] => {
     stats.flows++;
     const t = flow.end ?? eventTime(flow);
@@ -276,6 +278,22 @@ export function createExfilDetector(options: ExfilOptions, deps: DetectorDeps = 
       highWater = t;
       out = episodes.advance(t, out);
     }
+    if (follow !== undefined) {
+      // The scan detectors' gate (gate.ts GateFollower): a source seen once with less than minBytes
+      // out (it can raise nothing alone: every threshold is at least minBytes) costs no state here;
+      // its record counts right before the source's next one.
+      if (!follow.admit(flow, (flow.bytesOrig ?? 0) >= o.minBytes)) return out;
+      const b = follow.before;
+      if (b !== undefined) {
+        const tb = b.end ?? eventTime(b);
+        if (Number.isFinite(tb)) out = count(b, tb, out);
+      }
+    }
+    return count(flow, t, out);
+  };
+
+  /** Count the bytes of `flow` (at `t`: its end, else its event time) for its source. */
+  const count = (flow: FlowRecord, t: number, out: Finding[]): Finding[] => {
     if (flow.bytesOrig === undefined && flow.bytesReply === undefined) return out;
     if (!leavesCluster(flow)) return out;
     // Bytes since this connection's previous counters (see module comment).

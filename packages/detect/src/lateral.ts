@@ -32,7 +32,7 @@ import { BUILTIN_ZONES } from '@floe/policy';
 import { eventTime, hasOwnTime, isAttemptEvent } from './attempt.js';
 import { RotatingBloom } from './bloom.js';
 import { BoundedKeys } from './keyed.js';
-import { HOLD, RELEASE } from './gate.js';
+import { GateFollower } from './gate.js';
 import { entityOf } from './entity.js';
 import { detach } from './retain.js';
 import { NONE, OpenEpisodes, countFinding, episodeDetector, episodeEmitter, newStats, type Episode } from './episodes.js';
@@ -181,7 +181,7 @@ export function createLateralDetector(options: LateralOptions, deps: DetectorDep
   /** An attempt to a port, not known to leave or come in: what lateral movement counts. */
   const eligible = (flow: FlowRecord): boolean => isAttemptEvent(flow) && flow.dstPort !== undefined && (flow.direction === undefined || flow.direction === 'internal');
 
-  const gate = deps.gate;
+  const follow = deps.gate === undefined ? undefined : new GateFollower(deps.gate);
   const observe = (flow: FlowRecord): Finding[] => {
     stats.flows++;
     const t = eventTime(flow);
@@ -191,20 +191,19 @@ export function createLateralDetector(options: LateralOptions, deps: DetectorDep
       highWater = t;
       out = episodes.advance(t, out);
     }
-    if (!eligible(flow)) return out;
     const key = nameOf(flow.srcAddr, flow.srcMeta);
-    // An address entity follows the scan detectors' gate (gate.ts): its first attempt is held (one
-    // flow starts a learning period and raises nothing) and counts on release, at its own time.
-    // A workload entity (several addresses) does not: the gate is keyed by address.
-    if (gate !== undefined && key === flow.srcAddr) {
-      const g = gate.answerFor(flow);
-      if (g === HOLD) return out;
-      if (g === RELEASE) {
-        const first = gate.released as FlowRecord;
-        const tf = eventTime(first);
-        if (Number.isFinite(tf) && eligible(first) && nameOf(first.srcAddr, first.srcMeta) === first.srcAddr) out = count(first, first.srcAddr, tf, out);
+    if (follow !== undefined && key === flow.srcAddr) {
+      // An address entity follows the scan detectors' gate (gate.ts GateFollower): one flow starts
+      // a learning period and raises nothing, so its first record counts right before its next one,
+      // at its own time. A workload entity (several addresses) does not: the gate is keyed by address.
+      if (!follow.admit(flow, false)) return out;
+      const b = follow.before;
+      if (b !== undefined) {
+        const tb = eventTime(b);
+        if (Number.isFinite(tb) && eligible(b) && nameOf(b.srcAddr, b.srcMeta) === b.srcAddr) out = count(b, b.srcAddr, tb, out);
       }
     }
+    if (!eligible(flow)) return out;
     return count(flow, key, t, out);
   };
 
