@@ -517,7 +517,10 @@ export function parseKernelLogLine(line: string, lineNo: number, now: () => numb
     if (line.charCodeAt(i) === 91) break; // quoted packet of an ICMP error: not this packet's fields
     let e = tokenEnd(line, i);
     if (e > end) e = end;
-    const eq = line.indexOf('=', i);
+    // The first '=' of the token, if any: keys are a few characters, so a scan in place is cheaper
+    // than an indexOf call (which, for a token without '=', also ran on into the next token).
+    let eq = i;
+    while (eq < e && line.charCodeAt(eq) !== 61) eq++;
     if (eq > 0 && eq < e) {
       // The key is read in place (fieldOf) and a value sliced only when it is kept: no string per token.
       const v0 = eq + 1;
