@@ -42,6 +42,7 @@ import { trackDetectorMetrics } from './metrics.js';
 import { checkLateness, defaultDetectorLimits } from './options.js';
 import type { DetectorDeps, WindowDetector } from './portscan.js';
 import { type RuleState, RuleKeys } from './rule.js';
+import { GateFollower } from './gate.js';
 
 /** Detector id of the beacon detector. */
 export const BEACON_ID = 'beacon.periodic';
@@ -230,12 +231,34 @@ export function createBeaconDetector(options: BeaconOptions, deps: DetectorDeps 
 
   const keys = new RuleKeys<BeaconState>({ detectorId: BEACON_ID, quietMs: W, staleMs: W, lastActivity: (s) => s.newestConn, finding }, maxKeys, checkLateness(deps.lateness));
 
+  /** True when `flow` is a check-in candidate: a timed NEW, LOG or DESTROY, not known to stay inside or come in (egressOnly). */
+  const counts = (flow: FlowRecord, t: number): boolean => {
+    const ev = flow.event;
+    if ((ev !== 'new' && ev !== 'log' && ev !== 'destroy') || !Number.isFinite(t) || !hasOwnTime(flow)) return false;
+    return !(o.egressOnly && (flow.direction === 'internal' || flow.direction === 'ingress'));
+  };
+
+  const follow = deps.gate === undefined ? undefined : new GateFollower(deps.gate);
   const observe = (flow: FlowRecord): Finding[] => {
     const t = eventTime(flow);
     let out = keys.tick(t);
+    if (follow !== undefined) {
+      // The scan detectors' gate (gate.ts GateFollower): one check-in raises nothing, so a source's
+      // first record counts right before its next one.
+      if (!follow.admit(flow, false)) return out;
+      const b = follow.before;
+      if (b !== undefined) {
+        const tb = eventTime(b);
+        if (counts(b, tb)) out = checkIn(b, tb, out);
+      }
+    }
+    if (!counts(flow, t)) return out;
+    return checkIn(flow, t, out);
+  };
+
+  /** Count `flow` (a check-in candidate at `t`) for its pair. */
+  const checkIn = (flow: FlowRecord, t: number, out: Finding[]): Finding[] => {
     const ev = flow.event;
-    if ((ev !== 'new' && ev !== 'log' && ev !== 'destroy') || !Number.isFinite(t) || !hasOwnTime(flow)) return out;
-    if (o.egressOnly && (flow.direction === 'internal' || flow.direction === 'ingress')) return out;
     const key = `${flow.srcAddr}|${flow.dstAddr}|${flow.protocol}|${flow.dstPort ?? ''}`;
     let st = keys.touch(key);
     if (st === undefined) {

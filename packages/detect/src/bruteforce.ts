@@ -53,6 +53,7 @@ import { trackDetectorMetrics } from './metrics.js';
 import { checkLateness, defaultDetectorLimits, type DetectorLimits } from './options.js';
 import type { DetectorDeps, WindowDetector } from './portscan.js';
 import { type RuleState, RuleKeys } from './rule.js';
+import { GateFollower } from './gate.js';
 
 /** Detector id of the brute-force detector. */
 export const BRUTEFORCE_ID = 'bruteforce.auth';
@@ -309,9 +310,23 @@ export function createBruteForceDetector(options: BruteForceOptions, deps: Detec
 
   const keys = new RuleKeys<BruteState>({ detectorId: BRUTEFORCE_ID, quietMs: W, staleMs: W, lastActivity: (s) => s.newest, finding }, maxKeys, checkLateness(deps.lateness));
 
+  const follow = deps.gate === undefined ? undefined : new GateFollower(deps.gate);
   const observe = (flow: FlowRecord): Finding[] => {
     const t = eventTime(flow);
     let out = keys.tick(t);
+    if (follow !== undefined) {
+      // The scan detectors' gate (gate.ts GateFollower): one failure raises nothing (minFailures >=
+      // 2), so a source's first record is judged right before its next one (a held NEW before its
+      // DESTROY): each source's records in their own order.
+      if (!follow.admit(flow, false)) return out;
+      const b = follow.before;
+      if (b !== undefined) out = judge(b, eventTime(b), out);
+    }
+    return judge(flow, t, out);
+  };
+
+  /** Judge `flow` at `t`: a failure of its key, a connection in flight, or nothing. */
+  const judge = (flow: FlowRecord, t: number, out: Finding[]): Finding[] => {
     if (flow.protocol !== 6 || flow.dstPort === undefined || !portSet.has(flow.dstPort) || !Number.isFinite(t)) return out;
     const ev = flow.event;
     const sp = flow.srcPort ?? -1;

@@ -36,6 +36,7 @@ import { CidrSet } from '@floe/policy';
 import { connectionIdentity, eventTime, hasOwnTime } from './attempt.js';
 import { ewmaThreshold, ewmaUpdate, newEwma, type Ewma } from './baseline.js';
 import { BoundedKeys } from './keyed.js';
+import { GateFollower } from './gate.js';
 import { entityOfSource } from './entity.js';
 import { detach } from './retain.js';
 import { NONE, OpenEpisodes, countFinding, episodeDetector, episodeEmitter, newStats, type Episode } from './episodes.js';
@@ -78,10 +79,19 @@ export const NON_PUBLIC: readonly string[] = Object.freeze([
 const nonPublic = new CidrSet();
 for (const c of NON_PUBLIC) nonPublic.add(c);
 
+/** The last destination looked up in NON_PUBLIC and whether it is public (records of a node repeat its address). */
+let lastDst = '';
+let lastPublic = false;
+
 /** True when the flow leaves the cluster: direction `egress`, or, with no direction, a public destination. */
 export function leavesCluster(flow: FlowRecord): boolean {
   if (flow.direction !== undefined) return flow.direction === 'egress';
-  return !nonPublic.has(flow.dstAddr);
+  const d = flow.dstAddr;
+  if (d !== lastDst) {
+    lastPublic = !nonPublic.has(d);
+    lastDst = detach(d); // not the input line it was cut from (retain.ts)
+  }
+  return lastPublic;
 }
 
 interface ExfilState extends Episode {
@@ -121,6 +131,9 @@ interface ExfilState extends Episode {
 }
 
 const DSTS_TRACKED = 64;
+
+/** Shared, never written baseline of a source until its first window is folded in (most sources have one window). */
+const NO_BASELINE: Ewma = Object.freeze(newEwma()) as Ewma;
 
 /** The window's destinations and their bytes out, in no particular order. */
 function destinations(s: ExfilState): Array<[string, number]> {
@@ -228,7 +241,10 @@ export function createExfilDetector(options: ExfilOptions, deps: DetectorDeps = 
   /** End the current window of `s`: close its finding, or fold it into the baseline. */
   const endWindow = (key: string, s: ExfilState, out: Finding[]): Finding[] => {
     if (s.open) out = episodes.closeKey(key, out);
-    else if (s.emittedOut === 0 && s.out > 0) ewmaUpdate(s.baseline, s.out, o.alpha);
+    else if (s.emittedOut === 0 && s.out > 0) {
+      if (s.baseline === NO_BASELINE) s.baseline = newEwma();
+      ewmaUpdate(s.baseline, s.out, o.alpha);
+    }
     return out;
   };
 
@@ -252,6 +268,7 @@ export function createExfilDetector(options: ExfilOptions, deps: DetectorDeps = 
     s.hasRef = false;
   };
 
+  const follow = deps.gate === undefined ? undefined : new GateFollower(deps.gate);
   const observe = (flow: FlowRecord): Finding[] => {
     stats.flows++;
     const t = flow.end ?? eventTime(flow);
@@ -261,6 +278,22 @@ export function createExfilDetector(options: ExfilOptions, deps: DetectorDeps = 
       highWater = t;
       out = episodes.advance(t, out);
     }
+    if (follow !== undefined) {
+      // The scan detectors' gate (gate.ts GateFollower): a source seen once with less than minBytes
+      // out (it can raise nothing alone: every threshold is at least minBytes) costs no state here;
+      // its record counts right before the source's next one.
+      if (!follow.admit(flow, (flow.bytesOrig ?? 0) >= o.minBytes)) return out;
+      const b = follow.before;
+      if (b !== undefined) {
+        const tb = b.end ?? eventTime(b);
+        if (Number.isFinite(tb)) out = count(b, tb, out);
+      }
+    }
+    return count(flow, t, out);
+  };
+
+  /** Count the bytes of `flow` (at `t`: its end, else its event time) for its source. */
+  const count = (flow: FlowRecord, t: number, out: Finding[]): Finding[] => {
     if (flow.bytesOrig === undefined && flow.bytesReply === undefined) return out;
     if (!leavesCluster(flow)) return out;
     // Bytes since this connection's previous counters (see module comment).
@@ -305,7 +338,7 @@ export function createExfilDetector(options: ExfilOptions, deps: DetectorDeps = 
         dsts: undefined,
         otherOut: 0,
         threshold: 0,
-        baseline: newEwma(),
+        baseline: NO_BASELINE,
         emittedOut: 0,
         dirty: false,
         open: false,

@@ -47,6 +47,14 @@ export class FirstSightGate {
   private callers = 0;
   /** The held record to count before the current one, when the answer is RELEASE. */
   released: FlowRecord | undefined = undefined;
+  /**
+   * When the answer is HOLD: the record held before the decision (undefined when the record is the
+   * source's first, now held) and the one held after it (the record's copy when it is the
+   * connection's earliest event, else the same as before). A follower that counts every event of
+   * a connection (exfil.volume) reads them: see {@link answerFor}.
+   */
+  heldBefore: FlowRecord | undefined = undefined;
+  heldAfter: FlowRecord | undefined = undefined;
   /** Sources released so far. */
   releasedCount = 0;
   /** Attempts held so far (first attempts of sources). */
@@ -92,6 +100,17 @@ export class FirstSightGate {
     return a;
   }
 
+  /**
+   * The answer the scan detectors already gave about `flow` (they come first in `createDetectors`
+   * and ask about every attempt event), for a detector that follows the gate without changing it
+   * (`beacon.periodic`, `lateral.newpeer` for address entities): HOLD, RELEASE (count
+   * {@link released} first) or PASS. PASS when no one asked about `flow` (a record the scan
+   * detectors do not count): the follower then counts it at once, as without a gate.
+   */
+  answerFor(flow: FlowRecord): number {
+    return flow === this.lastFlow ? this.lastAnswer : PASS;
+  }
+
   private decide(flow: FlowRecord): number {
     const src = flow.srcAddr;
     const held = this.sources.touch(src);
@@ -101,13 +120,20 @@ export class FirstSightGate {
       const copy = detachRecord(flow);
       this.sources.add(copy.srcAddr, copy);
       this.held++;
+      this.heldBefore = undefined;
+      this.heldAfter = copy;
       return HOLD;
     }
     if (connectionIdentity(held) === connectionIdentity(flow)) {
       // The held connection again: keep its earliest event (on a tie its NEW), as the connection memory does.
       const t = eventTime(flow);
       const h = eventTime(held);
-      if (t < h || (t === h && flow.event === 'new' && held.event !== 'new')) this.sources.set(src, detachRecord(flow));
+      this.heldBefore = held;
+      this.heldAfter = held;
+      if (t < h || (t === h && flow.event === 'new' && held.event !== 'new')) {
+        this.heldAfter = detachRecord(flow);
+        this.sources.set(src, this.heldAfter);
+      }
       return HOLD;
     }
     this.sources.set(src, null);
@@ -115,5 +141,43 @@ export class FirstSightGate {
     this.released = held;
     this.releasedCount++;
     return RELEASE;
+  }
+}
+
+/**
+ * How a detector that is not a scan detector follows the gate (`createDetectors`: bruteforce.auth,
+ * beacon.periodic, exfil.volume, lateral.newpeer): it skips a source's held first record and counts
+ * it right before the source's next record (a later event of the same connection, or the attempt
+ * that releases it), so each source's records reach it in their own order, all of them, except the
+ * first record of a source never seen again (which can raise nothing alone in these detectors; or
+ * the detector says to count it at once, marked so that it does not count twice). One WeakSet entry
+ * per held record counted before its release; nothing per source otherwise.
+ */
+export class GateFollower {
+  private readonly shown = new WeakSet<FlowRecord>();
+  /** Set by {@link admit}: a held record of the same source to count before the current one, or undefined. */
+  before: FlowRecord | undefined = undefined;
+
+  constructor(readonly gate: FirstSightGate) {}
+
+  /**
+   * Whether to count `flow` now (after {@link before} when set). Ask about every record the
+   * detector counts, after the scan detectors have seen it. `countFirst`: count the source's first
+   * record at once rather than on its next (it could reach a threshold alone).
+   */
+  admit(flow: FlowRecord, countFirst: boolean): boolean {
+    this.before = undefined;
+    const g = this.gate.answerFor(flow);
+    if (g === HOLD) {
+      const b = this.gate.heldBefore;
+      if (b === undefined) {
+        if (!countFirst) return false;
+      } else if (!this.shown.has(b)) this.before = b;
+      this.shown.add(this.gate.heldAfter as FlowRecord);
+    } else if (g === RELEASE) {
+      const r = this.gate.released as FlowRecord;
+      if (!this.shown.has(r)) this.before = r;
+    }
+    return true;
   }
 }

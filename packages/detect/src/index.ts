@@ -104,12 +104,17 @@ export function createDetectors(opts: DetectorOptions, deps: DetectorDeps & Clus
     createHostSweepDetector(opts.hostsweep, scan),
     createRandomScanDetector(opts.randomScan ?? (defaultDetectorOptions().randomScan as RandomScanOptions), scan),
   ];
-  if (opts.bruteforce !== undefined && opts.bruteforce.enabled !== false) out.push(createBruteForceDetector(opts.bruteforce, deps));
+
+  // Brute force (kernel LOG lines), beacon, exfiltration and lateral movement follow the scan
+  // detectors' gate (gate.answerFor): a source seen once costs them nothing, its held record counts
+  // on release (exfil: or before its connection's next event).
+  const follow: DetectorDeps & ClusterDeps = { ...deps, gate: scan.gate };
+  if (opts.bruteforce !== undefined && opts.bruteforce.enabled !== false) out.push(createBruteForceDetector(opts.bruteforce, follow));
   if (opts.synflood !== undefined && opts.synflood.enabled !== false) out.push(createSynFloodDetector(opts.synflood, deps));
-  if (opts.beacon !== undefined && opts.beacon.enabled !== false) out.push(createBeaconDetector(opts.beacon, deps));
-  if (opts.exfil?.enabled) out.push(createExfilDetector(opts.exfil, deps));
+  if (opts.beacon !== undefined && opts.beacon.enabled !== false) out.push(createBeaconDetector(opts.beacon, follow));
+  if (opts.exfil?.enabled) out.push(createExfilDetector(opts.exfil, follow));
   if (opts.dns !== undefined && opts.dns.resolvers.length > 0) out.push(createDnsResolverDetector(opts.dns, deps));
   if (opts.dns?.volume) out.push(createDnsVolumeDetector(opts.dns, deps));
-  if (opts.lateral?.enabled) out.push(createLateralDetector(opts.lateral, deps));
+  if (opts.lateral?.enabled) out.push(createLateralDetector(opts.lateral, follow));
   return out;
 }

@@ -32,6 +32,7 @@ import { BUILTIN_ZONES } from '@floe/policy';
 import { eventTime, hasOwnTime, isAttemptEvent } from './attempt.js';
 import { RotatingBloom } from './bloom.js';
 import { BoundedKeys } from './keyed.js';
+import { GateFollower } from './gate.js';
 import { entityOf } from './entity.js';
 import { detach } from './retain.js';
 import { NONE, OpenEpisodes, countFinding, episodeDetector, episodeEmitter, newStats, type Episode } from './episodes.js';
@@ -177,6 +178,10 @@ export function createLateralDetector(options: LateralOptions, deps: DetectorDep
   });
   const emit = episodeEmitter(episodes, stats, build);
 
+  /** An attempt to a port, not known to leave or come in: what lateral movement counts. */
+  const eligible = (flow: FlowRecord): boolean => isAttemptEvent(flow) && flow.dstPort !== undefined && (flow.direction === undefined || flow.direction === 'internal');
+
+  const follow = deps.gate === undefined ? undefined : new GateFollower(deps.gate);
   const observe = (flow: FlowRecord): Finding[] => {
     stats.flows++;
     const t = eventTime(flow);
@@ -186,9 +191,24 @@ export function createLateralDetector(options: LateralOptions, deps: DetectorDep
       highWater = t;
       out = episodes.advance(t, out);
     }
-    if (!isAttemptEvent(flow) || flow.dstPort === undefined) return out;
-    if (flow.direction !== undefined && flow.direction !== 'internal') return out;
     const key = nameOf(flow.srcAddr, flow.srcMeta);
+    if (follow !== undefined && key === flow.srcAddr) {
+      // An address entity follows the scan detectors' gate (gate.ts GateFollower): one flow starts
+      // a learning period and raises nothing, so its first record counts right before its next one,
+      // at its own time. A workload entity (several addresses) does not: the gate is keyed by address.
+      if (!follow.admit(flow, false)) return out;
+      const b = follow.before;
+      if (b !== undefined) {
+        const tb = eventTime(b);
+        if (Number.isFinite(tb) && eligible(b) && nameOf(b.srcAddr, b.srcMeta) === b.srcAddr) out = count(b, b.srcAddr, tb, out);
+      }
+    }
+    if (!eligible(flow)) return out;
+    return count(flow, key, t, out);
+  };
+
+  /** Count the attempt `flow` of entity `key` at `t`. */
+  const count = (flow: FlowRecord, key: string, t: number, out: Finding[]): Finding[] => {
     let s = states.touch(key);
     if (s === undefined) {
       s = {
@@ -225,7 +245,7 @@ export function createLateralDetector(options: LateralOptions, deps: DetectorDep
     if (s.open && t >= s.end) out = episodes.closeKey(key, out);
     const from = trustDomain(flow.srcMeta) as string;
     const to = trustDomain(flow.dstMeta) as string;
-    const np: NewPeer = { peer, addr: flow.dstAddr, port: flow.dstPort, protocol: flow.protocol, from, to, at: t };
+    const np: NewPeer = { peer, addr: flow.dstAddr, port: flow.dstPort as number, protocol: flow.protocol, from, to, at: t };
     if (allowed !== undefined && from.startsWith('ns:') && to.startsWith('ns:')) np.allowedByPolicy = allowed(from.slice(3), to.slice(3));
     if (!s.open) {
       s.id = findingId(LATERAL_ID, key, t);
