@@ -25,7 +25,6 @@ import {
   decisionSchema,
   decisionsQuerySchema,
   problemSchema,
-  findingSchema,
   findingsQuerySchema,
   gapsPageSchema,
   gapsQuerySchema,
