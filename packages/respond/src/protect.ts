@@ -67,6 +67,8 @@ export const DEFAULT_MIN_PREFIX_LENGTH: Readonly<MinPrefixLength> = Object.freez
 export interface ProtectedSetOptions {
   /** `respond.neverBlock`. */
   neverBlock?: readonly string[];
+  /** Never-block entries added at run time, each with the label refusals name (FloeNeverBlock objects: `FloeNeverBlock floe/office`). */
+  extraNeverBlock?: ReadonlyArray<{ cidr: string; label: string }>;
   /** `networks.nodes`. */
   nodes?: readonly string[];
   /** `networks.controlPlane`. */
@@ -138,6 +140,7 @@ export function createProtectedSet(opts: ProtectedSetOptions = {}): ProtectedSet
     xs.forEach((c, i) => add(c, kind, label(i), `${field}[${i}]`));
   };
   list(opts.neverBlock, 'never-block', 'neverBlock', (i) => `respond.neverBlock[${i}]`);
+  (opts.extraNeverBlock ?? []).forEach((e, i) => add(e.cidr, 'never-block', e.label, `extraNeverBlock[${i}]`));
   list(opts.nodes, 'node', 'nodes', (i) => `networks.nodes[${i}]`);
   list(opts.controlPlane, 'control-plane', 'controlPlane', (i) => `networks.controlPlane[${i}]`);
   list(opts.hostAddrs, 'host', 'hostAddrs', () => 'an address of this host');

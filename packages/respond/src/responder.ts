@@ -85,6 +85,13 @@ export interface Responder {
   seed(decisions: Decision[]): void;
   /** Forget a target (unblock): its active decision and its escalation history. Unknown targets are ignored. */
   release(target: string): void;
+  /**
+   * Replaces the never-block entries added at run time (FloeNeverBlock custom resources,
+   * packages/kubeconfig), on top of the options' never-block list, nodes, control plane and host:
+   * new and manual blocks overlapping them are refused from now on. Active blocks are kept.
+   * @throws RespondError FLOE_RESPOND_BAD_OPTIONS for a bad CIDR (the protected set is then unchanged).
+   */
+  setExtraNeverBlock(entries: ReadonlyArray<{ cidr: string; label: string }>): void;
 }
 
 /** The responder's logger: the telemetry package's pino-compatible `Logger` (kept under this name for callers). */
@@ -105,7 +112,9 @@ const MINUTE = 60_000;
  */
 export function createResponder(options: ResponderOptions, deps: ResponderDeps = {}): Responder {
   const o = checkResponderOptions(options);
-  const guard = createProtectedSet({ neverBlock: o.neverBlock, nodes: o.nodes, controlPlane: o.controlPlane, hostAddrs: o.nodeAddrs, minPrefixLength: o.minPrefixLength });
+  const guardOf = (extraNeverBlock: ReadonlyArray<{ cidr: string; label: string }>) =>
+    createProtectedSet({ neverBlock: o.neverBlock, extraNeverBlock, nodes: o.nodes, controlPlane: o.controlPlane, hostAddrs: o.nodeAddrs, minPrefixLength: o.minPrefixLength });
+  let guard = guardOf([]);
   const metrics = createRespondMetrics(deps.metrics);
   const log = deps.logger;
   const minRank = severityRank(o.minSeverity);
@@ -247,6 +256,9 @@ export function createResponder(options: ResponderOptions, deps: ResponderDeps =
         // Unknown text: nothing of ours can match it beyond the exact string.
       }
       byTarget.delete(key);
+    },
+    setExtraNeverBlock(entries) {
+      guard = guardOf(entries.map((e) => ({ cidr: e.cidr, label: e.label })));
     },
   };
 }
