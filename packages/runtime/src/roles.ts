@@ -4,10 +4,11 @@ import type { FloeConfig } from '@floe/config';
 import { detectFile, escapeText, readFailure, unreadableFormatMessage, type Decision, type Finding, type FormatName } from '@floe/flow';
 import { createBus, type Bus } from '@floe/bus';
 import { createStore, type Store } from '@floe/store';
-import type { CompiledPolicy } from '@floe/policy';
+import { loadInventoryFile, type CompiledPolicy } from '@floe/policy';
 import type { Detector } from '@floe/detect';
 import { createDecisionWriter, type ProtectedSet, type Responder, type ResponseOutcome } from '@floe/respond';
 import type { Logger, Registry } from '@floe/telemetry';
+import { crdComponent, createPolicySlot } from './crds.js';
 import type { Component, ComponentHealth } from './lifecycle.js';
 import { busConfigOf, detectorsFor, loadCompiledPolicy, nodeAddresses, protectedSetFor, responderFor, storeConfigOf } from './wiring.js';
 import { adapterDeps } from './wiring.js';
@@ -336,6 +337,14 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
   let processor: ProcessorLike | undefined;
   if (roles.processor) {
     const k = need('processor', 'processor');
+    // processor.crds: the pipeline reads the policy through a slot the FloePolicy watcher swaps (crds.ts)
+    const slot = createPolicySlot(policy!);
+    const detectors = detectorsFor(policy!, { metrics: registry });
+    if (cfg.processor.crds.enabled) {
+      const inventory = cfg.inventoryFile ? await loadInventoryFile(cfg.inventoryFile) : undefined;
+      const c = crdComponent(cfg.processor.crds, { slot, base: policy!, detectors, responder: responder!, inventory, nodeAddrs, metrics: registry }, { logger: log, out });
+      components.push(c);
+    }
     const p = k.createProcessor(
       { group: cfg.processor.group, storeFlows: cfg.processor.storeFlows },
       {
@@ -345,8 +354,8 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
         logger: log,
         metrics: registry,
         pipeline: k.createPipeline({
-          policy: policy!,
-          detectors: detectorsFor(policy!, { metrics: registry }),
+          policy: slot.view,
+          detectors,
           scorers: k.loadScorers ? await k.loadScorers(policy!, { logger: log, metrics: registry }) : [],
         }),
         onFinding: opts.onFinding,
