@@ -4,17 +4,18 @@
 # end-to-end tests use), and the attack and benign-traffic tools of test/e2e/attacks.test.ts:
 # hping3 (SYN flood, random scan), hydra (SSH password guessing), openssh-server and -client
 # (sshd, ssh, ssh-keygen), curl (HTTP beacon and benign requests), python3 (http.server),
-# iputils-ping, bind9-dnsutils (dig) and dnsmasq-base (a DNS server, no service). Idempotent:
+# iputils-ping, bind9-dnsutils (dig) and dnsmasq-base (a DNS server, no service), and openssl (the
+# dev kube-apiserver's certificates, deploy/dev/kube.sh). Idempotent:
 # installs only what is missing. Needs root; without root it lists what is missing and exits 0
 # (the live tests then skip, except under CI=true).
 set -euo pipefail
 declare -A pkg=(
   [conntrack]=conntrack [nft]=nftables [ip]=iproute2 [nmap]=nmap
   [hping3]=hping3 [hydra]=hydra [sshd]=openssh-server [ssh]=openssh-client [ssh-keygen]=openssh-client
-  [curl]=curl [python3]=python3 [ping]=iputils-ping [dig]=bind9-dnsutils [dnsmasq]=dnsmasq-base
+  [curl]=curl [python3]=python3 [ping]=iputils-ping [dig]=bind9-dnsutils [dnsmasq]=dnsmasq-base [openssl]=openssl
 )
 missing=()
-for tool in conntrack nft ip nmap hping3 hydra sshd ssh ssh-keygen curl python3 ping dig dnsmasq; do
+for tool in conntrack nft ip nmap hping3 hydra sshd ssh ssh-keygen curl python3 ping dig dnsmasq openssl; do
   # sbin tools (sshd, dnsmasq, hping3) are looked up there too, for a non-root PATH
   PATH="$PATH:/usr/sbin:/sbin" command -v "$tool" >/dev/null 2>&1 && continue
   p=${pkg[$tool]}
