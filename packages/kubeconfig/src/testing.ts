@@ -12,7 +12,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { fileURLToPath } from 'node:url';
+import { crdFiles } from './crd-files.js';
 
 /** The cache folder of deploy/dev (lib.sh's FLOE_CACHE). */
 export function floeCache(): string {
@@ -76,5 +78,24 @@ export async function pollUntil<T>(what: string, ms: number, pred: () => T | und
     if (v !== undefined && v !== false) return v as T;
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/**
+ * Applies floe's CRDs (deploy/k8s/crd-*.yaml) with `kubectl apply --server-side` (idempotent, safe
+ * beside other tests applying them) and waits until the API server reports them Established.
+ * kubectl, not client-node's typed API: client-node's model serializer drops the schema keys its
+ * models spell differently (`enum`, `x-kubernetes-int-or-string`).
+ * @throws Error from kubectl, or after 30 s without Established.
+ */
+export async function applyFloeCrds(kube: DevKube): Promise<void> {
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  const files = crdFiles().flatMap((f) => ['-f', join(root, f.path)]);
+  await kubectl(kube, ['apply', '--server-side', '--force-conflicts', '--field-manager=floe-tests', ...files]);
+  const ext = kube.kubeConfig.makeApiClient(ApiextensionsV1Api);
+  for (const f of crdFiles()) {
+    await pollUntil(`CRD ${f.crd.metadata.name} established`, 30_000, async () =>
+      (await ext.readCustomResourceDefinition({ name: f.crd.metadata.name })).status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'),
+    );
   }
 }

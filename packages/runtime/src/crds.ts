@@ -128,7 +128,8 @@ export function crdComponent(
     },
     health() {
       const s = watcher?.state();
-      return { ok: s?.connected ?? false, policy: s?.policy, neverBlock: s?.neverBlock.length ?? 0 };
+      // a watch that reconnects does not make the processor unhealthy (the last applied config stays in force)
+      return { ok: watcher !== undefined, connected: s?.connected ?? false, policy: s?.policy, neverBlock: s?.neverBlock.length ?? 0 };
     },
     state: () => watcher?.state(),
   };
