@@ -59,11 +59,11 @@ export function freshNamespace(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
 }
 
-/** Runs kubectl against the dev server; resolves with stdout, rejects with stderr in the message. */
+/** Runs kubectl against the dev server; resolves with stdout; rejects (non-zero exit) with stdout and stderr in the message and as properties. */
 export function kubectl(kube: DevKube, args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = execFile(kube.kubectl, ['--kubeconfig', kube.kubeconfigPath, ...args], { maxBuffer: 64 << 20, timeout: 120_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`kubectl ${args.join(' ')}: ${stderr || err.message}`));
+      if (err) reject(Object.assign(new Error(`kubectl ${args.join(' ')}: ${stdout}${stderr || err.message}`), { stdout, stderr }));
       else resolve(stdout);
     });
     if (input !== undefined) child.stdin?.end(input);
