@@ -13,7 +13,7 @@ import { createResponder } from '@floe/respond';
 import { noopLogger } from '@floe/telemetry';
 import { FLOE_GROUP, FLOE_VERSION, type FloeResourceStatus } from '@floe/kube-config';
 import { applyFloeCrds, devKube, freshNamespace, KUBE_REQUIRED, pollUntil as until } from '@floe/kube-config/testing';
-import { crdComponent, createPolicySlot, swapPolicy } from './crds.js';
+import { type CrdTargets, crdComponent, createPolicySlot, swapPolicy } from './crds.js';
 import { detectorsFor, responderOptions } from './wiring.js';
 
 const kube = await devKube();
@@ -48,7 +48,7 @@ describe('processor.crds: FloePolicy and FloeNeverBlock through the API server',
     const pipeline = createPipeline({ policy: slot.view, detectors });
     const component = crdComponent(
       { kubeconfig: kube.kubeconfigPath, namespace: ns, policyName: 'default' },
-      { slot, base, detectors, responder, nodeAddrs: [] },
+      { slot, base, detectors, setNeverBlock: (e) => responder.setExtraNeverBlock(e), nodeAddrs: [] },
       { logger: noopLogger },
     );
     await component.start();
@@ -200,7 +200,7 @@ it('swapPolicy: the pipeline judges by the new policy at once; detectors are reb
   const detectors = detectorsFor(base);
   const before = [...detectors];
   const responder = createResponder(responderOptions(base, []));
-  const targets = { slot, base, detectors, responder, nodeAddrs: [] };
+  const targets: CrdTargets = { slot, base, detectors, setNeverBlock: (e) => responder.setExtraNeverBlock(e), nodeAddrs: [] };
   const withBlocklist = parsePolicy('version: 1\nblocklists: { cidrs: [10.60.0.0/24] }\nrespond: { neverBlock: [192.0.2.0/24] }\n', 'inline');
   const v = swapPolicy(targets, withBlocklist, [], 'ns/default');
   assert.equal(slot.view.version, v);

@@ -5,7 +5,6 @@
  */
 import { compilePolicy, type CompiledPolicy, type Inventory, type Policy } from '@floe/policy';
 import type { Detector } from '@floe/detect';
-import type { Responder } from '@floe/respond';
 import type { Logger, Registry } from '@floe/telemetry';
 import type { Component } from './lifecycle.js';
 import { detectorsFor } from './wiring.js';
@@ -49,7 +48,12 @@ export interface CrdTargets {
   base: CompiledPolicy;
   /** The array the pipeline was built with: replaced in place when the detectors section changes. */
   detectors: Detector[];
-  responder: Responder;
+  /**
+   * Replaces the run-time never-block entries that come from floe's custom resources (the
+   * FloeNeverBlock CIDRs and the FloePolicy's respond.neverBlock), on top of the configured
+   * protected set (roles.ts: the responder's `setExtraNeverBlock`).
+   */
+  setNeverBlock(entries: ReadonlyArray<{ cidr: string; label: string }>): void;
   inventory?: Inventory;
   nodeAddrs: string[];
   metrics?: Registry;
@@ -67,7 +71,7 @@ export function swapPolicy(t: CrdTargets, policy: Policy | undefined, neverBlock
   const next = policy === undefined ? t.base : compilePolicy(policy, { inventory: t.inventory, nodeAddrs: t.nodeAddrs });
   const prev = t.slot.current();
   const fresh = canonical(prev.policy.detectors) === canonical(next.policy.detectors) ? undefined : detectorsFor(next, { metrics: t.metrics });
-  t.responder.setExtraNeverBlock([...policyNeverBlock(next, name), ...neverBlock]);
+  t.setNeverBlock([...policyNeverBlock(next, name), ...neverBlock]);
   t.slot.set(next);
   if (fresh) t.detectors.splice(0, t.detectors.length, ...fresh);
   return next.version;
@@ -116,7 +120,7 @@ export function crdComponent(
           applyPolicy: (p) => swapPolicy(t, p, extra, policyRef),
           applyNeverBlock: (entries) => {
             extra = entries;
-            t.responder.setExtraNeverBlock([...policyNeverBlock(t.slot.current(), policyRef), ...entries]);
+            t.setNeverBlock([...policyNeverBlock(t.slot.current(), policyRef), ...entries]);
           },
         },
       );

@@ -342,7 +342,11 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
     const detectors = detectorsFor(policy!, { metrics: registry });
     if (cfg.processor.crds.enabled) {
       const inventory = cfg.inventoryFile ? await loadInventoryFile(cfg.inventoryFile) : undefined;
-      const c = crdComponent(cfg.processor.crds, { slot, base: policy!, detectors, responder: responder!, inventory, nodeAddrs, metrics: registry }, { logger: log, out });
+      const c = crdComponent(
+        cfg.processor.crds,
+        { slot, base: policy!, detectors, setNeverBlock: (e) => responder!.setExtraNeverBlock(e), inventory, nodeAddrs, metrics: registry },
+        { logger: log, out },
+      );
       components.push(c);
     }
     const p = k.createProcessor(
