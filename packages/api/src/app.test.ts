@@ -59,7 +59,7 @@ describe('api', () => {
     assert.deepEqual(await ids(`from=${new Date(T0 - 2000).toISOString()}&to=${T0}`), ['c', 'b']);
     const full = await h.app.inject({ method: 'GET', url: '/v1/findings?detector=bruteforce.ssh' });
     assert.deepEqual(full.json(), {
-      items: [findingFixture({ id: 'b', lastSeen: T0 - 2000, severity: 'high', detector: 'bruteforce.ssh', entity: { addr: '10.0.0.7' } })],
+      items: [{ ...findingFixture({ id: 'b', lastSeen: T0 - 2000, severity: 'high', detector: 'bruteforce.ssh', entity: { addr: '10.0.0.7' } }), state: 'open' }],
       total: 1,
     });
   });

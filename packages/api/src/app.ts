@@ -1,8 +1,14 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
-import type { DataGapKind, Severity } from '@floe/flow';
-import type { Store } from '@floe/store';
+import type { DataGapKind, Decision, Severity } from '@floe/flow';
+import type { Store, TriageState } from '@floe/store';
 import { Counter, type Registry } from 'prom-client';
 import { requireBearer } from './auth.js';
+import { bearerAuthorize, logAudit, type AuditFn, type Authorize } from './access.js';
+import { decisionExtendRoutes } from './decision-extend.js';
+import { neverBlockRoutes } from './never-block.js';
+import { suppressionRoutes } from './suppressions.js';
+import { triageRoutes } from './triage.js';
+import { findingAnswerSchema } from './triage-schemas.js';
 import type { ManualBlockRequest, ManualBlockResult } from './decisions.js';
 import { ApiError, ERROR_CATALOGUE, INTERNAL_ERROR_BODY, toErrorBody, type ErrorBody } from './errors.js';
 import { escapeText } from '@floe/flow';
@@ -11,7 +17,6 @@ import {
   decisionSchema,
   decisionsQuerySchema,
   errorSchema,
-  findingSchema,
   findingsQuerySchema,
   gapsPageSchema,
   gapsQuerySchema,
@@ -19,6 +24,8 @@ import {
   targetParamsSchema,
   userHeaderSchema,
 } from './schemas.js';
+import { openReportArchive } from '@floe/report';
+import { reportRoutes, type ReportRoutesOptions } from './reports.js';
 import { LIMIT, normalizeAddress, normalizeCidr, parseBool, parseDuration, parseLimit, parseTime } from './values.js';
 
 /** What the API needs; it owns none of it (STYLE.md pattern 15). */
@@ -46,6 +53,25 @@ export interface ApiDeps {
   token?: string;
   /** Clock (ms since epoch) for `active=`; default Date.now. */
   now?: () => number;
+  /**
+   * Who may call the triage, suppression, never-block and extend routes (issue 8): a role check
+   * per route. Default: `bearerAuthorize(token)` — viewer routes open, analyst and admin routes
+   * behind the bearer token when one is set.
+   */
+  authorize?: Authorize;
+  /** Receives every mutating call of those routes once answered (access.ts AuditEvent); default logAudit (an info log line). */
+  audit?: AuditFn;
+  /** PATCH /v1/decisions/:target (createDecisionHandlers' onExtend); absent: the route is not registered. */
+  onExtend?: (req: ManualBlockRequest) => Promise<Decision>;
+  /** Called after the never-block list or the suppression rules changed in the store: apply them now. */
+  onTriageChange?: () => Promise<void>;
+  /** The policy's `respond.neverBlock`, listed by GET /v1/never-block. */
+  policyNeverBlock?: readonly string[];
+  /**
+   * Kept compliance reports (reports.ts): a folder (report.dir) or the plugin's options. Absent:
+   * no /v1/reports routes.
+   */
+  reports?: string | ReportRoutesOptions;
 }
 
 /** Where startApi listens. */
@@ -75,6 +101,8 @@ interface FindingsQuery {
   detector?: string;
   entity?: string;
   minSeverity?: Severity;
+  state?: TriageState;
+  suppressed?: 'true' | 'false';
   limit?: string;
   cursor?: string;
 }
@@ -270,19 +298,22 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   app.get<{ Querystring: FindingsQuery }>(
     '/v1/findings',
     {
-      schema: { querystring: findingsQuerySchema, response: { 200: pageSchema(findingSchema), ...errors } },
+      schema: { querystring: findingsQuerySchema, response: { 200: pageSchema(findingAnswerSchema), ...errors } },
     },
     async (req) => {
       const q = req.query;
-      return deps.store.queryFindings({
+      const page = await deps.store.queryFindings({
         from: time('from', q.from),
         to: time('to', q.to),
         detector: q.detector,
         entity: q.entity === undefined ? undefined : address('querystring/entity', q.entity),
         minSeverity: q.minSeverity,
+        state: q.state,
+        suppressed: q.suppressed === undefined ? undefined : parseBool(q.suppressed),
         limit: limit(q.limit),
         cursor: q.cursor,
       });
+      return { ...page, items: page.items.map((f) => ({ ...f, state: f.triage?.state ?? 'open' })) };
     },
   );
 
@@ -368,6 +399,17 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
       return reply.status(204).send();
     },
   );
+
+  // Issue 8: triage, suppression rules, the never-block list and decision extension, each a plugin
+  // of its own file taking the same access options (authorize, audit).
+  const access = { authorize: deps.authorize ?? bearerAuthorize(deps.token), audit: deps.audit ?? logAudit, now };
+  void app.register(triageRoutes, { ...access, store: deps.store });
+  void app.register(suppressionRoutes, { ...access, store: deps.store, onChange: deps.onTriageChange });
+  void app.register(neverBlockRoutes, { ...access, store: deps.store, onChange: deps.onTriageChange, policyNeverBlock: deps.policyNeverBlock });
+  if (deps.onExtend) void app.register(decisionExtendRoutes, { ...access, onExtend: deps.onExtend });
+  if (deps.reports !== undefined) {
+    void app.register(reportRoutes, typeof deps.reports === 'string' ? { archive: openReportArchive(deps.reports), authorize: access.authorize } : deps.reports);
+  }
 
   return app;
 }

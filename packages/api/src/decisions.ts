@@ -49,6 +49,13 @@ export interface DecisionHandlers {
   onManualBlock(req: ManualBlockRequest): Promise<ManualBlockResult>;
   /** Lifts the block on a normalised target; false when there was none. */
   onUnblock(target: string, user: string): Promise<boolean>;
+  /**
+   * Extends the active block of a normalised target to now + `durationMs` through the responder
+   * (every guard applies); resolves to the extended decision.
+   * @throws ApiError FLOE_API_NOT_FOUND (no active, enforced block), FLOE_RESPOND_ALREADY_BLOCKED
+   *   (the new end is not later; the decision is kept), and the refusals of onManualBlock.
+   */
+  onExtend(req: ManualBlockRequest): Promise<Decision>;
 }
 
 /** Dependencies of createDecisionHandlers. */
@@ -87,7 +94,7 @@ function refusalCode(cause: string, protectedBy?: string): ErrorCode {
 /** The manual block and unblock handlers over a responder and a decision writer (see the module comment). */
 export function createDecisionHandlers(deps: DecisionHandlerDeps): DecisionHandlers {
   const now = deps.now ?? Date.now;
-  return {
+  const handlers: DecisionHandlers = {
     async onManualBlock(req) {
       const at = now();
       const stored = await deps.store?.getDecision(req.target);
@@ -118,5 +125,13 @@ export function createDecisionHandlers(deps: DecisionHandlerDeps): DecisionHandl
       }
     },
     onUnblock: (target, user) => deps.writer.unblock(target, user, now()),
+    async onExtend(req) {
+      const stored = await deps.store?.getDecision(req.target);
+      if (stored === undefined || stored.expiresAt <= now() || stored.dryRun) throw new ApiError('FLOE_API_NOT_FOUND', `no active block of ${req.target} to extend`);
+      const { decision, change } = await handlers.onManualBlock(req);
+      if (change !== 'extend') throw new Error(`responder created a block of ${req.target} instead of extending the active one`);
+      return decision;
+    },
   };
+  return handlers;
 }

@@ -12,7 +12,7 @@
 import { escapeText } from '@floe/flow';
 
 /** Where a code comes from: the API itself, or a domain package whose errors the API passes on. */
-export type ErrorSource = 'api' | 'respond' | 'store';
+export type ErrorSource = 'api' | 'respond' | 'store' | 'report';
 
 /** One entry of the catalogue. */
 export interface CatalogueEntry {
@@ -32,7 +32,11 @@ export const ERROR_CATALOGUE = Object.freeze({
     description: 'the request failed its schema (query, params, headers or body; a wrong type is never coerced), is not valid JSON, or a value is out of range',
   },
   FLOE_API_UNAUTHORIZED: { status: 401, source: 'api', description: 'a bearer token is configured and the request to a write route lacks it or carries a wrong one' },
-  FLOE_API_NOT_FOUND: { status: 404, source: 'api', description: 'no such route, or no decision for the target to delete' },
+  FLOE_API_NOT_FOUND: {
+    status: 404,
+    source: 'api',
+    description: 'no such route; no decision for the target to delete or no active block to extend; no such finding to triage, suppression rule or run-time never-block entry',
+  },
   FLOE_API_PAYLOAD_TOO_LARGE: { status: 413, source: 'api', description: 'the request body is larger than the limit (1 MiB)' },
   FLOE_API_UNSUPPORTED_MEDIA_TYPE: { status: 415, source: 'api', description: 'the request has a body that is not application/json' },
   FLOE_API_INTERNAL: { status: 500, source: 'api', description: 'an unexpected error; details are in the server log, not in the response' },
@@ -59,6 +63,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   FLOE_STORE_BAD_CURSOR: { status: 400, source: 'store', description: 'the paging cursor is not one the API produced for this route' },
   FLOE_STORE_BAD_QUERY: { status: 400, source: 'store', description: 'a query value is out of range' },
   FLOE_STORE_NOT_STARTED: { status: 503, source: 'store', description: 'the store is not open (starting or stopping)' },
+  FLOE_REPORT_NOT_FOUND: { status: 404, source: 'report', description: 'no kept report with that id, or not kept in that format' },
 } as const satisfies Record<string, CatalogueEntry>);
 
 /** A code of the catalogue. */

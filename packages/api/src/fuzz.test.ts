@@ -9,6 +9,9 @@
  * run it longer or elsewhere (e.g. `FLOE_FUZZ_RUNS=1000 node scripts/run-tests.mjs packages/api/src/fuzz`).
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
@@ -204,11 +207,23 @@ for (const token of [undefined, TOKEN])
   test(`fuzz: every route answers malformed input with a catalogued 4xx or a success, never a 5xx (real responder and DuckDB${token ? ', bearer token set' : ''})`, {
     timeout: 600_000,
   }, async (t) => {
-    const h = await harness(t, { responder: { neverBlock: ['10.96.0.0/12'] }, api: token ? { token } : {} });
+    const reports = mkdtempSync(join(tmpdir(), 'floe-fuzz-reports-'));
+    t.after(() => rmSync(reports, { recursive: true, force: true }));
+    const h = await harness(t, { responder: { neverBlock: ['10.96.0.0/12'] }, api: { ...(token ? { token } : {}), reports } });
     await h.app.ready();
     const routes = routesOf(h.app.printRoutes({ commonPrefix: false }));
     // the sweep must cover the API, not an empty list
-    for (const want of ['GET /v1/findings', 'GET /v1/decisions', 'GET /v1/gaps', 'POST /v1/decisions', 'DELETE /v1/decisions/:target', 'GET /healthz', 'GET /metrics']) {
+    for (const want of [
+      'GET /v1/findings',
+      'GET /v1/decisions',
+      'GET /v1/gaps',
+      'GET /v1/reports',
+      'GET /v1/reports/:file',
+      'POST /v1/decisions',
+      'DELETE /v1/decisions/:target',
+      'GET /healthz',
+      'GET /metrics',
+    ]) {
       assert.ok(
         routes.some((r) => `${r.method} ${r.path}` === want),
         `${want} not found in ${JSON.stringify(routes)}`,

@@ -3,6 +3,7 @@
  * Response schemas list every field, so nothing unlisted leaks into a response.
  */
 import { DATA_GAP_KINDS, SEVERITIES } from '@floe/flow';
+import { TRIAGE_STATES } from '@floe/store';
 
 const str = { type: 'string' } as const;
 const int = { type: 'integer' } as const;
@@ -97,6 +98,8 @@ export const findingsQuerySchema = {
     detector: { type: 'string', minLength: 1, maxLength: 200 },
     entity: addrSchema,
     minSeverity: { type: 'string', enum: [...SEVERITIES] },
+    state: { type: 'string', enum: [...TRIAGE_STATES] },
+    suppressed: boolSchema,
     limit: limitSchema,
     cursor: cursorSchema,
   },

@@ -7,7 +7,18 @@
 import { Writable } from 'node:stream';
 import type { TestContext } from 'node:test';
 import { createMemoryBus, type Bus } from '@floe/bus';
-import { createDecisionWriter, createResponder, defaultResponderOptions, type Responder, type ResponderOptions } from '@floe/respond';
+import {
+  createDecisionWriter,
+  createLiveProtectedSet,
+  createResponder,
+  createSuppressor,
+  defaultResponderOptions,
+  type LiveProtectedSet,
+  type Responder,
+  type ResponderOptions,
+  type Suppressor,
+} from '@floe/respond';
+import { createTriageSync } from '@floe/runtime';
 import { createDuckDbStore, type Store } from '@floe/store';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -30,6 +41,10 @@ export interface Harness {
   healthy: { ok: boolean };
   /** The harness clock; tests may move it. */
   clock: { now: number };
+  /** The responder's protected set, with the run-time never-block entries (issue 8). */
+  guard: LiveProtectedSet;
+  /** The responder's suppression rules (issue 8). */
+  suppressor: Suppressor;
 }
 
 /** Options of {@link harness}: responder options and API dependency overrides. */
@@ -45,9 +60,14 @@ export async function harness(t: TestContext, opts: HarnessOptions = {}): Promis
   const bus = createMemoryBus();
   await bus.start();
   const registry = new Registry();
-  const responder = createResponder({ ...defaultResponderOptions(), ...opts.responder }, { metrics: registry });
-  const writer = createDecisionWriter({ store, bus, responder });
+  const ro = { ...defaultResponderOptions(), ...opts.responder };
   const clock = { now: T0 };
+  // wired as @floe/runtime's composeRoles wires them: one live protected set, a suppressor, the triage sync
+  const guard = createLiveProtectedSet({ neverBlock: ro.neverBlock, nodes: ro.nodes, controlPlane: ro.controlPlane, hostAddrs: ro.nodeAddrs, minPrefixLength: ro.minPrefixLength });
+  const suppressor = createSuppressor([], { now: () => clock.now, metrics: registry });
+  const sync = createTriageSync({ store, guard, suppressor, now: () => clock.now });
+  const responder = createResponder(ro, { metrics: registry, guard, suppressor });
+  const writer = createDecisionWriter({ store, bus, responder });
   const logs: Harness['logs'] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -63,6 +83,8 @@ export async function harness(t: TestContext, opts: HarnessOptions = {}): Promis
     logger: pino({ level: 'debug' }, sink),
     health: () => ({ ok: healthy.ok, store: 'duckdb', bus: healthy.ok ? 'up' : 'down' }),
     ...createDecisionHandlers({ responder, writer, store, now: () => clock.now }),
+    onTriageChange: () => sync.refresh(),
+    policyNeverBlock: ro.neverBlock,
     ...opts.api,
   });
   t.after(async () => {
@@ -70,5 +92,5 @@ export async function harness(t: TestContext, opts: HarnessOptions = {}): Promis
     await bus.stop().catch(() => undefined);
     await store.stop();
   });
-  return { app, store, bus, responder, registry, logs, healthy, clock };
+  return { app, store, bus, responder, registry, logs, healthy, clock, guard, suppressor };
 }

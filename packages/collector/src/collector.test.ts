@@ -119,8 +119,20 @@ test('live conntrack events in a network namespace become flows', { skip: liveSk
   await bus.start();
   t.after(() => bus.stop());
   const got = await collect(bus);
-  const c = createCollector({ node: 'n1', batchSize: 10, flushMs: 10, sources: [{ kind: 'conntrack', command: 'conntrack', netns: ns }] }, { bus });
+  const bufferBytes = 4 << 20;
+  const c = createCollector({ node: 'n1', batchSize: 10, flushMs: 10, sources: [{ kind: 'conntrack', command: 'conntrack', netns: ns, bufferBytes }] }, { bus });
+  t.after(() => c.stop());
   await c.start();
+  // conntrack -b took effect: its netlink socket's receive buffer (ss skmem rb; the kernel doubles
+  // what setsockopt asks for) is at least what was configured, far above the 208 KiB default.
+  // Polled: on a busy machine conntrack may take a while to start.
+  let rb = 0;
+  let sockets = '';
+  for (const end = Date.now() + 10_000; rb < bufferBytes && Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+    sockets = execFileSync('ip', ['netns', 'exec', ns, 'ss', '-f', 'netlink', '-m', '-p'], { encoding: 'utf8' });
+    for (const m of sockets.matchAll(/conntrack\/\d+[^\n]*?\n?[^\n]*?rb(\d+)/g)) rb = Math.max(rb, Number(m[1]));
+  }
+  assert.ok(rb >= bufferBytes, `a conntrack netlink socket with a receive buffer >= ${bufferBytes} in ${sockets}`);
   await new Promise((r) => setTimeout(r, 300));
   // a UDP datagram to a closed port on loopback: one NEW event
   execFileSync('ip', ['netns', 'exec', ns, process.execPath, '-e', "const s=require('dgram').createSocket('udp4');s.send('x',9999,'127.0.0.1',()=>s.close())"]);
@@ -160,4 +172,11 @@ test('a publish failure started by the flush timer reaches onTimerError, and lat
     () => b.add({ ...flow }),
     (e) => e === timerError,
   );
+});
+
+test('conntrackEventArgs adds -b only for a buffer above 0', async () => {
+  const { conntrackEventArgs, CONNTRACK_EVENT_ARGS } = await import('./sources.js');
+  assert.deepEqual(conntrackEventArgs(), [...CONNTRACK_EVENT_ARGS]);
+  assert.deepEqual(conntrackEventArgs(0), [...CONNTRACK_EVENT_ARGS]);
+  assert.deepEqual(conntrackEventArgs(8388608), [...CONNTRACK_EVENT_ARGS, '-b', '8388608']);
 });

@@ -7,6 +7,8 @@ export interface ConntrackSource {
   command: string;
   /** Read events inside this network namespace (`ip netns exec NS conntrack ...`). */
   netns?: string;
+  /** Netlink receive buffer in bytes (`conntrack -b`); absent or 0: the kernel default. */
+  bufferBytes?: number;
 }
 
 /** A capture file fed through the pipeline at its recorded pace times `speed`, or as fast as it goes. */

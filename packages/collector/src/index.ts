@@ -9,7 +9,7 @@ import { DEFAULT_GAP_INTERVAL_MS, DEFAULT_SILENT_AFTER_MS } from './config.js';
 import { replayFile, startConntrack, type LiveReader } from './sources.js';
 
 export * from './config.js';
-export { conntrackAvailable, CONNTRACK_EVENT_ARGS } from './sources.js';
+export { conntrackAvailable, conntrackEventArgs, CONNTRACK_EVENT_ARGS } from './sources.js';
 export { GapTracker } from './gaps.js';
 
 /** State of one source, for health and summaries. */

@@ -23,6 +23,17 @@ const STDERR_MAX_LINE_BYTES = 4096;
 export const CONNTRACK_EVENT_ARGS = ['-E', '-o', 'extended,timestamp,id'] as const;
 
 /**
+ * The arguments of `conntrack -E` for a source: CONNTRACK_EVENT_ARGS, plus `-b BYTES` (the netlink
+ * receive buffer, conntrack(8) `--buffer-size`) when `bufferBytes` is above 0. A small buffer is
+ * what makes the kernel drop events in a burst (ENOBUFS).
+ */
+export function conntrackEventArgs(bufferBytes?: number): string[] {
+  const args: string[] = [...CONNTRACK_EVENT_ARGS];
+  if (bufferBytes !== undefined && bufferBytes > 0) args.push('-b', String(Math.floor(bufferBytes)));
+  return args;
+}
+
+/**
  * Whether live conntrack events can be read here: root, and the conntrack tool answers.
  * Returns the reason when not, for the operator ("not root", "conntrack not found").
  */
@@ -42,7 +53,7 @@ export interface LiveReader {
 }
 
 /**
- * Spawns `[ip netns exec NS] conntrack -E -o extended,timestamp,id` and feeds each stdout line
+ * Spawns `[ip netns exec NS] conntrack -E -o extended,timestamp,id [-b BYTES]` and feeds each stdout line
  * through the conntrack parser (LineReader bounded by `maxLineBytes`). stderr is read line by
  * line too (bounded): conntrack's "WARNING: We have hit ENOBUFS! We are losing events." calls
  * `sink.enobufs()`, and every stderr line goes to `onStderr` (raw: escape before logging).
@@ -50,7 +61,8 @@ export interface LiveReader {
  * start; it resolves after `child.kill()` from stop().
  */
 export function startConntrack(src: ConntrackSource, node: string, sink: SourceSink, onStderr: (line: string) => void, maxLineBytes?: number): LiveReader {
-  const argv = src.netns ? (['ip', ['netns', 'exec', src.netns, src.command, ...CONNTRACK_EVENT_ARGS]] as const) : ([src.command, [...CONNTRACK_EVENT_ARGS]] as const);
+  const args = conntrackEventArgs(src.bufferBytes);
+  const argv = src.netns ? (['ip', ['netns', 'exec', src.netns, src.command, ...args]] as const) : ([src.command, args] as const);
   const child = spawn(argv[0], argv[1], { stdio: ['ignore', 'pipe', 'pipe'] });
   const stats = new ParseStats();
   let stopping = false;

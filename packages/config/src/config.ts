@@ -11,7 +11,7 @@ export interface FloeConfig {
   policyFile?: string;
   inventoryFile?: string;
   collector: {
-    conntrack: { enabled: 'auto' | 'on' | 'off'; command: string; netns?: string };
+    conntrack: { enabled: 'auto' | 'on' | 'off'; command: string; netns?: string; bufferBytes: number };
     /** Replay of a capture file instead of live events (`file` absent: live). speed 0 = no waiting. */
     replay: { file?: string; format: 'auto' | 'conntrack' | 'conntrack-xml' | 'kernel-log' | 'ulogd-json'; speed: number; exitWhenDone: boolean };
     batchSize: number;
@@ -28,10 +28,69 @@ export interface FloeConfig {
   api: { enabled: boolean; host: string; port: number; token?: string; tokenFile?: string; allowUnauthenticated: boolean };
   /** Health endpoint of each role main (ports per role, so roles sharing a host network do not collide). */
   health: { host: string; collectorPort: number; processorPort: number; enforcerPort: number; apiPort: number; shutdownTimeoutMs: number };
-  store: { kind: 'duckdb' | 'clickhouse'; path: string; url: string; database: string; retentionDays: number };
+  store: { kind: 'duckdb' | 'clickhouse'; path: string; threads: number; url: string; database: string; retentionDays: number };
   /** `topicPrefix`: Kafka topic name prefix ('' = none), see schema.ts. */
   bus: { kind: 'memory' | 'kafka'; brokers: string[]; partitions: number; topicPrefix: string; consumerRestarts: number };
+  /** Alert sinks and routes (the shape @floe/alert's AlertConfig takes); see schema.ts. */
+  alert: AlertSection;
+  /** Re-read period of the run-time never-block list and suppression rules (ms), see schema.ts. */
+  triage: { syncIntervalMs: number };
+  /** Compliance reports (@floe/report): where they are kept, the cluster label, schedules; see schema.ts. */
+  report: { dir: string; cluster?: string; schedules: ReportScheduleConfig[] };
 }
+
+/** One scheduled report: `cron` (5 fields, UTC) or `everyMs`; the period is the `rangeMs` before each run. */
+export interface ReportScheduleConfig {
+  name: string;
+  cron?: string;
+  everyMs?: number;
+  rangeMs: number;
+  formats: Array<'json' | 'csv' | 'html' | 'pdf'>;
+  namespaces: string[];
+  zones: string[];
+}
+
+/** The `alert` section (see schema.ts for each key). Durations are ms. */
+export interface AlertSection {
+  enabled: boolean;
+  groupWaitMs: number;
+  groupIntervalMs: number;
+  resendIntervalMs: number;
+  resolveAfterMs: number;
+  queueSize: number;
+  drainTimeoutMs: number;
+  retry: { retries: number; minDelayMs: number; maxDelayMs: number; factor: number };
+  deadLetter: { file?: string; redeliverWithinMs: number; probeIntervalMs: number };
+  sinks: Record<string, AlertSinkSection>;
+  routes: Array<{
+    name?: string;
+    minSeverity?: 'info' | 'low' | 'medium' | 'high' | 'critical';
+    detectors?: string[];
+    namespaces?: string[];
+    sinks: string[];
+    groupBy?: Array<'detector' | 'entity' | 'severity' | 'namespace'>;
+    groupWaitMs?: number;
+    groupIntervalMs?: number;
+  }>;
+}
+
+/** One sink of `alert.sinks`, by type (schema.ts requires url for the HTTP ones, transport/host/port for syslog). */
+export type AlertSinkSection =
+  | { type: 'webhook'; url: string; secret?: string; secretFile?: string; timeoutMs?: number }
+  | { type: 'slack'; url: string; timeoutMs?: number }
+  | {
+      type: 'syslog';
+      transport: 'udp' | 'tcp' | 'tls';
+      host: string;
+      port: number;
+      facility?: number;
+      caFile?: string;
+      certFile?: string;
+      keyFile?: string;
+      serverName?: string;
+      timeoutMs?: number;
+    }
+  | { type: 'alertmanager'; url: string; generatorUrl?: string; timeoutMs?: number };
 
 /** A configuration mistake, with where it was made. */
 export class ConfigError extends Error {
@@ -161,6 +220,7 @@ function applyEnv(base: Obj, env: NodeJS.ProcessEnv, issues: string[], envOf: Ma
         if (Object.keys(child).length === 0) delete target[key];
         continue;
       }
+      if (holdsObjects(sub)) continue; // maps and lists of objects (alert.sinks, alert.routes): file only
       const raw = env[name];
       if (raw === undefined || raw === '') continue;
       const v = parseEnv(raw, sub);
@@ -184,7 +244,7 @@ export function configEnvNames(): string[] {
     for (const [key, sub] of Object.entries(props)) {
       const name = `${prefix}_${snake(key)}`;
       if (sub.type === 'object' && sub.properties) walk(sub.properties, name);
-      else names.push(name);
+      else if (!holdsObjects(sub)) names.push(name);
     }
   };
   walk(configSchema.properties as Record<string, SchemaNode>, 'FLOE');
@@ -228,6 +288,14 @@ interface SchemaNode {
   type?: string;
   properties?: Record<string, SchemaNode>;
   enum?: readonly string[];
+  additionalProperties?: SchemaNode | boolean;
+  items?: SchemaNode;
+}
+
+/** A map or list whose entries are objects (alert.sinks, alert.routes): set in the file, not by an environment variable. */
+function holdsObjects(s: SchemaNode): boolean {
+  const entry = typeof s.additionalProperties === 'object' ? s.additionalProperties : s.items;
+  return entry?.type === 'object';
 }
 
 function parseEnv(raw: string, s: SchemaNode): Json | undefined {
@@ -274,7 +342,12 @@ export function describeConfig(): Array<[string, string, string]> {
     for (const [k, s] of Object.entries(props)) {
       const key = prefix ? `${prefix}.${k}` : k;
       if (s.type === 'object' && s.properties) walk(s.properties as typeof props, key);
-      else rows.push([key, s.default === undefined ? '' : JSON.stringify(s.default), s.description ?? '']);
+      else {
+        rows.push([key, s.default === undefined ? '' : JSON.stringify(s.default), s.description ?? '']);
+        // maps and lists of objects (alert.sinks, alert.routes): their entries' keys too
+        const entry = typeof s.additionalProperties === 'object' ? s.additionalProperties : s.items;
+        if (holdsObjects(s) && entry?.properties) walk(entry.properties as typeof props, `${key}${s.type === 'array' ? '[]' : '.<name>'}`);
+      }
     }
   };
   walk(configSchema.properties as never, '');

@@ -31,6 +31,14 @@ export const configSchema = {
             enabled: { enum: ['auto', 'on', 'off'], default: 'auto', description: 'Live `conntrack -E` events: auto = when root and the conntrack tool are present.' },
             command: { type: 'string', default: 'conntrack', description: 'conntrack binary.' },
             netns: { type: 'string', description: 'Read events inside this network namespace (`ip netns exec`).' },
+            bufferBytes: {
+              type: 'integer',
+              minimum: 0,
+              maximum: 1073741824,
+              default: 8388608,
+              description:
+                'Netlink receive buffer of `conntrack -E` in bytes (`-b`; as root the kernel grants it past net.core.rmem_max). A burst larger than the buffer is lost (conntrack warns ENOBUFS; floe records a data gap). 0: the kernel default. Default 8 MiB, the largest buffer conntrackd grows to by default (NetlinkBufferSizeMaxGrowth, conntrackd.conf(5)).',
+            },
           },
         },
         replay: {
@@ -160,9 +168,56 @@ export const configSchema = {
       properties: {
         kind: { enum: ['duckdb', 'clickhouse'], default: 'duckdb', description: 'Store adapter.' },
         path: { type: 'string', default: 'data/floe.duckdb', description: 'DuckDB file (":memory:" for none).' },
+        threads: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 1024,
+          default: 0,
+          description: 'DuckDB worker threads (0: one fewer than the cores, at least 1, so the event loop keeps a core).',
+        },
         url: { type: 'string', default: 'http://127.0.0.1:8123', description: 'ClickHouse HTTP URL.' },
         database: { type: 'string', default: 'floe', description: 'ClickHouse database.' },
         retentionDays: { type: 'integer', minimum: 1, default: 30, description: 'Days flows are kept.' },
+      },
+    },
+    report: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        dir: {
+          type: 'string',
+          minLength: 1,
+          default: 'data/reports',
+          description: 'Folder of kept compliance reports (files <id>.<format> and index.json); served by GET /v1/reports.',
+        },
+        cluster: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 253,
+          description: 'Cluster name printed in the scope of every report (one store records one cluster). Absent: "(this store)".',
+        },
+        schedules: {
+          type: 'array',
+          default: [],
+          maxItems: 50,
+          description:
+            'Scheduled reports, made by the api role: { name, cron (5-field cron, UTC) or everyMs (>= 60000), rangeMs (period ending at the run, default 86400000), formats (default [json, pdf]), namespaces, zones }.',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name'],
+            properties: {
+              name: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
+              cron: { type: 'string', minLength: 9, maxLength: 100 },
+              everyMs: { type: 'integer', minimum: 60000 },
+              rangeMs: { type: 'integer', minimum: 60000, maximum: 31622400000, default: 86400000 },
+              formats: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: ['json', 'csv', 'html', 'pdf'] }, default: ['json', 'pdf'] },
+              namespaces: { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 253 }, default: [] },
+              zones: { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 253 }, default: [] },
+            },
+          },
+        },
       },
     },
     bus: {
@@ -188,6 +243,151 @@ export const configSchema = {
           default: 10,
           description:
             'Kafka only: restarts of a crashed consumer in a row (no batch committed in between) before it is given up; then health turns false and the process exits 1.',
+        },
+      },
+    },
+    alert: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'Alert sinks and the routes findings take to them (packages/alert/README.md).',
+      properties: {
+        enabled: { type: 'boolean', default: true, description: 'Send alerts (the processor role) when routes are configured.' },
+        groupWaitMs: {
+          type: 'integer',
+          minimum: 0,
+          default: 10000,
+          description: "Wait after a group's first finding before its first notification (ms; Alertmanager group_wait).",
+        },
+        groupIntervalMs: {
+          type: 'integer',
+          minimum: 0,
+          default: 300000,
+          description:
+            "Least time between two notifications of one group; a repeat (same detector and entity, e.g. a finding's updates) inside it is not sent again (ms; Alertmanager group_interval).",
+        },
+        resendIntervalMs: {
+          type: 'integer',
+          minimum: 1000,
+          default: 60000,
+          description: 'Alertmanager sinks re-send each active alert this often (ms); its endsAt is 3 times this ahead.',
+        },
+        resolveAfterMs: {
+          type: 'integer',
+          minimum: 1000,
+          default: 600000,
+          description: 'An alert whose finding had no update for this long is resolved in Alertmanager (endsAt) (ms).',
+        },
+        queueSize: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1000000,
+          default: 1000,
+          description: 'Deliveries waiting per sink; more are dropped and counted (floe_alert_dropped_total{cause="queue-full"}).',
+        },
+        drainTimeoutMs: { type: 'integer', minimum: 0, default: 5000, description: 'Longest wait at shutdown for the sink queues to drain (ms); what is left is dead-lettered.' },
+        retry: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            retries: { type: 'integer', minimum: 0, maximum: 100, default: 5, description: 'Retries of one delivery before it is dead-lettered and the sink marked down.' },
+            minDelayMs: { type: 'integer', minimum: 1, default: 500, description: 'First retry delay (ms); each next one times factor, with random jitter (x1..2).' },
+            maxDelayMs: { type: 'integer', minimum: 1, default: 30000, description: 'Longest retry delay (ms).' },
+            factor: { type: 'number', minimum: 1, default: 2, description: 'Backoff factor between retries.' },
+          },
+        },
+        deadLetter: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            file: {
+              type: 'string',
+              minLength: 1,
+              description: 'JSON-lines file of dead letters (absent: kept in memory only); read at start, so a restart redelivers what is within the window.',
+            },
+            redeliverWithinMs: {
+              type: 'integer',
+              minimum: 0,
+              default: 86400000,
+              description: 'Dead letters younger than this are redelivered once their sink is back; older ones are dropped (counted, cause expired) (ms).',
+            },
+            probeIntervalMs: { type: 'integer', minimum: 100, default: 30000, description: 'How often a down sink is probed with its oldest dead letter (ms).' },
+          },
+        },
+        sinks: {
+          type: 'object',
+          default: {},
+          description: 'Sinks by name (a route names them).',
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['type'],
+            properties: {
+              type: {
+                enum: ['webhook', 'slack', 'syslog', 'alertmanager'],
+                description: 'webhook (signed JSON), slack (incoming webhook), syslog (RFC 5424 + CEF), alertmanager (v2 API).',
+              },
+              url: { type: 'string', pattern: '^https?://', description: 'webhook, slack: the URL posted to; alertmanager: its base URL (…/api/v2/alerts is appended).' },
+              secret: { type: 'string', minLength: 16, description: 'webhook: HMAC-SHA256 key of the floe-signature header (prefer secretFile).' },
+              secretFile: { type: 'string', minLength: 1, description: 'webhook: file holding the HMAC key (trimmed).' },
+              transport: { enum: ['udp', 'tcp', 'tls'], description: 'syslog: UDP (RFC 5426), TCP octet counting (RFC 6587), TLS (RFC 5425).' },
+              host: { type: 'string', minLength: 1, description: 'syslog: receiver host.' },
+              port: { type: 'integer', minimum: 1, maximum: 65535, description: 'syslog: receiver port (514 UDP/TCP, 6514 TLS by convention).' },
+              facility: { type: 'integer', minimum: 0, maximum: 23, description: 'syslog: RFC 5424 facility (default 10, authpriv).' },
+              caFile: { type: 'string', minLength: 1, description: 'syslog tls: CA certificate (PEM) that verifies the receiver (default: system CAs).' },
+              certFile: { type: 'string', minLength: 1, description: 'syslog tls: client certificate (PEM).' },
+              keyFile: { type: 'string', minLength: 1, description: 'syslog tls: client key (PEM).' },
+              serverName: { type: 'string', minLength: 1, description: 'syslog tls: name checked in the receiver certificate (default: host when a name).' },
+              generatorUrl: { type: 'string', description: 'alertmanager: generatorURL of each alert; {id} is replaced by the finding id.' },
+              timeoutMs: { type: 'integer', minimum: 1, default: 10000, description: 'Per-attempt timeout (ms).' },
+            },
+            // the keys each type requires: url for the HTTP sinks, transport/host/port for syslog
+            anyOf: [
+              { properties: { type: { enum: ['webhook', 'slack', 'alertmanager'] } }, required: ['url'] },
+              { properties: { type: { const: 'syslog' } }, required: ['transport', 'host', 'port'] },
+            ],
+          },
+        },
+        routes: {
+          type: 'array',
+          default: [],
+          description: 'Routes: every route whose conditions all hold sends the finding to its sinks.',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['sinks'],
+            properties: {
+              name: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$', description: 'Name in logs and metrics (default route<index>).' },
+              minSeverity: { enum: ['info', 'low', 'medium', 'high', 'critical'], description: 'Lowest severity routed (default info).' },
+              detectors: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'Detector ids or globs (portscan.*); absent: any.' },
+              namespaces: {
+                type: 'array',
+                items: { type: 'string', minLength: 1 },
+                description: 'Namespaces (entity, srcMeta, dstMeta); absent: any; a finding without a namespace does not match.',
+              },
+              sinks: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 }, description: 'Sink names.' },
+              groupBy: { type: 'array', items: { enum: ['detector', 'entity', 'severity', 'namespace'] }, description: 'Group key fields (default detector, entity).' },
+              groupWaitMs: { type: 'integer', minimum: 0, description: "This route's group wait (ms)." },
+              groupIntervalMs: { type: 'integer', minimum: 0, description: "This route's group interval (ms)." },
+            },
+          },
+        },
+      },
+    },
+    triage: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        syncIntervalMs: {
+          type: 'integer',
+          minimum: 100,
+          maximum: 3600000,
+          default: 5000,
+          description:
+            "How often each process re-reads the run-time never-block list and the suppression rules from the store (ms); a change made through this process's API applies at once, other processes see it within this period.",
         },
       },
     },

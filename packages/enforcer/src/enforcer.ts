@@ -74,6 +74,13 @@ export interface Enforcer {
   health(): EnforcerHealth;
   /** Runs one reconcile now (also what the timer runs); resolves when applied. */
   reconcileNow(): Promise<void>;
+  /**
+   * The guard changed (a never-block entry added or removed at run time, issue 8): every intended
+   * decision goes through it again (split, held back or whole again) and the kernel is reconciled
+   * with the result at once, so a block covering a newly protected address leaves the kernel now,
+   * not at the next timer. Resolves when applied.
+   */
+  protectedChanged(): Promise<void>;
 }
 
 /** True when `d` applies to `node`: not dry-run, scope `all` or listing the node, not expired. */
@@ -323,6 +330,29 @@ export function createEnforcer(opts: EnforcerOptions, deps: EnforcerDeps): Enfor
     return serial(runReconcile);
   }
 
+  /** Every intended decision through the guard again (after it changed). */
+  function readmit(): void {
+    if (!guard) return;
+    for (const [target, e] of intended) {
+      const a = guard.admit(target);
+      if (a.outcome !== 'ok') {
+        m.guardWithheld.inc({ reason: a.reason ?? 'unknown', outcome: a.outcome });
+        log.warn(
+          { target, outcome: a.outcome, reason: a.reason, pieces: a.pieces.length },
+          `enforcer: block ${target} now overlaps the protected set (${a.detail}); ${a.outcome === 'held' ? 'removed: nothing of it is enforced' : `enforcing the ${a.pieces.length} pieces around it`}`,
+        );
+      }
+      intended.set(target, { expiresAt: e.expiresAt, pieces: a.pieces.map((p) => ({ target: p, expiresAt: e.expiresAt })) });
+    }
+  }
+
+  function protectedChanged(): Promise<void> {
+    return serial(async () => {
+      readmit();
+      await runReconcile();
+    });
+  }
+
   async function pickDriver(): Promise<NftDriver> {
     if (deps.driver) return deps.driver;
     const nftDeps = { logger: log, metrics: deps.metrics, now };
@@ -397,5 +427,6 @@ export function createEnforcer(opts: EnforcerOptions, deps: EnforcerDeps): Enfor
       };
     },
     reconcileNow,
+    protectedChanged,
   };
 }

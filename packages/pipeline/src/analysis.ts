@@ -1,6 +1,7 @@
 import type { Finding, FlowRecord } from '@floe/flow';
 import type { CompiledPolicy } from '@floe/policy';
 import type { Detector } from '@floe/detect';
+import { RecentIds } from './recent-ids.js';
 
 /**
  * An async detector fed by the pipeline after the rule detectors: `observe` only counts the flow
@@ -64,16 +65,12 @@ export const DEDUP_IDS = 100_000;
  */
 export function createPipeline(deps: { policy: CompiledPolicy; detectors: Detector[]; scorers?: WindowScorer[] }): Pipeline {
   const scorers = deps.scorers ?? [];
-  const seen = new Set<string>();
+  const seen = new RecentIds(DEDUP_IDS);
   const repeats = new Map<string, number>();
   const keep = (f: Finding): boolean => {
-    if (seen.has(f.id)) {
-      repeats.set(f.detector, (repeats.get(f.detector) ?? 0) + 1);
-      return false;
-    }
-    seen.add(f.id);
-    if (seen.size > DEDUP_IDS) seen.delete(seen.values().next().value as string);
-    return true;
+    if (seen.remember(f.id)) return true;
+    repeats.set(f.detector, (repeats.get(f.detector) ?? 0) + 1);
+    return false;
   };
   const classify = (raw: FlowRecord): { flow: FlowRecord; findings: Finding[] } => {
     const flow = deps.policy.classify(raw);

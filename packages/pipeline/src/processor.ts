@@ -134,7 +134,7 @@ export function createProcessor(opts: ProcessorOptions, deps: ProcessorDeps): Pr
       policyStep(deps.pipeline),
       detectStep(deps.pipeline),
       scoreStep(deps.pipeline, (err) => log.error({ err: messageOf(err) }, 'scoring windows failed; their model findings are lost, the batch goes on')),
-      decideStep({ responder: deps.responder, writer, now }),
+      decideStep({ responder: deps.responder, writer, now, store: deps.store }),
       persistStep({ store: deps.store, storeFlows: opts.storeFlows }),
       publishStep({ bus: deps.bus }),
     ],

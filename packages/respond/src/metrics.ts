@@ -23,9 +23,10 @@ export interface RespondMetrics {
 export type RefuseCause = 'never-block' | 'too-wide' | 'rate-limit';
 /**
  * Why a finding led to nothing: severity, an active block, accept-verdict evidence only, or an
- * entity that is the victim of the flows (`evidence.entityRole: 'victim'`, a spoofed SYN flood).
+ * entity that is the victim of the flows (`evidence.entityRole: 'victim'`, a spoofed SYN flood),
+ * or a suppression rule that matches the finding (`suppressed`).
  */
-export type IgnoreCause = 'below-severity' | 'already-blocked' | 'accept-verdict' | 'victim';
+export type IgnoreCause = 'below-severity' | 'already-blocked' | 'accept-verdict' | 'victim' | 'suppressed';
 
 function counter(registry: Registry, name: string, help: string, label: string): Counter<string> {
   const existing = registry.getSingleMetric(name);
@@ -38,7 +39,7 @@ export function createRespondMetrics(registry?: Registry): RespondMetrics {
   if (registry === undefined) return { decision() {}, refused() {}, ignored() {}, seedWithheld() {} };
   const decisions = counter(registry, METRIC.decisions, 'Responder outcomes by kind (create, extend, refused, ignored)', 'outcome');
   const refused = counter(registry, METRIC.refused, 'Blocks refused by the responder, by cause (never-block: the protected set; too-wide; rate-limit)', 'cause');
-  const ignored = counter(registry, METRIC.ignored, 'Findings the responder ignored, by cause (below-severity, already-blocked, accept-verdict, victim)', 'cause');
+  const ignored = counter(registry, METRIC.ignored, 'Findings the responder ignored, by cause (below-severity, already-blocked, accept-verdict, victim, suppressed)', 'cause');
   const seedWithheld = counter(
     registry,
     METRIC.seedWithheld,

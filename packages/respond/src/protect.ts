@@ -67,8 +67,6 @@ export const DEFAULT_MIN_PREFIX_LENGTH: Readonly<MinPrefixLength> = Object.freez
 export interface ProtectedSetOptions {
   /** `respond.neverBlock`. */
   neverBlock?: readonly string[];
-  /** Never-block entries added at run time, each with the label refusals name (FloeNeverBlock objects: `FloeNeverBlock floe/office`). */
-  extraNeverBlock?: ReadonlyArray<{ cidr: string; label: string }>;
   /** `networks.nodes`. */
   nodes?: readonly string[];
   /** `networks.controlPlane`. */
@@ -77,6 +75,15 @@ export interface ProtectedSetOptions {
   hostAddrs?: readonly string[];
   /** Shortest prefix accepted; default {@link DEFAULT_MIN_PREFIX_LENGTH}. */
   minPrefixLength?: Partial<MinPrefixLength>;
+  /** Never-block entries added at run time (the API's `/v1/never-block`, stored), kind `never-block`. */
+  runtimeNeverBlock?: readonly RuntimeNeverBlock[];
+}
+
+/** A never-block entry added at run time: its CIDR and a label naming where it comes from. */
+export interface RuntimeNeverBlock {
+  cidr: string;
+  /** e.g. `never-block list (added by alice: backup server)`. */
+  label: string;
 }
 
 /** Why a target is refused or held back: too wide, or overlapping a protected entry. */
@@ -140,10 +147,10 @@ export function createProtectedSet(opts: ProtectedSetOptions = {}): ProtectedSet
     xs.forEach((c, i) => add(c, kind, label(i), `${field}[${i}]`));
   };
   list(opts.neverBlock, 'never-block', 'neverBlock', (i) => `respond.neverBlock[${i}]`);
-  (opts.extraNeverBlock ?? []).forEach((e, i) => add(e.cidr, 'never-block', e.label, `extraNeverBlock[${i}]`));
   list(opts.nodes, 'node', 'nodes', (i) => `networks.nodes[${i}]`);
   list(opts.controlPlane, 'control-plane', 'controlPlane', (i) => `networks.controlPlane[${i}]`);
   list(opts.hostAddrs, 'host', 'hostAddrs', () => 'an address of this host');
+  (opts.runtimeNeverBlock ?? []).forEach((e, i) => add(e.cidr, 'never-block', e.label, `runtimeNeverBlock[${i}]`));
 
   const min = { ...DEFAULT_MIN_PREFIX_LENGTH, ...(opts.minPrefixLength ?? {}) };
   for (const [k, w] of [
@@ -278,4 +285,52 @@ function bigText(p: BigPrefix): string {
   const g: string[] = [];
   for (const w of words) g.push((w >>> 16).toString(16), (w & 0xffff).toString(16));
   return parseCidr(`${g.join(':')}/${p.bits}`).prefix;
+}
+
+/**
+ * A protected set whose run-time never-block entries can change (the API's never-block list):
+ * the same checks as {@link createProtectedSet}, over the options given plus the current
+ * run-time entries. Shared by the responder and the enforcer of one process, so an entry added
+ * at run time is refused for new blocks and carved out of enforced ones at once.
+ */
+export interface LiveProtectedSet extends ProtectedSet {
+  /**
+   * Replaces the run-time entries; listeners (`onChange`) run afterwards.
+   * @throws RespondError FLOE_RESPOND_BAD_OPTIONS for a bad CIDR; the set is unchanged then.
+   */
+  setRuntimeNeverBlock(entries: readonly RuntimeNeverBlock[]): void;
+  /** The run-time entries in use. */
+  runtimeNeverBlock(): readonly RuntimeNeverBlock[];
+  /** Calls `fn` after every change of the run-time entries (the enforcer re-checks its blocks). */
+  onChange(fn: () => void): void;
+}
+
+/**
+ * Builds a {@link LiveProtectedSet} over `opts` (its `runtimeNeverBlock` are the first run-time entries).
+ * @throws RespondError (FLOE_RESPOND_BAD_OPTIONS) like createProtectedSet.
+ */
+export function createLiveProtectedSet(opts: ProtectedSetOptions = {}): LiveProtectedSet {
+  let runtime: readonly RuntimeNeverBlock[] = Object.freeze([...(opts.runtimeNeverBlock ?? [])]);
+  let current = createProtectedSet(opts);
+  const listeners: Array<() => void> = [];
+  return {
+    get entries() {
+      return current.entries;
+    },
+    get minPrefixLength() {
+      return current.minPrefixLength;
+    },
+    check: (t) => current.check(t),
+    admit: (t) => current.admit(t),
+    setRuntimeNeverBlock(entries) {
+      const next = Object.freeze([...entries]);
+      current = createProtectedSet({ ...opts, runtimeNeverBlock: next });
+      runtime = next;
+      for (const fn of listeners) fn();
+    },
+    runtimeNeverBlock: () => runtime,
+    onChange(fn) {
+      listeners.push(fn);
+    },
+  };
 }

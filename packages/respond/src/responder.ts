@@ -21,7 +21,8 @@ import type { ParsedCidr } from '@floe/policy';
 import { RespondError } from './errors.js';
 import { createRespondMetrics, type IgnoreCause, type RefuseCause } from './metrics.js';
 import { checkResponderOptions, type ResponderOptions } from './options.js';
-import { createProtectedSet, type ProtectedKind } from './protect.js';
+import { createProtectedSet, type ProtectedKind, type ProtectedSet } from './protect.js';
+import type { SuppressionMatch, Suppressor } from './suppress.js';
 import { normalizeTarget } from './target.js';
 import type { Logger } from '@floe/telemetry';
 
@@ -45,7 +46,7 @@ export type ResponseOutcome =
    * flows (`accept-verdict`), or an entity that is the victim, not the source (`victim`). A manual block of an already blocked target carries the active
    * decision that stands as `existing`.
    */
-  | { kind: 'ignored'; cause: IgnoreCause; existing?: Decision };
+  | { kind: 'ignored'; cause: IgnoreCause; existing?: Decision; suppression?: SuppressionMatch };
 
 /** A manual block request from the API. */
 export interface ManualBlockRequest {
@@ -85,13 +86,6 @@ export interface Responder {
   seed(decisions: Decision[]): void;
   /** Forget a target (unblock): its active decision and its escalation history. Unknown targets are ignored. */
   release(target: string): void;
-  /**
-   * Replaces the never-block entries added at run time (FloeNeverBlock custom resources,
-   * packages/kubeconfig), on top of the options' never-block list, nodes, control plane and host:
-   * new and manual blocks overlapping them are refused from now on. Active blocks are kept.
-   * @throws RespondError FLOE_RESPOND_BAD_OPTIONS for a bad CIDR (the protected set is then unchanged).
-   */
-  setExtraNeverBlock(entries: ReadonlyArray<{ cidr: string; label: string }>): void;
 }
 
 /** The responder's logger: the telemetry package's pino-compatible `Logger` (kept under this name for callers). */
@@ -102,6 +96,18 @@ export interface ResponderDeps {
   /** prom-client registry for `floe_respond_*` counters. */
   metrics?: Registry;
   logger?: RespondLogger;
+  /**
+   * The protected set to use instead of one built from the options (the runtime's
+   * LiveProtectedSet, whose run-time never-block entries change: shared with the enforcer).
+   * It must hold at least what the options' never-block, node and control-plane lists name.
+   */
+  guard?: ProtectedSet;
+  /**
+   * Suppression rules (suppress.ts), asked first for every finding: a match is `ignored` with
+   * cause `suppressed` and the match in `suppression` (the decide step marks the finding).
+   * Manual blocks are not suppressed.
+   */
+  suppressor?: Pick<Suppressor, 'check'>;
 }
 
 const MINUTE = 60_000;
@@ -112,9 +118,8 @@ const MINUTE = 60_000;
  */
 export function createResponder(options: ResponderOptions, deps: ResponderDeps = {}): Responder {
   const o = checkResponderOptions(options);
-  const guardOf = (extraNeverBlock: ReadonlyArray<{ cidr: string; label: string }>) =>
-    createProtectedSet({ neverBlock: o.neverBlock, extraNeverBlock, nodes: o.nodes, controlPlane: o.controlPlane, hostAddrs: o.nodeAddrs, minPrefixLength: o.minPrefixLength });
-  let guard = guardOf([]);
+  const guard =
+    deps.guard ?? createProtectedSet({ neverBlock: o.neverBlock, nodes: o.nodes, controlPlane: o.controlPlane, hostAddrs: o.nodeAddrs, minPrefixLength: o.minPrefixLength });
   const metrics = createRespondMetrics(deps.metrics);
   const log = deps.logger;
   const minRank = severityRank(o.minSeverity);
@@ -209,6 +214,12 @@ export function createResponder(options: ResponderOptions, deps: ResponderDeps =
 
   return {
     respond(finding, nowMs) {
+      const suppression = deps.suppressor?.check(finding, nowMs);
+      if (suppression !== undefined) {
+        metrics.decision('ignored');
+        metrics.ignored('suppressed');
+        return { kind: 'ignored', cause: 'suppressed', suppression };
+      }
       if (severityRank(finding.severity) < minRank) return ignore('below-severity');
       if (!o.blockOnAcceptedLogs && acceptedOnly(finding)) return ignore('accept-verdict');
       // The entity is the target of the flows (a SYN flood from spoofed sources): never block it.
@@ -256,9 +267,6 @@ export function createResponder(options: ResponderOptions, deps: ResponderDeps =
         // Unknown text: nothing of ours can match it beyond the exact string.
       }
       byTarget.delete(key);
-    },
-    setExtraNeverBlock(entries) {
-      guard = guardOf(entries.map((e) => ({ cidr: e.cidr, label: e.label })));
     },
   };
 }

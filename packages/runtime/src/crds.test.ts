@@ -8,13 +8,13 @@ import { describe, it } from 'node:test';
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { parseFile, type FlowRecord } from '@floe/flow';
 import { createPipeline } from '@floe/pipeline';
-import { compilePolicy, defaultPolicy, parsePolicy } from '@floe/policy';
+import { compilePolicy, defaultPolicy, parseCidr, parsePolicy } from '@floe/policy';
 import { createResponder } from '@floe/respond';
 import { noopLogger } from '@floe/telemetry';
 import { FLOE_GROUP, FLOE_VERSION, type FloeResourceStatus } from '@floe/kube-config';
 import { applyFloeCrds, devKube, freshNamespace, KUBE_REQUIRED, pollUntil as until } from '@floe/kube-config/testing';
-import { type CrdTargets, crdComponent, createPolicySlot, swapPolicy } from './crds.js';
-import { detectorsFor, responderOptions } from './wiring.js';
+import { type CrdTargets, crdComponent, createPolicySlot, splitRuntimeNeverBlock, swapPolicy } from './crds.js';
+import { detectorsFor, liveProtectedSetFor, responderOptions } from './wiring.js';
 
 const kube = await devKube();
 const skip = 'skip' in kube ? kube.skip : false;
@@ -44,11 +44,12 @@ describe('processor.crds: FloePolicy and FloeNeverBlock through the API server',
     const base = compilePolicy(defaultPolicy());
     const slot = createPolicySlot(base);
     const detectors = detectorsFor(base);
-    const responder = createResponder(responderOptions(base, []));
+    const guard = liveProtectedSetFor(base, []);
+    const responder = createResponder(responderOptions(base, []), { guard });
     const pipeline = createPipeline({ policy: slot.view, detectors });
     const component = crdComponent(
       { kubeconfig: kube.kubeconfigPath, namespace: ns, policyName: 'default' },
-      { slot, base, detectors, setNeverBlock: (e) => responder.setExtraNeverBlock(e), nodeAddrs: [] },
+      { slot, base, detectors, setNeverBlock: (e) => guard.setRuntimeNeverBlock(e), nodeAddrs: [] },
       { logger: noopLogger },
     );
     await component.start();
@@ -199,8 +200,9 @@ it('swapPolicy: the pipeline judges by the new policy at once; detectors are reb
   const slot = createPolicySlot(base);
   const detectors = detectorsFor(base);
   const before = [...detectors];
-  const responder = createResponder(responderOptions(base, []));
-  const targets: CrdTargets = { slot, base, detectors, setNeverBlock: (e) => responder.setExtraNeverBlock(e), nodeAddrs: [] };
+  const guard = liveProtectedSetFor(base, []);
+  const responder = createResponder(responderOptions(base, []), { guard });
+  const targets: CrdTargets = { slot, base, detectors, setNeverBlock: (e) => guard.setRuntimeNeverBlock(e), nodeAddrs: [] };
   const withBlocklist = parsePolicy('version: 1\nblocklists: { cidrs: [10.60.0.0/24] }\nrespond: { neverBlock: [192.0.2.0/24] }\n', 'inline');
   const v = swapPolicy(targets, withBlocklist, [], 'ns/default');
   assert.equal(slot.view.version, v);
@@ -221,4 +223,29 @@ it('swapPolicy: the pipeline judges by the new policy at once; detectors are reb
   assert.equal(detectors.length, before.length);
   assert.equal(swapPolicy(targets, undefined, [], 'ns/default'), base.version);
   assert.deepEqual(slot.view.evaluate(flow), []);
+});
+
+it('splitRuntimeNeverBlock: the API list (triage sync) and the custom resources each replace only their part of the guard', () => {
+  const guard = liveProtectedSetFor(compilePolicy(defaultPolicy()), []);
+  const split = splitRuntimeNeverBlock(guard);
+  split.api.setRuntimeNeverBlock([{ cidr: '192.0.2.0/24', label: 'api' }]);
+  split.setCrd([{ cidr: '198.51.100.0/24', label: 'FloeNeverBlock ns/x' }]);
+  assert.deepEqual(
+    guard.runtimeNeverBlock().map((e) => e.cidr),
+    ['192.0.2.0/24', '198.51.100.0/24'],
+  );
+  assert.deepEqual(
+    split.api.runtimeNeverBlock().map((e) => e.cidr),
+    ['192.0.2.0/24'],
+    'the sync sees its own list',
+  );
+  split.api.setRuntimeNeverBlock([]);
+  assert.deepEqual(
+    guard.runtimeNeverBlock().map((e) => e.cidr),
+    ['198.51.100.0/24'],
+    'an emptied API list keeps the FloeNeverBlock entries',
+  );
+  assert.equal(guard.check(parseCidr('198.51.100.7'))?.reason, 'never-block');
+  split.setCrd([]);
+  assert.equal(guard.check(parseCidr('198.51.100.7')), undefined);
 });

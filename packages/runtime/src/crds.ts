@@ -5,6 +5,7 @@
  */
 import { compilePolicy, type CompiledPolicy, type Inventory, type Policy } from '@floe/policy';
 import type { Detector } from '@floe/detect';
+import type { LiveProtectedSet, RuntimeNeverBlock } from '@floe/respond';
 import type { Logger, Registry } from '@floe/telemetry';
 import type { Component } from './lifecycle.js';
 import { detectorsFor } from './wiring.js';
@@ -51,7 +52,7 @@ export interface CrdTargets {
   /**
    * Replaces the run-time never-block entries that come from floe's custom resources (the
    * FloeNeverBlock CIDRs and the FloePolicy's respond.neverBlock), on top of the configured
-   * protected set (roles.ts: the responder's `setExtraNeverBlock`).
+   * protected set (roles.ts: `splitRuntimeNeverBlock(guard).setCrd`, beside the API's list).
    */
   setNeverBlock(entries: ReadonlyArray<{ cidr: string; label: string }>): void;
   inventory?: Inventory;
@@ -136,5 +137,36 @@ export function crdComponent(
       return { ok: watcher !== undefined, connected: s?.connected ?? false, policy: s?.policy, neverBlock: s?.neverBlock.length ?? 0 };
     },
     state: () => watcher?.state(),
+  };
+}
+
+/**
+ * Two writers of one LiveProtectedSet's run-time never-block entries: the triage sync (the API's
+ * list, from the store) and the custom resources (FloeNeverBlock, the FloePolicy's
+ * respond.neverBlock). `api` is the guard as the triage sync should see it (its
+ * setRuntimeNeverBlock / runtimeNeverBlock touch only the API part); `setCrd` replaces the other
+ * part. The guard always holds both.
+ */
+export function splitRuntimeNeverBlock(guard: LiveProtectedSet): { api: LiveProtectedSet; setCrd(entries: readonly RuntimeNeverBlock[]): void } {
+  let api: readonly RuntimeNeverBlock[] = guard.runtimeNeverBlock();
+  let crd: readonly RuntimeNeverBlock[] = [];
+  const view = new Proxy(guard, {
+    get(target, key) {
+      if (key === 'setRuntimeNeverBlock')
+        return (entries: readonly RuntimeNeverBlock[]) => {
+          target.setRuntimeNeverBlock([...entries, ...crd]);
+          api = [...entries];
+        };
+      if (key === 'runtimeNeverBlock') return () => api;
+      const v: unknown = Reflect.get(target, key, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return {
+    api: view,
+    setCrd(entries) {
+      guard.setRuntimeNeverBlock([...api, ...entries]);
+      crd = [...entries];
+    },
   };
 }

@@ -4,3 +4,4 @@ export * from './health.js';
 export * from './wiring.js';
 export * from './roles.js';
 export * from './service.js';
+export * from './triage-sync.js';

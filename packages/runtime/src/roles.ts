@@ -5,12 +5,15 @@ import { detectFile, escapeText, readFailure, unreadableFormatMessage, type Deci
 import { createBus, type Bus } from '@floe/bus';
 import { createStore, type Store } from '@floe/store';
 import { loadInventoryFile, type CompiledPolicy } from '@floe/policy';
+import { createReportScheduler, openReportArchive } from '@floe/report';
 import type { Detector } from '@floe/detect';
-import { createDecisionWriter, type ProtectedSet, type Responder, type ResponseOutcome } from '@floe/respond';
+import { createDecisionWriter, createSuppressor, type LiveProtectedSet, type ProtectedSet, type Responder, type ResponseOutcome, type Suppressor } from '@floe/respond';
 import type { Logger, Registry } from '@floe/telemetry';
-import { crdComponent, createPolicySlot } from './crds.js';
+import { createAlertDispatcher, type AlertDispatcher, type SuppressFn } from '@floe/alert';
+import { crdComponent, createPolicySlot, splitRuntimeNeverBlock } from './crds.js';
 import type { Component, ComponentHealth } from './lifecycle.js';
-import { busConfigOf, detectorsFor, loadCompiledPolicy, nodeAddresses, protectedSetFor, responderFor, storeConfigOf } from './wiring.js';
+import { busConfigOf, detectorsFor, liveProtectedSetFor, loadCompiledPolicy, nodeAddresses, responderFor, storeConfigOf } from './wiring.js';
+import { createTriageSync, type TriageSync } from './triage-sync.js';
 import { adapterDeps } from './wiring.js';
 
 /** The four roles of floe (ARCHITECTURE.md, "The data path"). */
@@ -39,7 +42,9 @@ export interface ServiceContext {
 }
 
 /** A collector source: live `conntrack -E`, or a capture file replayed at `speed` (1 = as recorded). */
-export type CollectorSourceSpec = { kind: 'conntrack'; command: string; netns?: string } | { kind: 'replay'; file: string; format: FormatName | 'auto'; speed: number | 'max' };
+export type CollectorSourceSpec =
+  | { kind: 'conntrack'; command: string; netns?: string; bufferBytes?: number }
+  | { kind: 'replay'; file: string; format: FormatName | 'auto'; speed: number | 'max' };
 
 /** The shape of @floe/collector's collector, as the composition uses it. */
 export interface CollectorLike {
@@ -71,6 +76,8 @@ export interface EnforcerLike {
   start(): Promise<void>;
   stop(): Promise<void>;
   health(): { ok: boolean; mode: 'nft' | 'dry-run' };
+  /** The guard changed (a run-time never-block entry): re-check every block and reconcile now. */
+  protectedChanged?(): Promise<void>;
 }
 
 /** A manual block as the API hands it over. */
@@ -85,6 +92,8 @@ export interface ManualBlock {
 export interface ApiDecisionHandlers {
   onManualBlock: (req: ManualBlock) => Promise<{ decision: Decision; change: 'create' | 'extend' }>;
   onUnblock: (target: string, user: string) => Promise<boolean>;
+  /** Extends an active block through the responder (PATCH /v1/decisions/:target). */
+  onExtend?: (req: ManualBlock) => Promise<Decision>;
 }
 
 /** What @floe/api's buildApp needs from the composition. */
@@ -95,6 +104,15 @@ export interface ApiAppDeps extends ApiDecisionHandlers {
   health: () => Record<string, unknown> & { ok: boolean };
   /** Bearer token POST/DELETE /v1/decisions require; absent = open (see the kit's resolveApiToken). */
   token?: string;
+  /**
+   * Called after the API changed the never-block list or the suppression rules in the store:
+   * this process applies them at once (the triage sync's refresh).
+   */
+  onTriageChange?: () => Promise<void>;
+  /** The policy's `respond.neverBlock` (listed by GET /v1/never-block next to the run-time entries). */
+  policyNeverBlock?: readonly string[];
+  /** Folder of kept compliance reports (report.dir), served by GET /v1/reports. */
+  reports?: string;
 }
 
 /**
@@ -194,6 +212,11 @@ export interface ComposeOptions {
   out?: (line: string) => void;
   onFinding?: (f: Finding) => void;
   onDecision?: (d: Decision) => void;
+  /**
+   * Suppression rules the alert dispatcher consults (a suppressed finding is not alerted, and
+   * counted); default: the suppressor the responder asks (the store's rules, kept in sync).
+   */
+  alertSuppress?: SuppressFn;
 }
 
 /**
@@ -243,7 +266,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
       const want = cfg.collector.conntrack.enabled;
       const avail = want === 'off' ? { ok: false, reason: 'collector.conntrack.enabled is off' } : c.conntrackAvailable(cfg.collector.conntrack.command);
       if (avail.ok) {
-        sources.push({ kind: 'conntrack', command: cfg.collector.conntrack.command, netns: cfg.collector.conntrack.netns });
+        sources.push({ kind: 'conntrack', command: cfg.collector.conntrack.command, netns: cfg.collector.conntrack.netns, bufferBytes: cfg.collector.conntrack.bufferBytes });
         out(
           `source   live conntrack events (${cfg.collector.conntrack.command} -E)${cfg.collector.conntrack.netns ? ` in netns ${escapeText(cfg.collector.conntrack.netns)}` : ''}`,
         );
@@ -278,6 +301,13 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
     out(`policy   ${cfg.policyFile === undefined ? 'embedded default' : escapeText(cfg.policyFile)} (version ${policy.version})`);
   }
 
+  // One protected set for the responder and the enforcer: run-time never-block entries (issue 8)
+  // reach both at once.
+  const guard: LiveProtectedSet | undefined = needsPolicy ? liveProtectedSetFor(policy!, nodeAddrs) : undefined;
+  // processor.crds writes run-time never-block entries too (FloeNeverBlock objects): each writer replaces only its part
+  const split = guard && roles.processor && cfg.processor.crds.enabled ? splitRuntimeNeverBlock(guard) : undefined;
+  const suppressor: Suppressor | undefined = decides ? createSuppressor([], { metrics: registry }) : undefined;
+
   const clientId = `floe-${(Object.keys(roles) as Role[]).filter((r) => roles[r]).join('-')}`;
   let store: Store | undefined;
   if (decides || (roles.enforcer && cfg.store.kind === 'clickhouse')) {
@@ -288,12 +318,29 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
   const bus = createBus(busConfigOf(cfg, clientId), adapterDeps(ctx));
   components.push({ name: 'bus', start: () => bus.start(), stop: () => bus.stop() });
 
+  // The run-time never-block list and the suppression rules: loaded from the store before the
+  // responder seeds and the enforcer rebuilds, re-read every few seconds (another process's API
+  // may change them), and at once after this process's API did.
+  let sync: TriageSync | undefined;
+  if (store && (guard || suppressor)) {
+    // the enforcer (built below) re-checks its blocks before a never-block change is answered
+    sync = createTriageSync({
+      store,
+      guard: split?.api ?? guard,
+      suppressor,
+      logger: log,
+      intervalMs: cfg.triage.syncIntervalMs,
+      onNeverBlockChanged: async () => enforcer?.protectedChanged?.(),
+    });
+    components.push(sync);
+  }
+
   // A replay in this process is a demonstration unless --enforce: its decisions are stored as
   // dry-run ones, so a later live run on the same store never applies them.
   const replayDryRun = replaying && !opts.enforceReplays && roles.enforcer;
   let responder: Responder | undefined;
   if (decides) {
-    const r = responderFor(policy!, nodeAddrs, replayDryRun ? { dryRun: true } : {}, { metrics: registry, logger: log });
+    const r = responderFor(policy!, nodeAddrs, replayDryRun ? { dryRun: true } : {}, { metrics: registry, logger: log, guard, suppressor });
     responder = r;
     const dry = replayDryRun || policy!.policy.respond.dryRun;
     const st = store!;
@@ -315,9 +362,10 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
     const dryRun = cfg.enforcer.dryRun || (replaying && !opts.enforceReplays);
     const e = need('enforcer', 'enforcer').createEnforcer(
       { node: cfg.node, reconcileIntervalMs: cfg.enforcer.reconcileIntervalMs, dryRun, nft: { table: cfg.enforcer.table, netns: cfg.enforcer.netns } },
-      { bus, store, logger: log, metrics: registry, guard: protectedSetFor(policy!, nodeAddrs) },
+      { bus, store, logger: log, metrics: registry, guard },
     );
     enforcer = e;
+
     components.push({
       name: 'enforcer',
       async start() {
@@ -334,6 +382,35 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
     out('enforcer disabled (enforcer.enabled: false)');
   }
 
+  // Alerting (@floe/alert) with the processor: before it in start order, so it stops after the
+  // processor has written its final findings, and sends what its groups still hold.
+  let alerts: AlertDispatcher | undefined;
+  if (roles.processor && cfg.alert.enabled && cfg.alert.routes.length > 0) {
+    const a = createAlertDispatcher(cfg.alert, {
+      logger: log,
+      metrics: registry,
+      hostname: cfg.node,
+      suppress: opts.alertSuppress ?? (suppressor ? (f) => suppressor.check(f) : undefined),
+    });
+    alerts = a;
+    components.push({
+      name: 'alert',
+      async start() {
+        await a.start();
+        out(`alerts   ${cfg.alert.routes.length} route(s) to ${Object.keys(cfg.alert.sinks).map(escapeText).join(', ')}`);
+      },
+      stop: () => a.stop(),
+      health: () => a.health() as unknown as ComponentHealth,
+    });
+  }
+  const onFinding =
+    alerts || opts.onFinding
+      ? (f: Finding) => {
+          alerts?.notify(f);
+          opts.onFinding?.(f);
+        }
+      : undefined;
+
   let processor: ProcessorLike | undefined;
   if (roles.processor) {
     const k = need('processor', 'processor');
@@ -344,7 +421,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
       const inventory = cfg.inventoryFile ? await loadInventoryFile(cfg.inventoryFile) : undefined;
       const c = crdComponent(
         cfg.processor.crds,
-        { slot, base: policy!, detectors, setNeverBlock: (e) => responder!.setExtraNeverBlock(e), inventory, nodeAddrs, metrics: registry },
+        { slot, base: policy!, detectors, setNeverBlock: (e) => split?.setCrd(e), inventory, nodeAddrs, metrics: registry },
         { logger: log, out },
       );
       components.push(c);
@@ -362,7 +439,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
           detectors,
           scorers: k.loadScorers ? await k.loadScorers(policy!, { logger: log, metrics: registry }) : [],
         }),
-        onFinding: opts.onFinding,
+        onFinding,
         onDecision: opts.onDecision ? (d) => opts.onDecision!(d) : undefined,
         onFailure: (e) => ctx.fail('processor', e),
       },
@@ -380,6 +457,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
       registry,
       logger: log.child({ component: 'api' }),
       token: apiToken,
+      reports: cfg.report.dir,
       health: () => {
         const parts: Record<string, ComponentHealth | undefined> = {
           collector: collector?.health() as ComponentHealth | undefined,
@@ -389,6 +467,8 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
         return { ok: Object.values(parts).every((h) => h?.ok ?? true), node: cfg.node, ...parts };
       },
       ...k.createDecisionHandlers({ responder: responder!, writer, store: store!, onDecision: opts.onDecision }),
+      onTriageChange: sync ? () => sync.refresh() : undefined,
+      policyNeverBlock: policy?.policy.respond.neverBlock,
     });
     let listening = false;
     components.push({
@@ -396,12 +476,32 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
       async start() {
         const addr = await k.startApi(app, { host: cfg.api.host, port: cfg.api.port });
         listening = true;
-        out(`api      ${addr}  (GET /v1/findings, /v1/decisions, /v1/gaps, /metrics, /healthz)`);
+        out(`api      ${addr}  (GET /v1/findings, /v1/decisions, /v1/gaps, /v1/reports, /metrics, /healthz)`);
       },
       async stop() {
         await app.close();
       },
       health: () => ({ ok: listening }),
+    });
+  }
+
+  // scheduled compliance reports (report.schedules): made by the api role, kept in report.dir
+  if (roles.api && cfg.report.schedules.length > 0) {
+    const scheduler = createReportScheduler(cfg.report.schedules, {
+      store: store!,
+      policy: policy!,
+      archive: openReportArchive(cfg.report.dir),
+      cluster: cfg.report.cluster,
+      logger: log,
+      metrics: registry,
+    });
+    components.push({
+      name: 'report-scheduler',
+      start: async () => {
+        scheduler.start();
+        out(`reports  ${cfg.report.schedules.map((x) => x.name).join(', ')} -> ${escapeText(cfg.report.dir)}`);
+      },
+      stop: () => scheduler.stop(),
     });
   }
 
@@ -438,6 +538,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
               if (cancelled) return;
               // the replay is the whole input: its findings' final counts, not those at the last doubling
               await processor?.flush();
+              alerts?.flush(); // the replay's alerts leave now, not at their group's time
               for (const s of c.health().sources) {
                 const reasons = Object.entries(s.byReason)
                   .map(([k, v]) => `${escapeText(k.slice(0, 80))}=${v}`)

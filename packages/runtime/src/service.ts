@@ -104,7 +104,7 @@ export async function runService(name: string, build: BuildComponents, opts: Run
     components = await build(ctx);
   } catch (e) {
     const err = e as Error & { code?: string };
-    if (err instanceof ConfigError || /^FLOE_(POLICY|CONFIG|FLOW)_|^FLOE_STORE_BAD_(PATH|CONFIG)$/.test(err.code ?? '')) {
+    if (err instanceof ConfigError || /^FLOE_(POLICY|CONFIG|FLOW)_|^FLOE_STORE_BAD_(PATH|CONFIG)$|^FLOE_ALERT_BAD_CONFIG$/.test(err.code ?? '')) {
       stderr(`${name}: ${err.message}`);
       return exit(EXIT.usage);
     }

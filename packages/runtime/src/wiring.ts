@@ -5,7 +5,7 @@ import type { BusConfig } from '@floe/bus';
 import type { StoreConfig } from '@floe/store';
 import { compilePolicy, defaultPolicy, loadInventoryFile, loadPolicyFile, type CompiledPolicy } from '@floe/policy';
 import { createDetectors, type DetectorDeps } from '@floe/detect';
-import { createProtectedSet, createResponder, type ProtectedSet, type Responder, type ResponderOptions } from '@floe/respond';
+import { createLiveProtectedSet, createProtectedSet, createResponder, type LiveProtectedSet, type ProtectedSet, type Responder, type ResponderOptions } from '@floe/respond';
 import type { Logger, Registry } from '@floe/telemetry';
 
 /**
@@ -84,6 +84,22 @@ export function protectedSetFor(policy: CompiledPolicy, nodeAddrs: string[]): Pr
   });
 }
 
+/**
+ * The protected set of {@link protectedSetFor} whose run-time never-block entries (the API's
+ * `/v1/never-block`, stored) can change: one per process, shared by the responder and the
+ * enforcer so an entry added at run time wins on every path at once (issue 8).
+ */
+export function liveProtectedSetFor(policy: CompiledPolicy, nodeAddrs: string[]): LiveProtectedSet {
+  const r = policy.policy.respond;
+  return createLiveProtectedSet({
+    neverBlock: r.neverBlock,
+    nodes: policy.policy.networks.nodes,
+    controlPlane: policy.policy.networks.controlPlane,
+    hostAddrs: nodeAddrs,
+    minPrefixLength: r.minPrefixLength,
+  });
+}
+
 /** A responder built from {@link responderOptions}. */
 export function responderFor(policy: CompiledPolicy, nodeAddrs: string[], overrides: Partial<ResponderOptions> = {}, deps: Parameters<typeof createResponder>[1] = {}): Responder {
   return createResponder(responderOptions(policy, nodeAddrs, overrides), deps);
@@ -114,7 +130,7 @@ export function busConfigOf(cfg: Pick<FloeConfig, 'bus'>, clientId = 'floe'): Bu
 export function storeConfigOf(cfg: Pick<FloeConfig, 'store'>): StoreConfig {
   const s = cfg.store;
   if (s.kind === 'duckdb') {
-    return { kind: 'duckdb', path: s.path };
+    return { kind: 'duckdb', path: s.path, threads: s.threads };
   }
   const clickhouse = { kind: 'clickhouse' as const, url: s.url, database: s.database, retentionDays: s.retentionDays };
   return clickhouse;

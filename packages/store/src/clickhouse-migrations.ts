@@ -35,6 +35,10 @@ export const CLICKHOUSE_DEFAULT_RETENTION_DAYS = 30;
  * - `data_gaps` (step 3): DataGap v1 records, ReplacingMergeTree whose sorting key ends in
  *   `gap_key` (gaps.ts gapKey): a redelivered gap collapses to one row (reads use FINAL, and
  *   insertGaps skips keys already stored). Times are Int64 ms since epoch like `flows`.
+ * - step 4 (issue 8): `finding_triage` (MergeTree, append-only by a snowflake `seq`; the latest
+ *   row of a finding is its state), `finding_suppressions` (ReplacingMergeTree(at_ms) by finding),
+ *   `suppressions` and `never_block` (ReplacingMergeTree(version, is_deleted) like `decisions`:
+ *   delete writes a tombstone; reads use FINAL).
  */
 export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
   {
@@ -199,6 +203,50 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
         reasons Nullable(String)
       ) ENGINE = ReplacingMergeTree
       ORDER BY (node, source, kind, from_ms, gap_key)`,
+    ],
+  },
+  {
+    version: 4,
+    name: 'finding_triage, finding_suppressions, suppressions, never_block (issue 8: triage and suppression)',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS finding_triage (
+        seq UInt64 DEFAULT generateSnowflakeID(),
+        finding_id String,
+        state LowCardinality(String),
+        reason Nullable(String),
+        by_user String,
+        at_ms Int64
+      ) ENGINE = MergeTree
+      ORDER BY (finding_id, seq)`,
+      `CREATE TABLE IF NOT EXISTS finding_suppressions (
+        finding_id String,
+        rule_id String,
+        at_ms Int64
+      ) ENGINE = ReplacingMergeTree(at_ms)
+      ORDER BY finding_id`,
+      `CREATE TABLE IF NOT EXISTS suppressions (
+        id String,
+        detector Nullable(String),
+        entity Nullable(String),
+        namespace Nullable(String),
+        port Nullable(Int32),
+        expires_at Int64,
+        reason String,
+        created_by String,
+        created_at Int64,
+        version UInt64,
+        is_deleted UInt8
+      ) ENGINE = ReplacingMergeTree(version, is_deleted)
+      ORDER BY id`,
+      `CREATE TABLE IF NOT EXISTS never_block (
+        cidr String,
+        reason String,
+        created_by String,
+        created_at Int64,
+        version UInt64,
+        is_deleted UInt8
+      ) ENGINE = ReplacingMergeTree(version, is_deleted)
+      ORDER BY cidr`,
     ],
   },
 ];

@@ -186,7 +186,7 @@ if (!up && REQUIRED) {
       assert.match(tb.get('flows')?.create_table_query ?? '', /toIntervalDay\(9\)/);
       assert.match(tb.get('flows_1m')?.create_table_query ?? '', /toIntervalDay\(9\)/);
       const mig = await rows<{ version: number }>(c, 'SELECT version FROM schema_migrations FINAL');
-      assert.deepEqual(mig.map((m) => Number(m.version)).sort(), [1, 2, 3], 'each migration applied once across two starts');
+      assert.deepEqual(mig.map((m) => Number(m.version)).sort(), [1, 2, 3, 4], 'each migration applied once across two starts');
       assert.equal((await s2.countFlows()).flows, 2, 'data kept across restart');
     });
 

@@ -10,8 +10,10 @@ import { instrumentStore } from './instrument.js';
 import { createStoreMetrics, type StoreDeps } from './metrics.js';
 import { AUDIT_LIMIT, pageLimit, queryDecisionPage, queryFindingPage, readFlowPage, type Filter, type KeysetFetch } from './paging.js';
 import { opQueue } from './queue.js';
+import { checkReportQuery, compareGroups, findingCounts, hourly, REPORT_BUCKET_MS, rowToGroup, type ReportAggregates, type ReportQuery } from './report.js';
 import { auditRow, deadLetterRow, decisionRow, findingRow, mergeFinding, rowToAudit, rowToDeadLetter, rowToDecision, rowToFinding, toNumber, type Row } from './rows.js';
-import type { DeadLetterRow, DecisionQuery, FindingQuery, GapQuery, GapSummary, GapSummaryQuery, Page, Store } from './store.js';
+import type { DeadLetterRow, DecisionQuery, FindingQuery, GapQuery, GapSummary, GapSummaryQuery, Page, Store, StoredFinding } from './store.js';
+import { attachTriage, CURRENT_TRIAGE_SELECT, markRow, neverBlockRow, rowToNeverBlock, rowToSuppression, rowToTriage, suppressionRow, triageRow } from './triage.js';
 
 /** Options of the ClickHouse store. */
 export interface ClickHouseStoreOptions {
@@ -53,7 +55,7 @@ class Where {
   /** Adds each filter as `column op {pN:type}`. */
   static of(filters: Filter[]): Where {
     const w = new Where();
-    for (const f of filters) w.add(`${f.column} ${f.op} ?`, f.type, f.value);
+    for (const f of filters) w.add(f.expr ?? `${f.column} ${f.op} ?`, f.type, f.value);
     return w;
   }
   sql(extra?: string): string {
@@ -302,6 +304,14 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
     return { version: toNumber(got[0]?.v ?? 0), live: toNumber(got[0]?.live ?? 0) > 0 };
   }
 
+  /** Highest stored version of a key in a ReplacingMergeTree(version, is_deleted) table, and whether it is live (FINAL). */
+  async function keyVersion(c: ClickHouseClient, table: 'suppressions' | 'never_block', column: 'id' | 'cidr', key: string): Promise<{ version: number; live: boolean }> {
+    const got = await rows(c, `SELECT max(version) AS v, (SELECT count() FROM ${table} FINAL WHERE ${column} = {k:String}) AS live FROM ${table} WHERE ${column} = {k:String}`, {
+      k: key,
+    });
+    return { version: toNumber(got[0]?.v ?? 0), live: toNumber(got[0]?.live ?? 0) > 0 };
+  }
+
   const store: Store = {
     name: 'clickhouse',
 
@@ -415,8 +425,90 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
       return serial((c) => insert(c, 'decision_audit', [auditRow(audit)]));
     },
 
-    queryFindings(q: FindingQuery): Promise<Page<Finding>> {
-      return queryFindingPage(q, fetchPage);
+    async queryFindings(q: FindingQuery): Promise<Page<StoredFinding>> {
+      const page = await queryFindingPage(q, fetchPage);
+      if (page.items.length === 0) return page;
+      const ids = page.items.map((f) => f.id);
+      return serial(async (c) => {
+        const triage = await rows(c, `${CURRENT_TRIAGE_SELECT} WHERE finding_id IN {ids:Array(String)} GROUP BY finding_id`, { ids });
+        const marks = await rows(c, 'SELECT finding_id, rule_id, at_ms FROM finding_suppressions FINAL WHERE finding_id IN {ids:Array(String)}', { ids });
+        return attachTriage(page, triage, marks);
+      });
+    },
+
+    triageFinding(t) {
+      return serial(async (c) => {
+        const found = await rows(c, 'SELECT count() AS n FROM findings WHERE id = {id:String}', { id: t.findingId });
+        if (toNumber(found[0]?.n ?? 0) === 0) return false;
+        await insert(c, 'finding_triage', [triageRow(t)]);
+        return true;
+      });
+    },
+
+    triageHistory(findingId) {
+      return serial(async (c) =>
+        (await rows(c, 'SELECT finding_id, state, reason, by_user, at_ms FROM finding_triage WHERE finding_id = {id:String} ORDER BY seq', { id: findingId })).map(rowToTriage),
+      );
+    },
+
+    markSuppressed(marks) {
+      return serial((c) => insert(c, 'finding_suppressions', marks.map(markRow)));
+    },
+
+    putSuppression(rule) {
+      return serial(async (c) => {
+        const { version } = await keyVersion(c, 'suppressions', 'id', rule.id);
+        await insert(c, 'suppressions', [{ ...suppressionRow(rule), version: version + 1, is_deleted: 0 }]);
+      });
+    },
+
+    deleteSuppression(id) {
+      return serial(async (c) => {
+        const { version, live } = await keyVersion(c, 'suppressions', 'id', id);
+        if (!live) return false;
+        await insert(c, 'suppressions', [
+          { id, detector: null, entity: null, namespace: null, port: null, expires_at: 0, reason: '', created_by: '', created_at: 0, version: version + 1, is_deleted: 1 },
+        ]);
+        return true;
+      });
+    },
+
+    listSuppressions(q = {}) {
+      const w = new Where();
+      if (q.activeAt !== undefined) w.add('s.expires_at > ?', 'Int64', q.activeAt);
+      return serial(async (c) =>
+        (
+          await rows(
+            c,
+            `SELECT s.id AS id, s.detector AS detector, s.entity AS entity, s.namespace AS namespace, s.port AS port, s.expires_at AS expires_at,
+               s.reason AS reason, s.created_by AS created_by, s.created_at AS created_at, m.n AS suppressed, m.last AS last_match
+             FROM suppressions AS s FINAL
+             LEFT JOIN (SELECT rule_id, count() AS n, max(at_ms) AS last FROM finding_suppressions FINAL GROUP BY rule_id) AS m ON m.rule_id = s.id
+             ${w.sql()} ORDER BY s.created_at DESC, s.id DESC`,
+            w.params,
+          )
+        ).map(rowToSuppression),
+      );
+    },
+
+    putNeverBlock(entry) {
+      return serial(async (c) => {
+        const { version } = await keyVersion(c, 'never_block', 'cidr', entry.cidr);
+        await insert(c, 'never_block', [{ ...neverBlockRow(entry), version: version + 1, is_deleted: 0 }]);
+      });
+    },
+
+    deleteNeverBlock(cidr) {
+      return serial(async (c) => {
+        const { version, live } = await keyVersion(c, 'never_block', 'cidr', cidr);
+        if (!live) return false;
+        await insert(c, 'never_block', [{ cidr, reason: '', created_by: '', created_at: 0, version: version + 1, is_deleted: 1 }]);
+        return true;
+      });
+    },
+
+    listNeverBlock() {
+      return serial(async (c) => (await rows(c, 'SELECT cidr, reason, created_by, created_at FROM never_block FINAL ORDER BY created_at, cidr')).map(rowToNeverBlock));
     },
 
     queryDecisions(q: DecisionQuery): Promise<Page<Decision>> {
@@ -504,6 +596,84 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
           return rows(c, `SELECT * FROM flows FINAL ${w.sql(a)} ORDER BY observed_at, dedup_key LIMIT {lim:UInt32}`, params, { do_not_merge_across_partitions_select_final: 1 });
         }),
       );
+    },
+
+    async reportAggregates(q: ReportQuery): Promise<ReportAggregates> {
+      const r = checkReportQuery(q);
+      const extra: string[] = [];
+      if (r.namespaces.length) extra.push('(has({ns:Array(String)}, src_ns) OR has({ns:Array(String)}, dst_ns))');
+      if (r.zones.length) extra.push('(has({zones:Array(String)}, src_zone) OR has({zones:Array(String)}, dst_zone))');
+      // the scoped flows (FINAL: one row per dedup key); namespaces and zones from the srcMeta/dstMeta JSON text
+      const scoped = `(SELECT observed_at, src_addr, dst_addr, protocol, dst_port, direction,
+          ifNull(bytes_orig, 0) + ifNull(bytes_reply, 0) AS bytes,
+          nullIf(JSONExtractString(ifNull(src_meta, ''), 'namespace'), '') AS src_ns, nullIf(JSONExtractString(ifNull(dst_meta, ''), 'namespace'), '') AS dst_ns,
+          nullIf(JSONExtractString(ifNull(src_meta, ''), 'zone'), '') AS src_zone, nullIf(JSONExtractString(ifNull(dst_meta, ''), 'zone'), '') AS dst_zone
+        FROM flows FINAL WHERE observed_at >= {from:Int64} AND observed_at < {to:Int64}) AS s ${extra.length ? `WHERE ${extra.join(' AND ')}` : ''}`;
+      const params: Record<string, unknown> = { from: r.from, to: r.to, ns: r.namespaces, zones: r.zones, lim: r.groupLimit };
+      const final: ClickHouseSettings = { do_not_merge_across_partitions_select_final: 1 };
+      const keys = 'src_addr, dst_addr, protocol, dst_port, direction, src_ns, dst_ns, src_zone, dst_zone';
+      const fNs = r.namespaces.length ? ' AND has({ns:Array(String)}, entity_namespace)' : '';
+      return serial(async (c) => {
+        const tot = (await rows(c, `SELECT count() AS n, sum(bytes) AS b, min(observed_at) AS first, max(observed_at) AS last FROM ${scoped}`, params, final))[0];
+        const hours = await rows(c, `SELECT intDiv(observed_at, ${REPORT_BUCKET_MS}) * ${REPORT_BUCKET_MS} AS hour, count() AS n FROM ${scoped} GROUP BY hour`, params, final);
+        const dirs = await rows(c, `SELECT ifNull(direction, 'unknown') AS d, count() AS n FROM ${scoped} GROUP BY d`, params, final);
+        const groupsTotal = toNumber((await rows(c, `SELECT count() AS n FROM (SELECT 1 FROM ${scoped} GROUP BY ${keys})`, params, final))[0].n);
+        const groups = await rows(
+          c,
+          `SELECT ${keys}, count() AS flows, sum(bytes) AS bytes FROM ${scoped} GROUP BY ${keys}
+           ORDER BY flows DESC, src_addr, dst_addr, protocol, ifNull(dst_port, -1), ifNull(direction, ''), ifNull(src_ns, ''), ifNull(dst_ns, ''),
+             ifNull(src_zone, ''), ifNull(dst_zone, '') LIMIT {lim:UInt32}`,
+          params,
+          final,
+        );
+        const fc = await rows(
+          c,
+          `SELECT severity, detector, count() AS findings, countIf(id IN (SELECT origin FROM decisions FINAL WHERE is_deleted = 0)) AS blocked FROM findings FINAL WHERE first_seen < {to:Int64} AND last_seen >= {from:Int64}${fNs} GROUP BY severity, detector`,
+          params,
+        );
+        const dec = (
+          await rows(
+            c,
+            `SELECT count() AS n, countIf(dry_run) AS dry, sum(duration_ms) AS s, if(count() = 0, 0, min(duration_ms)) AS mn, if(count() = 0, 0, max(duration_ms)) AS mx
+             FROM decisions FINAL WHERE is_deleted = 0 AND created_at >= {from:Int64} AND created_at < {to:Int64}`,
+            params,
+          )
+        )[0];
+        const dh = await rows(
+          c,
+          `SELECT intDiv(created_at, ${REPORT_BUCKET_MS}) * ${REPORT_BUCKET_MS} AS hour, count() AS n FROM decisions FINAL
+           WHERE is_deleted = 0 AND created_at >= {from:Int64} AND created_at < {to:Int64} GROUP BY hour`,
+          params,
+        );
+        const dl = toNumber((await rows(c, 'SELECT count() AS n FROM dead_letters WHERE at_ms >= {from:Int64} AND at_ms < {to:Int64}', params))[0].n);
+        const n = toNumber(tot.n);
+        const flows: ReportAggregates['flows'] = {
+          flows: n,
+          bytes: toNumber(tot.b),
+          hourly: hourly(hours, 'flows'),
+          byDirection: Object.fromEntries(dirs.map((d) => [String(d.d), toNumber(d.n)])),
+          groups: groups.map(rowToGroup).sort(compareGroups),
+          groupsTotal,
+        };
+        // min/max of no rows are 0 in ClickHouse, not NULL
+        if (n > 0) {
+          flows.first = toNumber(tot.first);
+          flows.last = toNumber(tot.last);
+        }
+        return {
+          flows,
+          findings: findingCounts(fc),
+          deadLetters: dl,
+          decisions: {
+            total: toNumber(dec.n),
+            dryRun: toNumber(dec.dry),
+            totalDurationMs: toNumber(dec.s),
+            minDurationMs: toNumber(dec.mn),
+            maxDurationMs: toNumber(dec.mx),
+            hourly: hourly(dh, 'blocks'),
+          },
+        };
+      });
     },
 
     countFlows(): Promise<{ flows: number; bytes: number }> {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import type { DataGap, Decision, DecisionAudit, Finding, FlowRecord } from '@floe/flow';
-import type { DeadLetterRow, Store } from './store.js';
+import type { DeadLetterRow, FindingTriage, Store, SuppressionRule } from './store.js';
 
 const T0 = Date.parse('2025-03-01T12:00:00Z');
 
@@ -497,6 +497,239 @@ export function runStoreContract(name: string, makeStore: () => Store | Promise<
       });
       assert.deepEqual(await s.gapSummary({ node: 'node-c' }), { gaps: 0, enobufsWarnings: 0, rejectedLines: 0, silentMs: 0, groups: [] });
       assert.equal((await s.gapSummary({ kind: 'rejected', from: T0 + 1500 })).rejectedLines, 5);
+    });
+    it('triage (issue 8): history kept oldest first, current state on findings, ?state= filter (never triaged = open), unknown finding refused', async (t) => {
+      const s = await started(t);
+      await s.insertFindings([findingFixture({ id: 'a', lastSeen: T0 + 1 }), findingFixture({ id: 'b', lastSeen: T0 + 2 }), findingFixture({ id: 'c', lastSeen: T0 + 3 })]);
+      const ack: FindingTriage = { findingId: 'a', state: 'acknowledged', by: 'alice', at: T0 + 10 };
+      const fp: FindingTriage = { findingId: 'a', state: 'false_positive', reason: "backup job's nightly sweep", by: 'bob', at: T0 + 20 };
+      const res: FindingTriage = { findingId: 'b', state: 'resolved', reason: 'host reimaged', by: 'alice', at: T0 + 30 };
+      assert.equal(await s.triageFinding(ack), true);
+      assert.equal(await s.triageFinding(fp), true);
+      assert.equal(await s.triageFinding(res), true);
+      assert.equal(await s.triageFinding({ findingId: 'nope', state: 'resolved', by: 'eve', at: T0 }), false);
+      assert.deepEqual(await s.triageHistory('a'), [ack, fp]);
+      assert.deepEqual(await s.triageHistory('nope'), []);
+      const page = await s.queryFindings({});
+      assert.deepEqual(
+        page.items.map((f) => [f.id, f.triage?.state ?? 'open']),
+        [
+          ['c', 'open'],
+          ['b', 'resolved'],
+          ['a', 'false_positive'],
+        ],
+      );
+      assert.deepEqual(page.items[2].triage, { state: 'false_positive', reason: "backup job's nightly sweep", by: 'bob', at: T0 + 20 });
+      assert.equal('triage' in page.items[0], false, 'never triaged: no triage field');
+      const ids = async (q: Parameters<Store['queryFindings']>[0]) => (await s.queryFindings(q)).items.map((f) => f.id);
+      assert.deepEqual(await ids({ state: 'open' }), ['c']);
+      assert.deepEqual(await ids({ state: 'false_positive' }), ['a']);
+      assert.deepEqual(await ids({ state: 'acknowledged' }), [], 'a superseded state does not match');
+      assert.equal((await s.queryFindings({ state: 'resolved' })).total, 1);
+      // reopened: open again, and counted as open
+      await s.triageFinding({ findingId: 'b', state: 'open', reason: 'came back', by: 'carol', at: T0 + 40 });
+      assert.deepEqual(await ids({ state: 'open' }), ['c', 'b']);
+      await assert.rejects(s.queryFindings({ state: 'closed' as never }), { code: 'FLOE_STORE_BAD_QUERY' });
+      // a re-raised finding (upsert) keeps its triage
+      await s.insertFindings([findingFixture({ id: 'a', lastSeen: T0 + 50, evidence: { flows: 999 } })]);
+      const a = (await s.queryFindings({ state: 'false_positive' })).items[0];
+      assert.deepEqual([a.id, a.evidence.flows, a.triage?.by], ['a', 999, 'bob']);
+    });
+
+    it('suppression rules (issue 8): put, list newest first with counts of marked findings and the last match, expiry filter, delete', async (t) => {
+      const s = await started(t);
+      const r1: SuppressionRule = {
+        id: 'sup-1',
+        detector: 'portscan.vertical',
+        entity: '10.0.0.0/24',
+        expiresAt: T0 + 3_600_000,
+        reason: 'vuln scanner',
+        createdBy: 'alice',
+        createdAt: T0,
+      };
+      const r2: SuppressionRule = { id: 'sup-2', namespace: 'shop', port: 53, expiresAt: T0 + 1000, reason: 'dns noise', createdBy: 'bob', createdAt: T0 + 1 };
+      await s.putSuppression(r1);
+      await s.putSuppression(r2);
+      assert.deepEqual(await s.listSuppressions(), [
+        { ...r2, suppressed: 0 },
+        { ...r1, suppressed: 0 },
+      ]);
+      await s.insertFindings([findingFixture({ id: 'x' }), findingFixture({ id: 'y' })]);
+      await s.markSuppressed([
+        { findingId: 'x', ruleId: 'sup-1', at: T0 + 100 },
+        { findingId: 'y', ruleId: 'sup-1', at: T0 + 200 },
+      ]);
+      await s.markSuppressed([{ findingId: 'x', ruleId: 'sup-1', at: T0 + 300 }]); // re-raised: still one finding
+      await s.markSuppressed([]);
+      const list = await s.listSuppressions();
+      assert.deepEqual(list[1], { ...r1, suppressed: 2, lastMatchAt: T0 + 300 });
+      assert.deepEqual(
+        (await s.listSuppressions({ activeAt: T0 + 1000 })).map((r) => r.id),
+        ['sup-1'],
+        'expiresAt == activeAt is expired',
+      );
+      const page = await s.queryFindings({});
+      assert.deepEqual(
+        page.items.map((f) => [f.id, f.suppression]),
+        [
+          ['y', { ruleId: 'sup-1', at: T0 + 200 }],
+          ['x', { ruleId: 'sup-1', at: T0 + 300 }],
+        ],
+      );
+      assert.deepEqual((await s.queryFindings({ suppressed: false })).items, []);
+      await s.insertFindings([findingFixture({ id: 'z' })]);
+      assert.deepEqual(
+        (await s.queryFindings({ suppressed: false })).items.map((f) => f.id),
+        ['z'],
+      );
+      assert.equal((await s.queryFindings({ suppressed: true })).total, 2);
+      // replace, then delete
+      await s.putSuppression({ ...r2, reason: 'dns noise (kube-dns)' });
+      assert.equal((await s.listSuppressions()).find((r) => r.id === 'sup-2')?.reason, 'dns noise (kube-dns)');
+      assert.equal(await s.deleteSuppression('sup-2'), true);
+      assert.equal(await s.deleteSuppression('sup-2'), false);
+      assert.deepEqual(
+        (await s.listSuppressions()).map((r) => r.id),
+        ['sup-1'],
+      );
+      // re-created after a delete
+      await s.putSuppression(r2);
+      assert.equal((await s.listSuppressions()).length, 2);
+    });
+
+    it('run-time never-block list (issue 8): put, replace, list oldest first, delete', async (t) => {
+      const s = await started(t);
+      const a = { cidr: '10.0.0.7/32', reason: 'backup server', createdBy: 'alice', createdAt: T0 };
+      const b = { cidr: '2001:db8::/64', reason: 'office', createdBy: 'bob', createdAt: T0 + 1 };
+      await s.putNeverBlock(b);
+      await s.putNeverBlock(a);
+      assert.deepEqual(await s.listNeverBlock(), [a, b]);
+      await s.putNeverBlock({ ...a, reason: 'backup server (new)' });
+      assert.deepEqual(await s.listNeverBlock(), [{ ...a, reason: 'backup server (new)' }, b]);
+      assert.equal(await s.deleteNeverBlock('10.0.0.7/32'), true);
+      assert.equal(await s.deleteNeverBlock('10.0.0.7/32'), false);
+      assert.deepEqual(await s.listNeverBlock(), [b]);
+      await s.putNeverBlock(a);
+      assert.deepEqual(await s.listNeverBlock(), [a, b]);
+    });
+
+    it('report aggregates: flows per hour, direction and group in scope, findings by severity, blocks and durations; [from, to) boundaries', async (t) => {
+      const s = await started(t);
+      const H = 3_600_000;
+      const h0 = Math.floor(T0 / H) * H;
+      const shop = { namespace: 'shop', zone: 'pods' };
+      const pay = { namespace: 'pay', zone: 'pods' };
+      await s.insertFlows([
+        flowFixture({ observedAt: h0, ctId: '1', direction: 'internal', srcMeta: shop, dstMeta: pay }),
+        flowFixture({ observedAt: h0 + 10, ctId: '2', direction: 'internal', srcMeta: shop, dstMeta: pay }),
+        flowFixture({
+          observedAt: h0 + H + 5,
+          ctId: '3',
+          srcAddr: '198.51.100.7',
+          dstPort: 22,
+          bytesOrig: 60,
+          bytesReply: undefined,
+          direction: 'ingress',
+          dstMeta: { zone: 'pods' },
+        }),
+        flowFixture({ observedAt: h0 + H + 6, ctId: '4', srcAddr: '198.51.100.7', dstPort: undefined, protocol: 1, srcPort: undefined, bytesOrig: 0, bytesReply: 0 }),
+        flowFixture({ observedAt: h0 + 2 * H, ctId: '5' }), // at `to`: out
+        flowFixture({ observedAt: h0 - 1, ctId: '6' }), // before `from`: out
+      ]);
+      await s.insertFindings([
+        findingFixture({ id: 'a', firstSeen: h0 - 10, lastSeen: h0 }), // ends at from: in
+        findingFixture({ id: 'b', severity: 'medium', detector: 'policy.ingress-port', kind: 'policy', firstSeen: h0 + H, lastSeen: h0 + H, entity: { addr: '198.51.100.7' } }),
+        findingFixture({ id: 'c', firstSeen: h0 + 2 * H, lastSeen: h0 + 2 * H + 1 }), // starts at to: out
+      ]);
+      {
+        const d = decisionFixture({ target: '198.51.100.7/32', updatedAt: h0 + H + 100, durationMs: 600_000, origin: 'b' });
+        await s.upsertDecision(d, auditFor(d, 'create'));
+      }
+      {
+        const d = decisionFixture({ target: '203.0.113.9/32', updatedAt: h0 + 5, durationMs: 3_600_000, dryRun: true });
+        await s.upsertDecision(d, auditFor(d, 'create'));
+      }
+      {
+        const d = decisionFixture({ target: '203.0.113.10/32', updatedAt: h0 + 2 * H });
+        await s.upsertDecision(d, auditFor(d, 'create'));
+      } // out
+      const dead: DeadLetterRow = {
+        schema: 1,
+        reason: 'invalid',
+        detail: 'bad',
+        topic: 'floe.flows.v1',
+        partition: 0,
+        offset: '1',
+        key: 'k',
+        payload: '',
+        group: 'processor',
+        step: 'decode',
+        at: h0 + H,
+      };
+      await s.insertDeadLetters([dead, { ...dead, at: h0 + 2 * H }]); // the second at `to`: out
+      const all = await s.reportAggregates({ from: h0, to: h0 + 2 * H });
+      assert.equal(all.deadLetters, 1);
+      assert.equal(all.flows.flows, 4);
+      assert.equal(all.flows.bytes, 2 * 4600 + 60);
+      assert.equal(all.flows.first, h0);
+      assert.equal(all.flows.last, h0 + H + 6);
+      assert.deepEqual(all.flows.hourly, [
+        { hour: h0, flows: 2 },
+        { hour: h0 + H, flows: 2 },
+      ]);
+      assert.deepEqual(all.flows.byDirection, { internal: 2, ingress: 1, unknown: 1 });
+      assert.equal(all.flows.groupsTotal, 3);
+      assert.deepEqual(all.flows.groups, [
+        {
+          srcAddr: '10.0.0.5',
+          dstAddr: '10.0.1.9',
+          protocol: 6,
+          dstPort: 443,
+          direction: 'internal',
+          srcNamespace: 'shop',
+          dstNamespace: 'pay',
+          srcZone: 'pods',
+          dstZone: 'pods',
+          flows: 2,
+          bytes: 9200,
+        },
+        { srcAddr: '198.51.100.7', dstAddr: '10.0.1.9', protocol: 1, flows: 1, bytes: 0 },
+        { srcAddr: '198.51.100.7', dstAddr: '10.0.1.9', protocol: 6, dstPort: 22, direction: 'ingress', dstZone: 'pods', flows: 1, bytes: 60 },
+      ]);
+      assert.deepEqual(all.findings, {
+        total: 2,
+        counts: [
+          { severity: 'high', detector: 'portscan.vertical', findings: 1, blocked: 0 },
+          { severity: 'medium', detector: 'policy.ingress-port', findings: 1, blocked: 1 },
+        ],
+      });
+      assert.deepEqual(all.decisions, {
+        total: 2,
+        dryRun: 1,
+        totalDurationMs: 4_200_000,
+        minDurationMs: 600_000,
+        maxDurationMs: 3_600_000,
+        hourly: [
+          { hour: h0, blocks: 1 },
+          { hour: h0 + H, blocks: 1 },
+        ],
+      });
+      const ns = await s.reportAggregates({ from: h0, to: h0 + 2 * H, namespaces: ['pay'], groupLimit: 1 });
+      assert.equal(ns.flows.flows, 2);
+      assert.equal(ns.flows.groupsTotal, 1);
+      assert.deepEqual(ns.findings, { total: 0, counts: [] }); // no finding names namespace pay
+      const zone = await s.reportAggregates({ from: h0, to: h0 + 2 * H, zones: ['pods'], groupLimit: 1 });
+      assert.equal(zone.flows.flows, 3);
+      assert.equal(zone.flows.groupsTotal, 2);
+      assert.equal(zone.flows.groups.length, 1, 'groupLimit cuts the groups, not the counts');
+      const empty = await s.reportAggregates({ from: h0 + 3 * H, to: h0 + 4 * H });
+      assert.equal(empty.flows.flows, 0);
+      assert.equal(empty.flows.first, undefined);
+      assert.deepEqual(empty.flows.hourly, []);
+      assert.deepEqual(empty.decisions, { total: 0, dryRun: 0, totalDurationMs: 0, minDurationMs: 0, maxDurationMs: 0, hourly: [] });
+      await assert.rejects(s.reportAggregates({ from: h0, to: h0 }), { code: 'FLOE_STORE_BAD_QUERY' });
+      await assert.rejects(s.reportAggregates({ from: Number.NaN, to: h0 }), { code: 'FLOE_STORE_BAD_QUERY' });
+      await assert.rejects(s.reportAggregates({ from: h0, to: h0 + 1, groupLimit: 0 }), { code: 'FLOE_STORE_BAD_QUERY' });
     });
   });
 }

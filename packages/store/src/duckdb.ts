@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement, type DuckDBValue } from '@duckdb/node-api';
 import type { DataGap, Decision, DecisionAudit, Finding, FlowRecord } from '@floe/flow';
 import { noopLogger } from '@floe/telemetry/lite';
@@ -11,6 +12,7 @@ import { clipWindow, GAP_COLUMNS, gapFilters, gapRow, queryGapPage, summaryOf } 
 import { migrate } from './migrations.js';
 import { AUDIT_LIMIT, pageLimit, queryDecisionPage, queryFindingPage, readFlowPage, type Filter, type KeysetFetch } from './paging.js';
 import { opQueue } from './queue.js';
+import { checkReportQuery, compareGroups, findingCounts, hourly, REPORT_BUCKET_MS, rowToGroup, type ReportAggregates, type ReportQuery } from './report.js';
 import {
   AUDIT_COLUMNS,
   DEAD_LETTER_COLUMNS,
@@ -27,12 +29,39 @@ import {
   toNumber,
   type Row,
 } from './rows.js';
-import type { DeadLetterRow, DecisionQuery, FindingQuery, GapQuery, GapSummary, GapSummaryQuery, Page, Store } from './store.js';
+import type { DeadLetterRow, DecisionQuery, FindingQuery, GapQuery, GapSummary, GapSummaryQuery, Page, Store, StoredFinding } from './store.js';
+import {
+  attachTriage,
+  CURRENT_TRIAGE_SELECT,
+  MARK_COLUMNS,
+  markRow,
+  NEVER_BLOCK_COLUMNS,
+  neverBlockRow,
+  rowToNeverBlock,
+  rowToSuppression,
+  rowToTriage,
+  SUPPRESSION_COLUMNS,
+  suppressionRow,
+  TRIAGE_COLUMNS,
+  triageRow,
+} from './triage.js';
 
 /** Options of the DuckDB store. */
 export interface DuckDbStoreOptions {
   /** Database file (its folder is created when missing), or `:memory:`. */
   path: string;
+  /**
+   * DuckDB worker threads; absent or 0: `defaultDuckDbThreads()` (one fewer than the cores, at
+   * least 1). The embedded store shares its process with the event loop that parses, classifies
+   * and detects; with as many DuckDB threads as cores, the two compete for the same cores and the
+   * flow inserts cost about a quarter more CPU for no more throughput (bench/README.md).
+   */
+  threads?: number;
+}
+
+/** One fewer DuckDB thread than the machine has cores (os.availableParallelism), at least 1. */
+export function defaultDuckDbThreads(): number {
+  return Math.max(1, availableParallelism() - 1);
 }
 
 export { AUDIT_LIMIT, PAGE_LIMIT } from './paging.js';
@@ -95,10 +124,13 @@ const INSERT_FLOWS_JSON_SQL = `INSERT INTO flows SELECT ${dedupKeySql()}, ${FLOW
  * stored (lowest rowid) and delete the others — a replayed flow stored earlier, or a repeat inside
  * the batch. A stored duplicate has the same `observed_at` (part of the key), so only rows within
  * the batch's [least, greatest] `observed_at` (parameters 1 and 2) are compared; zone maps skip the
- * rest of the table, and the window reads two narrow columns.
+ * rest of the table. The keys that occur more than once are found by a hash aggregate (GROUP BY …
+ * HAVING count(*) > 1, no sort); without duplicates, the usual case, nothing else happens.
  */
-const DEDUP_FLOWS_SQL = `DELETE FROM flows WHERE rowid IN (
-  SELECT rowid FROM (SELECT rowid, row_number() OVER (PARTITION BY dedup_key ORDER BY rowid) AS n FROM flows WHERE observed_at BETWEEN $1 AND $2) WHERE n > 1)`;
+const DEDUP_FLOWS_SQL = `DELETE FROM flows USING (
+    SELECT dedup_key AS k, min(rowid) AS keep FROM flows WHERE observed_at BETWEEN $1 AND $2 GROUP BY dedup_key HAVING count(*) > 1
+  ) AS d
+  WHERE flows.observed_at BETWEEN $1 AND $2 AND flows.dedup_key = d.k AND flows.rowid <> d.keep`;
 
 /** A flow as the bulk JSON array holds it: srcMeta/dstMeta as JSON text. */
 function flowForJson(f: FlowRecord): object {
@@ -156,7 +188,7 @@ class Where {
   /** Adds each filter as `column op ?`. */
   static of(filters: Filter[]): Where {
     const w = new Where();
-    for (const f of filters) w.add(`${f.column} ${f.op} ?`, f.value);
+    for (const f of filters) w.add(f.expr ?? `${f.column} ${f.op} ?`, f.value);
     return w;
   }
   sql(extra?: string): string {
@@ -249,7 +281,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
       starting ??= (async () => {
         if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
         try {
-          instance = await DuckDBInstance.create(opts.path);
+          instance = await DuckDBInstance.create(opts.path, { threads: String(opts.threads !== undefined && opts.threads > 0 ? opts.threads : defaultDuckDbThreads()) });
         } catch (e) {
           // locked by another process, a newer storage version, a file that changed since the check
           throw new StoreError(STORE_ERROR_CODES.BAD_PATH, `store path ${opts.path}: DuckDB cannot open it: ${(e as Error).message}`, { cause: e });
@@ -364,8 +396,99 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
       });
     },
 
-    queryFindings(q: FindingQuery): Promise<Page<Finding>> {
-      return queryFindingPage(q, fetchPage);
+    async queryFindings(q: FindingQuery): Promise<Page<StoredFinding>> {
+      const page = await queryFindingPage(q, fetchPage);
+      if (page.items.length === 0) return page;
+      const ids = page.items.map((f) => f.id);
+      const inList = `(${ids.map(() => '?').join(', ')})`;
+      return serial(async (c) => {
+        const triage = await rows(c, `${CURRENT_TRIAGE_SELECT} WHERE finding_id IN ${inList} GROUP BY finding_id`, ids);
+        const marks = await rows(c, `SELECT ${MARK_COLUMNS.join(', ')} FROM finding_suppressions WHERE finding_id IN ${inList}`, ids);
+        return attachTriage(page, triage, marks);
+      });
+    },
+
+    triageFinding(t) {
+      return serial((c) =>
+        tx(c, async () => {
+          const found = await rows(c, 'SELECT 1 AS x FROM findings WHERE id = ?', [t.findingId]);
+          if (found.length === 0) return false;
+          const r = triageRow(t);
+          await c.run(
+            `INSERT INTO finding_triage (${TRIAGE_COLUMNS.join(', ')}) VALUES (${TRIAGE_COLUMNS.map(() => '?').join(', ')})`,
+            TRIAGE_COLUMNS.map((k) => r[k]),
+          );
+          return true;
+        }),
+      );
+    },
+
+    triageHistory(findingId) {
+      return serial(async (c) => (await rows(c, 'SELECT * FROM finding_triage WHERE finding_id = ? ORDER BY seq', [findingId])).map(rowToTriage));
+    },
+
+    markSuppressed(marks) {
+      return serial(async (c) => {
+        if (marks.length === 0) return;
+        await tx(c, async () => {
+          for (const m of marks) {
+            const r = markRow(m);
+            await c.run(
+              `INSERT INTO finding_suppressions (${MARK_COLUMNS.join(', ')}) VALUES (?, ?, ?)
+               ON CONFLICT (finding_id) DO UPDATE SET rule_id = excluded.rule_id, at_ms = excluded.at_ms WHERE excluded.at_ms >= finding_suppressions.at_ms`,
+              MARK_COLUMNS.map((k) => r[k]),
+            );
+          }
+        });
+      });
+    },
+
+    putSuppression(rule) {
+      const r = suppressionRow(rule);
+      return serial(async (c) => {
+        await c.run(
+          `INSERT OR REPLACE INTO suppressions (${SUPPRESSION_COLUMNS.join(', ')}) VALUES (${SUPPRESSION_COLUMNS.map(() => '?').join(', ')})`,
+          SUPPRESSION_COLUMNS.map((k) => r[k]),
+        );
+      });
+    },
+
+    deleteSuppression(id) {
+      return serial(async (c) => (await rows(c, 'DELETE FROM suppressions WHERE id = ? RETURNING id', [id])).length > 0);
+    },
+
+    listSuppressions(q = {}) {
+      const w = new Where();
+      if (q.activeAt !== undefined) w.add('s.expires_at > ?', q.activeAt);
+      return serial(async (c) =>
+        (
+          await rows(
+            c,
+            `SELECT s.*, coalesce(m.n, 0) AS suppressed, m.last AS last_match FROM suppressions s
+             LEFT JOIN (SELECT rule_id, count(*) AS n, max(at_ms) AS last FROM finding_suppressions GROUP BY rule_id) m ON m.rule_id = s.id
+             ${w.sql()} ORDER BY s.created_at DESC, s.id DESC`,
+            w.params,
+          )
+        ).map(rowToSuppression),
+      );
+    },
+
+    putNeverBlock(entry) {
+      const r = neverBlockRow(entry);
+      return serial(async (c) => {
+        await c.run(
+          `INSERT OR REPLACE INTO never_block (${NEVER_BLOCK_COLUMNS.join(', ')}) VALUES (?, ?, ?, ?)`,
+          NEVER_BLOCK_COLUMNS.map((k) => r[k]),
+        );
+      });
+    },
+
+    deleteNeverBlock(cidr) {
+      return serial(async (c) => (await rows(c, 'DELETE FROM never_block WHERE cidr = ? RETURNING cidr', [cidr])).length > 0);
+    },
+
+    listNeverBlock() {
+      return serial(async (c) => (await rows(c, 'SELECT * FROM never_block ORDER BY created_at, cidr', [])).map(rowToNeverBlock));
     },
 
     queryDecisions(q: DecisionQuery): Promise<Page<Decision>> {
@@ -457,6 +580,83 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
           return rows(c, `SELECT * FROM flows ${w.sql(a)} ORDER BY observed_at, dedup_key LIMIT ?`, [...params, limit]);
         }),
       );
+    },
+
+    async reportAggregates(q: ReportQuery): Promise<ReportAggregates> {
+      const r = checkReportQuery(q);
+      const fw = new Where();
+      fw.add('observed_at >= ?', r.from);
+      fw.add('observed_at < ?', r.to);
+      const inList = (n: number) => `(${Array.from({ length: n }, () => '?').join(', ')})`;
+      if (r.namespaces.length) fw.add(`(src_ns IN ${inList(r.namespaces.length)} OR dst_ns IN ${inList(r.namespaces.length)})`, ...r.namespaces, ...r.namespaces);
+      if (r.zones.length) fw.add(`(src_zone IN ${inList(r.zones.length)} OR dst_zone IN ${inList(r.zones.length)})`, ...r.zones, ...r.zones);
+      // the scoped flows: namespaces and zones read from the srcMeta/dstMeta JSON text
+      const scoped = `(SELECT observed_at, src_addr, dst_addr, protocol, dst_port, direction,
+          coalesce(bytes_orig, 0) + coalesce(bytes_reply, 0) AS bytes,
+          nullif(json_extract_string(src_meta, '$.namespace'), '') AS src_ns, nullif(json_extract_string(dst_meta, '$.namespace'), '') AS dst_ns,
+          nullif(json_extract_string(src_meta, '$.zone'), '') AS src_zone, nullif(json_extract_string(dst_meta, '$.zone'), '') AS dst_zone
+        FROM flows WHERE observed_at >= ? AND observed_at < ?) AS s ${fw.sql()}`;
+      const sp = [r.from, r.to, ...fw.params];
+      const keys = 'src_addr, dst_addr, protocol, dst_port, direction, src_ns, dst_ns, src_zone, dst_zone';
+      const fiw = new Where();
+      fiw.add('first_seen < ?', r.to);
+      fiw.add('last_seen >= ?', r.from);
+      if (r.namespaces.length) fiw.add(`entity_namespace IN ${inList(r.namespaces.length)}`, ...r.namespaces);
+      return serial(async (c) => {
+        const tot = (await rows(c, `SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b, min(observed_at) AS first, max(observed_at) AS last FROM ${scoped}`, sp))[0];
+        const hours = await rows(c, `SELECT (observed_at // ${REPORT_BUCKET_MS}) * ${REPORT_BUCKET_MS} AS hour, count(*) AS n FROM ${scoped} GROUP BY hour`, sp);
+        const dirs = await rows(c, `SELECT coalesce(direction, 'unknown') AS d, count(*) AS n FROM ${scoped} GROUP BY d`, sp);
+        const groupsTotal = toNumber((await rows(c, `SELECT count(*) AS n FROM (SELECT 1 FROM ${scoped} GROUP BY ${keys})`, sp))[0].n);
+        const groups = await rows(
+          c,
+          `SELECT ${keys}, count(*) AS flows, sum(bytes) AS bytes FROM ${scoped} GROUP BY ${keys}
+           ORDER BY flows DESC, src_addr, dst_addr, protocol, coalesce(dst_port, -1), coalesce(direction, ''), coalesce(src_ns, ''), coalesce(dst_ns, ''),
+             coalesce(src_zone, ''), coalesce(dst_zone, '') LIMIT ?`,
+          [...sp, r.groupLimit],
+        );
+        const fc = await rows(
+          c,
+          `SELECT severity, detector, count(*) AS findings, count(*) FILTER (WHERE id IN (SELECT origin FROM decisions)) AS blocked FROM findings ${fiw.sql()} GROUP BY severity, detector`,
+          fiw.params,
+        );
+        const dec = (
+          await rows(
+            c,
+            `SELECT count(*) AS n, count(*) FILTER (WHERE dry_run) AS dry, coalesce(sum(duration_ms), 0) AS s, coalesce(min(duration_ms), 0) AS mn,
+               coalesce(max(duration_ms), 0) AS mx FROM decisions WHERE created_at >= ? AND created_at < ?`,
+            [r.from, r.to],
+          )
+        )[0];
+        const dh = await rows(
+          c,
+          `SELECT (created_at // ${REPORT_BUCKET_MS}) * ${REPORT_BUCKET_MS} AS hour, count(*) AS n FROM decisions WHERE created_at >= ? AND created_at < ? GROUP BY hour`,
+          [r.from, r.to],
+        );
+        const dl = toNumber((await rows(c, 'SELECT count(*) AS n FROM dead_letters WHERE at_ms >= ? AND at_ms < ?', [r.from, r.to]))[0].n);
+        const flows: ReportAggregates['flows'] = {
+          flows: toNumber(tot.n),
+          bytes: toNumber(tot.b),
+          hourly: hourly(hours, 'flows'),
+          byDirection: Object.fromEntries(dirs.map((d) => [String(d.d), toNumber(d.n)])),
+          groups: groups.map(rowToGroup).sort(compareGroups),
+          groupsTotal,
+        };
+        if (tot.first !== null) flows.first = toNumber(tot.first);
+        if (tot.last !== null) flows.last = toNumber(tot.last);
+        return {
+          flows,
+          findings: findingCounts(fc),
+          deadLetters: dl,
+          decisions: {
+            total: toNumber(dec.n),
+            dryRun: toNumber(dec.dry),
+            totalDurationMs: toNumber(dec.s),
+            minDurationMs: toNumber(dec.mn),
+            maxDurationMs: toNumber(dec.mx),
+            hourly: hourly(dh, 'blocks'),
+          },
+        };
+      });
     },
 
     countFlows(): Promise<{ flows: number; bytes: number }> {

@@ -10,6 +10,8 @@ export interface DuckDbStoreConfig {
   kind: 'duckdb';
   /** Database file, or `:memory:`. */
   path: string;
+  /** DuckDB worker threads; 0 or absent: one fewer than the cores, at least 1 (defaultDuckDbThreads). */
+  threads?: number;
 }
 
 /** Configuration of the ClickHouse store (scale-out; clickhouse.ts). */
@@ -49,7 +51,7 @@ export function createStore(config: StoreConfig, deps: StoreDeps = {}): Store {
         throw new StoreError(STORE_ERROR_CODES.BAD_CONFIG, 'store kind "duckdb" needs a path (a file or ":memory:")');
       }
       checkDuckDbPath(path);
-      return createDuckDbStore({ path }, deps);
+      return createDuckDbStore({ path, threads: (config as DuckDbStoreConfig).threads }, deps);
     }
     case 'clickhouse': {
       const c = config as ClickHouseStoreConfig;

@@ -33,6 +33,12 @@ const WRITES: ReadonlyMap<string, RowsOf> = new Map<string, RowsOf>([
   ],
   ['appendAudit', () => [['decision_audit', 1]]],
   ['insertGaps', (a) => [['data_gaps', len(a[0])]]],
+  ['triageFinding', (_a, ok) => [['finding_triage', ok === true ? 1 : 0]]],
+  ['markSuppressed', (a) => [['finding_suppressions', len(a[0])]]],
+  ['putSuppression', () => [['suppressions', 1]]],
+  ['deleteSuppression', (_a, ok) => [['suppressions', ok === true ? 1 : 0]]],
+  ['putNeverBlock', () => [['never_block', 1]]],
+  ['deleteNeverBlock', (_a, ok) => [['never_block', ok === true ? 1 : 0]]],
 ]);
 
 /**

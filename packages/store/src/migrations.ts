@@ -24,7 +24,10 @@ export interface Migration {
  * append-only, ordered by `seq` from a sequence. dead_letters (step 3): append-only, by `seq`;
  * `payload` is the original bytes in base64. data_gaps (step 4): DataGap v1 records, `gap_key`
  * (gaps.ts gapKey) primary key so a redelivered gap is stored once; times in ms since epoch as
- * the flows' (the collector's clock); `reasons` JSON text.
+ * the flows' (the collector's clock); `reasons` JSON text. Step 5 (issue 8): `finding_triage`
+ * (append-only history by `seq`; a finding's current state is its latest row), `finding_suppressions`
+ * (one row per suppressed finding: the rule and when), `suppressions` (rules, by `id`) and
+ * `never_block` (the run-time never-block list, by `cidr`).
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -199,6 +202,43 @@ export const MIGRATIONS: readonly Migration[] = [
         to_ms BIGINT NOT NULL,
         count BIGINT NOT NULL,
         reasons VARCHAR
+      )`,
+    ],
+  },
+  {
+    version: 5,
+    name: 'finding_triage, finding_suppressions, suppressions, never_block (issue 8: triage and suppression)',
+    statements: [
+      `CREATE SEQUENCE finding_triage_seq START 1`,
+      `CREATE TABLE finding_triage (
+        seq BIGINT NOT NULL DEFAULT nextval('finding_triage_seq'),
+        finding_id VARCHAR NOT NULL,
+        state VARCHAR NOT NULL,
+        reason VARCHAR,
+        by_user VARCHAR NOT NULL,
+        at_ms BIGINT NOT NULL
+      )`,
+      `CREATE TABLE finding_suppressions (
+        finding_id VARCHAR PRIMARY KEY,
+        rule_id VARCHAR NOT NULL,
+        at_ms BIGINT NOT NULL
+      )`,
+      `CREATE TABLE suppressions (
+        id VARCHAR PRIMARY KEY,
+        detector VARCHAR,
+        entity VARCHAR,
+        namespace VARCHAR,
+        port INTEGER,
+        expires_at BIGINT NOT NULL,
+        reason VARCHAR NOT NULL,
+        created_by VARCHAR NOT NULL,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE TABLE never_block (
+        cidr VARCHAR PRIMARY KEY,
+        reason VARCHAR NOT NULL,
+        created_by VARCHAR NOT NULL,
+        created_at BIGINT NOT NULL
       )`,
     ],
   },

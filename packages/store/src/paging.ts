@@ -2,7 +2,7 @@ import type { Decision, Finding } from '@floe/flow';
 import { normalizeAddr, normalizeCidr, SEVERITIES, severityRank } from '@floe/flow';
 import { STORE_ERROR_CODES, StoreError } from './errors.js';
 import { rowToDecision, rowToFinding, rowToFlow, toNumber, type Row } from './rows.js';
-import type { DecisionQuery, FindingQuery, FlowScanQuery, Page } from './store.js';
+import { TRIAGE_STATES, type DecisionQuery, type FindingQuery, type FlowScanQuery, type Page } from './store.js';
 import type { FlowRecord } from '@floe/flow';
 
 /**
@@ -124,6 +124,11 @@ export interface Filter {
   op: '=' | '<' | '<=' | '>' | '>=';
   type: 'Int64' | 'String' | 'UInt8';
   value: number | string;
+  /**
+   * Constant SQL (the same in both dialects) replacing `column op ?`; its one `?` is where the
+   * value's parameter goes. For filters on another table (a finding's triage state).
+   */
+  expr?: string;
 }
 
 /**
@@ -146,8 +151,26 @@ export function findingFilters(q: FindingQuery): Filter[] {
     }
     out.push({ column: 'severity_rank', op: '>=', type: 'UInt8', value: severityRank(q.minSeverity) });
   }
+  if (q.state !== undefined) {
+    if (!TRIAGE_STATES.includes(q.state)) throw new StoreError(STORE_ERROR_CODES.BAD_QUERY, `unknown triage state ${JSON.stringify(q.state)}`);
+    out.push({ column: 'id', op: '=', type: 'String', value: q.state, expr: q.state === 'open' ? TRIAGE_OPEN_SQL : TRIAGE_STATE_SQL });
+  }
+  if (q.suppressed !== undefined) {
+    out.push({ column: 'id', op: '=', type: 'String', value: '', expr: q.suppressed ? SUPPRESSED_SQL : NOT_SUPPRESSED_SQL });
+  }
   return out;
 }
+
+/**
+ * A finding's current triage state is that of its latest `finding_triage` row (highest `seq`);
+ * `argMax` is ClickHouse's name and a DuckDB alias of `arg_max`. Never triaged = open, so
+ * `open` matches findings with no row or a latest row saying open.
+ */
+const TRIAGE_STATE_SQL = 'id IN (SELECT finding_id FROM finding_triage GROUP BY finding_id HAVING argMax(state, seq) = ?)';
+const TRIAGE_OPEN_SQL = 'id NOT IN (SELECT finding_id FROM finding_triage GROUP BY finding_id HAVING argMax(state, seq) <> ?)';
+/** Suppressed or not (the value is unused: `? = ''` keeps one parameter per filter). */
+const SUPPRESSED_SQL = "(id IN (SELECT finding_id FROM finding_suppressions) AND ? = '')";
+const NOT_SUPPRESSED_SQL = "(id NOT IN (SELECT finding_id FROM finding_suppressions) AND ? = '')";
 
 /**
  * The filters of a decision query, checked: active at `activeAt` (expires_at > it), expired at

@@ -1,3 +1,4 @@
+import type { ReportAggregates, ReportQuery } from './report.js';
 import type { DataGap, DataGapKind, DeadLetter, Decision, DecisionAudit, Finding, FlowRecord, Severity } from '@floe/flow';
 
 /**
@@ -27,7 +28,11 @@ export interface Store {
   deleteDecision(target: string, audit: DecisionAudit): Promise<boolean>;
   /** Append an audit row alone (refusals). */
   appendAudit(audit: DecisionAudit): Promise<void>;
-  queryFindings(q: FindingQuery): Promise<Page<Finding>>;
+  /**
+   * Findings newest lastSeen first; each carries its current triage (`triage`, absent while
+   * never triaged: state open) and its suppression mark (`suppression`) when it has them.
+   */
+  queryFindings(q: FindingQuery): Promise<Page<StoredFinding>>;
   queryDecisions(q: DecisionQuery): Promise<Page<Decision>>;
   getDecision(target: string): Promise<Decision | undefined>;
   /** Audit rows, latest appended first; `limit` default 100 (1..10000). */
@@ -63,6 +68,106 @@ export interface Store {
    * @throws StoreError FLOE_STORE_BAD_QUERY (times, unknown kind).
    */
   gapSummary(q: GapSummaryQuery): Promise<GapSummary>;
+  /**
+   * Records a triage change of a finding (table `finding_triage`, append-only: the history is
+   * kept; the latest row is the current state). Returns false, writing nothing, when no finding
+   * has that id.
+   */
+  triageFinding(t: FindingTriage): Promise<boolean>;
+  /** Every triage change of a finding, oldest first (empty when never triaged). */
+  triageHistory(findingId: string): Promise<FindingTriage[]>;
+  /**
+   * Marks findings as suppressed by a rule (table `finding_suppressions`, one row per finding:
+   * a later mark replaces an earlier one). Idempotent.
+   */
+  markSuppressed(marks: SuppressionMark[]): Promise<void>;
+  /** Stores a suppression rule (table `suppressions`), replacing one with the same id. */
+  putSuppression(rule: SuppressionRule): Promise<void>;
+  /** Deletes a suppression rule; false when there was none. Its marks on findings stay. */
+  deleteSuppression(id: string): Promise<boolean>;
+  /**
+   * Suppression rules, newest first, each with how much it suppressed (findings marked with
+   * its id, and the latest mark's time). `activeAt`: only rules expiring after it (ms).
+   */
+  listSuppressions(q?: { activeAt?: number }): Promise<SuppressionRuleStats[]>;
+  /** Adds (or replaces) an entry of the run-time never-block list (table `never_block`). */
+  putNeverBlock(entry: NeverBlockEntry): Promise<void>;
+  /** Removes a run-time never-block entry by its CIDR; false when there was none. */
+  deleteNeverBlock(cidr: string): Promise<boolean>;
+  /** The run-time never-block list, oldest first. */
+  listNeverBlock(): Promise<NeverBlockEntry[]>;
+  /**
+   * Counts for a compliance report over [from, to) in a scope (namespaces, zones): flow records,
+   * bytes, per hour and direction, and flow groups a policy can judge; findings by severity and
+   * detector; block decisions and their durations. Counted in SQL (report.ts), never by loading flows.
+   * @throws StoreError FLOE_STORE_BAD_QUERY (times, from >= to, scope lists, groupLimit).
+   */
+  reportAggregates(q: ReportQuery): Promise<ReportAggregates>;
+}
+
+/** Triage states of a finding: `open` until someone triages it. */
+export const TRIAGE_STATES = ['open', 'acknowledged', 'resolved', 'false_positive'] as const;
+/** One of {@link TRIAGE_STATES}. */
+export type TriageState = (typeof TRIAGE_STATES)[number];
+
+/** One triage change: who set which state of which finding, when (ms since epoch) and why. */
+export interface FindingTriage {
+  findingId: string;
+  state: TriageState;
+  /** Why (required by the API for false_positive); absent when none was given. */
+  reason?: string;
+  /** The identity that made the change (API user or token subject). */
+  by: string;
+  at: number;
+}
+
+/** A finding suppressed by a rule at a time (ms since epoch): no alert and no block came of it. */
+export interface SuppressionMark {
+  findingId: string;
+  ruleId: string;
+  at: number;
+}
+
+/** A finding as the store returns it: with its current triage and suppression mark when it has them. */
+export interface StoredFinding extends Finding {
+  triage?: Omit<FindingTriage, 'findingId'>;
+  suppression?: Omit<SuppressionMark, 'findingId'>;
+}
+
+/**
+ * A suppression rule: a finding matching every field given (at least one of detector, entity,
+ * namespace, port) raises no alert and no block until `expiresAt`. See @floe/respond suppress.ts.
+ */
+export interface SuppressionRule {
+  id: string;
+  /** Detector or policy rule id, exactly (`portscan.vertical`). */
+  detector?: string;
+  /** Address or CIDR (normalised) containing the finding's entity address. */
+  entity?: string;
+  /** Kubernetes namespace of the finding's entity (or of its flows' source/destination). */
+  namespace?: string;
+  /** Destination port (1..65535): every destination port in the finding's evidence must be it. */
+  port?: number;
+  /** ms since epoch. */
+  expiresAt: number;
+  reason: string;
+  createdBy: string;
+  createdAt: number;
+}
+
+/** A suppression rule with what it suppressed: findings marked with its id, and the latest mark (ms). */
+export interface SuppressionRuleStats extends SuppressionRule {
+  suppressed: number;
+  lastMatchAt?: number;
+}
+
+/** An entry of the never-block list added at run time (merged with the policy's `respond.neverBlock`). */
+export interface NeverBlockEntry {
+  /** Normalised CIDR (`10.0.0.7/32`). */
+  cidr: string;
+  reason: string;
+  createdBy: string;
+  createdAt: number;
 }
 
 /** Filters of gapSummary (times ms since epoch; `from` inclusive, `to` exclusive). */
@@ -128,6 +233,10 @@ export interface FindingQuery {
   detector?: string;
   entity?: string;
   minSeverity?: Severity;
+  /** Current triage state (a finding never triaged is `open`). */
+  state?: TriageState;
+  /** true: only findings marked suppressed; false: only the others. */
+  suppressed?: boolean;
   limit?: number;
   cursor?: string;
 }

@@ -144,3 +144,13 @@ test('SIGINT during a paced replay stops cleanly with exit 0', async () => {
   assert.doesNotMatch(stderr, /publish after stop|Error/);
   assert.doesNotMatch(stdout, /^ready /m, 'an interrupted replay is not reported as done');
 });
+
+test('config --print redacts a webhook sink secret (alert.sinks.<name>.secret)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'floe-cli-'));
+  const file = join(dir, 'floe.yaml');
+  writeFileSync(file, 'alert:\n  sinks:\n    soc: { type: webhook, url: "http://127.0.0.1:1/h", secret: "do-not-print-this-secret" }\n');
+  const r = floe(['config', '--print', '-c', file]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(!r.stdout.includes('do-not-print-this-secret'));
+  assert.equal(JSON.parse(r.stdout).alert.sinks.soc.secret, '<redacted>');
+});

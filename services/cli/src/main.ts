@@ -13,6 +13,8 @@ import { FLOE_KIT } from './components.js';
 import { evalCommand, parseFraction } from './eval.js';
 import { evalModels } from './eval-model.js';
 import { LABELLED_FORMATS } from '@floe/eval';
+import { checkRange, parseFormats } from '@floe/report';
+import { parseReportTime, reportCommand } from './report.js';
 
 const FORMATS = ['auto', 'conntrack', 'conntrack-xml', 'kernel-log', 'ulogd-json'] as const;
 const out = (line: string) => {
@@ -272,6 +274,46 @@ program
     );
   });
 
+const collect = (v: string, prev: string[]) => [
+  ...prev,
+  ...v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
+program
+  .command('report')
+  .description(
+    'Compliance report of a period: flow evidence from the store (counted in SQL) judged by the policy and mapped to ' +
+      'PCI DSS v4.0 1.2.5, 1.3.1, 1.3.2, 1.4.2, NIST SP 800-53 SC-7, SC-7(5), AC-4 and CIS Kubernetes 5.3.1, 5.3.2, with the ' +
+      "period's data completeness first (a period without flows is NO DATA, never compliant). Writes DIR/<id>.<format> and " +
+      'DIR/index.json and prints the files; progress on stderr. Exit 2 for a bad range, format, scope or store.',
+  )
+  .requiredOption('--from <time>', 'period start: RFC 3339 time (2026-11-30T10:00:00Z), date (UTC), ms since epoch, now, or 90m/24h/7d back from now')
+  .option('--to <time>', 'period end, exclusive (same forms as --from; default now)', 'now')
+  .option('--format <list>', 'comma-separated formats: json, csv, html, pdf', 'json,pdf')
+  .option('--out <dir>', "folder to write to (default: the configuration's report.dir, data/reports)")
+  .option('--namespace <ns>', 'only flows from or to this namespace (repeat or comma-separate)', collect, [] as string[])
+  .option('--zone <zone>', 'only flows from or to this policy zone (repeat or comma-separate)', collect, [] as string[])
+  .option('--cluster <name>', 'cluster name shown in the scope (default: report.cluster)')
+  .option('--title <text>', 'report title')
+  .option('--policy <file>', "policy YAML that judges the flows (default: the configuration's, else the embedded policy)")
+  .option('--store <path>', "DuckDB file (default: the configuration's store, data/floe.duckdb)")
+  .option('-c, --config <file>', 'configuration YAML naming the store (duckdb or clickhouse), policy and report settings')
+  .action(async (o) => {
+    const now = Date.now();
+    const from = parseReportTime('--from', o.from, now);
+    const to = parseReportTime('--to', o.to, now);
+    checkRange(from, to);
+    const formats = parseFormats(o.format);
+    const overrides: Record<string, unknown> = {};
+    if (o.store) overrides.store = { path: o.store };
+    if (o.policy) overrides.policyFile = o.policy;
+    warnUnknownEnv();
+    const cfg = loadConfig({ file: o.config, overrides: overrides as never });
+    await reportCommand(cfg, { from, to, formats, out: o.out ?? cfg.report.dir, namespaces: o.namespace, zones: o.zone, cluster: o.cluster, title: o.title }, out, err);
+  });
+
 const policy = program.command('policy').description('Policy files');
 policy
   .command('check')
@@ -297,8 +339,9 @@ program
     }
     warnUnknownEnv();
     const cfg = loadConfig({ file: o.config });
-    // never print the API token
-    out(JSON.stringify(cfg.api.token ? { ...cfg, api: { ...cfg.api, token: '<redacted>' } } : cfg, null, 2));
+    // never print the API token nor a webhook's HMAC secret
+    const sinks = Object.fromEntries(Object.entries(cfg.alert.sinks).map(([k, v]) => [k, 'secret' in v && v.secret !== undefined ? { ...v, secret: '<redacted>' } : v]));
+    out(JSON.stringify({ ...cfg, api: cfg.api.token ? { ...cfg.api, token: '<redacted>' } : cfg.api, alert: { ...cfg.alert, sinks } }, null, 2));
   });
 
 program.parseAsync(process.argv).catch((e: Error & { code?: string; exitCode?: number }) => {
@@ -314,7 +357,9 @@ program.parseAsync(process.argv).catch((e: Error & { code?: string; exitCode?: n
   if (
     e instanceof ConfigError ||
     e instanceof UsageError ||
-    /^FLOE_(POLICY|CONFIG|FLOW|CLI)_|^FLOE_MODEL_(NOT_FOUND|BAD_FORMAT|FEATURE_MISMATCH|VERSION_MISMATCH)$|^FLOE_STORE_BAD_(PATH|CONFIG)$/.test(code ?? '')
+    /^FLOE_(POLICY|CONFIG|FLOW|CLI|REPORT)_|^FLOE_MODEL_(NOT_FOUND|BAD_FORMAT|FEATURE_MISMATCH|VERSION_MISMATCH)$|^FLOE_STORE_BAD_(PATH|CONFIG)$|^FLOE_ALERT_BAD_CONFIG$/.test(
+      code ?? '',
+    )
   ) {
     err(`floe: ${e.message}`);
     process.exit(2);

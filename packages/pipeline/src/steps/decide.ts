@@ -1,4 +1,5 @@
 import type { DecisionWriter, Responder } from '@floe/respond';
+import type { Store, SuppressionMark } from '@floe/store';
 import { OK, type Step } from '../step.js';
 import { failure } from './failure.js';
 
@@ -8,14 +9,21 @@ import { failure } from './failure.js';
  * and publishes the decisions on floe.decisions.v1 — first among the output steps, so an
  * enforcer does not wait for the batch's flows to be stored. An outcome stored by a failed
  * attempt is not stored (and audited) again by the retry.
+ *
+ * A finding a suppression rule matches (outcome `ignored` / `suppressed`: no block, and alert
+ * sinks skip it) is marked in the store with the rule's id (`store.markSuppressed`, idempotent:
+ * a retry marks it again harmlessly); the finding itself is stored as usual by persist.
  */
-export function decideStep(deps: { responder: Responder; writer: DecisionWriter; now: () => number }): Step {
+export function decideStep(deps: { responder: Responder; writer: DecisionWriter; now: () => number; store?: Pick<Store, 'markSuppressed'> }): Step {
   return {
     name: 'decide',
     output: true,
     async run(state) {
       state.outcomes ??= state.findings.map((f) => ({ f, o: deps.responder.respond(f, deps.now()) }));
       try {
+        const marks: SuppressionMark[] = [];
+        for (const { f, o } of state.outcomes) if (o.kind === 'ignored' && o.suppression) marks.push({ findingId: f.id, ruleId: o.suppression.ruleId, at: o.suppression.at });
+        if (marks.length > 0 && deps.store) await deps.store.markSuppressed(marks);
         for (; state.stored < state.outcomes.length; state.stored++) {
           const { f, o } = state.outcomes[state.stored];
           const d = await deps.writer.store(o);

@@ -1,0 +1,57 @@
+/**
+ * `PATCH /v1/decisions/:target` (analyst; issue 8), a fastify plugin: extends an active block to
+ * a new end, `{ expiresAt | duration, reason? }` (exactly one of the two; `duration` counts from
+ * now; at most 365 d ahead). It goes through the responder like a manual block, so every
+ * guardrail applies: a target now in the protected set (a never-block entry added since) is
+ * refused (422 FLOE_RESPOND_NEVER_BLOCK / FLOE_RESPOND_PROTECTED), a new end not later than the
+ * current one keeps the block (409 FLOE_RESPOND_ALREADY_BLOCKED with the decision), and no active
+ * block is 404 FLOE_API_NOT_FOUND (a block is made with POST /v1/decisions). 200 with the
+ * extended decision. Audited (`decision.extend`; the store's decision audit records it too).
+ */
+import { escapeText, type Decision } from '@floe/flow';
+import type { FastifyInstance } from 'fastify';
+import { auditHook, bearerAuthorize, identityOf, type RouteAccess } from './access.js';
+import type { ManualBlockRequest } from './decisions.js';
+import { ApiError } from './errors.js';
+import { decisionSchema, targetParamsSchema, userHeaderSchema } from './schemas.js';
+import { expiryOf } from './suppressions.js';
+import { errorResponses, paramOf } from './triage.js';
+import { extendBodySchema } from './triage-schemas.js';
+import { normalizeCidr } from './values.js';
+
+/** Options of {@link decisionExtendRoutes}. */
+export interface DecisionExtendOptions extends RouteAccess {
+  /** createDecisionHandlers' onExtend: the responder's extension of an active block. */
+  onExtend: (req: ManualBlockRequest) => Promise<Decision>;
+}
+
+/** Registers PATCH /v1/decisions/:target (see the module comment). */
+export async function decisionExtendRoutes(app: FastifyInstance, opts: DecisionExtendOptions): Promise<void> {
+  const authorize = opts.authorize ?? bearerAuthorize();
+  const now = opts.now ?? Date.now;
+  app.addHook('onResponse', auditHook(opts));
+  app.patch<{ Params: { target: string }; Body: { expiresAt?: string; duration?: number | string; reason?: string } }>(
+    '/v1/decisions/:target',
+    {
+      preHandler: authorize('analyst'),
+      config: { audit: { action: 'decision.extend', target: paramOf('target') } },
+      schema: { headers: userHeaderSchema, params: targetParamsSchema, body: extendBodySchema, response: { 200: decisionSchema, ...errors() } },
+    },
+    async (req) => {
+      const target = normalizeCidr(req.params.target);
+      if (target === undefined) throw new ApiError('FLOE_API_BAD_REQUEST', 'params/target must be an IPv4/IPv6 address or CIDR prefix without host bits');
+      const t = now();
+      const user = identityOf(req);
+      return opts.onExtend({
+        target,
+        durationMs: expiryOf(req.body, t) - t,
+        reason: req.body.reason === undefined ? `extended by ${user}` : escapeText(req.body.reason),
+        user,
+      });
+    },
+  );
+}
+
+function errors() {
+  return errorResponses();
+}

@@ -1,0 +1,13 @@
+export * from './errors.js';
+export * from './controls.js';
+export * from './model.js';
+export { buildReport, checkRange, iso, MAX_REPORT_RANGE_MS, METADATA_API_ADDRS, ETCD_PORTS, CONTROL_PLANE_PORTS, type BuildReportOptions } from './build.js';
+export { renderReport, parseFormats, REPORT_FORMATS, REPORT_MEDIA_TYPES, type ReportFormat } from './render.js';
+export { renderCsv, csvCell } from './csv.js';
+export { renderHtml, svgBarChart } from './html.js';
+export { renderPdf, pdfText } from './pdf.js';
+export { reportCharts, type ChartSpec } from './charts.js';
+export { openReportArchive, REPORT_ID, type KeptReport, type ReportArchive } from './archive.js';
+export { figuresOfCsv, figuresOfHtml, figuresOfJson, figuresOfPdfText, parseCsvLine, pdfToText } from './read-back.js';
+export { reportJsonSchema, keptReportJsonSchema } from './schema.js';
+export { createReportScheduler, checkSchedules, type ReportSchedule, type ReportScheduler, type ReportSchedulerDeps } from './schedule.js';
