@@ -6,9 +6,9 @@
 # (sshd, ssh, ssh-keygen), curl (HTTP beacon and benign requests), python3 (http.server),
 # iputils-ping, bind9-dnsutils (dig) and dnsmasq-base (a DNS server, no service); the real alert
 # receivers of packages/alert's tests: prometheus-alertmanager, rsyslog and rsyslog-gnutls (its
-# TLS driver), and openssl (their throw-away certificates); poppler-utils (pdftoppm, pdftotext:
-# the compliance report tests read back and render the PDF reports); openssl also makes the API TLS
-# test's CA and certificate. Idempotent:
+# TLS driver), and openssl (their throw-away certificates, the API TLS test's CA and certificate
+# and the dev kube-apiserver's certificates of deploy/dev/kube.sh); poppler-utils (pdftoppm,
+# pdftotext: the compliance report tests read back and render the PDF reports). Idempotent:
 # installs only what is missing. Needs root; without root it lists what is missing and exits 0
 # (the live tests then skip, except under CI=true).
 set -euo pipefail

@@ -24,7 +24,8 @@ export interface FloeConfig {
     /** Silence bound of a live source (ms, 0 = off). */
     silentAfterMs: number;
   };
-  processor: { storeFlows: boolean; group: string };
+  /** `crds`: the FloePolicy / FloeNeverBlock watcher (packages/kubeconfig); `kubeconfig` absent = in-cluster. */
+  processor: { storeFlows: boolean; group: string; crds: { enabled: boolean; kubeconfig?: string; namespace: string; policyName: string } };
   enforcer: { enabled: boolean; dryRun: boolean; reconcileIntervalMs: number; netns?: string; table: string };
   /** `token` / `tokenFile`: bearer token for the API's block/unblock routes (absent: none); see schema.ts. */
   api: {
@@ -281,8 +282,8 @@ export function unknownEnvNames(env: NodeJS.ProcessEnv): string[] {
 /**
  * `FLOE_*` variables of the project's own scripts, tests and benchmarks (not configuration keys,
  * never warned about): FLOE_REQUIRE_KAFKA / FLOE_REQUIRE_CLICKHOUSE (.ci/run), FLOE_CACHE and
- * FLOE_KAFKA_DIR (deploy/dev), FLOE_KAFKA_BROKER / FLOE_CLICKHOUSE_URL (tests against other
- * servers), FLOE_FUZZ_* (fuzzing budgets), FLOE_TEST_* and FLOE_BENCH_* and FLOE_NOLOSS_*.
+ * FLOE_KAFKA_DIR / FLOE_KUBE_DIR (deploy/dev), FLOE_KAFKA_BROKER / FLOE_CLICKHOUSE_URL (tests against other
+ * servers), FLOE_REQUIRE_KUBE / FLOE_KUBECONFIG / FLOE_KUBECTL (the dev API server of deploy/dev/kube.sh), FLOE_FUZZ_* (fuzzing budgets), FLOE_TEST_* and FLOE_BENCH_* and FLOE_NOLOSS_*.
  */
 export const TOOLING_ENV_NAMES: readonly string[] = Object.freeze([
   'FLOE_REQUIRE_KAFKA',
@@ -291,6 +292,10 @@ export const TOOLING_ENV_NAMES: readonly string[] = Object.freeze([
   'FLOE_KAFKA_DIR',
   'FLOE_KAFKA_BROKER',
   'FLOE_CLICKHOUSE_URL',
+  'FLOE_REQUIRE_KUBE',
+  'FLOE_KUBECONFIG',
+  'FLOE_KUBECTL',
+  'FLOE_KUBE_DIR',
 ]);
 const TOOLING_ENV_PREFIXES = ['FLOE_FUZZ_', 'FLOE_TEST_', 'FLOE_BENCH_', 'FLOE_NOLOSS_'];
 

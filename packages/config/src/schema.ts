@@ -80,6 +80,22 @@ export const configSchema = {
       properties: {
         storeFlows: { type: 'boolean', default: true, description: 'Write every flow to the store (off: findings and decisions only).' },
         group: { type: 'string', minLength: 1, default: 'floe-processor', description: 'Consumer group on floe.flows.v1 (processors of one group share the partitions).' },
+        crds: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            enabled: {
+              type: 'boolean',
+              default: false,
+              description:
+                'Watch the FloePolicy and FloeNeverBlock custom resources (deploy/k8s/crd-*.yaml, packages/kubeconfig) and apply them within seconds: the named FloePolicy replaces policyFile while it exists and is valid; every FloeNeverBlock joins respond.neverBlock.',
+            },
+            kubeconfig: { type: 'string', minLength: 1, description: 'Kubeconfig file of the API server. Absent: the in-cluster service account.' },
+            namespace: { type: 'string', minLength: 1, default: 'floe', description: 'Namespace of the FloePolicy and FloeNeverBlock objects watched.' },
+            policyName: { type: 'string', minLength: 1, default: 'default', description: 'Name of the FloePolicy applied; other FloePolicies get status Ignored.' },
+          },
+        },
       },
     },
     enforcer: {

@@ -4,12 +4,13 @@ import type { FloeConfig } from '@floe/config';
 import { detectFile, escapeText, readFailure, unreadableFormatMessage, type Decision, type Finding, type FormatName } from '@floe/flow';
 import { createBus, type Bus } from '@floe/bus';
 import { createStore, type Store } from '@floe/store';
-import type { CompiledPolicy } from '@floe/policy';
+import { loadInventoryFile, type CompiledPolicy } from '@floe/policy';
 import { createReportScheduler, openReportArchive } from '@floe/report';
 import type { Detector } from '@floe/detect';
 import { createDecisionWriter, createSuppressor, type LiveProtectedSet, type ProtectedSet, type Responder, type ResponseOutcome, type Suppressor } from '@floe/respond';
 import type { Logger, Registry } from '@floe/telemetry';
 import { createAlertDispatcher, type AlertDispatcher, type SuppressFn } from '@floe/alert';
+import { crdComponent, createPolicySlot, splitRuntimeNeverBlock } from './crds.js';
 import type { Component, ComponentHealth } from './lifecycle.js';
 import { busConfigOf, detectorsFor, liveProtectedSetFor, loadCompiledPolicy, nodeAddresses, responderFor, storeConfigOf } from './wiring.js';
 import { createTriageSync, type TriageSync } from './triage-sync.js';
@@ -313,6 +314,8 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
   // One protected set for the responder and the enforcer: run-time never-block entries (issue 8)
   // reach both at once.
   const guard: LiveProtectedSet | undefined = needsPolicy ? liveProtectedSetFor(policy!, nodeAddrs) : undefined;
+  // processor.crds writes run-time never-block entries too (FloeNeverBlock objects): each writer replaces only its part
+  const split = guard && roles.processor && cfg.processor.crds.enabled ? splitRuntimeNeverBlock(guard) : undefined;
   const suppressor: Suppressor | undefined = decides ? createSuppressor([], { metrics: registry }) : undefined;
 
   const clientId = `floe-${(Object.keys(roles) as Role[]).filter((r) => roles[r]).join('-')}`;
@@ -331,7 +334,14 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
   let sync: TriageSync | undefined;
   if (store && (guard || suppressor)) {
     // the enforcer (built below) re-checks its blocks before a never-block change is answered
-    sync = createTriageSync({ store, guard, suppressor, logger: log, intervalMs: cfg.triage.syncIntervalMs, onNeverBlockChanged: async () => enforcer?.protectedChanged?.() });
+    sync = createTriageSync({
+      store,
+      guard: split?.api ?? guard,
+      suppressor,
+      logger: log,
+      intervalMs: cfg.triage.syncIntervalMs,
+      onNeverBlockChanged: async () => enforcer?.protectedChanged?.(),
+    });
     components.push(sync);
   }
 
@@ -414,6 +424,18 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
   let processor: ProcessorLike | undefined;
   if (roles.processor) {
     const k = need('processor', 'processor');
+    // processor.crds: the pipeline reads the policy through a slot the FloePolicy watcher swaps (crds.ts)
+    const slot = createPolicySlot(policy!);
+    const detectors = detectorsFor(policy!, { metrics: registry });
+    if (cfg.processor.crds.enabled) {
+      const inventory = cfg.inventoryFile ? await loadInventoryFile(cfg.inventoryFile) : undefined;
+      const c = crdComponent(
+        cfg.processor.crds,
+        { slot, base: policy!, detectors, setNeverBlock: (e) => split?.setCrd(e), inventory, nodeAddrs, metrics: registry },
+        { logger: log, out },
+      );
+      components.push(c);
+    }
     const p = k.createProcessor(
       { group: cfg.processor.group, storeFlows: cfg.processor.storeFlows },
       {
@@ -423,8 +445,8 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
         logger: log,
         metrics: registry,
         pipeline: k.createPipeline({
-          policy: policy!,
-          detectors: detectorsFor(policy!, { metrics: registry }),
+          policy: slot.view,
+          detectors,
           scorers: k.loadScorers ? await k.loadScorers(policy!, { logger: log, metrics: registry }) : [],
         }),
         onFinding,
