@@ -22,6 +22,8 @@ export interface FloeConfig {
     silentAfterMs: number;
   };
   processor: { storeFlows: boolean; group: string };
+  /** Kubernetes enrichment (packages/kube). */
+  kube: { enabled: boolean; kubeconfig?: string; inCluster: boolean; graceMs: number; networkPolicies: boolean };
   enforcer: { enabled: boolean; dryRun: boolean; reconcileIntervalMs: number; netns?: string; table: string };
   /** `token` / `tokenFile`: bearer token for the API's block/unblock routes (absent: none); see schema.ts. */
   api: { enabled: boolean; host: string; port: number; token?: string; tokenFile?: string; allowUnauthenticated: boolean };

@@ -219,3 +219,20 @@ export function createKubeSource(
     },
   };
 }
+
+/**
+ * The processor's Kubernetes enrichment from the configuration (`kube` section) and the policy's
+ * `networks.selectorZones`: undefined when `kube.enabled` is false; otherwise an inert source
+ * whose `start()` syncs the caches (the runtime starts it before the processor).
+ * @throws KubeError FLOE_KUBE_CONFIG from start() when the kubeconfig cannot be loaded.
+ */
+export function kubeEnricherFor(
+  cfg: { kube: KubeOptions },
+  policy: { policy: { networks: { selectorZones?: Record<string, Omit<SelectorZone, 'name'>> } } },
+  deps: { logger?: Logger; metrics?: Registry },
+): { enricher: KubeEnricher; start(): Promise<void>; stop(): void } | undefined {
+  if (!cfg.kube.enabled) return undefined;
+  const selectorZones = Object.entries(policy.policy.networks.selectorZones ?? {}).map(([name, z]) => ({ name, ...z }));
+  const src = createKubeSource({ ...cfg.kube, selectorZones }, deps);
+  return { enricher: src.enricher, start: () => src.start(), stop: () => src.stop() };
+}
