@@ -75,6 +75,9 @@ interface FindingsQuery {
   detector?: string;
   entity?: string;
   minSeverity?: Severity;
+  namespace?: string;
+  pod?: string;
+  workload?: string;
   limit?: string;
   cursor?: string;
 }
@@ -83,6 +86,9 @@ interface DecisionsQuery {
   active?: 'true' | 'false';
   target?: string;
   origin?: string;
+  namespace?: string;
+  pod?: string;
+  workload?: string;
   from?: string;
   to?: string;
   limit?: string;
@@ -280,6 +286,9 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
         detector: q.detector,
         entity: q.entity === undefined ? undefined : address('querystring/entity', q.entity),
         minSeverity: q.minSeverity,
+        namespace: q.namespace,
+        pod: q.pod,
+        workload: q.workload,
         limit: limit(q.limit),
         cursor: q.cursor,
       });
@@ -300,6 +309,9 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
         expiredAt: active === false ? t : undefined,
         target: q.target === undefined ? undefined : cidr('querystring/target', q.target),
         origin: q.origin,
+        namespace: q.namespace,
+        pod: q.pod,
+        workload: q.workload,
         from: time('from', q.from),
         to: time('to', q.to),
         limit: limit(q.limit),
