@@ -152,3 +152,28 @@ export class KubeEnricher {
     return [finding];
   }
 }
+
+/**
+ * The NetworkPolicy verdict of a recorded flow from the metadata it carries (srcMeta/dstMeta:
+ * namespace, pod, labels, as enrichment stored them), not from the live cluster: a pod deleted
+ * since still counts as the pod it was. `namespaceLabels` gives a namespace's labels (absent: only
+ * `kubernetes.io/metadata.name`, which every namespace carries). Named ports cannot be resolved
+ * from metadata (a rule by port name matches nothing here). How `floe policy suggest`'s output is
+ * checked against the flows it was made from.
+ */
+export function verdictOfRecorded(
+  f: FlowRecord,
+  set: NetworkPolicySet,
+  namespaceLabels: (ns: string) => Readonly<Record<string, string>> | undefined = () => undefined,
+): NetpolVerdict {
+  const be = backendOf(f);
+  const end = (addr: string, m: EndpointMeta | undefined): PeerEndpoint => {
+    if (m?.pod === undefined || m.namespace === undefined) return { addr };
+    return {
+      addr,
+      pod: { namespace: m.namespace, name: m.pod, labels: m.labels ?? {} },
+      namespaceLabels: namespaceLabels(m.namespace) ?? { 'kubernetes.io/metadata.name': m.namespace },
+    };
+  };
+  return set.evaluate({ src: end(f.srcAddr, f.srcMeta), dst: end(be?.addr ?? f.dstAddr, f.dstMeta), protocol: f.protocol, port: be ? be.port : f.dstPort });
+}

@@ -145,13 +145,15 @@ function portMatches(ports: NetworkPolicyPort[] | undefined, protocol: number, p
   return false;
 }
 
-function side(policies: readonly CompiledPolicy[], which: 'ingress' | 'egress', self: PeerEndpoint, other: PeerEndpoint, f: NetpolFlow): { v: SideVerdict; by: string[] } {
+const NONE: readonly CompiledPolicy[] = [];
+
+function side(byNs: ReadonlyMap<string, CompiledPolicy[]>, which: 'ingress' | 'egress', self: PeerEndpoint, other: PeerEndpoint, f: NetpolFlow): { v: SideVerdict; by: string[] } {
   const pod = self.pod;
   if (!pod) return { v: 'unselected', by: [] };
   const by: string[] = [];
-  for (const p of policies) {
+  for (const p of byNs.get(pod.namespace) ?? NONE) {
     const rules = p[which];
-    if (!rules || p.namespace !== pod.namespace || !selects(p.podSelector, pod.labels)) continue;
+    if (!rules || !selects(p.podSelector, pod.labels)) continue;
     by.push(p.key);
     for (const r of rules) {
       if (r.peers && !r.peers.some((peer) => peerMatches(peer, p.namespace, other))) continue;
@@ -165,7 +167,8 @@ function side(policies: readonly CompiledPolicy[], which: 'ingress' | 'egress', 
 /** A set of compiled NetworkPolicies, kept up to date from an informer. */
 export class NetworkPolicySet {
   private readonly byKey = new Map<string, CompiledPolicy>();
-  private list: CompiledPolicy[] = [];
+  /** Policies by namespace (a policy selects pods of its own namespace only). */
+  private byNs = new Map<string, CompiledPolicy[]>();
   /** Policies that could not be compiled (bad ipBlock): `namespace/name` -> message. */
   readonly refused = new Map<string, string>();
 
@@ -179,23 +182,33 @@ export class NetworkPolicySet {
       this.byKey.delete(key);
       this.refused.set(key, err instanceof Error ? err.message : String(err));
     }
-    this.list = [...this.byKey.values()];
+    this.reindex();
+  }
+
+  private reindex(): void {
+    const m = new Map<string, CompiledPolicy[]>();
+    for (const p of this.byKey.values()) {
+      const l = m.get(p.namespace);
+      if (l) l.push(p);
+      else m.set(p.namespace, [p]);
+    }
+    this.byNs = m;
   }
 
   delete(np: NetworkPolicy): void {
     this.byKey.delete(keyOf(np));
     this.refused.delete(keyOf(np));
-    this.list = [...this.byKey.values()];
+    this.reindex();
   }
 
   get size(): number {
-    return this.list.length;
+    return this.byKey.size;
   }
 
   /** Evaluates one flow against every policy held. */
   evaluate(f: NetpolFlow): NetpolVerdict {
-    const eg = side(this.list, 'egress', f.src, f.dst, f);
-    const ing = side(this.list, 'ingress', f.dst, f.src, f);
+    const eg = side(this.byNs, 'egress', f.src, f.dst, f);
+    const ing = side(this.byNs, 'ingress', f.dst, f.src, f);
     return { allowed: eg.v !== 'denied' && ing.v !== 'denied', egress: eg.v, ingress: ing.v, isolatedBy: [...eg.by, ...ing.by] };
   }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { KubeEnricher } from './enrich.js';
+import { KubeEnricher, verdictOfRecorded } from './enrich.js';
 import { NetworkPolicySet } from './netpol.js';
 import type { NetworkPolicy } from './objects.js';
 import { policiesToYaml, suggestNetworkPolicies } from './suggest.js';
@@ -58,6 +58,8 @@ describe('floe policy suggest: NetworkPolicies from observed flows', () => {
     assert.equal(set.size, 2);
     const judge = enricher(set);
     for (const f of observed) assert.equal(judge.verdict(f).allowed, true, `${f.srcAddr} -> ${f.dstAddr}:${f.dstPort}`);
+    for (const f of observed) assert.equal(verdictOfRecorded(e.enrich(f), set).allowed, true, `recorded ${f.srcAddr} -> ${f.dstAddr}:${f.dstPort}`);
+    assert.equal(verdictOfRecorded(e.enrich(tcp('10.244.1.17', '93.184.216.34', 80)), set).allowed, false);
     assert.equal(judge.verdict(tcp('10.244.1.17', '93.184.216.34', 80)).allowed, false);
     assert.equal(judge.verdict(tcp('203.0.113.10', '10.244.1.17', 8080)).allowed, false);
     assert.equal(judge.verdict(tcp('10.244.1.17', '10.244.1.30', 9444)).allowed, false);
