@@ -4,8 +4,6 @@ export const KUBE_ERROR_CODES = {
   CONFIG: 'FLOE_KUBE_CONFIG',
   /** The API server answered with an error or could not be reached. */
   API: 'FLOE_KUBE_API',
-  /** `floe policy suggest` got unusable options or no enriched flows. */
-  SUGGEST: 'FLOE_KUBE_SUGGEST',
 } as const;
 export type KubeErrorCode = (typeof KUBE_ERROR_CODES)[keyof typeof KUBE_ERROR_CODES];
 
