@@ -5,7 +5,8 @@
 // trimmed as the reflectors keep them: trimPod): `pods` pods over 100 namespaces and 50 nodes,
 // each owned by a ReplicaSet of a Deployment (5 pods per workload), 5 labels each, one Service
 // ClusterIP per workload; flows are conntrack records between random pods, one in four to a
-// ClusterIP with the backend in the reply tuple, one in ten from outside the cluster.
+// ClusterIP with the backend in the reply tuple, one in ten from outside the cluster. Memory: the
+// heap held by the index and the pods' reflector stubs after a forced GC.
 import { ClusterIndex, KubeEnricher, NetworkPolicySet, trimPod, type Pod } from '@floe/kube';
 import type { FlowRecord } from '@floe/flow';
 
@@ -61,8 +62,13 @@ for (let n = 0; n < 50; n++)
     T0,
   );
 for (let n = 0; n < 100; n++) idx.upsertNamespace({ metadata: { name: `ns-${n}`, labels: { 'kubernetes.io/metadata.name': `ns-${n}` } } });
+// What the pods' reflector keeps besides the index: each pod's identity (reflector.ts stub).
+const known = new Map<string, Pod>();
 for (let i = 0; i < PODS; i++) {
-  const e = idx.upsertPod(podObject(i), T0);
+  const p = podObject(i);
+  const m = p.metadata ?? {};
+  known.set(`${m.namespace}/${m.name}`, { metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion } });
+  const e = idx.upsertPod(p, T0);
   if (e) idx.setWorkload(e.uid, { kind: 'Deployment', name: `app-${Math.floor(i / 5)}` });
 }
 for (let w = 0; w < PODS / 5; w++)
@@ -124,9 +130,11 @@ function time(label: string, fn: (f: FlowRecord) => unknown): void {
 
 console.log(`cluster: ${PODS.toLocaleString('en-US')} pods, ${PODS / 5} Services, 100 namespaces, 50 nodes; ${FLOWS.toLocaleString('en-US')} flows per trial`);
 console.log(
-  `memory held by the cluster index: ${(held / 1048576).toFixed(1)} MiB = ${(((held / PODS) * 10_000) / 1048576).toFixed(1)} MiB per 10,000 pods (${Math.round(held / PODS)} B/pod)${gc ? '' : ' (run with --expose-gc for a steady figure)'}`,
+  `memory held by the cluster index and the pods' reflector stubs: ${(held / 1048576).toFixed(1)} MiB = ${(((held / PODS) * 10_000) / 1048576).toFixed(1)} MiB per 10,000 pods (${Math.round(held / PODS)} B/pod)${gc ? '' : ' (run with --expose-gc for a steady figure)'}`,
 );
 time('baseline: object spread of the flow', (f) => ({ ...f }));
+const meta = Object.freeze({ namespace: 'ns-0', pod: 'p' });
+time('baseline: spread adding srcMeta/dstMeta', (f) => ({ ...f, srcMeta: meta, dstMeta: meta }));
 time('enrich (srcMeta/dstMeta at the flow time)', (f) => enricher.enrich(f));
 const enriched = flows.map((f) => enricher.enrich(f));
 let j = 0;

@@ -77,9 +77,13 @@ export class KubeEnricher {
     }
     if (svc && dstMeta?.service !== svc.name) dstMeta = { ...dstMeta, namespace: dstMeta?.namespace ?? svc.namespace, service: svc.name };
     if (!src && !dstMeta) return f;
-    const out: FlowRecord = { ...f };
     const sm = merge(f.srcMeta, src?.meta);
     const dm = merge(f.dstMeta, dstMeta);
+    // The copy starts as a literal holding the meta fields, then takes the flow's: on Node 20 this
+    // is several times cheaper than `{ ...f, srcMeta }` (adding a field to a spread copy of a
+    // record leaves V8's fast path; bench/kube.bench.ts prints both).
+    const out = (sm && dm ? { srcMeta: sm, dstMeta: dm } : sm ? { srcMeta: sm } : { dstMeta: dm }) as FlowRecord;
+    Object.assign(out, f);
     if (sm) out.srcMeta = sm;
     if (dm) out.dstMeta = dm;
     return out;

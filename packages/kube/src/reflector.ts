@@ -25,14 +25,22 @@ export interface ReflectorOptions<T extends KubeObject> {
   trim?: (obj: T) => T;
 }
 
+/** The identity of an object (name, namespace, uid, resourceVersion): what the reflector keeps of it. */
+function stub<T extends KubeObject>(o: T): T {
+  const m = o.metadata;
+  return { metadata: { name: m?.name, namespace: m?.namespace, uid: m?.uid, resourceVersion: m?.resourceVersion } } as T;
+}
+
 /**
  * List then watch one resource, like client-go's reflector: a full list (the handler gets every
  * object, and a delete for each one no longer there after a relist), then a watch from the list's
  * resourceVersion with bookmarks; the watch resumes from the last version seen, and relists when
- * the server says the version is gone (410 Expired). Only the keys and resourceVersions are kept
- * here: the handler keeps what it needs, so memory is the handler's.
+ * the server says the version is gone (410 Expired). Only each object's identity is kept here
+ * (a relist's delete of a vanished object hands the handler that stub): the handler keeps what it
+ * needs, so memory is the handler's.
  */
 export class Reflector<T extends KubeObject> {
+  /** What a relist needs to tell deletions: each object's key, uid and resourceVersion only. */
   private readonly known = new Map<string, T>();
   private rv = '';
   private stopped = true;
@@ -99,7 +107,7 @@ export class Reflector<T extends KubeObject> {
         const k = keyOf(obj);
         seen.add(k);
         const old = this.known.get(k);
-        this.known.set(k, obj);
+        this.known.set(k, stub(obj));
         if (old?.metadata?.resourceVersion !== obj.metadata?.resourceVersion || !old) {
           this.o.handler.upsert(obj, now, true);
           this.o.onEvent?.(old ? 'update' : 'add', obj, now);
@@ -146,7 +154,7 @@ export class Reflector<T extends KubeObject> {
           this.o.onEvent?.('delete', obj, now);
         } else if (type === 'ADDED' || type === 'MODIFIED') {
           const had = this.known.has(k);
-          this.known.set(k, obj);
+          this.known.set(k, stub(obj));
           this.o.handler.upsert(obj, now, false);
           this.o.onEvent?.(had ? 'update' : 'add', obj, now);
         }

@@ -25,6 +25,9 @@ export interface KubeOptions {
   networkPolicies: boolean;
 }
 
+/** How long start() waits (ms) for the owner lookups of the pods listed at start. */
+const OWNER_WAIT_MS = 10_000;
+
 /** Defaults of the `kube` section. */
 export const KUBE_DEFAULTS: Readonly<KubeOptions> = Object.freeze({ enabled: false, graceMs: 300_000, networkPolicies: true });
 
@@ -172,6 +175,10 @@ export function createKubeSource(
     reflectors.push(r as unknown as Reflector<KubeObject>);
   }
 
+  const settled = async (): Promise<void> => {
+    while (pending.size > 0) await Promise.allSettled([...pending]);
+  };
+
   return {
     enricher,
     async start() {
@@ -207,6 +214,8 @@ export function createKubeSource(
       pruneTimer = setInterval(() => index.prune(now()), Math.max(1000, Math.min(60_000, o.graceMs)));
       pruneTimer.unref();
       await Promise.all(reflectors.map((r) => r.hasSynced()));
+      // The first flows should find the workloads of pods listed at start: wait a little for their owners.
+      await Promise.race([settled(), new Promise((r) => setTimeout(r, OWNER_WAIT_MS).unref())]);
       log.info({ ...index.counts(), networkPolicies: policies.size }, 'kube cache synced');
     },
     stop() {
@@ -214,9 +223,7 @@ export function createKubeSource(
       if (pruneTimer) clearInterval(pruneTimer);
       pruneTimer = undefined;
     },
-    async settled() {
-      while (pending.size > 0) await Promise.allSettled([...pending]);
-    },
+    settled,
   };
 }
 
