@@ -80,6 +80,9 @@ test('pods, namespaces and workloads in findings and flows; NetworkPolicy denial
 
   // The hosts: the victim serves 8080 on both addresses; the scanner's namespace reaches the api address through the victim.
   lab.up();
+  // conntrack then stamps each DESTROY event with its flow's start: enrichment looks the address up
+  // at the flow's start, not at its end (a scan's entries end after the scanner pod is gone).
+  lab.exec(lab.victim, 'sysctl', ['-qw', 'net.netfilter.nf_conntrack_timestamp=1']);
   lab.exec(lab.attacker, 'ip', ['route', 'add', '10.231.2.0/24', 'via', lab.victimAddrA]);
   lab.spawn(lab.victim, process.execPath, ['-e', "require('net').createServer((s)=>{s.on('error',()=>{});s.end('hi\\n')}).listen(8080)"]);
   await until('victim server', 5000, async () => (await lab.connect(lab.bystander, lab.victimAddrB, 8080)) === 'connected' || undefined);
@@ -135,6 +138,7 @@ test('pods, namespaces and workloads in findings and flows; NetworkPolicy denial
   assert.equal((await findings(`namespace=${blue}&detector=portscan.vertical`)).length, 0);
 
   // 2. The scanner pod is deleted; its address goes to a pod of another namespace.
+  const deletedAt = Date.now();
   kube.deletePod(red, scannerPod);
   await new Promise((r) => setTimeout(r, 1500));
   const intruder = kube.workload(green, 'intruder', { app: 'intruder' });
@@ -201,7 +205,7 @@ test('pods, namespaces and workloads in findings and flows; NetworkPolicy denial
     await store.stop();
   }
   const fromAttacker = flows.filter((f) => f.srcAddr === lab.attackerAddr);
-  const before = fromAttacker.filter((f) => (f.start ?? f.observedAt) < swappedAt - 3000);
+  const before = fromAttacker.filter((f) => (f.start ?? f.observedAt) < deletedAt);
   const after = fromAttacker.filter((f) => (f.start ?? f.observedAt) > swappedAt);
   assert.ok(before.length >= 100 && after.length >= 3, `flows before ${before.length}, after ${after.length}`);
   assert.deepEqual([...new Set(before.map((f) => `${f.srcMeta?.namespace}/${f.srcMeta?.pod}/${f.srcMeta?.workloadKind}`))], [`${red}/${scannerPod}/Deployment`]);
