@@ -23,8 +23,12 @@ export interface KubeOptions {
   graceMs: number;
   /** Read NetworkPolicies and report flows they would deny. */
   networkPolicies: boolean;
+  /** How long start() waits for the first lists (ms, default 30 000); then it goes on and the lists keep retrying. */
+  syncTimeoutMs?: number;
 }
 
+/** How long start() waits (ms) for the first list of every resource before going on without it. */
+const SYNC_TIMEOUT_MS = 30_000;
 /** How long start() waits (ms) for the owner lookups of the pods listed at start. */
 const OWNER_WAIT_MS = 10_000;
 
@@ -87,7 +91,13 @@ export function trimPod(p: Pod): Pod {
 /** What a running kube source offers. */
 export interface KubeSource {
   readonly enricher: KubeEnricher;
-  /** Starts every informer (lists, then watches); resolves once each listed once. Owner lookups go on in the background. */
+  /**
+   * Starts every informer (lists, then watches); resolves once each listed once (and the owners
+   * of the listed pods were looked up, 10 s at most), or after `syncTimeoutMs` without them (a
+   * warning; the lists keep retrying with backoff, flows meanwhile miss). Owner lookups of later
+   * pods go on in the background.
+   * @throws KubeError FLOE_KUBE_CONFIG when the kubeconfig cannot be loaded.
+   */
   start(): Promise<void>;
   /** Stops the watches. Safe twice. */
   stop(): void;
@@ -213,9 +223,23 @@ export function createKubeSource(
       for (const r of reflectors) r.start();
       pruneTimer = setInterval(() => index.prune(now()), Math.max(1000, Math.min(60_000, o.graceMs)));
       pruneTimer.unref();
-      await Promise.all(reflectors.map((r) => r.hasSynced()));
+      let timer: NodeJS.Timeout | undefined;
+      const synced = await Promise.race([
+        Promise.all(reflectors.map((r) => r.hasSynced())).then(() => true),
+        new Promise<false>((r) => {
+          timer = setTimeout(() => r(false), o.syncTimeoutMs ?? SYNC_TIMEOUT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!synced) {
+        // Flows keep moving without the cluster (their lookups miss, counted); the reflectors go on retrying.
+        log.warn({ timeoutMs: o.syncTimeoutMs ?? SYNC_TIMEOUT_MS }, 'kube caches not synced in time; enriching with what arrives');
+        return;
+      }
       // The first flows should find the workloads of pods listed at start: wait a little for their owners.
-      await Promise.race([settled(), new Promise((r) => setTimeout(r, OWNER_WAIT_MS).unref())]);
+      let ownerTimer: NodeJS.Timeout | undefined;
+      await Promise.race([settled(), new Promise((r) => (ownerTimer = setTimeout(r, OWNER_WAIT_MS)))]);
+      clearTimeout(ownerTimer);
       log.info({ ...index.counts(), networkPolicies: policies.size }, 'kube cache synced');
     },
     stop() {
