@@ -221,6 +221,11 @@ test('pods, namespaces and workloads in findings and flows; NetworkPolicy denial
   t.diagnostic(yaml);
   const suggested = parseAllDocuments(yaml).map((d) => d.toJS() as NetworkPolicy);
   assert.deepEqual(suggested.map((p) => p.metadata?.name).sort(), ['floe-allow-api', 'floe-allow-web']);
+  assert.deepEqual(
+    suggested.map((p) => p.spec?.podSelector),
+    [{ matchLabels: { app: 'api' } }, { matchLabels: { app: 'web' } }],
+    'selected by the workload label alone (hash and topology labels left out)',
+  );
   kube.kubectl(['apply', '--server-side', '--field-manager=floe-e2e', '-f', '-'], yaml);
   const applied = JSON.parse(kube.kubectl(['get', 'networkpolicies', '-n', blue, '-o', 'json'])) as { items: NetworkPolicy[] };
   const set = new NetworkPolicySet();

@@ -18,8 +18,8 @@ export interface ReflectorOptions<T extends KubeObject> {
   handler: ReflectorHandler<T>;
   logger: Logger;
   now?: () => number;
-  /** Called on every event (for metrics): type add, update, delete. */
-  onEvent?: (type: 'add' | 'update' | 'delete', obj: T, now: number) => void;
+  /** Called on every event (for metrics): type add, update, delete; `listed` when it came from a (re)list, not from the watch. */
+  onEvent?: (type: 'add' | 'update' | 'delete', obj: T, now: number, listed: boolean) => void;
   onError?: (err: unknown) => void;
   /** Keeps only what the handler reads (drops managedFields and the like before anything holds the object). */
   trim?: (obj: T) => T;
@@ -110,14 +110,14 @@ export class Reflector<T extends KubeObject> {
         this.known.set(k, stub(obj));
         if (old?.metadata?.resourceVersion !== obj.metadata?.resourceVersion || !old) {
           this.o.handler.upsert(obj, now, true);
-          this.o.onEvent?.(old ? 'update' : 'add', obj, now);
+          this.o.onEvent?.(old ? 'update' : 'add', obj, now, true);
         }
       }
       for (const [k, old] of this.known) {
         if (seen.has(k)) continue;
         this.known.delete(k);
         this.o.handler.remove(old, now);
-        this.o.onEvent?.('delete', old, now);
+        this.o.onEvent?.('delete', old, now, true);
       }
       this.rv = list?.metadata?.resourceVersion ?? '';
       this.resolveSynced();
@@ -151,12 +151,12 @@ export class Reflector<T extends KubeObject> {
         if (type === 'DELETED') {
           this.known.delete(k);
           this.o.handler.remove(obj, now);
-          this.o.onEvent?.('delete', obj, now);
+          this.o.onEvent?.('delete', obj, now, false);
         } else if (type === 'ADDED' || type === 'MODIFIED') {
           const had = this.known.has(k);
           this.known.set(k, stub(obj));
           this.o.handler.upsert(obj, now, false);
-          this.o.onEvent?.(had ? 'update' : 'add', obj, now);
+          this.o.onEvent?.(had ? 'update' : 'add', obj, now, false);
         }
       },
       (err: unknown) => {

@@ -174,11 +174,12 @@ export function createKubeSource(
       now,
       trim,
       onError: () => m.watchErrors.inc({ resource }),
-      onEvent: (type, obj, t) => {
+      onEvent: (type, obj, t, listed) => {
         enricher.lastEventAt = Math.max(enricher.lastEventAt, t);
         m.events.inc({ resource, type });
-        const at = type === 'delete' ? timeMs(obj.metadata?.deletionTimestamp) : type === 'add' ? timeMs(obj.metadata?.creationTimestamp) : undefined;
-        if (at !== undefined && t - at < 3_600_000) m.eventLag.observe({ resource }, Math.max(0, (t - at) / 1000));
+        // Delivery lag of watch events only: a list hands over objects made any time before.
+        const at = listed ? undefined : type === 'delete' ? timeMs(obj.metadata?.deletionTimestamp) : type === 'add' ? timeMs(obj.metadata?.creationTimestamp) : undefined;
+        if (at !== undefined) m.eventLag.observe({ resource }, Math.max(0, (t - at) / 1000));
         gauge();
       },
     });

@@ -5,9 +5,13 @@ import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from './obje
 
 /**
  * Labels that differ between pods of one workload or between its revisions (set by the
- * Deployment, StatefulSet, DaemonSet and Job controllers): never used to select a workload.
+ * Deployment, StatefulSet, DaemonSet and Job controllers), and the node topology labels the API
+ * server copies onto a pod when it is bound to a node (PodTopologyLabels admission, Kubernetes
+ * 1.33+, KEP-4742; seen on the dev server): never used to select a workload.
  */
 export const VOLATILE_LABELS: ReadonlySet<string> = new Set([
+  'topology.kubernetes.io/zone',
+  'topology.kubernetes.io/region',
   'pod-template-hash',
   'controller-revision-hash',
   'statefulset.kubernetes.io/pod-name',
