@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -143,4 +143,22 @@ test('SIGINT during a paced replay stops cleanly with exit 0', async () => {
   assert.equal(await exited, 0, stderr);
   assert.doesNotMatch(stderr, /publish after stop|Error/);
   assert.doesNotMatch(stdout, /^ready /m, 'an interrupted replay is not reported as done');
+});
+
+test('policy suggest (issue 9): bad options exit 2; a store without enriched flows prints no policy and says why', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'floe-suggest-'));
+  try {
+    const store = join(dir, 'floe.duckdb');
+    const bad = floe(['policy', 'suggest', '--store', store, '--namespace', 'Not_A_Namespace']);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /DNS-1123/);
+    assert.equal(floe(['policy', 'suggest', '--store', store, '--from', '2026-12-02T00:00:00Z', '--to', '2026-12-01T00:00:00Z']).code, 2);
+    const none = floe(['policy', 'suggest', '--store', store, '--from', '24h']);
+    assert.equal(none.code, 0, none.stderr);
+    assert.equal(none.stdout, '');
+    assert.match(none.stderr, /0 flows read.*0 NetworkPolicies/);
+    assert.match(none.stderr, /no stored flow names a pod/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
