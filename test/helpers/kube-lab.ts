@@ -15,15 +15,16 @@ import { fileURLToPath } from 'node:url';
 
 const KUBE_SH = fileURLToPath(new URL('../../deploy/dev/kube.sh', import.meta.url));
 
-/** Where the dev API server is: its kubeconfig and a kubectl, or why there is none. */
+/** Where the dev API server is (FLOE_KUBECONFIG and FLOE_KUBECTL, else `deploy/dev/kube.sh env`): its kubeconfig and a kubectl, or why there is none. */
 export function kubeServer(): { kubeconfig: string; kubectl: string } | { blocker: string } {
   let kubeconfig = process.env.FLOE_KUBECONFIG;
-  let kubectl = process.env.KUBECTL;
+  let kubectl = process.env.FLOE_KUBECTL ?? process.env.KUBECTL;
   if (!kubeconfig && existsSync(KUBE_SH)) {
     try {
       const env = execFileSync('bash', [KUBE_SH, 'env'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 20_000 });
-      kubeconfig = /FLOE_KUBECONFIG=("?)([^"\s]+)\1/.exec(env)?.[2];
-      kubectl ??= /KUBECTL=("?)([^"\s]+)\1/.exec(env)?.[2];
+      // `export FLOE_KUBECONFIG='…' FLOE_KUBECTL='…'`
+      kubeconfig = /FLOE_KUBECONFIG=(['"]?)([^'"\s]+)\1/.exec(env)?.[2];
+      kubectl ??= /FLOE_KUBECTL=(['"]?)([^'"\s]+)\1/.exec(env)?.[2];
     } catch {
       /* not running */
     }
