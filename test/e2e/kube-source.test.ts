@@ -33,6 +33,7 @@ test('reflectors on the real API server: Service ClusterIP + EndpointSlice + DNA
   const id = Math.random().toString(16).slice(2, 8);
   const ns = `shop-${id}`;
   const node = `node-src-${id}`;
+  const external = `192.0.2.${1 + Math.floor(Math.random() * 250)}`;
   const registry = createRegistry({ defaultMetrics: false });
   const src = createKubeSource({ enabled: true, kubeconfig: server.kubeconfig, graceMs: 60_000, networkPolicies: true }, { metrics: registry });
   t.after(() => {
@@ -59,7 +60,7 @@ test('reflectors on the real API server: Service ClusterIP + EndpointSlice + DNA
     kind: 'EndpointSlice',
     metadata: { name: 'legacy-db-1', namespace: ns, labels: { 'kubernetes.io/service-name': 'legacy-db' } },
     addressType: 'IPv4',
-    endpoints: [{ addresses: ['192.0.2.50'] }],
+    endpoints: [{ addresses: [external] }],
     ports: [{ port: 5432, protocol: 'TCP' }],
   });
   // A host-network pod (an exporter on the node) and a CronJob's Job's pod.
@@ -149,7 +150,7 @@ test('reflectors on the real API server: Service ClusterIP + EndpointSlice + DNA
   assert.equal(out.dstMeta?.workloadKind, 'Deployment');
 
   const db = e.enrich(
-    conntrack(`[NEW] tcp      6 120 SYN_SENT src=10.233.1.5 dst=${dbIP} sport=40001 dport=5432 [UNREPLIED] src=192.0.2.50 dst=10.233.1.5 sport=5432 dport=40001`),
+    conntrack(`[NEW] tcp      6 120 SYN_SENT src=10.233.1.5 dst=${dbIP} sport=40001 dport=5432 [UNREPLIED] src=${external} dst=10.233.1.5 sport=5432 dport=40001`),
   );
   assert.deepEqual(db.dstMeta, { namespace: ns, service: 'legacy-db' }, 'a backend outside the cluster named by its EndpointSlice');
   const host = await until('the host-network pod seen', 10000, () => {

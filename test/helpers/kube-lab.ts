@@ -158,13 +158,23 @@ export class KubeLab {
   }
 
   /**
-   * Deletes what the test made: the objects in its namespaces, then the namespaces (finalized by
-   * hand: no namespace controller runs here to empty and finalize them), then its nodes.
+   * Deletes what the test made: the objects in its namespaces (every kind a test makes: no
+   * namespace controller runs here, so a namespace finalized by hand would leave them in etcd,
+   * where later tests' informers see them), then the namespaces (finalized by hand), then its nodes.
    */
   cleanup(): void {
     for (const ns of this.namespaces) {
       try {
-        this.kubectl(['delete', 'pods,replicasets,deployments,networkpolicies,services,serviceaccounts', '--all', '-n', ns, '--grace-period=0', '--force', '--wait=false']);
+        this.kubectl([
+          'delete',
+          'pods,replicasets,deployments,jobs,cronjobs,networkpolicies,services,endpointslices,serviceaccounts,configmaps',
+          '--all',
+          '-n',
+          ns,
+          '--grace-period=0',
+          '--force',
+          '--wait=false',
+        ]);
         this.kubectl(['delete', 'namespace', ns, '--wait=false']);
         const obj = JSON.parse(this.kubectl(['get', 'namespace', ns, '-o', 'json'])) as { spec?: { finalizers?: string[] } };
         obj.spec = { ...obj.spec, finalizers: [] };
