@@ -66,6 +66,29 @@ describe('api', () => {
     });
   });
 
+  it('GET /v1/findings and /v1/decisions: ?namespace=, ?pod=, ?workload= (issue 9); a name Kubernetes would refuse is a 400', async (t) => {
+    const h = await harness(t);
+    await h.store.insertFindings([
+      findingFixture({ id: 'k1', entity: { addr: '10.244.1.17', namespace: 'shop', pod: 'web-5d8f7c6b9-x2x7q', workload: 'web' } }),
+      findingFixture({ id: 'k2', entity: { addr: '10.244.1.17', namespace: 'payments', pod: 'batch-x', workload: 'batch' } }),
+    ]);
+    await h.store.upsertDecision(decisionFixture({ target: '10.244.1.17/32', origin: 'k1' }), { at: T0, target: '10.244.1.17/32', change: 'create', origin: 'k1', reason: 'test' });
+    const get = async (url: string) => {
+      const r = await h.app.inject({ method: 'GET', url });
+      assert.equal(r.statusCode, 200, r.body);
+      return (r.json() as { items: Array<{ id?: string; target?: string }> }).items.map((x) => x.id ?? x.target);
+    };
+    assert.deepEqual(await get('/v1/findings?namespace=shop'), ['k1']);
+    assert.deepEqual(await get('/v1/findings?workload=batch'), ['k2']);
+    assert.deepEqual(await get('/v1/findings?pod=web-5d8f7c6b9-x2x7q&namespace=shop'), ['k1']);
+    assert.deepEqual(await get('/v1/decisions?workload=web'), ['10.244.1.17/32']);
+    assert.deepEqual(await get('/v1/decisions?namespace=payments'), []);
+    for (const qs of ['namespace=Shop', 'namespace=a%27b', `namespace=${'a'.repeat(64)}`, 'workload=-x', 'pod=']) {
+      const r = await h.app.inject({ method: 'GET', url: `/v1/findings?${qs}` });
+      assert.equal(r.statusCode, 400, qs);
+    }
+  });
+
   it('GET /v1/findings: pages of 2 walk all 5 findings with the cursor, total on each page', async (t) => {
     const h = await harness(t);
     await seedFindings(h.store);

@@ -142,6 +142,9 @@ interface FindingsQuery {
   minSeverity?: Severity;
   state?: TriageState;
   suppressed?: 'true' | 'false';
+  namespace?: string;
+  pod?: string;
+  workload?: string;
   limit?: string;
   cursor?: string;
 }
@@ -150,6 +153,9 @@ interface DecisionsQuery {
   active?: 'true' | 'false';
   target?: string;
   origin?: string;
+  namespace?: string;
+  pod?: string;
+  workload?: string;
   from?: string;
   to?: string;
   limit?: string;
@@ -449,6 +455,9 @@ async function coreRoutes(app: FastifyInstance, deps: ApiDeps, now: () => number
         minSeverity: q.minSeverity,
         state: q.state,
         suppressed: q.suppressed === undefined ? undefined : parseBool(q.suppressed),
+        namespace: q.namespace,
+        pod: q.pod,
+        workload: q.workload,
         limit: limit(q.limit),
         cursor: q.cursor,
       });
@@ -475,6 +484,9 @@ async function coreRoutes(app: FastifyInstance, deps: ApiDeps, now: () => number
         expiredAt: active === false ? t : undefined,
         target: q.target === undefined ? undefined : cidr('querystring/target', q.target),
         origin: q.origin,
+        namespace: q.namespace,
+        pod: q.pod,
+        workload: q.workload,
         from: time('from', q.from),
         to: time('to', q.to),
         limit: limit(q.limit),

@@ -29,6 +29,13 @@ export const boolSchema = { type: 'string', enum: ['true', 'false'] } as const;
 /** An opaque paging cursor from a previous page's `next`. */
 export const cursorSchema = { type: 'string', minLength: 1, maxLength: 512, pattern: '^[A-Za-z0-9_-]+$' } as const;
 
+/** A Kubernetes namespace name in a query string (DNS-1123 label: at most 63 lower-case letters, digits and `-`). */
+export const namespaceSchema = { type: 'string', minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' } as const;
+/** A pod or workload name in a query string (DNS-1123 subdomain, at most 253 characters; inventory names may carry upper case and `_`). */
+export const objectNameSchema = { type: 'string', minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9]([-A-Za-z0-9._]*[A-Za-z0-9])?$' } as const;
+/** The Kubernetes filters of GET /v1/findings and /v1/decisions (issue 9): exact namespace, pod, workload of the finding's entity. */
+const kubeFilters = { namespace: namespaceSchema, pod: objectNameSchema, workload: objectNameSchema } as const;
+
 /** A Finding (packages/flow/src/finding.ts). `evidence` is free-form by design. */
 export const findingSchema = {
   type: 'object',
@@ -122,6 +129,7 @@ export const findingsQuerySchema = {
     minSeverity: { type: 'string', enum: [...SEVERITIES] },
     state: { type: 'string', enum: [...TRIAGE_STATES] },
     suppressed: boolSchema,
+    ...kubeFilters,
     limit: limitSchema,
     cursor: cursorSchema,
   },
@@ -135,6 +143,7 @@ export const decisionsQuerySchema = {
     active: boolSchema,
     target: cidrSchema,
     origin: { type: 'string', minLength: 1, maxLength: 200 },
+    ...kubeFilters,
     from: timeSchema,
     to: timeSchema,
     limit: limitSchema,

@@ -26,6 +26,8 @@ export interface FloeConfig {
   };
   /** `crds`: the FloePolicy / FloeNeverBlock watcher (packages/kubeconfig); `kubeconfig` absent = in-cluster. */
   processor: { storeFlows: boolean; group: string; crds: { enabled: boolean; kubeconfig?: string; namespace: string; policyName: string } };
+  /** Kubernetes enrichment (packages/kube). */
+  kube: { enabled: boolean; kubeconfig?: string; inCluster: boolean; graceMs: number; networkPolicies: boolean };
   enforcer: { enabled: boolean; dryRun: boolean; reconcileIntervalMs: number; netns?: string; table: string };
   /** `token` / `tokenFile`: bearer token for the API's block/unblock routes (absent: none); see schema.ts. */
   api: {

@@ -98,6 +98,35 @@ export const configSchema = {
         },
       },
     },
+    kube: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description:
+        'Kubernetes enrichment (@floe/kube) in the processor: pods, Services, nodes and namespaces read from the API server name both ends of every flow; NetworkPolicies are evaluated on every flow.',
+      properties: {
+        enabled: {
+          type: 'boolean',
+          default: false,
+          description:
+            'Read the cluster through the Kubernetes API (list and watch; RBAC: list/watch pods, services, nodes, namespaces, endpointslices, networkpolicies; get replicasets and jobs).',
+        },
+        kubeconfig: { type: 'string', minLength: 1, description: 'kubeconfig file. Absent: in-cluster credentials when inCluster, else $KUBECONFIG or ~/.kube/config.' },
+        inCluster: { type: 'boolean', default: false, description: "Use the pod's service account (KUBERNETES_SERVICE_HOST and the mounted token)." },
+        graceMs: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 86400000,
+          default: 300000,
+          description: "How long a deleted pod's address still names it, for flows stamped after the deletion (ms).",
+        },
+        networkPolicies: {
+          type: 'boolean',
+          default: true,
+          description: 'Evaluate every flow against the NetworkPolicies read from the cluster; flows they would deny become kube.netpol-denied findings.',
+        },
+      },
+    },
     enforcer: {
       type: 'object',
       additionalProperties: false,

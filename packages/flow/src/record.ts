@@ -90,16 +90,34 @@ export type FlowEvent = 'new' | 'update' | 'destroy' | 'snapshot' | 'log';
 /** Direction relative to the policy's own networks. */
 export type FlowDirection = 'ingress' | 'egress' | 'internal' | 'external';
 
-/** What enrichment knows about one end of a flow. All optional: unknown stays absent. */
+/**
+ * What enrichment knows about one end of a flow. All optional: unknown stays absent. Filled by the
+ * policy's inventory and networks (packages/policy) and by Kubernetes enrichment (packages/kube,
+ * from the API server's Pods, Services, Nodes and Namespaces at the flow's time).
+ */
 export interface EndpointMeta {
+  /** Kubernetes namespace (or the inventory's). */
   namespace?: string;
+  /** Pod name. */
   pod?: string;
+  /** Workload name: the top controller owning the pod (Deployment, StatefulSet, DaemonSet, CronJob, Job, ReplicaSet...), or the inventory's. */
   workload?: string;
+  /** Kind of `workload` as the API names it (`Deployment`, `StatefulSet`, `DaemonSet`, `CronJob`, `Job`, `ReplicaSet`, `Node` for a host-network pod's node). */
+  workloadKind?: string;
+  /** Node name (the pod's `spec.nodeName`, or the node itself). */
   node?: string;
-  /** Named zone from the policy's networks (for example `pods`, `nodes`, `dmz`). */
+  /** Named zone from the policy's networks (for example `pods`, `nodes`, `dmz`) or from a zone given by namespace/pod selectors. */
   zone?: string;
+  /** Failure-domain zone of the node: its `topology.kubernetes.io/zone` label (Kubernetes "Well-Known Labels"). Not the policy's `zone`. */
+  topologyZone?: string;
+  /** Service name (`namespace` is the Service's) when the flow went to a Service's ClusterIP or a node's NodePort, or to an address an EndpointSlice lists for it. */
+  service?: string;
+  /** Pod labels. */
   labels?: Record<string, string>;
 }
+
+/** The string fields of EndpointMeta (every field but `labels`), in one place for validators. */
+export const ENDPOINT_META_TEXT_FIELDS = ['namespace', 'pod', 'workload', 'workloadKind', 'node', 'zone', 'topologyZone', 'service'] as const;
 
 /** IANA protocol numbers used by name across floe (IANA "Assigned Internet Protocol Numbers"). */
 export const PROTO = {

@@ -21,6 +21,19 @@ export interface WindowScorer {
   pending(): number;
 }
 
+/**
+ * Enrichment that runs before the policy (the processor's `enrich` step): Kubernetes identities
+ * of both ends from the cluster's API (@floe/kube `KubeEnricher`). `evaluate` adds findings about
+ * the enriched and classified flow (flows a NetworkPolicy would deny), de-duplicated by id like
+ * the policy's.
+ */
+export interface FlowEnricher {
+  /** A copy of the flow with srcMeta/dstMeta filled where known (the flow itself when nothing is). */
+  enrich(flow: FlowRecord): FlowRecord;
+  /** Findings about one classified flow. */
+  evaluate?(flow: FlowRecord): Finding[];
+}
+
 /** Per-flow analysis shared by the streaming processor (steps policy and detect) and `floe analyze`. */
 export interface Pipeline {
   /**
@@ -32,6 +45,8 @@ export interface Pipeline {
    * (it is counted in `repeats`).
    */
   process(flow: FlowRecord): { flow: FlowRecord; findings: Finding[] };
+  /** Enrichment alone (the processor's enrich step): the flow with srcMeta/dstMeta from the enricher; the flow itself without one. */
+  enrich(flow: FlowRecord): FlowRecord;
   /** The policy half of process(): classify the flow and evaluate the policy (new policy findings only). */
   classify(flow: FlowRecord): { flow: FlowRecord; findings: Finding[] };
   /** The detector half of process(): feed a classified flow to every detector, return their findings. */
@@ -63,7 +78,9 @@ export const DEDUP_IDS = 100_000;
  * Builds the pipeline. `classify` and `evaluate` are the policy's compiled matchers; `scorers`
  * (the ML detector) see every classified flow after the rule detectors.
  */
-export function createPipeline(deps: { policy: CompiledPolicy; detectors: Detector[]; scorers?: WindowScorer[] }): Pipeline {
+export function createPipeline(deps: { policy: CompiledPolicy; detectors: Detector[]; scorers?: WindowScorer[]; enricher?: FlowEnricher }): Pipeline {
+  const enricher = deps.enricher;
+  const enrich = (flow: FlowRecord): FlowRecord => (enricher ? enricher.enrich(flow) : flow);
   const scorers = deps.scorers ?? [];
   const seen = new RecentIds(DEDUP_IDS);
   const repeats = new Map<string, number>();
@@ -76,6 +93,7 @@ export function createPipeline(deps: { policy: CompiledPolicy; detectors: Detect
     const flow = deps.policy.classify(raw);
     const findings: Finding[] = [];
     for (const f of deps.policy.evaluate(flow)) if (keep(f)) findings.push(f);
+    if (enricher?.evaluate) for (const f of enricher.evaluate(flow)) if (keep(f)) findings.push(f);
     return { flow, findings };
   };
   const detect = (flow: FlowRecord): Finding[] => {
@@ -86,10 +104,11 @@ export function createPipeline(deps: { policy: CompiledPolicy; detectors: Detect
   };
   return {
     repeats,
+    enrich,
     classify,
     detect,
     process(raw) {
-      const r = classify(raw);
+      const r = classify(enrich(raw));
       for (const f of detect(r.flow)) r.findings.push(f);
       return r;
     },

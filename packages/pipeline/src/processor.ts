@@ -12,6 +12,7 @@ import { createRunner, RUNNER_DEFAULTS } from './runner.js';
 import { createWindowCloser, type WindowCloserOptions } from './closer.js';
 import type { BatchState } from './step.js';
 import { decodeStep } from './steps/decode.js';
+import { enrichStep } from './steps/enrich.js';
 import { policyStep } from './steps/policy.js';
 import { detectStep } from './steps/detect.js';
 import { scoreStep } from './steps/score.js';
@@ -109,7 +110,7 @@ export interface Processor {
 }
 
 /**
- * The stream processor: each batch of floe.flows.v1 goes through the named steps decode →
+ * The stream processor: each batch of floe.flows.v1 goes through the named steps decode → enrich →
  * policy → detect → score → decide → persist → publish (steps/, one file each), run by the runner
  * (runner.ts), then its dead letters go to the `dead_letters` table and floe.deadletter.v1. The
  * handler resolves, and the bus commits the batch, only after all of them succeeded
@@ -131,6 +132,7 @@ export function createProcessor(opts: ProcessorOptions, deps: ProcessorDeps): Pr
   const runner = createRunner(
     [
       decodeStep,
+      enrichStep(deps.pipeline),
       policyStep(deps.pipeline),
       detectStep(deps.pipeline),
       scoreStep(deps.pipeline, (err) => log.error({ err: messageOf(err) }, 'scoring windows failed; their model findings are lost, the batch goes on')),

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { FlowRecord } from '@floe/flow';
+import { ENDPOINT_META_TEXT_FIELDS, type FlowRecord } from '@floe/flow';
 
 /** The FlowRecord schema version this processor reads (FlowRecord v1, packages/flow/src/record.ts). */
 export const FLOW_SCHEMA_VERSION = 1;
@@ -24,7 +24,26 @@ const oneOf = (...values: string[]): Check => {
   const set = new Set(values);
   return (v) => typeof v === 'string' && set.has(v);
 };
-const meta: Check = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** Most labels accepted on one end's metadata (Kubernetes objects rarely carry more than a few dozen). */
+export const MAX_META_LABELS = 256;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/**
+ * EndpointMeta (srcMeta/dstMeta, optional fields of v1): an object whose known text fields are
+ * text and whose `labels` is an object of text values (at most MAX_META_LABELS); other keys are
+ * allowed (a newer writer) and ignored.
+ */
+const meta: Check = (v) => {
+  if (!isObject(v)) return false;
+  for (const k of ENDPOINT_META_TEXT_FIELDS) if (v[k] !== undefined && !text(v[k])) return false;
+  const labels = v.labels;
+  if (labels === undefined) return true;
+  if (!isObject(labels)) return false;
+  let n = 0;
+  for (const k in labels) {
+    if (++n > MAX_META_LABELS || k.length > MAX_TEXT || !text(labels[k])) return false;
+  }
+  return true;
+};
 const MS = uint(Number.MAX_SAFE_INTEGER);
 const COUNTER = uint(Number.MAX_SAFE_INTEGER);
 

@@ -100,6 +100,24 @@ test('example policy (every section) is valid and reads its blocklist file', asy
   );
 });
 
+test('networks.selectorZones: zones by namespace and pod selectors (issue 9), usable in ingress.zones; a bad operator is reported at its line', async () => {
+  const p = await loadPolicyFile(join(pkg, 'policies/example.yaml'));
+  assert.deepEqual(p.networks.selectorZones.cardholder, { namespaceSelector: { matchLabels: { pci: 'true' } } });
+  assert.deepEqual(p.networks.selectorZones.storefront.podSelector?.matchExpressions, [{ key: 'tier', operator: 'In', values: ['frontend', 'edge'] }]);
+  assert.deepEqual(
+    checkPolicy(
+      'version: 1\nnetworks:\n  selectorZones:\n    pci: { namespaceSelector: { matchLabels: { pci: "true" } } }\ningress:\n  zones:\n    pci: [{ protocol: tcp, ports: [443] }]\n',
+      'p.yaml',
+    ),
+    [],
+  );
+  const i = only('version: 1\nnetworks:\n  selectorZones:\n    pci:\n      podSelector: { matchExpressions: [{ key: app, operator: Has }] }\n');
+  assert.equal(i.line, 5);
+  assert.equal(i.code, 'FLOE_POLICY_BAD_VALUE');
+  assert.equal(only('version: 1\nnetworks:\n  selectorZones:\n    pods: { podSelector: {} }\n').code, 'FLOE_POLICY_ZONE_NAME');
+  assert.equal(only('version: 1\nnetworks:\n  selectorZones:\n    empty: {}\n').line, 4);
+});
+
 test('bad CIDR on line 5 is reported at its line, column and list index', () => {
   const i = only('version: 1\nnetworks:\n  pods:\n    - 10.244.0.0/16\n    - 10.300.0.0/16\n');
   assert.deepEqual([i.line, i.column, i.field, i.code], [5, 7, 'networks.pods[1]', 'FLOE_POLICY_BAD_CIDR']);

@@ -56,6 +56,12 @@ function analyseUnsorted(text: string, file: string): Analysis {
     }
     zoneNames.add(name);
   }
+  for (const name of Object.keys(data.networks.selectorZones)) {
+    if ((BUILTIN_ZONES as readonly string[]).includes(name)) {
+      src.report(['networks', 'selectorZones', name], 'FLOE_POLICY_ZONE_NAME', `zone name ${quoteExcerpt(name)} is built in; choose another name`, true);
+    }
+    zoneNames.add(name);
+  }
   for (const name of Object.keys(data.ingress.zones)) {
     if (!zoneNames.has(name)) {
       src.report(

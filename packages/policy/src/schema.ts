@@ -29,6 +29,28 @@ const windowDetector = <K extends 'minPorts' | 'minHosts'>(threshold: K, dflt: n
     },
   }) as const;
 
+/** meta/v1 LabelSelector as a NetworkPolicy writes it (Kubernetes "Labels and Selectors"). */
+const labelSelector = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    matchLabels: { type: 'object', additionalProperties: { type: 'string' } },
+    matchExpressions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['key', 'operator'],
+        properties: {
+          key: { type: 'string', minLength: 1 },
+          operator: { type: 'string', enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] },
+          values: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
+  },
+} as const;
+
 const portRule = {
   type: 'object',
   additionalProperties: false,
@@ -65,6 +87,17 @@ export const policySchema = {
           default: {},
           propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9_.-]*$' },
           additionalProperties: { ...cidrList, default: undefined },
+        },
+        selectorZones: {
+          type: 'object',
+          default: {},
+          propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9_.-]*$' },
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            minProperties: 1,
+            properties: { namespaceSelector: labelSelector, podSelector: labelSelector },
+          },
         },
       },
     },

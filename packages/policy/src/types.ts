@@ -28,6 +28,25 @@ export interface PolicyNetworks {
   controlPlane: string[];
   /** Named zones: name -> CIDRs. */
   zones: Record<string, string[]>;
+  /**
+   * Zones given by selectors, as a NetworkPolicy peer writes them: a pod is in the zone when its
+   * namespace's labels match `namespaceSelector` and its labels match `podSelector` (both when
+   * both are given). Needs Kubernetes enrichment (packages/kube), which names the zone in
+   * srcMeta/dstMeta `zone`; the first zone that matches wins, in file order.
+   */
+  selectorZones: Record<string, ZoneSelector>;
+}
+
+/** meta/v1 LabelSelector (Kubernetes "Labels and Selectors"). */
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: Array<{ key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }>;
+}
+
+/** A zone by selectors (`networks.selectorZones.<name>`). */
+export interface ZoneSelector {
+  namespaceSelector?: LabelSelector;
+  podSelector?: LabelSelector;
 }
 
 /** `ingress`: ports allowed on inside destinations for flows coming from outside. */

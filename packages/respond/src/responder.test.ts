@@ -350,3 +350,11 @@ test('issue 7: a finding whose entity is the victim (a SYN flood from spoofed so
   const source = finding('203.0.113.51', { detector: 'dos.synflood', evidence: { flows: 900, entityRole: 'source' } });
   assert.equal(decided(createResponder(opts()).respond(source, NOW)).decision.target, '203.0.113.51/32');
 });
+
+test('a decision names the pod, namespace and workload of its finding when enrichment gave them (issue 9)', () => {
+  const r = createResponder(opts());
+  const o = decided(r.respond(finding('10.244.1.17', { severity: 'high', entity: { addr: '10.244.1.17', namespace: 'shop', pod: 'web-5d8f7c6b9-x2x7q', workload: 'web' } }), NOW));
+  assert.match(o.decision.reason, / on pod shop\/web-5d8f7c6b9-x2x7q \(workload web\) /);
+  const plain = decided(createResponder(opts()).respond(finding('203.0.113.7', { severity: 'high' }), NOW));
+  assert.doesNotMatch(plain.decision.reason, /on pod/);
+});

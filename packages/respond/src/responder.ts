@@ -225,7 +225,13 @@ export function createResponder(options: ResponderOptions, deps: ResponderDeps =
       // The entity is the target of the flows (a SYN flood from spoofed sources): never block it.
       if (entityIsVictim(finding)) return ignore('victim');
       const t = normalizeTarget(finding.entity.addr, 'finding.entity.addr');
-      const why = `${finding.kind} ${finding.detector} finding ${finding.id} (severity ${finding.severity}, score ${finding.score}): ${finding.summary}`;
+      // The Kubernetes identity of the entity when enrichment gave one (issue 9): the decision names the pod it blocks.
+      const e = finding.entity;
+      const pod =
+        e.namespace !== undefined && (e.pod !== undefined || e.workload !== undefined)
+          ? ` on pod ${e.namespace}/${e.pod ?? '?'}${e.workload !== undefined ? ` (workload ${e.workload})` : ''}`
+          : '';
+      const why = `${finding.kind} ${finding.detector} finding ${finding.id}${pod} (severity ${finding.severity}, score ${finding.score}): ${finding.summary}`;
       return block(t, finding.id, why, nowMs, undefined, true);
     },
 

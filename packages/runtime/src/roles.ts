@@ -133,12 +133,18 @@ export interface RoleKit<P = unknown, A extends { close(): PromiseLike<unknown> 
     conntrackAvailable(command: string): { ok: boolean; reason?: string };
   };
   processor?: {
-    createPipeline(deps: { policy: CompiledPolicy; detectors: Detector[]; scorers?: unknown[] }): P;
+    createPipeline(deps: { policy: CompiledPolicy; detectors: Detector[]; scorers?: unknown[]; enricher?: unknown }): P;
     /**
      * The async scorers the policy asks for (the ML detector when `detectors.model.dir` names a
      * model: @floe/model `scorersFromPolicy`); absent: none. A rejection stops the start.
      */
     loadScorers?(policy: CompiledPolicy, deps: { logger?: Logger; metrics?: Registry }): Promise<unknown[]>;
+    /**
+     * The flow enricher the configuration asks for (Kubernetes enrichment when `kube.enabled`:
+     * @floe/kube `kubeEnricherFor`), inert: `start()` syncs its caches (a component started before
+     * the processor), `stop()` ends its watches. Undefined: none.
+     */
+    loadEnricher?(cfg: FloeConfig, policy: CompiledPolicy, deps: { logger?: Logger; metrics?: Registry }): { enricher: unknown; start(): Promise<void>; stop(): void } | undefined;
     createProcessor(
       opts: { group: string; storeFlows: boolean },
       deps: {
@@ -436,6 +442,11 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
       );
       components.push(c);
     }
+    const kube = k.loadEnricher?.(cfg, policy!, { logger: log, metrics: registry });
+    if (kube) {
+      components.push({ name: 'kube', start: () => kube.start(), stop: async () => kube.stop() });
+      out('kube     enrichment from the Kubernetes API (pods, Services, nodes, namespaces, NetworkPolicies)');
+    }
     const p = k.createProcessor(
       { group: cfg.processor.group, storeFlows: cfg.processor.storeFlows },
       {
@@ -448,6 +459,7 @@ export async function composeRoles<P, A extends { close(): PromiseLike<unknown> 
           policy: slot.view,
           detectors,
           scorers: k.loadScorers ? await k.loadScorers(policy!, { logger: log, metrics: registry }) : [],
+          enricher: kube?.enricher,
         }),
         onFinding,
         onDecision: opts.onDecision ? (d) => opts.onDecision!(d) : undefined,

@@ -8,7 +8,7 @@ import { STORE_ERROR_CODES, StoreError } from './errors.js';
 import { clipWindow, gapFilters, gapRow, queryGapPage, summaryOf } from './gaps.js';
 import { instrumentStore } from './instrument.js';
 import { createStoreMetrics, type StoreDeps } from './metrics.js';
-import { AUDIT_LIMIT, pageLimit, queryDecisionPage, queryFindingPage, readFlowPage, type Filter, type KeysetFetch } from './paging.js';
+import { AUDIT_LIMIT, pageLimit, queryDecisionPage, queryFindingPage, readFlowPage, filterSql, type Filter, type KeysetFetch } from './paging.js';
 import { opQueue } from './queue.js';
 import { checkReportQuery, compareGroups, findingCounts, hourly, REPORT_BUCKET_MS, rowToGroup, type ReportAggregates, type ReportQuery } from './report.js';
 import { auditRow, deadLetterRow, decisionRow, findingRow, mergeFinding, rowToAudit, rowToDeadLetter, rowToDecision, rowToFinding, toNumber, type Row } from './rows.js';
@@ -56,7 +56,7 @@ class Where {
   /** Adds each filter as `column op {pN:type}`. */
   static of(filters: Filter[]): Where {
     const w = new Where();
-    for (const f of filters) w.add(f.expr ?? `${f.column} ${f.op} ?`, f.type, f.value);
+    for (const f of filters) w.add(f.expr ?? filterSql(f), f.type, f.value);
     return w;
   }
   sql(extra?: string): string {

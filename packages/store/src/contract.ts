@@ -203,6 +203,28 @@ export function runStoreContract(name: string, makeStore: () => Store | Promise<
       assert.equal((await s.queryFindings({ from: T0 + 2000 })).total, 3);
     });
 
+    it('Kubernetes filters (issue 9): findings by entity namespace, pod and workload; decisions by those of their origin finding', async (t) => {
+      const s = await started(t);
+      await s.insertFindings([
+        findingFixture({ id: 'k1', entity: { addr: '10.244.1.17', namespace: 'shop', pod: 'web-1', workload: 'web' } }),
+        findingFixture({ id: 'k2', entity: { addr: '10.244.1.17', namespace: 'payments', pod: 'batch-x', workload: 'batch' } }),
+        findingFixture({ id: 'k3', entity: { addr: '10.0.0.9' } }),
+      ]);
+      const ids = async (q: Parameters<Store['queryFindings']>[0]) => (await s.queryFindings(q)).items.map((f) => f.id).sort();
+      assert.deepEqual(await ids({ namespace: 'shop' }), ['k1']);
+      assert.deepEqual(await ids({ workload: 'batch' }), ['k2']);
+      assert.deepEqual(await ids({ namespace: 'payments', pod: 'web-1' }), []);
+      assert.deepEqual(await ids({ entity: '10.244.1.17' }), ['k1', 'k2'], 'one address, two pods over time');
+      await s.upsertDecision(decisionFixture({ target: '10.244.1.17/32', origin: 'k1' }), auditFor(decisionFixture(), 'create'));
+      await s.upsertDecision(decisionFixture({ target: '10.0.0.9/32', origin: 'k3' }), auditFor(decisionFixture(), 'create'));
+      await s.upsertDecision(decisionFixture({ target: '192.0.2.9/32', origin: 'api:alice' }), auditFor(decisionFixture(), 'create'));
+      const dts = async (q: Parameters<Store['queryDecisions']>[0]) => (await s.queryDecisions(q)).items.map((d) => d.target).sort();
+      assert.deepEqual(await dts({ namespace: 'shop' }), ['10.244.1.17/32']);
+      assert.deepEqual(await dts({ workload: 'web', pod: 'web-1' }), ['10.244.1.17/32']);
+      assert.deepEqual(await dts({ namespace: 'payments' }), []);
+      assert.deepEqual(await dts({ namespace: "shop' OR '1'='1" }), [], 'a filter value is data, never SQL');
+    });
+
     it('finding pages: newest first, ties broken by id, no row twice or lost, total on every page', async (t) => {
       const s = await started(t);
       const all: Finding[] = [];

@@ -10,7 +10,7 @@ import { instrumentStore } from './instrument.js';
 import { createStoreMetrics, type StoreDeps } from './metrics.js';
 import { clipWindow, GAP_COLUMNS, gapFilters, gapRow, queryGapPage, summaryOf } from './gaps.js';
 import { migrate } from './migrations.js';
-import { AUDIT_LIMIT, pageLimit, queryDecisionPage, queryFindingPage, readFlowPage, type Filter, type KeysetFetch } from './paging.js';
+import { AUDIT_LIMIT, pageLimit, queryDecisionPage, queryFindingPage, readFlowPage, filterSql, type Filter, type KeysetFetch } from './paging.js';
 import { opQueue } from './queue.js';
 import { checkReportQuery, compareGroups, findingCounts, hourly, REPORT_BUCKET_MS, rowToGroup, type ReportAggregates, type ReportQuery } from './report.js';
 import {
@@ -200,7 +200,7 @@ class Where {
   /** Adds each filter as `column op ?`. */
   static of(filters: Filter[]): Where {
     const w = new Where();
-    for (const f of filters) w.add(f.expr ?? `${f.column} ${f.op} ?`, f.value);
+    for (const f of filters) w.add(f.expr ?? filterSql(f), f.value);
     return w;
   }
   sql(extra?: string): string {

@@ -129,12 +129,41 @@ export interface Filter {
    * value's parameter goes. For filters on another table (a finding's triage state).
    */
   expr?: string;
+  /**
+   * `origin-finding`: the condition is on the `findings` row the decision came from, rendered
+   * `origin IN (SELECT id FROM findings WHERE column op ?)` (decisions by the namespace, pod or
+   * workload their finding names).
+   */
+  via?: 'origin-finding';
+}
+
+/** The SQL text of one filter with `?` for its value (both adapters; constant text, never input). */
+export function filterSql(f: Filter): string {
+  const cond = `${f.column} ${f.op} ?`;
+  return f.via === 'origin-finding' ? `origin IN (SELECT id FROM findings WHERE ${cond})` : cond;
+}
+
+/** Kubernetes identity filters of findings and decisions (FindingQuery / DecisionQuery namespace, pod, workload) and their `findings` columns. */
+const ENTITY_FILTERS = [
+  ['namespace', 'entity_namespace'],
+  ['pod', 'entity_pod'],
+  ['workload', 'entity_workload'],
+] as const;
+
+function entityFilters(q: { namespace?: string; pod?: string; workload?: string }, via?: 'origin-finding'): Filter[] {
+  const out: Filter[] = [];
+  for (const [key, column] of ENTITY_FILTERS) {
+    const v = q[key];
+    if (v !== undefined) out.push({ column, op: '=', type: 'String', value: v, ...(via ? { via } : {}) });
+  }
+  return out;
 }
 
 /**
  * The filters of a finding query, checked: lastSeen in [from, to), detector, entity address
  * (normalised by @floe/flow's normalizeAddr when it is an address, as stored findings are;
- * other text is matched as it is), severity_rank >= rank of minSeverity.
+ * other text is matched as it is), severity_rank >= rank of minSeverity, and the entity's
+ * Kubernetes namespace, pod and workload.
  * @throws StoreError FLOE_STORE_BAD_QUERY for a non-finite time or an unknown severity.
  */
 export function findingFilters(q: FindingQuery): Filter[] {
@@ -158,6 +187,7 @@ export function findingFilters(q: FindingQuery): Filter[] {
   if (q.suppressed !== undefined) {
     out.push({ column: 'id', op: '=', type: 'String', value: '', expr: q.suppressed ? SUPPRESSED_SQL : NOT_SUPPRESSED_SQL });
   }
+  out.push(...entityFilters(q));
   return out;
 }
 
@@ -176,7 +206,7 @@ const NOT_SUPPRESSED_SQL = "(id NOT IN (SELECT finding_id FROM finding_suppressi
  * The filters of a decision query, checked: active at `activeAt` (expires_at > it), expired at
  * `expiredAt` (expires_at <= it), target (normalised by @floe/flow's normalizeCidr when it is
  * an address or prefix, as stored decisions are; other text is matched as it is), origin,
- * updatedAt in [from, to).
+ * updatedAt in [from, to), and the namespace, pod and workload of the finding the decision came from.
  * @throws StoreError FLOE_STORE_BAD_QUERY for a non-finite time.
  */
 export function decisionFilters(q: DecisionQuery): Filter[] {
@@ -191,6 +221,7 @@ export function decisionFilters(q: DecisionQuery): Filter[] {
   if (q.origin !== undefined) out.push({ column: 'origin', op: '=', type: 'String', value: q.origin });
   if (from !== undefined) out.push({ column: 'updated_at', op: '>=', type: 'Int64', value: from });
   if (to !== undefined) out.push({ column: 'updated_at', op: '<', type: 'Int64', value: to });
+  out.push(...entityFilters(q, 'origin-finding'));
   return out;
 }
 

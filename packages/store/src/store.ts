@@ -238,6 +238,10 @@ export interface FindingQuery {
   state?: TriageState;
   /** true: only findings marked suppressed; false: only the others. */
   suppressed?: boolean;
+  /** Kubernetes namespace, pod and workload of the entity (exact match; set by enrichment). */
+  namespace?: string;
+  pod?: string;
+  workload?: string;
   limit?: number;
   cursor?: string;
 }
@@ -249,6 +253,10 @@ export interface DecisionQuery {
   expiredAt?: number;
   target?: string;
   origin?: string;
+  /** Namespace, pod and workload named by the finding the decision came from (its `origin`); a manual block has none and never matches. */
+  namespace?: string;
+  pod?: string;
+  workload?: string;
   /** Inclusive lower and exclusive upper bound on updatedAt (ms since epoch). */
   from?: number;
   to?: number;

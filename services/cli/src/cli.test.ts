@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -153,4 +153,22 @@ test('config --print redacts a webhook sink secret (alert.sinks.<name>.secret)',
   assert.equal(r.code, 0, r.stderr);
   assert.ok(!r.stdout.includes('do-not-print-this-secret'));
   assert.equal(JSON.parse(r.stdout).alert.sinks.soc.secret, '<redacted>');
+});
+
+test('policy suggest (issue 9): bad options exit 2; a store without enriched flows prints no policy and says why', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'floe-suggest-'));
+  try {
+    const store = join(dir, 'floe.duckdb');
+    const bad = floe(['policy', 'suggest', '--store', store, '--namespace', 'Not_A_Namespace']);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /DNS-1123/);
+    assert.equal(floe(['policy', 'suggest', '--store', store, '--from', '2026-12-02T00:00:00Z', '--to', '2026-12-01T00:00:00Z']).code, 2);
+    const none = floe(['policy', 'suggest', '--store', store, '--from', '24h']);
+    assert.equal(none.code, 0, none.stderr);
+    assert.equal(none.stdout, '');
+    assert.match(none.stderr, /0 flows read.*0 NetworkPolicies/);
+    assert.match(none.stderr, /no stored flow names a pod/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

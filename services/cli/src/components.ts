@@ -4,6 +4,7 @@ import { createEnforcer } from '@floe/enforcer';
 import { API_KIT, type buildApp } from '@floe/api';
 import type { RoleKit } from '@floe/runtime';
 import { scorersFromPolicy } from '@floe/model';
+import { kubeEnricherFor } from '@floe/kube';
 
 /**
  * Every role's implementation, for `floe run` (all roles in one process) and `floe serve --role`
@@ -11,7 +12,7 @@ import { scorersFromPolicy } from '@floe/model';
  */
 export const FLOE_KIT: RoleKit<Pipeline, ReturnType<typeof buildApp>> = Object.freeze({
   collector: { createCollector, conntrackAvailable },
-  processor: { createPipeline, createProcessor, loadScorers: scorersFromPolicy },
+  processor: { createPipeline, createProcessor, loadScorers: scorersFromPolicy, loadEnricher: kubeEnricherFor },
   enforcer: { createEnforcer },
   api: API_KIT,
 });

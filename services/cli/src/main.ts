@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, describeConfig, ConfigError, configEnvNames, unknownEnvNames } from '@floe/config';
 import { createLogger } from '@floe/telemetry';
 import { checkPolicyFile } from './policy-check.js';
+import { suggestFromStore } from './policy-suggest.js';
 import { analyzeFiles, parseMaxLineBytes, summaryLines, UsageError } from './analyze.js';
 import { DEFAULT_MAX_LINE_BYTES, escapeText } from '@floe/flow';
 import { runFloe } from './run.js';
@@ -323,6 +324,32 @@ policy
   .action(async (file: string) => {
     const ok = await checkPolicyFile(file, out, err);
     if (!ok) process.exitCode = 1;
+  });
+policy
+  .command('suggest')
+  .description(
+    'Print Kubernetes NetworkPolicies (YAML) that allow exactly the traffic of the stored flows in a period:\n' +
+      'one per workload seen, selected by the labels its pods share, policyTypes Ingress and Egress, each rule\n' +
+      'one peer (podSelector, plus namespaceSelector on kubernetes.io/metadata.name across namespaces; ipBlock /32\n' +
+      'for addresses outside the cluster) with the exact ports seen after DNAT. Needs flows enriched by kube.enabled.',
+  )
+  .option('--from <when>', 'flows observed from this time on: 90m, 24h, 7d back from now, or an ISO 8601 time', parseSince)
+  .option('--to <when>', 'flows observed before this time (same forms)', parseSince)
+  .option('--namespace <ns>', 'only policies for workloads of this namespace')
+  .option('--store <path>', "the DuckDB file (default: the configuration's store, data/floe.duckdb)")
+  .option('-c, --config <file>', 'configuration YAML naming the store (duckdb or clickhouse)')
+  .action(async (o) => {
+    if (o.from !== undefined && o.to !== undefined && o.from >= o.to) throw new UsageError('policy suggest: --from must be before --to');
+    if (o.namespace !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(o.namespace))
+      throw new UsageError('policy suggest: --namespace must be a namespace name (DNS-1123 label)');
+    const cfg = loadConfig({ file: o.config, overrides: (o.store ? { store: { path: o.store } } : {}) as never });
+    const store = createStore(storeConfigOf(cfg));
+    await store.start();
+    try {
+      await suggestFromStore(store, { from: o.from, to: o.to, namespace: o.namespace }, (text) => process.stdout.write(text), err);
+    } finally {
+      await store.stop();
+    }
   });
 
 /** Runs `fn` on the configured store (opened and closed here). */

@@ -9,7 +9,12 @@
 import { composeRoles, rolesOf, runService } from '@floe/runtime';
 import { createPipeline, createProcessor } from '@floe/pipeline';
 import { scorersFromPolicy } from '@floe/model';
+import { kubeEnricherFor } from '@floe/kube';
 
-await runService('floe-processor', (ctx) => composeRoles(ctx, rolesOf('processor'), { processor: { createPipeline, createProcessor, loadScorers: scorersFromPolicy } }), {
-  health: (cfg) => ({ host: cfg.health.host, port: cfg.health.processorPort }),
-});
+await runService(
+  'floe-processor',
+  (ctx) => composeRoles(ctx, rolesOf('processor'), { processor: { createPipeline, createProcessor, loadScorers: scorersFromPolicy, loadEnricher: kubeEnricherFor } }),
+  {
+    health: (cfg) => ({ host: cfg.health.host, port: cfg.health.processorPort }),
+  },
+);
