@@ -12,6 +12,7 @@ import { escapeText, type Decision } from '@floe/flow';
 import type { FastifyInstance } from 'fastify';
 import { auditHook, bearerAuthorize, identityOf, type RouteAccess } from './access.js';
 import type { ManualBlockRequest } from './decisions.js';
+import { decisionOut } from './times.js';
 import { ApiError } from './errors.js';
 import { decisionSchema, targetParamsSchema, userHeaderSchema } from './schemas.js';
 import { expiryOf } from './suppressions.js';
@@ -42,12 +43,21 @@ export async function decisionExtendRoutes(app: FastifyInstance, opts: DecisionE
       if (target === undefined) throw new ApiError('FLOE_API_BAD_REQUEST', 'params/target must be an IPv4/IPv6 address or CIDR prefix without host bits');
       const t = now();
       const user = identityOf(req);
-      return opts.onExtend({
-        target,
-        durationMs: expiryOf(req.body, t) - t,
-        reason: req.body.reason === undefined ? `extended by ${user}` : escapeText(req.body.reason),
-        user,
-      });
+      try {
+        return decisionOut(
+          await opts.onExtend({
+            target,
+            durationMs: expiryOf(req.body, t) - t,
+            reason: req.body.reason === undefined ? `extended by ${user}` : escapeText(req.body.reason),
+            user,
+          }),
+        );
+      } catch (e) {
+        // the kept block a 409 carries is answered with RFC 3339 times like every decision
+        if (e instanceof ApiError && e.extra?.decision !== undefined)
+          throw new ApiError(e.code, e.message, { headers: { ...e.headers }, extra: { ...e.extra, decision: decisionOut(e.extra.decision as Decision) } });
+        throw e;
+      }
     },
   );
 }

@@ -14,6 +14,7 @@
  * the kernel (split around it, or removed). Mutations are audited (`never-block.add`, `never-block.delete`).
  */
 import { escapeText } from '@floe/flow';
+import { rfc3339 } from './times.js';
 import type { NeverBlockEntry, Store } from '@floe/store';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { auditHook, bearerAuthorize, identityOf, type RouteAccess } from './access.js';
@@ -38,7 +39,7 @@ interface EntryAnswer {
   source: 'api' | 'policy';
   reason: string;
   createdBy?: string;
-  createdAt?: number;
+  createdAt?: string;
 }
 
 function cidrOf(name: string, v: string): string {
@@ -63,7 +64,7 @@ export async function neverBlockRoutes(app: FastifyInstance, opts: NeverBlockRou
 
   app.get('/v1/never-block', { preHandler: authorize('viewer'), schema: { response: { 200: listSchema(neverBlockEntrySchema), ...errors } } }, async () => {
     const policy: EntryAnswer[] = (opts.policyNeverBlock ?? []).map((c) => ({ cidr: normalizeCidr(c) ?? c, source: 'policy', reason: 'policy respond.neverBlock' }));
-    const api: EntryAnswer[] = (await opts.store.listNeverBlock()).map((e) => ({ ...e, source: 'api' }));
+    const api: EntryAnswer[] = (await opts.store.listNeverBlock()).map((e) => ({ ...e, createdAt: rfc3339(e.createdAt), source: 'api' }));
     const items = [...policy, ...api];
     return { items, total: items.length };
   });
@@ -81,7 +82,7 @@ export async function neverBlockRoutes(app: FastifyInstance, opts: NeverBlockRou
       const entry: NeverBlockEntry = { cidr, reason: escapeText(req.body.reason), createdBy: identityOf(req), createdAt: now() };
       await opts.store.putNeverBlock(entry);
       await changed(req.log);
-      return reply.status(existed ? 200 : 201).send({ ...entry, source: 'api' });
+      return reply.status(existed ? 200 : 201).send({ ...entry, createdAt: rfc3339(entry.createdAt), source: 'api' });
     },
   );
 

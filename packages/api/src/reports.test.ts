@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { ApiError } from './errors.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,8 +96,8 @@ test('the authorize option guards every report route with the viewer role', asyn
         archive: openReportArchive(dir),
         authorize: (role) => {
           asked.push(role);
-          return async (req, reply) => {
-            if (req.headers.authorization !== 'Bearer viewer') await reply.status(401).send({ statusCode: 401, code: 'FLOE_API_UNAUTHORIZED', message: 'no' });
+          return async (req) => {
+            if (req.headers.authorization !== 'Bearer viewer') throw new ApiError('FLOE_API_UNAUTHORIZED', 'no');
           };
         },
       },

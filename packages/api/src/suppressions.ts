@@ -12,6 +12,7 @@
  * (`suppression.create`, `suppression.delete`).
  */
 import { randomBytes } from 'node:crypto';
+import { rfc3339 } from './times.js';
 import { escapeText } from '@floe/flow';
 import type { Store, SuppressionRule, SuppressionRuleStats } from '@floe/store';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -55,8 +56,11 @@ export function expiryOf(body: { expiresAt?: string; duration?: number | string 
   return at;
 }
 
-function answer(r: SuppressionRuleStats, now: number): SuppressionRuleStats & { active: boolean } {
-  return { ...r, active: r.expiresAt > now };
+/** A rule as answered: RFC 3339 times, and whether it is active now. */
+function answer(r: SuppressionRuleStats, now: number): Record<string, unknown> & { active: boolean } {
+  const out: Record<string, unknown> & { active: boolean } = { ...r, expiresAt: rfc3339(r.expiresAt), createdAt: rfc3339(r.createdAt), active: r.expiresAt > now };
+  if (r.lastMatchAt !== undefined) out.lastMatchAt = rfc3339(r.lastMatchAt);
+  return out;
 }
 
 /** Registers the suppression routes (see the module comment). */

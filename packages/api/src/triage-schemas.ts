@@ -39,7 +39,7 @@ export const triageBodySchema = {
 export const triageSchema = {
   type: 'object',
   required: ['findingId', 'state', 'by', 'at'],
-  properties: { findingId: str, state: str, reason: str, by: str, at: int },
+  properties: { findingId: str, state: str, reason: str, by: str, at: rfc3339 },
 } as const;
 
 /** GET /v1/findings/:id/triage answer: the current state and every change, oldest first. */
@@ -86,12 +86,12 @@ export const suppressionSchema = {
     entity: str,
     namespace: str,
     port: int,
-    expiresAt: int,
+    expiresAt: rfc3339,
     reason: str,
     createdBy: str,
-    createdAt: int,
+    createdAt: rfc3339,
     suppressed: int,
-    lastMatchAt: int,
+    lastMatchAt: rfc3339,
     active: { type: 'boolean' },
   },
 } as const;
@@ -123,7 +123,7 @@ export const neverBlockBodySchema = {
 export const neverBlockEntrySchema = {
   type: 'object',
   required: ['cidr', 'source', 'reason'],
-  properties: { cidr: str, source: { type: 'string', enum: ['api', 'policy'] }, reason: str, createdBy: str, createdAt: int },
+  properties: { cidr: str, source: { type: 'string', enum: ['api', 'policy'] }, reason: str, createdBy: str, createdAt: rfc3339 },
 } as const;
 
 /** DELETE /v1/never-block/:cidr path parameters (URL-encoded CIDR). */

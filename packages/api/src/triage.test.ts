@@ -4,11 +4,10 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { findingFixture } from '@floe/store/contract';
-import type { FastifyRequest } from 'fastify';
-import type { AuditEvent, Authorize } from './access.js';
+import type { AuditEvent } from './access.js';
+import { makeApiToken, type NewApiToken } from './api-tokens.js';
 import type { ApiRole } from './identity.js';
 import { startApi } from './app.js';
-import { ApiError } from './errors.js';
 import { harness, T0, type Harness, type HarnessOptions } from './test-harness.js';
 
 const HOUR = 3_600_000;
@@ -19,14 +18,31 @@ interface Answer {
   headers: Headers;
 }
 
-/** A harness listening on 127.0.0.1, port chosen by the kernel, and a fetch helper. */
+/**
+ * A harness listening on 127.0.0.1, port chosen by the kernel, and a fetch helper. Callers are
+ * real API tokens (stored hashed, checked by the security context): a request naming a user in
+ * `x-floe-user` is sent with the bearer token of that user (role `x-test-role`, default admin),
+ * made on first use; `who(name, role?)` is the identity the audit and triage record for it.
+ */
 async function served(
   t: TestContext,
   opts: HarnessOptions = {},
-): Promise<Harness & { call: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<Answer> }> {
+): Promise<Harness & { call: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<Answer>; who: (name: string, role?: ApiRole) => string }> {
   const h = await harness(t, opts);
   const base = await startApi(h.app, { host: '127.0.0.1', port: 0 });
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> => {
+  const tokens = new Map<string, NewApiToken>();
+  const tokenOf = async (name: string, role: ApiRole): Promise<NewApiToken> => {
+    let tok = tokens.get(`${name}/${role}`);
+    if (!tok) {
+      tok = makeApiToken({ role, name, createdBy: 'test', now: T0 });
+      await h.store.insertApiToken(tok.record);
+      tokens.set(`${name}/${role}`, tok);
+    }
+    return tok;
+  };
+  const call = async (method: string, path: string, body?: unknown, given: Record<string, string> = {}): Promise<Answer> => {
+    const { 'x-floe-user': user, 'x-test-role': role, ...headers } = given;
+    if (user !== undefined) headers.authorization = `Bearer ${(await tokenOf(user, (role as ApiRole | undefined) ?? 'admin')).text}`;
     const r = await fetch(`${base}${path}`, {
       method,
       headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
@@ -35,15 +51,11 @@ async function served(
     const text = await r.text();
     return { status: r.status, body: text ? (JSON.parse(text) as Answer['body']) : {}, headers: r.headers };
   };
-  return { ...h, call };
+  const who = (name: string, role: ApiRole = 'admin'): string => `token:${tokens.get(`${name}/${role}`)?.record.id ?? '?'}`;
+  return { ...h, call, who };
 }
 
-/** An authorize option that reads the caller's role from `x-test-role` (as A1's requireRole reads it from the token). */
 const RANK: Record<ApiRole, number> = { viewer: 0, analyst: 1, admin: 2 };
-const roleHeader: Authorize = (role) => async (req: FastifyRequest) => {
-  const have = req.headers['x-test-role'];
-  if (typeof have !== 'string' || !(have in RANK) || RANK[have as ApiRole] < RANK[role]) throw new ApiError('FLOE_API_UNAUTHORIZED', `this route needs the ${role} role`);
-};
 
 describe('triage (issue 8)', () => {
   it('POST /v1/findings/:id/triage: who, when and why kept; state on GET /v1/findings and ?state=; history oldest first', async (t) => {
@@ -51,7 +63,7 @@ describe('triage (issue 8)', () => {
     await h.store.insertFindings([findingFixture({ id: 'f-a', lastSeen: T0 - 2 }), findingFixture({ id: 'f-b', lastSeen: T0 - 1 })]);
     let r = await h.call('POST', '/v1/findings/f-a/triage', { state: 'acknowledged' }, { 'x-floe-user': 'alice' });
     assert.equal(r.status, 201, JSON.stringify(r.body));
-    assert.deepEqual(r.body, { findingId: 'f-a', state: 'acknowledged', by: 'alice', at: T0 });
+    assert.deepEqual(r.body, { findingId: 'f-a', state: 'acknowledged', by: h.who('alice'), at: new Date(T0).toISOString() });
     h.clock.now = T0 + 60_000;
     r = await h.call('POST', '/v1/findings/f-a/triage', { state: 'false_positive', reason: 'nightly backup sweep \u001b[31m' }, { 'x-floe-user': 'bob' });
     assert.equal(r.status, 201);
@@ -62,7 +74,7 @@ describe('triage (issue 8)', () => {
       list.body.items?.map((f) => [f.id, f.state, (f.triage as { by?: string } | undefined)?.by]),
       [
         ['f-b', 'open', undefined],
-        ['f-a', 'false_positive', 'bob'],
+        ['f-a', 'false_positive', h.who('bob')],
       ],
     );
     assert.deepEqual(
@@ -79,8 +91,8 @@ describe('triage (issue 8)', () => {
       findingId: 'f-a',
       state: 'false_positive',
       history: [
-        { findingId: 'f-a', state: 'acknowledged', by: 'alice', at: T0 },
-        { findingId: 'f-a', state: 'false_positive', reason: 'nightly backup sweep \\x1b[31m', by: 'bob', at: T0 + 60_000 },
+        { findingId: 'f-a', state: 'acknowledged', by: h.who('alice'), at: new Date(T0).toISOString() },
+        { findingId: 'f-a', state: 'false_positive', reason: 'nightly backup sweep \\x1b[31m', by: h.who('bob'), at: new Date(T0 + 60_000).toISOString() },
       ],
     });
     assert.deepEqual((await h.call('GET', '/v1/findings/f-b/triage')).body, { findingId: 'f-b', state: 'open', history: [] });
@@ -100,13 +112,13 @@ describe('triage (issue 8)', () => {
     assert.deepEqual(await h.store.triageHistory('f-a'), [], 'nothing written by a refused request');
   });
 
-  it('roles: each route asks authorize for its role (viewer reads, analyst triages and extends, admin edits rules and the never-block list); every mutation is audited, refusals too', async (t) => {
+  it('roles: requireRole on every route (viewer reads, analyst triages and extends, admin edits rules and the never-block list) with real tokens; every mutation is audited with the token identity, refusals too', async (t) => {
     const events: AuditEvent[] = [];
-    const h = await served(t, { api: { authorize: roleHeader, audit: (_req, e) => void events.push(e) } });
+    const h = await served(t, { api: { security: { anonymousRole: undefined }, audit: (_req, e) => void events.push(e) } });
     await h.store.insertFindings([findingFixture({ id: 'f-a' })]);
-    const block = await h.call('POST', '/v1/decisions', { target: '203.0.113.9', reason: 'test', duration: '1h' });
-    assert.equal(block.status, 201);
-    const as = (role: string) => ({ 'x-test-role': role, 'x-floe-user': role });
+    const block = await h.call('POST', '/v1/decisions', { target: '203.0.113.9', reason: 'test', duration: '1h' }, { 'x-floe-user': 'ops' });
+    assert.equal(block.status, 201, JSON.stringify(block.body));
+    const as = (role: ApiRole) => ({ 'x-test-role': role, 'x-floe-user': role });
     const cases: Array<[string, string, unknown, ApiRole]> = [
       ['GET', '/v1/findings/f-a/triage', undefined, 'viewer'],
       ['GET', '/v1/suppressions', undefined, 'viewer'],
@@ -123,48 +135,26 @@ describe('triage (issue 8)', () => {
         if (allowed && who !== role) continue; // a mutation succeeds once, by its own role
         const r = await h.call(method, path, body, who === 'nobody' ? {} : as(who));
         if (allowed) assert.ok(r.status < 300, `${method} ${path} as ${who}: ${r.status} ${JSON.stringify(r.body)}`);
-        else assert.deepEqual([r.status, r.body.code], [401, 'FLOE_API_UNAUTHORIZED'], `${method} ${path} as ${who}`);
+        else if (who === 'nobody') assert.deepEqual([r.status, r.body.code], [401, 'FLOE_API_UNAUTHORIZED'], `${method} ${path} as nobody`);
+        else assert.deepEqual([r.status, r.body.code], [403, 'FLOE_API_FORBIDDEN'], `${method} ${path} as ${who}`);
       }
     }
     const byAction = (a: string) => events.filter((e) => e.action === a).map((e) => [e.subject, e.status, e.outcome, e.target]);
     assert.deepEqual(byAction('finding.triage'), [
-      ['api', 401, 'refused', 'f-a'],
-      ['viewer', 401, 'refused', 'f-a'],
-      ['analyst', 201, 'ok', 'f-a'],
+      ['anonymous', 401, 'refused', 'f-a'],
+      [h.who('viewer', 'viewer'), 403, 'refused', 'f-a'],
+      [h.who('analyst', 'analyst'), 201, 'ok', 'f-a'],
     ]);
-    assert.deepEqual(byAction('never-block.delete').at(-1), ['admin', 204, 'ok', '192.0.2.10/32']);
+    assert.deepEqual(byAction('never-block.delete').at(-1), [h.who('admin'), 204, 'ok', '192.0.2.10/32']);
     assert.equal(byAction('suppression.create').at(-1)?.[1], 201);
     assert.equal(byAction('decision.extend').at(-1)?.[1], 200);
     assert.equal(events.filter((e) => e.action.startsWith('finding.triage') && e.status === 201).length, 1);
     assert.ok(!events.some((e) => /GET/.test(e.action)), 'reads are not audited');
-  });
-
-  it('with api.token set and no authorize option: mutations need the bearer token, reads stay open', async (t) => {
-    const h = await served(t, { api: { token: 's3cret' } });
-    await h.store.insertFindings([findingFixture({ id: 'f-a' })]);
-    for (const [method, path, body] of [
-      ['POST', '/v1/findings/f-a/triage', { state: 'resolved' }],
-      ['POST', '/v1/suppressions', { port: 53, duration: '1h', reason: 'dns' }],
-      ['POST', '/v1/never-block', { cidr: '192.0.2.1', reason: 'x' }],
-      ['DELETE', '/v1/suppressions/sup-x', undefined],
-    ] as const) {
-      const r = await h.call(method, path, body);
-      assert.deepEqual([r.status, r.body.code], [401, 'FLOE_API_UNAUTHORIZED'], `${method} ${path}`);
-    }
-    assert.equal((await h.call('POST', '/v1/findings/f-a/triage', { state: 'resolved' }, { authorization: 'Bearer s3cret' })).status, 201);
-    assert.equal((await h.call('GET', '/v1/suppressions')).status, 200);
-    assert.equal((await h.call('GET', '/v1/never-block')).status, 200);
-    // no audit option: each mutation is an info line of the API's log, refusals included
-    const audits = h.logs.filter((l) => l.msg === 'audit').map((l) => l.audit as AuditEvent);
-    assert.deepEqual(
-      audits.map((a) => [a.action, a.status, a.outcome]),
-      [
-        ['finding.triage', 401, 'refused'],
-        ['suppression.create', 401, 'refused'],
-        ['never-block.add', 401, 'refused'],
-        ['suppression.delete', 401, 'refused'],
-        ['finding.triage', 201, 'ok'],
-      ],
+    // the store's audit log (the security context) names the same token identities
+    const audit = await h.store.queryApiAudit({});
+    assert.ok(
+      audit.items.some((e) => e.subject === h.who('analyst', 'analyst') && e.status === 201),
+      JSON.stringify(audit.items.slice(0, 3)),
     );
   });
 });
@@ -186,10 +176,10 @@ describe('suppression rules (issue 8)', () => {
       id,
       detector: 'portscan.vertical',
       entity: '198.51.100.0/24',
-      expiresAt: T0 + 7 * 24 * HOUR,
+      expiresAt: new Date(T0 + 7 * 24 * HOUR).toISOString(),
       reason: 'our vulnerability scanner',
-      createdBy: 'alice',
-      createdAt: T0,
+      createdBy: h.who('alice'),
+      createdAt: new Date(T0).toISOString(),
       suppressed: 0,
       active: true,
     });
@@ -202,10 +192,10 @@ describe('suppression rules (issue 8)', () => {
     const list = await h.call('GET', '/v1/suppressions');
     assert.deepEqual(
       list.body.items?.map((r) => [r.id, r.suppressed, r.lastMatchAt]),
-      [[id, 1, T0 + 5]],
+      [[id, 1, new Date(T0 + 5).toISOString()]],
     );
     const f = (await h.call('GET', '/v1/findings?suppressed=true')).body.items?.[0];
-    assert.deepEqual(f?.suppression, { ruleId: id, at: T0 + 5 });
+    assert.deepEqual(f?.suppression, { ruleId: id, at: new Date(T0 + 5).toISOString() });
 
     // another entity, another detector: not suppressed
     assert.equal(h.responder.respond(findingFixture({ id: 'scan-2', entity: { addr: '198.51.101.23' }, severity: 'critical' }), h.clock.now).kind, 'decision');
@@ -249,7 +239,7 @@ describe('suppression rules (issue 8)', () => {
     assert.equal((await h.call('GET', '/v1/suppressions')).body.total, 0);
     const ok = await h.call('POST', '/v1/suppressions', { namespace: 'kube-system', port: 53, expiresAt: '2025-03-02T12:00:00Z', reason: 'kube-dns' });
     assert.equal(ok.status, 201);
-    assert.equal(ok.body.expiresAt, T0 + 24 * HOUR);
+    assert.equal(ok.body.expiresAt, new Date(T0 + 24 * HOUR).toISOString());
   });
 });
 
@@ -262,7 +252,7 @@ describe('never-block list at run time (issue 8)', () => {
 
     const add = await h.call('POST', '/v1/never-block', { cidr: '10.20.0.5', reason: 'backup server' }, { 'x-floe-user': 'root-admin' });
     assert.equal(add.status, 201, JSON.stringify(add.body));
-    assert.deepEqual(add.body, { cidr: '10.20.0.5/32', source: 'api', reason: 'backup server', createdBy: 'root-admin', createdAt: T0 });
+    assert.deepEqual(add.body, { cidr: '10.20.0.5/32', source: 'api', reason: 'backup server', createdBy: h.who('root-admin'), createdAt: new Date(T0).toISOString() });
     assert.equal((await h.call('POST', '/v1/never-block', { cidr: '10.30.0.7/32', reason: 'partner' })).status, 201);
     assert.equal((await h.call('POST', '/v1/never-block', { cidr: '10.30.0.7', reason: 'partner (renamed)' })).status, 200, 'replaced');
 
@@ -282,7 +272,7 @@ describe('never-block list at run time (issue 8)', () => {
     // new blocks and extensions are refused, with the entry's label
     const block = await h.call('POST', '/v1/decisions', { target: '10.20.0.5', reason: 'x', duration: '1h' });
     assert.deepEqual([block.status, block.body.code], [422, 'FLOE_RESPOND_NEVER_BLOCK']);
-    assert.match(String(block.body.message), /never-block list \(added at run time by root-admin: backup server\)/);
+    assert.match(String(block.body.detail), new RegExp(`never-block list \\(added at run time by ${h.who('root-admin')}: backup server\\)`));
     const ext = await h.call('PATCH', '/v1/decisions/10.30.0.7', { duration: '4h' });
     assert.deepEqual([ext.status, ext.body.code], [422, 'FLOE_RESPOND_NEVER_BLOCK']);
     const det = h.responder.respond(findingFixture({ id: 'f-z', entity: { addr: '10.30.0.7' }, severity: 'critical' }), h.clock.now);
@@ -307,7 +297,10 @@ describe('decision extend (issue 8)', () => {
     h.clock.now = T0 + 10 * 60_000;
     const ext = await h.call('PATCH', '/v1/decisions/203.0.113.7%2F32', { duration: '4h', reason: 'still scanning' }, { 'x-floe-user': 'carol' });
     assert.equal(ext.status, 200, JSON.stringify(ext.body));
-    assert.deepEqual([ext.body.expiresAt, ext.body.createdAt, ext.body.updatedAt, ext.body.origin], [h.clock.now + 4 * HOUR, T0, h.clock.now, 'api:carol']);
+    assert.deepEqual(
+      [ext.body.expiresAt, ext.body.createdAt, ext.body.updatedAt, ext.body.origin],
+      [new Date(h.clock.now + 4 * HOUR).toISOString(), new Date(T0).toISOString(), new Date(h.clock.now).toISOString(), `api:${h.who('carol')}`],
+    );
     assert.match(String(ext.body.reason), /still scanning/);
     const audit = await h.store.queryAudit({ target: '203.0.113.7/32' });
     assert.deepEqual(
@@ -316,13 +309,13 @@ describe('decision extend (issue 8)', () => {
     );
     // by an absolute time
     const at = await h.call('PATCH', '/v1/decisions/203.0.113.7', { expiresAt: new Date(h.clock.now + 24 * HOUR).toISOString() });
-    assert.deepEqual([at.status, at.body.expiresAt], [200, h.clock.now + 24 * HOUR]);
-    assert.match(String(at.body.reason), /extended by api/);
+    assert.deepEqual([at.status, at.body.expiresAt], [200, new Date(h.clock.now + 24 * HOUR).toISOString()]);
+    assert.match(String(at.body.reason), /extended by anonymous/);
     // not later: kept
     const shorter = await h.call('PATCH', '/v1/decisions/203.0.113.7', { duration: '1h' });
     assert.deepEqual(
-      [shorter.status, shorter.body.code, (shorter.body.decision as { expiresAt?: number }).expiresAt],
-      [409, 'FLOE_RESPOND_ALREADY_BLOCKED', h.clock.now + 24 * HOUR],
+      [shorter.status, shorter.body.code, (shorter.body.decision as { expiresAt?: string }).expiresAt],
+      [409, 'FLOE_RESPOND_ALREADY_BLOCKED', new Date(h.clock.now + 24 * HOUR).toISOString()],
     );
     // no active block
     const none = await h.call('PATCH', '/v1/decisions/203.0.113.8', { duration: '1h' });

@@ -16,6 +16,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { auditHook, bearerAuthorize, identityOf, type RouteAccess } from './access.js';
 import { ApiError, ERROR_CATALOGUE } from './errors.js';
 import { errorSchema, userHeaderSchema } from './schemas.js';
+import { rfc3339 } from './times.js';
 import { findingIdParamsSchema, triageBodySchema, triageHistorySchema, triageSchema } from './triage-schemas.js';
 import type { TriageState } from '@floe/store';
 
@@ -53,7 +54,7 @@ export async function triageRoutes(app: FastifyInstance, opts: TriageRoutesOptio
       // stored and shown as given, but never able to drive a terminal (escape.ts)
       if (req.body.reason !== undefined) change.reason = escapeText(req.body.reason);
       if (!(await opts.store.triageFinding(change))) throw new ApiError('FLOE_API_NOT_FOUND', `no finding ${req.params.id}`);
-      return reply.status(201).send(change);
+      return reply.status(201).send({ ...change, at: rfc3339(change.at) });
     },
   );
 
@@ -65,7 +66,7 @@ export async function triageRoutes(app: FastifyInstance, opts: TriageRoutesOptio
     },
     async (req) => {
       const history = await opts.store.triageHistory(req.params.id);
-      return { findingId: req.params.id, state: history.at(-1)?.state ?? 'open', history };
+      return { findingId: req.params.id, state: history.at(-1)?.state ?? 'open', history: history.map((c) => ({ ...c, at: rfc3339(c.at) })) };
     },
   );
 }
