@@ -100,8 +100,8 @@ test('number keys from the environment: decimals and 0 accepted, text and negati
 
 test('configEnvNames lists every leaf key once; strictEnv refuses unknown FLOE_* names only', () => {
   const names = configEnvNames();
-  // maps and lists of objects (alert.sinks, alert.routes) and their entries' keys are file-only
-  const fileOnly = describeConfig().filter(([k]) => k === 'alert.sinks' || k === 'alert.routes' || k.includes('<name>') || k.includes('[]'));
+  // maps and lists of objects (alert.sinks, alert.routes, report.schedules) and their entries' keys are file-only
+  const fileOnly = describeConfig().filter(([k]) => k === 'alert.sinks' || k === 'alert.routes' || k === 'report.schedules' || k.includes('<name>') || k.includes('[]'));
   assert.ok(fileOnly.some(([k]) => k === 'alert.sinks.<name>.type') && fileOnly.some(([k]) => k === 'alert.routes[].minSeverity'));
   assert.equal(names.length, describeConfig().length - fileOnly.length);
   assert.equal(new Set(names).size, names.length);

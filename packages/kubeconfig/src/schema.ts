@@ -32,6 +32,8 @@ export interface OpenApiSchema {
   exclusiveMinimum?: boolean;
   minItems?: number;
   maxItems?: number;
+  minProperties?: number;
+  maxProperties?: number;
   minLength?: number;
   maxLength?: number;
   pattern?: string;
@@ -80,6 +82,8 @@ export function toStructural(node: Json, at = '#'): OpenApiSchema {
       case 'maximum':
       case 'minItems':
       case 'maxItems':
+      case 'minProperties':
+      case 'maxProperties':
       case 'minLength':
       case 'maxLength':
         out[k] = v as number;
