@@ -147,7 +147,7 @@ test('issue 8: a never-block entry added at run time takes an active block cover
   const call = async (method: string, path: string, body?: unknown) => {
     const r = await fetch(`${api}${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
     const text = await r.text();
-    return { status: r.status, body: (text ? JSON.parse(text) : {}) as { code?: string; message?: string } };
+    return { status: r.status, body: (text ? JSON.parse(text) : {}) as { code?: string; detail?: string } };
   };
 
   for (const target of ['10.40.0.0/24', '10.41.0.7']) assert.equal((await call('POST', '/v1/decisions', { target, reason: 'issue 8 test', duration: '1h' })).status, 201, target);
@@ -160,7 +160,8 @@ test('issue 8: a never-block entry added at run time takes an active block cover
   for (const a of ['10.40.0.4', '10.40.0.6', '10.40.0.0', '10.40.0.255']) assert.ok(blocked(ns, a), `${a}: the rest of the /24 stays blocked`);
   const again = await call('POST', '/v1/decisions', { target: '10.41.0.7', reason: 'x', duration: '2h' });
   assert.deepEqual([again.status, again.body.code], [422, 'FLOE_RESPOND_NEVER_BLOCK']);
-  assert.match(again.body.message ?? '', /never-block list \(added at run time by api: backup servers\)/);
+  // the open loopback API (no credential configured): the anonymous caller, as the audit names it
+  assert.match(again.body.detail ?? '', /never-block list \(added at run time by anonymous: backup servers\)/);
 
   // removed: the stored block (still active) is enforced again, whole
   assert.equal((await call('DELETE', '/v1/never-block/10.41.0.7%2F32')).status, 204);
