@@ -1,7 +1,7 @@
 import { iso } from './build.js';
 import { niceMax, reportCharts, type ChartSpec } from './charts.js';
 import type { Evidence, Report } from './model.js';
-import { duration, html, num, protoName, STATUS_TEXT } from './text.js';
+import { duration, html, num, protoName, STATUS_TEXT, triageLine } from './text.js';
 
 const W = 640;
 const H = 220;
@@ -107,7 +107,7 @@ ${notEval ? `<p>Not evaluable:</p><ul>${notEval}</ul>` : ''}
 <h2>Charts</h2>
 <div class="charts">${reportCharts(r).map(svgBarChart).join('\n')}</div>
 <h2>Findings</h2>
-<p>Triage state: not recorded by this store; every finding counts as open.</p>
+<p>${triageLine(r)}</p>
 ${findings ? `<table><tr><th>severity</th><th>detector</th><th>findings</th><th>acted on with a block</th></tr>${findings}</table>` : '<p>No findings in this period.</p>'}
 <h2>Blocks</h2>
 <p>${num(r.blocks.total)} block decisions (${num(r.blocks.enforced)} enforced, ${num(r.blocks.dryRun)} dry-run); ordered block time ${duration(r.blocks.totalDurationMs)}, shortest ${duration(r.blocks.minDurationMs)}, longest ${duration(r.blocks.maxDurationMs)}.</p>

@@ -34,8 +34,8 @@ export interface Report {
     counts: Array<{ severity: Severity; detector: string; findings: number; blocked: number }>;
     /** Findings acted on with a block (any severity). */
     blocked: number;
-    /** Triage states are not recorded by this store version: every finding counts as open. */
-    triage: 'not-recorded';
+    /** The findings by current triage state (never triaged = open) and how many a suppression rule marked. */
+    triage: { open: number; acknowledged: number; resolved: number; falsePositive: number; suppressed: number };
   };
   blocks: {
     total: number;

@@ -2,7 +2,7 @@ import PDFDocument from 'pdfkit';
 import { iso } from './build.js';
 import { niceMax, reportCharts, type ChartSpec } from './charts.js';
 import type { Report } from './model.js';
-import { duration, num, protoName, STATUS_TEXT } from './text.js';
+import { duration, num, protoName, STATUS_TEXT, triageLine } from './text.js';
 
 type Doc = PDFKit.PDFDocument;
 
@@ -188,7 +188,7 @@ export function renderPdf(r: Report): Promise<Buffer> {
   for (const chart of reportCharts(r)) barChart(doc, chart);
 
   heading(doc, 'Findings and their handling');
-  doc.text('Triage state: not recorded by this store; every finding counts as open.');
+  doc.text(triageLine(r));
   doc.moveDown(0.3);
   if (r.findings.counts.length) {
     table(

@@ -112,7 +112,12 @@ export const reportJsonSchema = {
           },
         },
         blocked: int,
-        triage: { const: 'not-recorded' },
+        triage: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['open', 'acknowledged', 'resolved', 'falsePositive', 'suppressed'],
+          properties: { open: int, acknowledged: int, resolved: int, falsePositive: int, suppressed: int },
+        },
       },
     },
     blocks: {

@@ -1,3 +1,4 @@
+import type { Report } from './model.js';
 /** Text helpers shared by the renderers. */
 
 /** Escapes text for HTML element content and attribute values. */
@@ -32,3 +33,12 @@ export const STATUS_TEXT: Record<string, string> = {
   exceptions: 'EXCEPTIONS',
   'no-exceptions': 'none seen',
 };
+
+/**
+ * The findings' handling in one sentence (HTML and PDF state the same numbers as the figures
+ * findings.open … findings.suppressed): counts by current triage state and suppression.
+ */
+export function triageLine(r: Report): string {
+  const t = r.findings.triage;
+  return `Handling (triage state now): ${num(t.open)} open, ${num(t.acknowledged)} acknowledged, ${num(t.resolved)} resolved, ${num(t.falsePositive)} false positive; ${num(t.suppressed)} suppressed by a rule (no alert, no block).`;
+}

@@ -632,6 +632,15 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
           `SELECT severity, detector, count() AS findings, countIf(id IN (SELECT origin FROM decisions FINAL WHERE is_deleted = 0)) AS blocked FROM findings FINAL WHERE first_seen < {to:Int64} AND last_seen >= {from:Int64}${fNs} GROUP BY severity, detector`,
           params,
         );
+        // the same findings by current triage state (latest change; never triaged = open, '' when the LEFT JOIN finds none) and suppression mark
+        const tr = await rows(
+          c,
+          `SELECT countIf(t.state IN ('', 'open')) AS open, countIf(t.state = 'acknowledged') AS acknowledged, countIf(t.state = 'resolved') AS resolved,
+             countIf(t.state = 'false_positive') AS false_positive, countIf(findings.id IN (SELECT finding_id FROM finding_suppressions FINAL)) AS suppressed
+           FROM findings FINAL LEFT JOIN (SELECT finding_id, argMax(state, seq) AS state FROM finding_triage GROUP BY finding_id) AS t ON t.finding_id = findings.id
+           WHERE first_seen < {to:Int64} AND last_seen >= {from:Int64}${fNs}`,
+          params,
+        );
         const dec = (
           await rows(
             c,
@@ -663,7 +672,7 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
         }
         return {
           flows,
-          findings: findingCounts(fc),
+          findings: findingCounts(fc, tr[0]),
           deadLetters: dl,
           decisions: {
             total: toNumber(dec.n),

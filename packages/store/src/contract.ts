@@ -664,6 +664,11 @@ export function runStoreContract(name: string, makeStore: () => Store | Promise<
         findingFixture({ id: 'b', severity: 'medium', detector: 'policy.ingress-port', kind: 'policy', firstSeen: h0 + H, lastSeen: h0 + H, entity: { addr: '198.51.100.7' } }),
         findingFixture({ id: 'c', firstSeen: h0 + 2 * H, lastSeen: h0 + 2 * H + 1 }), // starts at to: out
       ]);
+      // handling: a acknowledged then resolved (the latest state counts), b suppressed by a rule, c (out of the period) a false positive
+      await s.triageFinding({ findingId: 'a', state: 'acknowledged', by: 'alice', at: h0 + 1 });
+      await s.triageFinding({ findingId: 'a', state: 'resolved', by: 'bob', at: h0 + 2 });
+      await s.triageFinding({ findingId: 'c', state: 'false_positive', reason: 'lab', by: 'bob', at: h0 + 2 * H + 5 });
+      await s.markSuppressed([{ findingId: 'b', ruleId: 'sup-1', at: h0 + H }]);
       {
         const d = decisionFixture({ target: '198.51.100.7/32', updatedAt: h0 + H + 100, durationMs: 600_000, origin: 'b' });
         await s.upsertDecision(d, auditFor(d, 'create'));
@@ -725,6 +730,7 @@ export function runStoreContract(name: string, makeStore: () => Store | Promise<
           { severity: 'high', detector: 'portscan.vertical', findings: 1, blocked: 0 },
           { severity: 'medium', detector: 'policy.ingress-port', findings: 1, blocked: 1 },
         ],
+        triage: { open: 1, acknowledged: 0, resolved: 1, falsePositive: 0, suppressed: 1 },
       });
       assert.deepEqual(all.decisions, {
         total: 2,
@@ -740,7 +746,7 @@ export function runStoreContract(name: string, makeStore: () => Store | Promise<
       const ns = await s.reportAggregates({ from: h0, to: h0 + 2 * H, namespaces: ['pay'], groupLimit: 1 });
       assert.equal(ns.flows.flows, 2);
       assert.equal(ns.flows.groupsTotal, 1);
-      assert.deepEqual(ns.findings, { total: 0, counts: [] }); // no finding names namespace pay
+      assert.deepEqual(ns.findings, { total: 0, counts: [], triage: { open: 0, acknowledged: 0, resolved: 0, falsePositive: 0, suppressed: 0 } }); // no finding names namespace pay
       const zone = await s.reportAggregates({ from: h0, to: h0 + 2 * H, zones: ['pods'], groupLimit: 1 });
       assert.equal(zone.flows.flows, 3);
       assert.equal(zone.flows.groupsTotal, 2);

@@ -631,6 +631,15 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
           `SELECT severity, detector, count(*) AS findings, count(*) FILTER (WHERE id IN (SELECT origin FROM decisions)) AS blocked FROM findings ${fiw.sql()} GROUP BY severity, detector`,
           fiw.params,
         );
+        // the same findings by current triage state (latest change; never triaged = open) and suppression mark
+        const tr = await rows(
+          c,
+          `SELECT count(*) FILTER (WHERE coalesce(t.state, 'open') = 'open') AS open, count(*) FILTER (WHERE t.state = 'acknowledged') AS acknowledged,
+             count(*) FILTER (WHERE t.state = 'resolved') AS resolved, count(*) FILTER (WHERE t.state = 'false_positive') AS false_positive,
+             count(*) FILTER (WHERE id IN (SELECT finding_id FROM finding_suppressions)) AS suppressed
+           FROM findings LEFT JOIN (SELECT finding_id, arg_max(state, seq) AS state FROM finding_triage GROUP BY finding_id) AS t ON t.finding_id = findings.id ${fiw.sql()}`,
+          fiw.params,
+        );
         const dec = (
           await rows(
             c,
@@ -657,7 +666,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
         if (tot.last !== null) flows.last = toNumber(tot.last);
         return {
           flows,
-          findings: findingCounts(fc),
+          findings: findingCounts(fc, tr[0]),
           deadLetters: dl,
           decisions: {
             total: toNumber(dec.n),

@@ -9,5 +9,5 @@ export * from './metrics.js';
 export { instrumentStore } from './instrument.js';
 export * from './path.js';
 export { REPORT_BUCKET_MS, REPORT_GROUP_LIMIT, REPORT_SCOPE_MAX } from './report.js';
-export type { ReportAggregates, ReportFindingCount, ReportFlowGroup, ReportQuery } from './report.js';
+export type { ReportAggregates, ReportFindingCount, ReportFlowGroup, ReportQuery, ReportTriageCounts } from './report.js';
 export * from './access.js';

@@ -60,6 +60,29 @@ export interface ReportFindingCount {
   blocked: number;
 }
 
+/**
+ * How the findings of a report's period were handled (issue 8 triage): each finding counted once
+ * by its current triage state (never triaged = open), and those a suppression rule marked.
+ */
+export interface ReportTriageCounts {
+  open: number;
+  acknowledged: number;
+  resolved: number;
+  falsePositive: number;
+  suppressed: number;
+}
+
+/** Triage counts from the one row `open, acknowledged, resolved, false_positive, suppressed` of both adapters' query. */
+export function triageCounts(row: Row | undefined): ReportTriageCounts {
+  return {
+    open: toNumber(row?.open ?? 0),
+    acknowledged: toNumber(row?.acknowledged ?? 0),
+    resolved: toNumber(row?.resolved ?? 0),
+    falsePositive: toNumber(row?.false_positive ?? 0),
+    suppressed: toNumber(row?.suppressed ?? 0),
+  };
+}
+
 /** What reportAggregates returns. */
 export interface ReportAggregates {
   flows: {
@@ -83,6 +106,8 @@ export interface ReportAggregates {
     total: number;
     /** Per severity and detector, severity descending then detector. */
     counts: ReportFindingCount[];
+    /** The same findings by current triage state, and how many a suppression rule marked. */
+    triage: ReportTriageCounts;
   };
   /**
    * Messages and records the processor dead-lettered (could not handle: undecodable, invalid,
@@ -171,11 +196,11 @@ export function compareGroups(a: ReportFlowGroup, b: ReportFlowGroup): number {
 }
 
 /** Finding counts from rows `severity, detector, findings, blocked`, severity descending then detector. */
-export function findingCounts(rows: Row[]): ReportAggregates['findings'] {
+export function findingCounts(rows: Row[], triage?: Row): ReportAggregates['findings'] {
   const counts = rows
     .map((r) => ({ severity: String(r.severity) as Severity, detector: String(r.detector), findings: toNumber(r.findings), blocked: toNumber(r.blocked) }))
     .sort((a, b) => SEVERITIES.indexOf(b.severity) - SEVERITIES.indexOf(a.severity) || cmp(a.detector, b.detector));
-  return { total: counts.reduce((n, c) => n + c.findings, 0), counts };
+  return { total: counts.reduce((n, c) => n + c.findings, 0), counts, triage: triageCounts(triage) };
 }
 
 /** Hourly series from rows `hour, n`, ascending. */
