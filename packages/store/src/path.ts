@@ -76,3 +76,17 @@ export function checkDuckDbPath(path: string): void {
     throw bad(n === 0 ? 'is an empty file, not a DuckDB database' : 'is not a DuckDB database file');
   }
 }
+
+/**
+ * For commands that only read a store (`floe report`, `floe policy suggest`, `floe train
+ * --from-store`): a DuckDB `path` must already hold a store. Without this check, opening it would
+ * create an empty database (and its directories), and a mistyped `--store` would read as a
+ * period with no data. `:memory:` is refused too: it holds nothing to read.
+ * @throws StoreError FLOE_STORE_BAD_PATH naming the path when no file is there or it is `:memory:`.
+ */
+export function requireExistingDuckDbStore(path: string, command: string): void {
+  if (path === ':memory:')
+    throw new StoreError(STORE_ERROR_CODES.BAD_PATH, `${command}: store path :memory: holds no data to read; pass --store FILE (a DuckDB file floe run wrote)`);
+  const st = statSync(resolve(path), { throwIfNoEntry: false });
+  if (st === undefined) throw new StoreError(STORE_ERROR_CODES.BAD_PATH, `${command}: store path ${path}: no such file; pass --store FILE (a DuckDB file floe run wrote)`);
+}

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createDuckDbStore } from '@floe/store';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -155,10 +156,24 @@ test('config --print redacts a webhook sink secret (alert.sinks.<name>.secret)',
   assert.equal(JSON.parse(r.stdout).alert.sinks.soc.secret, '<redacted>');
 });
 
-test('policy suggest (issue 9): bad options exit 2; a store without enriched flows prints no policy and says why', () => {
+test('policy suggest (issue 9): bad options exit 2; a missing store is an error and stays missing; a store without enriched flows prints no policy and says why', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'floe-suggest-'));
   try {
     const store = join(dir, 'floe.duckdb');
+    // a read-only command never creates the store it is pointed at (a mistyped --store is not "no data")
+    for (const args of [
+      ['policy', 'suggest', '--store', join(dir, 'typo', 'floe.duckdb'), '--from', '24h'],
+      ['report', '--store', join(dir, 'typo', 'floe.duckdb'), '--from', '24h', '--out', join(dir, 'out')],
+    ]) {
+      const missing = floe(args);
+      assert.equal(missing.code, 2, missing.stderr);
+      assert.match(missing.stderr, /typo\/floe\.duckdb: no such file/);
+      assert.equal(existsSync(join(dir, 'typo')), false, `${args[0]} created nothing`);
+    }
+    // an empty store, as a first floe run leaves it
+    const s = createDuckDbStore({ path: store });
+    await s.start();
+    await s.stop();
     const bad = floe(['policy', 'suggest', '--store', store, '--namespace', 'Not_A_Namespace']);
     assert.equal(bad.code, 2, bad.stderr);
     assert.match(bad.stderr, /DNS-1123/);

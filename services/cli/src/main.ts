@@ -7,7 +7,7 @@ import { analyzeFiles, parseMaxLineBytes, summaryLines, UsageError } from './ana
 import { DEFAULT_MAX_LINE_BYTES, escapeText } from '@floe/flow';
 import { runFloe } from './run.js';
 import { storeInput, trainFromInputs } from './train.js';
-import { createStore } from '@floe/store';
+import { createStore, requireExistingDuckDbStore } from '@floe/store';
 import { storeConfigOf } from '@floe/runtime';
 import { composeRoles, rolesOf, runService, ROLES, type Role } from '@floe/runtime';
 import { FLOE_KIT } from './components.js';
@@ -219,6 +219,7 @@ program
     let extra: Awaited<ReturnType<typeof storeInput>> | undefined;
     if (o.fromStore) {
       const cfg = loadConfig({ file: o.config, overrides: (o.store ? { store: { path: o.store } } : {}) as never });
+      if (cfg.store.kind === 'duckdb') requireExistingDuckDbStore(cfg.store.path, 'train --from-store');
       store = createStore(storeConfigOf(cfg));
       await store.start();
     }
@@ -343,6 +344,7 @@ policy
     if (o.namespace !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(o.namespace))
       throw new UsageError('policy suggest: --namespace must be a namespace name (DNS-1123 label)');
     const cfg = loadConfig({ file: o.config, overrides: (o.store ? { store: { path: o.store } } : {}) as never });
+    if (cfg.store.kind === 'duckdb') requireExistingDuckDbStore(cfg.store.path, 'policy suggest');
     const store = createStore(storeConfigOf(cfg));
     await store.start();
     try {

@@ -2,7 +2,7 @@ import type { FloeConfig } from '@floe/config';
 import { escapeText } from '@floe/flow';
 import { buildReport, iso, openReportArchive, type ReportFormat } from '@floe/report';
 import { loadCompiledPolicy, storeConfigOf } from '@floe/runtime';
-import { createStore } from '@floe/store';
+import { createStore, requireExistingDuckDbStore } from '@floe/store';
 import { join } from 'node:path';
 import { UsageError } from './analyze.js';
 
@@ -50,6 +50,7 @@ export async function reportCommand(cfg: FloeConfig, o: ReportCommandOptions, ou
   const progress = (step: string) => err(`floe report: ${step} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   progress(`period ${iso(o.from)} .. ${iso(o.to)}; loading the policy`);
   const policy = await loadCompiledPolicy(cfg);
+  if (cfg.store.kind === 'duckdb') requireExistingDuckDbStore(cfg.store.path, 'report');
   const store = createStore(storeConfigOf(cfg));
   progress(`opening the ${cfg.store.kind} store`);
   await store.start();
