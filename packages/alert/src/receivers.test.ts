@@ -88,7 +88,7 @@ const stopAll =
     for (const s of servers) await new Promise((r) => s.close(r));
   };
 
-test("webhook: a signed delivery passes the receiver's check; the same bytes replayed 10 minutes later are rejected as stale", { skip: blocker }, async (t) => {
+test("webhook: a signed delivery passes the receiver's check; the same bytes replayed 10 minutes later are rejected as stale", async (t) => {
   const rx = await webhookReceiver();
   const registry = createRegistry({ defaultMetrics: false });
   const d = createAlertDispatcher({ ...FAST, sinks: { hook: { type: 'webhook', url: rx.url, secret: SECRET } }, routes: [{ sinks: ['hook'] }] }, { metrics: registry });
@@ -116,7 +116,7 @@ test("webhook: a signed delivery passes the receiver's check; the same bytes rep
   assert.equal(later.got[0].verdict, 'stale');
 });
 
-test('webhook: an update of a finding inside the group interval is not sent twice (counted as repeat)', { skip: blocker }, async (t) => {
+test('webhook: an update of a finding inside the group interval is not sent twice (counted as repeat)', async (t) => {
   const rx = await webhookReceiver();
   const registry = createRegistry({ defaultMetrics: false });
   const d = createAlertDispatcher(
@@ -139,7 +139,7 @@ test('webhook: an update of a finding inside the group interval is not sent twic
   assert.equal(await readMetric(registry, 'floe_alert_skipped_total', { route: 'all', cause: 'repeat' }), 1);
 });
 
-test('webhook: a receiver that is down gets the alert once it is back (dead letter in the file, then redelivered)', { skip: blocker }, async (t) => {
+test('webhook: a receiver that is down gets the alert once it is back (dead letter in the file, then redelivered)', async (t) => {
   const dir = tmp(t);
   const port = await freePort(); // nothing listens there yet
   const registry = createRegistry({ defaultMetrics: false });
@@ -175,7 +175,7 @@ test('webhook: a receiver that is down gets the alert once it is back (dead lett
   assert.match(readFileSync(dlFile, 'utf8'), new RegExp(`"redelivered":"${letter.id}"`));
 });
 
-test('slack: text and mrkdwn blocks; input text escaped', { skip: blocker }, async (t) => {
+test('slack: text and mrkdwn blocks; input text escaped', async (t) => {
   const got: unknown[] = [];
   const server = createServer((req, res) => {
     let b = '';

@@ -112,3 +112,19 @@ export function auditHook(access: RouteAccess): (req: FastifyRequest, reply: Fas
     }
   };
 }
+
+/**
+ * After a route stored a change of the never-block list or the suppression rules: applies it in
+ * this process at once (`onChange`, the triage sync's refresh). A failure is logged, not
+ * answered: the change is stored, and the periodic re-read applies it.
+ * @param what the stored thing, for the log line (`never-block list`, `suppression rules`).
+ */
+export function changeApplier(onChange: (() => Promise<void>) | undefined, what: string): (log: { error(o: object, m: string): void }) => Promise<void> {
+  return async (log) => {
+    try {
+      await onChange?.();
+    } catch (err) {
+      log.error({ err }, `${what} stored but not applied in this process yet (the next re-read applies it)`);
+    }
+  };
+}

@@ -34,7 +34,7 @@ import {
 } from './schemas.js';
 import { openReportArchive } from '@floe/report';
 import { reportRoutes, type ReportRoutesOptions } from './reports.js';
-import { LIMIT, normalizeAddress, normalizeCidr, parseBool, parseDuration, parseLimit, parseTime } from './values.js';
+import { LIMIT, normalizeAddress, normalizeCidr, parseBool, requireCidr, parseDuration, parseLimit, parseTime } from './values.js';
 
 /** What the API needs; it owns none of it (STYLE.md pattern 15). */
 export interface ApiDeps {
@@ -198,11 +198,7 @@ function limit(v: string | undefined): number {
   return n;
 }
 
-function cidr(name: string, v: string): string {
-  const t = normalizeCidr(v);
-  if (t === undefined) throw new ApiError('FLOE_API_BAD_REQUEST', `${name} must be an IPv4/IPv6 address or CIDR prefix without host bits`);
-  return t;
-}
+const cidr = requireCidr;
 
 function address(name: string, v: string): string {
   const a = normalizeAddress(v);

@@ -18,7 +18,7 @@ import { decisionSchema, targetParamsSchema, userHeaderSchema } from './schemas.
 import { expiryOf } from './suppressions.js';
 import { errorResponses, paramOf } from './triage.js';
 import { extendBodySchema } from './triage-schemas.js';
-import { normalizeCidr } from './values.js';
+import { requireCidr } from './values.js';
 
 /** Options of {@link decisionExtendRoutes}. */
 export interface DecisionExtendOptions extends RouteAccess {
@@ -39,8 +39,7 @@ export async function decisionExtendRoutes(app: FastifyInstance, opts: DecisionE
       schema: { headers: userHeaderSchema, params: targetParamsSchema, body: extendBodySchema, response: { 200: decisionSchema, ...errors() } },
     },
     async (req) => {
-      const target = normalizeCidr(req.params.target);
-      if (target === undefined) throw new ApiError('FLOE_API_BAD_REQUEST', 'params/target must be an IPv4/IPv6 address or CIDR prefix without host bits');
+      const target = requireCidr('params/target', req.params.target);
       const t = now();
       const user = identityOf(req);
       try {

@@ -17,12 +17,12 @@ import { escapeText } from '@floe/flow';
 import { rfc3339 } from './times.js';
 import type { NeverBlockEntry, Store } from '@floe/store';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { auditHook, bearerAuthorize, identityOf, type RouteAccess } from './access.js';
+import { auditHook, bearerAuthorize, changeApplier, identityOf, type RouteAccess } from './access.js';
 import { ApiError } from './errors.js';
 import { userHeaderSchema } from './schemas.js';
 import { errorResponses, paramOf } from './triage.js';
 import { cidrParamsSchema, listSchema, neverBlockBodySchema, neverBlockEntrySchema } from './triage-schemas.js';
-import { normalizeCidr } from './values.js';
+import { normalizeCidr, requireCidr } from './values.js';
 
 /** Options of {@link neverBlockRoutes}. */
 export interface NeverBlockRoutesOptions extends RouteAccess {
@@ -42,25 +42,13 @@ interface EntryAnswer {
   createdAt?: string;
 }
 
-function cidrOf(name: string, v: string): string {
-  const c = normalizeCidr(v);
-  if (c === undefined) throw new ApiError('FLOE_API_BAD_REQUEST', `${name} must be an IPv4/IPv6 address or CIDR prefix without host bits`);
-  return c;
-}
-
 /** Registers the never-block routes (see the module comment). */
 export async function neverBlockRoutes(app: FastifyInstance, opts: NeverBlockRoutesOptions): Promise<void> {
   const authorize = opts.authorize ?? bearerAuthorize();
   const now = opts.now ?? Date.now;
   const errors = errorResponses();
   app.addHook('onResponse', auditHook(opts));
-  const changed = async (log: { error(o: object, m: string): void }) => {
-    try {
-      await opts.onChange?.();
-    } catch (err) {
-      log.error({ err }, 'never-block list stored but not applied in this process yet (the next re-read applies it)');
-    }
-  };
+  const changed = changeApplier(opts.onChange, 'never-block list');
 
   app.get('/v1/never-block', { preHandler: authorize('viewer'), schema: { response: { 200: listSchema(neverBlockEntrySchema), ...errors } } }, async () => {
     const policy: EntryAnswer[] = (opts.policyNeverBlock ?? []).map((c) => ({ cidr: normalizeCidr(c) ?? c, source: 'policy', reason: 'policy respond.neverBlock' }));
@@ -77,7 +65,7 @@ export async function neverBlockRoutes(app: FastifyInstance, opts: NeverBlockRou
       schema: { headers: userHeaderSchema, body: neverBlockBodySchema, response: { 200: neverBlockEntrySchema, 201: neverBlockEntrySchema, ...errors } },
     },
     async (req, reply) => {
-      const cidr = cidrOf('body/cidr', req.body.cidr);
+      const cidr = requireCidr('body/cidr', req.body.cidr);
       const existed = (await opts.store.listNeverBlock()).some((e) => e.cidr === cidr);
       const entry: NeverBlockEntry = { cidr, reason: escapeText(req.body.reason), createdBy: identityOf(req), createdAt: now() };
       await opts.store.putNeverBlock(entry);
@@ -94,7 +82,7 @@ export async function neverBlockRoutes(app: FastifyInstance, opts: NeverBlockRou
       schema: { headers: userHeaderSchema, params: cidrParamsSchema, response: { 204: { type: 'null' }, ...errors } },
     },
     async (req, reply) => {
-      const cidr = cidrOf('params/cidr', req.params.cidr);
+      const cidr = requireCidr('params/cidr', req.params.cidr);
       if (!(await opts.store.deleteNeverBlock(cidr))) throw new ApiError('FLOE_API_NOT_FOUND', `no run-time never-block entry ${cidr}`);
       await changed(req.log);
       return reply.status(204).send();

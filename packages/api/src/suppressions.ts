@@ -16,12 +16,12 @@ import { rfc3339 } from './times.js';
 import { escapeText } from '@floe/flow';
 import type { Store, SuppressionRule, SuppressionRuleStats } from '@floe/store';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { auditHook, bearerAuthorize, identityOf, type RouteAccess } from './access.js';
+import { auditHook, bearerAuthorize, changeApplier, identityOf, type RouteAccess } from './access.js';
 import { ApiError } from './errors.js';
 import { userHeaderSchema } from './schemas.js';
 import { errorResponses, paramOf } from './triage.js';
 import { listSchema, ruleIdParamsSchema, suppressionBodySchema, suppressionSchema, suppressionsQuerySchema } from './triage-schemas.js';
-import { MAX_DURATION_MS, normalizeCidr, parseBool, parseDuration, parseTime } from './values.js';
+import { MAX_DURATION_MS, parseBool, requireCidr, parseDuration, parseTime } from './values.js';
 
 /** Options of {@link suppressionRoutes}. */
 export interface SuppressionRoutesOptions extends RouteAccess {
@@ -69,13 +69,7 @@ export async function suppressionRoutes(app: FastifyInstance, opts: SuppressionR
   const now = opts.now ?? Date.now;
   const errors = errorResponses();
   app.addHook('onResponse', auditHook(opts));
-  const changed = async (log: { error(o: object, m: string): void }) => {
-    try {
-      await opts.onChange?.();
-    } catch (err) {
-      log.error({ err }, 'suppression rules stored but not applied in this process yet (the next re-read applies them)');
-    }
-  };
+  const changed = changeApplier(opts.onChange, 'suppression rules');
 
   app.get<{ Querystring: { active?: 'true' | 'false' } }>(
     '/v1/suppressions',
@@ -107,8 +101,7 @@ export async function suppressionRoutes(app: FastifyInstance, opts: SuppressionR
       };
       if (b.detector !== undefined) rule.detector = b.detector;
       if (b.entity !== undefined) {
-        const e = normalizeCidr(b.entity);
-        if (e === undefined) throw new ApiError('FLOE_API_BAD_REQUEST', 'body/entity must be an IPv4/IPv6 address or CIDR prefix without host bits');
+        const e = requireCidr('body/entity', b.entity);
         rule.entity = e;
       }
       if (b.namespace !== undefined) rule.namespace = b.namespace;

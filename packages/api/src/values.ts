@@ -6,6 +6,7 @@
  * only, RFC 4291 section 2.5.5.2) as IPv4.
  */
 import { normalizeAddr, normalizeCidr } from '@floe/flow';
+import { ApiError } from './errors.js';
 
 export { normalizeCidr };
 
@@ -70,4 +71,15 @@ export function parseDuration(v: unknown): number | undefined {
 /** An address filter (`?entity=`): the normalised address, or undefined when not an address. */
 export function normalizeAddress(s: string): string | undefined {
   return normalizeAddr(s)?.addr;
+}
+
+/**
+ * A target or entity given in a request, in the form stored values have (normalizeCidr).
+ * @param name where it came from, for the error (`body/cidr`, `params/target`).
+ * @throws ApiError FLOE_API_BAD_REQUEST when it is not an address or a prefix without host bits.
+ */
+export function requireCidr(name: string, v: string): string {
+  const c = normalizeCidr(v);
+  if (c === undefined) throw new ApiError('FLOE_API_BAD_REQUEST', `${name} must be an IPv4/IPv6 address or CIDR prefix without host bits`);
+  return c;
 }

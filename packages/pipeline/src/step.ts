@@ -69,3 +69,21 @@ export const YIELD_EVERY = 2000;
 export function yieldToIo(): Promise<void> {
   return new Promise((r) => setImmediate(r));
 }
+
+/**
+ * The per-record loop of an analysis step: `fn` on each live item of the batch, yielding to I/O
+ * every YIELD_EVERY records; an item whose `fn` throws is dead-lettered (`step-error`, naming
+ * `step`) and the rest go on.
+ */
+export async function forEachLiveItem(state: BatchState, step: string, fn: (item: BatchItem) => void): Promise<void> {
+  let n = 0;
+  for (const item of state.items) {
+    if (item.dead) continue;
+    if (++n % YIELD_EVERY === 0) await yieldToIo();
+    try {
+      fn(item);
+    } catch (err) {
+      state.deadLetter({ item }, 'step-error', step, err);
+    }
+  }
+}

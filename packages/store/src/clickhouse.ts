@@ -10,7 +10,7 @@ import { instrumentStore } from './instrument.js';
 import { createStoreMetrics, type StoreDeps } from './metrics.js';
 import { AUDIT_LIMIT, pageLimit, queryDecisionPage, queryFindingPage, readFlowPage, filterSql, type Filter, type KeysetFetch } from './paging.js';
 import { opQueue } from './queue.js';
-import { checkReportQuery, compareGroups, findingCounts, hourly, REPORT_BUCKET_MS, rowToGroup, type ReportAggregates, type ReportQuery } from './report.js';
+import { assembleReportAggregates, checkReportQuery, REPORT_BUCKET_MS, type ReportAggregates, type ReportQuery } from './report.js';
 import { auditRow, deadLetterRow, decisionRow, findingRow, mergeFinding, rowToAudit, rowToDeadLetter, rowToDecision, rowToFinding, toNumber, type Row } from './rows.js';
 import type { DeadLetterRow, DecisionQuery, FindingQuery, GapQuery, GapSummary, GapSummaryQuery, Page, Store, StoredFinding } from './store.js';
 import { attachTriage, CURRENT_TRIAGE_SELECT, markRow, neverBlockRow, rowToNeverBlock, rowToSuppression, rowToTriage, suppressionRow, triageRow } from './triage.js';
@@ -656,33 +656,7 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
           params,
         );
         const dl = toNumber((await rows(c, 'SELECT count() AS n FROM dead_letters WHERE at_ms >= {from:Int64} AND at_ms < {to:Int64}', params))[0].n);
-        const n = toNumber(tot.n);
-        const flows: ReportAggregates['flows'] = {
-          flows: n,
-          bytes: toNumber(tot.b),
-          hourly: hourly(hours, 'flows'),
-          byDirection: Object.fromEntries(dirs.map((d) => [String(d.d), toNumber(d.n)])),
-          groups: groups.map(rowToGroup).sort(compareGroups),
-          groupsTotal,
-        };
-        // min/max of no rows are 0 in ClickHouse, not NULL
-        if (n > 0) {
-          flows.first = toNumber(tot.first);
-          flows.last = toNumber(tot.last);
-        }
-        return {
-          flows,
-          findings: findingCounts(fc, tr[0]),
-          deadLetters: dl,
-          decisions: {
-            total: toNumber(dec.n),
-            dryRun: toNumber(dec.dry),
-            totalDurationMs: toNumber(dec.s),
-            minDurationMs: toNumber(dec.mn),
-            maxDurationMs: toNumber(dec.mx),
-            hourly: hourly(dh, 'blocks'),
-          },
-        };
+        return assembleReportAggregates({ tot, hours, dirs, groups, groupsTotal, findings: fc, triage: tr[0], decisions: dec, decisionHours: dh, deadLetters: dl });
       });
     },
 

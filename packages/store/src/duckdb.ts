@@ -12,7 +12,7 @@ import { clipWindow, GAP_COLUMNS, gapFilters, gapRow, queryGapPage, summaryOf } 
 import { migrate } from './migrations.js';
 import { AUDIT_LIMIT, pageLimit, queryDecisionPage, queryFindingPage, readFlowPage, filterSql, type Filter, type KeysetFetch } from './paging.js';
 import { opQueue } from './queue.js';
-import { checkReportQuery, compareGroups, findingCounts, hourly, REPORT_BUCKET_MS, rowToGroup, type ReportAggregates, type ReportQuery } from './report.js';
+import { assembleReportAggregates, checkReportQuery, REPORT_BUCKET_MS, type ReportAggregates, type ReportQuery } from './report.js';
 import {
   AUDIT_COLUMNS,
   DEAD_LETTER_COLUMNS,
@@ -654,29 +654,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
           [r.from, r.to],
         );
         const dl = toNumber((await rows(c, 'SELECT count(*) AS n FROM dead_letters WHERE at_ms >= ? AND at_ms < ?', [r.from, r.to]))[0].n);
-        const flows: ReportAggregates['flows'] = {
-          flows: toNumber(tot.n),
-          bytes: toNumber(tot.b),
-          hourly: hourly(hours, 'flows'),
-          byDirection: Object.fromEntries(dirs.map((d) => [String(d.d), toNumber(d.n)])),
-          groups: groups.map(rowToGroup).sort(compareGroups),
-          groupsTotal,
-        };
-        if (tot.first !== null) flows.first = toNumber(tot.first);
-        if (tot.last !== null) flows.last = toNumber(tot.last);
-        return {
-          flows,
-          findings: findingCounts(fc, tr[0]),
-          deadLetters: dl,
-          decisions: {
-            total: toNumber(dec.n),
-            dryRun: toNumber(dec.dry),
-            totalDurationMs: toNumber(dec.s),
-            minDurationMs: toNumber(dec.mn),
-            maxDurationMs: toNumber(dec.mx),
-            hourly: hourly(dh, 'blocks'),
-          },
-        };
+        return assembleReportAggregates({ tot, hours, dirs, groups, groupsTotal, findings: fc, triage: tr[0], decisions: dec, decisionHours: dh, deadLetters: dl });
       });
     },
 

@@ -211,3 +211,52 @@ export function hourly<K extends string>(rows: Row[], key: K): Array<{ hour: num
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/**
+ * The rows of both adapters' report queries, as one ReportAggregates: `tot` (n, b, first, last),
+ * `hours` and `decisionHours` (hour, n), `dirs` (d, n), flow `groups` (rowToGroup) and their
+ * total, `findings` (severity, detector, findings, blocked) with the one `triage` row
+ * (findingCounts), the one `decisions` row (n, dry, s, mn, mx) and the dead letters counted.
+ * `first`/`last` are set only when flows were counted (min/max of no rows are NULL in DuckDB, 0
+ * in ClickHouse).
+ */
+export function assembleReportAggregates(q: {
+  tot: Row;
+  hours: Row[];
+  dirs: Row[];
+  groups: Row[];
+  groupsTotal: number;
+  findings: Row[];
+  triage: Row | undefined;
+  decisions: Row;
+  decisionHours: Row[];
+  deadLetters: number;
+}): ReportAggregates {
+  const n = toNumber(q.tot.n);
+  const flows: ReportAggregates['flows'] = {
+    flows: n,
+    bytes: toNumber(q.tot.b),
+    hourly: hourly(q.hours, 'flows'),
+    byDirection: Object.fromEntries(q.dirs.map((d) => [String(d.d), toNumber(d.n)])),
+    groups: q.groups.map(rowToGroup).sort(compareGroups),
+    groupsTotal: q.groupsTotal,
+  };
+  if (n > 0) {
+    flows.first = toNumber(q.tot.first);
+    flows.last = toNumber(q.tot.last);
+  }
+  const d = q.decisions;
+  return {
+    flows,
+    findings: findingCounts(q.findings, q.triage),
+    deadLetters: q.deadLetters,
+    decisions: {
+      total: toNumber(d.n),
+      dryRun: toNumber(d.dry),
+      totalDurationMs: toNumber(d.s),
+      minDurationMs: toNumber(d.mn),
+      maxDurationMs: toNumber(d.mx),
+      hourly: hourly(q.decisionHours, 'blocks'),
+    },
+  };
+}

@@ -1,5 +1,5 @@
 import type { Pipeline } from '../analysis.js';
-import { OK, YIELD_EVERY, yieldToIo, type Step } from '../step.js';
+import { forEachLiveItem, OK, type Step } from '../step.js';
 
 /**
  * enrich: names both ends of each record from the cluster (Kubernetes enrichment, the pipeline's
@@ -12,16 +12,9 @@ export function enrichStep(pipeline: Pipeline): Step {
     name: 'enrich',
     output: false,
     async run(state) {
-      let n = 0;
-      for (const item of state.items) {
-        if (item.dead) continue;
-        if (++n % YIELD_EVERY === 0) await yieldToIo();
-        try {
-          item.flow = pipeline.enrich(item.raw);
-        } catch (err) {
-          state.deadLetter({ item }, 'step-error', 'enrich', err);
-        }
-      }
+      await forEachLiveItem(state, 'enrich', (item) => {
+        item.flow = pipeline.enrich(item.raw);
+      });
       return OK;
     },
   };
