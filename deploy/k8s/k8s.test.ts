@@ -51,7 +51,7 @@ describe('deploy/k8s applied server-side to a real kube-apiserver', { skip }, ()
     t.after(() => rmSync(overlay, { recursive: true, force: true }));
     writeFileSync(
       join(overlay, 'kustomization.yaml'),
-      `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: ${ns}\nnameSuffix: ${suffix}\nresources:\n  - ${relative(overlay, BASE)}\n`,
+      `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: ${JSON.stringify(ns)}\nnameSuffix: ${JSON.stringify(suffix)}\nresources:\n  - ${relative(overlay, BASE)}\n`,
     );
     const yaml = await kubectl(kube, ['kustomize', overlay]);
     for (const d of parseAllDocuments(yaml)) rendered.push(d.toJS() as Obj);
