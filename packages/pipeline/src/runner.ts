@@ -30,7 +30,10 @@ export interface Runner {
    * (step-error) for a refusal of the data or a TypeError / RangeError (a value the code cannot handle).
    */
   run(state: BatchState): Promise<void>;
-  /** The analysis half of run(): the steps before the first output step (decode, policy, detect). */
+  /**
+   * The analysis half of run(): the steps before the first output step (decode, policy, detect);
+   * then, unless it dead-lettered the batch, lets each output step `begin` its early I/O.
+   */
   analyze(state: BatchState): Promise<void>;
   /** The output half of run(): the output steps (decide, persist, publish), then the dead letters. Skips the steps when analyze() dead-lettered the batch. */
   output(state: BatchState): Promise<void>;
@@ -110,7 +113,11 @@ export function createRunner(steps: readonly Step[], deps: { metrics: ProcessorM
 
   return {
     async analyze(state) {
-      if (!(await runSteps(analysis, state))) ended.add(state);
+      if (!(await runSteps(analysis, state))) {
+        ended.add(state);
+        return;
+      }
+      for (const step of outputs) step.begin?.(state);
     },
     async output(state) {
       if (!ended.has(state)) await runSteps(outputs, state);

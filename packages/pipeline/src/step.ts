@@ -54,6 +54,13 @@ export interface Step {
   /** Output steps write to the store or the bus and are retried on `retry`. */
   readonly output: boolean;
   run(state: BatchState): Promise<StepResult> | StepResult;
+  /**
+   * Output steps only, optional: starts the step's I/O for `state` as soon as its analysis is
+   * done, before the outputs of earlier chunks finished, when that I/O depends on no earlier
+   * output step (persist: the flows' bulk write, on a connection of its own). Must not throw;
+   * `run` awaits what it started, and a failure then is handled there (retried or dead-lettered).
+   */
+  begin?(state: BatchState): void;
 }
 
 /** `ok`, as a constant. */
