@@ -9,8 +9,8 @@ import type { FlowRecord } from '@floe/flow';
  * text, booleans as 1/0, joined by `|`). The same event seen twice (a replay after a crash) gets
  * the same key. Two conntrack UPDATE events of one connection in one millisecond differ by state
  * or counters and keep two rows; records equal in every field keep one (a known limit: such a
- * pair is indistinguishable). The DuckDB adapter computes the same key in SQL (`dedupKeySql`);
- * the ClickHouse adapter calls this function.
+ * pair is indistinguishable). The ClickHouse adapter keys its flows by it; the DuckDB adapter
+ * keys them by DuckDB's `hash()` of the same fields (duckdb-key.ts).
  */
 export function flowDedupKey(f: FlowRecord): string {
   // The text is exactly the former `[…].join('|')` of DEDUP_KEY_FIELDS (absent as ''), so keys
@@ -58,16 +58,3 @@ export const DEDUP_KEY_FIELDS = [
   'logPrefix',
   'verdict',
 ] as const satisfies ReadonlyArray<keyof FlowRecord>;
-
-const BOOLEAN_KEY_FIELDS: ReadonlySet<string> = new Set(['assured', 'unreplied']);
-
-/**
- * flowDedupKey as a DuckDB SQL expression over columns named like the FlowRecord fields (the
- * rows `json_transform` makes of a batch): `left(sha256(text), 32)` of the same text, integers
- * cast to VARCHAR print as JavaScript prints them, NULL as '', booleans as '1'/'0'. The test
- * `dedup.test.ts` checks the two agree on real captures.
- */
-export function dedupKeySql(): string {
-  const parts = DEDUP_KEY_FIELDS.map((f) => (BOOLEAN_KEY_FIELDS.has(f) ? `CASE WHEN "${f}" THEN '1' ELSE '0' END` : `coalesce(CAST("${f}" AS VARCHAR), '')`));
-  return `left(sha256(concat_ws('|', ${parts.join(', ')})), 32)`;
-}

@@ -10,6 +10,8 @@ import { parseFile, type FlowRecord } from '@floe/flow';
 import { decisionFixture, flowFixture, runStoreContract } from './contract.js';
 import { createDuckDbStore, flowDedupKey } from './duckdb.js';
 import { MIGRATIONS, migrate } from './migrations.js';
+import { KEY_OF_COLUMNS_SQL } from './duckdb-key.js';
+import { STORE_ERROR_CODES } from './errors.js';
 import { createStore } from './factory.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'floe-store-'));
@@ -50,7 +52,7 @@ describe('duckdb store', { concurrency: false }, () => {
     assert.equal((await s2.countFlows()).flows, 1, 'dedup holds across restarts');
     await s2.stop();
     const rows = await readRows(path, 'SELECT version FROM schema_migrations ORDER BY version');
-    assert.deepEqual(rows, [{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
+    assert.deepEqual(rows, [{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }]);
   });
 
   it('a file written at migration 1 (dedup_key primary key) opens: rows kept, index gone, dedup still holds', async (t) => {
@@ -149,8 +151,8 @@ describe('duckdb store', { concurrency: false }, () => {
     });
     await s.insertFlows([f]);
     await s.stop();
-    const row = (await readRows(path, 'SELECT * FROM flows'))[0];
-    assert.equal(row.dedup_key, flowDedupKey(f));
+    const row = (await readRows(path, `SELECT *, dedup_key = ${KEY_OF_COLUMNS_SQL} AS own_key FROM flows`))[0];
+    assert.equal(row.own_key, true, 'the key computed from the JSON equals the key of the stored columns');
     assert.equal(row.mark, 4_294_967_295n);
     assert.equal(row.observed_at, BigInt(f.observedAt));
     assert.equal(row.reply_src_addr, '10.96.0.10');
@@ -172,8 +174,8 @@ describe('duckdb store', { concurrency: false }, () => {
     } as FlowRecord;
     await s.insertFlows([f]);
     await s.stop();
-    const row = (await readRows(path, 'SELECT * FROM flows'))[0];
-    assert.equal(row.dedup_key, flowDedupKey(f));
+    const row = (await readRows(path, `SELECT *, dedup_key = ${KEY_OF_COLUMNS_SQL} AS own_key FROM flows`))[0];
+    assert.equal(row.own_key, true, 'the stray key field changed nothing');
     assert.equal(row.log_prefix, f.logPrefix);
     assert.equal(row.bytes_orig, BigInt(Number.MAX_SAFE_INTEGER));
     assert.equal(row.in_iface, 'br.lan');
@@ -189,17 +191,17 @@ describe('duckdb store', { concurrency: false }, () => {
     );
     await s.insertFlows([...flows.slice(0, 1000), flows[5], ...flows.slice(1000)]); // a repeat inside the batch too
     await s.stop();
-    const rows = await readRows(path, 'SELECT dedup_key, ct_id, src_meta FROM flows');
+    const rows = await readRows(path, `SELECT dedup_key = ${KEY_OF_COLUMNS_SQL} AS own_key, ct_id, src_meta FROM flows`);
     assert.equal(rows.length, 3000);
     const byCt = new Map(flows.map((f) => [f.ctId, f]));
     for (const r of rows) {
       const f = byCt.get(r.ct_id as string)!;
-      assert.equal(r.dedup_key, flowDedupKey(f), `row of ctId ${String(r.ct_id)}`);
+      assert.equal(r.own_key, true, `row of ctId ${String(r.ct_id)}`);
       assert.equal(r.src_meta, f.srcMeta === undefined ? null : JSON.stringify(f.srcMeta));
     }
   });
 
-  it('the key DuckDB computes in SQL equals flowDedupKey on every record of the real captures (all parsers)', async () => {
+  it('on every record of the real captures (all parsers), DuckDB keeps one row per distinct flowDedupKey, each with its own distinct key', async () => {
     const dir = fileURLToPath(new URL('../../flow/testdata/', import.meta.url));
     const files = ['conntrack', 'iptables-log', 'ulogd-nfct', 'ulogd-nflog'].flatMap((d) => readdirSync(join(dir, d)).map((f) => join(dir, d, f)));
     const flows: FlowRecord[] = [];
@@ -209,11 +211,77 @@ describe('duckdb store', { concurrency: false }, () => {
     const s = createDuckDbStore({ path });
     await s.start();
     await s.insertFlows(flows);
+    await s.insertFlows(flows.slice(0, 500)); // a replay of part of it
     await s.stop();
-    const stored = new Set((await readRows(path, 'SELECT dedup_key FROM flows')).map((r) => r.dedup_key as string));
-    const expected = new Set(flows.map(flowDedupKey));
-    assert.equal(stored.size, expected.size);
-    for (const k of expected) assert.ok(stored.has(k), `key ${k} computed in JavaScript is stored`);
+    const rows = await readRows(path, `SELECT dedup_key, dedup_key = ${KEY_OF_COLUMNS_SQL} AS own_key FROM flows`);
+    const distinct = new Set(flows.map(flowDedupKey));
+    assert.equal(rows.length, distinct.size, 'the same flows are one flow for both adapters');
+    assert.equal(new Set(rows.map((r) => String(r.dedup_key))).size, rows.length, 'no two stored flows share a key');
+    assert.ok(rows.every((r) => r.own_key === true));
+  });
+
+  it('a key two different flows share (a 64-bit collision) deletes neither; a true repeat among them is still removed', async (t) => {
+    const path = join(tmp, 'collision.duckdb');
+    const a = flowFixture({ ctId: '1' });
+    const b = flowFixture({ ctId: '2' });
+    const s1 = createDuckDbStore({ path });
+    await s1.start();
+    await s1.insertFlows([a]);
+    await s1.stop();
+    // force a's stored key to b's, as a collision would make it
+    const inst = await DuckDBInstance.create(path);
+    const c = await inst.connect();
+    const keyOfB = (await c.runAndReadAll(`SELECT ${KEY_OF_COLUMNS_SQL.replaceAll('ct_id', "'2'::VARCHAR")} AS k FROM flows`)).getRowObjectsJS()[0].k as bigint;
+    await c.run(`UPDATE flows SET dedup_key = ${keyOfB}`);
+    c.closeSync();
+    inst.closeSync();
+    const s2 = createDuckDbStore({ path });
+    await s2.start();
+    t.after(() => s2.stop());
+    await s2.insertFlows([b]);
+    assert.equal((await s2.countFlows()).flows, 2, 'the collision alone deletes nothing');
+    const keys = (await s2.readFlows({ limit: 10 })).items.map((f) => f.ctId).sort();
+    assert.deepEqual(keys, ['1', '2']);
+    await s2.insertFlows([b]); // three rows share the key now: the new one equals b and goes, a stays
+    assert.equal((await s2.countFlows()).flows, 2, 'a true repeat among rows of a shared key is removed');
+    assert.deepEqual((await s2.readFlows({ limit: 10 })).items.map((f) => f.ctId).sort(), ['1', '2']);
+  });
+
+  it('a store whose keys were made by another hash() (its probe differs: a DuckDB upgrade) recomputes them at start, and dedup holds', async (t) => {
+    const path = join(tmp, 'rekey.duckdb');
+    const f = flowFixture();
+    const s1 = createDuckDbStore({ path });
+    await s1.start();
+    await s1.insertFlows([f, flowFixture({ ctId: '2' })]);
+    await s1.stop();
+    const inst = await DuckDBInstance.create(path);
+    const c = await inst.connect();
+    await c.run('UPDATE flows SET dedup_key = dedup_key + 1');
+    await c.run('UPDATE flow_key_probe SET probe = probe + 1');
+    c.closeSync();
+    inst.closeSync();
+    const s2 = createDuckDbStore({ path });
+    await s2.start();
+    await s2.insertFlows([f]);
+    assert.equal((await s2.countFlows()).flows, 2, 'the replayed flow found its stored copy under the recomputed key');
+    await s2.stop();
+    const rows = await readRows(path, `SELECT count(*) FILTER (WHERE dedup_key = ${KEY_OF_COLUMNS_SQL})::INTEGER AS own FROM flows`);
+    assert.deepEqual(rows, [{ own: 2 }]);
+  });
+
+  it("a flows cursor that is not this store's (forged, or of the text keys before migration 7) is refused as a bad cursor", async (t) => {
+    const s = createDuckDbStore({ path: ':memory:' });
+    await s.start();
+    t.after(() => s.stop());
+    await s.insertFlows([flowFixture({ ctId: '1' }), flowFixture({ ctId: '2' }), flowFixture({ ctId: '3' })]);
+    const first = await s.readFlows({ limit: 2 });
+    assert.equal(first.items.length, 2);
+    const rest = await s.readFlows({ limit: 2, cursor: first.next });
+    assert.deepEqual([...first.items, ...rest.items].map((f) => f.ctId).sort(), ['1', '2', '3'], 'the pages hold every flow once');
+    const cursor = (k: string) => Buffer.from(JSON.stringify({ t: 'l', s: 1, k })).toString('base64url');
+    for (const k of ['0123456789abcdef0123456789abcdef', '-1', '18446744073709551616', "1' OR 1=1"]) {
+      await assert.rejects(s.readFlows({ limit: 2, cursor: cursor(k) }), (e: Error & { code?: string }) => e.code === STORE_ERROR_CODES.BAD_CURSOR, k);
+    }
   });
 
   it('dedup key tells apart event, observedAt, ctId, node, state and counters; equal records share it', () => {

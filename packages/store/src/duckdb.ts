@@ -3,9 +3,9 @@ import { dirname } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement, type DuckDBValue } from '@duckdb/node-api';
 import type { DataGap, Decision, DecisionAudit, Finding, FlowRecord } from '@floe/flow';
-import { noopLogger } from '@floe/telemetry/lite';
+import { noopLogger, type Logger } from '@floe/telemetry/lite';
 import { STORE_ERROR_CODES, StoreError } from './errors.js';
-import { dedupKeySql } from './dedup.js';
+import { KEY_OF_COLUMNS_SQL, KEY_OF_FIELDS_SQL, KEY_PARTITION_SQL, KEY_PROBE_SQL } from './duckdb-key.js';
 import { instrumentStore } from './instrument.js';
 import { createStoreMetrics, type StoreDeps } from './metrics.js';
 import { clipWindow, GAP_COLUMNS, gapFilters, gapRow, queryGapPage, summaryOf } from './gaps.js';
@@ -125,24 +125,62 @@ const FLOW_FIELDS: ReadonlyArray<readonly [keyof FlowRecord, string]> = [
 /**
  * The bulk path, step 1: parameter 1 holds a batch's flows as one JSON array (FlowRecords,
  * srcMeta/dstMeta as JSON text). DuckDB parses it (`json_transform`) and computes each row's
- * dedup key (`dedupKeySql`, equal to flowDedupKey's) on its own threads; the event loop makes one
- * JSON.stringify call per batch.
+ * dedup key (DuckDB's `hash()` of the key fields, duckdb-key.ts) on its own threads; the event
+ * loop makes one JSON.stringify call per batch.
  */
-const INSERT_FLOWS_JSON_SQL = `INSERT INTO flows SELECT ${dedupKeySql()}, ${FLOW_FIELDS.map(([f]) => `"${f}"`).join(', ')}
+const INSERT_FLOWS_JSON_SQL = `INSERT INTO flows SELECT ${KEY_OF_FIELDS_SQL}, ${FLOW_FIELDS.map(([f]) => `"${f}"`).join(', ')}
   FROM (SELECT unnest(json_transform($1::VARCHAR, '${JSON.stringify([Object.fromEntries(FLOW_FIELDS)])}'), recursive := true))`;
 
 /**
- * The bulk path, step 2, in the same transaction: of the rows sharing a dedup key, keep the first
- * stored (lowest rowid) and delete the others — a replayed flow stored earlier, or a repeat inside
- * the batch. A stored duplicate has the same `observed_at` (part of the key), so only rows within
- * the batch's [least, greatest] `observed_at` (parameters 1 and 2) are compared; zone maps skip the
- * rest of the table. The keys that occur more than once are found by a hash aggregate (GROUP BY …
- * HAVING count(*) > 1, no sort); without duplicates, the usual case, nothing else happens.
+ * The bulk path, step 2, in the same transaction: of the rows that are the same flow, keep the
+ * first stored (lowest rowid) and delete the others — a replayed flow stored earlier, or a repeat
+ * inside the batch. A stored duplicate has the same `observed_at` (a key field), so only rows
+ * within the batch's [least, greatest] `observed_at` (parameters 1 and 2) are compared; zone maps
+ * skip the rest of the table. Keys that occur more than once are found by a hash aggregate (GROUP
+ * BY … HAVING count(*) > 1, no sort); only their rows are then grouped by every key field, so a
+ * 64-bit key shared by two different flows deletes neither. Without duplicates, the usual case,
+ * nothing else happens.
  */
-const DEDUP_FLOWS_SQL = `DELETE FROM flows USING (
-    SELECT dedup_key AS k, min(rowid) AS keep FROM flows WHERE observed_at BETWEEN $1 AND $2 GROUP BY dedup_key HAVING count(*) > 1
-  ) AS d
-  WHERE flows.observed_at BETWEEN $1 AND $2 AND flows.dedup_key = d.k AND flows.rowid <> d.keep`;
+const DEDUP_FLOWS_SQL = `DELETE FROM flows WHERE rowid IN (
+    SELECT rowid FROM (
+      SELECT rowid, row_number() OVER (PARTITION BY ${KEY_PARTITION_SQL} ORDER BY rowid) AS n
+      FROM flows
+      WHERE observed_at BETWEEN $1 AND $2
+        AND dedup_key IN (SELECT dedup_key FROM flows WHERE observed_at BETWEEN $1 AND $2 GROUP BY dedup_key HAVING count(*) > 1)
+    ) WHERE n > 1)`;
+
+/**
+ * A flows cursor's key: the decimal text of a stored UBIGINT key (the query casts it).
+ * @throws StoreError FLOE_STORE_BAD_CURSOR for anything else (a forged cursor, one of an older store).
+ */
+function keyOfCursor(k: string): string {
+  if (!/^\d{1,20}$/.test(k) || BigInt(k) > 0xffff_ffff_ffff_ffffn) {
+    throw new StoreError(STORE_ERROR_CODES.BAD_CURSOR, 'invalid paging cursor: not a flows cursor of this store; pass back the `next` of the previous page');
+  }
+  return k;
+}
+
+/**
+ * Recomputes every stored key when DuckDB's `hash()` is not the one they were made with (its
+ * probe value changed: a DuckDB upgrade), so later batches still find their stored duplicates.
+ * Returns the rows rekeyed (0 when the probe matches).
+ */
+async function rekeyIfHashChanged(c: DuckDBConnection, log: Logger): Promise<number> {
+  const r = (await c.runAndReadAll(`SELECT (SELECT probe FROM flow_key_probe) = ${KEY_PROBE_SQL} AS same`)).getRowObjectsJS();
+  if (r[0]?.same === true) return 0;
+  await c.run('BEGIN TRANSACTION');
+  try {
+    const n = (await c.runAndReadAll(`UPDATE flows SET dedup_key = ${KEY_OF_COLUMNS_SQL} RETURNING 1`)).getRowObjectsJS().length;
+    await c.run('DELETE FROM flow_key_probe');
+    await c.run(`INSERT INTO flow_key_probe SELECT ${KEY_PROBE_SQL}`);
+    await c.run('COMMIT');
+    log.warn({ rows: n }, "DuckDB's hash() differs from the one the stored flow keys were made with (a DuckDB upgrade): every key recomputed");
+    return n;
+  } catch (err) {
+    await c.run('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
 
 /** A flow as the bulk JSON array holds it: srcMeta/dstMeta as JSON text. */
 function flowForJson(f: FlowRecord): object {
@@ -215,9 +253,9 @@ class Where {
  *
  * Writes: `insertFlows` serialises the batch as one JSON array and, in one transaction (rolled
  * back whole on error), inserts it with one prepared statement that parses it and computes each
- * row's dedup key on DuckDB's threads (`json_transform`, `dedupKeySql`: the bulk path), then
- * deletes the rows of the batch's `observed_at` range whose key an earlier row holds (a replay,
- * a repeat inside the batch). Flows must be valid FlowRecords (the processor's decode step
+ * row's dedup key on DuckDB's threads (`json_transform`, DuckDB's `hash()` of the key fields:
+ * duckdb-key.ts), then deletes the rows of the batch's `observed_at` range that an earlier row
+ * equals in every key field (a replay, a repeat inside the batch; the key finds the candidates). Flows must be valid FlowRecords (the processor's decode step
  * checks them): a field of the wrong type is stored as NULL, a missing required field fails the
  * batch (NOT NULL). `flows` has no index on the key since migration 2; operations on one store
  * run one at a time and DuckDB locks the file to one process, so no other writer races the
@@ -300,6 +338,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
         }
         const c = await instance.connect();
         await migrate(c);
+        await rekeyIfHashChanged(c, log);
         const fc = await instance.connect();
         flowStmts = { insert: await fc.prepare(INSERT_FLOWS_JSON_SQL), dedup: await fc.prepare(DEDUP_FLOWS_SQL) };
         decisionStmts = { remove: await c.prepare(DELETE_DECISION_SQL), insert: await c.prepare(INSERT_DECISION_SQL), audit: await c.prepare(INSERT_AUDIT_SQL) };
@@ -587,8 +626,8 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
       return readFlowPage(q, (filters, after, limit) =>
         serial(async (c) => {
           const w = Where.of(filters);
-          const a = after ? '(observed_at > ? OR (observed_at = ? AND dedup_key > ?))' : undefined;
-          const params = after ? [...w.params, after.s, after.s, after.k] : [...w.params];
+          const a = after ? '(observed_at > ? OR (observed_at = ? AND dedup_key > CAST(? AS UBIGINT)))' : undefined;
+          const params = after ? [...w.params, after.s, after.s, keyOfCursor(after.k)] : [...w.params];
           return rows(c, `SELECT * FROM flows ${w.sql(a)} ORDER BY observed_at, dedup_key LIMIT ?`, [...params, limit]);
         }),
       );

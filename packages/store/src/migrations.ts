@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { migrationFailed, stepsAfter } from './migration-steps.js';
+import { KEY_OF_COLUMNS_SQL, KEY_PROBE_SQL } from './duckdb-key.js';
 
 /**
  * One schema step. Steps are numbered from 1 and never edited once released: a change is a
@@ -15,7 +16,7 @@ export interface Migration {
  * The DuckDB schema, oldest step first.
  *
  * flows: one column per FlowRecord field (times ms since epoch as BIGINT, counters UBIGINT,
- * `srcMeta`/`dstMeta` as JSON text) plus `dedup_key` (`flowDedupKey`, dedup.ts). Step 1 made
+ * `srcMeta`/`dstMeta` as JSON text) plus `dedup_key` (`flowDedupKey` text, dedup.ts, until step 7). Step 1 made
  * `dedup_key` the primary key; step 2 rebuilds `flows` without it (rows kept, ordered by
  * `observed_at` so zone maps prune by time): maintaining that ART index cost most of an insert
  * and grew with the table, so insertFlows now looks up stored keys only within the batch's
@@ -30,7 +31,10 @@ export interface Migration {
  * `never_block` (the run-time never-block list, by `cidr`).
  * the flows' (the collector's clock); `reasons` JSON text. api_tokens (step 6): API tokens by
  * `id`, only the SHA-256 `hash` of the secret (access.ts); api_audit (step 6): one row per
- * mutating API call, read newest first by (at_ms, id).
+ * mutating API call, read newest first by (at_ms, id). Step 7: `flows.dedup_key` becomes UBIGINT,
+ * DuckDB's `hash()` of the key fields (duckdb-key.ts; every stored row's key recomputed from its
+ * columns, a one-time rewrite of the table), and `flow_key_probe` keeps KEY_PROBE_SQL's value so a
+ * DuckDB upgrade that changes `hash()` is noticed and the keys recomputed.
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -274,6 +278,15 @@ export const MIGRATIONS: readonly Migration[] = [
         target VARCHAR,
         request_id VARCHAR NOT NULL
       )`,
+    ],
+  },
+  {
+    version: 7,
+    name: "flows.dedup_key as DuckDB's 64-bit hash() of the key fields, and flow_key_probe",
+    statements: [
+      `ALTER TABLE flows ALTER dedup_key SET DATA TYPE UBIGINT USING ${KEY_OF_COLUMNS_SQL}`,
+      `CREATE TABLE flow_key_probe (probe UBIGINT NOT NULL)`,
+      `INSERT INTO flow_key_probe SELECT ${KEY_PROBE_SQL}`,
     ],
   },
 ];

@@ -222,7 +222,7 @@ export function rowToDeadLetter(r: Row): DeadLetterRow {
 }
 
 /** `flows` columns and the FlowRecord field each holds (both adapters; the text columns src_meta/dst_meta hold JSON). */
-const FLOW_COLUMN_FIELDS: ReadonlyArray<readonly [string, keyof FlowRecord, 'n' | 's' | 'b' | 'j']> = [
+export const FLOW_COLUMN_FIELDS: ReadonlyArray<readonly [string, keyof FlowRecord, 'n' | 's' | 'b' | 'j']> = [
   ['observed_at', 'observedAt', 'n'],
   ['start_ms', 'start', 'n'],
   ['end_ms', 'end', 'n'],
