@@ -1,6 +1,6 @@
 import type { Decision, DecisionAudit } from '@floe/flow';
 import { TOPICS, type Bus } from '@floe/bus';
-import type { Store } from '@floe/store';
+import type { DecisionWrite, Store } from '@floe/store';
 import type { Responder, ResponseOutcome } from './responder.js';
 
 /**
@@ -11,6 +11,12 @@ import type { Responder, ResponseOutcome } from './responder.js';
 export interface DecisionWriter {
   /** Persists what an outcome changed (decision row + audit, or the refusal's audit); returns the decision when there is one. Store errors propagate. */
   store(outcome: ResponseOutcome): Promise<Decision | undefined>;
+  /**
+   * store() of several outcomes at once, in order (one store call, `Store.writeDecisions`: one
+   * transaction in DuckDB instead of one per outcome); returns, per outcome, its decision or
+   * undefined. Ignored outcomes write nothing. Store errors propagate (DuckDB: nothing written).
+   */
+  storeAll(outcomes: readonly ResponseOutcome[]): Promise<Array<Decision | undefined>>;
   /** Publishes decisions on the compacted topic (one message per target, key = target), after they are stored. Bus errors propagate. */
   publish(decisions: Decision[]): Promise<void>;
   /** store() then publish(): one outcome end to end (manual blocks). */
@@ -29,6 +35,17 @@ export function createDecisionWriter(deps: { store: Store; bus: Bus; responder: 
       }
       if (outcome.kind === 'refused') await deps.store.appendAudit(outcome.audit);
       return undefined;
+    },
+    async storeAll(outcomes) {
+      const items: DecisionWrite[] = [];
+      const out: Array<Decision | undefined> = [];
+      for (const o of outcomes) {
+        if (o.kind === 'decision') items.push({ decision: o.decision, audit: o.audit });
+        else if (o.kind === 'refused') items.push({ audit: o.audit });
+        out.push(o.kind === 'decision' ? o.decision : undefined);
+      }
+      if (items.length) await deps.store.writeDecisions(items);
+      return out;
     },
     async publish(decisions) {
       if (decisions.length)

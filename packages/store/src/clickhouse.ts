@@ -12,7 +12,7 @@ import { AUDIT_LIMIT, pageLimit, queryDecisionPage, queryFindingPage, readFlowPa
 import { opQueue } from './queue.js';
 import { assembleReportAggregates, checkReportQuery, REPORT_BUCKET_MS, type ReportAggregates, type ReportQuery } from './report.js';
 import { auditRow, deadLetterRow, decisionRow, findingRow, mergeFinding, rowToAudit, rowToDeadLetter, rowToDecision, rowToFinding, toNumber, type Row } from './rows.js';
-import type { DeadLetterRow, DecisionQuery, FindingQuery, GapQuery, GapSummary, GapSummaryQuery, Page, Store, StoredFinding } from './store.js';
+import type { DeadLetterRow, DecisionQuery, DecisionWrite, FindingQuery, GapQuery, GapSummary, GapSummaryQuery, Page, Store, StoredFinding } from './store.js';
 import { attachTriage, CURRENT_TRIAGE_SELECT, markRow, neverBlockRow, rowToNeverBlock, rowToSuppression, rowToTriage, suppressionRow, triageRow } from './triage.js';
 import { apiAuditRow, apiTokenRow, checkApiToken, queryApiAuditPage, rowToApiToken, type ApiAuditEntry, type ApiAuditQuery, type ApiTokenRecord } from './access.js';
 
@@ -392,6 +392,22 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
         const { version } = await maxDecisionVersion(c, decision.target);
         await insert(c, 'decision_audit', [auditRow(audit)]);
         await insert(c, 'decisions', [{ ...decisionRow(decision), version: Math.max(version, decision.updatedAt), is_deleted: 0 }]);
+      });
+    },
+
+    writeDecisions(items: ReadonlyArray<DecisionWrite>): Promise<void> {
+      return serial(async (c) => {
+        if (items.length === 0) return;
+        // The last decision per target, versioned above what the table holds; then one insert per table.
+        const last = new Map<string, Decision>();
+        for (const it of items) if (it.decision) last.set(it.decision.target, it.decision);
+        const rows: Row[] = [];
+        for (const d of last.values()) {
+          const { version } = await maxDecisionVersion(c, d.target);
+          rows.push({ ...decisionRow(d), version: Math.max(version, d.updatedAt), is_deleted: 0 });
+        }
+        await insert(c, 'decision_audit', items.map((it) => auditRow(it.audit)));
+        if (rows.length) await insert(c, 'decisions', rows);
       });
     },
 

@@ -329,6 +329,28 @@ export function runStoreContract(name: string, makeStore: () => Store | Promise<
       );
     });
 
+    it('writeDecisions stores several outcomes in order: the later decision of a target wins, refusals are audited alone', async (t) => {
+      const s = await started(t);
+      const a1 = decisionFixture();
+      const b = decisionFixture({ target: '198.51.100.7/32' });
+      const a2 = decisionFixture({ updatedAt: T0 + 60_000, durationMs: 4 * 3_600_000, count: 2, createdAt: T0 });
+      const refusal: DecisionAudit = { at: T0 + 1, target: '10.0.0.1/32', change: 'refuse', origin: 'k1', reason: 'never-block list' };
+      await s.writeDecisions([]);
+      await s.writeDecisions([{ decision: a1, audit: auditFor(a1, 'create') }, { audit: refusal }, { decision: b, audit: auditFor(b, 'create') }, { decision: a2, audit: auditFor(a2, 'extend') }]);
+      assert.deepEqual(await s.getDecision(a1.target), a2);
+      assert.deepEqual(await s.getDecision(b.target), b);
+      assert.equal(await s.getDecision(refusal.target), undefined);
+      assert.equal((await s.queryDecisions({})).total, 2);
+      assert.deepEqual(
+        (await s.queryAudit({ target: a1.target })).map((x) => x.change),
+        ['extend', 'create'],
+      );
+      assert.deepEqual(
+        (await s.queryAudit({ target: refusal.target })).map((x) => [x.change, x.reason]),
+        [['refuse', 'never-block list']],
+      );
+    });
+
     it('decisions upsert by target, audited; getDecision returns the latest', async (t) => {
       const s = await started(t);
       const d1 = decisionFixture();

@@ -247,7 +247,7 @@ describe('duckdb store', { concurrency: false }, () => {
     assert.deepEqual((await s2.readFlows({ limit: 10 })).items.map((f) => f.ctId).sort(), ['1', '2']);
   });
 
-  it('a store whose keys were made by another hash() (its probe differs: a DuckDB upgrade) recomputes them at start, and dedup holds', async (t) => {
+  it('a store whose keys were made by another hash() (its probe differs: a DuckDB upgrade) recomputes them at start, and dedup holds', async () => {
     const path = join(tmp, 'rekey.duckdb');
     const f = flowFixture();
     const s1 = createDuckDbStore({ path });

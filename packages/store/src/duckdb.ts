@@ -29,7 +29,7 @@ import {
   toNumber,
   type Row,
 } from './rows.js';
-import type { DeadLetterRow, DecisionQuery, FindingQuery, GapQuery, GapSummary, GapSummaryQuery, Page, Store, StoredFinding } from './store.js';
+import type { DeadLetterRow, DecisionQuery, DecisionWrite, FindingQuery, GapQuery, GapSummary, GapSummaryQuery, Page, Store, StoredFinding } from './store.js';
 import {
   attachTriage,
   CURRENT_TRIAGE_SELECT,
@@ -211,6 +211,10 @@ const INSERT_DEAD_LETTER_SQL = `INSERT INTO dead_letters (${DEAD_LETTER_COLUMNS.
 /** A gap already stored (same gap_key) is left as it is: redelivery stores nothing twice. */
 const INSERT_GAP_SQL = `INSERT INTO data_gaps (${GAP_COLUMNS.join(', ')}) VALUES (${GAP_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (gap_key) DO NOTHING`;
 const INSERT_AUDIT_SQL = `INSERT INTO decision_audit (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`;
+/** One more row of a multi-row INSERT_DECISION_SQL / INSERT_AUDIT_SQL (writeDecisions), and rows per statement. */
+const DECISION_ROW = `(${DECISION_COLUMNS.map(() => '?').join(', ')})`;
+const AUDIT_ROW = `(${AUDIT_COLUMNS.map(() => '?').join(', ')})`;
+const DECISION_CHUNK = 100;
 
 function findingValues(f: Finding): DuckDBValue[] {
   const r = findingRow(f);
@@ -428,6 +432,27 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
           await addAudit.run();
         }),
       );
+    },
+
+    writeDecisions(items: ReadonlyArray<DecisionWrite>): Promise<void> {
+      return serial(async (c) => {
+        if (items.length === 0) return;
+        // The last decision per target, then one DELETE, one INSERT and one audit INSERT of many rows.
+        const last = new Map<string, Decision>();
+        for (const it of items) if (it.decision) last.set(it.decision.target, it.decision);
+        const decisions = [...last.values()];
+        await tx(c, async () => {
+          for (let i = 0; i < decisions.length; i += DECISION_CHUNK) {
+            const chunk = decisions.slice(i, i + DECISION_CHUNK);
+            await c.run(`DELETE FROM decisions WHERE target IN (${chunk.map(() => '?').join(', ')})`, chunk.map((d) => d.target));
+            await c.run(`${INSERT_DECISION_SQL}${`, ${DECISION_ROW}`.repeat(chunk.length - 1)}`, chunk.flatMap(decisionValues));
+          }
+          for (let i = 0; i < items.length; i += DECISION_CHUNK) {
+            const chunk = items.slice(i, i + DECISION_CHUNK);
+            await c.run(`${INSERT_AUDIT_SQL}${`, ${AUDIT_ROW}`.repeat(chunk.length - 1)}`, chunk.flatMap((it) => auditValues(it.audit)));
+          }
+        });
+      });
     },
 
     deleteDecision(target: string, audit: DecisionAudit): Promise<boolean> {

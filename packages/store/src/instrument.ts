@@ -32,6 +32,16 @@ const WRITES: ReadonlyMap<string, RowsOf> = new Map<string, RowsOf>([
         : [['decisions', 0]],
   ],
   ['appendAudit', () => [['decision_audit', 1]]],
+  [
+    'writeDecisions',
+    (a) => {
+      const items = Array.isArray(a[0]) ? (a[0] as Array<{ decision?: unknown }>) : [];
+      return [
+        ['decisions', items.filter((it) => it.decision !== undefined).length],
+        ['decision_audit', items.length],
+      ];
+    },
+  ],
   ['insertGaps', (a) => [['data_gaps', len(a[0])]]],
   ['triageFinding', (_a, ok) => [['finding_triage', ok === true ? 1 : 0]]],
   ['markSuppressed', (a) => [['finding_suppressions', len(a[0])]]],

@@ -16,6 +16,12 @@ export interface FlowScanQuery {
   cursor?: string;
 }
 
+/** One outcome to store: a decision with its audit row, or an audit row alone (a refusal). */
+export interface DecisionWrite {
+  decision?: Decision;
+  audit: DecisionAudit;
+}
+
 export interface Store extends ApiAccessStore {
   readonly name: string;
   /** Opens the database and applies pending migrations. Safe twice. */
@@ -29,6 +35,13 @@ export interface Store extends ApiAccessStore {
   deleteDecision(target: string, audit: DecisionAudit): Promise<boolean>;
   /** Append an audit row alone (refusals). */
   appendAudit(audit: DecisionAudit): Promise<void>;
+  /**
+   * Several outcomes at once, in order (the processor's decide step, per chunk of a batch): each
+   * item with a `decision` is upsertDecision(decision, audit), each without one appendAudit(audit);
+   * a target named twice ends with its later decision. DuckDB writes them in one transaction
+   * (all or none); ClickHouse in order, each idempotent for a retry.
+   */
+  writeDecisions(items: ReadonlyArray<DecisionWrite>): Promise<void>;
   /**
    * Findings newest lastSeen first; each carries its current triage (`triage`, absent while
    * never triaged: state open) and its suppression mark (`suppression`) when it has them.
