@@ -406,7 +406,11 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
           const { version } = await maxDecisionVersion(c, d.target);
           rows.push({ ...decisionRow(d), version: Math.max(version, d.updatedAt), is_deleted: 0 });
         }
-        await insert(c, 'decision_audit', items.map((it) => auditRow(it.audit)));
+        await insert(
+          c,
+          'decision_audit',
+          items.map((it) => auditRow(it.audit)),
+        );
         if (rows.length) await insert(c, 'decisions', rows);
       });
     },

@@ -336,7 +336,12 @@ export function runStoreContract(name: string, makeStore: () => Store | Promise<
       const a2 = decisionFixture({ updatedAt: T0 + 60_000, durationMs: 4 * 3_600_000, count: 2, createdAt: T0 });
       const refusal: DecisionAudit = { at: T0 + 1, target: '10.0.0.1/32', change: 'refuse', origin: 'k1', reason: 'never-block list' };
       await s.writeDecisions([]);
-      await s.writeDecisions([{ decision: a1, audit: auditFor(a1, 'create') }, { audit: refusal }, { decision: b, audit: auditFor(b, 'create') }, { decision: a2, audit: auditFor(a2, 'extend') }]);
+      await s.writeDecisions([
+        { decision: a1, audit: auditFor(a1, 'create') },
+        { audit: refusal },
+        { decision: b, audit: auditFor(b, 'create') },
+        { decision: a2, audit: auditFor(a2, 'extend') },
+      ]);
       assert.deepEqual(await s.getDecision(a1.target), a2);
       assert.deepEqual(await s.getDecision(b.target), b);
       assert.equal(await s.getDecision(refusal.target), undefined);

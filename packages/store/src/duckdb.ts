@@ -444,12 +444,18 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
         await tx(c, async () => {
           for (let i = 0; i < decisions.length; i += DECISION_CHUNK) {
             const chunk = decisions.slice(i, i + DECISION_CHUNK);
-            await c.run(`DELETE FROM decisions WHERE target IN (${chunk.map(() => '?').join(', ')})`, chunk.map((d) => d.target));
+            await c.run(
+              `DELETE FROM decisions WHERE target IN (${chunk.map(() => '?').join(', ')})`,
+              chunk.map((d) => d.target),
+            );
             await c.run(`${INSERT_DECISION_SQL}${`, ${DECISION_ROW}`.repeat(chunk.length - 1)}`, chunk.flatMap(decisionValues));
           }
           for (let i = 0; i < items.length; i += DECISION_CHUNK) {
             const chunk = items.slice(i, i + DECISION_CHUNK);
-            await c.run(`${INSERT_AUDIT_SQL}${`, ${AUDIT_ROW}`.repeat(chunk.length - 1)}`, chunk.flatMap((it) => auditValues(it.audit)));
+            await c.run(
+              `${INSERT_AUDIT_SQL}${`, ${AUDIT_ROW}`.repeat(chunk.length - 1)}`,
+              chunk.flatMap((it) => auditValues(it.audit)),
+            );
           }
         });
       });
