@@ -6,7 +6,7 @@ import { createConntrackParser } from './conntrack.js';
 import { DETECT_LINES, detectFormat } from './detect.js';
 import { createKernelLogParser } from './kernel-log.js';
 import { ParseStats } from './stats.js';
-import { checkLine, codePointName } from './clean.js';
+import { cleanEnd, cleanStart, codePointName, controlIn } from './clean.js';
 import { identifyBytes, identifyLines } from './foreign.js';
 import { DEFAULT_MAX_LINE_BYTES, HEAD_BYTES, LineReader, type InputLine } from './lines.js';
 import { isParseError, parseError, type FormatName, type LineParser, type ParseError, type ParserOptions } from './types.js';
@@ -41,10 +41,13 @@ function guard(p: LineParser): LineParser {
   const g: LineParser = {
     format: p.format,
     parseLine(line: string, lineNo: number): FlowRecord | ParseError | null {
-      const c = checkLine(line);
-      if (!c.ok) return parseError(lineNo, 'control-byte', line, codePointName(c.code));
+      // checkLine's steps, without its result object per line.
+      const e = cleanEnd(line);
+      const s = cleanStart(line, e);
+      const c = controlIn(line, s, e);
+      if (c >= 0) return parseError(lineNo, 'control-byte', line, codePointName(c));
       try {
-        return p.parseLine(c.text, lineNo);
+        return p.parseLine(s === 0 && e === line.length ? line : line.slice(s, e), lineNo);
       } catch {
         return parseError(lineNo, 'parser-error', line);
       }
