@@ -50,6 +50,85 @@ export function normalizeAddr(text: string): NormalizedAddr | undefined {
 }
 
 /**
+ * normalizeAddr for text[start, end), without a result object (the parsers' hot path): the
+ * normalised address, or undefined. Its family is {@link addrFamily} of the result. A canonical
+ * IPv4 address is the input's own characters: a recently seen one (a small cache by value, see
+ * ipv4Text) is the string returned for it before, else a slice of `text`.
+ */
+export function normalizeAddrIn(text: string, start: number, end: number): string | undefined {
+  const n = end - start;
+  if (n <= 0 || n > 45) return undefined;
+  const v = ipv4Value(text, start, end);
+  if (v >= 0) return ipv4Text(text, start, end, v);
+  // Not a dotted quad: IPv6 when it holds a ':' (as normalizeAddr decides), else nothing.
+  const colon = text.indexOf(':', start);
+  if (colon < 0 || colon >= end) return undefined;
+  return normalizeAddr(text.slice(start, end))?.addr;
+}
+
+/** The family of an address normalizeAddr or normalizeAddrIn returned: 6 when it holds a ':', else 4. */
+export function addrFamily(addr: string): 4 | 6 {
+  return addr.indexOf(':') < 0 ? 4 : 6;
+}
+
+/**
+ * The value (0 to 2^32 - 1) of the dotted quad text[start, end) in the strict form normalizeAddr
+ * accepts (ipv4End: four decimal octets 0-255, no leading zeros), or -1. One pass, no allocation.
+ */
+function ipv4Value(text: string, start: number, end: number): number {
+  let i = start;
+  let value = 0;
+  for (let part = 0; part < 4; part++) {
+    if (part > 0) {
+      if (i >= end || text.charCodeAt(i) !== 46 /* . */) return -1;
+      i++;
+    }
+    const c0 = i < end ? text.charCodeAt(i) : -1;
+    if (c0 < 48 || c0 > 57) return -1;
+    let v = c0 - 48;
+    i++;
+    // Up to two more digits, none after a leading zero.
+    for (let k = 0; k < 2 && i < end; k++) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      if (v === 0) return -1; // leading zero
+      v = v * 10 + (c - 48);
+      i++;
+    }
+    if (v > 255) return -1;
+    value = value * 256 + v;
+  }
+  return i === end ? value : -1;
+}
+
+/**
+ * Recently returned IPv4 texts by value, direct-mapped (V4_CACHE_SIZE slots, a multiplicative
+ * hash of the value picks the slot; a new address replaces the slot's old one). Flows repeat
+ * their addresses (the node's own address is in nearly every line of its log), so a hit saves
+ * the slice. A cached text is a copy that references no input line (see ipv4Text).
+ */
+const V4_CACHE_BITS = 10;
+const V4_CACHE_SIZE = 1 << V4_CACHE_BITS;
+const v4Values = new Float64Array(V4_CACHE_SIZE).fill(-1);
+const v4Texts: string[] = new Array<string>(V4_CACHE_SIZE).fill('');
+
+/**
+ * The text of IPv4 address `value` (text[start, end) is its canonical form): the cached string
+ * when its slot holds this value, else the slice, cached. Slices of 13 characters or more are
+ * V8 sliced strings that keep their whole parent (the line) alive, so the cache keeps such a
+ * text as a copy (a concatenation, flattened by its slice into a string of its own) and returns
+ * that; a shorter slice is a copy already.
+ */
+function ipv4Text(text: string, start: number, end: number, value: number): string {
+  const slot = Math.imul(value | 0, 0x9e3779b1) >>> (32 - V4_CACHE_BITS);
+  if (v4Values[slot] === value) return v4Texts[slot];
+  const t = end - start < 13 ? text.slice(start, end) : ` ${text.slice(start, end)}`.slice(1);
+  v4Values[slot] = value;
+  v4Texts[slot] = t;
+  return t;
+}
+
+/**
  * Scan a dotted quad in text[start, end). Returns the index after it when the whole range is a
  * valid IPv4 address, else -1. Stores the value in groups[gi], groups[gi+1] when gi >= 0.
  */

@@ -21,16 +21,24 @@ export function newRecord(
   dst: NormalizedAddr,
   node: string | undefined,
 ): FlowRecord {
-  const rec: FlowRecord = {
-    schema: 1,
-    observedAt,
-    source,
-    event,
-    family: src.family,
-    protocol,
-    srcAddr: src.addr,
-    dstAddr: dst.addr,
-  };
+  return newRecordOf(source, event, observedAt, protocol, src.family, src.addr, dst.addr, node);
+}
+
+/**
+ * newRecord from the addresses' texts (normalised: normalizeAddrIn) and their family.
+ * @param observedAt ms since epoch.
+ */
+export function newRecordOf(
+  source: FlowSource,
+  event: FlowEvent,
+  observedAt: number,
+  protocol: number,
+  family: 4 | 6,
+  srcAddr: string,
+  dstAddr: string,
+  node: string | undefined,
+): FlowRecord {
+  const rec: FlowRecord = { schema: 1, observedAt, source, event, family, protocol, srcAddr, dstAddr };
   if (node !== undefined) rec.node = node;
   return rec;
 }

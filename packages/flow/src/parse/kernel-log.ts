@@ -1,8 +1,8 @@
-import { normalizeAddr } from '../addr.js';
+import { addrFamily, normalizeAddrIn } from '../addr.js';
 import type { FlowRecord } from '../record.js';
 import { parsePort, parseU32, parseUint } from './num.js';
 import { parseError, type LineParser, type ParseError, type ParserOptions } from './types.js';
-import { newRecord, setLogFields, setTimesPortsIcmp } from './build.js';
+import { newRecordOf, setLogFields, setTimesPortsIcmp } from './build.js';
 import { MONTHS } from './months.js';
 
 /**
@@ -240,11 +240,28 @@ function localTime(year: number, mo: number, d: number, hh: number, mi: number, 
   return minuteMs + se * 1000 + ms;
 }
 
-/** A syslog program tag before the kernel body: `kernel:`, `pvefw-logger:`, `NAME[PID]:`. */
-function isTag(t: string): boolean {
-  // Every tag ends with ':' (a host name does not: no regular expression for it).
-  if (t.charCodeAt(t.length - 1) !== 58) return false;
-  return t === 'kernel:' || t === 'pvefw-logger:' || t === 'ulogd:' || /^[A-Za-z0-9_./-]{1,64}\[\d{1,10}\]:$/.test(t);
+/**
+ * True when s[a, b) is a syslog program tag before the kernel body: `kernel:`, `pvefw-logger:`,
+ * `ulogd:`, or `NAME[PID]:` (NAME 1 to 64 of `A-Za-z0-9_./-`, PID 1 to 10 digits). Read in place.
+ */
+function isTagAt(s: string, a: number, b: number): boolean {
+  // Every tag ends with ':' (a host name does not).
+  if (b <= a || s.charCodeAt(b - 1) !== 58) return false;
+  const n = b - a;
+  if ((n === 7 && s.startsWith('kernel:', a)) || (n === 13 && s.startsWith('pvefw-logger:', a)) || (n === 6 && s.startsWith('ulogd:', a))) return true;
+  // NAME[PID]:
+  if (n < 5 || s.charCodeAt(b - 2) !== 93 /* ] */) return false;
+  let i = a;
+  while (i < b && isTagNameChar(s.charCodeAt(i))) i++;
+  if (i === a || i - a > 64 || s.charCodeAt(i) !== 91 /* [ */) return false;
+  const d = ++i;
+  while (i < b && isDigit(s.charCodeAt(i))) i++;
+  return i > d && i - d <= 10 && i === b - 2;
+}
+
+/** `A-Za-z0-9_./-`: the characters of a program name in isTagAt. */
+function isTagNameChar(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 45 && c <= 57) /* - . / 0-9 */ || c === 95;
 }
 
 /** The time of the bracket parseBracket read last (ms since epoch, or -1 for an uptime). */
@@ -376,12 +393,13 @@ function parseHeader(line: string, bodyStart: number, nowMs: number): Header {
     // [host] [tag:]
     const e1 = tokenEnd(line, i);
     if (e1 < bodyStart) {
-      const t1 = line.slice(i, e1);
+      // The first token s[i, e1) is read in place (no string per line).
       const n2 = skipSpaces(line, e1);
       const e2 = tokenEnd(line, n2);
-      if (isTag(t1)) i = n2;
-      else if (e2 <= bodyStart && !t1.endsWith(':') && t1.charCodeAt(0) !== 91 && isTag(line.slice(n2, e2))) i = skipSpaces(line, e2);
-      else if (hadTime && !t1.endsWith(':') && t1.charCodeAt(0) !== 91) i = n2;
+      const hostLike = e1 === i || (line.charCodeAt(e1 - 1) !== 58 && line.charCodeAt(i) !== 91);
+      if (isTagAt(line, i, e1)) i = n2;
+      else if (e2 <= bodyStart && hostLike && isTagAt(line, n2, e2)) i = skipSpaces(line, e2);
+      else if (hadTime && hostLike) i = n2;
     }
   } else if (line.startsWith('kernel: ', i)) {
     i = skipSpaces(line, i + 8);
@@ -501,8 +519,11 @@ export function parseKernelLogLine(line: string, lineNo: number, now: () => numb
 
   let inIface: string | undefined;
   let outIface: string | undefined;
-  let src = '';
-  let dst = '';
+  // SRC and DST as ranges of the line, read in place once the body is read.
+  let srcStart = 0;
+  let srcEnd = 0;
+  let dstStart = 0;
+  let dstEnd = 0;
   let len = -1;
   let protocol = -1;
   let sport = -1;
@@ -512,16 +533,20 @@ export function parseKernelLogLine(line: string, lineNo: number, now: () => numb
   let mark = -1;
   let i = body;
   while (i < end) {
-    i = skipSpaces(line, i);
-    if (i >= end) break;
-    if (line.charCodeAt(i) === 91) break; // quoted packet of an ICMP error: not this packet's fields
-    let e = tokenEnd(line, i);
-    if (e > end) e = end;
-    // The first '=' of the token, if any: keys are a few characters, so a scan in place is cheaper
-    // than an indexOf call (which, for a token without '=', also ran on into the next token).
-    let eq = i;
-    while (eq < e && line.charCodeAt(eq) !== 61) eq++;
-    if (eq > 0 && eq < e) {
+    const c = line.charCodeAt(i);
+    if (c === 32) {
+      i++;
+      continue;
+    }
+    if (c === 91) break; // quoted packet of an ICMP error: not this packet's fields
+    let e = line.indexOf(' ', i);
+    if (e < 0 || e > end) e = end;
+    // The first '=' of the token: the keys read are 2 to 5 characters, so a token without '='
+    // in its first 6 is none of them (no scan of long values such as MAC=).
+    const lim = e - i > 6 ? i + 6 : e;
+    let eq = i + 1;
+    while (eq < lim && line.charCodeAt(eq) !== 61) eq++;
+    if (eq < lim) {
       // The key is read in place (fieldOf) and a value sliced only when it is kept: no string per token.
       const v0 = eq + 1;
       switch (fieldOf(line, i, eq - i)) {
@@ -540,10 +565,16 @@ export function parseKernelLogLine(line: string, lineNo: number, now: () => numb
           }
           break;
         case F_SRC:
-          if (src === '') src = line.slice(v0, e);
+          if (srcEnd === srcStart) {
+            srcStart = v0;
+            srcEnd = e;
+          }
           break;
         case F_DST:
-          if (dst === '') dst = line.slice(v0, e);
+          if (dstEnd === dstStart) {
+            dstStart = v0;
+            dstEnd = e;
+          }
           break;
         case F_LEN:
           if (len < 0) {
@@ -588,23 +619,47 @@ export function parseKernelLogLine(line: string, lineNo: number, now: () => numb
     }
     i = e;
   }
-  if (src === '') return parseError(lineNo, 'missing-field', line, 'SRC');
-  if (dst === '') return parseError(lineNo, 'missing-field', line, 'DST');
+  if (srcEnd === srcStart) return parseError(lineNo, 'missing-field', line, 'SRC');
+  if (dstEnd === dstStart) return parseError(lineNo, 'missing-field', line, 'DST');
   if (protocol < 0) return parseError(lineNo, 'missing-field', line, 'PROTO');
-  const s = normalizeAddr(src);
-  if (s === undefined) return parseError(lineNo, 'bad-address', line, 'SRC');
-  const d = normalizeAddr(dst);
-  if (d === undefined || d.family !== s.family) return parseError(lineNo, 'bad-address', line, 'DST');
+  const srcAddr = normalizeAddrIn(line, srcStart, srcEnd);
+  if (srcAddr === undefined) return parseError(lineNo, 'bad-address', line, 'SRC');
+  const dstAddr = normalizeAddrIn(line, dstStart, dstEnd);
+  const family = addrFamily(srcAddr);
+  if (dstAddr === undefined || addrFamily(dstAddr) !== family) return parseError(lineNo, 'bad-address', line, 'DST');
 
-  const rec = newRecord('kernel-log', 'log', hdr.time >= 0 ? hdr.time : now(), protocol, s, d, node);
-  if (hdr.time < 0) rec.untimed = true;
+  const prefix = hdr.prefixStart < body ? line.slice(hdr.prefixStart, body).trim() : '';
   const isIcmp = protocol === 1 || protocol === 58;
+  if (hdr.time >= 0 && node === undefined && len >= 0 && mark < 0 && prefix === '' && inIface && !outIface && (!isIcmp || (icmpType < 0 && icmpCode < 0))) {
+    // The common shape (a timed line with ports or none, LEN, IN only) in one object literal: the
+    // same fields in the same order as the steps below build them.
+    if (sport >= 0 && dport >= 0)
+      return {
+        schema: 1,
+        observedAt: hdr.time,
+        source: 'kernel-log',
+        event: 'log',
+        family,
+        protocol,
+        srcAddr,
+        dstAddr,
+        srcPort: sport,
+        dstPort: dport,
+        bytesOrig: len,
+        packetsOrig: 1,
+        inIface,
+      };
+    if (sport < 0 && dport < 0)
+      return { schema: 1, observedAt: hdr.time, source: 'kernel-log', event: 'log', family, protocol, srcAddr, dstAddr, bytesOrig: len, packetsOrig: 1, inIface };
+  }
+  const rec = newRecordOf('kernel-log', 'log', hdr.time >= 0 ? hdr.time : now(), protocol, family, srcAddr, dstAddr, node);
+  if (hdr.time < 0) rec.untimed = true;
   setTimesPortsIcmp(rec, -1, -1, sport, dport, isIcmp ? icmpType : -1, isIcmp ? icmpCode : -1);
   if (len >= 0) {
     rec.bytesOrig = len;
     rec.packetsOrig = 1;
   }
   if (mark >= 0) rec.mark = mark;
-  setLogFields(rec, line.slice(hdr.prefixStart, body).trim(), inIface, outIface);
+  setLogFields(rec, prefix, inIface, outIface);
   return rec;
 }
