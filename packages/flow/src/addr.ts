@@ -66,6 +66,46 @@ export function normalizeAddrIn(text: string, start: number, end: number): strin
   return normalizeAddr(text.slice(start, end))?.addr;
 }
 
+/**
+ * normalizeAddrIn for the parsers that hold the line's code units (parse/codes.ts loadCodes):
+ * `codes[i]` is `text.charCodeAt(i)` over [start, end); the dotted quad is read from them.
+ */
+export function normalizeAddrCodes(text: string, codes: Uint16Array, start: number, end: number): string | undefined {
+  const n = end - start;
+  if (n <= 0 || n > 45) return undefined;
+  const v = ipv4ValueCodes(codes, start, end);
+  if (v >= 0) return ipv4Text(text, start, end, v);
+  const colon = text.indexOf(':', start);
+  if (colon < 0 || colon >= end) return undefined;
+  return normalizeAddr(text.slice(start, end))?.addr;
+}
+
+/** ipv4Value read from code units (see normalizeAddrCodes). */
+function ipv4ValueCodes(codes: Uint16Array, start: number, end: number): number {
+  let i = start;
+  let value = 0;
+  for (let part = 0; part < 4; part++) {
+    if (part > 0) {
+      if (i >= end || codes[i] !== 46 /* . */) return -1;
+      i++;
+    }
+    if (i >= end) return -1;
+    let v = codes[i] - 48;
+    if (v < 0 || v > 9) return -1;
+    i++;
+    for (let k = 0; k < 2 && i < end; k++) {
+      const d = codes[i] - 48;
+      if (d < 0 || d > 9) break;
+      if (v === 0) return -1; // leading zero
+      v = v * 10 + d;
+      i++;
+    }
+    if (v > 255) return -1;
+    value = value * 256 + v;
+  }
+  return i === end ? value : -1;
+}
+
 /** The family of an address normalizeAddr or normalizeAddrIn returned: 6 when it holds a ':', else 4. */
 export function addrFamily(addr: string): 4 | 6 {
   return addr.indexOf(':') < 0 ? 4 : 6;

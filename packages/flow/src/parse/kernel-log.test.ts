@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { FlowRecord } from '../record.js';
 import { createKernelLogParser, isIfaceName, parseRfc3339 } from './kernel-log.js';
-import { isParseError, type ParseError } from './types.js';
+import { checkLine, codePointName } from './clean.js';
+import { createParser } from './stream.js';
+import { isParseError, parseError, type ParseError } from './types.js';
 import { verdictFromPrefix } from './verdict.js';
 
 const NOW = 1_700_000_000_000;
@@ -197,5 +199,23 @@ test('PROTO= names only the protocols of its table: an inherited object property
   for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
     const r = parser.parseLine(line(name), 2);
     assert.ok(r !== null && isParseError(r), `PROTO=${name} is rejected`);
+  }
+});
+
+test('createParser(kernel-log) (one copy of the characters for the check and the parse) gives what checkLine then the raw parser give', () => {
+  const raw = createKernelLogParser({ now: () => NOW, node: 'n1' });
+  const guarded = createParser('kernel-log', { now: () => NOW, node: 'n1' });
+  const lines = ['iptables-log/elastic-iptables-raw-mixed.log', 'iptables-log/crowdsec-hub-proxmox-pvefw.log', 'iptables-log/crowdsec-hub-iptables-logs-with-malformed.log']
+    .flatMap((f) => testdata(f).split('\n'))
+    .filter((l) => l !== '');
+  const hostile = ['\0\0', '\ufeff', '\x1b', '\t', '\u0085', '\u0120', '\ud800', '\r', ' \r'];
+  let k = 0;
+  for (const line of lines) {
+    const h = hostile[k++ % hostile.length];
+    for (const l of [line, `${h}${line}`, `${line}${h}`, `${line.slice(0, 40)}${h}${line.slice(40)}`]) {
+      const c = checkLine(l);
+      const want = c.ok ? raw.parseLine(c.text, k) : parseError(k, 'control-byte', l, codePointName(c.code));
+      assert.deepEqual(guarded.parseLine(l, k), want, JSON.stringify(l));
+    }
   }
 });

@@ -4,7 +4,7 @@ import type { FlowRecord } from '../record.js';
 import { createConntrackXmlParser } from './conntrack-xml.js';
 import { createConntrackParser } from './conntrack.js';
 import { DETECT_LINES, detectFormat } from './detect.js';
-import { createKernelLogParser } from './kernel-log.js';
+import { createKernelLogParser, parseKernelLogChecked } from './kernel-log.js';
 import { ParseStats } from './stats.js';
 import { cleanEnd, cleanStart, codePointName, controlIn } from './clean.js';
 import { identifyBytes, identifyLines } from './foreign.js';
@@ -19,7 +19,27 @@ import { createUlogdJsonParser } from './ulogd-json.js';
  * @throws FlowFormatError FLOE_FLOW_BAD_FORMAT_NAME for a name floe does not know.
  */
 export function createParser(format: FormatName, opts: ParserOptions = {}): LineParser {
+  if (format === 'kernel-log') return guardKernelLog(opts);
   return guard(createFormatParser(format, opts));
+}
+
+/**
+ * guard(createKernelLogParser(opts)) in one step: parseKernelLogChecked cleans, checks and parses
+ * each line from one copy of its characters (the kernel LOG parser reads nearly all of them).
+ */
+function guardKernelLog(opts: ParserOptions): LineParser {
+  const now = opts.now ?? Date.now;
+  const node = opts.node;
+  return {
+    format: 'kernel-log',
+    parseLine(line: string, lineNo: number): FlowRecord | ParseError | null {
+      try {
+        return parseKernelLogChecked(line, lineNo, now, node);
+      } catch {
+        return parseError(lineNo, 'parser-error', line);
+      }
+    },
+  };
 }
 
 function createFormatParser(format: FormatName, opts: ParserOptions): LineParser {
