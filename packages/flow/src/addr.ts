@@ -51,9 +51,10 @@ export function normalizeAddr(text: string): NormalizedAddr | undefined {
 
 /**
  * normalizeAddr for text[start, end), without a result object (the parsers' hot path): the
- * normalised address, or undefined. Its family is {@link addrFamily} of the result. A canonical
- * IPv4 address is the input's own characters: a recently seen one (a small cache by value, see
- * ipv4Text) is the string returned for it before, else a slice of `text`.
+ * normalised address, or undefined. Its family is {@link addrFamily} of the result. The result
+ * never references `text` (a detector may keep it without keeping the line alive): a canonical
+ * IPv4 address is the string returned for it before when recently seen (a small cache by value),
+ * else a copy of its characters (ipv4Text); IPv6 and IPv4-mapped texts are printed anew.
  */
 export function normalizeAddrIn(text: string, start: number, end: number): string | undefined {
   const n = end - start;
@@ -74,7 +75,11 @@ export function normalizeAddrCodes(text: string, codes: Uint16Array, start: numb
   const n = end - start;
   if (n <= 0 || n > 45) return undefined;
   const v = ipv4ValueCodes(codes, start, end);
-  if (v >= 0) return ipv4Text(text, start, end, v);
+  if (v >= 0) {
+    const slot = v4Slot(v);
+    if (v4Values[slot] === v) return v4Texts[slot];
+    return v4Store(slot, v, n < SLICE_MIN ? text.slice(start, end) : ownCodes(codes, start, n));
+  }
   const colon = text.indexOf(':', start);
   if (colon < 0 || colon >= end) return undefined;
   return normalizeAddr(text.slice(start, end))?.addr;
@@ -145,7 +150,7 @@ function ipv4Value(text: string, start: number, end: number): number {
  * Recently returned IPv4 texts by value, direct-mapped (V4_CACHE_SIZE slots, a multiplicative
  * hash of the value picks the slot; a new address replaces the slot's old one). Flows repeat
  * their addresses (the node's own address is in nearly every line of its log), so a hit saves
- * the slice. A cached text is a copy that references no input line (see ipv4Text).
+ * the slice. A cached text references no input line (see ipv4Text).
  */
 const V4_CACHE_BITS = 10;
 const V4_CACHE_SIZE = 1 << V4_CACHE_BITS;
@@ -154,18 +159,49 @@ const v4Texts: string[] = new Array<string>(V4_CACHE_SIZE).fill('');
 
 /**
  * The text of IPv4 address `value` (text[start, end) is its canonical form): the cached string
- * when its slot holds this value, else the slice, cached. Slices of 13 characters or more are
- * V8 sliced strings that keep their whole parent (the line) alive, so the cache keeps such a
- * text as a copy (a concatenation, flattened by its slice into a string of its own) and returns
- * that; a shorter slice is a copy already.
+ * when its slot holds this value, else a new one, cached. Never a string that references `text`:
+ * V8 copies a slice shorter than 13 characters, and a longer one would be a sliced string keeping
+ * its whole parent (the line, and through it the read chunk) alive, so that one is copied
+ * (ownText). A detector may keep the text for as long as it likes (see @floe/detect retain.ts).
  */
 function ipv4Text(text: string, start: number, end: number, value: number): string {
-  const slot = Math.imul(value | 0, 0x9e3779b1) >>> (32 - V4_CACHE_BITS);
+  const slot = v4Slot(value);
   if (v4Values[slot] === value) return v4Texts[slot];
-  const t = end - start < 13 ? text.slice(start, end) : ` ${text.slice(start, end)}`.slice(1);
+  const n = end - start;
+  return v4Store(slot, value, n < SLICE_MIN ? text.slice(start, end) : ownText(text, start, n));
+}
+
+/** The cache slot of IPv4 address `value` (a multiplicative hash, Knuth's 2^32 / golden ratio). */
+function v4Slot(value: number): number {
+  return Math.imul(value | 0, 0x9e3779b1) >>> (32 - V4_CACHE_BITS);
+}
+
+/** Keep `t` (the text of `value`) in `slot`, in place of what was there; returns t. */
+function v4Store(slot: number, value: number, t: string): string {
   v4Values[slot] = value;
   v4Texts[slot] = t;
   return t;
+}
+
+/** Shortest substring V8 makes a sliced string (referencing its parent) instead of a copy (`SlicedString::kMinLength`). */
+const SLICE_MIN = 13;
+
+/**
+ * text[start, start + n) (a dotted quad of 13 to 15 characters) as a flat string of its own (one
+ * String.fromCharCode), where a slice would be a sliced string keeping the whole line alive.
+ */
+function ownText(s: string, a: number, n: number): string {
+  const units: number[] = [];
+  for (let i = 0; i < n; i++) units.push(s.charCodeAt(a + i));
+  return String.fromCharCode(...units);
+}
+
+/** ownText from a line's code units (normalizeAddrCodes). */
+function ownCodes(C: Uint16Array, a: number, n: number): string {
+  if (n === 13) return String.fromCharCode(C[a], C[a + 1], C[a + 2], C[a + 3], C[a + 4], C[a + 5], C[a + 6], C[a + 7], C[a + 8], C[a + 9], C[a + 10], C[a + 11], C[a + 12]);
+  if (n === 14)
+    return String.fromCharCode(C[a], C[a + 1], C[a + 2], C[a + 3], C[a + 4], C[a + 5], C[a + 6], C[a + 7], C[a + 8], C[a + 9], C[a + 10], C[a + 11], C[a + 12], C[a + 13]);
+  return String.fromCharCode(C[a], C[a + 1], C[a + 2], C[a + 3], C[a + 4], C[a + 5], C[a + 6], C[a + 7], C[a + 8], C[a + 9], C[a + 10], C[a + 11], C[a + 12], C[a + 13], C[a + 14]);
 }
 
 /**

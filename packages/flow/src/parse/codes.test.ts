@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { normalizeAddr, normalizeAddrCodes } from '../addr.js';
 import { controlIn } from './clean.js';
-import { CODES_PAD, controlInCodes, loadCodes, PAST_END, portAt, u32At, uintAt } from './codes.js';
+import { CODES_PAD, controlInCodes, loadCodes, ownSlice, PAST_END, portAt, sameText, u32At, uintAt } from './codes.js';
 import { parsePort, parseU32, parseUint } from './num.js';
 
 test('loadCodes: every code unit (lone surrogates, U+FFFF-adjacent, non-Latin-1) then CODES_PAD units of PAST_END', () => {
@@ -110,5 +110,25 @@ test('normalizeAddrCodes: what normalizeAddr gives for the range alone', () => {
     const line = `SRC=${a} DST=`;
     const c = loadCodes(line);
     assert.equal(normalizeAddrCodes(line, c, 4, 4 + a.length), normalizeAddr(a)?.addr, JSON.stringify(a));
+  }
+});
+
+test('ownSlice: equal to the slice for every length (copies past 12 units, a buffer copy past 1024); sameText compares units', () => {
+  const line = `${'x'.repeat(5)}${'é🙂ab'.repeat(700)}`;
+  const c = loadCodes(line);
+  for (const [a, b] of [
+    [0, 0],
+    [0, 12],
+    [0, 13],
+    [3, 18],
+    [5, 1029],
+    [5, 1030],
+    [1, line.length],
+  ]) {
+    const t = ownSlice(line, c, a, b);
+    assert.equal(t, line.slice(a, b), `${a}..${b}`);
+    assert.ok(sameText(c, a, b, t));
+    if (b > a) assert.ok(!sameText(c, a, b, `${t.slice(0, -1)}?`));
+    assert.ok(!sameText(c, a, b, `${t}x`));
   }
 });

@@ -120,3 +120,28 @@ export function u32At(codes: Uint16Array, start: number, end: number): number {
   }
   return v > 0xffffffff ? -1 : v;
 }
+
+/** Shortest substring V8 makes a sliced string (referencing its parent) instead of a copy (`SlicedString::kMinLength`). */
+const SLICE_MIN = 13;
+
+/** Longest text ownSlice copies with one String.fromCharCode call (its units are the call's arguments). */
+const FROM_CHAR_CODE_MAX = 1024;
+
+/**
+ * line[a, b) (`codes` holds the line's code units) as a string that references no other string:
+ * a slice when shorter than 13 units (V8 copies those), else a copy of the units; a longer slice
+ * would be a sliced string keeping the whole line (and the chunk it was read from) alive.
+ */
+export function ownSlice(line: string, codes: Uint16Array, a: number, b: number): string {
+  const n = b - a;
+  if (n < SLICE_MIN) return line.slice(a, b);
+  if (n <= FROM_CHAR_CODE_MAX) return String.fromCharCode.apply(null, codes.subarray(a, b) as unknown as number[]);
+  return Buffer.from(codes.buffer, codes.byteOffset + 2 * a, 2 * n).toString('utf16le');
+}
+
+/** True when codes[a, b) are the code units of `s`. */
+export function sameText(codes: Uint16Array, a: number, b: number, s: string): boolean {
+  if (b - a !== s.length) return false;
+  for (let i = a; i < b; i++) if (codes[i] !== s.charCodeAt(i - a)) return false;
+  return true;
+}

@@ -219,3 +219,31 @@ test('createParser(kernel-log) (one copy of the characters for the check and the
     }
   }
 });
+
+test('kernel LOG records keep no line alive: addresses, interfaces and prefix of 13+ characters are copies, not slices of the line', async () => {
+  // V8 makes a substring of 13+ characters a sliced string that holds its parent: a record kept by a
+  // detector (one-shot sources) would hold its whole line. Lines of 256 KiB, each a new address,
+  // interface and prefix of 13+ characters; only the records are kept.
+  const { setFlagsFromString } = await import('node:v8');
+  const { runInNewContext } = await import('node:vm');
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const p = createParser('kernel-log', { now: () => NOW });
+  const pad = 'x'.repeat(256 * 1024);
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const kept: FlowRecord[] = [];
+  for (let k = 0; k < 200; k++) {
+    const a = `198.51.${100 + (k >> 7)}.${100 + (k & 127)}`;
+    const line = `Nov 30 10:00:00 h kernel: [drop-${k}-long-prefix] IN=eth0.${1000 + k}.vxy OUT=br-${1000 + k}.lan.x MAC=00 SRC=${a} DST=203.0.113.100 LEN=40 PROTO=TCP SPT=1 DPT=2 ${pad} ${pad}`;
+    const r = p.parseLine(line.slice(0), k + 1);
+    assert.ok(!isParseError(r) && r !== null);
+    assert.deepEqual([r.srcAddr.length >= 13, r.inIface?.length, r.outIface?.length, r.logPrefix], [true, 13, 13, `[drop-${k}-long-prefix]`]);
+    kept.push(r);
+  }
+  gc();
+  const grown = process.memoryUsage().heapUsed - before;
+  // 200 lines of 512 KiB (100 MiB) if pinned; the records alone are a few hundred KiB.
+  assert.ok(grown < 20 * 1024 * 1024, `heap grew ${grown} bytes for 200 records`);
+  assert.equal(kept.length, 200);
+});

@@ -2,9 +2,10 @@ import { addrFamily, normalizeAddrCodes } from '../addr.js';
 import type { FlowRecord } from '../record.js';
 import { parseUint } from './num.js';
 import { cleanEnd, cleanStart, codePointName } from './clean.js';
-import { controlInCodes, loadCodes, portAt, u32At, uintAt } from './codes.js';
+import { controlInCodes, loadCodes, ownSlice, portAt, sameText, u32At, uintAt } from './codes.js';
 import { parseError, type LineParser, type ParseError, type ParserOptions } from './types.js';
-import { newRecordOf, setLogFields, setTimesPortsIcmp } from './build.js';
+import { newRecordOf, setLogFieldsWith, setTimesPortsIcmp } from './build.js';
+import { verdictFromPrefix } from './verdict.js';
 import { MONTHS } from './months.js';
 
 /**
@@ -499,6 +500,16 @@ function protoNumber(s: string, C: Uint16Array, v0: number, e: number): number {
   return Object.hasOwn(PROTO_NAMES, val) ? PROTO_NAMES[val] : parseUint(val);
 }
 
+// The texts of the last line's IN=, OUT= and log prefix, reused while the next lines repeat them
+// (a log holds few interfaces and prefixes): equal strings that reference no line (ownSlice).
+// Only accepted texts are kept (an IN= value isIfaceName refused is never reused unchecked).
+let lastIn = '';
+let lastOut = '';
+/** The prefix text as cut from the line, its trimmed text, and that text's verdict (verdictFromPrefix). */
+let lastPrefixRaw = '';
+let lastPrefix = '';
+let lastVerdict: 'accept' | 'drop' | undefined;
+
 /** Parse one kernel LOG line (see createKernelLogParser). */
 export function parseKernelLogLine(line: string, lineNo: number, now: () => number, node: string | undefined): FlowRecord | ParseError | null {
   return parseCodes(line, loadCodes(line), lineNo, now, node);
@@ -568,8 +579,8 @@ function parseCodes(line: string, C: Uint16Array, lineNo: number, now: () => num
       continue;
     }
     if (c === 91) break; // quoted packet of an ICMP error: not this packet's fields
-    let e = line.indexOf(' ', i);
-    if (e < 0 || e > end) e = end;
+    let e = i + 1;
+    while (e < end && C[e] !== 32) e++;
     // The first '=' of the token: the keys read are 2 to 5 characters, so a token without '='
     // in its first 6 is none of them (no scan of long values such as MAC=).
     const lim = e - i > 6 ? i + 6 : e;
@@ -581,16 +592,22 @@ function parseCodes(line: string, C: Uint16Array, lineNo: number, now: () => num
       switch (fieldOf(C, i, eq - i)) {
         case F_IN:
           if (inIface === undefined) {
-            const val = line.slice(v0, e);
-            if (!isIfaceName(val)) return parseError(lineNo, 'bad-interface', line, 'IN');
-            inIface = val;
+            if (sameText(C, v0, e, lastIn)) inIface = lastIn;
+            else {
+              const val = ownSlice(line, C, v0, e);
+              if (!isIfaceName(val)) return parseError(lineNo, 'bad-interface', line, 'IN');
+              inIface = lastIn = val;
+            }
           }
           break;
         case F_OUT:
           if (outIface === undefined) {
-            const val = line.slice(v0, e);
-            if (!isIfaceName(val)) return parseError(lineNo, 'bad-interface', line, 'OUT');
-            outIface = val;
+            if (sameText(C, v0, e, lastOut)) outIface = lastOut;
+            else {
+              const val = ownSlice(line, C, v0, e);
+              if (!isIfaceName(val)) return parseError(lineNo, 'bad-interface', line, 'OUT');
+              outIface = lastOut = val;
+            }
           }
           break;
         case F_SRC:
@@ -657,7 +674,15 @@ function parseCodes(line: string, C: Uint16Array, lineNo: number, now: () => num
   const family = addrFamily(srcAddr);
   if (dstAddr === undefined || addrFamily(dstAddr) !== family) return parseError(lineNo, 'bad-address', line, 'DST');
 
-  const prefix = hdr.prefixStart < body ? line.slice(hdr.prefixStart, body).trim() : '';
+  let prefix = '';
+  if (hdr.prefixStart < body) {
+    if (!sameText(C, hdr.prefixStart, body, lastPrefixRaw)) {
+      lastPrefixRaw = ownSlice(line, C, hdr.prefixStart, body);
+      lastPrefix = lastPrefixRaw.trim();
+      lastVerdict = verdictFromPrefix(lastPrefix);
+    }
+    prefix = lastPrefix;
+  }
   const isIcmp = protocol === 1 || protocol === 58;
   if (hdr.time >= 0 && node === undefined && len >= 0 && mark < 0 && prefix === '' && inIface && !outIface && (!isIcmp || (icmpType < 0 && icmpCode < 0))) {
     // The common shape (a timed line with ports or none, LEN, IN only) in one object literal: the
@@ -689,6 +714,6 @@ function parseCodes(line: string, C: Uint16Array, lineNo: number, now: () => num
     rec.packetsOrig = 1;
   }
   if (mark >= 0) rec.mark = mark;
-  setLogFields(rec, prefix, inIface, outIface);
+  setLogFieldsWith(rec, prefix, prefix === '' ? undefined : lastVerdict, inIface, outIface);
   return rec;
 }
