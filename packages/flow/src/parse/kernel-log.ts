@@ -108,6 +108,12 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
+/** tokenEnd on the line's code units (n: the line's length): the first space at or after i, or n. */
+function tokEnd(C: Uint16Array, n: number, i: number): number {
+  while (i < n && C[i] !== 32) i++;
+  return i;
+}
+
 /** Index of the first non-space at or after i in a line's code units (PAST_END stops it). */
 function skipSp(C: Uint16Array, i: number): number {
   while (C[i] === 32) i++;
@@ -257,7 +263,7 @@ function isTagAt(s: string, C: Uint16Array, a: number, b: number): boolean {
   // Every tag ends with ':' (a host name does not).
   if (b <= a || C[b - 1] !== 58) return false;
   const n = b - a;
-  if ((n === 7 && s.startsWith('kernel:', a)) || (n === 13 && s.startsWith('pvefw-logger:', a)) || (n === 6 && s.startsWith('ulogd:', a))) return true;
+  if (n === 7 ? isKernelTag(C, a) : n === 13 ? s.startsWith('pvefw-logger:', a) : n === 6 && s.startsWith('ulogd:', a)) return true;
   // NAME[PID]:
   if (n < 5 || C[b - 2] !== 93 /* ] */) return false;
   let i = a;
@@ -266,6 +272,11 @@ function isTagAt(s: string, C: Uint16Array, a: number, b: number): boolean {
   const d = ++i;
   while (i < b && isDigit(C[i])) i++;
   return i > d && i - d <= 10 && i === b - 2;
+}
+
+/** True when C[a, a + 7) is `kernel:` (read in place: nearly every syslog kernel LOG line has it). */
+function isKernelTag(C: Uint16Array, a: number): boolean {
+  return C[a] === 107 && C[a + 1] === 101 && C[a + 2] === 114 && C[a + 3] === 110 && C[a + 4] === 101 && C[a + 5] === 108 && C[a + 6] === 58;
 }
 
 /** `A-Za-z0-9_./-`: the characters of a program name in isTagAt. */
@@ -365,18 +376,18 @@ function parseHeader(line: string, C: Uint16Array, bodyStart: number, nowMs: num
   let bracket = false;
   const c = C[i];
   if (isDigit(c) && C[i + 4] === 45) {
-    const e = tokenEnd(line, i);
+    const e = tokEnd(C, line.length, i);
     h.time = parseRfc3339(line, i, e);
     hadTime = true;
     i = skipSp(C, e);
   } else if (c >= 65 && c <= 90 && C[i + 3] === 32 && monthAt(C, i) >= 0) {
     // Mmm dd hh:mm:ss[.frac]
     const dayStart = skipSp(C, i + 4);
-    let j = tokenEnd(line, dayStart); // day
+    let j = tokEnd(C, line.length, dayStart); // day
     const dayEnd = j;
     j = skipSp(C, j);
     const t = j;
-    j = tokenEnd(line, j);
+    j = tokEnd(C, line.length, j);
     if (j - t >= 8 && C[t + 2] === 58 && C[t + 5] === 58) {
       hadTime = true;
       h.time = parseBsdTime(line, C, monthAt(C, i), dayStart, dayEnd, t, j, nowMs);
@@ -393,18 +404,18 @@ function parseHeader(line: string, C: Uint16Array, bodyStart: number, nowMs: num
   if (pveAt(line, C, i, h)) return h;
   if (rfc5424 && hadTime) {
     // HOST APP PROCID MSGID SD
-    for (let k = 0; k < 4 && i < bodyStart; k++) i = skipSp(C, tokenEnd(line, i));
+    for (let k = 0; k < 4 && i < bodyStart; k++) i = skipSp(C, tokEnd(C, line.length, i));
     if (C[i] === 91) {
       const e = line.indexOf('] ', i);
       i = e < 0 || e > bodyStart ? i : skipSp(C, e + 2);
     } else if (C[i] === 45 /* - */) i = skipSp(C, i + 1);
   } else if (hadTime || bracket) {
     // [host] [tag:]
-    const e1 = tokenEnd(line, i);
+    const e1 = tokEnd(C, line.length, i);
     if (e1 < bodyStart) {
       // The first token s[i, e1) is read in place (no string per line).
       const n2 = skipSp(C, e1);
-      const e2 = tokenEnd(line, n2);
+      const e2 = tokEnd(C, line.length, n2);
       const hostLike = e1 === i || (C[e1 - 1] !== 58 && C[i] !== 91);
       if (isTagAt(line, C, i, e1)) i = n2;
       else if (e2 <= bodyStart && hostLike && isTagAt(line, C, n2, e2)) i = skipSp(C, e2);
