@@ -61,10 +61,16 @@ export function controlInCodes(codes: Uint16Array, start: number, end: number): 
     const w0 = start >> 1;
     const w1 = end >> 1;
     let flags = 0;
-    for (let w = w0; w < w1; w++) {
+    // A lane below 0x20 borrows into its high bit; a lane of 0x7F or more reaches 0x8000 plus
+    // 0x7F81 (a carry out of the low lane comes only from a lane that is flagged already).
+    let w = w0;
+    for (; w + 1 < w1; w += 2) {
       const x = words[w];
-      // A lane below 0x20 borrows into its high bit; a lane of 0x7F or more reaches 0x8000 plus
-      // 0x7F81 (a carry out of the low lane comes only from a lane that is flagged already).
+      const y = words[w + 1];
+      flags |= ((x - 0x00200020) & ~x) | (x + 0x7f817f81) | x | ((y - 0x00200020) & ~y) | (y + 0x7f817f81) | y;
+    }
+    if (w < w1) {
+      const x = words[w];
       flags |= ((x - 0x00200020) & ~x) | (x + 0x7f817f81) | x;
     }
     const last = (end & 1) === 1 ? codes[end - 1] : 32;

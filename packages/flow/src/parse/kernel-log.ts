@@ -448,6 +448,7 @@ const F_DPT = 8;
 const F_TYPE = 9;
 const F_CODE = 10;
 const F_MARK = 11;
+const F_MAC = 12;
 
 const K_SRC = key3('SRC');
 const K_DST = key3('DST');
@@ -455,6 +456,7 @@ const K_SPT = key3('SPT');
 const K_DPT = key3('DPT');
 const K_LEN = key3('LEN');
 const K_OUT = key3('OUT');
+const K_MAC = key3('MAC');
 
 /**
  * The body field whose key is s[i, i + n) (F_*), F_OTHER for any other key; reads in place, by
@@ -483,6 +485,8 @@ function fieldOf(C: Uint16Array, i: number, n: number): number {
           return F_LEN;
         case K_OUT:
           return F_OUT;
+        case K_MAC:
+          return F_MAC;
         default:
           return F_OTHER;
       }
@@ -582,6 +586,9 @@ function parseCodes(line: string, C: Uint16Array, lineNo: number, now: () => num
   let icmpType = -1;
   let icmpCode = -1;
   let mark = -1;
+  // A space after the body (C is this parser's copy; past `end` are only trailing blanks and the
+  // pad): every scan of a token below stops at a space, with no bound check of its own.
+  C[end] = 32;
   let i = body;
   while (i < end) {
     const c = C[i];
@@ -590,17 +597,28 @@ function parseCodes(line: string, C: Uint16Array, lineNo: number, now: () => num
       continue;
     }
     if (c === 91) break; // quoted packet of an ICMP error: not this packet's fields
-    let e = i + 1;
-    while (e < end && C[e] !== 32) e++;
     // The first '=' of the token: the keys read are 2 to 5 characters, so a token without '='
-    // in its first 6 is none of them (no scan of long values such as MAC=).
-    const lim = e - i > 6 ? i + 6 : e;
+    // in its first 6 is none of them.
     let eq = i + 1;
-    while (eq < lim && C[eq] !== 61) eq++;
-    if (eq < lim) {
+    while (eq < i + 6) {
+      const x = C[eq];
+      if (x === 61 || x === 32) break;
+      eq++;
+    }
+    let e: number;
+    if (eq < i + 6 && C[eq] === 61) {
       // The key is read in place (fieldOf) and a value sliced only when it is kept: no string per token.
       const v0 = eq + 1;
-      switch (fieldOf(C, i, eq - i)) {
+      const field = fieldOf(C, i, eq - i);
+      if (field === F_MAC) {
+        // 14 to 40 bytes in hex and colons, never read: the native search skips them.
+        e = line.indexOf(' ', v0);
+        if (e < 0 || e > end) e = end;
+      } else {
+        e = v0;
+        while (C[e] !== 32) e++;
+      }
+      switch (field) {
         case F_IN:
           if (inIface === undefined) {
             if (sameText(C, v0, e, lastIn)) inIface = lastIn;
@@ -673,6 +691,9 @@ function parseCodes(line: string, C: Uint16Array, lineNo: number, now: () => num
         default:
           break;
       }
+    } else {
+      e = eq;
+      while (C[e] !== 32) e++;
     }
     i = e;
   }
