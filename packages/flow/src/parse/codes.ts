@@ -19,6 +19,13 @@ export const CODES_PAD = 32;
 /** Longest line (in code units) whose array is kept for the next line; a longer one gets its own. */
 const KEPT_MAX = 1 << 16;
 
+/**
+ * Node's Buffer.prototype.ucs2Write when present (what `buf.write(s, offset, length, 'utf16le')`
+ * calls after checking its arguments, which loadCodes does not need; undocumented, so looked up,
+ * with `write` when absent).
+ */
+const ucs2Write = (Buffer.prototype as { ucs2Write?: (this: Buffer, s: string, offset: number, length: number) => number }).ucs2Write;
+
 let kept = new Uint16Array(1024);
 let keptBytes = Buffer.from(kept.buffer, kept.byteOffset, kept.byteLength);
 let keptWords = new Int32Array(kept.buffer, kept.byteOffset, kept.length >> 1);
@@ -42,7 +49,8 @@ export function loadCodes(line: string): Uint16Array {
       keptWords = new Int32Array(codes.buffer, codes.byteOffset, codes.length >> 1);
     }
   }
-  bytes.write(line, 0, 2 * n, 'utf16le');
+  if (ucs2Write !== undefined) ucs2Write.call(bytes, line, 0, 2 * n);
+  else bytes.write(line, 0, 2 * n, 'utf16le');
   codes.fill(PAST_END, n, n + CODES_PAD);
   return codes;
 }
