@@ -13,8 +13,11 @@
 /** The code unit stored past the end of the line (U+FFFF: never a character a parser tests for). */
 export const PAST_END = 0xffff;
 
-/** How many PAST_END code units follow the line in the array. */
-export const CODES_PAD = 32;
+/**
+ * How many PAST_END code units follow the line in the array: the furthest a reader may look
+ * past the line's end (the kernel LOG parser looks at most 4 units ahead of a position in it).
+ */
+export const CODES_PAD = 8;
 
 /** Longest line (in code units) whose array is kept for the next line; a longer one gets its own. */
 const KEPT_MAX = 1 << 16;
@@ -51,7 +54,7 @@ export function loadCodes(line: string): Uint16Array {
   }
   if (ucs2Write !== undefined) ucs2Write.call(bytes, line, 0, 2 * n);
   else bytes.write(line, 0, 2 * n, 'utf16le');
-  codes.fill(PAST_END, n, n + CODES_PAD);
+  for (let i = n; i < n + CODES_PAD; i++) codes[i] = PAST_END;
   return codes;
 }
 

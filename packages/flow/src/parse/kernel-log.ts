@@ -335,15 +335,15 @@ function pveAt(line: string, C: Uint16Array, i: number, h: Header): boolean {
 }
 
 /** Month abbreviations (MONTHS) by their three character codes, 8 bits each. */
-const MONTH_CODES = new Map<number, number>(Object.entries(MONTHS).map(([name, m]) => [key3(name), m]));
+const MONTH_BY_KEY = new Map<number, number>(Object.entries(MONTHS).map(([name, m]) => [key3(name), m]));
 
-/** The month (0..11) whose abbreviation is s[i, i + 3) (`Jan`.. `Dec`, as MONTHS), or -1; reads in place. */
+/** The month (0..11) whose abbreviation is C[i, i + 3) (`Jan`.. `Dec`, as MONTHS), or -1; reads in place. */
 function monthAt(C: Uint16Array, i: number): number {
   const a = C[i];
   const b = C[i + 1];
   const c = C[i + 2];
   if ((a | b | c) > 127) return -1;
-  return MONTH_CODES.get((a << 16) | (b << 8) | c) ?? -1;
+  return MONTH_BY_KEY.get((a << 16) | (b << 8) | c) ?? -1;
 }
 
 /** The one Header parseHeader fills (its caller reads it before the next line). */
@@ -374,13 +374,14 @@ function parseHeader(line: string, C: Uint16Array, bodyStart: number, nowMs: num
   }
   let hadTime = false;
   let bracket = false;
+  let month = -1;
   const c = C[i];
   if (isDigit(c) && C[i + 4] === 45) {
     const e = tokEnd(C, line.length, i);
     h.time = parseRfc3339(line, i, e);
     hadTime = true;
     i = skipSp(C, e);
-  } else if (c >= 65 && c <= 90 && C[i + 3] === 32 && monthAt(C, i) >= 0) {
+  } else if (c >= 65 && c <= 90 && C[i + 3] === 32 && (month = monthAt(C, i)) >= 0) {
     // Mmm dd hh:mm:ss[.frac]
     const dayStart = skipSp(C, i + 4);
     let j = tokEnd(C, line.length, dayStart); // day
@@ -390,7 +391,7 @@ function parseHeader(line: string, C: Uint16Array, bodyStart: number, nowMs: num
     j = tokEnd(C, line.length, j);
     if (j - t >= 8 && C[t + 2] === 58 && C[t + 5] === 58) {
       hadTime = true;
-      h.time = parseBsdTime(line, C, monthAt(C, i), dayStart, dayEnd, t, j, nowMs);
+      h.time = parseBsdTime(line, C, month, dayStart, dayEnd, t, j, nowMs);
       i = skipSp(C, j);
     }
   } else if (c === 91) {
