@@ -63,25 +63,31 @@ const scratchWords = new Int32Array(scratch.buffer, scratch.byteOffset, (WORD_SC
  * checked four bytes per 32-bit word: a word is flagged when a byte is below 0x20, is 0x7F or
  * has its high bit set (SWAR, "determine if a word has a byte less than n", Bit Twiddling
  * Hacks). A control character always flags its word (it is below U+00A0, so copied exactly);
- * TAB, non-ASCII text and a stray low byte flag it too, and then s[start, end) is scanned one
- * character at a time, which alone decides. So the result is the character loop's, faster.
+ * TAB, non-ASCII text and a stray low byte flag it too, and then that word's four characters
+ * are read from `s` one at a time, which alone decides. So the result is the character loop's.
  */
 export function controlIn(s: string, start: number, end: number): number {
-  if (start === 0 && end <= WORD_SCAN_MAX) {
-    scratch.write(s, 0, end, 'latin1');
-    // Pad the last word with spaces (not flagged); this also hides a trailing CR past `end`.
-    scratch[end] = 32;
-    scratch[end + 1] = 32;
-    scratch[end + 2] = 32;
-    const words = (end + 3) >> 2;
-    let flags = 0;
-    for (let w = 0; w < words; w++) {
-      const x = scratchWords[w];
-      const del = x ^ 0x7f7f7f7f;
-      flags |= ((x - 0x20202020) & ~x) | ((del - 0x01010101) & ~del) | x;
+  if (start !== 0 || end > WORD_SCAN_MAX) return controlLoop(s, start, end);
+  scratch.write(s, 0, end, 'latin1');
+  // Pad the last word with spaces (not flagged); this also hides a trailing CR past `end`.
+  scratch[end] = 32;
+  scratch[end + 1] = 32;
+  scratch[end + 2] = 32;
+  const words = (end + 3) >> 2;
+  for (let w = 0; w < words; w++) {
+    const x = scratchWords[w];
+    const del = x ^ 0x7f7f7f7f;
+    if (((((x - 0x20202020) & ~x) | ((del - 0x01010101) & ~del) | x) & 0x80808080) !== 0) {
+      const a = w << 2;
+      const c = controlLoop(s, a, a + 4 < end ? a + 4 : end);
+      if (c >= 0) return c;
     }
-    if ((flags & 0x80808080) === 0) return -1;
   }
+  return -1;
+}
+
+/** controlIn one character at a time. */
+function controlLoop(s: string, start: number, end: number): number {
   for (let i = start; i < end; i++) {
     const c = s.charCodeAt(i);
     if ((c < 32 && c !== 9) || (c >= 0x7f && c <= 0x9f)) return c;

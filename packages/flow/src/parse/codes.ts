@@ -63,30 +63,27 @@ export function loadCodes(line: string): Uint16Array {
  * result of clean.ts `controlIn` for the line loadCodes loaded, from its code units. Two code
  * units per 32-bit word: a word is flagged when a unit is below 0x20 or at least 0x7F (SWAR,
  * "determine if a word has a byte less than n" on 16-bit lanes, Bit Twiddling Hacks); TAB and
- * non-ASCII text flag it too, and then the units are checked one at a time, which alone decides.
+ * non-ASCII text flag it too, and then its two units are checked one at a time, which decides.
  */
 export function controlInCodes(codes: Uint16Array, start: number, end: number): number {
-  if ((start & 1) === 0 && codes === kept) {
-    const words = keptWords;
-    // Words wholly inside [start, end); the odd last unit (if any) is checked below.
-    const w0 = start >> 1;
-    const w1 = end >> 1;
-    let flags = 0;
+  if ((start & 1) !== 0 || codes !== kept) return controlLoop(codes, start, end);
+  const words = keptWords;
+  // Words wholly inside [start, end); the odd last unit (if any) is checked after them.
+  const w1 = end >> 1;
+  for (let w = start >> 1; w < w1; w++) {
+    const x = words[w];
     // A lane below 0x20 borrows into its high bit; a lane of 0x7F or more reaches 0x8000 plus
     // 0x7F81 (a carry out of the low lane comes only from a lane that is flagged already).
-    let w = w0;
-    for (; w + 1 < w1; w += 2) {
-      const x = words[w];
-      const y = words[w + 1];
-      flags |= ((x - 0x00200020) & ~x) | (x + 0x7f817f81) | x | ((y - 0x00200020) & ~y) | (y + 0x7f817f81) | y;
+    if (((((x - 0x00200020) & ~x) | (x + 0x7f817f81) | x) & 0x80008000) !== 0) {
+      const c = controlLoop(codes, w << 1, (w << 1) + 2);
+      if (c >= 0) return c;
     }
-    if (w < w1) {
-      const x = words[w];
-      flags |= ((x - 0x00200020) & ~x) | (x + 0x7f817f81) | x;
-    }
-    const last = (end & 1) === 1 ? codes[end - 1] : 32;
-    if ((flags & 0x80008000) === 0 && last >= 32 && last < 0x7f) return -1;
   }
+  return (end & 1) === 1 ? controlLoop(codes, end - 1, end) : -1;
+}
+
+/** controlInCodes one unit at a time. */
+function controlLoop(codes: Uint16Array, start: number, end: number): number {
   for (let i = start; i < end; i++) {
     const c = codes[i];
     if ((c < 32 && c !== 9) || (c >= 0x7f && c <= 0x9f)) return c;
