@@ -79,7 +79,7 @@ export function controlIn(s: string, start: number, end: number): number {
     const del = x ^ 0x7f7f7f7f;
     if (((((x - 0x20202020) & ~x) | ((del - 0x01010101) & ~del) | x) & 0x80808080) !== 0) {
       const a = w << 2;
-      const c = controlLoop(s, a, a + 4 < end ? a + 4 : end);
+      const c = controlLoop(s, a, Math.min(a + 4, end));
       if (c >= 0) return c;
     }
   }
