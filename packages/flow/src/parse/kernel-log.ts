@@ -717,27 +717,48 @@ function parseCodes(line: string, C: Uint16Array, lineNo: number, now: () => num
     prefix = lastPrefix;
   }
   const isIcmp = protocol === 1 || protocol === 58;
-  if (hdr.time >= 0 && node === undefined && len >= 0 && mark < 0 && prefix === '' && inIface && !outIface && (!isIcmp || (icmpType < 0 && icmpCode < 0))) {
-    // The common shape (a timed line with ports or none, LEN, IN only) in one object literal: the
-    // same fields in the same order as the steps below build them.
-    if (sport >= 0 && dport >= 0)
+  if (hdr.time >= 0 && len >= 0 && mark < 0 && prefix === '' && inIface && !outIface && (!isIcmp || (icmpType < 0 && icmpCode < 0))) {
+    // The common shapes (a timed line with both ports or none, LEN, IN only; with or without the
+    // node) each in one object literal: the fields and order the steps below would give.
+    const observedAt = hdr.time;
+    if (sport >= 0 && dport >= 0) {
+      if (node === undefined)
+        return {
+          schema: 1,
+          observedAt,
+          source: 'kernel-log',
+          event: 'log',
+          family,
+          protocol,
+          srcAddr,
+          dstAddr,
+          srcPort: sport,
+          dstPort: dport,
+          bytesOrig: len,
+          packetsOrig: 1,
+          inIface,
+        };
       return {
         schema: 1,
-        observedAt: hdr.time,
+        observedAt,
         source: 'kernel-log',
         event: 'log',
         family,
         protocol,
         srcAddr,
         dstAddr,
+        node,
         srcPort: sport,
         dstPort: dport,
         bytesOrig: len,
         packetsOrig: 1,
         inIface,
       };
-    if (sport < 0 && dport < 0)
-      return { schema: 1, observedAt: hdr.time, source: 'kernel-log', event: 'log', family, protocol, srcAddr, dstAddr, bytesOrig: len, packetsOrig: 1, inIface };
+    }
+    if (sport < 0 && dport < 0) {
+      if (node === undefined) return { schema: 1, observedAt, source: 'kernel-log', event: 'log', family, protocol, srcAddr, dstAddr, bytesOrig: len, packetsOrig: 1, inIface };
+      return { schema: 1, observedAt, source: 'kernel-log', event: 'log', family, protocol, srcAddr, dstAddr, node, bytesOrig: len, packetsOrig: 1, inIface };
+    }
   }
   const rec = newRecordOf('kernel-log', 'log', hdr.time >= 0 ? hdr.time : now(), protocol, family, srcAddr, dstAddr, node);
   if (hdr.time < 0) rec.untimed = true;
