@@ -71,19 +71,26 @@ export function controlInCodes(codes: Uint16Array, start: number, end: number): 
   // Words wholly inside [start, end); the odd last unit (if any) is checked after them.
   // A lane below 0x20 borrows into its high bit; a lane of 0x7F or more reaches 0x8000 plus
   // 0x7F81 (a carry out of the low lane comes only from a lane that is flagged already).
-  // Two words per step, one test for both.
+  // First one pass that only gathers the flags (nearly every line has none), then, for a
+  // flagged line, the flagged words' units one at a time.
+  const w0 = start >> 1;
   const w1 = end >> 1;
-  let w = start >> 1;
-  for (; w + 1 < w1; w += 2) {
+  let flags = 0;
+  for (let w = w0; w < w1; w++) {
     const x = words[w];
-    const y = words[w + 1];
-    if (((((x - 0x00200020) & ~x) | (x + 0x7f817f81) | x | ((y - 0x00200020) & ~y) | (y + 0x7f817f81) | y) & 0x80008000) !== 0) {
-      const c = controlLoop(codes, w << 1, (w << 1) + 4);
-      if (c >= 0) return c;
+    flags |= ((x - 0x00200020) & ~x) | (x + 0x7f817f81) | x;
+  }
+  if ((flags & 0x80008000) !== 0) {
+    for (let w = w0; w < w1; w++) {
+      const x = words[w];
+      if (((((x - 0x00200020) & ~x) | (x + 0x7f817f81) | x) & 0x80008000) !== 0) {
+        const c = controlLoop(codes, w << 1, (w << 1) + 2);
+        if (c >= 0) return c;
+      }
     }
   }
-  // The last whole word and the odd last unit, if any.
-  return controlLoop(codes, w << 1, end);
+  // The odd last unit, if any.
+  return controlLoop(codes, w1 << 1, end);
 }
 
 /** controlInCodes one unit at a time. */
