@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { isIPv4, isIPv6, normalizeAddr } from './addr.js';
+import { addrFamily, isIPv4, isIPv6, normalizeAddr, normalizeAddrIn } from './addr.js';
 
 test('IPv4: valid dotted quads are returned unchanged, boundaries 0 and 255 included', () => {
   assert.deepEqual(normalizeAddr('10.60.0.14'), { addr: '10.60.0.14', family: 4 });
@@ -111,6 +111,65 @@ test('IPv6: agrees with the WHATWG URL serializer on 5,000 random addresses with
       assert.equal(got?.family, 4, text);
     } else {
       assert.deepEqual(got, { addr: viaUrl, family: 6 }, text);
+    }
+  }
+});
+
+const IN_LINE = [
+  '10.60.0.14',
+  '0.0.0.0',
+  '255.255.255.255',
+  '203.0.113.10',
+  '198.51.100.200',
+  '256.1.1.1',
+  '1.2.3.04',
+  '010.0.0.1',
+  '1.2.3',
+  '1.2.3.4.5',
+  '1.2.3.4 ',
+  '1..2.3',
+  '1.2.3.1000',
+  '',
+  '::ffff:198.51.100.7',
+  '::FFFF:C633:6407',
+  '2001:DB8:0:0:1:0:0:1',
+  'fe80::1',
+  '::',
+  '1:2:3:4:5:6:7:8:9',
+  'fe80::1%eth0',
+  'a'.repeat(46),
+];
+
+test('normalizeAddrIn: a range of a longer text gives what normalizeAddr gives for the range alone; addrFamily its family', () => {
+  for (const a of IN_LINE) {
+    const line = `IN=eth0 OUT= SRC=${a} DST=x`;
+    const start = line.indexOf('SRC=') + 4;
+    const got = normalizeAddrIn(line, start, start + a.length);
+    const want = normalizeAddr(a);
+    assert.equal(got, want?.addr, JSON.stringify(a));
+    if (got !== undefined) assert.equal(addrFamily(got), want?.family, a);
+  }
+});
+
+test('normalizeAddrIn: addresses sharing a slot of its cache, and every address of a /16 twice, each come back as their own text', () => {
+  // 2^16 addresses overflow the 1024 slots many times over (every slot evicted and reused).
+  for (let round = 0; round < 2; round++) {
+    for (let v = 0; v < 65536; v += 7) {
+      const a = `198.51.${v >> 8}.${v & 255}`;
+      const line = `SRC=${a} `;
+      assert.equal(normalizeAddrIn(line, 4, 4 + a.length), a);
+    }
+  }
+  // Two values that map to one slot (found by the cache's own hash), alternated.
+  const slot = (v: number) => Math.imul(v | 0, 0x9e3779b1) >>> 22;
+  const first = 0xc0000201; // 192.0.2.1
+  let other = first + 1;
+  while (slot(other) !== slot(first)) other++;
+  const text = (v: number) => `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+  for (let k = 0; k < 4; k++) {
+    for (const v of [first, other]) {
+      const t = text(v);
+      assert.equal(normalizeAddrIn(`DST=${t}`, 4, 4 + t.length), t);
     }
   }
 });

@@ -21,16 +21,24 @@ export function newRecord(
   dst: NormalizedAddr,
   node: string | undefined,
 ): FlowRecord {
-  const rec: FlowRecord = {
-    schema: 1,
-    observedAt,
-    source,
-    event,
-    family: src.family,
-    protocol,
-    srcAddr: src.addr,
-    dstAddr: dst.addr,
-  };
+  return newRecordOf(source, event, observedAt, protocol, src.family, src.addr, dst.addr, node);
+}
+
+/**
+ * newRecord from the addresses' texts (normalised: normalizeAddrIn) and their family.
+ * @param observedAt ms since epoch.
+ */
+export function newRecordOf(
+  source: FlowSource,
+  event: FlowEvent,
+  observedAt: number,
+  protocol: number,
+  family: 4 | 6,
+  srcAddr: string,
+  dstAddr: string,
+  node: string | undefined,
+): FlowRecord {
+  const rec: FlowRecord = { schema: 1, observedAt, source, event, family, protocol, srcAddr, dstAddr };
   if (node !== undefined) rec.node = node;
   return rec;
 }
@@ -82,10 +90,14 @@ export function setConntrackState(rec: FlowRecord, state: string | undefined, as
  * (verdictFromPrefix) when not empty, inIface/outIface when not empty.
  */
 export function setLogFields(rec: FlowRecord, prefix: string, inIface: string | undefined, outIface: string | undefined): void {
+  setLogFieldsWith(rec, prefix, prefix === '' ? undefined : verdictFromPrefix(prefix), inIface, outIface);
+}
+
+/** setLogFields with the prefix's verdict already known (`verdictFromPrefix(prefix)`, for a prefix not empty). */
+export function setLogFieldsWith(rec: FlowRecord, prefix: string, verdict: 'accept' | 'drop' | undefined, inIface: string | undefined, outIface: string | undefined): void {
   if (prefix !== '') {
     rec.logPrefix = prefix;
-    const v = verdictFromPrefix(prefix);
-    if (v !== undefined) rec.verdict = v;
+    if (verdict !== undefined) rec.verdict = verdict;
   }
   if (inIface) rec.inIface = inIface;
   if (outIface) rec.outIface = outIface;

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { FlowRecord } from '../record.js';
 import { createKernelLogParser, isIfaceName, parseRfc3339 } from './kernel-log.js';
-import { isParseError, type ParseError } from './types.js';
+import { checkLine, codePointName } from './clean.js';
+import { createParser } from './stream.js';
+import { isParseError, parseError, type ParseError } from './types.js';
 import { verdictFromPrefix } from './verdict.js';
 
 const NOW = 1_700_000_000_000;
@@ -198,4 +200,50 @@ test('PROTO= names only the protocols of its table: an inherited object property
     const r = parser.parseLine(line(name), 2);
     assert.ok(r !== null && isParseError(r), `PROTO=${name} is rejected`);
   }
+});
+
+test('createParser(kernel-log) (one copy of the characters for the check and the parse) gives what checkLine then the raw parser give', () => {
+  const raw = createKernelLogParser({ now: () => NOW, node: 'n1' });
+  const guarded = createParser('kernel-log', { now: () => NOW, node: 'n1' });
+  const lines = ['iptables-log/elastic-iptables-raw-mixed.log', 'iptables-log/crowdsec-hub-proxmox-pvefw.log', 'iptables-log/crowdsec-hub-iptables-logs-with-malformed.log']
+    .flatMap((f) => testdata(f).split('\n'))
+    .filter((l) => l !== '');
+  const hostile = ['\0\0', '\ufeff', '\x1b', '\t', '\u0085', '\u0120', '\ud800', '\r', ' \r'];
+  let k = 0;
+  for (const line of lines) {
+    const h = hostile[k++ % hostile.length];
+    for (const l of [line, `${h}${line}`, `${line}${h}`, `${line.slice(0, 40)}${h}${line.slice(40)}`]) {
+      const c = checkLine(l);
+      const want = c.ok ? raw.parseLine(c.text, k) : parseError(k, 'control-byte', l, codePointName(c.code));
+      assert.deepEqual(guarded.parseLine(l, k), want, JSON.stringify(l));
+    }
+  }
+});
+
+test('kernel LOG records keep no line alive: addresses, interfaces and prefix of 13+ characters are copies, not slices of the line', async () => {
+  // V8 makes a substring of 13+ characters a sliced string that holds its parent: a record kept by a
+  // detector (one-shot sources) would hold its whole line. Lines of 256 KiB, each a new address,
+  // interface and prefix of 13+ characters; only the records are kept.
+  const { setFlagsFromString } = await import('node:v8');
+  const { runInNewContext } = await import('node:vm');
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const p = createParser('kernel-log', { now: () => NOW });
+  const pad = 'x'.repeat(256 * 1024);
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const kept: FlowRecord[] = [];
+  for (let k = 0; k < 200; k++) {
+    const a = `198.51.${100 + (k >> 7)}.${100 + (k & 127)}`;
+    const line = `Nov 30 10:00:00 h kernel: [drop-${k}-long-prefix] IN=eth0.${1000 + k}.vxy OUT=br-${1000 + k}.lan.x MAC=00 SRC=${a} DST=203.0.113.100 LEN=40 PROTO=TCP SPT=1 DPT=2 ${pad} ${pad}`;
+    const r = p.parseLine(line.slice(0), k + 1);
+    assert.ok(!isParseError(r) && r !== null);
+    assert.deepEqual([r.srcAddr.length >= 13, r.inIface?.length, r.outIface?.length, r.logPrefix], [true, 13, 13, `[drop-${k}-long-prefix]`]);
+    kept.push(r);
+  }
+  gc();
+  const grown = process.memoryUsage().heapUsed - before;
+  // 200 lines of 512 KiB (100 MiB) if pinned; the records alone are a few hundred KiB.
+  assert.ok(grown < 20 * 1024 * 1024, `heap grew ${grown} bytes for 200 records`);
+  assert.equal(kept.length, 200);
 });

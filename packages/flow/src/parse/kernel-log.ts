@@ -1,8 +1,11 @@
-import { normalizeAddr } from '../addr.js';
+import { addrFamily, normalizeAddrCodes } from '../addr.js';
 import type { FlowRecord } from '../record.js';
-import { parsePort, parseU32, parseUint } from './num.js';
+import { parseUint } from './num.js';
+import { cleanEnd, cleanStart, codePointName } from './clean.js';
+import { controlInCodes, loadCodes, ownSlice, portAt, sameText, u32At, uintAt } from './codes.js';
 import { parseError, type LineParser, type ParseError, type ParserOptions } from './types.js';
-import { newRecord, setLogFields, setTimesPortsIcmp } from './build.js';
+import { newRecordOf, setLogFieldsWith, setTimesPortsIcmp } from './build.js';
+import { verdictFromPrefix } from './verdict.js';
 import { MONTHS } from './months.js';
 
 /**
@@ -105,6 +108,18 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
+/** tokenEnd on the line's code units (n: the line's length): the first space at or after i, or n. */
+function tokEnd(C: Uint16Array, n: number, i: number): number {
+  while (i < n && C[i] !== 32) i++;
+  return i;
+}
+
+/** Index of the first non-space at or after i in a line's code units (PAST_END stops it). */
+function skipSp(C: Uint16Array, i: number): number {
+  while (C[i] === 32) i++;
+  return i;
+}
+
 function skipSpaces(s: string, i: number): number {
   while (i < s.length && s.charCodeAt(i) === 32) i++;
   return i;
@@ -181,16 +196,16 @@ function parsePveTime(s: string, i: number): [number, number] | undefined {
  * in this process's local time zone, in the year of `nowMs`, or the year before when that would
  * put it more than a day after `nowMs` (a December line read in January), as syslog daemons do.
  */
-function parseBsdTime(s: string, mo: number, ds: number, de: number, ts: number, te: number, nowMs: number): number {
-  const d = parseUint(s, ds, de);
-  const hh = parseUint(s, ts, ts + 2);
-  const mi = parseUint(s, ts + 3, ts + 5);
-  const se = parseUint(s, ts + 6, ts + 8);
+function parseBsdTime(s: string, C: Uint16Array, mo: number, ds: number, de: number, ts: number, te: number, nowMs: number): number {
+  const d = uintAt(C, ds, de);
+  const hh = uintAt(C, ts, ts + 2);
+  const mi = uintAt(C, ts + 3, ts + 5);
+  const se = uintAt(C, ts + 6, ts + 8);
   if (d < 1 || d > 31 || hh < 0 || hh > 23 || mi < 0 || mi > 59 || se < 0 || se > 60) return -1;
   let ms = 0;
   if (te > ts + 8) {
-    if (s.charCodeAt(ts + 8) !== 46) return -1;
-    const f = parseUint(s, ts + 9, te);
+    if (C[ts + 8] !== 46) return -1;
+    const f = uintAt(C, ts + 9, te);
     if (f < 0) return -1;
     ms = Math.floor(Number(`0.${s.slice(ts + 9, te)}`) * 1000);
   }
@@ -240,11 +255,33 @@ function localTime(year: number, mo: number, d: number, hh: number, mi: number, 
   return minuteMs + se * 1000 + ms;
 }
 
-/** A syslog program tag before the kernel body: `kernel:`, `pvefw-logger:`, `NAME[PID]:`. */
-function isTag(t: string): boolean {
-  // Every tag ends with ':' (a host name does not: no regular expression for it).
-  if (t.charCodeAt(t.length - 1) !== 58) return false;
-  return t === 'kernel:' || t === 'pvefw-logger:' || t === 'ulogd:' || /^[A-Za-z0-9_./-]{1,64}\[\d{1,10}\]:$/.test(t);
+/**
+ * True when s[a, b) is a syslog program tag before the kernel body: `kernel:`, `pvefw-logger:`,
+ * `ulogd:`, or `NAME[PID]:` (NAME 1 to 64 of `A-Za-z0-9_./-`, PID 1 to 10 digits). Read in place.
+ */
+function isTagAt(s: string, C: Uint16Array, a: number, b: number): boolean {
+  // Every tag ends with ':' (a host name does not).
+  if (b <= a || C[b - 1] !== 58) return false;
+  const n = b - a;
+  if (n === 7 ? isKernelTag(C, a) : n === 13 ? s.startsWith('pvefw-logger:', a) : n === 6 && s.startsWith('ulogd:', a)) return true;
+  // NAME[PID]:
+  if (n < 5 || C[b - 2] !== 93 /* ] */) return false;
+  let i = a;
+  while (i < b && isTagNameChar(C[i])) i++;
+  if (i === a || i - a > 64 || C[i] !== 91 /* [ */) return false;
+  const d = ++i;
+  while (i < b && isDigit(C[i])) i++;
+  return i > d && i - d <= 10 && i === b - 2;
+}
+
+/** True when C[a, a + 7) is `kernel:` (read in place: nearly every syslog kernel LOG line has it). */
+function isKernelTag(C: Uint16Array, a: number): boolean {
+  return C[a] === 107 && C[a + 1] === 101 && C[a + 2] === 114 && C[a + 3] === 110 && C[a + 4] === 101 && C[a + 5] === 108 && C[a + 6] === 58;
+}
+
+/** `A-Za-z0-9_./-`: the characters of a program name in isTagAt. */
+function isTagNameChar(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 45 && c <= 57) /* - . / 0-9 */ || c === 95;
 }
 
 /** The time of the bracket parseBracket read last (ms since epoch, or -1 for an uptime). */
@@ -257,14 +294,14 @@ const WDAYS = new Set(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']);
  * `[Fri Mar 12 14:10:18 2021]` local time): the index after it and its blanks, its time (or -1)
  * left in `bracketTime`; -1 when s[i] is not such a bracket. (No pair allocated per line.)
  */
-function parseBracket(s: string, i: number, limit: number): number {
-  if (s.charCodeAt(i) !== 91) return -1;
-  let j = skipSpaces(s, i + 1);
+function parseBracket(s: string, C: Uint16Array, i: number, limit: number): number {
+  if (C[i] !== 91) return -1;
+  let j = skipSp(C, i + 1);
   const st = j;
-  while (j < limit && (isDigit(s.charCodeAt(j)) || s.charCodeAt(j) === 46)) j++;
-  if (j > st && s.charCodeAt(j) === 93) {
+  while (j < limit && (isDigit(C[j]) || C[j] === 46)) j++;
+  if (j > st && C[j] === 93) {
     bracketTime = -1;
-    return skipSpaces(s, j + 1);
+    return skipSp(C, j + 1);
   }
   const m = /^\[([A-Z][a-z]{2}) ([A-Z][a-z]{2}) +(\d{1,2}) (\d\d):(\d\d):(\d\d) (\d{4})\]/.exec(s.slice(i, i + 32));
   if (m === null || !WDAYS.has(m[1]) || MONTHS[m[2]] === undefined) return -1;
@@ -287,8 +324,8 @@ function parsePve(line: string, i: number): [number, number] | undefined {
 }
 
 /** Proxmox pvefw fields at line[i..] (parsePve): when there, their time and end go into `h`; whether they were. */
-function pveAt(line: string, i: number, h: Header): boolean {
-  if (!isDigit(line.charCodeAt(i))) return false;
+function pveAt(line: string, C: Uint16Array, i: number, h: Header): boolean {
+  if (!isDigit(C[i])) return false;
   const p = parsePve(line, i);
   if (p === undefined) return false;
   h.time = p[0];
@@ -298,15 +335,15 @@ function pveAt(line: string, i: number, h: Header): boolean {
 }
 
 /** Month abbreviations (MONTHS) by their three character codes, 8 bits each. */
-const MONTH_CODES = new Map<number, number>(Object.entries(MONTHS).map(([name, m]) => [key3(name), m]));
+const MONTH_BY_KEY = new Map<number, number>(Object.entries(MONTHS).map(([name, m]) => [key3(name), m]));
 
-/** The month (0..11) whose abbreviation is s[i, i + 3) (`Jan`.. `Dec`, as MONTHS), or -1; reads in place. */
-function monthAt(s: string, i: number): number {
-  const a = s.charCodeAt(i);
-  const b = s.charCodeAt(i + 1);
-  const c = s.charCodeAt(i + 2);
+/** The month (0..11) whose abbreviation is C[i, i + 3) (`Jan`.. `Dec`, as MONTHS), or -1; reads in place. */
+function monthAt(C: Uint16Array, i: number): number {
+  const a = C[i];
+  const b = C[i + 1];
+  const c = C[i + 2];
   if ((a | b | c) > 127) return -1;
-  return MONTH_CODES.get((a << 16) | (b << 8) | c) ?? -1;
+  return MONTH_BY_KEY.get((a << 16) | (b << 8) | c) ?? -1;
 }
 
 /** The one Header parseHeader fills (its caller reads it before the next line). */
@@ -318,81 +355,83 @@ const header: Header = { time: -1, prefixStart: 0, pvefw: false };
  * 5424 fields, or a host name and/or a program tag; a dmesg uptime bracket; Proxmox pvefw fields
  * (their time wins over the syslog header's).
  */
-function parseHeader(line: string, bodyStart: number, nowMs: number): Header {
+function parseHeader(line: string, C: Uint16Array, bodyStart: number, nowMs: number): Header {
   const h = header;
   h.time = -1;
   h.prefixStart = 0;
   h.pvefw = false;
   let i = 0;
   // <PRI>
-  if (line.charCodeAt(0) === 60) {
+  if (C[0] === 60) {
     let j = 1;
-    while (j < 5 && isDigit(line.charCodeAt(j))) j++;
-    if (j > 1 && line.charCodeAt(j) === 62) i = j + 1;
+    while (j < 5 && isDigit(C[j])) j++;
+    if (j > 1 && C[j] === 62) i = j + 1;
   }
   let rfc5424 = false;
-  if (line.charCodeAt(i) === 49 && line.charCodeAt(i + 1) === 32 && isDigit(line.charCodeAt(i + 2))) {
+  if (C[i] === 49 && C[i + 1] === 32 && isDigit(C[i + 2])) {
     rfc5424 = true; // version "1 "
     i += 2;
   }
   let hadTime = false;
   let bracket = false;
-  const c = line.charCodeAt(i);
-  if (isDigit(c) && line.charCodeAt(i + 4) === 45) {
-    const e = tokenEnd(line, i);
+  let month = -1;
+  const c = C[i];
+  if (isDigit(c) && C[i + 4] === 45) {
+    const e = tokEnd(C, line.length, i);
     h.time = parseRfc3339(line, i, e);
     hadTime = true;
-    i = skipSpaces(line, e);
-  } else if (c >= 65 && c <= 90 && line.charCodeAt(i + 3) === 32 && monthAt(line, i) >= 0) {
+    i = skipSp(C, e);
+  } else if (c >= 65 && c <= 90 && C[i + 3] === 32 && (month = monthAt(C, i)) >= 0) {
     // Mmm dd hh:mm:ss[.frac]
-    const dayStart = skipSpaces(line, i + 4);
-    let j = tokenEnd(line, dayStart); // day
+    const dayStart = skipSp(C, i + 4);
+    let j = tokEnd(C, line.length, dayStart); // day
     const dayEnd = j;
-    j = skipSpaces(line, j);
+    j = skipSp(C, j);
     const t = j;
-    j = tokenEnd(line, j);
-    if (j - t >= 8 && line.charCodeAt(t + 2) === 58 && line.charCodeAt(t + 5) === 58) {
+    j = tokEnd(C, line.length, j);
+    if (j - t >= 8 && C[t + 2] === 58 && C[t + 5] === 58) {
       hadTime = true;
-      h.time = parseBsdTime(line, monthAt(line, i), dayStart, dayEnd, t, j, nowMs);
-      i = skipSpaces(line, j);
+      h.time = parseBsdTime(line, C, month, dayStart, dayEnd, t, j, nowMs);
+      i = skipSp(C, j);
     }
   } else if (c === 91) {
-    const b = parseBracket(line, i, bodyStart);
+    const b = parseBracket(line, C, i, bodyStart);
     if (b >= 0) {
       h.time = bracketTime;
       i = b;
       bracket = true;
     }
   }
-  if (pveAt(line, i, h)) return h;
+  if (pveAt(line, C, i, h)) return h;
   if (rfc5424 && hadTime) {
     // HOST APP PROCID MSGID SD
-    for (let k = 0; k < 4 && i < bodyStart; k++) i = skipSpaces(line, tokenEnd(line, i));
-    if (line.charCodeAt(i) === 91) {
+    for (let k = 0; k < 4 && i < bodyStart; k++) i = skipSp(C, tokEnd(C, line.length, i));
+    if (C[i] === 91) {
       const e = line.indexOf('] ', i);
-      i = e < 0 || e > bodyStart ? i : skipSpaces(line, e + 2);
-    } else if (line.charCodeAt(i) === 45 /* - */) i = skipSpaces(line, i + 1);
+      i = e < 0 || e > bodyStart ? i : skipSp(C, e + 2);
+    } else if (C[i] === 45 /* - */) i = skipSp(C, i + 1);
   } else if (hadTime || bracket) {
     // [host] [tag:]
-    const e1 = tokenEnd(line, i);
+    const e1 = tokEnd(C, line.length, i);
     if (e1 < bodyStart) {
-      const t1 = line.slice(i, e1);
-      const n2 = skipSpaces(line, e1);
-      const e2 = tokenEnd(line, n2);
-      if (isTag(t1)) i = n2;
-      else if (e2 <= bodyStart && !t1.endsWith(':') && t1.charCodeAt(0) !== 91 && isTag(line.slice(n2, e2))) i = skipSpaces(line, e2);
-      else if (hadTime && !t1.endsWith(':') && t1.charCodeAt(0) !== 91) i = n2;
+      // The first token s[i, e1) is read in place (no string per line).
+      const n2 = skipSp(C, e1);
+      const e2 = tokEnd(C, line.length, n2);
+      const hostLike = e1 === i || (C[e1 - 1] !== 58 && C[i] !== 91);
+      if (isTagAt(line, C, i, e1)) i = n2;
+      else if (e2 <= bodyStart && hostLike && isTagAt(line, C, n2, e2)) i = skipSp(C, e2);
+      else if (hadTime && hostLike) i = n2;
     }
   } else if (line.startsWith('kernel: ', i)) {
-    i = skipSpaces(line, i + 8);
+    i = skipSp(C, i + 8);
   }
-  if (pveAt(line, i, h)) return h;
+  if (pveAt(line, C, i, h)) return h;
   // dmesg uptime [  203.842973] after the tag
-  const b = parseBracket(line, i, bodyStart);
+  const b = parseBracket(line, C, i, bodyStart);
   if (b >= 0) {
     if (h.time < 0) h.time = bracketTime;
     i = b;
-    if (pveAt(line, i, h)) return h;
+    if (pveAt(line, C, i, h)) return h;
   }
   h.prefixStart = i;
   return h;
@@ -410,6 +449,7 @@ const F_DPT = 8;
 const F_TYPE = 9;
 const F_CODE = 10;
 const F_MARK = 11;
+const F_MAC = 12;
 
 const K_SRC = key3('SRC');
 const K_DST = key3('DST');
@@ -417,20 +457,21 @@ const K_SPT = key3('SPT');
 const K_DPT = key3('DPT');
 const K_LEN = key3('LEN');
 const K_OUT = key3('OUT');
+const K_MAC = key3('MAC');
 
 /**
  * The body field whose key is s[i, i + n) (F_*), F_OTHER for any other key; reads in place, by
  * character codes (a chain of `startsWith` calls per token was a tenth of the parse time). A key
  * with a character code above 127 is none of them.
  */
-function fieldOf(s: string, i: number, n: number): number {
-  const c0 = s.charCodeAt(i);
-  const c1 = s.charCodeAt(i + 1);
+function fieldOf(C: Uint16Array, i: number, n: number): number {
+  const c0 = C[i];
+  const c1 = C[i + 1];
   switch (n) {
     case 2:
       return c0 === 73 /* I */ && c1 === 78 /* N */ ? F_IN : F_OTHER;
     case 3: {
-      const c2 = s.charCodeAt(i + 2);
+      const c2 = C[i + 2];
       if ((c0 | c1 | c2) > 127) return F_OTHER;
       switch ((c0 << 16) | (c1 << 8) | c2) {
         case K_SRC:
@@ -445,25 +486,27 @@ function fieldOf(s: string, i: number, n: number): number {
           return F_LEN;
         case K_OUT:
           return F_OUT;
+        case K_MAC:
+          return F_MAC;
         default:
           return F_OTHER;
       }
     }
     case 4:
-      if (c0 === 84 /* T */) return s.startsWith('TYPE', i) ? F_TYPE : F_OTHER;
-      if (c0 === 67 /* C */) return s.startsWith('CODE', i) ? F_CODE : F_OTHER;
-      return c0 === 77 /* M */ && s.startsWith('MARK', i) ? F_MARK : F_OTHER;
+      if (c0 === 84 /* T */) return c1 === 89 && C[i + 2] === 80 && C[i + 3] === 69 /* YPE */ ? F_TYPE : F_OTHER;
+      if (c0 === 67 /* C */) return c1 === 79 && C[i + 2] === 68 && C[i + 3] === 69 /* ODE */ ? F_CODE : F_OTHER;
+      return c0 === 77 /* M */ && c1 === 65 && C[i + 2] === 82 && C[i + 3] === 75 /* ARK */ ? F_MARK : F_OTHER;
     case 5:
-      return c0 === 80 /* P */ && s.startsWith('PROTO', i) ? F_PROTO : F_OTHER;
+      return c0 === 80 /* P */ && c1 === 82 && C[i + 2] === 79 && C[i + 3] === 84 && C[i + 4] === 79 /* ROTO */ ? F_PROTO : F_OTHER;
     default:
       return F_OTHER;
   }
 }
 
 /** PROTO=s[v0, e): a name of PROTO_NAMES or a decimal number; -1 when neither (range not checked). */
-function protoNumber(s: string, v0: number, e: number): number {
-  // A number never names PROTO_NAMES, so digits go straight to parseUint; TCP and UDP without a slice.
-  if (isDigit(s.charCodeAt(v0))) return parseUint(s, v0, e);
+function protoNumber(s: string, C: Uint16Array, v0: number, e: number): number {
+  // A number never names PROTO_NAMES, so digits go straight to uintAt; TCP and UDP without a slice.
+  if (isDigit(C[v0])) return uintAt(C, v0, e);
   if (e - v0 === 3) {
     if (s.startsWith('TCP', v0)) return 6;
     if (s.startsWith('UDP', v0)) return 17;
@@ -473,19 +516,50 @@ function protoNumber(s: string, v0: number, e: number): number {
   return Object.hasOwn(PROTO_NAMES, val) ? PROTO_NAMES[val] : parseUint(val);
 }
 
+// The texts of the last line's IN=, OUT= and log prefix, reused while the next lines repeat them
+// (a log holds few interfaces and prefixes): equal strings that reference no line (ownSlice).
+// Only accepted texts are kept (an IN= value isIfaceName refused is never reused unchecked).
+let lastIn = '';
+let lastOut = '';
+/** The prefix text as cut from the line, its trimmed text, and that text's verdict (verdictFromPrefix). */
+let lastPrefixRaw = '';
+let lastPrefix = '';
+let lastVerdict: 'accept' | 'drop' | undefined;
+
 /** Parse one kernel LOG line (see createKernelLogParser). */
 export function parseKernelLogLine(line: string, lineNo: number, now: () => number, node: string | undefined): FlowRecord | ParseError | null {
+  return parseCodes(line, loadCodes(line), lineNo, now, node);
+}
+
+/**
+ * What createParser's guard and parseKernelLogLine do together, the line's code units loaded
+ * once for both: strip a trailing CR, leading NULs and a BOM (clean.ts), reject the line as
+ * `control-byte` (field `U+XXXX`, text the line as given) when a control character is left, else
+ * parse the cleaned line.
+ */
+export function parseKernelLogChecked(line: string, lineNo: number, now: () => number, node: string | undefined): FlowRecord | ParseError | null {
+  const e = cleanEnd(line);
+  const s = cleanStart(line, e);
+  const text = s === 0 && e === line.length ? line : line.slice(s, e);
+  const C = loadCodes(text);
+  const c = controlInCodes(C, 0, text.length);
+  if (c >= 0) return parseError(lineNo, 'control-byte', line, codePointName(c));
+  return parseCodes(text, C, lineNo, now, node);
+}
+
+/** Parse one kernel LOG line whose code units `C` holds (loadCodes). */
+function parseCodes(line: string, C: Uint16Array, lineNo: number, now: () => number, node: string | undefined): FlowRecord | ParseError | null {
   let end = line.length;
-  while (end > 0 && (line.charCodeAt(end - 1) === 13 || line.charCodeAt(end - 1) === 32)) end--;
+  while (end > 0 && (C[end - 1] === 13 || C[end - 1] === 32)) end--;
   if (end === 0) return null;
   let body = findBodyStart(line);
   let hdr: Header;
   if (body < 0) {
-    hdr = parseHeader(line, line.length, now());
+    hdr = parseHeader(line, C, line.length, now());
     if (hdr.pvefw) {
       for (const key of ['IN=', 'OUT=', 'PHYSIN=', 'MAC=', 'SRC=']) {
         const k = line.indexOf(key, hdr.prefixStart);
-        if (k >= 0 && (k === 0 || line.charCodeAt(k - 1) === 32 || line.charCodeAt(k - 1) === 58)) {
+        if (k >= 0 && (k === 0 || C[k - 1] === 32 || C[k - 1] === 58)) {
           body = k;
           break;
         }
@@ -496,13 +570,16 @@ export function parseKernelLogLine(line: string, lineNo: number, now: () => numb
       return parseError(lineNo, 'unknown-line', line);
     }
   } else {
-    hdr = parseHeader(line, body, now());
+    hdr = parseHeader(line, C, body, now());
   }
 
   let inIface: string | undefined;
   let outIface: string | undefined;
-  let src = '';
-  let dst = '';
+  // SRC and DST as ranges of the line, read in place once the body is read.
+  let srcStart = 0;
+  let srcEnd = 0;
+  let dstStart = 0;
+  let dstEnd = 0;
   let len = -1;
   let protocol = -1;
   let sport = -1;
@@ -510,58 +587,88 @@ export function parseKernelLogLine(line: string, lineNo: number, now: () => numb
   let icmpType = -1;
   let icmpCode = -1;
   let mark = -1;
+  // A space after the body (C is this parser's copy; past `end` are only trailing blanks and the
+  // pad): every scan of a token below stops at a space, with no bound check of its own.
+  C[end] = 32;
   let i = body;
   while (i < end) {
-    i = skipSpaces(line, i);
-    if (i >= end) break;
-    if (line.charCodeAt(i) === 91) break; // quoted packet of an ICMP error: not this packet's fields
-    let e = tokenEnd(line, i);
-    if (e > end) e = end;
-    // The first '=' of the token, if any: keys are a few characters, so a scan in place is cheaper
-    // than an indexOf call (which, for a token without '=', also ran on into the next token).
-    let eq = i;
-    while (eq < e && line.charCodeAt(eq) !== 61) eq++;
-    if (eq > 0 && eq < e) {
+    const c = C[i];
+    if (c === 32) {
+      i++;
+      continue;
+    }
+    if (c === 91) break; // quoted packet of an ICMP error: not this packet's fields
+    // The first '=' of the token: the keys read are 2 to 5 characters, so a token without '='
+    // in its first 6 is none of them.
+    let eq = i + 1;
+    while (eq < i + 6) {
+      const x = C[eq];
+      if (x === 61 || x === 32) break;
+      eq++;
+    }
+    let e: number;
+    if (eq < i + 6 && C[eq] === 61) {
       // The key is read in place (fieldOf) and a value sliced only when it is kept: no string per token.
       const v0 = eq + 1;
-      switch (fieldOf(line, i, eq - i)) {
+      const field = fieldOf(C, i, eq - i);
+      if (field === F_MAC) {
+        // 14 to 40 bytes in hex and colons, never read: the native search skips them.
+        e = line.indexOf(' ', v0);
+        if (e < 0 || e > end) e = end;
+      } else {
+        e = v0;
+        while (C[e] !== 32) e++;
+      }
+      switch (field) {
         case F_IN:
           if (inIface === undefined) {
-            const val = line.slice(v0, e);
-            if (!isIfaceName(val)) return parseError(lineNo, 'bad-interface', line, 'IN');
-            inIface = val;
+            if (sameText(C, v0, e, lastIn)) inIface = lastIn;
+            else {
+              const val = ownSlice(line, C, v0, e);
+              if (!isIfaceName(val)) return parseError(lineNo, 'bad-interface', line, 'IN');
+              inIface = lastIn = val;
+            }
           }
           break;
         case F_OUT:
           if (outIface === undefined) {
-            const val = line.slice(v0, e);
-            if (!isIfaceName(val)) return parseError(lineNo, 'bad-interface', line, 'OUT');
-            outIface = val;
+            if (sameText(C, v0, e, lastOut)) outIface = lastOut;
+            else {
+              const val = ownSlice(line, C, v0, e);
+              if (!isIfaceName(val)) return parseError(lineNo, 'bad-interface', line, 'OUT');
+              outIface = lastOut = val;
+            }
           }
           break;
         case F_SRC:
-          if (src === '') src = line.slice(v0, e);
+          if (srcEnd === srcStart) {
+            srcStart = v0;
+            srcEnd = e;
+          }
           break;
         case F_DST:
-          if (dst === '') dst = line.slice(v0, e);
+          if (dstEnd === dstStart) {
+            dstStart = v0;
+            dstEnd = e;
+          }
           break;
         case F_LEN:
           if (len < 0) {
-            len = parseUint(line, v0, e);
+            len = uintAt(C, v0, e);
             if (len < 0 || len > 65535 + 40) return parseError(lineNo, 'bad-number', line, 'LEN');
           }
           break;
         case F_PROTO:
           if (protocol < 0) {
-            const p = protoNumber(line, v0, e);
+            const p = protoNumber(line, C, v0, e);
             if (p < 0 || p > 255) return parseError(lineNo, 'bad-value', line, 'PROTO');
             protocol = p;
           }
           break;
         case F_SPT:
         case F_DPT: {
-          const p = parsePort(line, v0, e);
-          const spt = line.charCodeAt(i) === 83; /* S */
+          const p = portAt(C, v0, e);
+          const spt = C[i] === 83; /* S */
           if (p < 0) return parseError(lineNo, 'bad-port', line, spt ? 'SPT' : 'DPT');
           if (spt) sport = p;
           else dport = p;
@@ -569,15 +676,15 @@ export function parseKernelLogLine(line: string, lineNo: number, now: () => numb
         }
         case F_TYPE:
         case F_CODE: {
-          const v = parseUint(line, v0, e);
-          const type = line.charCodeAt(i) === 84; /* T */
+          const v = uintAt(C, v0, e);
+          const type = C[i] === 84; /* T */
           if (v < 0 || v > 255) return parseError(lineNo, 'bad-number', line, type ? 'TYPE' : 'CODE');
           if (type) icmpType = v;
           else icmpCode = v;
           break;
         }
         case F_MARK: {
-          const v = parseU32(line, v0, e);
+          const v = u32At(C, v0, e);
           if (v < 0) return parseError(lineNo, 'bad-number', line, 'MARK');
           mark = v;
           break;
@@ -585,26 +692,82 @@ export function parseKernelLogLine(line: string, lineNo: number, now: () => numb
         default:
           break;
       }
+    } else {
+      e = eq;
+      while (C[e] !== 32) e++;
     }
     i = e;
   }
-  if (src === '') return parseError(lineNo, 'missing-field', line, 'SRC');
-  if (dst === '') return parseError(lineNo, 'missing-field', line, 'DST');
+  if (srcEnd === srcStart) return parseError(lineNo, 'missing-field', line, 'SRC');
+  if (dstEnd === dstStart) return parseError(lineNo, 'missing-field', line, 'DST');
   if (protocol < 0) return parseError(lineNo, 'missing-field', line, 'PROTO');
-  const s = normalizeAddr(src);
-  if (s === undefined) return parseError(lineNo, 'bad-address', line, 'SRC');
-  const d = normalizeAddr(dst);
-  if (d === undefined || d.family !== s.family) return parseError(lineNo, 'bad-address', line, 'DST');
+  const srcAddr = normalizeAddrCodes(line, C, srcStart, srcEnd);
+  if (srcAddr === undefined) return parseError(lineNo, 'bad-address', line, 'SRC');
+  const dstAddr = normalizeAddrCodes(line, C, dstStart, dstEnd);
+  const family = addrFamily(srcAddr);
+  if (dstAddr === undefined || addrFamily(dstAddr) !== family) return parseError(lineNo, 'bad-address', line, 'DST');
 
-  const rec = newRecord('kernel-log', 'log', hdr.time >= 0 ? hdr.time : now(), protocol, s, d, node);
-  if (hdr.time < 0) rec.untimed = true;
+  let prefix = '';
+  if (hdr.prefixStart < body) {
+    if (!sameText(C, hdr.prefixStart, body, lastPrefixRaw)) {
+      lastPrefixRaw = ownSlice(line, C, hdr.prefixStart, body);
+      lastPrefix = lastPrefixRaw.trim();
+      lastVerdict = verdictFromPrefix(lastPrefix);
+    }
+    prefix = lastPrefix;
+  }
   const isIcmp = protocol === 1 || protocol === 58;
+  if (hdr.time >= 0 && len >= 0 && mark < 0 && prefix === '' && inIface && !outIface && (!isIcmp || (icmpType < 0 && icmpCode < 0))) {
+    // The common shapes (a timed line with both ports or none, LEN, IN only; with or without the
+    // node) each in one object literal: the fields and order the steps below would give.
+    const observedAt = hdr.time;
+    if (sport >= 0 && dport >= 0) {
+      if (node === undefined)
+        return {
+          schema: 1,
+          observedAt,
+          source: 'kernel-log',
+          event: 'log',
+          family,
+          protocol,
+          srcAddr,
+          dstAddr,
+          srcPort: sport,
+          dstPort: dport,
+          bytesOrig: len,
+          packetsOrig: 1,
+          inIface,
+        };
+      return {
+        schema: 1,
+        observedAt,
+        source: 'kernel-log',
+        event: 'log',
+        family,
+        protocol,
+        srcAddr,
+        dstAddr,
+        node,
+        srcPort: sport,
+        dstPort: dport,
+        bytesOrig: len,
+        packetsOrig: 1,
+        inIface,
+      };
+    }
+    if (sport < 0 && dport < 0) {
+      if (node === undefined) return { schema: 1, observedAt, source: 'kernel-log', event: 'log', family, protocol, srcAddr, dstAddr, bytesOrig: len, packetsOrig: 1, inIface };
+      return { schema: 1, observedAt, source: 'kernel-log', event: 'log', family, protocol, srcAddr, dstAddr, node, bytesOrig: len, packetsOrig: 1, inIface };
+    }
+  }
+  const rec = newRecordOf('kernel-log', 'log', hdr.time >= 0 ? hdr.time : now(), protocol, family, srcAddr, dstAddr, node);
+  if (hdr.time < 0) rec.untimed = true;
   setTimesPortsIcmp(rec, -1, -1, sport, dport, isIcmp ? icmpType : -1, isIcmp ? icmpCode : -1);
   if (len >= 0) {
     rec.bytesOrig = len;
     rec.packetsOrig = 1;
   }
   if (mark >= 0) rec.mark = mark;
-  setLogFields(rec, line.slice(hdr.prefixStart, body).trim(), inIface, outIface);
+  setLogFieldsWith(rec, prefix, prefix === '' ? undefined : lastVerdict, inIface, outIface);
   return rec;
 }

@@ -4,9 +4,9 @@ import type { FlowRecord } from '../record.js';
 import { createConntrackXmlParser } from './conntrack-xml.js';
 import { createConntrackParser } from './conntrack.js';
 import { DETECT_LINES, detectFormat } from './detect.js';
-import { createKernelLogParser } from './kernel-log.js';
+import { createKernelLogParser, parseKernelLogChecked } from './kernel-log.js';
 import { ParseStats } from './stats.js';
-import { checkLine, codePointName } from './clean.js';
+import { cleanEnd, cleanStart, codePointName, controlIn } from './clean.js';
 import { identifyBytes, identifyLines } from './foreign.js';
 import { DEFAULT_MAX_LINE_BYTES, HEAD_BYTES, LineReader, type InputLine } from './lines.js';
 import { isParseError, parseError, type FormatName, type LineParser, type ParseError, type ParserOptions } from './types.js';
@@ -19,7 +19,27 @@ import { createUlogdJsonParser } from './ulogd-json.js';
  * @throws FlowFormatError FLOE_FLOW_BAD_FORMAT_NAME for a name floe does not know.
  */
 export function createParser(format: FormatName, opts: ParserOptions = {}): LineParser {
+  if (format === 'kernel-log') return guardKernelLog(opts);
   return guard(createFormatParser(format, opts));
+}
+
+/**
+ * guard(createKernelLogParser(opts)) in one step: parseKernelLogChecked cleans, checks and parses
+ * each line from one copy of its characters (the kernel LOG parser reads nearly all of them).
+ */
+function guardKernelLog(opts: ParserOptions): LineParser {
+  const now = opts.now ?? Date.now;
+  const node = opts.node;
+  return {
+    format: 'kernel-log',
+    parseLine(line: string, lineNo: number): FlowRecord | ParseError | null {
+      try {
+        return parseKernelLogChecked(line, lineNo, now, node);
+      } catch {
+        return parseError(lineNo, 'parser-error', line);
+      }
+    },
+  };
 }
 
 function createFormatParser(format: FormatName, opts: ParserOptions): LineParser {
@@ -41,10 +61,13 @@ function guard(p: LineParser): LineParser {
   const g: LineParser = {
     format: p.format,
     parseLine(line: string, lineNo: number): FlowRecord | ParseError | null {
-      const c = checkLine(line);
-      if (!c.ok) return parseError(lineNo, 'control-byte', line, codePointName(c.code));
+      // checkLine's steps, without its result object per line.
+      const e = cleanEnd(line);
+      const s = cleanStart(line, e);
+      const c = controlIn(line, s, e);
+      if (c >= 0) return parseError(lineNo, 'control-byte', line, codePointName(c));
       try {
-        return p.parseLine(c.text, lineNo);
+        return p.parseLine(s === 0 && e === line.length ? line : line.slice(s, e), lineNo);
       } catch {
         return parseError(lineNo, 'parser-error', line);
       }
