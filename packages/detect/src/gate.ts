@@ -157,7 +157,7 @@ export class FirstSightGate {
     const slot = this.sources.touch(src);
     if (slot < 0) {
       const s = this.sources.insert(src);
-      this.records.store(s, flow);
+      this.records.store(s, flow, this.sources.bitsOf(s));
       this.released1[s] = 0;
       this.shown[s] = 0;
       this.lastSlot = s;
@@ -177,7 +177,7 @@ export class FirstSightGate {
       this.heldBefore = held;
       this.heldBeforeShown = shown;
       if (t < h || (t === h && flow.event === 'new' && held.event !== 'new')) {
-        this.records.store(slot, flow);
+        this.records.store(slot, flow, this.sources.bitsOf(slot));
         this.shown[slot] = 0;
       }
       return HOLD;

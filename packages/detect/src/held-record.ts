@@ -8,7 +8,7 @@
  * the one stored) only when it is read back, which for the gate is when the source comes back.
  *
  * Compact form: a record whose addresses (source, destination, reply tuple) are canonical IPv4
- * text ({@link ipv4Number}), whose numbers fit their columns (ports 0..65535, ICMP type and code
+ * text ({@link ipv4Bits}), whose numbers fit their columns (ports 0..65535, ICMP type and code
  * 0..255, counters and mark 0..2^32-1, zone 0..65535, protocol 0..255, ctId a canonical u32
  * decimal), whose enumerations are those of FlowRecord v1, and whose short texts (node, state,
  * log prefix, interfaces) fit in a dictionary of at most {@link TEXTS_MAX} distinct strings,
@@ -22,7 +22,7 @@
  * FlowRecord v1 fields are not kept.
  */
 import type { EndpointMeta, FlowDirection, FlowEvent, FlowRecord, FlowSource } from '@floe/flow';
-import { ipv4Number, ipv4Text } from './v4.js';
+import { NOT_IPV4, ipv4Bits, ipv4Text } from './v4.js';
 import { detach, detachRecord } from './retain.js';
 
 /** Distinct short texts (node, state, log prefix, interface names) the dictionary holds at most. */
@@ -97,36 +97,78 @@ const PAGE_BITS = 10;
 const PAGE = 1 << PAGE_BITS;
 const PAGE_MASK = PAGE - 1;
 
-/** The columns of {@link PAGE} consecutive slots. */
+/** The columns of {@link PAGE} consecutive slots, views of one buffer (98 bytes a slot). */
 class Page {
-  readonly has = new Uint32Array(PAGE);
-  readonly misc = new Uint32Array(PAGE);
-  readonly observedAt = new Float64Array(PAGE);
-  readonly start = new Float64Array(PAGE);
-  readonly end = new Float64Array(PAGE);
-  readonly src = new Uint32Array(PAGE);
-  readonly dst = new Uint32Array(PAGE);
-  readonly replySrc = new Uint32Array(PAGE);
-  readonly replyDst = new Uint32Array(PAGE);
-  readonly srcPort = new Uint16Array(PAGE);
-  readonly dstPort = new Uint16Array(PAGE);
-  readonly replySrcPort = new Uint16Array(PAGE);
-  readonly replyDstPort = new Uint16Array(PAGE);
+  readonly observedAt: Float64Array;
+  readonly start: Float64Array;
+  readonly end: Float64Array;
+  readonly has: Uint32Array;
+  readonly misc: Uint32Array;
+  readonly src: Uint32Array;
+  readonly dst: Uint32Array;
+  readonly replySrc: Uint32Array;
+  readonly replyDst: Uint32Array;
+  readonly bytesOrig: Uint32Array;
+  readonly packetsOrig: Uint32Array;
+  readonly bytesReply: Uint32Array;
+  readonly packetsReply: Uint32Array;
+  readonly mark: Uint32Array;
+  readonly ctId: Uint32Array;
+  readonly srcPort: Uint16Array;
+  readonly dstPort: Uint16Array;
+  readonly replySrcPort: Uint16Array;
+  readonly replyDstPort: Uint16Array;
   /** ICMP type (high byte) and code (low byte). */
-  readonly icmp = new Uint16Array(PAGE);
-  readonly bytesOrig = new Uint32Array(PAGE);
-  readonly packetsOrig = new Uint32Array(PAGE);
-  readonly bytesReply = new Uint32Array(PAGE);
-  readonly packetsReply = new Uint32Array(PAGE);
-  readonly zone = new Uint16Array(PAGE);
-  readonly mark = new Uint32Array(PAGE);
-  readonly ctId = new Uint32Array(PAGE);
+  readonly icmp: Uint16Array;
+  readonly zone: Uint16Array;
   /** Dictionary indices of node, state, logPrefix, inIface, outIface: five per slot. */
-  readonly texts = new Uint16Array(PAGE * 5);
+  readonly texts: Uint16Array;
   /** Enrichment objects and records held as objects, made at their first use. */
   srcMeta: Array<EndpointMeta | undefined> | undefined = undefined;
   dstMeta: Array<EndpointMeta | undefined> | undefined = undefined;
   objects: Array<FlowRecord | undefined> | undefined = undefined;
+
+  constructor() {
+    const buf = new ArrayBuffer(PAGE * (3 * 8 + 12 * 4 + 11 * 2));
+    let at = 0;
+    const f64 = () => {
+      const a = new Float64Array(buf, at, PAGE);
+      at += PAGE * 8;
+      return a;
+    };
+    const u32 = () => {
+      const a = new Uint32Array(buf, at, PAGE);
+      at += PAGE * 4;
+      return a;
+    };
+    const u16 = (n = 1) => {
+      const a = new Uint16Array(buf, at, PAGE * n);
+      at += PAGE * 2 * n;
+      return a;
+    };
+    this.observedAt = f64();
+    this.start = f64();
+    this.end = f64();
+    this.has = u32();
+    this.misc = u32();
+    this.src = u32();
+    this.dst = u32();
+    this.replySrc = u32();
+    this.replyDst = u32();
+    this.bytesOrig = u32();
+    this.packetsOrig = u32();
+    this.bytesReply = u32();
+    this.packetsReply = u32();
+    this.mark = u32();
+    this.ctId = u32();
+    this.srcPort = u16();
+    this.dstPort = u16();
+    this.replySrcPort = u16();
+    this.replyDstPort = u16();
+    this.icmp = u16();
+    this.zone = u16();
+    this.texts = u16(5);
+  }
 }
 
 /**
@@ -139,6 +181,12 @@ export class HeldRecords {
   private readonly pages: Page[] = [];
   private readonly textIndex = new Map<string, number>();
   private readonly textList: string[] = [];
+  /** The last text looked up for each of the five text fields, and its index: consecutive records mostly repeat them. */
+  private readonly lastText: Array<string | undefined> = [undefined, undefined, undefined, undefined, undefined];
+  private readonly lastIndex: number[] = [0, 0, 0, 0, 0];
+  /** The last destination address and its bits (not detached: it pins at most the one input line it was cut from). */
+  private lastDst = '';
+  private lastDstBits = NOT_IPV4;
   /** Records stored in compact form and as objects so far. */
   readonly stored = { compact: 0, object: 0 };
 
@@ -147,11 +195,14 @@ export class HeldRecords {
     return this.textList.length;
   }
 
-  /** Hold `r` in `slot` (replacing what the slot held): compact when it fits, else as a detached copy. */
-  store(slot: number, r: FlowRecord): void {
+  /**
+   * Hold `r` in `slot` (replacing what the slot held): compact when it fits, else as a detached
+   * copy. `srcBits`: `ipv4Bits(r.srcAddr)` when the caller has it already.
+   */
+  store(slot: number, r: FlowRecord, srcBits: number = ipv4Bits(r.srcAddr)): void {
     const pg = this.pageFor(slot);
     const i = slot & PAGE_MASK;
-    if (!this.storeCompact(pg, i, r)) {
+    if (!this.storeCompact(pg, i, r, srcBits)) {
       pg.has[i] = H_OBJECT;
       (pg.objects ??= filled(PAGE))[i] = detachRecord(r);
       clearMeta(pg, i);
@@ -228,21 +279,29 @@ export class HeldRecords {
   }
 
   /** Write `r` to `slot`'s columns; false (nothing valid written) when it does not fit the compact form. */
-  private storeCompact(pg: Page, slot: number, r: FlowRecord): boolean {
+  private storeCompact(pg: Page, slot: number, r: FlowRecord, src: number): boolean {
     if (r.schema !== 1 || typeof r.observedAt !== 'number' || (r.family !== 4 && r.family !== 6)) return false;
     const protocol = r.protocol;
     if (!isU8(protocol)) return false;
-    const src = ipv4Number(r.srcAddr);
-    const dst = ipv4Number(r.dstAddr);
+    // Consecutive records mostly share their destination (the node a packet log runs on).
+    const d = r.dstAddr;
+    let dst = this.lastDstBits;
+    if (d !== this.lastDst) {
+      dst = ipv4Bits(d);
+      if (dst !== NOT_IPV4) {
+        this.lastDst = d;
+        this.lastDstBits = dst;
+      }
+    }
     const source = SOURCES.indexOf(r.source);
     const event = EVENTS.indexOf(r.event);
-    if (src < 0 || dst < 0 || source < 0 || event < 0) return false;
+    if (src === NOT_IPV4 || dst === NOT_IPV4 || source < 0 || event < 0) return false;
     let h = 0;
     let m = protocol | (r.family === 6 ? M_FAMILY6 : 0) | (event << M_EVENT) | (source << M_SOURCE);
     const t = slot * 5;
     let x: number | string | boolean | undefined = r.node;
     if (x !== undefined) {
-      const i = this.text(x);
+      const i = this.text(x, 0);
       if (i < 0) return false;
       pg.texts[t] = i;
       h |= H_NODE;
@@ -281,15 +340,15 @@ export class HeldRecords {
     }
     x = r.replySrcAddr;
     if (x !== undefined) {
-      const v = ipv4Number(x);
-      if (v < 0) return false;
+      const v = ipv4Bits(x);
+      if (v === NOT_IPV4) return false;
       pg.replySrc[slot] = v;
       h |= H_REPLY_SRC;
     }
     x = r.replyDstAddr;
     if (x !== undefined) {
-      const v = ipv4Number(x);
-      if (v < 0) return false;
+      const v = ipv4Bits(x);
+      if (v === NOT_IPV4) return false;
       pg.replyDst[slot] = v;
       h |= H_REPLY_DST;
     }
@@ -331,7 +390,7 @@ export class HeldRecords {
     }
     x = r.state;
     if (x !== undefined) {
-      const i = this.text(x);
+      const i = this.text(x, 1);
       if (i < 0) return false;
       pg.texts[t + 1] = i;
       h |= H_STATE;
@@ -367,7 +426,7 @@ export class HeldRecords {
     }
     x = r.logPrefix;
     if (x !== undefined) {
-      const i = this.text(x);
+      const i = this.text(x, 2);
       if (i < 0) return false;
       pg.texts[t + 2] = i;
       h |= H_LOG_PREFIX;
@@ -380,14 +439,14 @@ export class HeldRecords {
     }
     x = r.inIface;
     if (x !== undefined) {
-      const i = this.text(x);
+      const i = this.text(x, 3);
       if (i < 0) return false;
       pg.texts[t + 3] = i;
       h |= H_IN_IFACE;
     }
     x = r.outIface;
     if (x !== undefined) {
-      const i = this.text(x);
+      const i = this.text(x, 4);
       if (i < 0) return false;
       pg.texts[t + 4] = i;
       h |= H_OUT_IFACE;
@@ -423,11 +482,23 @@ export class HeldRecords {
     return true;
   }
 
-  /** The dictionary index of `s` (added, detached, when new), or -1 when it is not a string or the dictionary is full. */
-  private text(s: unknown): number {
+  /**
+   * The dictionary index of `s`, the value of text field `field` (0 node .. 4 outIface), added
+   * (detached) when new; -1 when it is not a string or the dictionary is full.
+   */
+  private text(s: unknown, field: number): number {
     if (typeof s !== 'string') return -1;
-    const i = this.textIndex.get(s);
-    if (i !== undefined) return i;
+    if (s === this.lastText[field]) return this.lastIndex[field];
+    const i = this.textIndex.get(s) ?? this.added(s);
+    if (i >= 0) {
+      this.lastText[field] = this.textList[i];
+      this.lastIndex[field] = i;
+    }
+    return i;
+  }
+
+  /** Add `s` (not in the dictionary yet) and return its index, or -1 when the dictionary is full. */
+  private added(s: string): number {
     const n = this.textList.length;
     if (n >= TEXTS_MAX) return -1;
     const d = detach(s);

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BoundedKeys } from './keyed.js';
 import { SourceSlru } from './source-slru.js';
+import { NOT_IPV4 } from './v4.js';
 
 /** A deterministic pseudo-random generator (LCG), uniform in [0, 1). */
 function lcg(seed: number): () => number {
@@ -106,7 +107,7 @@ test('SourceSlru: a promoted source survives a spray of one-shot sources a hundr
   assert.deepEqual(s.evicted, { probation: 10_000 - 99, protected: 0 });
 });
 
-test('SourceSlru: addresses back from slots (IPv4 rebuilt, IPv6 as given), ipv4Of', () => {
+test('SourceSlru: addresses back from slots (IPv4 rebuilt, IPv6 as given), bitsOf', () => {
   const s = new SourceSlru(4, 0.8);
   for (const a of ['0.0.0.0', '255.255.255.255', '2001:db8::1', 'not-an-address']) {
     assert.equal(s.touch(a), -1);
@@ -114,8 +115,9 @@ test('SourceSlru: addresses back from slots (IPv4 rebuilt, IPv6 as given), ipv4O
     assert.equal(s.addressOf(slot), a);
     assert.equal(s.touch(a), slot);
   }
-  assert.equal(s.ipv4Of(s.touch('255.255.255.255')), 0xffffffff);
-  assert.equal(s.ipv4Of(s.touch('2001:db8::1')), -1);
+  assert.equal(s.bitsOf(s.touch('255.255.255.255')), -1);
+  assert.equal(s.bitsOf(s.touch('0.0.0.0')), 0);
+  assert.equal(s.bitsOf(s.touch('2001:db8::1')), NOT_IPV4);
   assert.equal(s.touch('010.0.0.0'), -1, 'a non-canonical text is another key');
 });
 

@@ -4,16 +4,18 @@
  * that a caller keeps in columns indexed by slot (the first-sighting gate, gate.ts), so that
  * tracking a new source allocates no object at all: no Map entry, no list node, no key string.
  *
- * - An IPv4 source in canonical text ({@link ipv4Number}) is keyed by its 32-bit number in an
+ * - An IPv4 source in canonical text ({@link ipv4Bits}) is keyed by its 32-bit number in an
  *   open-addressing hash table (linear probing, at most half full, one `(key, slot)` pair of
- *   int32 per bucket, so a probe reads one cache line); removal shifts the following entries back
+ *   int32 per bucket, so a probe reads one cache line; grown fourfold, up to the buckets the
+ *   capacity needs, so that its entries are rehashed about a third of a time each on average);
+ *   removal shifts the following entries back
  *   (Knuth, TAOCP vol. 3, 6.4, Algorithm R), so there are no tombstones and no walks over them.
  * - Any other source text (IPv6, a name) is keyed by string in a Map (the fallback: what
  *   BoundedKeys does for every key).
  *
  * Both kinds share one capacity and one recency order. Slots are small integers from 2 up (0 and
  * 1 are the sentinels of the two circular lists); they are handed out in order, grow by doubling
- * (columns and table reallocated, amortised O(1)) up to `capacity`, and are reused when an entry
+ * (columns reallocated, amortised O(1)) up to `capacity`, and are reused when an entry
  * is evicted. Every operation is O(1): touch, insert (eviction included), promote.
  *
  * Segments: a new source enters probation; {@link promote} moves it to protected; when protected
@@ -21,7 +23,7 @@
  * probation's most recent end; eviction takes probation's least recently used entry, protected's
  * only when probation is empty. So a spray of one-shot sources churns probation only.
  */
-import { ipv4Number } from './v4.js';
+import { NOT_IPV4, ipv4Bits } from './v4.js';
 import { detach } from './retain.js';
 
 /** Slot of probation's sentinel. */
@@ -35,6 +37,8 @@ const INITIAL_SLOTS = 1024;
 /** Flag bits of a slot. */
 const F_PROTECTED = 1;
 const F_STRING = 2;
+/** log2 of the table's buckets at first. */
+const INITIAL_TABLE_BITS = 12;
 /** Fibonacci hashing multiplier (2^32 / golden ratio; Knuth, TAOCP vol. 3, 6.4). */
 const GOLDEN = 0x9e3779b1;
 
@@ -57,13 +61,17 @@ export class SourceSlru {
   private table: Int32Array;
   private mask: number;
   private shift: number;
+  /** IPv4 entries in the table, and the count at which it grows. */
+  private entries = 0;
+  private growAt: number;
+  private readonly maxTableBits: number;
   private readonly byString = new Map<string, number>();
   private readonly stringOf = new Map<number, string>();
   /** Next slot never handed out. */
   private top = FIRST;
   private readonly protectedMax: number;
   private lastAddr: string | undefined = undefined;
-  private lastKey = -1;
+  private lastKey = NOT_IPV4;
   private probationSize = 0;
   private protectedSize = 0;
   /** Evictions so far, by the segment the evicted entry was in. */
@@ -87,10 +95,12 @@ export class SourceSlru {
       this.next[s] = s;
     }
     this.flags[PROTECTED] = F_PROTECTED;
-    const bits = tableBits(n);
+    this.maxTableBits = Math.max(4, Math.ceil(Math.log2((capacity + FIRST) * 2)));
+    const bits = Math.min(INITIAL_TABLE_BITS, this.maxTableBits);
     this.table = new Int32Array(2 << bits);
     this.mask = (1 << bits) - 1;
     this.shift = 32 - bits;
+    this.growAt = bits === this.maxTableBits ? Number.POSITIVE_INFINITY : 1 << (bits - 1);
   }
 
   /** Sources held now. */
@@ -118,10 +128,10 @@ export class SourceSlru {
    * leaves `addr` parsed for an {@link insert} of it that follows.
    */
   touch(addr: string): number {
-    const k = ipv4Number(addr);
+    const k = ipv4Bits(addr);
     this.lastAddr = addr;
     this.lastKey = k;
-    const slot = k >= 0 ? this.find(k | 0) : (this.byString.get(addr) ?? -1);
+    const slot = k !== NOT_IPV4 ? this.find(k) : (this.byString.get(addr) ?? -1);
     if (slot >= FIRST && this.next[this.flags[slot] & F_PROTECTED] !== slot) {
       this.unlink(slot);
       this.pushFront(this.flags[slot] & F_PROTECTED, slot);
@@ -136,13 +146,14 @@ export class SourceSlru {
    * slot held before (the caller overwrites them).
    */
   insert(addr: string): number {
-    const k = addr === this.lastAddr ? this.lastKey : ipv4Number(addr);
+    const k = addr === this.lastAddr ? this.lastKey : ipv4Bits(addr);
     this.lastAddr = undefined;
     const slot = this.size >= this.capacity ? this.evictOne() : this.allocate();
-    if (k >= 0) {
+    if (k !== NOT_IPV4) {
       this.flags[slot] = 0;
-      this.keys[slot] = k | 0;
-      this.put(k | 0, slot);
+      this.keys[slot] = k;
+      if (this.entries >= this.growAt) this.growTable();
+      this.put(k, slot);
     } else {
       // A copy of the text, so that the key does not pin the input line it was cut from (retain.ts).
       const key = detach(addr);
@@ -184,9 +195,9 @@ export class SourceSlru {
     return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
   }
 
-  /** The IPv4 number of the source in `slot`, or -1 for a source keyed by its text. */
-  ipv4Of(slot: number): number {
-    return (this.flags[slot] & F_STRING) !== 0 ? -1 : this.keys[slot] >>> 0;
+  /** The IPv4 bits of the source in `slot` (an int32, see {@link ipv4Bits}), or NOT_IPV4 for a source keyed by its text. */
+  bitsOf(slot: number): number {
+    return (this.flags[slot] & F_STRING) !== 0 ? NOT_IPV4 : this.keys[slot];
   }
 
   /** Slots of `segment` from least to most recently used (do not change the set while iterating). */
@@ -225,14 +236,19 @@ export class SourceSlru {
     this.next = resized(this.next, n);
     this.keys = resized(this.keys, n);
     this.flags = resized(this.flags, n);
-    const bits = tableBits(n);
-    if (2 << bits !== this.table.length) {
-      this.table = new Int32Array(2 << bits);
-      this.mask = (1 << bits) - 1;
-      this.shift = 32 - bits;
-      for (let s = FIRST; s < this.top; s++) if ((this.flags[s] & F_STRING) === 0) this.put(this.keys[s], s);
-    }
     this.onGrow(n);
+  }
+
+  /** Rehash into four times the buckets (at most what the capacity needs): the table is then at most an eighth full. */
+  private growTable(): void {
+    const old = this.table;
+    const bits = Math.min(32 - this.shift + 2, this.maxTableBits);
+    this.table = new Int32Array(2 << bits);
+    this.mask = (1 << bits) - 1;
+    this.shift = 32 - bits;
+    this.growAt = bits === this.maxTableBits ? Number.POSITIVE_INFINITY : 1 << (bits - 1);
+    this.entries = 0;
+    for (let b = 0; b < old.length; b += 2) if (old[b + 1] !== 0) this.put(old[b], old[b + 1]);
   }
 
   private find(k: number): number {
@@ -246,7 +262,9 @@ export class SourceSlru {
     }
   }
 
+  /** Add key `k` (absent) for `slot`; the caller made room ({@link growTable}). */
   private put(k: number, slot: number): void {
+    this.entries++;
     const t = this.table;
     let i = Math.imul(k, GOLDEN) >>> this.shift;
     while (t[2 * i + 1] !== 0) i = (i + 1) & this.mask;
@@ -274,6 +292,7 @@ export class SourceSlru {
     }
     t[2 * i] = 0;
     t[2 * i + 1] = 0;
+    this.entries--;
   }
 
   private unlink(slot: number): void {
@@ -290,11 +309,6 @@ export class SourceSlru {
     this.prev[first] = slot;
     this.next[sentinel] = slot;
   }
-}
-
-/** log2 of the buckets for `slots` slots: the table is at most half full. */
-function tableBits(slots: number): number {
-  return Math.max(4, Math.ceil(Math.log2(slots * 2)));
 }
 
 /** A copy of `a` with length `n` (the new tail zeroed). */

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ipv4Number, ipv4Text } from './v4.js';
+import { NOT_IPV4, ipv4Bits, ipv4Number, ipv4Text } from './v4.js';
 
-test('ipv4Number: canonical dotted quads, edges included, and back to the same text', () => {
+test('ipv4Number and ipv4Bits: canonical dotted quads, edges included, and back to the same text', () => {
   const cases: Array<[string, number]> = [
     ['0.0.0.0', 0],
     ['255.255.255.255', 0xffffffff],
@@ -14,12 +14,13 @@ test('ipv4Number: canonical dotted quads, edges included, and back to the same t
   ];
   for (const [s, n] of cases) {
     assert.equal(ipv4Number(s), n, s);
+    assert.equal(ipv4Bits(s), n | 0, `${s} as int32`);
     assert.equal(ipv4Text(n), s, s);
     assert.equal(ipv4Text(n | 0), s, `${s} from its int32 bit pattern`);
   }
 });
 
-test('ipv4Number: -1 for anything that is not exactly a canonical dotted quad', () => {
+test('ipv4Number: -1 (ipv4Bits: NOT_IPV4) for anything that is not exactly a canonical dotted quad', () => {
   for (const s of [
     '',
     '1.2.3',
@@ -44,6 +45,7 @@ test('ipv4Number: -1 for anything that is not exactly a canonical dotted quad', 
     'example.org',
   ]) {
     assert.equal(ipv4Number(s), -1, JSON.stringify(s));
+    assert.equal(ipv4Bits(s), NOT_IPV4, JSON.stringify(s));
   }
 });
 

@@ -5,39 +5,58 @@
  * leading zeros for IPv4), so the number always turns back into the very same text.
  */
 
+/** What {@link ipv4Bits} returns for a text that is not a canonical IPv4 address (no int32 is). */
+export const NOT_IPV4 = 2 ** 32;
+
 /**
- * `s` as an unsigned 32-bit number (0 .. 2^32-1) when it is a canonical dotted-quad IPv4 address
- * (four decimal octets 0-255, no leading zeros, no other characters), else -1 (IPv6, a name, a
- * non-canonical form such as `010.0.0.1` or `1.2.3`). O(length), no allocation.
+ * The 32 bits of `s`, as an int32 (`1.2.3.4` is 0x01020304, `255.255.255.255` is -1), when `s`
+ * is a canonical dotted-quad IPv4 address (four decimal octets 0-255, no leading zeros, no other
+ * characters), else {@link NOT_IPV4} (IPv6, a name, a non-canonical form such as `010.0.0.1` or
+ * `1.2.3`). O(length), no allocation (an int32 is never boxed).
  */
-export function ipv4Number(s: string): number {
+export function ipv4Bits(s: string): number {
   const n = s.length;
-  if (n < 7 || n > 15) return -1;
+  if (n < 7 || n > 15) return NOT_IPV4;
   let v = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || dots === 3) return -1;
-      v = v * 256 + octet;
-      dots++;
-      octet = 0;
-      digits = 0;
-      continue;
+  let i = 0;
+  for (let part = 0; part < 4; part++) {
+    // One to three digits; a first 0 stands alone (no leading zeros). Never read past the end
+    // (charCodeAt would give NaN, and optimised code would give up on the function).
+    if (i >= n) return NOT_IPV4;
+    let d = s.charCodeAt(i++) - 48;
+    if (d < 0 || d > 9) return NOT_IPV4;
+    let octet = d;
+    if (octet !== 0 && i < n) {
+      d = s.charCodeAt(i) - 48;
+      if (d >= 0 && d <= 9) {
+        octet = octet * 10 + d;
+        i++;
+        if (i < n) {
+          d = s.charCodeAt(i) - 48;
+          if (d >= 0 && d <= 9) {
+            octet = octet * 10 + d;
+            i++;
+            if (octet > 255) return NOT_IPV4;
+          }
+        }
+      }
     }
-    const d = c - 48;
-    if (d < 0 || d > 9 || (digits === 1 && octet === 0)) return -1;
-    octet = octet * 10 + d;
-    digits++;
-    if (octet > 255) return -1;
+    v = (v << 8) | octet;
+    if (part < 3) {
+      if (i >= n || s.charCodeAt(i) !== 46) return NOT_IPV4;
+      i++;
+    }
   }
-  if (dots !== 3 || digits === 0) return -1;
-  return v * 256 + octet;
+  return i === n ? v : NOT_IPV4;
 }
 
-/** The canonical dotted-quad text of `v` (an unsigned 32-bit number, or its int32 bit pattern): the inverse of {@link ipv4Number}. */
+/** `s` as an unsigned 32-bit number (0 .. 2^32-1) when it is a canonical IPv4 address (as {@link ipv4Bits}), else -1. */
+export function ipv4Number(s: string): number {
+  const b = ipv4Bits(s);
+  return b === NOT_IPV4 ? -1 : b >>> 0;
+}
+
+/** The canonical dotted-quad text of `v` (an unsigned 32-bit number, or its int32 bit pattern): the inverse of {@link ipv4Bits} and {@link ipv4Number}. */
 export function ipv4Text(v: number): string {
   return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
 }
