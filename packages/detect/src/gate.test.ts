@@ -129,3 +129,18 @@ test('gate: at most 8 followers', () => {
   for (let i = 0; i < 8; i++) new GateFollower(g);
   assert.throws(() => new GateFollower(g), RangeError);
 });
+
+test('gate: a released source gives its record slot back; new sources and evictions reuse slots, so record columns follow the sources held now', () => {
+  const g = new FirstSightGate(100);
+  const c = g.register();
+  for (let i = 0; i < 50; i++) g.check(rec({ srcAddr: `198.51.100.${i}`, ctId: String(i) }), c);
+  assert.deepEqual(g.recordSlots, { used: 50, made: 50 });
+  for (let i = 0; i < 50; i++) assert.equal(g.check(rec({ srcAddr: `198.51.100.${i}`, ctId: String(1000 + i), srcPort: 1 }), c), 2);
+  assert.deepEqual(g.recordSlots, { used: 0, made: 50 });
+  // 500 one-shot sources: 50 slots freed by the releases are reused first, then the 50 free places
+  // of the source table fill, then each eviction of a held source hands its record slot on.
+  for (let i = 0; i < 500; i++) g.check(rec({ srcAddr: `203.0.${i >> 8}.${i & 255}`, ctId: String(2000 + i) }), c);
+  assert.equal(g.size, 100);
+  assert.deepEqual(g.recordSlots, { used: 50, made: 50 });
+  for (let i = 0; i < 50; i++) assert.equal(g.check(rec({ srcAddr: `198.51.100.${i}`, ctId: String(3000 + i), srcPort: 2 }), c), 1, 'released sources still PASS');
+});

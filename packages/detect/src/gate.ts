@@ -23,9 +23,11 @@
  *
  * Cost: nearly every record of internet background noise is a new source, so holding one must
  * allocate nothing that survives. An IPv4 source is a 32-bit key in an open-addressing table and
- * its held attempt sits in columns ({@link HeldRecords}); the record is rebuilt only when the
- * source comes back. O(1) per record (eviction included); an IPv6 source costs a Map entry and a
- * held copy of its record, as every source did before.
+ * its held attempt sits in columns ({@link HeldRecords}, in a record slot of its own, freed when
+ * the source is released: a released source keeps only its key, its list links and two small
+ * numbers); the record is rebuilt only when the source comes back. O(1) per record (eviction
+ * included); an IPv6 source costs a Map entry and a held copy of its record, as every source did
+ * before.
  *
  * Several detectors ask about one record: the first computes, the others get the same answer
  * (caller bits, as `SeenConnections`).
@@ -50,10 +52,14 @@ export const GATE_FOLLOWERS_MAX = 8;
 
 export class FirstSightGate {
   private readonly sources: SourceSlru;
-  /** Each source's held first attempt (slot-indexed columns). */
+  /** The held first attempts, in record slots of their own (freed on release, so released sources hold no record columns). */
   private readonly records: HeldRecords;
-  /** Per slot: 1 once the source was released (its attempt counted), else 0 (held). */
-  private released1: Uint8Array;
+  /** Per source slot: its record slot + 1 while the source is held, 0 once it was released (its attempt counted). */
+  private heldIn: Int32Array;
+  /** Record slots free for reuse (a stack), and the next record slot never used. */
+  private freeRecords: Int32Array = new Int32Array(64);
+  private freeCount = 0;
+  private recordTop = 0;
   /** Per slot: bits of the followers that already counted the held record ({@link GateFollower}). */
   private shown: Uint8Array;
   private lastFlow: FlowRecord | undefined = undefined;
@@ -86,7 +92,7 @@ export class FirstSightGate {
     this.sources = new SourceSlru(capacity, GATE_PROTECTED_SHARE, (n) => this.grow(n));
     const n = this.sources.slots;
     this.records = new HeldRecords();
-    this.released1 = new Uint8Array(n);
+    this.heldIn = new Int32Array(n);
     this.shown = new Uint8Array(n);
   }
 
@@ -110,6 +116,11 @@ export class FirstSightGate {
   /** Held sources dropped to make room (their one attempt is then never counted). */
   get evicted(): number {
     return this.sources.evicted.probation + this.sources.evicted.protected;
+  }
+
+  /** Record slots in use (sources held now) and ever made (the high-water mark of held sources). */
+  get recordSlots(): { used: number; made: number } {
+    return { used: this.recordTop - this.freeCount, made: this.recordTop };
   }
 
   /** Held records kept in compact form and as objects so far (see held-record.ts). */
@@ -156,9 +167,14 @@ export class FirstSightGate {
     const src = flow.srcAddr;
     const slot = this.sources.touch(src);
     if (slot < 0) {
+      // A new source; a slot reused from an evicted held source hands its record slot on.
       const s = this.sources.insert(src);
-      this.records.store(s, flow, this.sources.bitsOf(s));
-      this.released1[s] = 0;
+      let r = this.heldIn[s] - 1;
+      if (r < 0) {
+        r = this.freeCount > 0 ? this.freeRecords[--this.freeCount] : this.recordTop++;
+        this.heldIn[s] = r + 1;
+      }
+      this.records.store(r, flow, this.sources.bitsOf(s));
       this.shown[s] = 0;
       this.lastSlot = s;
       this.held++;
@@ -167,8 +183,9 @@ export class FirstSightGate {
       return HOLD;
     }
     this.lastSlot = slot;
-    if (this.released1[slot] !== 0) return PASS;
-    const held = this.records.load(slot);
+    const r = this.heldIn[slot] - 1;
+    if (r < 0) return PASS;
+    const held = this.records.load(r);
     const shown = this.shown[slot];
     if (connectionIdentity(held) === connectionIdentity(flow)) {
       // The held connection again: keep its earliest event (on a tie its NEW), as the connection memory does.
@@ -177,13 +194,15 @@ export class FirstSightGate {
       this.heldBefore = held;
       this.heldBeforeShown = shown;
       if (t < h || (t === h && flow.event === 'new' && held.event !== 'new')) {
-        this.records.store(slot, flow, this.sources.bitsOf(slot));
+        this.records.store(r, flow, this.sources.bitsOf(slot));
         this.shown[slot] = 0;
       }
       return HOLD;
     }
-    this.records.drop(slot);
-    this.released1[slot] = 1;
+    this.records.drop(r);
+    this.heldIn[slot] = 0;
+    if (this.freeCount === this.freeRecords.length) this.freeRecords = grown(this.freeRecords, this.freeCount * 2);
+    this.freeRecords[this.freeCount++] = r;
     this.sources.promote(slot);
     this.released = held;
     this.releasedShown = shown;
@@ -192,13 +211,14 @@ export class FirstSightGate {
   }
 
   private grow(n: number): void {
-    this.released1 = grownBytes(this.released1, n);
-    this.shown = grownBytes(this.shown, n);
+    this.heldIn = grown(this.heldIn, n);
+    this.shown = grown(this.shown, n);
   }
 }
 
-function grownBytes(a: Uint8Array, n: number): Uint8Array {
-  const b = new Uint8Array(n);
+/** A copy of `a` with length `n` (the new tail zeroed). */
+function grown<T extends Uint8Array | Int32Array>(a: T, n: number): T {
+  const b = new (a.constructor as new (n: number) => T)(n);
   b.set(a);
   return b;
 }
