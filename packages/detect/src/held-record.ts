@@ -79,6 +79,12 @@ const isU8 = (x: number): boolean => x === (x & 0xff);
 const isU16 = (x: number): boolean => x === (x & 0xffff);
 const isU32 = (x: number): boolean => x === x >>> 0;
 
+/** Index of `x` in the short list `list` (its strings are the literals of FlowRecord v1: compared by identity first), or -1. */
+function indexIn(list: readonly string[], x: unknown): number {
+  for (let i = 0; i < list.length; i++) if (list[i] === x) return i;
+  return -1;
+}
+
 /** A canonical decimal u32 (`0`, `4294967295`; no sign, no leading zero) as a number, else -1. */
 function u32Decimal(s: string): number {
   const n = s.length;
@@ -293,8 +299,8 @@ export class HeldRecords {
         this.lastDstBits = dst;
       }
     }
-    const source = SOURCES.indexOf(r.source);
-    const event = EVENTS.indexOf(r.event);
+    const source = indexIn(SOURCES, r.source);
+    const event = indexIn(EVENTS, r.event);
     if (src === NOT_IPV4 || dst === NOT_IPV4 || source < 0 || event < 0) return false;
     let h = 0;
     let m = protocol | (r.family === 6 ? M_FAMILY6 : 0) | (event << M_EVENT) | (source << M_SOURCE);
@@ -458,7 +464,7 @@ export class HeldRecords {
     }
     x = r.direction;
     if (x !== undefined) {
-      const d = DIRECTIONS.indexOf(x as FlowDirection);
+      const d = indexIn(DIRECTIONS, x);
       if (d < 0) return false;
       m |= d << M_DIRECTION;
       h |= H_DIRECTION;
