@@ -50,6 +50,11 @@ export const GATE_PROTECTED_SHARE = 0.8;
 /** Followers ({@link GateFollower}) one gate serves at most (one bit each in a byte per source). */
 export const GATE_FOLLOWERS_MAX = 8;
 
+/**
+ * The first-sighting gate (see the module comment): `check` answers HOLD, PASS or RELEASE for an
+ * attempt event; `answerFor` repeats the answer to followers ({@link GateFollower}). At most
+ * `capacity` sources, held and released together.
+ */
 export class FirstSightGate {
   private readonly sources: SourceSlru;
   /** The held first attempts, in record slots of their own (freed on release, so released sources hold no record columns). */
