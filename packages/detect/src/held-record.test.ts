@@ -84,6 +84,8 @@ test('HeldRecords: every field of FlowRecord v1 comes back equal, edges of each 
     { direction: 'egress' as const, event: 'update' as const, source: 'nflog' as const },
     { direction: 'internal' as const, event: 'snapshot' as const, source: 'nfct' as const },
     { source: 'file' as const, observedAt: Number.NaN, start: -5, end: Number.POSITIVE_INFINITY },
+    { icmpType: 0, icmpCode: 255, replySrcPort: 0, replyDstPort: 65535, srcPort: 65535, dstPort: 0 },
+    { icmpType: 128, icmpCode: 128, mark: 0x80000000, bytesOrig: 0x80000000, ctId: '2147483648' },
   ]) {
     const r = { ...full, ...over };
     assert.deepEqual(roundTrip(h, 3, r), r, JSON.stringify(over));

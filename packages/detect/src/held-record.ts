@@ -103,77 +103,54 @@ const PAGE_BITS = 10;
 const PAGE = 1 << PAGE_BITS;
 const PAGE_MASK = PAGE - 1;
 
-/** The columns of {@link PAGE} consecutive slots, views of one buffer (98 bytes a slot). */
+// A slot's HOT row: 16 u32 (64 bytes, one cache line), what nearly every record has. Offsets in u32.
+const R_HAS = 0;
+const R_MISC = 1;
+/** observedAt, start, end: f64 at u32 offsets 2, 4, 6 (f64 offsets 1, 2, 3 of the row). */
+const R_OBSERVED = 1;
+const R_START = 2;
+const R_END = 3;
+const R_SRC = 8;
+const R_DST = 9;
+/** srcPort (low 16 bits), dstPort (high 16 bits). */
+const R_PORTS = 10;
+const R_BYTES_ORIG = 11;
+const R_PACKETS_ORIG = 12;
+/** Dictionary indices: node | state << 16, logPrefix | inIface << 16, outIface | icmpType << 16 | icmpCode << 24. */
+const R_TEXT_A = 13;
+const R_TEXT_B = 14;
+const R_TEXT_C = 15;
+const HOT = 16;
+// A slot's COLD row: 8 u32 (32 bytes), made per page at the first record that needs it.
+const C_REPLY_SRC = 0;
+const C_REPLY_DST = 1;
+/** replySrcPort (low 16 bits), replyDstPort (high 16 bits). */
+const C_REPLY_PORTS = 2;
+const C_BYTES_REPLY = 3;
+const C_PACKETS_REPLY = 4;
+const C_ZONE = 5;
+const C_MARK = 6;
+const C_CT_ID = 7;
+const COLD = 8;
+
+/**
+ * The rows of {@link PAGE} consecutive slots: a record held in compact form writes one hot row (a
+ * cache line; 64 bytes a slot) and, for conntrack's reply tuple, reply counters, zone, mark or id,
+ * one cold row (32 bytes a slot, made for the page at its first use).
+ */
 class Page {
-  readonly observedAt: Float64Array;
-  readonly start: Float64Array;
-  readonly end: Float64Array;
-  readonly has: Uint32Array;
-  readonly misc: Uint32Array;
-  readonly src: Uint32Array;
-  readonly dst: Uint32Array;
-  readonly replySrc: Uint32Array;
-  readonly replyDst: Uint32Array;
-  readonly bytesOrig: Uint32Array;
-  readonly packetsOrig: Uint32Array;
-  readonly bytesReply: Uint32Array;
-  readonly packetsReply: Uint32Array;
-  readonly mark: Uint32Array;
-  readonly ctId: Uint32Array;
-  readonly srcPort: Uint16Array;
-  readonly dstPort: Uint16Array;
-  readonly replySrcPort: Uint16Array;
-  readonly replyDstPort: Uint16Array;
-  /** ICMP type (high byte) and code (low byte). */
-  readonly icmp: Uint16Array;
-  readonly zone: Uint16Array;
-  /** Dictionary indices of node, state, logPrefix, inIface, outIface: five per slot. */
-  readonly texts: Uint16Array;
+  readonly hot: Uint32Array;
+  readonly hot64: Float64Array;
+  cold: Uint32Array | undefined = undefined;
   /** Enrichment objects and records held as objects, made at their first use. */
   srcMeta: Array<EndpointMeta | undefined> | undefined = undefined;
   dstMeta: Array<EndpointMeta | undefined> | undefined = undefined;
   objects: Array<FlowRecord | undefined> | undefined = undefined;
 
   constructor() {
-    const buf = new ArrayBuffer(PAGE * (3 * 8 + 12 * 4 + 11 * 2));
-    let at = 0;
-    const f64 = () => {
-      const a = new Float64Array(buf, at, PAGE);
-      at += PAGE * 8;
-      return a;
-    };
-    const u32 = () => {
-      const a = new Uint32Array(buf, at, PAGE);
-      at += PAGE * 4;
-      return a;
-    };
-    const u16 = (n = 1) => {
-      const a = new Uint16Array(buf, at, PAGE * n);
-      at += PAGE * 2 * n;
-      return a;
-    };
-    this.observedAt = f64();
-    this.start = f64();
-    this.end = f64();
-    this.has = u32();
-    this.misc = u32();
-    this.src = u32();
-    this.dst = u32();
-    this.replySrc = u32();
-    this.replyDst = u32();
-    this.bytesOrig = u32();
-    this.packetsOrig = u32();
-    this.bytesReply = u32();
-    this.packetsReply = u32();
-    this.mark = u32();
-    this.ctId = u32();
-    this.srcPort = u16();
-    this.dstPort = u16();
-    this.replySrcPort = u16();
-    this.replyDstPort = u16();
-    this.icmp = u16();
-    this.zone = u16();
-    this.texts = u16(5);
+    const buf = new ArrayBuffer(PAGE * HOT * 4);
+    this.hot = new Uint32Array(buf);
+    this.hot64 = new Float64Array(buf);
   }
 }
 
@@ -181,7 +158,7 @@ class Page {
  * Records held by slot (any integer >= 0), in compact form when they fit (see module comment).
  * Columns come in pages of 1024 slots, made when a slot of the page is first stored (so growing
  * never copies); a slot's record is replaced by {@link store} and read by {@link load} (a new
- * object each time); {@link drop} forgets it. About 100 bytes a slot.
+ * object each time); {@link drop} forgets it. 64 bytes a slot (96 with a cold row).
  */
 export class HeldRecords {
   private readonly pages: Page[] = [];
@@ -209,7 +186,7 @@ export class HeldRecords {
     const pg = this.pageFor(slot);
     const i = slot & PAGE_MASK;
     if (!this.storeCompact(pg, i, r, srcBits)) {
-      pg.has[i] = H_OBJECT;
+      pg.hot[i * HOT + R_HAS] = H_OBJECT;
       (pg.objects ??= filled(PAGE))[i] = detachRecord(r);
       clearMeta(pg, i);
       this.stored.object++;
@@ -224,59 +201,73 @@ export class HeldRecords {
     const pg = this.pages[slot >>> PAGE_BITS];
     if (pg === undefined) return;
     const i = slot & PAGE_MASK;
-    pg.has[i] = 0;
+    pg.hot[i * HOT + R_HAS] = 0;
     if (pg.objects !== undefined) pg.objects[i] = undefined;
     clearMeta(pg, i);
   }
 
   /** True when `slot` holds its record in compact form (for tests and benches). */
   isCompact(slot: number): boolean {
-    return (this.pageFor(slot).has[slot & PAGE_MASK] & H_OBJECT) === 0;
+    return (this.pageFor(slot).hot[(slot & PAGE_MASK) * HOT + R_HAS] & H_OBJECT) === 0;
   }
 
   /** The record held in `slot`, as a new object (the copy itself for a record held as an object). */
   load(slot: number): FlowRecord {
     const pg = this.pageFor(slot);
     slot &= PAGE_MASK;
-    const h = pg.has[slot];
+    const row = slot * HOT;
+    const hot = pg.hot;
+    const f64 = pg.hot64;
+    const h = hot[row + R_HAS];
     if ((h & H_OBJECT) !== 0) return (pg.objects as FlowRecord[])[slot];
-    const m = pg.misc[slot];
-    const t = slot * 5;
+    const m = hot[row + R_MISC];
+    const ta = hot[row + R_TEXT_A];
+    const tb = hot[row + R_TEXT_B];
+    const tc = hot[row + R_TEXT_C];
+    const ports = hot[row + R_PORTS];
     const r: FlowRecord = {
       schema: 1,
-      observedAt: pg.observedAt[slot],
+      observedAt: f64[row / 2 + R_OBSERVED],
       source: SOURCES[(m >>> M_SOURCE) & 7],
       event: EVENTS[(m >>> M_EVENT) & 7],
       family: (m & M_FAMILY6) !== 0 ? 6 : 4,
       protocol: m & 0xff,
-      srcAddr: ipv4Text(pg.src[slot]),
-      dstAddr: ipv4Text(pg.dst[slot]),
+      srcAddr: ipv4Text(hot[row + R_SRC]),
+      dstAddr: ipv4Text(hot[row + R_DST]),
     };
-    if ((h & H_NODE) !== 0) r.node = this.textList[pg.texts[t]];
-    if ((h & H_START) !== 0) r.start = pg.start[slot];
-    if ((h & H_END) !== 0) r.end = pg.end[slot];
-    if ((h & H_SRC_PORT) !== 0) r.srcPort = pg.srcPort[slot];
-    if ((h & H_DST_PORT) !== 0) r.dstPort = pg.dstPort[slot];
-    if ((h & H_ICMP_TYPE) !== 0) r.icmpType = pg.icmp[slot] >>> 8;
-    if ((h & H_ICMP_CODE) !== 0) r.icmpCode = pg.icmp[slot] & 0xff;
-    if ((h & H_REPLY_SRC) !== 0) r.replySrcAddr = ipv4Text(pg.replySrc[slot]);
-    if ((h & H_REPLY_DST) !== 0) r.replyDstAddr = ipv4Text(pg.replyDst[slot]);
-    if ((h & H_REPLY_SRC_PORT) !== 0) r.replySrcPort = pg.replySrcPort[slot];
-    if ((h & H_REPLY_DST_PORT) !== 0) r.replyDstPort = pg.replyDstPort[slot];
-    if ((h & H_BYTES_ORIG) !== 0) r.bytesOrig = pg.bytesOrig[slot];
-    if ((h & H_PACKETS_ORIG) !== 0) r.packetsOrig = pg.packetsOrig[slot];
-    if ((h & H_BYTES_REPLY) !== 0) r.bytesReply = pg.bytesReply[slot];
-    if ((h & H_PACKETS_REPLY) !== 0) r.packetsReply = pg.packetsReply[slot];
-    if ((h & H_STATE) !== 0) r.state = this.textList[pg.texts[t + 1]];
+    if ((h & H_NODE) !== 0) r.node = this.textList[ta & 0xffff];
+    if ((h & H_START) !== 0) r.start = f64[row / 2 + R_START];
+    if ((h & H_END) !== 0) r.end = f64[row / 2 + R_END];
+    if ((h & H_SRC_PORT) !== 0) r.srcPort = ports & 0xffff;
+    if ((h & H_DST_PORT) !== 0) r.dstPort = ports >>> 16;
+    if ((h & H_ICMP_TYPE) !== 0) r.icmpType = (tc >>> 16) & 0xff;
+    if ((h & H_ICMP_CODE) !== 0) r.icmpCode = tc >>> 24;
+    const cold = pg.cold;
+    const c = slot * COLD;
+    if (cold !== undefined) {
+      if ((h & H_REPLY_SRC) !== 0) r.replySrcAddr = ipv4Text(cold[c + C_REPLY_SRC]);
+      if ((h & H_REPLY_DST) !== 0) r.replyDstAddr = ipv4Text(cold[c + C_REPLY_DST]);
+      if ((h & H_REPLY_SRC_PORT) !== 0) r.replySrcPort = cold[c + C_REPLY_PORTS] & 0xffff;
+      if ((h & H_REPLY_DST_PORT) !== 0) r.replyDstPort = cold[c + C_REPLY_PORTS] >>> 16;
+    }
+    if ((h & H_BYTES_ORIG) !== 0) r.bytesOrig = hot[row + R_BYTES_ORIG];
+    if ((h & H_PACKETS_ORIG) !== 0) r.packetsOrig = hot[row + R_PACKETS_ORIG];
+    if (cold !== undefined) {
+      if ((h & H_BYTES_REPLY) !== 0) r.bytesReply = cold[c + C_BYTES_REPLY];
+      if ((h & H_PACKETS_REPLY) !== 0) r.packetsReply = cold[c + C_PACKETS_REPLY];
+    }
+    if ((h & H_STATE) !== 0) r.state = this.textList[ta >>> 16];
     if ((h & H_ASSURED) !== 0) r.assured = (h & V_ASSURED) !== 0;
     if ((h & H_UNREPLIED) !== 0) r.unreplied = (h & V_UNREPLIED) !== 0;
-    if ((h & H_ZONE) !== 0) r.zone = pg.zone[slot];
-    if ((h & H_MARK) !== 0) r.mark = pg.mark[slot];
-    if ((h & H_CT_ID) !== 0) r.ctId = String(pg.ctId[slot]);
-    if ((h & H_LOG_PREFIX) !== 0) r.logPrefix = this.textList[pg.texts[t + 2]];
+    if (cold !== undefined) {
+      if ((h & H_ZONE) !== 0) r.zone = cold[c + C_ZONE];
+      if ((h & H_MARK) !== 0) r.mark = cold[c + C_MARK];
+      if ((h & H_CT_ID) !== 0) r.ctId = String(cold[c + C_CT_ID]);
+    }
+    if ((h & H_LOG_PREFIX) !== 0) r.logPrefix = this.textList[tb & 0xffff];
     if ((h & H_VERDICT) !== 0) r.verdict = (m & M_DROP) !== 0 ? 'drop' : 'accept';
-    if ((h & H_IN_IFACE) !== 0) r.inIface = this.textList[pg.texts[t + 3]];
-    if ((h & H_OUT_IFACE) !== 0) r.outIface = this.textList[pg.texts[t + 4]];
+    if ((h & H_IN_IFACE) !== 0) r.inIface = this.textList[tb >>> 16];
+    if ((h & H_OUT_IFACE) !== 0) r.outIface = this.textList[tc & 0xffff];
     if ((h & H_UNTIMED) !== 0) r.untimed = true;
     if ((h & H_DIRECTION) !== 0) r.direction = DIRECTIONS[(m >>> M_DIRECTION) & 3];
     if ((h & H_SRC_META) !== 0) r.srcMeta = (pg.srcMeta as EndpointMeta[])[slot];
@@ -304,101 +295,73 @@ export class HeldRecords {
     if (src === NOT_IPV4 || dst === NOT_IPV4 || source < 0 || event < 0) return false;
     let h = 0;
     let m = protocol | (r.family === 6 ? M_FAMILY6 : 0) | (event << M_EVENT) | (source << M_SOURCE);
-    const t = slot * 5;
+    const row = slot * HOT;
+    const f64 = pg.hot64;
+    let ta = 0;
+    let tb = 0;
+    let tc = 0;
+    let ports = 0;
     let x: number | string | boolean | undefined = r.node;
     if (x !== undefined) {
       const i = this.text(x, 0);
       if (i < 0) return false;
-      pg.texts[t] = i;
+      ta = i;
       h |= H_NODE;
     }
     x = r.start;
     if (x !== undefined) {
       if (typeof x !== 'number') return false;
-      pg.start[slot] = x;
+      f64[row / 2 + R_START] = x;
       h |= H_START;
     }
     x = r.end;
     if (x !== undefined) {
       if (typeof x !== 'number') return false;
-      pg.end[slot] = x;
+      f64[row / 2 + R_END] = x;
       h |= H_END;
     }
     x = r.srcPort;
     if (x !== undefined) {
       if (!isU16(x)) return false;
-      pg.srcPort[slot] = x;
+      ports = x;
       h |= H_SRC_PORT;
     }
     x = r.dstPort;
     if (x !== undefined) {
       if (!isU16(x)) return false;
-      pg.dstPort[slot] = x;
+      ports |= x << 16;
       h |= H_DST_PORT;
     }
-    if (r.icmpType !== undefined || r.icmpCode !== undefined) {
-      const ty = r.icmpType ?? 0;
-      const co = r.icmpCode ?? 0;
-      if (!isU8(ty) || !isU8(co)) return false;
-      pg.icmp[slot] = (ty << 8) | co;
-      if (r.icmpType !== undefined) h |= H_ICMP_TYPE;
-      if (r.icmpCode !== undefined) h |= H_ICMP_CODE;
-    }
-    x = r.replySrcAddr;
+    x = r.icmpType;
     if (x !== undefined) {
-      const v = ipv4Bits(x);
-      if (v === NOT_IPV4) return false;
-      pg.replySrc[slot] = v;
-      h |= H_REPLY_SRC;
+      if (!isU8(x)) return false;
+      tc |= x << 16;
+      h |= H_ICMP_TYPE;
     }
-    x = r.replyDstAddr;
+    x = r.icmpCode;
     if (x !== undefined) {
-      const v = ipv4Bits(x);
-      if (v === NOT_IPV4) return false;
-      pg.replyDst[slot] = v;
-      h |= H_REPLY_DST;
+      if (!isU8(x)) return false;
+      tc |= x << 24;
+      h |= H_ICMP_CODE;
     }
-    x = r.replySrcPort;
-    if (x !== undefined) {
-      if (!isU16(x)) return false;
-      pg.replySrcPort[slot] = x;
-      h |= H_REPLY_SRC_PORT;
-    }
-    x = r.replyDstPort;
-    if (x !== undefined) {
-      if (!isU16(x)) return false;
-      pg.replyDstPort[slot] = x;
-      h |= H_REPLY_DST_PORT;
-    }
+    const hot = pg.hot;
     x = r.bytesOrig;
     if (x !== undefined) {
       if (!isU32(x)) return false;
-      pg.bytesOrig[slot] = x;
+      hot[row + R_BYTES_ORIG] = x;
       h |= H_BYTES_ORIG;
     }
     x = r.packetsOrig;
     if (x !== undefined) {
       if (!isU32(x)) return false;
-      pg.packetsOrig[slot] = x;
+      hot[row + R_PACKETS_ORIG] = x;
       h |= H_PACKETS_ORIG;
-    }
-    x = r.bytesReply;
-    if (x !== undefined) {
-      if (!isU32(x)) return false;
-      pg.bytesReply[slot] = x;
-      h |= H_BYTES_REPLY;
-    }
-    x = r.packetsReply;
-    if (x !== undefined) {
-      if (!isU32(x)) return false;
-      pg.packetsReply[slot] = x;
-      h |= H_PACKETS_REPLY;
     }
     x = r.state;
     if (x !== undefined) {
       const i = this.text(x, 1);
       if (i < 0) return false;
-      pg.texts[t + 1] = i;
+      ta |= i << 16;
       h |= H_STATE;
     }
     x = r.assured;
@@ -411,30 +374,11 @@ export class HeldRecords {
       if (typeof x !== 'boolean') return false;
       h |= H_UNREPLIED | (x ? V_UNREPLIED : 0);
     }
-    x = r.zone;
-    if (x !== undefined) {
-      if (!isU16(x)) return false;
-      pg.zone[slot] = x;
-      h |= H_ZONE;
-    }
-    x = r.mark;
-    if (x !== undefined) {
-      if (!isU32(x)) return false;
-      pg.mark[slot] = x;
-      h |= H_MARK;
-    }
-    x = r.ctId;
-    if (x !== undefined) {
-      const v = typeof x === 'string' ? u32Decimal(x) : -1;
-      if (v < 0) return false;
-      pg.ctId[slot] = v;
-      h |= H_CT_ID;
-    }
     x = r.logPrefix;
     if (x !== undefined) {
       const i = this.text(x, 2);
       if (i < 0) return false;
-      pg.texts[t + 2] = i;
+      tb = i;
       h |= H_LOG_PREFIX;
     }
     x = r.verdict;
@@ -447,14 +391,14 @@ export class HeldRecords {
     if (x !== undefined) {
       const i = this.text(x, 3);
       if (i < 0) return false;
-      pg.texts[t + 3] = i;
+      tb |= i << 16;
       h |= H_IN_IFACE;
     }
     x = r.outIface;
     if (x !== undefined) {
       const i = this.text(x, 4);
       if (i < 0) return false;
-      pg.texts[t + 4] = i;
+      tc |= i;
       h |= H_OUT_IFACE;
     }
     x = r.untimed;
@@ -464,10 +408,26 @@ export class HeldRecords {
     }
     x = r.direction;
     if (x !== undefined) {
-      const d = indexIn(DIRECTIONS, x);
-      if (d < 0) return false;
-      m |= d << M_DIRECTION;
+      const i = indexIn(DIRECTIONS, x);
+      if (i < 0) return false;
+      m |= i << M_DIRECTION;
       h |= H_DIRECTION;
+    }
+    // The cold row: conntrack's reply tuple and counters, zone, mark, id.
+    if (
+      r.replySrcAddr !== undefined ||
+      r.replyDstAddr !== undefined ||
+      r.replySrcPort !== undefined ||
+      r.replyDstPort !== undefined ||
+      r.bytesReply !== undefined ||
+      r.packetsReply !== undefined ||
+      r.zone !== undefined ||
+      r.mark !== undefined ||
+      r.ctId !== undefined
+    ) {
+      const c = this.coldRow(pg, slot, r);
+      if (c < 0) return false;
+      h |= c;
     }
     // Last: nothing can fail after the references are written.
     const sm = r.srcMeta;
@@ -480,12 +440,83 @@ export class HeldRecords {
       (pg.dstMeta ??= filled(PAGE))[slot] = dm;
       h |= H_DST_META;
     } else if (pg.dstMeta !== undefined && pg.dstMeta[slot] !== undefined) pg.dstMeta[slot] = undefined;
-    pg.has[slot] = h;
-    pg.misc[slot] = m;
-    pg.observedAt[slot] = r.observedAt;
-    pg.src[slot] = src;
-    pg.dst[slot] = dst;
+    hot[row + R_HAS] = h;
+    hot[row + R_MISC] = m;
+    f64[row / 2 + R_OBSERVED] = r.observedAt;
+    hot[row + R_SRC] = src;
+    hot[row + R_DST] = dst;
+    hot[row + R_PORTS] = ports;
+    hot[row + R_TEXT_A] = ta;
+    hot[row + R_TEXT_B] = tb;
+    hot[row + R_TEXT_C] = tc;
     return true;
+  }
+
+  /** Write `r`'s cold fields to `slot`'s cold row (made for the page when first needed); their `has` bits, or -1 when one does not fit. */
+  private coldRow(pg: Page, slot: number, r: FlowRecord): number {
+    const cold = (pg.cold ??= new Uint32Array(PAGE * COLD));
+    const c = slot * COLD;
+    let h = 0;
+    let x: number | string | undefined = r.replySrcAddr;
+    if (x !== undefined) {
+      const v = ipv4Bits(x);
+      if (v === NOT_IPV4) return -1;
+      cold[c + C_REPLY_SRC] = v;
+      h |= H_REPLY_SRC;
+    }
+    x = r.replyDstAddr;
+    if (x !== undefined) {
+      const v = ipv4Bits(x);
+      if (v === NOT_IPV4) return -1;
+      cold[c + C_REPLY_DST] = v;
+      h |= H_REPLY_DST;
+    }
+    let ports = 0;
+    x = r.replySrcPort;
+    if (x !== undefined) {
+      if (!isU16(x)) return -1;
+      ports = x;
+      h |= H_REPLY_SRC_PORT;
+    }
+    x = r.replyDstPort;
+    if (x !== undefined) {
+      if (!isU16(x)) return -1;
+      ports |= x << 16;
+      h |= H_REPLY_DST_PORT;
+    }
+    cold[c + C_REPLY_PORTS] = ports;
+    x = r.bytesReply;
+    if (x !== undefined) {
+      if (!isU32(x)) return -1;
+      cold[c + C_BYTES_REPLY] = x;
+      h |= H_BYTES_REPLY;
+    }
+    x = r.packetsReply;
+    if (x !== undefined) {
+      if (!isU32(x)) return -1;
+      cold[c + C_PACKETS_REPLY] = x;
+      h |= H_PACKETS_REPLY;
+    }
+    x = r.zone;
+    if (x !== undefined) {
+      if (!isU16(x)) return -1;
+      cold[c + C_ZONE] = x;
+      h |= H_ZONE;
+    }
+    x = r.mark;
+    if (x !== undefined) {
+      if (!isU32(x)) return -1;
+      cold[c + C_MARK] = x;
+      h |= H_MARK;
+    }
+    x = r.ctId;
+    if (x !== undefined) {
+      const v = typeof x === 'string' ? u32Decimal(x) : -1;
+      if (v < 0) return -1;
+      cold[c + C_CT_ID] = v;
+      h |= H_CT_ID;
+    }
+    return h;
   }
 
   /**
