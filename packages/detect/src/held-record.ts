@@ -1,14 +1,14 @@
 /**
- * Flow records held in columns (typed arrays indexed by slot), for state that keeps one record per
+ * Flow records held in typed arrays (a fixed-size row per slot), for state that keeps one record per
  * source for a long time (the first-sighting gate, gate.ts: a million one-shot sources each hold
  * their first attempt). Held as objects, every such record is a copy that survives young-generation
  * collections and is promoted (V8 then copies it twice and marks it at every full collection:
  * measured, garbage collection was 30 % of the rules stage on internet background noise); held in
- * columns, holding a record allocates nothing, and the record is rebuilt (a new object, equal to
+ * rows, holding a record allocates nothing, and the record is rebuilt (a new object, equal to
  * the one stored) only when it is read back, which for the gate is when the source comes back.
  *
  * Compact form: a record whose addresses (source, destination, reply tuple) are canonical IPv4
- * text ({@link ipv4Bits}), whose numbers fit their columns (ports 0..65535, ICMP type and code
+ * text ({@link ipv4Bits}), whose numbers fit their fields (ports 0..65535, ICMP type and code
  * 0..255, counters and mark 0..2^32-1, zone 0..65535, protocol 0..255, ctId a canonical u32
  * decimal), whose enumerations are those of FlowRecord v1, and whose short texts (node, state,
  * log prefix, interfaces) fit in a dictionary of at most {@link TEXTS_MAX} distinct strings,
