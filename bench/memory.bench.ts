@@ -5,7 +5,8 @@
 // distinct source to one of a few ports of one node, 1 ms apart, fed to the detectors with
 // `lateness: Infinity` (as `floe analyze` runs them: nothing expires, so every source stays
 // tracked). Heap is measured with `process.memoryUsage().heapUsed` after a full GC before and after
-// feeding; the records are built one at a time and dropped, so the difference is detector state.
+// feeding, plus ArrayBuffer memory (`arrayBuffers`: the gate's typed-array columns); the records
+// are built one at a time and dropped, so the difference is detector state.
 // Prints bytes per source for each detector alone (its keys and its own connection memory), then
 // for all of `createDetectors` together: with one SYN per source (each source's attempt held once
 // by their shared first-sighting gate) and with two (other connections, one service: every source
@@ -42,10 +43,12 @@ function record(i: number, rnd: () => number): FlowRecord {
   };
 }
 
+/** Heap in use plus ArrayBuffer backing stores (typed-array columns live outside the V8 heap: heapUsed alone misses them). */
 function heap(): number {
   gc?.();
   gc?.();
-  return process.memoryUsage().heapUsed;
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
 }
 
 const limits = { ...defaultDetectorLimits(), maxKeys: Math.max(N, defaultDetectorLimits().maxKeys), maxConnections: Math.max(N, defaultDetectorLimits().maxConnections) };

@@ -34,6 +34,7 @@ export function createHostSweepDetector(options: HostSweepOptions, deps: Detecto
       threshold: o.minHosts,
       updateOnDouble: o.updateOnDouble === true,
       detectorId: HOSTSWEEP_ID,
+      counts: () => true,
       keyOf: (f: FlowRecord) => `${f.srcAddr}|${f.protocol}|${serviceOf(f)}`,
       itemOf: (f: FlowRecord) => f.dstAddr,
       finding(st, flow): Finding {

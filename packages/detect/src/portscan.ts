@@ -60,7 +60,8 @@ export function createPortScanDetector(options: PortScanOptions, deps: DetectorD
       threshold: o.minPorts,
       updateOnDouble: o.updateOnDouble === true,
       detectorId: PORTSCAN_ID,
-      keyOf: (f: FlowRecord) => (f.dstPort === undefined ? undefined : `${f.srcAddr}|${f.dstAddr}`),
+      counts: (f: FlowRecord) => f.dstPort !== undefined,
+      keyOf: (f: FlowRecord) => `${f.srcAddr}|${f.dstAddr}`,
       itemOf: (f: FlowRecord) => f.dstPort as number,
       finding(st, ref): Finding {
         const ports = st.itemKeys() as number[];

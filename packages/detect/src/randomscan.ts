@@ -67,7 +67,8 @@ export function createRandomScanDetector(options: RandomScanOptions, deps: Detec
       threshold: o.minPairs,
       updateOnDouble: o.updateOnDouble === true,
       detectorId: RANDOMSCAN_ID,
-      keyOf: (f: FlowRecord) => (f.dstPort === undefined ? undefined : f.srcAddr),
+      counts: (f: FlowRecord) => f.dstPort !== undefined,
+      keyOf: (f: FlowRecord) => f.srcAddr,
       itemOf: pairOf,
       ready(st) {
         const s = spread(st);

@@ -247,8 +247,14 @@ export interface WindowSpec {
   updateOnDouble: boolean;
   /** Detector id, hashed into finding ids. */
   detectorId: string;
-  /** Key of a flow, or undefined when the flow does not concern this detector. */
-  keyOf(flow: FlowRecord): string | undefined;
+  /**
+   * True when the detector counts `flow` (an attempt event) under some key. Asked before the
+   * first-sighting gate, so it must be cheap and build nothing: the key itself is built only for
+   * a record the gate lets through.
+   */
+  counts(flow: FlowRecord): boolean;
+  /** Key of a flow the detector counts ({@link counts} true). */
+  keyOf(flow: FlowRecord): string;
   /** The item a flow adds to its key (a port, a host). */
   itemOf(flow: FlowRecord): string | number;
   /**
@@ -321,9 +327,7 @@ export class DistinctWindows {
       this.highWater = t;
       if ((t >= this.nextSweep || t - this.lateness >= this.nextClose) && this.lateness !== Infinity) out = this.sweep(t - this.lateness);
     }
-    if (!isAttemptEvent(flow)) return out;
-    const key = this.spec.keyOf(flow);
-    if (key === undefined) return out;
+    if (!isAttemptEvent(flow) || !this.spec.counts(flow)) return out;
     const gate = this.gate;
     if (gate !== undefined) {
       const g = gate.check(flow, this.gateCaller);
@@ -331,11 +335,10 @@ export class DistinctWindows {
       if (g === RELEASE) {
         // The source's held first attempt counts first, as if it had come through.
         const first = gate.released as FlowRecord;
-        const k = this.spec.keyOf(first);
-        if (k !== undefined) out = this.attempt(first, k, eventTime(first), out);
+        if (this.spec.counts(first)) out = this.attempt(first, this.spec.keyOf(first), eventTime(first), out);
       }
     }
-    return this.attempt(flow, key, t, out);
+    return this.attempt(flow, this.spec.keyOf(flow), t, out);
   }
 
   /** An attempt event of `key` at `t` (absolute ms): checked against the connection memory, then counted. */
