@@ -9,6 +9,7 @@
  * few characters ahead without a bounds check: PAST_END (U+FFFF, a noncharacter) equals no
  * character a parser looks for, is no digit and no letter, as `charCodeAt`'s NaN past the end.
  */
+import { hexDigit } from './num.js';
 
 /** The code unit stored past the end of the line (U+FFFF: never a character a parser tests for). */
 export const PAST_END = 0xffff;
@@ -133,11 +134,8 @@ export function u32At(codes: Uint16Array, start: number, end: number): number {
     if (end - start > 10) return -1;
     v = 0;
     for (let i = start + 2; i < end; i++) {
-      const c = codes[i];
-      let h: number;
-      if (c >= 48 && c <= 57) h = c - 48;
-      else if ((c | 32) >= 97 && (c | 32) <= 102) h = (c | 32) - 87;
-      else return -1;
+      const h = hexDigit(codes[i]);
+      if (h < 0) return -1;
       v = v * 16 + h;
     }
   } else {

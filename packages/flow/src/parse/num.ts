@@ -21,6 +21,13 @@ export function parsePort(text: string, start = 0, end = text.length): number {
   return v > 65535 ? -1 : v;
 }
 
+/** The value of the hexadecimal digit with UTF-16 code `c` (0-9, a-f, A-F), or -1. */
+export function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const l = c | 32;
+  return l >= 97 && l <= 102 ? l - 87 : -1;
+}
+
 /**
  * Parse an unsigned 32-bit integer in decimal or 0x-hex form (marks are printed both ways) from
  * text[start, end); -1 when invalid.
@@ -31,11 +38,8 @@ export function parseU32(text: string, start = 0, end = text.length): number {
     if (end - start > 10) return -1;
     v = 0;
     for (let i = start + 2; i < end; i++) {
-      const c = text.charCodeAt(i);
-      let h: number;
-      if (c >= 48 && c <= 57) h = c - 48;
-      else if ((c | 32) >= 97 && (c | 32) <= 102) h = (c | 32) - 87;
-      else return -1;
+      const h = hexDigit(text.charCodeAt(i));
+      if (h < 0) return -1;
       v = v * 16 + h;
     }
   } else {
