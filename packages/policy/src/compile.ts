@@ -160,13 +160,34 @@ export function compilePolicy(p: Policy, opts: CompileOptions = {}): CompiledPol
   }
   const producedBy = `policy:${version}`;
 
+  /**
+   * One end of a flow: the address parsed, its zone and inventory entry. The last result per side
+   * is kept (the compiled policy never changes): a node's own address, or a scanner's, repeats on
+   * most records of a stream, and then costs one string comparison instead of a parse and two
+   * longest-prefix walks.
+   */
+  interface End {
+    text: string;
+    a: ParsedAddress | undefined;
+    zone: string | undefined;
+    inv: InventoryEntry | undefined;
+  }
+  const endOf = (text: string): End => {
+    const a = parseAddress(text);
+    return { text, a, zone: a && zones.lookupParsed(a), inv: a && inv?.lookupParsed(a) };
+  };
+  let lastSrcEnd: End = endOf('');
+  let lastDstEnd: End = lastSrcEnd;
+
   function ends(flow: FlowRecord): Ends {
-    const sa = parseAddress(flow.srcAddr);
-    const da = parseAddress(flow.dstAddr);
-    const srcZone = sa && zones.lookupParsed(sa);
-    const dstZone = da && zones.lookupParsed(da);
-    const srcInv = sa && inv?.lookupParsed(sa);
-    const dstInv = da && inv?.lookupParsed(da);
+    const s = flow.srcAddr === lastSrcEnd.text ? lastSrcEnd : (lastSrcEnd = endOf(flow.srcAddr));
+    const d = flow.dstAddr === lastDstEnd.text ? lastDstEnd : (lastDstEnd = endOf(flow.dstAddr));
+    const sa = s.a;
+    const da = d.a;
+    const srcZone = s.zone;
+    const dstZone = d.zone;
+    const srcInv = s.inv;
+    const dstInv = d.inv;
     let direction: FlowDirection | undefined;
     if (hasNetworks && sa && da) {
       const si = srcZone !== undefined;
