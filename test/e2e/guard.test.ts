@@ -10,17 +10,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
-import { Lab, liveTestBlocker, sh } from '../helpers/netns.js';
+import { Lab, liveTestBlocker, nftBlocks, scratchNetns } from '../helpers/netns.js';
 import { until } from '../helpers/wait.js';
+import { FLOE_BIN as FLOE, startFloe } from '../helpers/floe-run.js';
 
-const FLOE = fileURLToPath(new URL('../../services/cli/bin/floe.js', import.meta.url));
 const blocker = liveTestBlocker(['ip', 'nft', 'conntrack']);
 if (blocker && process.env.CI) throw new Error(`the guardrail end-to-end tests must run in CI: ${blocker}`);
 
@@ -32,38 +30,12 @@ interface Floe {
   stop(): Promise<number | null>;
 }
 
-async function startFloe(t: { after(fn: () => unknown): void; diagnostic(s: string): void }, netns: string, store: string, policy: string): Promise<Floe> {
+async function startFloeRun(t: { after(fn: () => unknown): void; diagnostic(s: string): void }, netns: string, store: string, policy: string): Promise<Floe> {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child: ChildProcess = spawn(process.execPath, [FLOE, 'run', '--netns', netns, '--api-port', String(port), '--store', store, '--policy', policy], {
-    env: { ...process.env, FLOE_COLLECTOR_CONNTRACK_ENABLED: 'on', FLOE_LOG_LEVEL: 'warn', FLOE_ENFORCER_RECONCILE_INTERVAL_MS: '300' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const f = await startFloe(t, ['run', '--netns', netns, '--api-port', String(port), '--store', store, '--policy', policy], {
+    env: { FLOE_COLLECTOR_CONNTRACK_ENABLED: 'on', FLOE_LOG_LEVEL: 'warn', FLOE_ENFORCER_RECONCILE_INTERVAL_MS: '300' },
   });
-  t.after(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  const lines: string[] = [];
-  createInterface({ input: child.stdout! }).on('line', (l) => {
-    lines.push(l);
-    t.diagnostic(`floe: ${l}`);
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d) => {
-    stderr += d;
-  });
-  await until('floe to serve its API', 20000, () => {
-    if (child.exitCode !== null) throw new Error(`floe exited ${child.exitCode}: ${stderr}`);
-    return lines.some((l) => l.startsWith('api ')) || undefined;
-  });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return {
-    api: `http://127.0.0.1:${port}`,
-    lines,
-    stderr: () => stderr,
-    async stop() {
-      child.kill('SIGTERM');
-      return exited;
-    },
-  };
+  return { api: `http://127.0.0.1:${port}`, lines: f.lines, stderr: f.stderr, stop: f.stop };
 }
 
 async function post(f: Floe, target: string): Promise<{ status: number; body: { code?: string; detail?: string; target?: string } }> {
@@ -85,18 +57,6 @@ async function metric(f: Floe, name: string, labels: Record<string, string> = {}
   return 0;
 }
 
-/** True when one of floe's IPv4 sets in `ns` holds an element matching `addr` (nft get element). */
-function blocked(ns: string, addr: string): boolean {
-  return ['blocked4', 'blocked4net'].some((set) => {
-    try {
-      sh('ip', ['netns', 'exec', ns, 'nft', 'get', 'element', 'inet', 'floe', set, `{ ${addr} }`]);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
 /** The enforcer's last reconcile time from GET /healthz. */
 async function lastReconcileAt(f: Floe): Promise<number> {
   const h = (await (await fetch(`${f.api}/healthz`)).json()) as { enforcer?: { lastReconcileAt?: number } };
@@ -107,33 +67,24 @@ test('issue 6: a stored block meets a new never-block entry after a restart of f
   skip: blocker,
   timeout: 120_000,
 }, async (t) => {
-  const ns = `floe-grd-${randomBytes(3).toString('hex')}`;
-  sh('ip', ['netns', 'add', ns]);
-  t.after(() => {
-    try {
-      sh('ip', ['netns', 'del', ns]);
-    } catch {
-      /* gone */
-    }
-  });
-  sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+  const ns = scratchNetns(t, 'floe-grd');
   const dir = mkdtempSync(join(tmpdir(), 'floe-guard-e2e-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const db = join(dir, 'floe.duckdb');
   writeFileSync(join(dir, 'before.yaml'), 'version: 1\nrespond:\n  neverBlock: []\n');
   writeFileSync(join(dir, 'after.yaml'), 'version: 1\nrespond:\n  neverBlock: [10.20.0.5, 10.30.0.7]\n');
 
-  const first = await startFloe(t, ns, db, join(dir, 'before.yaml'));
+  const first = await startFloeRun(t, ns, db, join(dir, 'before.yaml'));
   for (const target of ['10.20.0.0/24', '10.30.0.7']) assert.equal((await post(first, target)).status, 201, target);
-  await until('the blocks in nftables', 10000, () => (blocked(ns, '10.20.0.5') && blocked(ns, '10.30.0.7')) || undefined);
+  await until('the blocks in nftables', 10000, () => (nftBlocks(ns, '10.20.0.5') && nftBlocks(ns, '10.30.0.7')) || undefined);
   assert.equal(await first.stop(), 0);
-  assert.ok(blocked(ns, '10.20.0.5'), 'the table (and the blocks) outlive the process');
+  assert.ok(nftBlocks(ns, '10.20.0.5'), 'the table (and the blocks) outlive the process');
 
-  const second = await startFloe(t, ns, db, join(dir, 'after.yaml'));
+  const second = await startFloeRun(t, ns, db, join(dir, 'after.yaml'));
   t.after(() => second.stop());
-  assert.equal(blocked(ns, '10.20.0.5'), false, 'the new never-block address left the kernel set');
-  assert.equal(blocked(ns, '10.30.0.7'), false, 'the stored host block now protected is held back');
-  for (const a of ['10.20.0.0', '10.20.0.4', '10.20.0.6', '10.20.0.128', '10.20.0.255']) assert.ok(blocked(ns, a), `${a}: the rest of the /24 stays blocked`);
+  assert.equal(nftBlocks(ns, '10.20.0.5'), false, 'the new never-block address left the kernel set');
+  assert.equal(nftBlocks(ns, '10.30.0.7'), false, 'the stored host block now protected is held back');
+  for (const a of ['10.20.0.0', '10.20.0.4', '10.20.0.6', '10.20.0.128', '10.20.0.255']) assert.ok(nftBlocks(ns, a), `${a}: the rest of the /24 stays blocked`);
   assert.equal(await metric(second, 'floe_enforcer_guard_withheld_total', { reason: 'never-block', outcome: 'split' }), 1);
   assert.equal(await metric(second, 'floe_enforcer_guard_withheld_total', { reason: 'never-block', outcome: 'held' }), 1);
   assert.equal(await metric(second, 'floe_respond_seed_withheld_total', { reason: 'never-block' }), 2);
@@ -142,9 +93,9 @@ test('issue 6: a stored block meets a new never-block entry after a restart of f
   // Two reconcile passes later, still out.
   const since = Date.now();
   await until('two reconcile passes', 10000, async () => (await lastReconcileAt(second)) > since + 300 || undefined, 100);
-  assert.equal(blocked(ns, '10.20.0.5'), false);
-  assert.equal(blocked(ns, '10.30.0.7'), false);
-  assert.ok(blocked(ns, '10.20.0.4'));
+  assert.equal(nftBlocks(ns, '10.20.0.5'), false);
+  assert.equal(nftBlocks(ns, '10.30.0.7'), false);
+  assert.ok(nftBlocks(ns, '10.20.0.4'));
 
   // And the API path refuses it anew, with the cause.
   const again = await post(second, '10.20.0.5');
@@ -162,7 +113,7 @@ test('issue 6: a stored block meets a new never-block entry after a restart of f
     const r = await post(second, target);
     assert.deepEqual([r.status, r.body.code], [status, code], `${target}: ${r.body.detail}`);
   }
-  assert.equal(blocked(ns, '255.255.255.255'), false);
+  assert.equal(nftBlocks(ns, '255.255.255.255'), false);
 });
 
 /** Sends one UDP datagram to port 4789 (VXLAN, RFC 7348) of each address, from namespace `ns`. */
@@ -189,13 +140,13 @@ test('issue 6: node addresses are never blocked, by the host-sweep detector on r
   const dir = mkdtempSync(join(tmpdir(), 'floe-guard-e2e-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'policy.yaml'), 'version: 1\nnetworks:\n  nodes: [10.231.1.0/24]\n');
-  const floe = await startFloe(t, lab.victim, ':memory:', join(dir, 'policy.yaml'));
+  const floe = await startFloeRun(t, lab.victim, ':memory:', join(dir, 'policy.yaml'));
   t.after(() => floe.stop());
 
   udp4789(lab, lab.victim, hosts('10.231.2')); // this node (10.231.2.1) to 20 peers on its link
   udp4789(lab, lab.attacker, hosts('10.231.3')); // a peer node (10.231.1.2) to 20 peers, forwarded here
   udp4789(lab, lab.bystander, hosts('10.231.4')); // not a node: the same sweep must be blocked
-  await until('the non-node sweeper blocked in nftables', 30000, () => blocked(lab.victim, lab.bystanderAddr) || undefined, 50);
+  await until('the non-node sweeper blocked in nftables', 30000, () => nftBlocks(lab.victim, lab.bystanderAddr) || undefined, 50);
   const findings = async (entity: string) => ((await (await fetch(`${floe.api}/v1/findings?entity=${entity}`)).json()) as { items: Array<{ detector: string }> }).items;
   for (const node of ['10.231.2.1', lab.attackerAddr]) {
     const f = await until(
@@ -208,7 +159,7 @@ test('issue 6: node addresses are never blocked, by the host-sweep detector on r
       100,
     );
     assert.ok(f.length > 0);
-    assert.equal(blocked(lab.victim, node), false, `${node} is a node address: found, never blocked`);
+    assert.equal(nftBlocks(lab.victim, node), false, `${node} is a node address: found, never blocked`);
   }
   assert.ok((await metric(floe, 'floe_respond_refused_total', { cause: 'never-block' })) >= 2);
   const decisions = (await (await fetch(`${floe.api}/v1/decisions`)).json()) as { items: Array<{ target: string }> };
@@ -223,7 +174,7 @@ test('issue 6: node addresses are never blocked, by the host-sweep detector on r
   }
   const since = Date.now();
   await until('two reconcile passes', 10000, async () => (await lastReconcileAt(floe)) > since + 300 || undefined, 100);
-  for (const a of [lab.attackerAddr, lab.victimAddrA, '10.231.2.1']) assert.equal(blocked(lab.victim, a), false, a);
+  for (const a of [lab.attackerAddr, lab.victimAddrA, '10.231.2.1']) assert.equal(nftBlocks(lab.victim, a), false, a);
 });
 
 /** Runs `floe run --replay FILE` to the end (embedded store in memory, nothing enforced) and returns its summary counts. */

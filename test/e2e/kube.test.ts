@@ -18,13 +18,11 @@
  *   (server-side) and, read back, allows every flow of that namespace it was made from.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { FlowRecord } from '@floe/flow';
 import { NetworkPolicySet, type NetworkPolicy, verdictOfRecorded } from '@floe/kube';
 import { createStore } from '@floe/store';
@@ -32,8 +30,8 @@ import { parseAllDocuments } from 'yaml';
 import { KubeLab, kubeBlocker, kubeServer } from '../helpers/kube-lab.js';
 import { Lab, liveTestBlocker } from '../helpers/netns.js';
 import { until } from '../helpers/wait.js';
+import { FLOE_BIN as FLOE, startFloe } from '../helpers/floe-run.js';
 
-const FLOE = fileURLToPath(new URL('../../services/cli/bin/floe.js', import.meta.url));
 const blocker = liveTestBlocker() ?? kubeBlocker();
 if (blocker && process.env.CI) throw new Error(`the kube end-to-end test must run in CI: ${blocker}`);
 
@@ -89,33 +87,17 @@ test('pods, namespaces and workloads in findings and flows; NetworkPolicy denial
 
   const port = 20000 + Math.floor(Math.random() * 20000);
   const storePath = join(dir, 'floe.duckdb');
-  const floe: ChildProcess = spawn(process.execPath, [FLOE, 'run', '--netns', lab.victim, '--api-port', String(port), '--store', storePath, '--dry-run'], {
+  const floe = await startFloe(t, ['run', '--netns', lab.victim, '--api-port', String(port), '--store', storePath, '--dry-run'], {
     env: {
-      ...process.env,
       FLOE_COLLECTOR_CONNTRACK_ENABLED: 'on',
       FLOE_LOG_LEVEL: 'warn',
       FLOE_KUBE_ENABLED: 'true',
       FLOE_KUBE_KUBECONFIG: server.kubeconfig,
       FLOE_KUBE_GRACE_MS: '2000',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    timeoutMs: 30_000,
   });
-  t.after(() => {
-    if (floe.exitCode === null) floe.kill('SIGKILL');
-  });
-  const lines: string[] = [];
-  createInterface({ input: floe.stdout! }).on('line', (l) => {
-    lines.push(l);
-    t.diagnostic(`floe: ${l}`);
-  });
-  let stderr = '';
-  floe.stderr!.on('data', (d) => {
-    stderr += d;
-  });
-  await until('floe to serve its API', 30000, () => {
-    if (floe.exitCode !== null) throw new Error(`floe exited ${floe.exitCode}: ${stderr}`);
-    return lines.some((l) => l.startsWith('api ')) || undefined;
-  });
+  const lines = floe.lines;
   assert.ok(
     lines.some((l) => l.startsWith('kube ')),
     `floe says it enriches from the Kubernetes API: ${lines.join('\n')}`,
@@ -186,9 +168,8 @@ test('pods, namespaces and workloads in findings and flows; NetworkPolicy denial
   assert.match(metrics, /^floe_kube_netpol_denied_total\{side="ingress"\} [1-9]/m);
   for (const l of metrics.split('\n')) if (l.startsWith('floe_kube_')) t.diagnostic(l);
 
-  floe.kill('SIGTERM');
-  const code = await new Promise<number | null>((r) => floe.once('exit', (c) => r(c)));
-  assert.equal(code, 0, `floe stops cleanly: ${stderr.slice(-2000)}`);
+  const code = await floe.stop();
+  assert.equal(code, 0, `floe stops cleanly: ${floe.stderr().slice(-2000)}`);
 
   // 4. The stored flows: before the swap the address names the scanner, after it the intruder.
   const store = createStore({ kind: 'duckdb', path: storePath });

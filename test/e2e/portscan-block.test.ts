@@ -7,13 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
+import { spawn } from 'node:child_process';
 import { Lab, liveTestBlocker } from '../helpers/netns.js';
 import { until } from '../helpers/wait.js';
+import { startFloe } from '../helpers/floe-run.js';
 
-const FLOE = fileURLToPath(new URL('../../services/cli/bin/floe.js', import.meta.url));
 const blocker = liveTestBlocker();
 if (blocker && process.env.CI) throw new Error(`the live end-to-end test must run in CI: ${blocker}`);
 
@@ -25,26 +23,10 @@ test('live port scan in network namespaces is detected and blocked in nftables',
   await until('victim server', 5000, async () => (await lab.connect(lab.bystander, lab.victimAddrB, 8080)) === 'connected' || undefined);
 
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const floe: ChildProcess = spawn(process.execPath, [FLOE, 'run', '--netns', lab.victim, '--api-port', String(port), '--store', ':memory:'], {
-    env: { ...process.env, FLOE_COLLECTOR_CONNTRACK_ENABLED: 'on', FLOE_LOG_LEVEL: 'warn', FLOE_ENFORCER_RECONCILE_INTERVAL_MS: '1000' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const floe = await startFloe(t, ['run', '--netns', lab.victim, '--api-port', String(port), '--store', ':memory:'], {
+    env: { FLOE_COLLECTOR_CONNTRACK_ENABLED: 'on', FLOE_LOG_LEVEL: 'warn', FLOE_ENFORCER_RECONCILE_INTERVAL_MS: '1000' },
   });
-  t.after(() => {
-    if (floe.exitCode === null) floe.kill('SIGKILL');
-  });
-  const lines: string[] = [];
-  createInterface({ input: floe.stdout! }).on('line', (l) => {
-    lines.push(l);
-    t.diagnostic(`floe: ${l}`);
-  });
-  let stderr = '';
-  floe.stderr!.on('data', (d) => {
-    stderr += d;
-  });
-  await until('floe to serve its API', 20000, () => {
-    if (floe.exitCode !== null) throw new Error(`floe exited ${floe.exitCode}: ${stderr}`);
-    return lines.some((l) => l.startsWith('api ')) || undefined;
-  });
+  const lines = floe.lines;
   assert.ok(
     lines.some((l) => l.includes('live conntrack events') && l.includes(lab.victim)),
     'floe says it reads live conntrack in the victim namespace',
@@ -107,7 +89,6 @@ test('live port scan in network namespaces is detected and blocked in nftables',
   assert.ok(sample(/^floe_nft_transactions_total\{mode="nft",op="commit"\} (\d+)/m) > 0, 'floe_nft_* on /metrics');
   assert.ok(sample(/^floe_detect_findings_total\{detector="portscan\.vertical",kind="new"\} (\d+)/m) > 0, 'floe_detect_* on /metrics');
 
-  floe.kill('SIGTERM');
-  const code = await new Promise<number | null>((r) => floe.once('exit', (c) => r(c)));
-  assert.equal(code, 0, `floe stops cleanly on SIGTERM: ${stderr.slice(-2000)}`);
+  const code = await floe.stop();
+  assert.equal(code, 0, `floe stops cleanly on SIGTERM: ${floe.stderr().slice(-2000)}`);
 });

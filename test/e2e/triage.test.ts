@@ -9,18 +9,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
 import { createDuckDbStore } from '@floe/store';
-import { liveTestBlocker, sh } from '../helpers/netns.js';
+import { liveTestBlocker, nftBlocks, scratchNetns } from '../helpers/netns.js';
 import { until } from '../helpers/wait.js';
+import { FLOE_BIN as FLOE, startFloe } from '../helpers/floe-run.js';
 
-const FLOE = fileURLToPath(new URL('../../services/cli/bin/floe.js', import.meta.url));
 /** The bundled capture `npm start` replays: an nmap top-100 scan by 10.50.0.2 (services/cli/samples/SOURCES.md). */
 const SAMPLE = fileURLToPath(new URL('../../services/cli/samples/conntrack-nmap-top100-scan.log', import.meta.url));
 const SCANNER = '10.50.0.2';
@@ -96,52 +94,17 @@ test('issue 8: a suppression rule stops the block of a real nmap scan replayed b
 const blocker = liveTestBlocker(['ip', 'nft', 'conntrack']);
 if (blocker && process.env.CI) throw new Error(`the never-block end-to-end test must run in CI: ${blocker}`);
 
-/** True when one of floe's IPv4 sets in `ns` holds an element matching `addr` (nft get element). */
-function blocked(ns: string, addr: string): boolean {
-  return ['blocked4', 'blocked4net'].some((set) => {
-    try {
-      sh('ip', ['netns', 'exec', ns, 'nft', 'get', 'element', 'inet', 'floe', set, `{ ${addr} }`]);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
 test('issue 8: a never-block entry added at run time takes an active block covering it out of nftables at once; removing it restores the block', {
   skip: blocker,
   timeout: 120_000,
 }, async (t) => {
-  const ns = `floe-nb-${randomBytes(3).toString('hex')}`;
-  sh('ip', ['netns', 'add', ns]);
-  t.after(() => {
-    try {
-      sh('ip', ['netns', 'del', ns]);
-    } catch {
-      /* gone */
-    }
-  });
-  sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+  const ns = scratchNetns(t, 'floe-nb');
   const dir = mkdtempSync(join(tmpdir(), 'floe-nb-e2e-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const port = 20000 + Math.floor(Math.random() * 20000);
   // the reconcile timer is 10 minutes: whatever changes in the kernel below is the never-block change itself
-  const child: ChildProcess = spawn(process.execPath, [FLOE, 'run', '--netns', ns, '--api-port', String(port), '--store', join(dir, 'floe.duckdb')], {
-    env: { ...process.env, FLOE_COLLECTOR_CONNTRACK_ENABLED: 'on', FLOE_LOG_LEVEL: 'warn', FLOE_ENFORCER_RECONCILE_INTERVAL_MS: '600000' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.after(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  const lines: string[] = [];
-  createInterface({ input: child.stdout! }).on('line', (l) => lines.push(l));
-  let stderr = '';
-  child.stderr!.on('data', (d) => {
-    stderr += d;
-  });
-  await until('floe to serve its API', 20000, () => {
-    if (child.exitCode !== null) throw new Error(`floe exited ${child.exitCode}: ${stderr}`);
-    return lines.some((l) => l.startsWith('api ')) || undefined;
+  const floe = await startFloe(t, ['run', '--netns', ns, '--api-port', String(port), '--store', join(dir, 'floe.duckdb')], {
+    env: { FLOE_COLLECTOR_CONNTRACK_ENABLED: 'on', FLOE_LOG_LEVEL: 'warn', FLOE_ENFORCER_RECONCILE_INTERVAL_MS: '600000' },
   });
   const api = `http://127.0.0.1:${port}`;
   const call = async (method: string, path: string, body?: unknown) => {
@@ -151,13 +114,13 @@ test('issue 8: a never-block entry added at run time takes an active block cover
   };
 
   for (const target of ['10.40.0.0/24', '10.41.0.7']) assert.equal((await call('POST', '/v1/decisions', { target, reason: 'issue 8 test', duration: '1h' })).status, 201, target);
-  await until('the blocks in nftables', 10000, () => (blocked(ns, '10.40.0.5') && blocked(ns, '10.41.0.7')) || undefined);
+  await until('the blocks in nftables', 10000, () => (nftBlocks(ns, '10.40.0.5') && nftBlocks(ns, '10.41.0.7')) || undefined);
 
   for (const cidr of ['10.40.0.5', '10.41.0.7']) assert.equal((await call('POST', '/v1/never-block', { cidr, reason: 'backup servers' })).status, 201, cidr);
   // applied before the API answered: the enforcer re-checked its blocks and reconciled at once
-  assert.equal(blocked(ns, '10.40.0.5'), false, 'the protected address left the kernel set');
-  assert.equal(blocked(ns, '10.41.0.7'), false, 'the host block now protected is gone');
-  for (const a of ['10.40.0.4', '10.40.0.6', '10.40.0.0', '10.40.0.255']) assert.ok(blocked(ns, a), `${a}: the rest of the /24 stays blocked`);
+  assert.equal(nftBlocks(ns, '10.40.0.5'), false, 'the protected address left the kernel set');
+  assert.equal(nftBlocks(ns, '10.41.0.7'), false, 'the host block now protected is gone');
+  for (const a of ['10.40.0.4', '10.40.0.6', '10.40.0.0', '10.40.0.255']) assert.ok(nftBlocks(ns, a), `${a}: the rest of the /24 stays blocked`);
   const again = await call('POST', '/v1/decisions', { target: '10.41.0.7', reason: 'x', duration: '2h' });
   assert.deepEqual([again.status, again.body.code], [422, 'FLOE_RESPOND_NEVER_BLOCK']);
   // the open loopback API (no credential configured): the anonymous caller, as the audit names it
@@ -165,9 +128,8 @@ test('issue 8: a never-block entry added at run time takes an active block cover
 
   // removed: the stored block (still active) is enforced again, whole
   assert.equal((await call('DELETE', '/v1/never-block/10.41.0.7%2F32')).status, 204);
-  assert.ok(blocked(ns, '10.41.0.7'), 'the block is back');
-  assert.equal(blocked(ns, '10.40.0.5'), false, 'the other entry still protects');
+  assert.ok(nftBlocks(ns, '10.41.0.7'), 'the block is back');
+  assert.equal(nftBlocks(ns, '10.40.0.5'), false, 'the other entry still protects');
 
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
+  await floe.stop();
 });

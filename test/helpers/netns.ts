@@ -6,6 +6,40 @@ export function sh(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+/**
+ * A fresh network namespace named `<prefix>-<6 hex>` with its loopback up, deleted when the test
+ * `t` ends (by `t.after`). Returns its name.
+ */
+export function scratchNetns(t: { after(fn: () => unknown): void }, prefix: string): string {
+  const ns = `${prefix}-${randomBytes(3).toString('hex')}`;
+  sh('ip', ['netns', 'add', ns]);
+  t.after(() => {
+    try {
+      sh('ip', ['netns', 'del', ns]);
+    } catch {
+      /* gone */
+    }
+  });
+  sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+  return ns;
+}
+
+/**
+ * Whether floe's IPv4 block sets in `ns` (table inet floe: `blocked4` for hosts, `blocked4net` for
+ * prefixes) hold `addr` or a prefix covering it (`nft get element`, which matches inside an
+ * interval); false when the table or set does not exist.
+ */
+export function nftBlocks(ns: string, addr: string): boolean {
+  return ['blocked4', 'blocked4net'].some((set) => {
+    try {
+      sh('ip', ['netns', 'exec', ns, 'nft', 'get', 'element', 'inet', 'floe', set, `{ ${addr} }`]);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** Why the live tests cannot run here (not root, a tool missing), or undefined when they can. */
 export function liveTestBlocker(tools = ['ip', 'nft', 'conntrack', 'nmap']): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root';

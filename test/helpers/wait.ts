@@ -1,10 +1,10 @@
-/** Waits until `pred` returns a value other than undefined/false (polling every `everyMs`), or throws after `ms`. */
-export async function until<T>(what: string, ms: number, pred: () => T | undefined | false | Promise<T | undefined | false>, everyMs = 20): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await pred();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+import { pollUntil } from '@floe/kube-config/testing';
+
+/**
+ * Waits until `pred` returns a value other than undefined/false, polling every `everyMs` (20 ms by
+ * default: the e2e tests wait on local processes), or throws after `ms` naming `what`. The one
+ * polling loop is `pollUntil` (@floe/kube-config/testing, which the package tests use too).
+ */
+export function until<T>(what: string, ms: number, pred: () => T | undefined | false | Promise<T | undefined | false>, everyMs = 20): Promise<T> {
+  return pollUntil(what, ms, pred, everyMs);
 }

@@ -1,3 +1,4 @@
+import type { AlertConfig, SinkConfig } from '@floe/alert';
 import { escapeText, quoteExcerpt, readBoundedText, readFailure } from '@floe/flow';
 import { hostname } from 'node:os';
 import { Ajv, type ErrorObject } from 'ajv';
@@ -72,47 +73,14 @@ export interface ReportScheduleConfig {
   zones: string[];
 }
 
-/** The `alert` section (see schema.ts for each key). Durations are ms. */
-export interface AlertSection {
-  enabled: boolean;
-  groupWaitMs: number;
-  groupIntervalMs: number;
-  resendIntervalMs: number;
-  resolveAfterMs: number;
-  queueSize: number;
-  drainTimeoutMs: number;
-  retry: { retries: number; minDelayMs: number; maxDelayMs: number; factor: number };
-  deadLetter: { file?: string; redeliverWithinMs: number; probeIntervalMs: number };
-  sinks: Record<string, AlertSinkSection>;
-  routes: Array<{
-    name?: string;
-    minSeverity?: 'info' | 'low' | 'medium' | 'high' | 'critical';
-    detectors?: string[];
-    namespaces?: string[];
-    sinks: string[];
-    groupBy?: Array<'detector' | 'entity' | 'severity' | 'namespace'>;
-    groupWaitMs?: number;
-    groupIntervalMs?: number;
-  }>;
-}
+/**
+ * The `alert` section (see schema.ts for each key; durations are ms): the options of @floe/alert's
+ * dispatcher, declared once there (`AlertConfig`), validated here.
+ */
+export type AlertSection = AlertConfig;
 
 /** One sink of `alert.sinks`, by type (schema.ts requires url for the HTTP ones, transport/host/port for syslog). */
-export type AlertSinkSection =
-  | { type: 'webhook'; url: string; secret?: string; secretFile?: string; timeoutMs?: number }
-  | { type: 'slack'; url: string; timeoutMs?: number }
-  | {
-      type: 'syslog';
-      transport: 'udp' | 'tcp' | 'tls';
-      host: string;
-      port: number;
-      facility?: number;
-      caFile?: string;
-      certFile?: string;
-      keyFile?: string;
-      serverName?: string;
-      timeoutMs?: number;
-    }
-  | { type: 'alertmanager'; url: string; generatorUrl?: string; timeoutMs?: number };
+export type AlertSinkSection = SinkConfig;
 
 /** A configuration mistake, with where it was made. */
 export class ConfigError extends Error {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { it } from 'node:test';
+import { pollUntil as until } from '@floe/kube-config/testing';
 import { findingFixture } from '@floe/store/contract';
 import { createLiveProtectedSet, createSuppressor } from '@floe/respond';
 import { createClickHouseStore, createDuckDbStore, type Store } from '@floe/store';
@@ -20,14 +21,6 @@ async function reachable(): Promise<boolean> {
     return res.ok && (await res.text()).startsWith('Ok.');
   } catch {
     return false;
-  }
-}
-
-async function until(what: string, ms: number, ok: () => boolean): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
