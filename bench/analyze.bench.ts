@@ -9,6 +9,9 @@
 // `floe analyze` (services/cli/bin/floe.js, the built CLI) runs as a child process under GNU time
 // (`/usr/bin/time -f '%e %M %U %S'`: elapsed seconds, peak RSS in KiB, CPU seconds); its findings
 // are counted. Each run includes the CLI's start-up (about 2 s on the development machine).
+// Then, in the same run, the other figure of issue 7's "linear cost" goal: parse + policy + rules
+// in records per second on one core (stages.bench.ts, only that stage, pinned to one CPU, its own
+// child process), so that one command prints both targets.
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -83,4 +86,10 @@ for (const n of sizes) {
 }
 const [a, b, c] = runs;
 console.log(`ratio time(1M)/time(100k) = ${(b.seconds / a.seconds).toFixed(2)} (target <= 12); by CPU time ${(b.cpuSeconds / a.cpuSeconds).toFixed(2)}`);
+const stage = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(root, 'bench/stages.bench.ts'), '300000', '3'], {
+  encoding: 'utf8',
+  env: { ...process.env, STAGES: 'parse + policy + rules' },
+});
+const stageLines = `${stage.stdout}`.trim().split('\n');
+console.log(stage.status === 0 ? `${stageLines[0]}\n${stageLines.at(-1)}` : `stages.bench.ts failed (${stage.status}): ${`${stage.stderr}`.slice(-2000)}`);
 if (c !== undefined) console.log(`ratio time(10M)/time(1M) = ${(c.seconds / b.seconds).toFixed(2)} (linear: about 10); by CPU time ${(c.cpuSeconds / b.cpuSeconds).toFixed(2)}`);

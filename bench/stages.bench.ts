@@ -16,12 +16,33 @@
 // Each stage runs once on a warm-up slice (a tenth) and then on all records; the best of TRIALS
 // runs is printed (the least disturbed by the other load of a shared machine), by wall time and by
 // the process's CPU time (user + system, `process.cpuUsage`: on a loaded machine the wall time
-// counts the time other jobs held the core; CPU time does not, but counts V8's GC helper threads).
+// counts the time other jobs held the core; CPU time does not).
+//
+// One core: the bench runs itself again under `taskset -c 0` (util-linux), so that the whole
+// process, V8's garbage-collection and compiler helper threads included, shares one CPU, and
+// both figures are of one core. Unpinned, the helpers run on the other cores: the wall figure was
+// then 20-25 % above the per-CPU-second one (2026-12-02: 397k-402k wall, 326k-332k per CPU-s),
+// and the per-CPU-second figure counts the helpers' work in parallel with the main thread. Pinned,
+// wall and CPU time agree within 1 %. FLOE_BENCH_CPU=N pins to CPU N; FLOE_BENCH_CPU=none, or a
+// machine without taskset, runs unpinned (the header line says which).
+import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { createParser, isParseError, type FlowRecord } from '@floe/flow';
 import { createDetectors, type Detector } from '@floe/detect';
 import { compilePolicy, defaultPolicy } from '@floe/policy';
 import { noiseLines } from './noise.js';
+
+/** The CPU this process is pinned to (FLOE_BENCH_CPU, set by the re-run below), or undefined. */
+const cpu = process.env.FLOE_BENCH_CPU ?? '0';
+if (process.env.FLOE_BENCH_PINNED === undefined && cpu !== 'none') {
+  const r = spawnSync('taskset', ['-c', cpu, process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, FLOE_BENCH_PINNED: cpu },
+  });
+  if (r.error === undefined) process.exit(r.status ?? 1);
+  console.log(`(taskset not usable: ${r.error.message}; running unpinned)`);
+}
+const pinned = process.env.FLOE_BENCH_PINNED;
 
 const N = Number(process.argv[2] ?? 300_000);
 const TRIALS = Number(process.argv[3] ?? 3);
@@ -99,7 +120,7 @@ const stages: Array<{ name: string; run: (n: number) => number }> = [
 ];
 
 console.log(
-  `node ${process.version}, ${records.length} records (kernel LOG, ~1 new source per record), best of ${TRIALS}; detectors: ${detectorsNew()
+  `node ${process.version}, ${pinned !== undefined ? `pinned to CPU ${pinned} (one core: GC helpers included)` : 'NOT pinned (GC helpers on other cores)'}, ${records.length} records (kernel LOG, ~1 new source per record), best of ${TRIALS}; detectors: ${detectorsNew()
     .map((d) => d.id)
     .join(', ')}`,
 );
