@@ -159,3 +159,9 @@ test('issue 8: api roles, rate limits, TLS and OIDC keys: defaults, environment 
   assert.throws(() => loadConfig({ env: { FLOE_API_RATE_LIMIT_PER_ADDRESS: '0' } }), /api\.rateLimit\.perAddress: must be >= 1/);
   assert.throws(() => loadConfig({ overrides: { api: { oidc: { roles: { x: 'superuser' } } } } }), /api\.oidc\.roles\.x: must be one of viewer, analyst, admin/);
 });
+
+test('collector.maxLineBytes stops at 256 MiB, the longest line @floe/flow can hold as one string', () => {
+  assert.equal(loadConfig({ env: { FLOE_COLLECTOR_MAX_LINE_BYTES: '268435456' } }).collector.maxLineBytes, 268435456);
+  // 1 GiB was accepted before, and a line over 512 MiB then ended `floe run` with a RangeError.
+  assert.throws(() => loadConfig({ env: { FLOE_COLLECTOR_MAX_LINE_BYTES: '1073741824' } }), /collector\.maxLineBytes: must be <= 268435456/);
+});

@@ -61,7 +61,8 @@ export const configSchema = {
         maxLineBytes: {
           type: 'integer',
           minimum: 1024,
-          maximum: 1073741824,
+          // @floe/flow MAX_LINE_BYTES_LIMIT (256 MiB): a line is one string, and V8's longest is 2^29 - 24 characters.
+          maximum: 268435456,
           default: 1048576,
           description: 'Longest input line read (bytes); a longer line is counted as rejected (line-too-long) and skipped without being held in memory.',
         },

@@ -9,7 +9,7 @@ export { ParseStats, DEFAULT_KEPT_ERRORS } from './parse/stats.js';
 export { detectFormat, DETECT_LINES } from './parse/detect.js';
 export { createParser, parseLines, parseStream, parseFile } from './parse/stream.js';
 export type { ParseLinesOptions, ParseFileResult, LineInput } from './parse/stream.js';
-export { LineReader, readLines, DEFAULT_MAX_LINE_BYTES, HEAD_BYTES } from './parse/lines.js';
+export { LineReader, readLines, DEFAULT_MAX_LINE_BYTES, HEAD_BYTES, MAX_LINE_BYTES_LIMIT } from './parse/lines.js';
 export type { InputLine, LineReaderOptions } from './parse/lines.js';
 export { checkLine } from './parse/clean.js';
 export { identifyBytes, identifyLines, unreadableFormatMessage, READ_FORMATS_TEXT } from './parse/foreign.js';

@@ -2,6 +2,7 @@ import { closeSync, constants, createReadStream, fstatSync, openSync } from 'nod
 import { InvalidArgumentError } from 'commander';
 import {
   DEFAULT_MAX_LINE_BYTES,
+  MAX_LINE_BYTES_LIMIT,
   escapeText,
   readFailure,
   parseStream,
@@ -32,10 +33,10 @@ export interface AnalyzeOptions {
 /** Windows waiting for the model before an analysis scores them (then again at the end). */
 export const ANALYZE_SCORE_BATCH = 4096;
 
-/** Largest `--max-line-bytes`: 1 GiB (a line is held in memory up to this size). */
-export const MAX_MAX_LINE_BYTES = 1024 * 1024 * 1024;
+/** Largest `--max-line-bytes`: @floe/flow's MAX_LINE_BYTES_LIMIT, 256 MiB (a kept line is one string; V8's longest is 2^29 - 24 characters). */
+export const MAX_MAX_LINE_BYTES = MAX_LINE_BYTES_LIMIT;
 
-/** `--max-line-bytes` value: a decimal integer 1024..1073741824 (no exponent, hex, sign or fraction). */
+/** `--max-line-bytes` value: a decimal integer 1024..268435456 (no exponent, hex, sign or fraction). */
 export function parseMaxLineBytes(v: string): number {
   const n = /^[0-9]{1,10}$/.test(v.trim()) ? Number(v.trim()) : Number.NaN;
   if (!(n >= 1024 && n <= MAX_MAX_LINE_BYTES)) throw new InvalidArgumentError(`a decimal integer number of bytes, 1024..${MAX_MAX_LINE_BYTES}`);

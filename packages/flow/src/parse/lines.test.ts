@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { FlowRecord } from '../record.js';
-import { LineReader, LineSplitter, type InputLine } from './lines.js';
+import { LineReader, LineSplitter, MAX_LINE_BYTES_LIMIT, type InputLine } from './lines.js';
 import { ParseStats } from './stats.js';
 import { createParser, parseLines, parseStream } from './stream.js';
 import { isParseError, type ParseError } from './types.js';
@@ -151,4 +151,20 @@ test('conntrack-xml: several flows per line through createParser directly: first
     end.map((r) => (isParseError(r) ? [r.line, r.reason] : 'record')),
     [[4, 'unterminated-flow']],
   );
+});
+
+test('a bound past the longest string V8 can make is lowered to MAX_LINE_BYTES_LIMIT (a longer line is then rejected, not a crash)', async () => {
+  // Before the limit, --max-line-bytes 1073741824 let a 600 MB line reach Buffer.toString and end
+  // the process with "Cannot create a string longer than 0x1fffffe8 characters".
+  assert.equal(MAX_LINE_BYTES_LIMIT, 256 * 1024 * 1024);
+  for (const asked of [2 ** 30, 2 ** 31, Number.MAX_SAFE_INTEGER, Number.POSITIVE_INFINITY]) {
+    assert.equal(new LineReader(Readable.from([]), { maxLineBytes: asked }).maxLineBytes, MAX_LINE_BYTES_LIMIT, String(asked));
+    assert.equal(new LineSplitter(asked).maxLineBytes, MAX_LINE_BYTES_LIMIT, String(asked));
+  }
+  assert.equal(new LineReader(Readable.from([]), { maxLineBytes: Number.NaN }).maxLineBytes, 1024 * 1024);
+  assert.equal(new LineSplitter(0).maxLineBytes, 1);
+  // Bounds below the limit are kept as given, and a line over one is still counted, not held.
+  const lines = await readAll(['a'.repeat(5000), '\nok\n'], 4096);
+  assert.equal(lines[0].tooLong, 5000);
+  assert.equal(lines[1].text, 'ok');
 });

@@ -21,6 +21,22 @@
 /** Default longest line (bytes): 1 MiB. The config key `collector.maxLineBytes` overrides it. */
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
 
+/**
+ * Largest bound a reader accepts (bytes): 256 MiB. A kept line is decoded into one JavaScript
+ * string, and V8's longest string is 2^29 - 24 code units (`buffer.constants.MAX_STRING_LENGTH` on
+ * 64-bit Node.js 20): a bound past it made a longer line end the process ("Cannot create a string
+ * longer than 0x1fffffe8 characters") instead of being rejected. Half of it leaves room for the
+ * line's pieces and their join. A larger `maxLineBytes` is lowered to this; the CLI option and the
+ * config key refuse values above it.
+ */
+export const MAX_LINE_BYTES_LIMIT = 256 * 1024 * 1024;
+
+/** `requested` (bytes; DEFAULT_MAX_LINE_BYTES when undefined) as an integer in 1..MAX_LINE_BYTES_LIMIT. */
+function lineBound(requested: number | undefined): number {
+  const n = Math.floor(requested ?? DEFAULT_MAX_LINE_BYTES);
+  return Number.isNaN(n) ? DEFAULT_MAX_LINE_BYTES : Math.min(MAX_LINE_BYTES_LIMIT, Math.max(1, n));
+}
+
 /** Bytes of an over-long line kept for its rejection sample. */
 export const HEAD_BYTES = 256;
 
@@ -60,7 +76,7 @@ export class LineReader implements AsyncIterable<InputLine> {
   private ended = false;
 
   constructor(input: AsyncIterable<Buffer | Uint8Array | string>, opts: LineReaderOptions = {}) {
-    this.maxLineBytes = Math.max(1, Math.floor(opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES));
+    this.maxLineBytes = lineBound(opts.maxLineBytes);
     this.it = input[Symbol.asyncIterator]();
   }
 
@@ -132,7 +148,12 @@ export class LineSplitter {
   private skipLf = false; // last chunk ended with CR
   private out: InputLine[] = [];
 
-  constructor(readonly maxLineBytes: number = DEFAULT_MAX_LINE_BYTES) {}
+  /** Bound in bytes for one line (the requested one, at most MAX_LINE_BYTES_LIMIT). */
+  readonly maxLineBytes: number;
+
+  constructor(maxLineBytes: number = DEFAULT_MAX_LINE_BYTES) {
+    this.maxLineBytes = lineBound(maxLineBytes);
+  }
 
   private append(b: Buffer): void {
     if (b.length === 0) return;
