@@ -4,6 +4,7 @@ import { createLogger } from '@floe/telemetry';
 import { checkPolicyFile } from './policy-check.js';
 import { suggestFromStore } from './policy-suggest.js';
 import { analyzeFiles, parseMaxLineBytes, summaryLines, UsageError } from './analyze.js';
+import { checkOutputFile, prepareOutputDir } from './output-path.js';
 import { DEFAULT_MAX_LINE_BYTES, escapeText } from '@floe/flow';
 import { runFloe } from './run.js';
 import { storeInput, trainFromInputs } from './train.js';
@@ -215,6 +216,8 @@ program
   .action(async (o) => {
     if (!o.input && !o.fromStore) throw new UsageError('train: give --input FILE... or --from-store');
     if (!o.fromStore && (o.since !== undefined || o.store)) throw new UsageError('train: --since and --store go with --from-store');
+    // The model folder is made before training, so a wrong --out is known at once, not after it.
+    prepareOutputDir(o.out, '--out');
     let store: ReturnType<typeof createStore> | undefined;
     let extra: Awaited<ReturnType<typeof storeInput>> | undefined;
     if (o.fromStore) {
@@ -269,6 +272,7 @@ program
   .option('--fpr <rate>', 'when training: false-positive rate the threshold is calibrated for, on the training windows', parseFpr, 0.01)
   .option('--epochs <n>', 'when training: epochs (default 150)', parseEpochs)
   .action(async (o) => {
+    if (o.roc !== undefined) checkOutputFile(o.roc, '--roc');
     await evalCommand(
       { input: o.input, format: o.format, model: o.model, train: o.train, trainFormat: o.trainFormat, trainSplit: o.trainSplit, policyFile: o.policy, json: !!o.json, roc: o.roc },
       evalModels(err, { fpr: o.fpr, epochs: o.epochs }),
@@ -314,6 +318,7 @@ program
     if (o.policy) overrides.policyFile = o.policy;
     warnUnknownEnv();
     const cfg = loadConfig({ file: o.config, overrides: overrides as never });
+    if (o.out !== undefined) prepareOutputDir(o.out, '--out');
     await reportCommand(cfg, { from, to, formats, out: o.out ?? cfg.report.dir, namespaces: o.namespace, zones: o.zone, cluster: o.cluster, title: o.title }, out, err);
   });
 
@@ -439,6 +444,13 @@ program.parseAsync(process.argv).catch((e: Error & { code?: string; exitCode?: n
   if (code === 'EADDRINUSE') {
     err(`floe: ${e.message}: another process listens there; pass --api-port (0 = any free port) or stop it`);
     process.exit(2);
+  }
+  // A file system call that failed after the checks (a disk full, a folder removed meanwhile):
+  // what, where and why in one line, exit 1 (not the user's input; no stack trace either).
+  const sys = e as { syscall?: unknown; path?: unknown };
+  if (typeof sys.syscall === 'string' && typeof sys.path === 'string' && code !== undefined && /^E[A-Z]+$/.test(code)) {
+    err(`floe: ${sys.syscall} ${escapeText(sys.path)} failed (${code})`);
+    process.exit(1);
   }
   // Any other failure: a known floe error prints its code; an unexpected one its stack.
   err(code?.startsWith('FLOE_') ? `floe: ${e.message} [${code}]` : `floe: ${e.stack ?? e.message}`);

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,4 +115,31 @@ test('probe: arguments commander refuses are echoed escaped (unknown option, bad
   assert.equal(choice.code, 2);
   assert.match(choice.stderr, /argument '\\u\{9b\}2J' is invalid/);
   for (const r of [unknown, choice]) assert.doesNotMatch(r.stderr, RAW);
+});
+
+test('probe: output paths are checked before the work (eval --roc, train --out, report --out): one line, exit 2, nothing computed first', () => {
+  const nsl = fileURLToPath(new URL('../../../packages/eval/fixtures/nsl-kdd.sample.csv', import.meta.url));
+  const cases: Array<[string[], RegExp]> = [
+    [
+      ['eval', '--input', nsl, '--format', 'nsl-kdd', '--train-split', '0', '--roc', join(dir, 'no-such-folder', 'roc.svg')],
+      /^floe: --roc \S+roc\.svg: no such folder \S+no-such-folder\n$/,
+    ],
+    [['eval', '--input', nsl, '--format', 'nsl-kdd', '--train-split', '0', '--roc', dir], /^floe: --roc \S+: is a directory\n$/],
+    // /proc refuses new entries with ENOENT: Node's recursive mkdir retried that without end.
+    [['train', '--input', SAMPLE, '--out', '/proc/floe-model'], /^floe: --out \/proc\/floe-model: cannot create \/proc\/floe-model \(ENOENT\)\n$/],
+    [['train', '--input', SAMPLE, '--out', '/dev/null'], /^floe: --out \/dev\/null: not a directory\n$/],
+    [['train', '--input', SAMPLE, '--out', join(file('model-file', 'x'), 'sub')], /^floe: --out \S+model-file\/sub: not a directory \(\S+model-file is a file\)\n$/],
+    [['report', '--from', '7d', '--format', 'json', '--store', join(dir, 'none.duckdb'), '--out', '/dev/null'], /^floe: --out \/dev\/null: not a directory\n$/],
+  ];
+  for (const [args, want] of cases) {
+    const r = floe(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, want, args.join(' '));
+    assert.equal(r.stdout, '', args.join(' '));
+  }
+  // A folder that does not exist yet is made, one level at a time, before the work starts.
+  const made = join(dir, 'models', 'v1');
+  const r = floe(['train', '--input', SAMPLE, '--out', made, '--epochs', '2']);
+  assert.doesNotMatch(r.stderr, /--out /);
+  assert.equal(statSync(made).isDirectory(), true);
 });
