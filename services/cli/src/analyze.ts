@@ -43,14 +43,32 @@ export function parseMaxLineBytes(v: string): number {
   return n;
 }
 
+/** The input name that means standard input (`zcat x.gz | floe analyze -`). */
+export const STDIN_INPUT = '-';
+
+/** How an input is named in messages: `stdin` for {@link STDIN_INPUT}, else the path, escaped. */
+export function inputName(file: string): string {
+  return file === STDIN_INPUT ? 'stdin' : escapeText(file);
+}
+
 /**
- * Checks every input before any is read: it exists, is a regular file and can be opened for
- * reading (opened non-blocking and closed again, so a FIFO does not hang and permissions are
- * judged as the kernel does, for root too).
- * @throws UsageError `FILE: no such file`, `FILE: permission denied`, `FILE: not a regular file`.
+ * Checks every input before any is read: it exists, is a regular file (or, with `pipes`, a pipe or
+ * FIFO: `<(zcat x.gz)`, `/dev/stdin` fed by a pipe, or `-` for standard input, at most once and
+ * not a terminal) and can be opened for reading (opened non-blocking and closed again, so a FIFO
+ * does not hang and permissions are judged as the kernel does, for root too). Devices (`/dev/zero`)
+ * and directories are refused.
+ * @throws UsageError `FILE: no such file`, `FILE: permission denied`, `FILE: not a regular file`
+ *   (`… or pipe` with `pipes`), `-: standard input is a terminal`, `-: given twice`.
  */
-export function checkInputs(files: string[]): void {
+export function checkInputs(files: string[], opts: { pipes?: boolean } = {}): void {
+  let stdin = false;
   for (const f of files) {
+    if (opts.pipes && f === STDIN_INPUT) {
+      if (stdin) throw new UsageError('-: standard input given twice');
+      stdin = true;
+      if (process.stdin.isTTY) throw new UsageError('-: standard input is a terminal; pipe a flow log into it (zcat flows.log.gz | floe analyze -)');
+      continue;
+    }
     let fd: number;
     try {
       fd = openSync(f, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -58,7 +76,8 @@ export function checkInputs(files: string[]): void {
       throw new UsageError(`${escapeText(f)}: ${readFailure(e)}`);
     }
     try {
-      if (!fstatSync(fd).isFile()) throw new UsageError(`${escapeText(f)}: not a regular file`);
+      const st = fstatSync(fd);
+      if (!st.isFile() && !(opts.pipes && st.isFIFO())) throw new UsageError(`${escapeText(f)}: not a regular file${opts.pipes ? ' or pipe' : ''}`);
     } finally {
       closeSync(fd);
     }
@@ -90,7 +109,7 @@ export class UsageError extends Error {
  *   message says which format floe does not read the file looks like, when it looks like one).
  */
 export async function analyzeFiles(files: string[], opts: AnalyzeOptions, out: (line: string) => void, err: (line: string) => void): Promise<AnalyzeResult> {
-  checkInputs(files);
+  checkInputs(files, { pipes: true });
   let policy;
   try {
     policy = await loadCompiledPolicy({ policyFile: opts.policyFile, inventoryFile: opts.inventoryFile });
@@ -133,7 +152,7 @@ export function summaryLines(r: AnalyzeResult): string[] {
       .map(([k, v]) => `${escapeText(k.slice(0, 80))}=${v}`)
       .join(', ');
     lines.push(
-      `summary: ${escapeText(f.file)} [${f.format ?? 'empty'}]: ${f.parsed} records parsed, ${f.skipped} lines skipped, ${f.rejected} rejected${reasons ? ` (${reasons})` : ''}`,
+      `summary: ${inputName(f.file)} [${f.format ?? 'empty'}]: ${f.parsed} records parsed, ${f.skipped} lines skipped, ${f.rejected} rejected${reasons ? ` (${reasons})` : ''}`,
     );
   }
   const det = Object.entries(r.byDetector)
@@ -162,8 +181,8 @@ export async function readFlowFiles(
     const stats = new ParseStats();
     let format: FormatName | undefined;
     let shown = 0;
-    const input = createReadStream(file);
-    const shownFile = escapeText(file);
+    const input = file === STDIN_INPUT ? process.stdin : createReadStream(file);
+    const shownFile = inputName(file);
     try {
       for await (const raw of parseStream(input, {
         format: opts.format,
@@ -186,7 +205,7 @@ export async function readFlowFiles(
       }
     } catch (e) {
       if ((e as { code?: string }).code === 'FLOE_FLOW_UNKNOWN_FORMAT') {
-        throw new UsageError(escapeText(unreadableFormatMessage(file, (e as FlowFormatError).foreign)));
+        throw new UsageError(escapeText(unreadableFormatMessage(file === STDIN_INPUT ? 'stdin' : file, (e as FlowFormatError).foreign)));
       }
       throw e;
     } finally {

@@ -141,7 +141,7 @@ program
   .description(
     'Offline: parse flow files, enforce the policy, run the detectors, print findings and a summary.\n' + 'Exit 0 even when attacks are found; 2 for unusable input or options.',
   )
-  .argument('<file...>', 'flow files (conntrack -E/-L text, conntrack XML, kernel LOG lines, ulogd2 JSON)')
+  .argument('<file...>', 'flow files (conntrack -E/-L text, conntrack XML, kernel LOG lines, ulogd2 JSON); pipes too, and - for standard input')
   .addOption(new Option('--format <name>', 'input format').choices(FORMATS).default('auto'))
   .option('--policy <file>', 'policy YAML (default: the embedded policy)')
   .option('--inventory <file>', 'inventory YAML/JSON mapping addresses to namespace and workload')
@@ -200,7 +200,7 @@ program
       '--input files) and every source its findings name is left out too. Exit 2 for unusable input or\n' +
       'options, or too few windows.',
   )
-  .option('--input <file...>', 'flow files (the formats of `floe analyze`), read in order as one stream')
+  .option('--input <file...>', 'flow files (the formats of `floe analyze`; pipes, - for standard input), read in order as one stream')
   .option('--from-store', "read the store's flows table (and leave out the sources its findings name)")
   .option('--since <when>', 'with --from-store: flows and findings from this time on: 90m, 24h, 7d back from now, or an ISO 8601 time', parseSince)
   .option('--store <path>', "with --from-store: the DuckDB file (default: the configuration's store, data/floe.duckdb)")

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,4 +142,28 @@ test('probe: output paths are checked before the work (eval --roc, train --out, 
   const r = floe(['train', '--input', SAMPLE, '--out', made, '--epochs', '2']);
   assert.doesNotMatch(r.stderr, /--out /);
   assert.equal(statSync(made).isDirectory(), true);
+});
+
+test('probe: analyze reads standard input (-) and pipes (<(zcat …)), refuses devices, a terminal and - twice', () => {
+  const argv = ['--conditions=floe-source', '--import', 'tsx', MAIN];
+  const env = { ...process.env, FLOE_LOG_LEVEL: 'warn' };
+  const piped = spawnSync(process.execPath, [...argv, 'analyze', '-'], { input: readFileSync(SAMPLE), encoding: 'utf8', env, timeout: 60_000 });
+  assert.equal(piped.status, 0, piped.stderr);
+  assert.match(piped.stdout + piped.stderr, /summary: stdin \[conntrack\]: 722 records parsed/);
+  assert.match(piped.stdout, /portscan\.vertical/);
+  // A pipe named by the shell (process substitution: /dev/fd/N), as `floe analyze <(zcat x.gz)`.
+  const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+  const sub = spawnSync('bash', ['-c', `${[process.execPath, ...argv].map(q).join(' ')} analyze <(cat ${q(SAMPLE)})`], { encoding: 'utf8', env, timeout: 60_000 });
+  assert.equal(sub.status, 0, sub.stderr);
+  assert.match(sub.stdout + sub.stderr, /summary: \/dev\/fd\/\d+ \[conntrack\]: 722 records parsed/);
+  const twice = spawnSync(process.execPath, [...argv, 'analyze', '-', '-'], { input: '', encoding: 'utf8', env, timeout: 60_000 });
+  assert.equal(twice.status, 2);
+  assert.equal(twice.stderr, 'floe: -: standard input given twice\n');
+  const dev = floe(['analyze', '/dev/zero']);
+  assert.equal(dev.code, 2);
+  assert.equal(dev.stderr, 'floe: /dev/zero: not a regular file or pipe\n');
+  const junk = spawnSync(process.execPath, [...argv, 'analyze', '-'], { input: Buffer.from([0, 1, 2, 0xff, 0xfe, 27, 91, 50, 74, 10]), encoding: 'utf8', env, timeout: 60_000 });
+  assert.equal(junk.status, 2);
+  assert.match(junk.stderr, /^floe: stdin /);
+  assert.doesNotMatch(junk.stderr, RAW);
 });

@@ -52,7 +52,7 @@ export const PROGRESS_EVERY = 100_000;
  * @throws UsageError for unusable inputs, too few windows (FLOE_MODEL_TOO_FEW_WINDOWS) or bad options.
  */
 export async function trainFromInputs(o: TrainCliOptions, out: (line: string) => void, err: (line: string) => void): Promise<TrainSummary> {
-  checkInputs(o.inputs);
+  checkInputs(o.inputs, { pipes: true });
   let policy;
   try {
     policy = await loadCompiledPolicy({ policyFile: o.policyFile, inventoryFile: o.inventoryFile });
