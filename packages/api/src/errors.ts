@@ -48,6 +48,20 @@ export const ERROR_CATALOGUE = Object.freeze({
     source: 'api',
     description: 'the caller is authenticated but its role is below what the route requires (viewer < analyst < admin)',
   },
+  FLOE_API_CROSS_SITE: {
+    status: 403,
+    title: 'Cross-site request refused',
+    source: 'api',
+    description:
+      'a state-changing request without a bearer token (served with the anonymous role) carries an Origin that is not a loopback origin, or Sec-Fetch-Site: cross-site: a web page may not change state through the open loopback API',
+  },
+  FLOE_API_MISDIRECTED: {
+    status: 421,
+    title: 'Misdirected request',
+    source: 'api',
+    description:
+      'a request without a bearer token (served with the anonymous role) names a Host that is not a loopback host (localhost, *.localhost, 127.0.0.0/8, [::1]): DNS rebinding protection of the open loopback API',
+  },
   FLOE_API_RATE_LIMITED: {
     status: 429,
     title: 'Too many requests',
