@@ -98,7 +98,7 @@ describe('triage (issue 8)', () => {
     assert.deepEqual((await h.call('GET', '/v1/findings/f-b/triage')).body, { findingId: 'f-b', state: 'open', history: [] });
   });
 
-  it('triage refusals: a false positive without a reason, an unknown state or field, an unknown finding, a bad ?state=', async (t) => {
+  it('triage refusals: a false positive without a reason, an unknown state or field, an unknown finding (POST and GET), a bad ?state=', async (t) => {
     const h = await served(t);
     await h.store.insertFindings([findingFixture({ id: 'f-a' })]);
     for (const body of [{ state: 'false_positive' }, { state: 'closed' }, { state: 'resolved', by: 'mallory' }, { state: 'resolved', reason: '' }, { reason: 'x' }, { state: 7 }]) {
@@ -107,6 +107,10 @@ describe('triage (issue 8)', () => {
     }
     const unknown = await h.call('POST', '/v1/findings/nope/triage', { state: 'resolved' });
     assert.deepEqual([unknown.status, unknown.body.code], [404, 'FLOE_API_NOT_FOUND']);
+    // the GET of an unknown finding is the same 404, not an empty "open" history
+    const unknownGet = await h.call('GET', '/v1/findings/nope/triage');
+    assert.deepEqual([unknownGet.status, unknownGet.body.code, unknownGet.body.detail], [404, 'FLOE_API_NOT_FOUND', 'no finding nope']);
+    assert.match(unknownGet.headers.get('content-type') ?? '', /^application\/problem\+json/);
     const bad = await h.call('GET', '/v1/findings?state=closed');
     assert.deepEqual([bad.status, bad.body.code], [400, 'FLOE_API_BAD_REQUEST']);
     assert.deepEqual(await h.store.triageHistory('f-a'), [], 'nothing written by a refused request');
