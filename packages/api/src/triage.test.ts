@@ -331,4 +331,32 @@ describe('decision extend (issue 8)', () => {
       assert.deepEqual([r.status, r.body.code], [400, 'FLOE_API_BAD_REQUEST'], JSON.stringify(body));
     }
   });
+
+  it('PATCH /v1/decisions/:target of an active dry-run block (the real responder in dry-run) is 409 FLOE_API_DRY_RUN_BLOCK and changes nothing; no block stays 404', async (t) => {
+    const h = await served(t, { responder: { dryRun: true } });
+    const made = await h.call('POST', '/v1/decisions', { target: '203.0.113.7', reason: 'scanner', duration: '1h' });
+    assert.deepEqual([made.status, made.body.dryRun], [201, true], JSON.stringify(made.body));
+    const listed = await h.call('GET', '/v1/decisions?active=true');
+    assert.deepEqual(
+      listed.body.items?.map((d) => [d.target, d.dryRun]),
+      [['203.0.113.7/32', true]],
+      'listed as active',
+    );
+    h.clock.now = T0 + 10 * 60_000;
+    const ext = await h.call('PATCH', '/v1/decisions/203.0.113.7', { duration: '4h' });
+    assert.deepEqual([ext.status, ext.body.code], [409, 'FLOE_API_DRY_RUN_BLOCK'], JSON.stringify(ext.body));
+    assert.match(ext.headers.get('content-type') ?? '', /^application\/problem\+json/);
+    assert.match(String(ext.body.detail), /203\.0\.113\.7\/32 is a dry-run decision .* cannot be extended; it ends at 2025-03-01T13:00:00\.000Z/);
+    const stored = await h.store.getDecision('203.0.113.7/32');
+    assert.deepEqual([stored?.expiresAt, stored?.updatedAt], [T0 + HOUR, T0], 'the block is unchanged');
+    assert.deepEqual(
+      (await h.store.queryAudit({ target: '203.0.113.7/32' })).map((a) => a.change),
+      ['create'],
+    );
+    const none = await h.call('PATCH', '/v1/decisions/203.0.113.8', { duration: '1h' });
+    assert.deepEqual([none.status, none.body.code], [404, 'FLOE_API_NOT_FOUND'], 'no block at all');
+    h.clock.now = T0 + 2 * HOUR;
+    const expired = await h.call('PATCH', '/v1/decisions/203.0.113.7', { duration: '1h' });
+    assert.deepEqual([expired.status, expired.body.code], [404, 'FLOE_API_NOT_FOUND'], 'an expired dry-run block');
+  });
 });
