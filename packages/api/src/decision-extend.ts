@@ -4,8 +4,9 @@
  * now; at most 365 d ahead). It goes through the responder like a manual block, so every
  * guardrail applies: a target now in the protected set (a never-block entry added since) is
  * refused (422 FLOE_RESPOND_NEVER_BLOCK / FLOE_RESPOND_PROTECTED), a new end not later than the
- * current one keeps the block (409 FLOE_RESPOND_ALREADY_BLOCKED with the decision), and no active
- * block is 404 FLOE_API_NOT_FOUND (a block is made with POST /v1/decisions). 200 with the
+ * current one keeps the block (409 FLOE_RESPOND_ALREADY_BLOCKED with the decision), an active
+ * dry-run block (respond.dryRun: recorded, never enforced) is 409 FLOE_API_DRY_RUN_BLOCK, and no
+ * active block is 404 FLOE_API_NOT_FOUND (a block is made with POST /v1/decisions). 200 with the
  * extended decision. Audited (`decision.extend`; the store's decision audit records it too).
  */
 import { escapeText, type Decision } from '@floe/flow';

@@ -52,8 +52,9 @@ export interface DecisionHandlers {
   /**
    * Extends the active block of a normalised target to now + `durationMs` through the responder
    * (every guard applies); resolves to the extended decision.
-   * @throws ApiError FLOE_API_NOT_FOUND (no active, enforced block), FLOE_RESPOND_ALREADY_BLOCKED
-   *   (the new end is not later; the decision is kept), and the refusals of onManualBlock.
+   * @throws ApiError FLOE_API_NOT_FOUND (no active block), FLOE_API_DRY_RUN_BLOCK (the active
+   *   block is a dry-run decision), FLOE_RESPOND_ALREADY_BLOCKED (the new end is not later; the
+   *   decision is kept), and the refusals of onManualBlock.
    */
   onExtend(req: ManualBlockRequest): Promise<Decision>;
 }
@@ -127,7 +128,13 @@ export function createDecisionHandlers(deps: DecisionHandlerDeps): DecisionHandl
     onUnblock: (target, user) => deps.writer.unblock(target, user, now()),
     async onExtend(req) {
       const stored = await deps.store?.getDecision(req.target);
-      if (stored === undefined || stored.expiresAt <= now() || stored.dryRun) throw new ApiError('FLOE_API_NOT_FOUND', `no active block of ${req.target} to extend`);
+      if (stored === undefined || stored.expiresAt <= now()) throw new ApiError('FLOE_API_NOT_FOUND', `no active block of ${req.target} to extend`);
+      // listed as active by GET /v1/decisions, but nothing enforces it: extending it would pretend otherwise
+      if (stored.dryRun)
+        throw new ApiError(
+          'FLOE_API_DRY_RUN_BLOCK',
+          `the block of ${req.target} is a dry-run decision (respond.dryRun: recorded, never enforced) and cannot be extended; it ends at ${new Date(stored.expiresAt).toISOString()}`,
+        );
       const { decision, change } = await handlers.onManualBlock(req);
       if (change !== 'extend') throw new Error(`responder created a block of ${req.target} instead of extending the active one`);
       return decision;

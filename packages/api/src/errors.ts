@@ -48,17 +48,38 @@ export const ERROR_CATALOGUE = Object.freeze({
     source: 'api',
     description: 'the caller is authenticated but its role is below what the route requires (viewer < analyst < admin)',
   },
+  FLOE_API_CROSS_SITE: {
+    status: 403,
+    title: 'Cross-site request refused',
+    source: 'api',
+    description:
+      'a state-changing request without a bearer token (served with the anonymous role) carries an Origin that is not a loopback origin, or Sec-Fetch-Site: cross-site: a web page may not change state through the open loopback API',
+  },
+  FLOE_API_MISDIRECTED: {
+    status: 421,
+    title: 'Misdirected request',
+    source: 'api',
+    description:
+      'a request without a bearer token (served with the anonymous role) names a Host that is not a loopback host (localhost, *.localhost, 127.0.0.0/8, [::1]): DNS rebinding protection of the open loopback API',
+  },
   FLOE_API_RATE_LIMITED: {
     status: 429,
     title: 'Too many requests',
     source: 'api',
     description: 'the client address or the authenticated identity made more requests than api.rateLimit allows in its window; Retry-After says when to try again',
   },
+  FLOE_API_DRY_RUN_BLOCK: {
+    status: 409,
+    title: 'Dry-run block',
+    source: 'api',
+    description: 'PATCH /v1/decisions/:target of an active block that is a dry-run decision (respond.dryRun: recorded, never enforced): it cannot be extended',
+  },
   FLOE_API_NOT_FOUND: {
     status: 404,
     title: 'Not found',
     source: 'api',
-    description: 'no such route; no decision for the target to delete or no active block to extend; no such finding to triage, suppression rule or run-time never-block entry',
+    description:
+      'no such route; no decision for the target to delete or no active block to extend; no such finding to triage or read the triage of, suppression rule or run-time never-block entry',
   },
   FLOE_API_PAYLOAD_TOO_LARGE: { status: 413, title: 'Request body too large', source: 'api', description: 'the request body is larger than the limit (1 MiB)' },
   FLOE_API_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type', source: 'api', description: 'the request has a body that is not application/json' },

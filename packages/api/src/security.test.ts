@@ -6,11 +6,12 @@
  * token. The API runs over the real responder, decision writer, bus and DuckDB (test-harness.ts).
  */
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { describe, it, type TestContext } from 'node:test';
 import { hashApiToken, makeApiToken } from './api-tokens.js';
 import { startApi } from './app.js';
 import type { ApiRole } from './identity.js';
-import type { SecurityOptions } from './security.js';
+import { isLoopbackAuthority, isLoopbackOrigin, type SecurityOptions } from './security.js';
 import { harness, T0, type Harness } from './test-harness.js';
 
 /** A parsed answer body (tests read fields of known routes). */
@@ -296,5 +297,175 @@ describe('rate limits and /metrics', () => {
     assert.equal(ok.status, 200);
     assert.match(String(ok.json.text), /floe_api_requests_total/);
     assert.equal((await s.call('GET', '/healthz')).status, 200);
+  });
+});
+
+/**
+ * One request over real HTTP with headers fetch may not set (`Host`): node:http to the server's
+ * address, whatever the Host says.
+ */
+function rawCall(base: string, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; type: string; json: Json }> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const req = request(new URL(path, base), { method, headers: { ...headers, ...(data === undefined ? {} : { 'content-type': 'application/json' }) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: Json = {};
+        try {
+          json = text ? JSON.parse(text) : {};
+        } catch {
+          json = { text };
+        }
+        resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), json });
+      });
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+describe('the open loopback API (anonymous admin) serves local clients only: DNS rebinding and cross-site requests', () => {
+  it('isLoopbackAuthority / isLoopbackOrigin: loopback names and addresses, with or without a port; nothing else', () => {
+    for (const a of [
+      'localhost',
+      'LOCALHOST:8080',
+      'localhost.',
+      'api.localhost',
+      'a.b.localhost:1',
+      '127.0.0.1',
+      '127.0.0.1:18080',
+      '127.9.8.7:1',
+      '[::1]',
+      '[::1]:18080',
+      '[::ffff:127.0.0.1]:80',
+    ])
+      assert.equal(isLoopbackAuthority(a), true, a);
+    for (const a of [
+      '',
+      'evil.example.com',
+      'evil.example.com:18080',
+      'localhost.evil.example.com',
+      '127.0.0.1.nip.io',
+      'localhostx',
+      '::1',
+      '[::2]:80',
+      '0.0.0.0',
+      '10.0.0.1:8080',
+      '128.0.0.1',
+      '127.1',
+      'localhost:',
+      'localhost:80:80',
+      '[::1',
+      'user@localhost',
+    ])
+      assert.equal(isLoopbackAuthority(a), false, a);
+    for (const o of ['http://localhost:3000', 'https://127.0.0.1', 'http://[::1]:8080', 'http://app.localhost']) assert.equal(isLoopbackOrigin(o), true, o);
+    for (const o of ['null', 'http://evil.example.com', 'https://localhost.evil.example.com', 'file://', 'chrome-extension://abc', 'garbage', ''])
+      assert.equal(isLoopbackOrigin(o), false, o);
+  });
+
+  it('a foreign Host is 421 FLOE_API_MISDIRECTED for a GET and a POST, changes nothing and is audited; loopback Hosts are served; a token works under any Host', async (t) => {
+    const s = await server(t, {}); // no credential configured: anonymous callers are admin
+    const port = new URL(s.base).port;
+    const evil = { host: 'evil.example.com', origin: 'http://evil.example.com' };
+    for (const host of ['evil.example.com', `evil.example.com:${port}`, '0.0.0.0', `10.0.0.1:${port}`, '127.0.0.1.nip.io']) {
+      const r = await rawCall(s.base, 'GET', '/v1/findings', { host });
+      assert.equal(r.status, 421, `GET with Host ${host}: ${JSON.stringify(r.json)}`);
+      assert.match(r.type, /^application\/problem\+json/);
+      assert.equal(r.json.code, 'FLOE_API_MISDIRECTED');
+      assert.equal(r.json.status, 421);
+      assert.equal(r.json.instance, '/v1/findings');
+    }
+    // the tester's repro: an admin token and a never-block entry for everything, both refused
+    const token = await rawCall(s.base, 'POST', '/v1/tokens', evil, { role: 'admin' });
+    assert.deepEqual([token.status, token.json.code], [421, 'FLOE_API_MISDIRECTED'], JSON.stringify(token.json));
+    assert.equal(token.json.secret, undefined);
+    const nb = await rawCall(s.base, 'POST', '/v1/never-block', evil, { cidr: '0.0.0.0/0', reason: 'x' });
+    assert.deepEqual([nb.status, nb.json.code], [421, 'FLOE_API_MISDIRECTED']);
+    assert.deepEqual(await s.h.store.listNeverBlock(), [], 'nothing added to the never-block list');
+    assert.equal((await s.h.store.listApiTokens()).length, 3, 'no token made (the three of the test only)');
+    const audit = await s.h.store.queryApiAudit({});
+    assert.deepEqual(
+      audit.items.map((e) => [e.method, e.path, e.status, e.subject]).sort(),
+      [
+        ['POST', '/v1/never-block', 421, 'anonymous'],
+        ['POST', '/v1/tokens', 421, 'anonymous'],
+      ],
+      'the refusals are audited',
+    );
+    // local names and addresses are served, with or without a port
+    for (const host of [`127.0.0.1:${port}`, '127.0.0.1', 'localhost', `localhost:${port}`, '[::1]', `[::1]:${port}`, `floe.localhost:${port}`]) {
+      const r = await rawCall(s.base, 'GET', '/v1/findings', { host });
+      assert.equal(r.status, 200, `GET with Host ${host}: ${JSON.stringify(r.json)}`);
+    }
+    const local = await rawCall(s.base, 'POST', '/v1/never-block', { host: `localhost:${port}` }, { cidr: '192.0.2.0/24', reason: 'local' });
+    assert.equal(local.status, 201, JSON.stringify(local.json));
+    // a bearer token is held to neither rule: a deployment reached by its name
+    const authz = { ...evil, authorization: `Bearer ${s.tokens.admin}` };
+    assert.equal((await rawCall(s.base, 'GET', '/v1/findings', authz)).status, 200);
+    const byToken = await rawCall(s.base, 'POST', '/v1/never-block', authz, { cidr: '198.51.100.0/24', reason: 'by token' });
+    assert.equal(byToken.status, 201, JSON.stringify(byToken.json));
+    // /healthz stays open to probes under any Host
+    assert.equal((await rawCall(s.base, 'GET', '/healthz', { host: 'evil.example.com' })).status, 200);
+  });
+
+  it('a state-changing anonymous request with a foreign Origin or Sec-Fetch-Site: cross-site is 403 FLOE_API_CROSS_SITE and changes nothing; local origins and reads pass', async (t) => {
+    const s = await server(t, {});
+    const host = new URL(s.base).host; // 127.0.0.1:PORT
+    const cases: Array<[string, string, Record<string, string>, unknown]> = [
+      ['POST', '/v1/never-block', { origin: 'http://evil.example.com' }, { cidr: '0.0.0.0/0', reason: 'x' }],
+      ['POST', '/v1/never-block', { origin: 'null' }, { cidr: '0.0.0.0/0', reason: 'x' }],
+      ['POST', '/v1/never-block', { 'sec-fetch-site': 'cross-site' }, { cidr: '0.0.0.0/0', reason: 'x' }],
+      ['POST', '/v1/tokens', { origin: 'https://localhost.evil.example.com' }, { role: 'admin' }],
+      ['POST', '/v1/decisions', { origin: 'http://evil.example.com' }, block('203.0.113.9')],
+      ['DELETE', `/v1/never-block/${encodeURIComponent('192.0.2.0/24')}`, { origin: 'http://evil.example.com' }, undefined],
+    ];
+    await s.h.store.putNeverBlock({ cidr: '192.0.2.0/24', reason: 'kept', createdBy: 'test', createdAt: T0 });
+    for (const [method, path, headers, body] of cases) {
+      const r = await rawCall(s.base, method, path, { host, ...headers }, body);
+      assert.equal(r.status, 403, `${method} ${path} ${JSON.stringify(headers)}: ${JSON.stringify(r.json)}`);
+      assert.match(r.type, /^application\/problem\+json/);
+      assert.equal(r.json.code, 'FLOE_API_CROSS_SITE');
+    }
+    assert.deepEqual(
+      (await s.h.store.listNeverBlock()).map((e) => e.cidr),
+      ['192.0.2.0/24'],
+      'the never-block list is unchanged',
+    );
+    assert.equal((await s.h.store.listApiTokens()).length, 3, 'no token made');
+    assert.equal((await s.h.store.queryDecisions({})).total, 0, 'no block made');
+    // a read with a foreign Origin is served (the browser keeps the answer from the page: no CORS)
+    assert.equal((await rawCall(s.base, 'GET', '/v1/findings', { host, origin: 'http://evil.example.com' })).status, 200);
+    // a local web client, same-origin and same-site requests may change state
+    const local: Array<Record<string, string>> = [
+      { origin: 'http://localhost:3000' },
+      { origin: `http://${host}`, 'sec-fetch-site': 'same-origin' },
+      { 'sec-fetch-site': 'same-site' },
+      {},
+    ];
+    for (const headers of local) {
+      const r = await rawCall(s.base, 'POST', '/v1/never-block', { host, ...headers }, { cidr: '198.51.100.0/24', reason: 'local' });
+      assert.ok(r.status === 201 || r.status === 200, `${JSON.stringify(headers)}: ${r.status} ${JSON.stringify(r.json)}`);
+    }
+    // a bearer token is never sent by a browser on its own: the Origin rule does not apply to it
+    const byToken = await rawCall(
+      s.base,
+      'POST',
+      '/v1/never-block',
+      { host, origin: 'http://evil.example.com', authorization: `Bearer ${s.tokens.admin}` },
+      { cidr: '203.0.113.0/24', reason: 't' },
+    );
+    assert.equal(byToken.status, 201, JSON.stringify(byToken.json));
+  });
+
+  it('an anonymous caller without a role is unaffected: 401 on role routes, open routes served under any Host (a scraper by pod address)', async (t) => {
+    const s = await server(t); // anonymousRole none
+    const r = await rawCall(s.base, 'GET', '/v1/findings', { host: 'evil.example.com' });
+    assert.deepEqual([r.status, r.json.code], [401, 'FLOE_API_UNAUTHORIZED']);
+    assert.equal((await rawCall(s.base, 'GET', '/metrics', { host: '10.0.0.7:9604' })).status, 200);
+    const p = await rawCall(s.base, 'POST', '/v1/never-block', { host: '127.0.0.1', origin: 'http://evil.example.com' }, { cidr: '0.0.0.0/0', reason: 'x' });
+    assert.deepEqual([p.status, p.json.code], [401, 'FLOE_API_UNAUTHORIZED']);
   });
 });

@@ -9,7 +9,15 @@
  *    or, with OIDC configured, a JWT of the issuer (oidc.ts). A credential that fails leaves the
  *    caller anonymous WITHOUT a role and records why (`request.authFailure`), so requireRole
  *    answers 401 and failed attempts still count against the address;
- * 3. without a credential the caller is anonymous with `anonymousRole` (none: 401 on role routes);
+ * 3. without a credential the caller is anonymous with `anonymousRole` (none: 401 on role routes).
+ *    When that role is granted (the open loopback API: anonymous callers are admin), the request
+ *    must also come from this machine's own clients, not from a web page (DNS rebinding, a
+ *    cross-site form or fetch): its `Host` must name a loopback host (isLoopbackAuthority), else
+ *    421 FLOE_API_MISDIRECTED; and a state-changing one (POST, PUT, PATCH, DELETE) carrying an
+ *    `Origin` that is not a loopback origin, or `Sec-Fetch-Site: cross-site`, is refused with 403
+ *    FLOE_API_CROSS_SITE. A request with a valid credential is not held to either rule (a real
+ *    deployment is reached by name, and a bearer token is never sent by a browser on its own);
+ *    an anonymous caller without a role gets its 401 from requireRole as before;
  * 4. an authenticated identity is counted too (`perToken` requests per window).
  *
  * Beyond a limit: 429 FLOE_API_RATE_LIMITED with `Retry-After` (seconds, RFC 9110 section 10.2.3).
@@ -19,12 +27,15 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Store } from '@floe/store';
 import { Counter, type Registry } from 'prom-client';
+import { isIP } from 'node:net';
 import { escapeText } from '@floe/flow';
 import { AUTH_REALM, tokenMatches } from './auth.js';
 import { API_TOKEN_RE, verifyApiToken } from './api-tokens.js';
+import { MUTATING_METHODS } from './audit.js';
 import { ApiError } from './errors.js';
 import { ANONYMOUS, isApiRole, type ApiRole, type Identity } from './identity.js';
 import { looksLikeJwt, OidcRefusal, type OidcVerifier } from './oidc.js';
+import { isLoopbackHost } from './token.js';
 
 /** Rate limits: requests per window per client address and per authenticated identity. */
 export interface RateLimitOptions {
@@ -65,6 +76,61 @@ function unauthorized(detail: string, reason: AuthFailureReason): ApiError & { r
 
 function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: L[]): Counter<L> {
   return (registry.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter({ name, help, labelNames, registers: [registry] });
+}
+
+/** An authority: `[IPv6]` or a name / IPv4 address without colons, then an optional `:port`. */
+const AUTHORITY_RE = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/;
+
+/**
+ * Whether an HTTP authority — a `Host` header value, or the `host[:port]` of an `Origin` — names
+ * this machine: `localhost` or a name under `.localhost` (RFC 6761 section 6.3; a trailing dot
+ * allowed, case-insensitive), an IPv4 address in 127.0.0.0/8, or `[::1]` (or an IPv4-mapped
+ * loopback address in brackets), each with or without a port. Anything else is false: another
+ * name, a non-loopback address, an unbracketed IPv6 address, an empty or malformed value.
+ */
+export function isLoopbackAuthority(authority: string): boolean {
+  const m = AUTHORITY_RE.exec(authority);
+  if (!m) return false;
+  if (m[1] !== undefined) return isIP(m[1]) === 6 && isLoopbackHost(m[1]);
+  const name = m[2].toLowerCase().replace(/\.$/, '');
+  if (name === 'localhost' || name.endsWith('.localhost')) return true;
+  return isIP(name) === 4 && isLoopbackHost(name);
+}
+
+/**
+ * Whether an `Origin` header value (RFC 6454 section 7: `scheme://host[:port]`, or `null`) is a
+ * loopback origin (an http or https origin whose authority isLoopbackAuthority accepts). `null`
+ * and anything unparsable are not.
+ */
+export function isLoopbackOrigin(origin: string): boolean {
+  if (!URL.canParse(origin)) return false;
+  const u = new URL(origin);
+  return (u.protocol === 'http:' || u.protocol === 'https:') && isLoopbackAuthority(u.host);
+}
+
+/**
+ * The refusal of a request that would be served with the anonymous role, when it does not come
+ * from a client of this machine (the module comment, step 3), or undefined when it may proceed.
+ */
+function foreignAnonymous(req: FastifyRequest): ApiError | undefined {
+  const host = req.headers.host;
+  if (host === undefined || !isLoopbackAuthority(host)) {
+    return new ApiError(
+      'FLOE_API_MISDIRECTED',
+      `requests without a bearer token are served only for a loopback Host (localhost, 127.0.0.1, [::1]), not ${host === undefined ? 'none' : `"${host.slice(0, 100)}"`}; call the API at a loopback address or present a token`,
+    );
+  }
+  if (!MUTATING_METHODS.has(req.method)) return undefined;
+  const origin = req.headers.origin;
+  if (origin !== undefined && !isLoopbackOrigin(origin)) {
+    return new ApiError(
+      'FLOE_API_CROSS_SITE',
+      `a ${req.method} without a bearer token from the web origin "${origin.slice(0, 100)}" is refused; only loopback origins may change state anonymously`,
+    );
+  }
+  if (req.headers['sec-fetch-site'] === 'cross-site')
+    return new ApiError('FLOE_API_CROSS_SITE', `a cross-site ${req.method} without a bearer token is refused (Sec-Fetch-Site: cross-site)`);
+  return undefined;
 }
 
 type Limiter = (req: FastifyRequest) => Promise<{ isExceeded?: boolean; ttlInSeconds?: number; isAllowed: boolean }>;
@@ -127,6 +193,11 @@ export async function installSecurity(app: FastifyInstance, store: Pick<Store, '
     await check(perAddress, req, 'address');
     const header = req.headers.authorization;
     if (header === undefined) {
+      // only an anonymous role is worth a web page's attack: without one, requireRole answers 401
+      if (anonymous.role !== undefined) {
+        const refused = foreignAnonymous(req);
+        if (refused) throw refused;
+      }
       req.identity = anonymous;
       return;
     }

@@ -98,7 +98,7 @@ describe('triage (issue 8)', () => {
     assert.deepEqual((await h.call('GET', '/v1/findings/f-b/triage')).body, { findingId: 'f-b', state: 'open', history: [] });
   });
 
-  it('triage refusals: a false positive without a reason, an unknown state or field, an unknown finding, a bad ?state=', async (t) => {
+  it('triage refusals: a false positive without a reason, an unknown state or field, an unknown finding (POST and GET), a bad ?state=', async (t) => {
     const h = await served(t);
     await h.store.insertFindings([findingFixture({ id: 'f-a' })]);
     for (const body of [{ state: 'false_positive' }, { state: 'closed' }, { state: 'resolved', by: 'mallory' }, { state: 'resolved', reason: '' }, { reason: 'x' }, { state: 7 }]) {
@@ -107,6 +107,10 @@ describe('triage (issue 8)', () => {
     }
     const unknown = await h.call('POST', '/v1/findings/nope/triage', { state: 'resolved' });
     assert.deepEqual([unknown.status, unknown.body.code], [404, 'FLOE_API_NOT_FOUND']);
+    // the GET of an unknown finding is the same 404, not an empty "open" history
+    const unknownGet = await h.call('GET', '/v1/findings/nope/triage');
+    assert.deepEqual([unknownGet.status, unknownGet.body.code, unknownGet.body.detail], [404, 'FLOE_API_NOT_FOUND', 'no finding nope']);
+    assert.match(unknownGet.headers.get('content-type') ?? '', /^application\/problem\+json/);
     const bad = await h.call('GET', '/v1/findings?state=closed');
     assert.deepEqual([bad.status, bad.body.code], [400, 'FLOE_API_BAD_REQUEST']);
     assert.deepEqual(await h.store.triageHistory('f-a'), [], 'nothing written by a refused request');
@@ -326,5 +330,33 @@ describe('decision extend (issue 8)', () => {
       const r = await h.call('PATCH', '/v1/decisions/203.0.113.7', body);
       assert.deepEqual([r.status, r.body.code], [400, 'FLOE_API_BAD_REQUEST'], JSON.stringify(body));
     }
+  });
+
+  it('PATCH /v1/decisions/:target of an active dry-run block (the real responder in dry-run) is 409 FLOE_API_DRY_RUN_BLOCK and changes nothing; no block stays 404', async (t) => {
+    const h = await served(t, { responder: { dryRun: true } });
+    const made = await h.call('POST', '/v1/decisions', { target: '203.0.113.7', reason: 'scanner', duration: '1h' });
+    assert.deepEqual([made.status, made.body.dryRun], [201, true], JSON.stringify(made.body));
+    const listed = await h.call('GET', '/v1/decisions?active=true');
+    assert.deepEqual(
+      listed.body.items?.map((d) => [d.target, d.dryRun]),
+      [['203.0.113.7/32', true]],
+      'listed as active',
+    );
+    h.clock.now = T0 + 10 * 60_000;
+    const ext = await h.call('PATCH', '/v1/decisions/203.0.113.7', { duration: '4h' });
+    assert.deepEqual([ext.status, ext.body.code], [409, 'FLOE_API_DRY_RUN_BLOCK'], JSON.stringify(ext.body));
+    assert.match(ext.headers.get('content-type') ?? '', /^application\/problem\+json/);
+    assert.match(String(ext.body.detail), /203\.0\.113\.7\/32 is a dry-run decision .* cannot be extended; it ends at 2025-03-01T13:00:00\.000Z/);
+    const stored = await h.store.getDecision('203.0.113.7/32');
+    assert.deepEqual([stored?.expiresAt, stored?.updatedAt], [T0 + HOUR, T0], 'the block is unchanged');
+    assert.deepEqual(
+      (await h.store.queryAudit({ target: '203.0.113.7/32' })).map((a) => a.change),
+      ['create'],
+    );
+    const none = await h.call('PATCH', '/v1/decisions/203.0.113.8', { duration: '1h' });
+    assert.deepEqual([none.status, none.body.code], [404, 'FLOE_API_NOT_FOUND'], 'no block at all');
+    h.clock.now = T0 + 2 * HOUR;
+    const expired = await h.call('PATCH', '/v1/decisions/203.0.113.7', { duration: '1h' });
+    assert.deepEqual([expired.status, expired.body.code], [404, 'FLOE_API_NOT_FOUND'], 'an expired dry-run block');
   });
 });

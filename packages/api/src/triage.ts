@@ -5,7 +5,8 @@
  *   (open, acknowledged, resolved, false_positive; a false positive needs a reason); who
  *   (`identityOf`), when and why are kept, every change in the history. 201 with the change;
  *   404 FLOE_API_NOT_FOUND for an unknown finding. Audited (`finding.triage`).
- * - `GET /v1/findings/:id/triage` (viewer) — current state and the history, oldest first.
+ * - `GET /v1/findings/:id/triage` (viewer) — current state and the history, oldest first; 404
+ *   FLOE_API_NOT_FOUND for an unknown finding, as the POST.
  *
  * The findings list (`GET /v1/findings`, app.ts) answers each finding's state and filters on it
  * (`?state=`).
@@ -66,6 +67,7 @@ export async function triageRoutes(app: FastifyInstance, opts: TriageRoutesOptio
     },
     async (req) => {
       const history = await opts.store.triageHistory(req.params.id);
+      if (history === undefined) throw new ApiError('FLOE_API_NOT_FOUND', `no finding ${req.params.id}`);
       return { findingId: req.params.id, state: history.at(-1)?.state ?? 'open', history: history.map((c) => ({ ...c, at: rfc3339(c.at) })) };
     },
   );

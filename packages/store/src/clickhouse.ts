@@ -467,9 +467,13 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
     },
 
     triageHistory(findingId) {
-      return serial(async (c) =>
-        (await rows(c, 'SELECT finding_id, state, reason, by_user, at_ms FROM finding_triage WHERE finding_id = {id:String} ORDER BY seq', { id: findingId })).map(rowToTriage),
-      );
+      return serial(async (c) => {
+        const found = await rows(c, 'SELECT count() AS n FROM findings WHERE id = {id:String}', { id: findingId });
+        if (toNumber(found[0]?.n ?? 0) === 0) return undefined;
+        return (await rows(c, 'SELECT finding_id, state, reason, by_user, at_ms FROM finding_triage WHERE finding_id = {id:String} ORDER BY seq', { id: findingId })).map(
+          rowToTriage,
+        );
+      });
     },
 
     markSuppressed(marks) {

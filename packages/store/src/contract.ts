@@ -559,7 +559,8 @@ export function runStoreContract(name: string, makeStore: () => Store | Promise<
       assert.equal(await s.triageFinding(res), true);
       assert.equal(await s.triageFinding({ findingId: 'nope', state: 'resolved', by: 'eve', at: T0 }), false);
       assert.deepEqual(await s.triageHistory('a'), [ack, fp]);
-      assert.deepEqual(await s.triageHistory('nope'), []);
+      assert.deepEqual(await s.triageHistory('c'), [], 'a finding never triaged');
+      assert.equal(await s.triageHistory('nope'), undefined, 'no such finding');
       const page = await s.queryFindings({});
       assert.deepEqual(
         page.items.map((f) => [f.id, f.triage?.state ?? 'open']),

@@ -506,7 +506,10 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
     },
 
     triageHistory(findingId) {
-      return serial(async (c) => (await rows(c, 'SELECT * FROM finding_triage WHERE finding_id = ? ORDER BY seq', [findingId])).map(rowToTriage));
+      return serial(async (c) => {
+        if ((await rows(c, 'SELECT 1 AS x FROM findings WHERE id = ?', [findingId])).length === 0) return undefined;
+        return (await rows(c, 'SELECT * FROM finding_triage WHERE finding_id = ? ORDER BY seq', [findingId])).map(rowToTriage);
+      });
     },
 
     markSuppressed(marks) {

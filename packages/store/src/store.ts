@@ -88,8 +88,11 @@ export interface Store extends ApiAccessStore {
    * has that id.
    */
   triageFinding(t: FindingTriage): Promise<boolean>;
-  /** Every triage change of a finding, oldest first (empty when never triaged). */
-  triageHistory(findingId: string): Promise<FindingTriage[]>;
+  /**
+   * Every triage change of a finding, oldest first (empty when never triaged); undefined when no
+   * finding has that id (as triageFinding refuses it).
+   */
+  triageHistory(findingId: string): Promise<FindingTriage[] | undefined>;
   /**
    * Marks findings as suppressed by a rule (table `finding_suppressions`, one row per finding:
    * a later mark replaces an earlier one). Idempotent.
