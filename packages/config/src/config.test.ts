@@ -159,3 +159,42 @@ test('issue 8: api roles, rate limits, TLS and OIDC keys: defaults, environment 
   assert.throws(() => loadConfig({ env: { FLOE_API_RATE_LIMIT_PER_ADDRESS: '0' } }), /api\.rateLimit\.perAddress: must be >= 1/);
   assert.throws(() => loadConfig({ overrides: { api: { oidc: { roles: { x: 'superuser' } } } } }), /api\.oidc\.roles\.x: must be one of viewer, analyst, admin/);
 });
+
+test('a section or nested object given as a scalar, a list or null is refused with file:line, before the environment walk and the defaults', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'floe-config-'));
+  const file = join(dir, 'c.yaml');
+  const refused = (yaml: string, issue: string, env: NodeJS.ProcessEnv = {}) => {
+    writeFileSync(file, yaml);
+    assert.throws(
+      () => loadConfig({ file, env }),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError, String(e));
+        assert.deepEqual(e.issues, [`${file}:${issue}`]);
+        return true;
+      },
+      yaml,
+    );
+  };
+  // top level: scalar, list, null (an environment variable of the section must not build on it)
+  refused('api: foo\n', '1 api: must be an object', { FLOE_API_PORT: '9000' });
+  refused('collector: 3\n', '1 collector: must be an object');
+  refused('alert: true\n', '1 alert: must be an object');
+  refused('processor: []\n', '1 processor: must be an object');
+  refused('api:\n', '1 api: must be an object');
+  refused('processor: null\n', '1 processor: must be an object');
+  // nested objects: scalar, list, null; map entries and list items of objects too
+  refused('api:\n  rateLimit: 5\n', '2 api.rateLimit: must be an object', { FLOE_API_RATE_LIMIT_PER_TOKEN: '5' });
+  refused('collector:\n  replay: [a]\n', '2 collector.replay: must be an object');
+  refused('log: {}\napi:\n  tls: ~\n', '3 api.tls: must be an object');
+  refused('processor:\n  crds: off\n', '2 processor.crds: must be an object');
+  refused('alert:\n  sinks:\n    soc: webhook\n', '3 alert.sinks.soc: must be an object');
+  refused('alert:\n  routes:\n    - 5\n', '3 alert.routes.0: must be an object');
+  // every issue at once; well-formed sections still load
+  writeFileSync(file, 'api: foo\nstore: [1]\n');
+  assert.throws(
+    () => loadConfig({ file, env: {} }),
+    (e: unknown) => e instanceof ConfigError && e.issues.length === 2,
+  );
+  writeFileSync(file, 'api:\n  rateLimit: {}\n  tls: {}\ncollector: {}\n');
+  assert.equal(loadConfig({ file, env: {} }).api.rateLimit.perAddress, 6000);
+});

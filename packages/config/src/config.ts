@@ -150,6 +150,11 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overr
       const off = last?.range?.[0];
       return off === undefined ? `${opts.file}` : `${opts.file}:${lc.linePos(off).line}`;
     };
+    // Before the environment walk and the defaults build on them: a section or nested object
+    // given as a scalar, a list or null is refused here, with its file:line.
+    const shapeIssues: string[] = [];
+    refuseNonObjects(base, configSchema as SchemaNode, '', shapeIssues, lineOf);
+    if (shapeIssues.length) throw new ConfigError(shapeIssues);
   }
   const env = opts.env ?? process.env;
   // Which keys an environment variable set: their errors name the variable, not the file.
@@ -280,6 +285,29 @@ interface SchemaNode {
   enum?: readonly string[];
   additionalProperties?: SchemaNode | boolean;
   items?: SchemaNode;
+}
+
+/**
+ * Walks `value` (a JSON value of the file) along the schema `s` and pushes one issue
+ * (`file:line dotted.key: must be an object`) for every place the schema wants an object (a
+ * section, a nested object, an entry of a map or list of objects) and the file holds a scalar,
+ * a list or null. Absent keys are fine (defaults fill them). `at` is the JSON-pointer path
+ * (`/api/rateLimit`) of `value`.
+ */
+function refuseNonObjects(value: Json | undefined, s: SchemaNode, at: string, issues: string[], lineOf: (path: string) => string): void {
+  if (value === undefined) return;
+  if (s.type === 'object') {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      issues.push(`${lineOf(at)} ${escapeText(at.slice(1).replace(/\//g, '.').slice(0, 200) || '(top)')}: must be an object`);
+      return;
+    }
+    for (const [k, v] of Object.entries(value)) {
+      const sub = s.properties?.[k] ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
+      if (sub) refuseNonObjects(v, sub, `${at}/${k}`, issues, lineOf);
+    }
+  } else if (s.type === 'array' && s.items && Array.isArray(value)) {
+    value.forEach((v, i) => refuseNonObjects(v, s.items as SchemaNode, `${at}/${i}`, issues, lineOf));
+  }
 }
 
 /** A map or list whose entries are objects (alert.sinks, alert.routes): set in the file, not by an environment variable. */

@@ -1,0 +1,36 @@
+/**
+ * Session 6 defects of the built CLI (services/cli/bin/floe.js) on bad input: each is one line
+ * naming the file and key (or variable), exit 2, no stack trace, no secret echoed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FLOE_BIN } from '../helpers/floe-run.js';
+
+function floe(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string) {
+  const r = spawnSync(process.execPath, [FLOE_BIN, ...args], { encoding: 'utf8', cwd, env: { ...process.env, FLOE_LOG_LEVEL: 'warn', ...env }, timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const STACK = /\n\s+at |TypeError/;
+
+test('a configuration section given as a scalar: config --print, run and serve --check exit 2 with file:line and key, no stack trace', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'floe-cli-errors-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'c.yaml');
+  writeFileSync(file, 'api: foo\n');
+  for (const args of [
+    ['config', '--print', '-c', file],
+    ['run', '-c', file, '--store', ':memory:', '--api-port', '0'],
+    ['serve', '--role', 'api', '--check', '-c', file],
+  ]) {
+    const r = floe(args);
+    assert.equal(r.code, 2, `${args[0]}: ${r.stderr}`);
+    assert.doesNotMatch(r.stderr, STACK, args[0]);
+    const issues = r.stderr.split('\n').filter((l) => l.startsWith('  '));
+    assert.deepEqual(issues, [`  ${file}:1 api: must be an object`], args[0]);
+  }
+});
