@@ -34,3 +34,10 @@ test('a configuration section given as a scalar: config --print, run and serve -
     assert.deepEqual(issues, [`  ${file}:1 api: must be an object`], args[0]);
   }
 });
+
+test('an invalid API token in the environment is not echoed: `(value hidden)`, exit 2', () => {
+  const r = floe(['config', '--print'], { FLOE_API_TOKEN: 'my secret token with spaces 123' });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^ {2}environment FLOE_API_TOKEN \(value hidden\): api\.token: must match pattern /m);
+  assert.doesNotMatch(r.stderr, /secret token|with spaces/);
+});

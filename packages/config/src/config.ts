@@ -218,15 +218,50 @@ function applyEnv(base: Obj, env: NodeJS.ProcessEnv, issues: string[], envOf: Ma
       if (holdsObjects(sub)) continue; // maps and lists of objects (alert.sinks, alert.routes): file only
       const raw = env[name];
       if (raw === undefined || raw === '') continue;
+      // a secret's value is never echoed (the rule of `floe config --print`, SECRET_KEYS)
+      const shown = isSecretKey(`${at}/${key}`.slice(1).replace(/\//g, '.')) ? `${name} (value hidden)` : `${name}=${quoteExcerpt(raw)}`;
       const v = parseEnv(raw, sub);
-      if (v === undefined) issues.push(`environment ${name}=${quoteExcerpt(raw)}: not a valid ${sub.type ?? 'value'}`);
+      if (v === undefined) issues.push(`environment ${shown}: not a valid ${sub.type ?? 'value'}`);
       else {
         target[key] = v;
-        envOf.set(`${at}/${key}`, `${name}=${quoteExcerpt(raw)}`);
+        envOf.set(`${at}/${key}`, shown);
       }
     }
   };
   walk(props, 'FLOE', base, '');
+}
+
+/**
+ * The secret keys, named as `floe config --describe` names them (`<name>`: any entry of a map):
+ * the API's shared bearer token and a webhook sink's HMAC key. Their values are never shown:
+ * `floe config --print` prints `<redacted>` ({@link redactSecrets}) and configuration errors say
+ * `(value hidden)` instead of the value.
+ */
+export const SECRET_KEYS: readonly string[] = Object.freeze(['api.token', 'alert.sinks.<name>.secret']);
+
+/** Whether the key `dotted` (`api.token`, `alert.sinks.<name>.secret`, as in {@link SECRET_KEYS}) holds a secret. */
+export function isSecretKey(dotted: string): boolean {
+  return SECRET_KEYS.includes(dotted);
+}
+
+/**
+ * A copy of `cfg` (same key order) whose secret values ({@link SECRET_KEYS}) that are set read
+ * `<redacted>`; what `floe config --print` prints. `cfg` itself is not changed.
+ */
+export function redactSecrets(cfg: FloeConfig): Record<string, unknown> {
+  const copy = structuredClone(cfg) as unknown as Obj;
+  const walk = (o: Obj, s: SchemaNode, key: string) => {
+    for (const [k, v] of Object.entries(o)) {
+      const known = s.properties?.[k];
+      const sub = known ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
+      const dotted = `${key ? `${key}.` : ''}${known ? k : '<name>'}`;
+      if (isSecretKey(dotted)) {
+        if (v !== undefined && v !== null) o[k] = '<redacted>';
+      } else if (sub?.type === 'object' && v && typeof v === 'object' && !Array.isArray(v)) walk(v, sub, dotted);
+    }
+  };
+  walk(copy, configSchema as SchemaNode, '');
+  return copy;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadConfig, describeConfig, ConfigError, configEnvNames, unknownEnvNames } from '@floe/config';
+import { loadConfig, describeConfig, ConfigError, configEnvNames, unknownEnvNames, redactSecrets } from '@floe/config';
 import { createLogger } from '@floe/telemetry';
 import { checkPolicyFile } from './policy-check.js';
 import { suggestFromStore } from './policy-suggest.js';
@@ -411,9 +411,8 @@ program
     }
     warnUnknownEnv();
     const cfg = loadConfig({ file: o.config });
-    // never print the API token nor a webhook's HMAC secret
-    const sinks = Object.fromEntries(Object.entries(cfg.alert.sinks).map(([k, v]) => [k, 'secret' in v && v.secret !== undefined ? { ...v, secret: '<redacted>' } : v]));
-    out(JSON.stringify({ ...cfg, api: cfg.api.token ? { ...cfg.api, token: '<redacted>' } : cfg.api, alert: { ...cfg.alert, sinks } }, null, 2));
+    // never print a secret (the API token, a webhook's HMAC key: @floe/config's SECRET_KEYS)
+    out(JSON.stringify(redactSecrets(cfg), null, 2));
   });
 
 program.parseAsync(process.argv).catch((e: Error & { code?: string; exitCode?: number }) => {
