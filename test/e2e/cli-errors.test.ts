@@ -8,7 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { FLOE_BIN } from '../helpers/floe-run.js';
+
+const SAMPLE = fileURLToPath(new URL('../../services/cli/samples/conntrack-nmap-top100-scan.log', import.meta.url));
 
 function floe(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string) {
   const r = spawnSync(process.execPath, [FLOE_BIN, ...args], { encoding: 'utf8', cwd, env: { ...process.env, FLOE_LOG_LEVEL: 'warn', ...env }, timeout: 60_000 });
@@ -40,4 +43,24 @@ test('an invalid API token in the environment is not echoed: `(value hidden)`, e
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /^ {2}environment FLOE_API_TOKEN \(value hidden\): api\.token: must match pattern /m);
   assert.doesNotMatch(r.stderr, /secret token|with spaces/);
+});
+
+test('an invalid inventory file is reported as `invalid inventory` by every command that reads one (analyze, train, run -c inventoryFile, serve --check)', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'floe-cli-errors-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const inv = join(dir, 'inv.yaml');
+  writeFileSync(inv, 'foo: [\n');
+  const cfg = join(dir, 'c.yaml');
+  writeFileSync(cfg, `inventoryFile: ${inv}\n`);
+  for (const args of [
+    ['analyze', '--inventory', inv, SAMPLE],
+    ['train', '--input', SAMPLE, '--inventory', inv, '--out', join(dir, 'model')],
+    ['run', '-c', cfg, '--replay', SAMPLE, '--speed', 'max', '--exit-after-replay', '--store', ':memory:', '--api-port', '0'],
+    ['serve', '--role', 'processor', '--check', '-c', cfg],
+  ]) {
+    const r = floe(args);
+    assert.equal(r.code, 2, `${args[0]}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`^floe(-processor)?: invalid inventory \\(1 issue\\):\\n {2}${inv.replace(/[.]/g, '\\.')}:2:1 \\(document\\): `, 'm'), args[0]);
+    assert.doesNotMatch(r.stderr, /policy|\n\s+at /, args[0]);
+  }
 });

@@ -270,6 +270,27 @@ test('inventory: example file loads; bad address reported at its line', async ()
   );
 });
 
+test('an invalid inventory file (YAML syntax, schema) is reported as an inventory, not a policy', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'floe-inv-'));
+  const file = join(dir, 'inv.yaml');
+  for (const [text, issue] of [
+    ['foo: [\n', ':2:1 (document): '],
+    ['version: 1\nendpoints:\n  - { addr: 10.0.0.1, ns: x }\n', ':3:23 endpoints[0].ns: unknown key'],
+  ]) {
+    writeFileSync(file, text);
+    await assert.rejects(loadInventoryFile(file), (e: unknown) => {
+      assert.ok(e instanceof PolicyError && e.kind === 'inventory');
+      assert.ok(e.message.startsWith(`invalid inventory (1 issue):\n  ${file}${issue}`), e.message);
+      assert.doesNotMatch(e.message, /policy/);
+      return true;
+    });
+  }
+  assert.throws(
+    () => parsePolicy('version: 2\n', 'p.yaml'),
+    (e: unknown) => e instanceof PolicyError && e.kind === 'policy' && e.message.startsWith('invalid policy (1 issue)'),
+  );
+});
+
 test('every error and issue code is documented in the README', () => {
   const readme = readFileSync(join(pkg, 'README.md'), 'utf8');
   for (const code of [...Object.keys(POLICY_ERROR_CODES), ...Object.keys(ISSUE_CODES)]) {
