@@ -64,3 +64,42 @@ test('an invalid inventory file is reported as `invalid inventory` by every comm
     assert.doesNotMatch(r.stderr, /policy|\n\s+at /, args[0]);
   }
 });
+
+test('policy check loads the model detectors.model.dir names, as analyze does: missing or not a directory is exit 2, one line naming the file and the key; a trained model is ok', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'floe-cli-errors-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const policy = join(dir, 'p.yaml');
+  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  // relative to the policy file, as analyze resolves it
+  writeFileSync(policy, 'version: 1\ndetectors:\n  model:\n    dir: ./no-such-model\n');
+  const r = floe(['policy', 'check', policy]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stdout, '');
+  assert.match(
+    r.stderr,
+    new RegExp(`^floe: ${esc(policy)}:4:10 detectors\\.model\\.dir: ${esc(join(dir, 'no-such-model', 'floe-model.json'))}: no such file .*\\[FLOE_MODEL_NOT_FOUND\\]\\n$`),
+  );
+  const a = floe(['analyze', '--policy', policy, SAMPLE]);
+  assert.equal(a.code, 2, a.stderr);
+  assert.match(a.stderr, /\[FLOE_MODEL_NOT_FOUND\]/);
+  // a file where the directory should be
+  writeFileSync(join(dir, 'plain'), 'x\n');
+  writeFileSync(policy, 'version: 1\ndetectors:\n  model: { dir: plain }\n');
+  const f = floe(['policy', 'check', policy]);
+  assert.equal(f.code, 2, f.stderr);
+  assert.match(f.stderr, new RegExp(`^floe: ${esc(policy)}:3:17 detectors\\.model\\.dir: .*\\[FLOE_MODEL_NOT_FOUND\\]\\n$`));
+  // a model floe train wrote: ok
+  const T = (name: string) => fileURLToPath(new URL(`../../packages/model/testdata/${name}`, import.meta.url));
+  const inputs = [
+    'captured-conntrack-E-extended-timestamp-nmap-top100-scan.log',
+    'travis-nat-conntrack-E-o-xml-events.xml',
+    'iki-conntrack-L-http-burst.txt',
+    'crowdsec-hub-iptables-portscan.log',
+  ].map(T);
+  const tr = floe(['train', '--input', ...inputs, '--window', '5s', '--epochs', '5', '--out', join(dir, 'model')]);
+  assert.equal(tr.code, 0, tr.stderr);
+  writeFileSync(policy, 'version: 1\ndetectors:\n  model: { dir: model }\n');
+  const ok = floe(['policy', 'check', policy]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.stdout, `${policy}: ok\n`);
+});

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { checkPolicy, defaultPolicy, defaultPolicyPath, loadPolicyFile, parsePolicy } from './policy.js';
 import { loadInventoryFile, parseInventory } from './inventory.js';
 import { PolicyError, PolicyFileError, POLICY_ERROR_CODES } from './errors.js';
-import { ISSUE_CODES } from './validate.js';
+import { ISSUE_CODES, locateYamlPath } from './validate.js';
 import { parseDuration, parsePortSpec } from './ports.js';
 import type { PolicyIssue } from './types.js';
 
@@ -302,4 +302,10 @@ test('issue 7: detectors.beacon.historySize below minConnections is reported at 
   const i = only('version: 1\ndetectors:\n  beacon:\n    minConnections: 12\n    historySize: 8\n');
   assert.deepEqual([i.line, i.field, i.code], [5, 'detectors.beacon.historySize', 'FLOE_POLICY_BAD_VALUE']);
   assert.deepEqual(checkPolicy('version: 1\ndetectors:\n  beacon: { minConnections: 12, historySize: 12 }\n', 'p.yaml'), []);
+});
+
+test('locateYamlPath: line and column of the value at a path, of the deepest existing node when absent', () => {
+  const text = 'version: 1\ndetectors:\n  model:\n    dir: ./m\n';
+  assert.deepEqual(locateYamlPath(text, ['detectors', 'model', 'dir']), { line: 4, column: 10 });
+  assert.deepEqual(locateYamlPath(text, ['detectors', 'model', 'severity']), { line: 4, column: 5 });
 });
