@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,4 +102,29 @@ test('policy check loads the model detectors.model.dir names, as analyze does: m
   const ok = floe(['policy', 'check', policy]);
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(ok.stdout, `${policy}: ok\n`);
+});
+
+test('token list and token revoke refuse a DuckDB store that does not exist (exit 2) instead of creating an empty one; token create still makes it', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'floe-cli-errors-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const env = { FLOE_STORE_PATH: '' };
+  for (const args of [
+    ['token', 'list'],
+    ['token', 'revoke', '0123456789ab'],
+  ]) {
+    const r = floe(args, env, dir);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(
+      r.stderr,
+      `floe: ${args.slice(0, 2).join(' ')}: store path data/floe.duckdb: no such file; pass -c CONFIG naming an existing store (store.path, FLOE_STORE_PATH)\n`,
+    );
+    assert.equal(r.stdout, '');
+    assert.ok(!existsSync(join(dir, 'data')), `${args[1]} created no store`);
+  }
+  const c = floe(['token', 'create', '--role', 'viewer', '--name', 'first'], env, dir);
+  assert.equal(c.code, 0, c.stderr);
+  assert.ok(existsSync(join(dir, 'data', 'floe.duckdb')));
+  const l = floe(['token', 'list'], env, dir);
+  assert.equal(l.code, 0, l.stderr);
+  assert.match(l.stdout, /^[0-9a-f]{12} +viewer +active .* first$/m);
 });

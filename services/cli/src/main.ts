@@ -354,9 +354,15 @@ policy
     }
   });
 
-/** Runs `fn` on the configured store (opened and closed here). */
-async function withStore(config: string | undefined, fn: (store: ReturnType<typeof createStore>) => Promise<void>): Promise<void> {
+/**
+ * Runs `fn` on the configured store (opened and closed here). With `existing` (the command's
+ * name), a DuckDB store must already be there: a command that only reads or changes what is
+ * stored does not create an empty one (exit 2, FLOE_STORE_BAD_PATH, as `floe report`).
+ */
+async function withStore(config: string | undefined, fn: (store: ReturnType<typeof createStore>) => Promise<void>, existing?: string): Promise<void> {
   const cfg = loadConfig({ file: config });
+  if (existing !== undefined && cfg.store.kind === 'duckdb')
+    requireExistingDuckDbStore(cfg.store.path, existing, 'pass -c CONFIG naming an existing store (store.path, FLOE_STORE_PATH)');
   const store = createStore(storeConfigOf(cfg));
   await store.start();
   try {
@@ -388,13 +394,13 @@ token
   .command('list')
   .description('List tokens: id, role, state (active, expired, revoked), created, expires, name; never a secret')
   .option('-c, --config <file>', 'configuration YAML naming the store')
-  .action(async (o: { config?: string }) => withStore(o.config, (store) => tokenList(store, out)));
+  .action(async (o: { config?: string }) => withStore(o.config, (store) => tokenList(store, out), 'token list'));
 token
   .command('revoke')
   .description('Revoke a token by id; it is refused from then on')
   .argument('<id>', 'token id (floe token list)')
   .option('-c, --config <file>', 'configuration YAML naming the store')
-  .action(async (id: string, o: { config?: string }) => withStore(o.config, (store) => tokenRevoke(store, id, out)));
+  .action(async (id: string, o: { config?: string }) => withStore(o.config, (store) => tokenRevoke(store, id, out), 'token revoke'));
 
 program
   .command('config')
