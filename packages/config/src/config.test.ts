@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { defaultConfig, loadConfig, ConfigError, describeConfig, configEnvNames, unknownEnvNames } from './config.js';
+import { defaultConfig, loadConfig, ConfigError, describeConfig, configEnvNames, unknownEnvNames, redactSecrets, SECRET_KEYS } from './config.js';
 
 const testdata = fileURLToPath(new URL('../testdata/', import.meta.url));
 
@@ -164,4 +164,92 @@ test('collector.maxLineBytes stops at 256 MiB, the longest line @floe/flow can h
   assert.equal(loadConfig({ env: { FLOE_COLLECTOR_MAX_LINE_BYTES: '268435456' } }).collector.maxLineBytes, 268435456);
   // 1 GiB was accepted before, and a line over 512 MiB then ended `floe run` with a RangeError.
   assert.throws(() => loadConfig({ env: { FLOE_COLLECTOR_MAX_LINE_BYTES: '1073741824' } }), /collector\.maxLineBytes: must be <= 268435456/);
+});
+
+test('a section or nested object given as a scalar, a list or null is refused with file:line, before the environment walk and the defaults', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'floe-config-'));
+  const file = join(dir, 'c.yaml');
+  const refused = (yaml: string, issue: string, env: NodeJS.ProcessEnv = {}) => {
+    writeFileSync(file, yaml);
+    assert.throws(
+      () => loadConfig({ file, env }),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError, String(e));
+        assert.deepEqual(e.issues, [`${file}:${issue}`]);
+        return true;
+      },
+      yaml,
+    );
+  };
+  // top level: scalar, list, null (an environment variable of the section must not build on it)
+  refused('api: foo\n', '1 api: must be an object', { FLOE_API_PORT: '9000' });
+  refused('collector: 3\n', '1 collector: must be an object');
+  refused('alert: true\n', '1 alert: must be an object');
+  refused('processor: []\n', '1 processor: must be an object');
+  refused('api:\n', '1 api: must be an object');
+  refused('processor: null\n', '1 processor: must be an object');
+  // nested objects: scalar, list, null; map entries and list items of objects too
+  refused('api:\n  rateLimit: 5\n', '2 api.rateLimit: must be an object', { FLOE_API_RATE_LIMIT_PER_TOKEN: '5' });
+  refused('collector:\n  replay: [a]\n', '2 collector.replay: must be an object');
+  refused('log: {}\napi:\n  tls: ~\n', '3 api.tls: must be an object');
+  refused('processor:\n  crds: off\n', '2 processor.crds: must be an object');
+  refused('alert:\n  sinks:\n    soc: webhook\n', '3 alert.sinks.soc: must be an object');
+  refused('alert:\n  routes:\n    - 5\n', '3 alert.routes.0: must be an object');
+  // every issue at once; well-formed sections still load
+  writeFileSync(file, 'api: foo\nstore: [1]\n');
+  assert.throws(
+    () => loadConfig({ file, env: {} }),
+    (e: unknown) => e instanceof ConfigError && e.issues.length === 2,
+  );
+  writeFileSync(file, 'api:\n  rateLimit: {}\n  tls: {}\ncollector: {}\n');
+  assert.equal(loadConfig({ file, env: {} }).api.rateLimit.perAddress, 6000);
+});
+
+test('a secret (SECRET_KEYS, what config --print redacts) is never echoed in an error, from the environment or from a file', () => {
+  assert.ok(describeConfig().some(([k]) => k === 'alert.sinks.<name>.secret') && describeConfig().some(([k]) => k === 'api.token'));
+  const token = 'my secret token with spaces 123';
+  assert.throws(
+    () => loadConfig({ env: { FLOE_API_TOKEN: token } }),
+    (e: Error) => e.message.includes('environment FLOE_API_TOKEN (value hidden): api.token: must match pattern') && !e.message.includes('secret token'),
+  );
+  assert.throws(
+    () => loadConfig({ env: { FLOE_API_TOKEN: 'short1' } }),
+    (e: Error) => e.message.includes('FLOE_API_TOKEN (value hidden): api.token: must NOT have fewer than 16') && !e.message.includes('short1'),
+  );
+  // other variables keep showing their value
+  assert.throws(() => loadConfig({ env: { FLOE_API_HOST: 'x', FLOE_API_PORT: 'eighty' } }), /FLOE_API_PORT="eighty": not a valid integer/);
+  const dir = mkdtempSync(join(tmpdir(), 'floe-config-'));
+  const file = join(dir, 'c.yaml');
+  writeFileSync(file, `api:\n  token: "${token}"\nalert:\n  sinks:\n    soc: { type: webhook, url: "http://127.0.0.1:1/h", secret: "tooshort-key" }\n`);
+  assert.throws(
+    () => loadConfig({ file, env: {} }),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.ok(
+        e.issues.some((i) => i.startsWith(`${file}:2 api.token: must match pattern`)),
+        e.message,
+      );
+      assert.ok(
+        e.issues.some((i) => i.startsWith(`${file}:5 alert.sinks.soc.secret: must NOT have fewer than 16`)),
+        e.message,
+      );
+      assert.ok(!e.message.includes('secret token') && !e.message.includes('tooshort-key'), e.message);
+      return true;
+    },
+  );
+  // config --print's redaction follows the same list
+  const c = loadConfig({
+    env: { FLOE_API_TOKEN: 'floe-test-token-0123456789abcdef' },
+    overrides: {
+      alert: {
+        sinks: { soc: { type: 'webhook', url: 'http://127.0.0.1:1/h', secret: 'do-not-print-this-secret' }, f: { type: 'webhook', url: 'http://127.0.0.1:1/h', secretFile: '/k' } },
+      },
+    },
+  });
+  const shown = JSON.stringify(redactSecrets(c));
+  assert.ok(!shown.includes('floe-test-token') && !shown.includes('do-not-print'), shown);
+  assert.deepEqual(JSON.parse(shown).alert.sinks, { soc: { ...c.alert.sinks.soc, secret: '<redacted>' }, f: c.alert.sinks.f });
+  assert.equal(JSON.parse(shown).api.token, '<redacted>');
+  assert.equal(JSON.stringify(redactSecrets(defaultConfig())), JSON.stringify(defaultConfig()));
+  assert.deepEqual(SECRET_KEYS, ['api.token', 'alert.sinks.<name>.secret']);
 });

@@ -150,6 +150,11 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overr
       const off = last?.range?.[0];
       return off === undefined ? `${opts.file}` : `${opts.file}:${lc.linePos(off).line}`;
     };
+    // Before the environment walk and the defaults build on them: a section or nested object
+    // given as a scalar, a list or null is refused here, with its file:line.
+    const shapeIssues: string[] = [];
+    refuseNonObjects(base, configSchema as SchemaNode, '', shapeIssues, lineOf);
+    if (shapeIssues.length) throw new ConfigError(shapeIssues);
   }
   const env = opts.env ?? process.env;
   // Which keys an environment variable set: their errors name the variable, not the file.
@@ -213,15 +218,50 @@ function applyEnv(base: Obj, env: NodeJS.ProcessEnv, issues: string[], envOf: Ma
       if (holdsObjects(sub)) continue; // maps and lists of objects (alert.sinks, alert.routes): file only
       const raw = env[name];
       if (raw === undefined || raw === '') continue;
+      // a secret's value is never echoed (the rule of `floe config --print`, SECRET_KEYS)
+      const shown = isSecretKey(`${at}/${key}`.slice(1).replace(/\//g, '.')) ? `${name} (value hidden)` : `${name}=${quoteExcerpt(raw)}`;
       const v = parseEnv(raw, sub);
-      if (v === undefined) issues.push(`environment ${name}=${quoteExcerpt(raw)}: not a valid ${sub.type ?? 'value'}`);
+      if (v === undefined) issues.push(`environment ${shown}: not a valid ${sub.type ?? 'value'}`);
       else {
         target[key] = v;
-        envOf.set(`${at}/${key}`, `${name}=${quoteExcerpt(raw)}`);
+        envOf.set(`${at}/${key}`, shown);
       }
     }
   };
   walk(props, 'FLOE', base, '');
+}
+
+/**
+ * The secret keys, named as `floe config --describe` names them (`<name>`: any entry of a map):
+ * the API's shared bearer token and a webhook sink's HMAC key. Their values are never shown:
+ * `floe config --print` prints `<redacted>` ({@link redactSecrets}) and configuration errors say
+ * `(value hidden)` instead of the value.
+ */
+export const SECRET_KEYS: readonly string[] = Object.freeze(['api.token', 'alert.sinks.<name>.secret']);
+
+/** Whether the key `dotted` (`api.token`, `alert.sinks.<name>.secret`, as in {@link SECRET_KEYS}) holds a secret. */
+export function isSecretKey(dotted: string): boolean {
+  return SECRET_KEYS.includes(dotted);
+}
+
+/**
+ * A copy of `cfg` (same key order) whose secret values ({@link SECRET_KEYS}) that are set read
+ * `<redacted>`; what `floe config --print` prints. `cfg` itself is not changed.
+ */
+export function redactSecrets(cfg: FloeConfig): Record<string, unknown> {
+  const copy = structuredClone(cfg) as unknown as Obj;
+  const walk = (o: Obj, s: SchemaNode, key: string) => {
+    for (const [k, v] of Object.entries(o)) {
+      const known = s.properties?.[k];
+      const sub = known ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
+      const dotted = `${key ? `${key}.` : ''}${known ? k : '<name>'}`;
+      if (isSecretKey(dotted)) {
+        if (v !== undefined && v !== null) o[k] = '<redacted>';
+      } else if (sub?.type === 'object' && v && typeof v === 'object' && !Array.isArray(v)) walk(v, sub, dotted);
+    }
+  };
+  walk(copy, configSchema as SchemaNode, '');
+  return copy;
 }
 
 /**
@@ -280,6 +320,29 @@ interface SchemaNode {
   enum?: readonly string[];
   additionalProperties?: SchemaNode | boolean;
   items?: SchemaNode;
+}
+
+/**
+ * Walks `value` (a JSON value of the file) along the schema `s` and pushes one issue
+ * (`file:line dotted.key: must be an object`) for every place the schema wants an object (a
+ * section, a nested object, an entry of a map or list of objects) and the file holds a scalar,
+ * a list or null. Absent keys are fine (defaults fill them). `at` is the JSON-pointer path
+ * (`/api/rateLimit`) of `value`.
+ */
+function refuseNonObjects(value: Json | undefined, s: SchemaNode, at: string, issues: string[], lineOf: (path: string) => string): void {
+  if (value === undefined) return;
+  if (s.type === 'object') {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      issues.push(`${lineOf(at)} ${escapeText(at.slice(1).replace(/\//g, '.').slice(0, 200) || '(top)')}: must be an object`);
+      return;
+    }
+    for (const [k, v] of Object.entries(value)) {
+      const sub = s.properties?.[k] ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
+      if (sub) refuseNonObjects(v, sub, `${at}/${k}`, issues, lineOf);
+    }
+  } else if (s.type === 'array' && s.items && Array.isArray(value)) {
+    value.forEach((v, i) => refuseNonObjects(v, s.items as SchemaNode, `${at}/${i}`, issues, lineOf));
+  }
 }
 
 /** A map or list whose entries are objects (alert.sinks, alert.routes): set in the file, not by an environment variable. */

@@ -15,17 +15,24 @@ export const POLICY_ERROR_CODES = {
 /** One of the codes in {@link POLICY_ERROR_CODES}. */
 export type PolicyErrorCode = keyof typeof POLICY_ERROR_CODES;
 
-/** Thrown when a policy or inventory file is invalid; `issues` lists every problem, the message one per line as `file:line:col field: message`. */
+/**
+ * Thrown when a policy or inventory file is invalid; `issues` lists every problem, the message one
+ * per line as `file:line:col field: message` after `invalid policy (N issues):` or, for an
+ * inventory file (`kind` 'inventory'), `invalid inventory (N issues):`.
+ */
 export class PolicyError extends Error {
   readonly code = 'FLOE_POLICY_INVALID' as const;
   readonly issues: PolicyIssue[];
-  constructor(issues: PolicyIssue[]) {
+  /** Which kind of file is invalid. */
+  readonly kind: 'policy' | 'inventory';
+  constructor(issues: PolicyIssue[], kind: 'policy' | 'inventory' = 'policy') {
     super(
-      `invalid policy (${issues.length} issue${issues.length === 1 ? '' : 's'}):\n` +
+      `invalid ${kind} (${issues.length} issue${issues.length === 1 ? '' : 's'}):\n` +
         issues.map((i) => `  ${escapeText(i.file)}:${i.line}:${i.column} ${i.field || '(document)'}: ${i.message}`).join('\n'),
     );
     this.name = 'PolicyError';
     this.issues = issues;
+    this.kind = kind;
   }
 }
 

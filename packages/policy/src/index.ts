@@ -13,7 +13,8 @@ export type { CompiledPolicy, CompileOptions, PolicyRuleId } from './compile.js'
 export { loadInventoryFile, parseInventory } from './inventory.js';
 export type { Inventory, InventoryEntry } from './inventory.js';
 export { parseDuration, parsePortSpec, PortMatcher } from './ports.js';
-export { ISSUE_CODES } from './validate.js';
+export { ISSUE_CODES, locateYamlPath } from './validate.js';
+export type { DocPath } from './validate.js';
 export { policySchema, inventorySchema, K8S_CONTROL_PLANE_PORTS } from './schema.js';
 export { BUILTIN_ZONES, PORT_PROTOCOLS } from './types.js';
 export type * from './types.js';

@@ -34,20 +34,20 @@ let compiled: ValidateFunction | undefined;
 
 /**
  * Parse and validate an inventory text (YAML or JSON).
- * @throws PolicyError (FLOE_POLICY_INVALID) with file:line:column per problem.
+ * @throws PolicyError (FLOE_POLICY_INVALID, kind 'inventory': `invalid inventory (N issues)`) with file:line:column per problem.
  */
 export function parseInventory(text: string, file: string): Inventory {
   compiled ??= makeAjv().compile(inventorySchema);
   const src = new YamlSource(text, file);
-  if (!src.wellFormed) throw new PolicyError(src.issues);
+  if (!src.wellFormed) throw new PolicyError(src.issues, 'inventory');
   const data = src.validate(compiled) as { endpoints: InventoryEntry[] };
-  if (src.issues.length > 0) throw new PolicyError(src.issues);
+  if (src.issues.length > 0) throw new PolicyError(src.issues, 'inventory');
   return { entries: data.endpoints.map((e) => ({ ...e, addr: parseCidr(e.addr).prefix })) };
 }
 
 /**
  * Read and validate an inventory file (YAML or JSON).
- * @throws PolicyFileError (FLOE_POLICY_FILE_NOT_FOUND) when unreadable; PolicyError when invalid.
+ * @throws PolicyFileError (FLOE_POLICY_FILE_NOT_FOUND) when unreadable; PolicyError (kind 'inventory') when invalid.
  */
 export async function loadInventoryFile(path: string): Promise<Inventory> {
   let text: string;

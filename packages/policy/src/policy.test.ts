@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { checkPolicy, defaultPolicy, defaultPolicyPath, loadPolicyFile, parsePolicy } from './policy.js';
 import { loadInventoryFile, parseInventory } from './inventory.js';
 import { PolicyError, PolicyFileError, POLICY_ERROR_CODES } from './errors.js';
-import { ISSUE_CODES } from './validate.js';
+import { ISSUE_CODES, locateYamlPath } from './validate.js';
 import { parseDuration, parsePortSpec } from './ports.js';
 import type { PolicyIssue } from './types.js';
 
@@ -270,6 +270,27 @@ test('inventory: example file loads; bad address reported at its line', async ()
   );
 });
 
+test('an invalid inventory file (YAML syntax, schema) is reported as an inventory, not a policy', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'floe-inv-'));
+  const file = join(dir, 'inv.yaml');
+  for (const [text, issue] of [
+    ['foo: [\n', ':2:1 (document): '],
+    ['version: 1\nendpoints:\n  - { addr: 10.0.0.1, ns: x }\n', ':3:23 endpoints[0].ns: unknown key'],
+  ]) {
+    writeFileSync(file, text);
+    await assert.rejects(loadInventoryFile(file), (e: unknown) => {
+      assert.ok(e instanceof PolicyError && e.kind === 'inventory');
+      assert.ok(e.message.startsWith(`invalid inventory (1 issue):\n  ${file}${issue}`), e.message);
+      assert.doesNotMatch(e.message, /policy/);
+      return true;
+    });
+  }
+  assert.throws(
+    () => parsePolicy('version: 2\n', 'p.yaml'),
+    (e: unknown) => e instanceof PolicyError && e.kind === 'policy' && e.message.startsWith('invalid policy (1 issue)'),
+  );
+});
+
 test('every error and issue code is documented in the README', () => {
   const readme = readFileSync(join(pkg, 'README.md'), 'utf8');
   for (const code of [...Object.keys(POLICY_ERROR_CODES), ...Object.keys(ISSUE_CODES)]) {
@@ -281,4 +302,10 @@ test('issue 7: detectors.beacon.historySize below minConnections is reported at 
   const i = only('version: 1\ndetectors:\n  beacon:\n    minConnections: 12\n    historySize: 8\n');
   assert.deepEqual([i.line, i.field, i.code], [5, 'detectors.beacon.historySize', 'FLOE_POLICY_BAD_VALUE']);
   assert.deepEqual(checkPolicy('version: 1\ndetectors:\n  beacon: { minConnections: 12, historySize: 12 }\n', 'p.yaml'), []);
+});
+
+test('locateYamlPath: line and column of the value at a path, of the deepest existing node when absent', () => {
+  const text = 'version: 1\ndetectors:\n  model:\n    dir: ./m\n';
+  assert.deepEqual(locateYamlPath(text, ['detectors', 'model', 'dir']), { line: 4, column: 10 });
+  assert.deepEqual(locateYamlPath(text, ['detectors', 'model', 'severity']), { line: 4, column: 5 });
 });

@@ -30,6 +30,14 @@ export const ISSUE_CODES = {
 /** A path into the document: keys and array indexes. */
 export type DocPath = ReadonlyArray<string | number>;
 
+/**
+ * Where the value at `path` (`['detectors', 'model', 'dir']`) is written in the YAML `text`:
+ * 1-based line and column (of the deepest node that exists when the path is absent).
+ */
+export function locateYamlPath(text: string, path: DocPath): { line: number; column: number } {
+  return new YamlSource(text, '').locate(path);
+}
+
 /** Format a document path as `networks.pods[1]`. */
 export function formatPath(path: DocPath): string {
   let out = '';

@@ -79,14 +79,14 @@ export function checkDuckDbPath(path: string): void {
 
 /**
  * For commands that only read a store (`floe report`, `floe policy suggest`, `floe train
- * --from-store`): a DuckDB `path` must already hold a store. Without this check, opening it would
- * create an empty database (and its directories), and a mistyped `--store` would read as a
- * period with no data. `:memory:` is refused too: it holds nothing to read.
+ * --from-store`, `floe token list|revoke`): a DuckDB `path` must already hold a store. Without
+ * this check, opening it would create an empty database (and its directories), and a mistyped
+ * `--store` would read as a period with no data. `:memory:` is refused too: it holds nothing to
+ * read. `hint` ends the message (default: pass --store FILE, for commands that have that flag).
  * @throws StoreError FLOE_STORE_BAD_PATH naming the path when no file is there or it is `:memory:`.
  */
-export function requireExistingDuckDbStore(path: string, command: string): void {
-  if (path === ':memory:')
-    throw new StoreError(STORE_ERROR_CODES.BAD_PATH, `${command}: store path :memory: holds no data to read; pass --store FILE (a DuckDB file floe run wrote)`);
+export function requireExistingDuckDbStore(path: string, command: string, hint = 'pass --store FILE (a DuckDB file floe run wrote)'): void {
+  if (path === ':memory:') throw new StoreError(STORE_ERROR_CODES.BAD_PATH, `${command}: store path :memory: holds no data to read; ${hint}`);
   const st = statSync(resolve(path), { throwIfNoEntry: false });
-  if (st === undefined) throw new StoreError(STORE_ERROR_CODES.BAD_PATH, `${command}: store path ${path}: no such file; pass --store FILE (a DuckDB file floe run wrote)`);
+  if (st === undefined) throw new StoreError(STORE_ERROR_CODES.BAD_PATH, `${command}: store path ${path}: no such file; ${hint}`);
 }

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadConfig, describeConfig, ConfigError, configEnvNames, unknownEnvNames } from '@floe/config';
+import { loadConfig, describeConfig, ConfigError, configEnvNames, unknownEnvNames, redactSecrets } from '@floe/config';
 import { createLogger } from '@floe/telemetry';
 import { checkPolicyFile } from './policy-check.js';
 import { suggestFromStore } from './policy-suggest.js';
@@ -359,9 +359,15 @@ policy
     }
   });
 
-/** Runs `fn` on the configured store (opened and closed here). */
-async function withStore(config: string | undefined, fn: (store: ReturnType<typeof createStore>) => Promise<void>): Promise<void> {
+/**
+ * Runs `fn` on the configured store (opened and closed here). With `existing` (the command's
+ * name), a DuckDB store must already be there: a command that only reads or changes what is
+ * stored does not create an empty one (exit 2, FLOE_STORE_BAD_PATH, as `floe report`).
+ */
+async function withStore(config: string | undefined, fn: (store: ReturnType<typeof createStore>) => Promise<void>, existing?: string): Promise<void> {
   const cfg = loadConfig({ file: config });
+  if (existing !== undefined && cfg.store.kind === 'duckdb')
+    requireExistingDuckDbStore(cfg.store.path, existing, 'pass -c CONFIG naming an existing store (store.path, FLOE_STORE_PATH)');
   const store = createStore(storeConfigOf(cfg));
   await store.start();
   try {
@@ -393,13 +399,13 @@ token
   .command('list')
   .description('List tokens: id, role, state (active, expired, revoked), created, expires, name; never a secret')
   .option('-c, --config <file>', 'configuration YAML naming the store')
-  .action(async (o: { config?: string }) => withStore(o.config, (store) => tokenList(store, out)));
+  .action(async (o: { config?: string }) => withStore(o.config, (store) => tokenList(store, out), 'token list'));
 token
   .command('revoke')
   .description('Revoke a token by id; it is refused from then on')
   .argument('<id>', 'token id (floe token list)')
   .option('-c, --config <file>', 'configuration YAML naming the store')
-  .action(async (id: string, o: { config?: string }) => withStore(o.config, (store) => tokenRevoke(store, id, out)));
+  .action(async (id: string, o: { config?: string }) => withStore(o.config, (store) => tokenRevoke(store, id, out), 'token revoke'));
 
 program
   .command('config')
@@ -416,9 +422,8 @@ program
     }
     warnUnknownEnv();
     const cfg = loadConfig({ file: o.config });
-    // never print the API token nor a webhook's HMAC secret
-    const sinks = Object.fromEntries(Object.entries(cfg.alert.sinks).map(([k, v]) => [k, 'secret' in v && v.secret !== undefined ? { ...v, secret: '<redacted>' } : v]));
-    out(JSON.stringify({ ...cfg, api: cfg.api.token ? { ...cfg.api, token: '<redacted>' } : cfg.api, alert: { ...cfg.alert, sinks } }, null, 2));
+    // never print a secret (the API token, a webhook's HMAC key: @floe/config's SECRET_KEYS)
+    out(JSON.stringify(redactSecrets(cfg), null, 2));
   });
 
 program.parseAsync(process.argv).catch((e: Error & { code?: string; exitCode?: number }) => {
