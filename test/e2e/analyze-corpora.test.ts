@@ -5,23 +5,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { floeSync } from '../helpers/floe-run.js';
 import type { Finding } from '@floe/flow';
 
-const FLOE = fileURLToPath(new URL('../../services/cli/bin/floe.js', import.meta.url));
 const TESTDATA = fileURLToPath(new URL('../../packages/flow/testdata/', import.meta.url));
 const filesOf = (dir: string) =>
   readdirSync(join(TESTDATA, dir))
     .sort()
     .map((f) => join(TESTDATA, dir, f));
 
-function floe(args: string[]) {
-  const r = spawnSync(process.execPath, [FLOE, ...args], { encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const floe = (args: string[]) => floeSync(args);
 
 test('analyze --json on every conntrack and kernel-log corpus file', () => {
   const files = [...filesOf('conntrack'), ...filesOf('iptables-log')];

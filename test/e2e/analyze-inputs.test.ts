@@ -5,20 +5,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { floeSync } from '../helpers/floe-run.js';
 import { gzipSync } from 'node:zlib';
 
-const FLOE = fileURLToPath(new URL('../../services/cli/bin/floe.js', import.meta.url));
 const TESTDATA = fileURLToPath(new URL('../../packages/flow/testdata/', import.meta.url));
 
-function floe(args: string[], cwd?: string) {
-  const r = spawnSync(process.execPath, [FLOE, ...args], { encoding: 'utf8', cwd, env: { ...process.env, FLOE_LOG_LEVEL: 'warn' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const floe = (args: string[], cwd?: string) => floeSync(args, { cwd, env: { FLOE_LOG_LEVEL: 'warn' } });
 
 const READS = 'which floe does not read; floe reads conntrack, conntrack-xml, kernel-log, ulogd-json';
 

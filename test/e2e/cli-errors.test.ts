@@ -4,19 +4,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FLOE_BIN } from '../helpers/floe-run.js';
+import { floeSync } from '../helpers/floe-run.js';
 
 const SAMPLE = fileURLToPath(new URL('../../services/cli/samples/conntrack-nmap-top100-scan.log', import.meta.url));
 
-function floe(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string) {
-  const r = spawnSync(process.execPath, [FLOE_BIN, ...args], { encoding: 'utf8', cwd, env: { ...process.env, FLOE_LOG_LEVEL: 'warn', ...env }, timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const floe = (args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string) => floeSync(args, { cwd, env: { FLOE_LOG_LEVEL: 'warn', ...env }, timeoutMs: 60_000 });
 
 const STACK = /\n\s+at |TypeError/;
 

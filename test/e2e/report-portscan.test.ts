@@ -13,9 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { floeSync } from '../helpers/floe-run.js';
 import { figuresOfCsv, figuresOfHtml, figuresOfJson, figuresOfPdfText, pdfToText } from '@floe/report';
 
-const FLOE = fileURLToPath(new URL('../../services/cli/bin/floe.js', import.meta.url));
 const SAMPLE = fileURLToPath(new URL('../../services/cli/samples/conntrack-nmap-top100-scan.log', import.meta.url));
 /** Where the first page of the rendered PDF is kept for a person to look at. */
 const PNG_OUT = join(tmpdir(), 'floe-report-portscan');
@@ -29,10 +29,7 @@ networks:
   pods: [10.60.0.0/16]
 `;
 
-function floe(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [FLOE, ...args], { encoding: 'utf8', cwd, env: { ...process.env, FLOE_LOG_LEVEL: 'warn' }, timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const floe = (args: string[], cwd: string) => floeSync(args, { cwd, env: { FLOE_LOG_LEVEL: 'warn' }, timeoutMs: 120_000 });
 
 /** First and last capture time (ms) of a conntrack -E -o timestamp file. */
 function captureSpan(file: string): [number, number] {

@@ -1,10 +1,27 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { until } from './wait.js';
 
 /** The built CLI (`npm run build` first). */
 export const FLOE_BIN = fileURLToPath(new URL('../../services/cli/bin/floe.js', import.meta.url));
+
+/** What a finished `floe` run left: exit code (null when killed), stdout and stderr text. */
+export interface FloeResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the built CLI to its end: `floe <args>` in `cwd` (default this process's), with `env` added
+ * to this process's environment, for at most `timeoutMs` when given (then killed, code null).
+ * `env` may set FLOE_LOG_LEVEL; without it the child inherits this process's.
+ */
+export function floeSync(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): FloeResult {
+  const r = spawnSync(process.execPath, [FLOE_BIN, ...args], { encoding: 'utf8', cwd: opts.cwd, env: { ...process.env, ...opts.env }, timeout: opts.timeoutMs });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
 
 /** A `floe` child process started by {@link startFloe}. */
 export interface FloeProcess {

@@ -252,9 +252,8 @@ export function redactSecrets(cfg: FloeConfig): Record<string, unknown> {
   const copy = structuredClone(cfg) as unknown as Obj;
   const walk = (o: Obj, s: SchemaNode, key: string) => {
     for (const [k, v] of Object.entries(o)) {
-      const known = s.properties?.[k];
-      const sub = known ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
-      const dotted = `${key ? `${key}.` : ''}${known ? k : '<name>'}`;
+      const sub = childSchema(s, k);
+      const dotted = `${key ? `${key}.` : ''}${s.properties?.[k] ? k : '<name>'}`;
       if (isSecretKey(dotted)) {
         if (v !== undefined && v !== null) o[k] = '<redacted>';
       } else if (sub?.type === 'object' && v && typeof v === 'object' && !Array.isArray(v)) walk(v, sub, dotted);
@@ -337,12 +336,17 @@ function refuseNonObjects(value: Json | undefined, s: SchemaNode, at: string, is
       return;
     }
     for (const [k, v] of Object.entries(value)) {
-      const sub = s.properties?.[k] ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
+      const sub = childSchema(s, k);
       if (sub) refuseNonObjects(v, sub, `${at}/${k}`, issues, lineOf);
     }
   } else if (s.type === 'array' && s.items && Array.isArray(value)) {
     value.forEach((v, i) => refuseNonObjects(v, s.items as SchemaNode, `${at}/${i}`, issues, lineOf));
   }
+}
+
+/** The schema of key `k` of an object of schema `s`: its own property, else the map's entry schema, else none. */
+function childSchema(s: SchemaNode, k: string): SchemaNode | undefined {
+  return s.properties?.[k] ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
 }
 
 /** A map or list whose entries are objects (alert.sinks, alert.routes): set in the file, not by an environment variable. */

@@ -225,6 +225,12 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
     return res.json<Row>();
   }
 
+  /** Whether a finding with id `id` is stored (triage of an unknown finding is refused). */
+  async function findingExists(c: ClickHouseClient, id: string): Promise<boolean> {
+    const found = await rows(c, 'SELECT count() AS n FROM findings WHERE id = {id:String}', { id });
+    return toNumber(found[0]?.n ?? 0) > 0;
+  }
+
   async function insert(c: ClickHouseClient, table: string, values: Row[], settings: ClickHouseSettings = INSERT_SETTINGS): Promise<void> {
     if (values.length === 0) return;
     await c.insert({ table, values, format: 'JSONEachRow', clickhouse_settings: settings });
@@ -459,8 +465,7 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
 
     triageFinding(t) {
       return serial(async (c) => {
-        const found = await rows(c, 'SELECT count() AS n FROM findings WHERE id = {id:String}', { id: t.findingId });
-        if (toNumber(found[0]?.n ?? 0) === 0) return false;
+        if (!(await findingExists(c, t.findingId))) return false;
         await insert(c, 'finding_triage', [triageRow(t)]);
         return true;
       });
@@ -468,8 +473,7 @@ export function createClickHouseStore(opts: ClickHouseStoreOptions, deps: StoreD
 
     triageHistory(findingId) {
       return serial(async (c) => {
-        const found = await rows(c, 'SELECT count() AS n FROM findings WHERE id = {id:String}', { id: findingId });
-        if (toNumber(found[0]?.n ?? 0) === 0) return undefined;
+        if (!(await findingExists(c, findingId))) return undefined;
         return (await rows(c, 'SELECT finding_id, state, reason, by_user, at_ms FROM finding_triage WHERE finding_id = {id:String} ORDER BY seq', { id: findingId })).map(
           rowToTriage,
         );

@@ -314,6 +314,11 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
     return r.getRowObjectsJS() as Row[];
   }
 
+  /** Whether a finding with id `id` is stored (triage of an unknown finding is refused). */
+  async function findingExists(c: DuckDBConnection, id: string): Promise<boolean> {
+    return (await rows(c, 'SELECT 1 AS x FROM findings WHERE id = ?', [id])).length > 0;
+  }
+
   /**
    * The KeysetFetch of this adapter (paging.ts), run in the operation queue: the count of `table`
    * rows matching `filters`, and up to `limit + 1` of them after `cursor`, by (`sort`, `key`) descending.
@@ -493,8 +498,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
     triageFinding(t) {
       return serial((c) =>
         tx(c, async () => {
-          const found = await rows(c, 'SELECT 1 AS x FROM findings WHERE id = ?', [t.findingId]);
-          if (found.length === 0) return false;
+          if (!(await findingExists(c, t.findingId))) return false;
           const r = triageRow(t);
           await c.run(
             `INSERT INTO finding_triage (${TRIAGE_COLUMNS.join(', ')}) VALUES (${TRIAGE_COLUMNS.map(() => '?').join(', ')})`,
@@ -507,7 +511,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions, deps: StoreDeps = {}
 
     triageHistory(findingId) {
       return serial(async (c) => {
-        if ((await rows(c, 'SELECT 1 AS x FROM findings WHERE id = ?', [findingId])).length === 0) return undefined;
+        if (!(await findingExists(c, findingId))) return undefined;
         return (await rows(c, 'SELECT * FROM finding_triage WHERE finding_id = ? ORDER BY seq', [findingId])).map(rowToTriage);
       });
     },

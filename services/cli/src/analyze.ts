@@ -46,9 +46,9 @@ export function parseMaxLineBytes(v: string): number {
 /** The input name that means standard input (`zcat x.gz | floe analyze -`). */
 export const STDIN_INPUT = '-';
 
-/** How an input is named in messages: `stdin` for {@link STDIN_INPUT}, else the path, escaped. */
+/** How an input is named in messages, escaped: `stdin` for {@link STDIN_INPUT}, else the path. */
 export function inputName(file: string): string {
-  return file === STDIN_INPUT ? 'stdin' : escapeText(file);
+  return escapeText(file === STDIN_INPUT ? 'stdin' : file);
 }
 
 /**

@@ -318,8 +318,22 @@ program
     if (o.policy) overrides.policyFile = o.policy;
     warnUnknownEnv();
     const cfg = loadConfig({ file: o.config, overrides: overrides as never });
-    if (o.out !== undefined) prepareOutputDir(o.out, '--out');
-    await reportCommand(cfg, { from, to, formats, out: o.out ?? cfg.report.dir, namespaces: o.namespace, zones: o.zone, cluster: o.cluster, title: o.title }, out, err);
+    await reportCommand(
+      cfg,
+      {
+        from,
+        to,
+        formats,
+        out: o.out ?? cfg.report.dir,
+        outName: o.out !== undefined ? '--out' : 'report.dir',
+        namespaces: o.namespace,
+        zones: o.zone,
+        cluster: o.cluster,
+        title: o.title,
+      },
+      out,
+      err,
+    );
   });
 
 const policy = program.command('policy').description('Policy files');

@@ -3,7 +3,7 @@
  * before the work that fills them: a user learns of a wrong path at once, in one line, instead of
  * after minutes of training or evaluation whose result is then lost with a stack trace.
  */
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { escapeText } from '@floe/flow';
 import { UsageError } from './analyze.js';
@@ -14,13 +14,15 @@ function reason(err: unknown): string {
   return e.code ?? e.message ?? String(err);
 }
 
-/** statSync that answers undefined for a path that does not exist. */
-function statOrUndefined(path: string): ReturnType<typeof statSync> | undefined {
+/**
+ * What is at `path`, or undefined when nothing is there or it cannot be examined (a file on the
+ * way, ENOTDIR; a folder that cannot be searched): the writability check that follows names why.
+ */
+function statQuiet(path: string): Stats | undefined {
   try {
-    return statSync(path);
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') return undefined;
-    throw err;
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
   }
 }
 
@@ -33,31 +35,14 @@ function statOrUndefined(path: string): ReturnType<typeof statSync> | undefined 
  */
 export function checkOutputFile(path: string, option: string): void {
   const shown = `${option} ${escapeText(path)}`;
-  let st: ReturnType<typeof statSync> | undefined;
-  try {
-    st = statOrUndefined(path);
-  } catch (err) {
-    throw new UsageError(`${shown}: cannot use (${reason(err)})`);
-  }
+  const st = statQuiet(path);
   if (st?.isDirectory()) throw new UsageError(`${shown}: is a directory`);
   const dir = dirname(resolve(path));
-  if (st === undefined) {
-    const d = statOrUndefinedSafe(dir);
-    if (d === undefined || !d.isDirectory()) throw new UsageError(`${shown}: no such folder ${escapeText(dir)}`);
-  }
+  if (st === undefined && !statQuiet(dir)?.isDirectory()) throw new UsageError(`${shown}: no such folder ${escapeText(dir)}`);
   try {
     accessSync(st === undefined ? dir : path, constants.W_OK);
   } catch (err) {
     throw new UsageError(`${shown}: cannot write (${reason(err)})`);
-  }
-}
-
-/** statOrUndefined that also answers undefined for a path that cannot be examined. */
-function statOrUndefinedSafe(path: string): ReturnType<typeof statSync> | undefined {
-  try {
-    return statOrUndefined(path);
-  } catch {
-    return undefined;
   }
 }
 
@@ -73,13 +58,13 @@ export function prepareOutputDir(path: string, option: string): void {
   const full = resolve(path);
   const missing: string[] = [];
   let at = full;
-  let st = statOrUndefinedSafe(at);
+  let st = statQuiet(at);
   while (st === undefined) {
     missing.push(at);
     const up = dirname(at);
     if (up === at) break;
     at = up;
-    st = statOrUndefinedSafe(at);
+    st = statQuiet(at);
   }
   if (st !== undefined && !st.isDirectory()) throw new UsageError(`${shown}: not a directory${at === full ? '' : ` (${escapeText(at)} is a file)`}`);
   for (const dir of missing.reverse()) {

@@ -129,7 +129,8 @@ test('probe: output paths are checked before the work (eval --roc, train --out, 
     [['train', '--input', SAMPLE, '--out', '/proc/floe-model'], /^floe: --out \/proc\/floe-model: cannot create \/proc\/floe-model \(ENOENT\)\n$/],
     [['train', '--input', SAMPLE, '--out', '/dev/null'], /^floe: --out \/dev\/null: not a directory\n$/],
     [['train', '--input', SAMPLE, '--out', join(file('model-file', 'x'), 'sub')], /^floe: --out \S+model-file\/sub: not a directory \(\S+model-file is a file\)\n$/],
-    [['report', '--from', '7d', '--format', 'json', '--store', join(dir, 'none.duckdb'), '--out', '/dev/null'], /^floe: --out \/dev\/null: not a directory\n$/],
+    // the store must exist (checked first); the folder is checked before the store is opened or the report built
+    [['report', '--from', '7d', '--format', 'json', '--store', file('present.duckdb', ''), '--out', '/dev/null'], /^floe: --out \/dev\/null: not a directory\n$/],
   ];
   for (const [args, want] of cases) {
     const r = floe(args);

@@ -4,6 +4,7 @@ import { buildReport, iso, openReportArchive, type ReportFormat } from '@floe/re
 import { loadCompiledPolicy, storeConfigOf } from '@floe/runtime';
 import { createStore, requireExistingDuckDbStore } from '@floe/store';
 import { join } from 'node:path';
+import { prepareOutputDir } from './output-path.js';
 import { UsageError } from './analyze.js';
 
 /** Options of `floe report`. */
@@ -13,6 +14,8 @@ export interface ReportCommandOptions {
   formats: ReportFormat[];
   /** Folder the files and index.json are written to. */
   out: string;
+  /** How messages name that folder (`--out`, or `report.dir` for the configured one). */
+  outName: string;
   namespaces: string[];
   zones: string[];
   cluster?: string;
@@ -48,9 +51,11 @@ export function parseReportTime(name: string, v: string, now: number): number {
 export async function reportCommand(cfg: FloeConfig, o: ReportCommandOptions, out: (l: string) => void, err: (l: string) => void): Promise<void> {
   const t0 = Date.now();
   const progress = (step: string) => err(`floe report: ${step} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  // The store and the folder (made here if missing) are checked before any work, not when used.
+  if (cfg.store.kind === 'duckdb') requireExistingDuckDbStore(cfg.store.path, 'report');
+  prepareOutputDir(o.out, o.outName);
   progress(`period ${iso(o.from)} .. ${iso(o.to)}; loading the policy`);
   const policy = await loadCompiledPolicy(cfg);
-  if (cfg.store.kind === 'duckdb') requireExistingDuckDbStore(cfg.store.path, 'report');
   const store = createStore(storeConfigOf(cfg));
   progress(`opening the ${cfg.store.kind} store`);
   await store.start();
